@@ -1,0 +1,72 @@
+//! The application layer's one error type. `roster-http` maps each variant to a status and a
+//! stable problem `code` in a single match.
+
+use crate::ports::{HashError, StoreError};
+
+/// One invalid input field, reported back to the client as `errors[]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The JSON field name, e.g. `email`.
+    pub field: String,
+    /// Stable machine-readable code, e.g. `invalid_email`.
+    pub code: &'static str,
+    /// Human-readable explanation; never echoes a secret.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self { field: field.into(), code, message: message.into() }
+    }
+}
+
+/// Why a use case refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The feature that gates this operation is switched off.
+    #[error("feature `{0}` is disabled")]
+    FeatureDisabled(&'static str),
+    /// One or more fields are invalid.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// An account with this (normalized) email already exists.
+    #[error("email already registered")]
+    EmailTaken,
+    /// Unknown email, wrong password or disabled account: deliberately indistinguishable.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// No valid bearer token.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// Authenticated, but the principal's grants do not allow this.
+    #[error("forbidden")]
+    Forbidden,
+    /// The password-hashing queue is full; retry after the given number of seconds.
+    #[error("overloaded")]
+    Overloaded { retry_after_secs: u64 },
+    /// The database cannot be reached.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected adapter failure; the message is for logs only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(cause) => AppError::Unavailable(cause),
+            StoreError::Duplicate(what) => AppError::Internal(format!("unexpected duplicate {what}")),
+            StoreError::Internal(cause) => AppError::Internal(cause),
+        }
+    }
+}
+
+impl From<HashError> for AppError {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Overloaded { retry_after_secs } => AppError::Overloaded { retry_after_secs },
+            HashError::Internal(cause) => AppError::Internal(cause),
+        }
+    }
+}

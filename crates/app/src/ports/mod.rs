@@ -1,0 +1,44 @@
+//! Port traits: what the use cases need from the outside world. Each is small, owned here,
+//! and implemented by an adapter crate (`roster-store`, `roster-crypto`, `roster-flags`).
+//! With the `mock` feature every port has a mockall double (`MockAccountRepository`, ...).
+
+mod accounts;
+mod clock;
+mod hashing;
+mod readiness;
+mod sessions;
+mod tokens;
+
+pub use accounts::{AccountRepository, StoredAccount};
+pub use clock::{Clock, SystemClock};
+pub use hashing::{HashError, PasswordHash, PasswordHasher};
+pub use readiness::Readiness;
+pub use sessions::{NewSession, SessionId, SessionRecord, SessionStore};
+pub use tokens::{IssuedToken, TokenDigest, TokenSource};
+
+#[cfg(feature = "mock")]
+pub use accounts::MockAccountRepository;
+#[cfg(feature = "mock")]
+pub use clock::MockClock;
+#[cfg(feature = "mock")]
+pub use hashing::MockPasswordHasher;
+#[cfg(feature = "mock")]
+pub use readiness::MockReadiness;
+#[cfg(feature = "mock")]
+pub use sessions::MockSessionStore;
+#[cfg(feature = "mock")]
+pub use tokens::MockTokenSource;
+
+/// Failures of a storage port, translated from driver errors at the adapter seam.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness constraint refused the write; the payload names what was duplicated.
+    #[error("duplicate {0}")]
+    Duplicate(&'static str),
+    /// The database could not be reached or timed out; retrying later may succeed.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug, corrupt data, a constraint we did not expect.
+    #[error("storage error: {0}")]
+    Internal(String),
+}

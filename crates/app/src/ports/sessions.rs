@@ -1,0 +1,72 @@
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use roster_domain::{Account, AccountId};
+use uuid::Uuid;
+
+use super::{StoreError, TokenDigest};
+
+/// Public identifier of a session (not the token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionId(Uuid);
+
+impl SessionId {
+    pub fn new(id: Uuid) -> Self {
+        Self(id)
+    }
+
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A session to persist at login. Only the token's digest is stored.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: SessionId,
+    pub account_id: AccountId,
+    pub token_digest: TokenDigest,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A stored session together with its account, as found by token digest.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: SessionId,
+    pub account: Account,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked: bool,
+}
+
+/// Port: server-side sessions, shared by every node through the database.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Persists a new session.
+    ///
+    /// # Errors
+    /// `Duplicate("session")` on a token digest collision; `Unavailable`.
+    async fn create(&self, session: &NewSession) -> Result<(), StoreError>;
+
+    /// Finds a session and its account by token digest, in one indexed lookup.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn find_by_digest(&self, digest: &TokenDigest) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Records activity on a session (called at most once a minute per session).
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn touch(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError>;
+}

@@ -1,0 +1,158 @@
+//! Account creation: public self-registration (behind the `account-registration` flag) and
+//! creation by an administrator (`account-create` on `*`).
+
+use roster_domain::{
+    Account, AccountId, AccountStatus, BuiltinAction, DisplayName, Email, PasswordPolicy,
+    PlainPassword, ScopePath,
+};
+use secrecy::{ExposeSecret, SecretString};
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::{Authenticated, Roster};
+use crate::error::{AppError, FieldError};
+use crate::features::Feature;
+use crate::ports::StoreError;
+
+/// A registration as it arrives from a client, not yet validated.
+#[derive(Debug)]
+pub struct RegistrationForm {
+    pub email: String,
+    pub password: SecretString,
+    pub name: Option<String>,
+}
+
+/// A registration whose every field has been parsed and checked against the policy.
+#[derive(Debug)]
+struct ValidRegistration {
+    email: Email,
+    password: PlainPassword,
+    name: Option<DisplayName>,
+}
+
+impl RegistrationForm {
+    /// Parses every field and reports all problems at once, each naming its field.
+    fn validate(self, policy: &PasswordPolicy) -> Result<ValidRegistration, AppError> {
+        let mut errors = Vec::new();
+        let email = Email::parse(&self.email)
+            .map_err(|e| errors.push(FieldError::new("email", e.code(), e.to_string())))
+            .ok();
+        let name = match self.name.as_deref().map(DisplayName::parse).transpose() {
+            Ok(name) => name,
+            Err(e) => {
+                errors.push(FieldError::new("name", e.code(), e.to_string()));
+                None
+            }
+        };
+        // The password may not be built from the email or the name.
+        let mut user_inputs: Vec<&str> = Vec::new();
+        if let Some(email) = &email {
+            user_inputs.push(email.as_str());
+            user_inputs.push(email.local_part());
+        }
+        if let Some(name) = &name {
+            user_inputs.push(name.as_str());
+        }
+        let password = policy
+            .check(self.password.expose_secret(), &user_inputs)
+            .map_err(|problems| {
+                errors.extend(
+                    problems.iter().map(|p| FieldError::new("password", p.code(), p.message())),
+                );
+            })
+            .ok();
+        match (email, password) {
+            (Some(email), Some(password)) if errors.is_empty() => {
+                Ok(ValidRegistration { email, password, name })
+            }
+            _ => Err(AppError::Validation(errors)),
+        }
+    }
+}
+
+impl Roster {
+    /// Public self-registration. Refused before any other work while the
+    /// `account-registration` flag is off. The new account has no roles.
+    ///
+    /// # Errors
+    /// `FeatureDisabled`, `Validation`, `EmailTaken`, `Overloaded`, `Unavailable`.
+    #[instrument(skip_all, err(level = "debug"))]
+    pub async fn register_self(&self, form: RegistrationForm) -> Result<Account, AppError> {
+        if !self.ports.features.is_enabled(Feature::AccountRegistration) {
+            return Err(AppError::FeatureDisabled(Feature::AccountRegistration.name()));
+        }
+        let registration = form.validate(&self.password_policy)?;
+        let account = self.create_account(registration, false).await?;
+        tracing::info!(account_id = %account.id, "account registered by self");
+        Ok(account)
+    }
+
+    /// Account creation by an administrator: a super admin or a principal allowed
+    /// `account-create` on `*`. Works whatever the `account-registration` flag says.
+    ///
+    /// # Errors
+    /// `Forbidden`, `Validation`, `EmailTaken`, `Overloaded`, `Unavailable`.
+    #[instrument(skip_all, fields(actor = %actor.principal_label()), err(level = "debug"))]
+    pub async fn register_by_admin(
+        &self,
+        actor: &Authenticated,
+        form: RegistrationForm,
+    ) -> Result<Account, AppError> {
+        let create = BuiltinAction::AccountCreate.action();
+        if !actor.principal.allows(&create, &ScopePath::root()) {
+            return Err(AppError::Forbidden);
+        }
+        let registration = form.validate(&self.password_policy)?;
+        let account = self.create_account(registration, false).await?;
+        tracing::info!(account_id = %account.id, "account registered by admin");
+        Ok(account)
+    }
+
+    /// Creates the first super admin (CLI and start-up bootstrap; never over HTTP).
+    ///
+    /// # Errors
+    /// `Validation`, `EmailTaken`, `Overloaded`, `Unavailable`.
+    #[instrument(skip_all, err(level = "debug"))]
+    pub async fn create_superadmin(&self, form: RegistrationForm) -> Result<Account, AppError> {
+        let registration = form.validate(&self.password_policy)?;
+        let account = self.create_account(registration, true).await?;
+        tracing::info!(account_id = %account.id, "super admin created");
+        Ok(account)
+    }
+
+    /// Whether any super admin exists yet.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    pub async fn superadmin_exists(&self) -> Result<bool, AppError> {
+        Ok(self.ports.accounts.superadmin_exists().await?)
+    }
+
+    async fn create_account(
+        &self,
+        registration: ValidRegistration,
+        is_superadmin: bool,
+    ) -> Result<Account, AppError> {
+        // Cheap early answer for the common duplicate, before spending a hash on it; the
+        // unique index below stays the real guarantee under races.
+        if self.ports.accounts.find_by_email(registration.email.canonical()).await?.is_some() {
+            return Err(AppError::EmailTaken);
+        }
+        let password_hash = self.ports.hasher.hash(registration.password).await?;
+        let now = self.ports.clock.now();
+        let account = Account {
+            id: AccountId::new(Uuid::now_v7()),
+            email: registration.email,
+            name: registration.name,
+            status: AccountStatus::Active,
+            is_superadmin,
+            created_at: now,
+            updated_at: now,
+        };
+        match self.ports.accounts.insert(&account, &password_hash).await {
+            Ok(()) => Ok(account),
+            Err(StoreError::Duplicate(_)) => Err(AppError::EmailTaken),
+            Err(other) => Err(other.into()),
+        }
+    }
+}

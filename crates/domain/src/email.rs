@@ -1,0 +1,416 @@
+//! Email addresses: kept as the user typed them, compared in a canonical form.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::str::FromStr;
+
+use email_address::{EmailAddress, Options};
+use unicode_normalization::UnicodeNormalization;
+
+/// The longest address accepted, in Unicode scalar values (RFC 5321 path limit minus brackets).
+pub const MAX_EMAIL_LENGTH: usize = 254;
+
+/// A syntactically valid email address.
+///
+/// Two forms are kept:
+///
+/// * the *given* form ([`Email::as_str`], [`Display`](fmt::Display)): the input with
+///   surrounding whitespace trimmed, exactly as the user typed it; this is what is stored and
+///   shown back;
+/// * the *canonical* form ([`Email::canonical`]): the local part NFC-normalized and
+///   lower-cased (Unicode-aware), the domain converted to its ASCII (IDNA / Punycode) form,
+///   which also lower-cases it. Uniqueness and equality use this form.
+///
+/// `PartialEq`, `Eq` and `Hash` compare the canonical form only, so `Ada@Example.com` equals
+/// `ada@example.COM`.
+///
+/// ```
+/// use roster_domain::Email;
+///
+/// let typed = Email::parse(" JÜRGEN@Bücher.DE ")?;
+/// assert_eq!(typed.as_str(), "JÜRGEN@Bücher.DE");
+/// assert_eq!(typed.to_string(), "JÜRGEN@Bücher.DE");
+/// assert_eq!(typed.canonical(), "jürgen@xn--bcher-kva.de");
+/// assert_eq!(typed.local_part(), "JÜRGEN");
+/// assert_eq!(typed, Email::parse("jürgen@bücher.de")?);
+///
+/// assert!(Email::parse("Ada <ada@example.com>").is_err());
+/// assert!(Email::parse("not-an-email").is_err());
+/// # Ok::<(), roster_domain::EmailError>(())
+/// ```
+///
+/// Single-label domains (`ops@localhost`) are accepted: whether a domain exists is not a
+/// syntactic question. Domain literals (`ada@[192.0.2.1]`) and display names are rejected.
+#[derive(Clone)]
+pub struct Email {
+    given: String,
+    canonical: String,
+}
+
+/// Why an input is not an acceptable email address.
+///
+/// Messages describe the problem without echoing the input, so they are safe to return to
+/// clients and to log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmailError {
+    /// Nothing but whitespace was given.
+    #[error("email address is empty")]
+    Empty,
+    /// The trimmed input is longer than [`MAX_EMAIL_LENGTH`] characters.
+    #[error("email address is longer than {max} characters")]
+    TooLong {
+        /// The limit, [`MAX_EMAIL_LENGTH`].
+        max: usize,
+    },
+    /// The input contains a control character (including NUL).
+    #[error("email address contains a control character")]
+    ControlCharacter,
+    /// A display-name form such as `Ada <ada@example.com>` was given.
+    #[error("email address must be a bare address, without a display name or angle brackets")]
+    DisplayName,
+    /// The address is not valid syntax; `reason` says which rule was broken.
+    #[error("email address is not valid: {reason}")]
+    Syntax {
+        /// A fixed description of the broken rule (never contains the input).
+        reason: String,
+    },
+    /// The domain cannot be converted to its ASCII (IDNA) form.
+    #[error("email address has an invalid domain name")]
+    InvalidDomain,
+}
+
+impl EmailError {
+    /// The stable machine-readable code: always `"invalid_email"`.
+    ///
+    /// ```
+    /// let err = roster_domain::Email::parse("nope").unwrap_err();
+    /// assert_eq!(err.code(), "invalid_email");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        "invalid_email"
+    }
+}
+
+impl Email {
+    /// Parses and canonicalizes an email address.
+    ///
+    /// Surrounding whitespace is trimmed; the rest must be a bare address (no display
+    /// name, no domain literal, no control characters) of at most [`MAX_EMAIL_LENGTH`]
+    /// characters with a non-empty local part and domain.
+    ///
+    /// ```
+    /// use roster_domain::{Email, EmailError};
+    ///
+    /// assert_eq!(Email::parse("  ada@example.com\n")?.as_str(), "ada@example.com");
+    /// assert_eq!(Email::parse("   "), Err(EmailError::Empty));
+    /// assert_eq!(Email::parse("a\u{0}@b.c"), Err(EmailError::ControlCharacter));
+    /// # Ok::<(), EmailError>(())
+    /// ```
+    pub fn parse(input: &str) -> Result<Email, EmailError> {
+        let given = input.trim();
+        if given.is_empty() {
+            return Err(EmailError::Empty);
+        }
+        if given.chars().any(char::is_control) {
+            return Err(EmailError::ControlCharacter);
+        }
+        if given.chars().count() > MAX_EMAIL_LENGTH {
+            return Err(EmailError::TooLong {
+                max: MAX_EMAIL_LENGTH,
+            });
+        }
+        if given.contains('<') || given.contains('>') {
+            return Err(EmailError::DisplayName);
+        }
+        let options = Options::default()
+            .without_display_text()
+            .without_domain_literal();
+        let parsed = EmailAddress::parse_with_options(given, options).map_err(syntax_error)?;
+        // The parser accepted the whole string as one address; make sure of it, since the
+        // given form is what we keep.
+        if parsed.as_str() != given {
+            return Err(EmailError::DisplayName);
+        }
+        let (local, domain) = split(given).ok_or(EmailError::Syntax {
+            reason: "missing '@' separator".to_owned(),
+        })?;
+        if local.is_empty() {
+            return Err(syntax_error(email_address::Error::LocalPartEmpty));
+        }
+        if domain.is_empty() {
+            return Err(syntax_error(email_address::Error::DomainEmpty));
+        }
+        let canonical = format!(
+            "{}@{}",
+            canonical_local_part(local),
+            canonical_domain(domain)?
+        );
+        Ok(Email {
+            given: given.to_owned(),
+            canonical,
+        })
+    }
+
+    /// The address as given (trimmed), e.g. `Ada@Example.com`.
+    pub fn as_str(&self) -> &str {
+        &self.given
+    }
+
+    /// The canonical form used for comparison and uniqueness, e.g. `ada@example.com`.
+    pub fn canonical(&self) -> &str {
+        &self.canonical
+    }
+
+    /// The local part (before the last `@`) of the given form, e.g. `Ada`.
+    ///
+    /// ```
+    /// assert_eq!(roster_domain::Email::parse("Ada.L@Example.com")?.local_part(), "Ada.L");
+    /// # Ok::<(), roster_domain::EmailError>(())
+    /// ```
+    pub fn local_part(&self) -> &str {
+        split(&self.given).map_or("", |(local, _)| local)
+    }
+
+    /// The domain (after the last `@`) of the given form, e.g. `Example.com`.
+    pub fn domain(&self) -> &str {
+        split(&self.given).map_or("", |(_, domain)| domain)
+    }
+
+    /// Consumes the email, returning the given form.
+    pub fn into_string(self) -> String {
+        self.given
+    }
+}
+
+/// Splits at the last `@`: a quoted local part may itself contain `@`, a domain never does.
+fn split(address: &str) -> Option<(&str, &str)> {
+    address.rsplit_once('@')
+}
+
+fn canonical_local_part(local: &str) -> String {
+    // Lower-casing can, in rare cases, produce a non-NFC sequence; normalize again.
+    let lowered = local.nfc().collect::<String>().to_lowercase();
+    lowered.nfc().collect()
+}
+
+fn canonical_domain(domain: &str) -> Result<String, EmailError> {
+    let ascii = idna::domain_to_ascii(domain).map_err(|_| EmailError::InvalidDomain)?;
+    if ascii.is_empty() {
+        return Err(EmailError::InvalidDomain);
+    }
+    Ok(ascii)
+}
+
+fn syntax_error(error: email_address::Error) -> EmailError {
+    use email_address::Error as E;
+    match error {
+        E::UnsupportedDisplayName | E::MissingDisplayName | E::MissingEndBracket => {
+            EmailError::DisplayName
+        }
+        // The crate's messages are fixed strings; they never include the input.
+        other => EmailError::Syntax {
+            reason: other.to_string().trim_end_matches('.').to_lowercase(),
+        },
+    }
+}
+
+impl FromStr for Email {
+    type Err = EmailError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Email::parse(s)
+    }
+}
+
+impl TryFrom<&str> for Email {
+    type Error = EmailError;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        Email::parse(value)
+    }
+}
+
+impl AsRef<str> for Email {
+    fn as_ref(&self) -> &str {
+        &self.given
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.given)
+    }
+}
+
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Email")
+            .field("given", &self.given)
+            .field("canonical", &self.canonical)
+            .finish()
+    }
+}
+
+impl PartialEq for Email {
+    fn eq(&self, other: &Self) -> bool {
+        self.canonical == other.canonical
+    }
+}
+
+impl Eq for Email {}
+
+impl Hash for Email {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.canonical.hash(state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn valid_addresses() {
+        for input in [
+            "ada@example.com",
+            "Ada.Lovelace+tag@Example.COM",
+            "o'brien@example.ie",
+            "jürgen@bücher.de",
+            "用户@例子.广告",
+            "ops@localhost",
+            "first_last-1@sub.example.co.uk",
+            "\"quoted name\"@example.com",
+            "x@xn--bcher-kva.de",
+        ] {
+            let email = Email::parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(email.as_str(), input);
+        }
+    }
+
+    #[test]
+    fn invalid_addresses() {
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        let too_long = format!("{}@{}.com", "a".repeat(60), "b".repeat(200));
+        let cases: &[(&str, EmailError)] = &[
+            ("", EmailError::Empty),
+            ("  \t ", EmailError::Empty),
+            ("a\u{0}@b.c", EmailError::ControlCharacter),
+            ("a@b.c\u{7}", EmailError::ControlCharacter),
+            ("a\r\nbcc@b.c", EmailError::ControlCharacter),
+            ("Ada <ada@example.com>", EmailError::DisplayName),
+            ("<ada@example.com>", EmailError::DisplayName),
+            (&too_long, EmailError::TooLong { max: 254 }),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(Email::parse(input).as_ref(), Err(expected), "{input:?}");
+        }
+        for input in [
+            "plainaddress",
+            "@example.com",
+            "ada@",
+            "ada@@example.com",
+            "ada example@example.com",
+            "ada@exa mple.com",
+            "ada@example..com",
+            "ada@.example.com",
+            "ada@example.com.",
+            "ada.@example.com",
+            ".ada@example.com",
+            "ada@[192.0.2.1]",
+            "ada@-example.com",
+            "ada,bob@example.com",
+            long_local.as_str(),
+        ] {
+            let err = Email::parse(input).expect_err(input);
+            assert_eq!(err.code(), "invalid_email");
+        }
+    }
+
+    #[test]
+    fn canonical_forms() {
+        let cases = [
+            (" JÜRGEN@Bücher.DE ", "jürgen@xn--bcher-kva.de"),
+            ("jürgen@bücher.de", "jürgen@xn--bcher-kva.de"),
+            // Decomposed ü (u + combining diaeresis) is NFC-composed first.
+            ("ju\u{308}rgen@BU\u{308}CHER.de", "jürgen@xn--bcher-kva.de"),
+            ("Ada@Example.COM", "ada@example.com"),
+            ("\tADA.LOVELACE+Tag@EXAMPLE.com\n", "ada.lovelace+tag@example.com"),
+            ("ΣΟΦΙΑ@example.com", "σοφια@example.com"),
+            ("x@XN--BCHER-KVA.DE", "x@xn--bcher-kva.de"),
+        ];
+        for (input, canonical) in cases {
+            let email = Email::parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(email.canonical(), canonical, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn equality_and_hash_use_the_canonical_form() {
+        let a = Email::parse(" JÜRGEN@Bücher.DE ").unwrap();
+        let b = Email::parse("jürgen@xn--bcher-kva.de").unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a.as_str(), b.as_str());
+        let set: HashSet<Email> = [a, b].into_iter().collect();
+        assert_eq!(set.len(), 1);
+        assert_ne!(
+            Email::parse("ada@example.com").unwrap(),
+            Email::parse("ada@example.org").unwrap()
+        );
+    }
+
+    #[test]
+    fn display_and_parts_keep_the_given_form() {
+        let email = Email::parse("  Ada.L@Example.COM ").unwrap();
+        assert_eq!(email.to_string(), "Ada.L@Example.COM");
+        assert_eq!(email.as_str(), "Ada.L@Example.COM");
+        assert_eq!(email.local_part(), "Ada.L");
+        assert_eq!(email.domain(), "Example.COM");
+        assert_eq!(email.clone().into_string(), "Ada.L@Example.COM");
+        let parsed: Email = "Ada.L@Example.COM".parse().unwrap();
+        assert_eq!(parsed, email);
+
+        let quoted = Email::parse("\"a@b\"@example.com").unwrap();
+        assert_eq!(quoted.local_part(), "\"a@b\"");
+        assert_eq!(quoted.domain(), "example.com");
+    }
+
+    #[test]
+    fn length_limit_counts_characters() {
+        // 254 characters is the limit, even when most are multi-byte.
+        let local = "ü".repeat(30);
+        let domain = format!(
+            "{}.{}.{}.{}.de",
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(63),
+            "e".repeat(28)
+        );
+        let ok = format!("{local}@{domain}");
+        assert_eq!(ok.chars().count(), 254);
+        assert!(Email::parse(&ok).is_ok(), "{:?}", Email::parse(&ok));
+        let long = format!("ü{ok}");
+        assert_eq!(
+            Email::parse(&long),
+            Err(EmailError::TooLong { max: MAX_EMAIL_LENGTH })
+        );
+    }
+
+    #[test]
+    fn messages_never_echo_the_input() {
+        for input in [
+            "evil\u{1b}[31m@example.com",
+            "secret\u{0}@x.y",
+            "Ada <ada@example.com>",
+            "nope",
+            "ada@exa mple.com",
+        ] {
+            let message = Email::parse(input).unwrap_err().to_string();
+            assert!(!message.chars().any(char::is_control), "{message:?}");
+            assert!(!message.contains("evil") && !message.contains("secret"));
+            assert!(!message.contains("nope") && !message.contains("ada"));
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Principals: who is asking (an account or an API key) and what they hold.
+
+use std::fmt;
+
+use crate::account::AccountId;
+use crate::action::Action;
+use crate::authz::{Decision, PermissionSet, Reason, evaluate};
+use crate::grant::{ApiKeyId, Grant};
+use crate::scope::ScopePath;
+
+/// Who is acting: an account (through a session) or an API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrincipalId {
+    /// An account, authenticated by a session token.
+    Account(AccountId),
+    /// An API key.
+    ApiKey(ApiKeyId),
+}
+
+/// `account:<uuid>` or `api_key:<uuid>`, e.g. for logs and audit records.
+impl fmt::Display for PrincipalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PrincipalId::Account(id) => write!(f, "account:{id}"),
+            PrincipalId::ApiKey(id) => write!(f, "api_key:{id}"),
+        }
+    }
+}
+
+/// An authenticated principal with everything authorization needs.
+///
+/// ```
+/// use roster_domain::{
+///     AccountId, Action, ActionPattern, Grant, GrantId, Permission, Principal, PrincipalId,
+///     Reason, RoleName, ScopePath,
+/// };
+/// use uuid::Uuid;
+///
+/// let grant = Grant {
+///     id: GrantId::new(Uuid::nil()),
+///     role: RoleName::parse("auditor")?,
+///     scope: ScopePath::root(),
+///     permissions: vec![Permission::allow(ActionPattern::parse("audit-read")?)],
+/// };
+/// let mut principal = Principal {
+///     id: PrincipalId::Account(AccountId::new(Uuid::nil())),
+///     is_superadmin: false,
+///     grants: vec![grant],
+/// };
+/// let root = ScopePath::root();
+/// assert!(principal.allows(&Action::parse("audit-read")?, &root));
+/// assert!(!principal.allows(&Action::parse("role-manage")?, &root));
+///
+/// principal.is_superadmin = true;
+/// assert_eq!(
+///     principal.explain(&Action::parse("role-manage")?, &root).reason(),
+///     &Reason::SuperAdmin
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Who is acting.
+    pub id: PrincipalId,
+    /// Super admins are allowed everything, whatever their grants say.
+    pub is_superadmin: bool,
+    /// The principal's grants (for an API key: those of the key).
+    pub grants: Vec<Grant>,
+}
+
+impl Principal {
+    /// Whether the principal may perform `action` on `scope`.
+    pub fn allows(&self, action: &Action, scope: &ScopePath) -> bool {
+        self.is_superadmin || evaluate(&self.grants, action, scope).is_allowed()
+    }
+
+    /// The decision with what decided it: [`Reason::SuperAdmin`] for super admins, otherwise
+    /// [`evaluate`] over the grants.
+    pub fn explain(&self, action: &Action, scope: &ScopePath) -> Decision {
+        if self.is_superadmin {
+            return Decision::Allowed(Reason::SuperAdmin);
+        }
+        evaluate(&self.grants, action, scope)
+    }
+
+    /// A compiled [`PermissionSet`] for many checks against the same principal (super admins
+    /// get [`PermissionSet::superadmin`]).
+    pub fn permission_set(&self) -> PermissionSet {
+        if self.is_superadmin {
+            PermissionSet::superadmin()
+        } else {
+            PermissionSet::compile(&self.grants)
+        }
+    }
+}

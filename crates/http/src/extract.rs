@@ -1,0 +1,162 @@
+//! Extractors: JSON bodies held to the contract's rules, and the bearer-token caller.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::{BytesMut, Data};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use roster_app::{AppError, Authenticated, Roster};
+use serde::de::DeserializeOwned;
+
+use crate::problem::ApiError;
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A JSON body: `application/json` (else 415), at most [`BODY_LIMIT`] bytes (else 413), and
+/// of exactly the expected shape (else 400 `invalid_body` naming the offending field; the
+/// DTOs deny unknown fields).
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !is_json(req) {
+            return Box::pin(async { Err(ApiError::UnsupportedMediaType) });
+        }
+        if declared_length(req).is_some_and(|length| length > BODY_LIMIT) {
+            return Box::pin(async { Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT }) });
+        }
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::InvalidBody { field: None, message: e.to_string() })?;
+                if body.len() + chunk.len() > BODY_LIMIT {
+                    return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_body(&body).map(ApiJson)
+        })
+    }
+}
+
+/// Deserializes, tracking the path of the first offending field.
+fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        ApiError::InvalidBody { field: (path != ".").then_some(path), message: error.inner().to_string() }
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::InvalidBody { field: None, message: e.to_string() })?;
+    Ok(value)
+}
+
+/// The authenticated caller, from `Authorization: Bearer <token>`. Missing, malformed or
+/// unknown tokens are 401 `unauthenticated` with `WWW-Authenticate: Bearer`.
+#[derive(Debug)]
+pub struct Caller(pub Authenticated);
+
+/// The token of an `Authorization: Bearer` header (scheme case-insensitive).
+fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let roster = req.app_data::<Data<Roster>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let roster = roster.ok_or_else(|| ApiError::App(AppError::Internal("Roster not registered as app data".into())))?;
+            let token = token.ok_or(ApiError::App(AppError::Unauthenticated))?;
+            Ok(Caller(roster.authenticate_bearer(&token).await?))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        nested: Option<Nested>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Nested {
+        count: u32,
+    }
+
+    fn field_of(error: ApiError) -> Option<String> {
+        match error {
+            ApiError::InvalidBody { field, .. } => field,
+            other => panic!("expected invalid body, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn wrong_types_and_unknown_fields_name_the_field() {
+        assert_eq!(field_of(parse_body::<Body>(br#"{"email": 5}"#).unwrap_err()).as_deref(), Some("email"));
+        assert_eq!(
+            field_of(parse_body::<Body>(br#"{"email": "a", "nested": {"count": "x"}}"#).unwrap_err()).as_deref(),
+            Some("nested.count")
+        );
+        assert_eq!(field_of(parse_body::<Body>(br#"{"email": "a", "emial": 1}"#).unwrap_err()).as_deref(), Some("emial"));
+        assert!(parse_body::<Body>(br#"{"email": "a"} trailing"#).is_err());
+        assert!(parse_body::<Body>(br#"{"email": "a"}"#).is_ok());
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_and_token_required() {
+        let token = |value: &str| bearer_token(&TestRequest::default().insert_header(("Authorization", value)).to_http_request());
+        assert_eq!(token("Bearer abc").as_deref(), Some("abc"));
+        assert_eq!(token("bearer  abc ").as_deref(), Some("abc"));
+        assert_eq!(token("Basic abc"), None);
+        assert_eq!(token("Bearer "), None);
+        assert_eq!(token("Bearer"), None);
+    }
+
+    #[test]
+    fn content_type_must_be_json() {
+        let req = |ct: &str| TestRequest::default().insert_header(("Content-Type", ct)).to_http_request();
+        assert!(is_json(&req("application/json")));
+        assert!(is_json(&req("Application/JSON; charset=utf-8")));
+        assert!(is_json(&req("application/merge-patch+json")));
+        assert!(!is_json(&req("text/plain")));
+        assert!(!is_json(&TestRequest::default().to_http_request()));
+    }
+}

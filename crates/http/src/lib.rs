@@ -1,0 +1,13 @@
+//! Roster's HTTP adapter: thin actix-web handlers that parse, call one use case and render.
+//! Errors become RFC 9457 problem responses in one place ([`ApiError`]).
+
+pub mod dto;
+mod extract;
+mod problem;
+mod request_context;
+mod routes;
+
+pub use extract::{ApiJson, BODY_LIMIT, Caller};
+pub use problem::ApiError;
+pub use request_context::{X_REQUEST_ID, request_context};
+pub use routes::configure;

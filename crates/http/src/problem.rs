@@ -1,0 +1,214 @@
+//! The one error type of the HTTP layer and its RFC 9457 rendering.
+//!
+//! Every error response is `application/problem+json` with `type`, `title`, `status`,
+//! `detail`, a stable `code`, and for validation errors `errors[]`. 5xx bodies are opaque;
+//! their cause is logged once, here.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use roster_app::{AppError, FieldError};
+use serde::Serialize;
+
+/// An error on its way to the client.
+#[derive(Debug)]
+pub enum ApiError {
+    /// An application-layer refusal or failure.
+    App(AppError),
+    /// The request body is not `application/json`.
+    UnsupportedMediaType,
+    /// The request body exceeds the limit.
+    PayloadTooLarge { limit: usize },
+    /// The body is not valid JSON of the expected shape; `field` names where, when known.
+    InvalidBody { field: Option<String>, message: String },
+    /// A path or query parameter is malformed.
+    InvalidParameter { name: String, message: String },
+    /// No such route, or a route switched off by a feature flag that hides it.
+    NotFound,
+    /// The route exists but not with this method.
+    MethodNotAllowed,
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        ApiError::App(error)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (status, code, _, detail) = self.describe();
+        write!(f, "{} {code}: {detail}", status.as_u16())
+    }
+}
+
+#[derive(Serialize)]
+struct ProblemBody<'a> {
+    #[serde(rename = "type")]
+    type_uri: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<FieldProblem<'a>>>,
+}
+
+#[derive(Serialize)]
+struct FieldProblem<'a> {
+    field: &'a str,
+    code: &'a str,
+    message: &'a str,
+}
+
+impl ApiError {
+    /// (status, code, title, detail) in one place: the whole mapping of the API's errors.
+    fn describe(&self) -> (StatusCode, &'static str, &'static str, String) {
+        use AppError as E;
+        match self {
+            ApiError::App(error) => match error {
+                E::FeatureDisabled(name) => (
+                    StatusCode::FORBIDDEN,
+                    "feature_disabled",
+                    "Feature disabled",
+                    format!("The `{name}` feature is switched off on this server."),
+                ),
+                E::Validation(_) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    "Validation failed",
+                    "One or more fields are invalid; see `errors`.".into(),
+                ),
+                E::EmailTaken => (
+                    StatusCode::CONFLICT,
+                    "email_taken",
+                    "Email taken",
+                    "An account with this email address already exists.".into(),
+                ),
+                E::InvalidCredentials => (
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_credentials",
+                    "Invalid credentials",
+                    "The email or password is incorrect.".into(),
+                ),
+                E::Unauthenticated => (
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "Unauthenticated",
+                    "A valid bearer token is required.".into(),
+                ),
+                E::Forbidden => (
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "Forbidden",
+                    "Your grants do not allow this operation.".into(),
+                ),
+                E::Overloaded { .. } => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "overloaded",
+                    "Overloaded",
+                    "Too much password-hashing work is queued; retry shortly.".into(),
+                ),
+                E::Unavailable(_) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Service unavailable",
+                    "The database is unreachable; retry shortly.".into(),
+                ),
+                E::Internal(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "Internal server error",
+                    "An unexpected error occurred.".into(),
+                ),
+            },
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Unsupported media type",
+                "The request body must be sent as Content-Type: application/json.".into(),
+            ),
+            ApiError::PayloadTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Payload too large",
+                format!("The request body must not exceed {limit} bytes."),
+            ),
+            ApiError::InvalidBody { field, message } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                "Invalid request body",
+                match field {
+                    Some(field) => format!("Invalid field `{field}`: {message}"),
+                    None => format!("The body is not valid JSON of the expected shape: {message}"),
+                },
+            ),
+            ApiError::InvalidParameter { name, message } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                "Invalid parameter",
+                format!("Invalid parameter `{name}`: {message}"),
+            ),
+            ApiError::NotFound => {
+                (StatusCode::NOT_FOUND, "not_found", "Not found", "No such resource.".into())
+            }
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed",
+                "This resource does not support the request's method.".into(),
+            ),
+        }
+    }
+
+    fn field_errors(&self) -> Option<&[FieldError]> {
+        match self {
+            ApiError::App(AppError::Validation(errors)) => Some(errors),
+            _ => None,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.describe().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code, title, detail) = self.describe();
+        match self {
+            ApiError::App(AppError::Internal(cause)) => tracing::error!(%cause, "internal error"),
+            ApiError::App(AppError::Unavailable(cause)) => tracing::warn!(%cause, "database unavailable"),
+            _ => {}
+        }
+        let body = ProblemBody {
+            type_uri: format!("urn:roster:problem:{code}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            code,
+            errors: self.field_errors().map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| FieldProblem { field: &e.field, code: e.code, message: &e.message })
+                    .collect()
+            }),
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        match self {
+            ApiError::App(AppError::Unauthenticated | AppError::InvalidCredentials) => {
+                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            ApiError::App(AppError::Overloaded { retry_after_secs }) => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::App(AppError::Unavailable(_)) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
+        }
+        response.body(serde_json::to_vec(&body).unwrap_or_default())
+    }
+}

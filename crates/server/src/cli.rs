@@ -1,0 +1,151 @@
+//! Command-line interface: `roster [serve]`, `roster migrate`, `roster superadmin create`,
+//! `roster features list|enable|disable`.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use roster_app::{Feature, FeatureManager, FeatureSource, RegistrationForm};
+use secrecy::SecretString;
+
+use crate::settings::Settings;
+use crate::startup::{Application, Components, describe};
+
+/// Roster: accounts and access service.
+#[derive(Debug, Parser)]
+#[command(name = "roster", version, about)]
+pub struct Cli {
+    /// TOML settings file (layered over built-in defaults, under ROSTER__* variables).
+    #[arg(long, env = "ROSTER_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Do not run database migrations at start-up.
+    #[arg(long, global = true)]
+    pub no_migrate: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage super admins.
+    Superadmin {
+        #[command(subcommand)]
+        action: SuperadminCommand,
+    },
+    /// Inspect or edit the feature flags file.
+    Features {
+        #[command(subcommand)]
+        action: FeaturesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuperadminCommand {
+    /// Create a super admin. The password is read from ROSTER_SUPERADMIN_PASSWORD or, if
+    /// unset, from the first line of standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeaturesCommand {
+    /// Show every feature: enabled, default, and where the value comes from.
+    List,
+    /// Enable a feature (edits the file atomically, keeping comments).
+    Enable { name: String },
+    /// Disable a feature (edits the file atomically, keeping comments).
+    Disable { name: String },
+}
+
+/// A command failure, printed as `error: ...` with exit status 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CliError(pub String);
+
+fn fail(error: impl std::fmt::Display) -> CliError {
+    CliError(error.to_string())
+}
+
+/// Runs the parsed command with loaded settings.
+///
+/// # Errors
+/// Whatever stops the command; the message is for the operator.
+pub async fn run(command: Option<Command>, settings: Settings) -> Result<(), CliError> {
+    match command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings).await.map_err(fail)?;
+            app.run_until_stopped().await.map_err(fail)
+        }
+        Command::Migrate => {
+            let store = roster_store::Store::connect(&settings.database).map_err(fail)?;
+            let applied = store.run_migrations().map_err(fail)?;
+            println!("{} migration(s) applied on {}", applied.len(), store.backend_name());
+            Ok(())
+        }
+        Command::Superadmin { action: SuperadminCommand::Create { email, name } } => {
+            let password = superadmin_password()?;
+            let components = Components::build(&settings).map_err(fail)?;
+            let form = RegistrationForm { email, password, name };
+            let account = components.roster.create_superadmin(form).await.map_err(|e| fail(describe(&e)))?;
+            println!("super admin created: {} ({})", account.email, account.id);
+            Ok(())
+        }
+        Command::Features { action } => features(action, &settings),
+    }
+}
+
+fn superadmin_password() -> Result<SecretString, CliError> {
+    if let Ok(password) = std::env::var("ROSTER_SUPERADMIN_PASSWORD") {
+        return Ok(SecretString::from(password));
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("password (input is echoed; prefer ROSTER_SUPERADMIN_PASSWORD or a pipe):");
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).map_err(fail)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        return Err(fail("no password given: set ROSTER_SUPERADMIN_PASSWORD or pipe it on standard input"));
+    }
+    Ok(SecretString::from(password))
+}
+
+fn features(action: FeaturesCommand, settings: &Settings) -> Result<(), CliError> {
+    let path = &settings.features_file;
+    let (name, enabled) = match action {
+        FeaturesCommand::List => {
+            let manager = roster_flags::FileFeatureManager::load(path, std::sync::Arc::new(roster_app::ports::SystemClock)).map_err(fail)?;
+            println!("{:<36} {:<8} {:<8} SOURCE", "NAME", "ENABLED", "DEFAULT");
+            for state in manager.report().features {
+                let source = match state.source {
+                    FeatureSource::EnabledList => "enabledFeatures",
+                    FeatureSource::DisabledList => "disabledFeatures",
+                    FeatureSource::Default => "default",
+                };
+                println!("{:<36} {:<8} {:<8} {source}", state.feature.name(), state.enabled, state.feature.default_enabled());
+            }
+            return Ok(());
+        }
+        FeaturesCommand::Enable { name } => (name, true),
+        FeaturesCommand::Disable { name } => (name, false),
+    };
+    let feature = Feature::from_name(&name)
+        .ok_or_else(|| fail(format!("unknown feature {name:?}; known features: {}", Feature::known_names())))?;
+    let outcome = roster_flags::set_feature(path, feature, enabled).map_err(fail)?;
+    let state = if enabled { "enabled" } else { "disabled" };
+    if outcome.changed() {
+        println!("{name} {state} in {} (a running server follows within 2 s)", path.display());
+    } else {
+        println!("{name} already {state} in {}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,361 @@
+//! Settings: built-in defaults < optional TOML file (`--config PATH` or `ROSTER_CONFIG`) <
+//! environment variables `ROSTER__SECTION__KEY`. Converted into typed values once, at
+//! start-up; a value that does not parse stops start-up with a message naming its key.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use config::{Config, Environment, File, FileFormat};
+use roster_app::SessionSettings;
+use roster_crypto::Argon2Settings;
+use roster_domain::PasswordPolicy;
+use roster_store::{Backend, DatabaseSettings};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// The built-in defaults, in the same shape as an operator's TOML file.
+const DEFAULTS: &str = r#"
+[server]
+bind = "127.0.0.1:8080"
+shutdown_timeout = "30s"
+
+[database]
+url = "sqlite://data/roster.db"
+pool_size = 8
+connect_timeout = "5s"
+busy_timeout = "5s"
+
+[features]
+file = "features/_features.conf"
+poll_interval = "500ms"
+
+[sessions]
+ttl = "12h"
+idle_timeout = "1h"
+
+[password]
+min_length = 15
+max_length = 128
+
+[argon2]
+memory_kib = 19456
+iterations = 2
+parallelism = 1
+
+[rate_limit]
+enabled = true
+
+[bootstrap]
+
+[log]
+format = "compact"
+level = "info"
+"#;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    server: RawServer,
+    database: RawDatabase,
+    features: RawFeatures,
+    sessions: RawSessions,
+    password: RawPassword,
+    argon2: RawArgon2,
+    rate_limit: RawRateLimit,
+    bootstrap: RawBootstrap,
+    log: RawLog,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    bind: String,
+    shutdown_timeout: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: SecretString,
+    pool_size: u32,
+    connect_timeout: String,
+    busy_timeout: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeatures {
+    file: PathBuf,
+    poll_interval: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSessions {
+    ttl: String,
+    idle_timeout: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPassword {
+    min_length: usize,
+    max_length: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArgon2 {
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+    workers: Option<usize>,
+    queue_capacity: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateLimit {
+    enabled: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBootstrap {
+    superadmin_email: Option<String>,
+    superadmin_password: Option<SecretString>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    format: String,
+    level: String,
+}
+
+/// A setting that is missing, mistyped or out of range.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("settings: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("setting `{key}` is invalid: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+fn invalid(key: &'static str, reason: impl std::fmt::Display) -> SettingsError {
+    SettingsError::Invalid { key, reason: reason.to_string() }
+}
+
+fn duration(key: &'static str, value: &str) -> Result<Duration, SettingsError> {
+    humantime::parse_duration(value).map_err(|e| invalid(key, format!("{e} (examples: 500ms, 30s, 12h)")))
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One compact human-readable line per event.
+    Compact,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// The first super admin, created at start-up when none exists.
+#[derive(Debug, Clone)]
+pub struct BootstrapSettings {
+    pub email: String,
+    pub password: SecretString,
+}
+
+/// Typed, validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub shutdown_timeout: Duration,
+    pub database: DatabaseSettings,
+    pub features_file: PathBuf,
+    pub features_poll_interval: Duration,
+    pub sessions: SessionSettings,
+    pub password_policy: PasswordPolicy,
+    pub argon2: Argon2Settings,
+    pub rate_limit_enabled: bool,
+    pub bootstrap: Option<BootstrapSettings>,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    /// Skip migrations at start-up (`--no-migrate`).
+    pub run_migrations: bool,
+}
+
+impl Settings {
+    /// Loads defaults, then `file` if given, then the process environment.
+    ///
+    /// # Errors
+    /// A file that cannot be read or parsed, or any invalid value.
+    pub fn load(file: Option<&Path>) -> Result<Settings, SettingsError> {
+        Self::load_from(file, None)
+    }
+
+    /// Like [`Settings::load`], with the environment given explicitly (tests pass a map
+    /// instead of mutating the process environment).
+    ///
+    /// # Errors
+    /// A file that cannot be read or parsed, or any invalid value.
+    pub fn load_from(file: Option<&Path>, env: Option<HashMap<String, String>>) -> Result<Settings, SettingsError> {
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+        if let Some(file) = file {
+            builder = builder.add_source(File::from(file).format(FileFormat::Toml).required(true));
+        }
+        let environment = Environment::with_prefix("ROSTER").separator("__").try_parsing(true).source(env);
+        let raw: RawSettings = builder.add_source(environment).build()?.try_deserialize()?;
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(raw: RawSettings) -> Result<Settings, SettingsError> {
+        use secrecy::ExposeSecret;
+        let bind = raw.server.bind.parse().map_err(|e| invalid("server.bind", format!("{e} (example: 127.0.0.1:8080)")))?;
+        let backend = Backend::from_url(raw.database.url.expose_secret()).map_err(|e| invalid("database.url", e))?;
+        if raw.database.pool_size == 0 {
+            return Err(invalid("database.pool_size", "must be at least 1"));
+        }
+        let database = DatabaseSettings {
+            backend,
+            pool_size: raw.database.pool_size,
+            connect_timeout: duration("database.connect_timeout", &raw.database.connect_timeout)?,
+            busy_timeout: duration("database.busy_timeout", &raw.database.busy_timeout)?,
+        };
+        let sessions = SessionSettings {
+            ttl: chrono_duration("sessions.ttl", &raw.sessions.ttl)?,
+            idle_timeout: chrono_duration("sessions.idle_timeout", &raw.sessions.idle_timeout)?,
+        };
+        let password_policy = PasswordPolicy::new(raw.password.min_length, raw.password.max_length)
+            .map_err(|e| invalid("password.min_length", e))?;
+        let defaults = Argon2Settings::default();
+        let workers = raw.argon2.workers.unwrap_or(defaults.workers);
+        let argon2 = Argon2Settings {
+            memory_kib: raw.argon2.memory_kib,
+            iterations: raw.argon2.iterations,
+            parallelism: raw.argon2.parallelism,
+            workers,
+            queue_capacity: raw.argon2.queue_capacity.unwrap_or(16 * workers),
+        };
+        let bootstrap = match (raw.bootstrap.superadmin_email, raw.bootstrap.superadmin_password) {
+            (Some(email), Some(password)) => Some(BootstrapSettings { email, password }),
+            (None, None) => None,
+            (Some(_), None) => return Err(invalid("bootstrap.superadmin_password", "required when bootstrap.superadmin_email is set")),
+            (None, Some(_)) => return Err(invalid("bootstrap.superadmin_email", "required when bootstrap.superadmin_password is set")),
+        };
+        let log_format = match raw.log.format.as_str() {
+            "compact" => LogFormat::Compact,
+            "json" => LogFormat::Json,
+            other => return Err(invalid("log.format", format!("{other:?} is not one of \"compact\", \"json\""))),
+        };
+        Ok(Settings {
+            bind,
+            shutdown_timeout: duration("server.shutdown_timeout", &raw.server.shutdown_timeout)?,
+            database,
+            features_file: raw.features.file,
+            features_poll_interval: duration("features.poll_interval", &raw.features.poll_interval)?,
+            sessions,
+            password_policy,
+            argon2,
+            rate_limit_enabled: raw.rate_limit.enabled,
+            bootstrap,
+            log_format,
+            log_level: raw.log.level,
+            run_migrations: true,
+        })
+    }
+}
+
+fn chrono_duration(key: &'static str, value: &str) -> Result<chrono::Duration, SettingsError> {
+    let std = duration(key, value)?;
+    if std.is_zero() {
+        return Err(invalid(key, "must be greater than zero"));
+    }
+    chrono::Duration::from_std(std).map_err(|e| invalid(key, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
+        Some(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let settings = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(settings.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.database.backend, Backend::Sqlite("data/roster.db".into()));
+        assert_eq!(settings.features_file, PathBuf::from("features/_features.conf"));
+        assert_eq!(settings.sessions, SessionSettings::default());
+        assert_eq!(settings.password_policy, PasswordPolicy::default());
+        assert_eq!((settings.argon2.memory_kib, settings.argon2.iterations, settings.argon2.parallelism), (19456, 2, 1));
+        assert!(settings.rate_limit_enabled);
+        assert!(settings.bootstrap.is_none());
+        assert_eq!(settings.log_format, LogFormat::Compact);
+    }
+
+    #[test]
+    fn environment_overrides_defaults_with_double_underscores() {
+        let settings = Settings::load_from(
+            None,
+            env(&[
+                ("ROSTER__SERVER__BIND", "0.0.0.0:9000"),
+                ("ROSTER__DATABASE__URL", "postgres://u@h/db"),
+                ("ROSTER__RATE_LIMIT__ENABLED", "false"),
+                ("ROSTER__SESSIONS__TTL", "2h"),
+                ("ROSTER__PASSWORD__MIN_LENGTH", "20"),
+                ("ROSTER__LOG__FORMAT", "json"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(settings.bind.port(), 9000);
+        assert!(matches!(settings.database.backend, Backend::Postgres(_)));
+        assert!(!settings.rate_limit_enabled);
+        assert_eq!(settings.sessions.ttl, chrono::Duration::hours(2));
+        assert_eq!(settings.password_policy.min_length(), 20);
+        assert_eq!(settings.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn a_file_sits_between_defaults_and_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("roster.toml");
+        std::fs::write(&file, "[server]\nbind = \"127.0.0.1:7000\"\n[sessions]\nttl = \"3h\"\n").unwrap();
+        let settings = Settings::load_from(Some(&file), env(&[("ROSTER__SESSIONS__TTL", "4h")])).unwrap();
+        assert_eq!(settings.bind.port(), 7000);
+        assert_eq!(settings.sessions.ttl, chrono::Duration::hours(4));
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            ("ROSTER__SERVER__BIND", "nowhere", "server.bind"),
+            ("ROSTER__DATABASE__URL", "mysql://x", "database.url"),
+            ("ROSTER__SESSIONS__IDLE_TIMEOUT", "soon", "sessions.idle_timeout"),
+            ("ROSTER__PASSWORD__MIN_LENGTH", "4", "password.min_length"),
+            ("ROSTER__LOG__FORMAT", "xml", "log.format"),
+            ("ROSTER__PASSWORD__MAX_LENGTH", "lots", "max_length"),
+            ("ROSTER__SERVER__BINDD", "x", "bindd"),
+        ];
+        for (key, value, named) in cases {
+            let error = Settings::load_from(None, env(&[(key, value)])).unwrap_err().to_string();
+            assert!(error.contains(named), "{key}={value}: {error}");
+        }
+    }
+
+    #[test]
+    fn bootstrap_needs_both_email_and_password() {
+        let error = Settings::load_from(None, env(&[("ROSTER__BOOTSTRAP__SUPERADMIN_EMAIL", "a@b.c")])).unwrap_err();
+        assert!(error.to_string().contains("bootstrap.superadmin_password"));
+        let both = Settings::load_from(
+            None,
+            env(&[("ROSTER__BOOTSTRAP__SUPERADMIN_EMAIL", "a@b.c"), ("ROSTER__BOOTSTRAP__SUPERADMIN_PASSWORD", "x")]),
+        )
+        .unwrap();
+        assert_eq!(both.bootstrap.unwrap().email, "a@b.c");
+    }
+}

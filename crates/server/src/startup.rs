@@ -1,0 +1,175 @@
+//! The composition root: chooses adapters from settings, wires them into the use cases and
+//! the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::web::Data;
+use actix_web::{App, HttpServer};
+use roster_app::ports::{Readiness, SystemClock};
+use roster_app::{AppError, Feature, FeatureManager, RegistrationForm, Roster, RosterPorts};
+use roster_crypto::{Argon2Hasher, RandomTokens};
+use roster_flags::{FileFeatureManager, WatchHandle};
+use roster_store::Store;
+
+use crate::settings::{BootstrapSettings, Settings};
+
+/// Why the service could not start. Each message is meant for the operator as is.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Features(#[from] roster_flags::LoadError),
+    #[error(transparent)]
+    Database(#[from] roster_store::StartupError),
+    #[error("argon2 settings: {0}")]
+    Hasher(#[from] roster_crypto::HasherConfigError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("bootstrap super admin: {0}")]
+    Bootstrap(String),
+}
+
+/// Everything the service is built from: the store, the feature manager and the use cases.
+/// The CLI uses this without the HTTP server.
+pub struct Components {
+    pub store: Store,
+    pub features: Arc<FileFeatureManager>,
+    pub roster: Roster,
+}
+
+impl Components {
+    /// Loads the features file, connects (and unless disabled migrates) the database, and
+    /// starts the hashing workers.
+    ///
+    /// # Errors
+    /// A broken features file, an unreachable database, a failed migration, bad argon2 settings.
+    pub fn build(settings: &Settings) -> Result<Components, StartupError> {
+        let clock = Arc::new(SystemClock);
+        let features = FileFeatureManager::load(&settings.features_file, clock.clone())?;
+        let store = Store::connect(&settings.database)?;
+        if settings.run_migrations {
+            let applied = store.run_migrations()?;
+            if !applied.is_empty() {
+                tracing::info!(?applied, backend = store.backend_name(), "migrations applied");
+            }
+        }
+        let hasher = Argon2Hasher::start(settings.argon2)?;
+        let ports = RosterPorts {
+            accounts: Arc::new(store.clone()),
+            sessions: Arc::new(store.clone()),
+            hasher: Arc::new(hasher),
+            features: features.clone(),
+            clock,
+            tokens: Arc::new(RandomTokens),
+        };
+        let roster = Roster::new(ports, settings.password_policy.clone(), settings.sessions);
+        Ok(Components { store, features, roster })
+    }
+}
+
+impl std::fmt::Debug for Components {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Components").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+/// The running service: bound, serving, with its background tasks.
+pub struct Application {
+    port: u16,
+    server: Server,
+    _features_watch: WatchHandle,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Builds everything and binds the listener (port 0 picks a free port, for tests).
+    ///
+    /// # Errors
+    /// See [`StartupError`].
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let components = Components::build(&settings)?;
+        if let Some(bootstrap) = &settings.bootstrap {
+            bootstrap_superadmin(&components.roster, bootstrap).await?;
+        }
+        if components.features.is_enabled(Feature::AccountRegistration) {
+            tracing::warn!(
+                "public self-registration is ON (feature `account-registration`); for production, \
+                 disable it in {} unless anyone may create an account",
+                settings.features_file.display()
+            );
+        }
+        let features_watch = components.features.watch(settings.features_poll_interval);
+        let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind { addr: settings.bind, source })?;
+        let port = listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.bind, source })?.port();
+        let roster = Data::new(components.roster);
+        let readiness: Data<Arc<dyn Readiness>> = Data::new(Arc::new(components.store));
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(roster_http::request_context))
+                .app_data(roster.clone())
+                .app_data(readiness.clone())
+                .configure(roster_http::configure)
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { addr: settings.bind, source })?
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .run();
+        tracing::info!(port, "roster listening");
+        Ok(Application { port, server, _features_watch: features_watch })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests (up to
+    /// `server.shutdown_timeout`).
+    ///
+    /// # Errors
+    /// I/O errors of the server.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Creates the configured super admin unless one exists. Idempotent across restarts; nodes
+/// starting together race on the unique email, and the losers see it as already done.
+async fn bootstrap_superadmin(roster: &Roster, bootstrap: &BootstrapSettings) -> Result<(), StartupError> {
+    let failed = |e: AppError| StartupError::Bootstrap(describe(&e));
+    if roster.superadmin_exists().await.map_err(failed)? {
+        tracing::info!("bootstrap: a super admin exists already; nothing to do");
+        return Ok(());
+    }
+    let form = RegistrationForm { email: bootstrap.email.clone(), password: bootstrap.password.clone(), name: None };
+    match roster.create_superadmin(form).await {
+        Ok(account) => {
+            tracing::info!(account_id = %account.id, "bootstrap: super admin created");
+            Ok(())
+        }
+        Err(AppError::EmailTaken) if roster.superadmin_exists().await.map_err(failed)? => Ok(()),
+        Err(AppError::EmailTaken) => Err(StartupError::Bootstrap(
+            "an ordinary account already uses bootstrap.superadmin_email; choose another email".into(),
+        )),
+        Err(error) => Err(failed(error)),
+    }
+}
+
+/// Operator-facing text for an application error (validation details included).
+pub fn describe(error: &AppError) -> String {
+    match error {
+        AppError::Validation(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {} ({})", e.field, e.message, e.code))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,265 @@
+//! Backend selection, the connection manager, the pool and migrations.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use roster_app::ports::{Readiness, StoreError};
+
+use crate::errors::pool_unavailable;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// Arbitrary constant naming Roster's migration lock among PostgreSQL advisory locks.
+const MIGRATION_LOCK_KEY: i64 = 0x526f_7374_6572; // "Roster"
+
+/// One connection of either backend. The derive dispatches queries to the variant in use.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+/// Which database a URL selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// A file path (its folder is created on first run).
+    Sqlite(PathBuf),
+    /// A libpq connection URL.
+    Postgres(String),
+}
+
+/// A database URL that names no supported backend.
+#[derive(Debug, thiserror::Error)]
+#[error("database.url must start with sqlite:// or postgres:// (got scheme {scheme:?})")]
+pub struct DatabaseUrlError {
+    scheme: String,
+}
+
+impl Backend {
+    /// `sqlite://data/roster.db` (relative), `sqlite:///var/lib/roster.db` (absolute),
+    /// `postgres://...` or `postgresql://...`.
+    ///
+    /// # Errors
+    /// Any other scheme.
+    pub fn from_url(url: &str) -> Result<Backend, DatabaseUrlError> {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            Ok(Backend::Sqlite(PathBuf::from(path)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres(url.to_owned()))
+        } else {
+            let scheme = url.split(':').next().unwrap_or_default().to_owned();
+            Err(DatabaseUrlError { scheme })
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Pool and timeout settings.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub backend: Backend,
+    /// Connections kept by this node.
+    pub pool_size: u32,
+    /// How long a request waits for a connection (and start-up for the first one).
+    pub connect_timeout: Duration,
+    /// SQLite: how long a writer waits for the file lock before giving up.
+    pub busy_timeout: Duration,
+}
+
+impl DatabaseSettings {
+    pub fn new(backend: Backend) -> Self {
+        Self { backend, pool_size: 8, connect_timeout: Duration::from_secs(5), busy_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Why the store could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create the folder {path} for the SQLite database: {source}")]
+    CreateFolder { path: PathBuf, source: std::io::Error },
+    #[error("cannot connect to the {backend} database: {cause}")]
+    Connect { backend: &'static str, cause: String },
+    #[error("database migration failed: {0}")]
+    Migrate(String),
+}
+
+/// Opens connections with the per-connection settings each backend needs.
+#[derive(Debug)]
+struct Manager {
+    backend: Backend,
+    busy_timeout: Duration,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        match &self.backend {
+            Backend::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                // WAL: readers never block the writer. Foreign keys are off by default in
+                // SQLite. busy_timeout makes concurrent writers wait instead of failing.
+                conn.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                    self.busy_timeout.as_millis()
+                ))
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            Backend::Postgres(url) => Ok(DbConnection::Pg(PgConnection::establish(url)?)),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
+        conn.batch_execute("SELECT 1").map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Logs pool connection failures once, through tracing (r2d2 would use the `log` crate).
+#[derive(Debug)]
+struct TracingErrorHandler;
+
+impl r2d2::HandleError<ConnectionError> for TracingErrorHandler {
+    fn handle_error(&self, error: ConnectionError) {
+        tracing::warn!(error = %error, "database connection failed");
+    }
+}
+
+/// The storage adapter: a connection pool plus the repositories implemented on it.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: r2d2::Pool<Manager>,
+    backend: &'static str,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the pool and checks that one connection works, so a wrong URL or an unreachable
+    /// database stops start-up with a clear message.
+    ///
+    /// # Errors
+    /// The folder of the SQLite file cannot be created, or no connection can be made.
+    pub fn connect(settings: &DatabaseSettings) -> Result<Store, StartupError> {
+        if let Backend::Sqlite(path) = &settings.backend {
+            create_parent_folder(path)?;
+        }
+        let backend = settings.backend.name();
+        let manager = Manager { backend: settings.backend.clone(), busy_timeout: settings.busy_timeout };
+        // Check one connection by hand: r2d2's own start-up check only reports a timeout.
+        r2d2::ManageConnection::connect(&manager)
+            .map_err(|e| StartupError::Connect { backend, cause: e.to_string() })?;
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(settings.connect_timeout)
+            .error_handler(Box::new(TracingErrorHandler))
+            .build(manager)
+            .map_err(|e| StartupError::Connect { backend, cause: e.to_string() })?;
+        Ok(Store { pool, backend })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        self.backend
+    }
+
+    /// Applies pending migrations; returns the versions applied. On PostgreSQL an advisory
+    /// lock serialises nodes that start at the same time.
+    ///
+    /// # Errors
+    /// No connection, or a migration failed.
+    pub fn run_migrations(&self) -> Result<Vec<String>, StartupError> {
+        let mut conn = self.pool.get().map_err(|e| StartupError::Connect { backend: self.backend, cause: e.to_string() })?;
+        let migrate = |e: Box<dyn std::error::Error + Send + Sync>| StartupError::Migrate(e.to_string());
+        let applied = match &mut *conn {
+            DbConnection::Sqlite(conn) => conn.run_pending_migrations(SQLITE_MIGRATIONS).map_err(migrate)?,
+            DbConnection::Pg(conn) => {
+                conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                    .map_err(|e| StartupError::Migrate(e.to_string()))?;
+                let result = conn.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.into_iter().map(|m| m.to_string()).collect::<Vec<_>>());
+                let unlock = conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
+                let applied = result.map_err(migrate)?;
+                unlock.map_err(|e| StartupError::Migrate(e.to_string()))?;
+                return Ok(applied);
+            }
+        };
+        Ok(applied.into_iter().map(|m| m.to_string()).collect())
+    }
+
+    /// Runs `work` with a pooled connection on the blocking pool.
+    pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| pool_unavailable(&e))?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("database task failed: {e}")))?
+    }
+}
+
+fn create_parent_folder(path: &Path) -> Result<(), StartupError> {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent)
+            .map_err(|source| StartupError::CreateFolder { path: parent.to_owned(), source }),
+        _ => Ok(()),
+    }
+}
+
+/// Readiness for `/readyz`: the database answers and no migration is pending.
+#[async_trait::async_trait]
+impl Readiness for Store {
+    async fn check_ready(&self) -> Result<(), StoreError> {
+        self.run(|conn| {
+            let pending = match conn {
+                DbConnection::Sqlite(conn) => conn.has_pending_migration(SQLITE_MIGRATIONS),
+                DbConnection::Pg(conn) => conn.has_pending_migration(POSTGRES_MIGRATIONS),
+            }
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            if pending { Err(StoreError::Unavailable("migrations pending".into())) } else { Ok(()) }
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_select_the_backend() {
+        assert_eq!(Backend::from_url("sqlite://data/roster.db").unwrap(), Backend::Sqlite("data/roster.db".into()));
+        assert_eq!(Backend::from_url("sqlite:///var/lib/r.db").unwrap(), Backend::Sqlite("/var/lib/r.db".into()));
+        assert!(matches!(Backend::from_url("postgres://u@h/db").unwrap(), Backend::Postgres(_)));
+        assert!(matches!(Backend::from_url("postgresql://u@h/db").unwrap(), Backend::Postgres(_)));
+        let error = Backend::from_url("mysql://x").unwrap_err().to_string();
+        assert!(error.contains("mysql"), "{error}");
+    }
+}

@@ -1,0 +1,17 @@
+//! Roster's storage adapter: diesel on SQLite (the embedded default) and PostgreSQL (for
+//! production and scale-out), behind the `roster-app` port traits.
+//!
+//! Every call runs on tokio's blocking pool with a pooled connection; driver errors are
+//! translated here (unique violation -> `Duplicate`, lost or refused connection ->
+//! `Unavailable`) so nothing above this crate sees diesel.
+
+mod accounts;
+mod connection;
+mod errors;
+mod rows;
+mod schema;
+mod sessions;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use connection::{Backend, DatabaseSettings, DatabaseUrlError, Store, StartupError};

@@ -1,0 +1,141 @@
+//! Row structs, private to the adapter, and their conversions to domain types.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use roster_app::ports::{PasswordHash, StoreError};
+use roster_domain::{
+    Account, AccountId, AccountStatus, ActionPattern, DisplayName, Effect, Email, Grant, GrantId,
+    Permission, RoleName, ScopePath,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::errors::corrupt;
+use crate::schema::{accounts, sessions};
+
+pub(crate) fn to_db_time(at: DateTime<Utc>) -> NaiveDateTime {
+    at.naive_utc()
+}
+
+pub(crate) fn from_db_time(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+/// Column order must match `schema::accounts`.
+#[derive(Debug, Queryable)]
+pub(crate) struct AccountRow {
+    pub id: String,
+    pub email: String,
+    pub email_canonical: String,
+    pub name: Option<String>,
+    pub password_hash: String,
+    pub status: String,
+    pub is_superadmin: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl AccountRow {
+    pub fn into_account(self) -> Result<(Account, PasswordHash), StoreError> {
+        let id = self.id.parse::<AccountId>().map_err(|e| corrupt("account id", e))?;
+        let email = Email::parse(&self.email).map_err(|e| corrupt("email", e))?;
+        if email.canonical() != self.email_canonical {
+            // The canonical form is recomputed on read; a mismatch means the normalization
+            // rules changed and a data migration is due. Keep serving, but say so.
+            tracing::warn!(account_id = %id, "stored canonical email differs from the current normalization");
+        }
+        let name = self.name.as_deref().map(DisplayName::parse).transpose().map_err(|e| corrupt("name", e))?;
+        let status = AccountStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
+        let account = Account {
+            id,
+            email,
+            name,
+            status,
+            is_superadmin: self.is_superadmin,
+            created_at: from_db_time(self.created_at),
+            updated_at: from_db_time(self.updated_at),
+        };
+        Ok((account, PasswordHash::new(self.password_hash)))
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = accounts)]
+pub(crate) struct NewAccountRow<'a> {
+    pub id: String,
+    pub email: &'a str,
+    pub email_canonical: &'a str,
+    pub name: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub status: &'static str,
+    pub is_superadmin: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl<'a> NewAccountRow<'a> {
+    pub fn new(account: &'a Account, hash: &'a PasswordHash) -> Self {
+        Self {
+            id: account.id.to_string(),
+            email: account.email.as_str(),
+            email_canonical: account.email.canonical(),
+            name: account.name.as_ref().map(DisplayName::as_str),
+            password_hash: hash.as_str(),
+            status: account.status.as_str(),
+            is_superadmin: account.is_superadmin,
+            created_at: to_db_time(account.created_at),
+            updated_at: to_db_time(account.updated_at),
+        }
+    }
+}
+
+/// The columns of `sessions` that authentication reads, in `select` order.
+#[derive(Debug, Queryable)]
+pub(crate) struct SessionRow {
+    pub id: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sessions)]
+pub(crate) struct NewSessionRow<'a> {
+    pub id: String,
+    pub account_id: String,
+    pub token_digest: &'a str,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+/// One permission rule as stored in `roles.permissions` (a JSON array).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct StoredRule {
+    pub action: String,
+    pub effect: String,
+}
+
+pub(crate) fn parse_permissions(json: &str) -> Result<Vec<Permission>, StoreError> {
+    let rules: Vec<StoredRule> = serde_json::from_str(json).map_err(|e| corrupt("role permissions", e))?;
+    rules
+        .into_iter()
+        .map(|rule| {
+            let pattern = ActionPattern::parse(&rule.action).map_err(|e| corrupt("action pattern", e))?;
+            let effect = Effect::parse(&rule.effect).ok_or_else(|| corrupt("effect", &rule.effect))?;
+            Ok(Permission { pattern, effect })
+        })
+        .collect()
+}
+
+/// A grant joined with its role's rules: (id, role_name, scope, permissions JSON).
+pub(crate) type GrantWithRules = (String, String, String, String);
+
+pub(crate) fn grant_from_row((id, role, scope, permissions): GrantWithRules) -> Result<Grant, StoreError> {
+    Ok(Grant {
+        id: GrantId::new(id.parse().map_err(|e| corrupt("grant id", e))?),
+        role: RoleName::parse(&role).map_err(|e| corrupt("role name", e))?,
+        scope: ScopePath::parse(&scope).map_err(|e| corrupt("scope", e))?,
+        permissions: parse_permissions(&permissions)?,
+    })
+}

@@ -1,0 +1,53 @@
+//! The one hand-maintained schema both migration trees satisfy.
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        email -> Text,
+        email_canonical -> Text,
+        name -> Nullable<Text>,
+        password_hash -> Text,
+        status -> Text,
+        is_superadmin -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        account_id -> Text,
+        token_digest -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    roles (name) {
+        name -> Text,
+        description -> Text,
+        permissions -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_grants (id) {
+        id -> Text,
+        account_id -> Text,
+        role_name -> Text,
+        scope -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(sessions -> accounts (account_id));
+diesel::joinable!(account_grants -> accounts (account_id));
+diesel::joinable!(account_grants -> roles (role_name));
+diesel::allow_tables_to_appear_in_same_query!(accounts, sessions, roles, account_grants);

@@ -1,0 +1,4 @@
+DROP TABLE account_grants;
+DROP TABLE roles;
+DROP TABLE sessions;
+DROP TABLE accounts;
