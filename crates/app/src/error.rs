@@ -16,7 +16,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
-        Self { field: field.into(), code, message: message.into() }
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -56,7 +60,9 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unavailable(cause) => AppError::Unavailable(cause),
-            StoreError::Duplicate(what) => AppError::Internal(format!("unexpected duplicate {what}")),
+            StoreError::Duplicate(what) => {
+                AppError::Internal(format!("unexpected duplicate {what}"))
+            }
             StoreError::Internal(cause) => AppError::Internal(cause),
         }
     }

@@ -69,7 +69,9 @@ impl Feature {
 
     /// Looks a feature up by its file name; `None` for names outside the catalog.
     pub fn from_name(name: &str) -> Option<Feature> {
-        Feature::ALL.into_iter().find(|feature| feature.name() == name)
+        Feature::ALL
+            .into_iter()
+            .find(|feature| feature.name() == name)
     }
 
     /// The catalog's names, comma separated, for error messages.
@@ -117,7 +119,7 @@ pub struct FeatureReport {
 
 /// Port: answers whether a feature is on. Implementations must be cheap (an in-memory read)
 /// because handlers ask on every request.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait FeatureManager: Send + Sync {
     /// Whether `feature` is on right now.
     fn is_enabled(&self, feature: Feature) -> bool;

@@ -38,7 +38,13 @@ pub struct Argon2Settings {
 impl Default for Argon2Settings {
     fn default() -> Self {
         let workers = thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        Self { memory_kib: 19_456, iterations: 2, parallelism: 1, workers, queue_capacity: 16 * workers }
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            workers,
+            queue_capacity: 16 * workers,
+        }
     }
 }
 
@@ -56,8 +62,15 @@ pub enum HasherConfigError {
 }
 
 enum Job {
-    Hash { password: PlainPassword, reply: oneshot::Sender<Result<PasswordHash, HashError>> },
-    Verify { password: PlainPassword, stored: PasswordHash, reply: oneshot::Sender<Result<bool, HashError>> },
+    Hash {
+        password: PlainPassword,
+        reply: oneshot::Sender<Result<PasswordHash, HashError>>,
+    },
+    Verify {
+        password: PlainPassword,
+        stored: PasswordHash,
+        reply: oneshot::Sender<Result<bool, HashError>>,
+    },
 }
 
 /// The `PasswordHasher` adapter. Dropping it closes the queue and the workers exit.
@@ -74,8 +87,13 @@ impl Argon2Hasher {
     /// # Errors
     /// Invalid parameters or a thread that cannot be spawned.
     pub fn start(settings: Argon2Settings) -> Result<Self, HasherConfigError> {
-        let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, Some(OUTPUT_LEN))
-            .map_err(HasherConfigError::Params)?;
+        let params = Params::new(
+            settings.memory_kib,
+            settings.iterations,
+            settings.parallelism,
+            Some(OUTPUT_LEN),
+        )
+        .map_err(HasherConfigError::Params)?;
         if settings.workers == 0 || settings.queue_capacity == 0 {
             return Err(HasherConfigError::Pool);
         }
@@ -91,15 +109,21 @@ impl Argon2Hasher {
         let mut worker = Worker::new(params);
         let mut random = [0u8; 32];
         rand::RngCore::fill_bytes(&mut OsRng, &mut random);
-        let dummy = worker.hash(&hex_string(&random)).map_err(|e| HasherConfigError::Dummy(e.to_string()))?;
+        let dummy = worker
+            .hash(&hex_string(&random))
+            .map_err(|e| HasherConfigError::Dummy(e.to_string()))?;
         Ok(Self { queue, dummy })
     }
 
     fn submit(&self, job: Job) -> Result<(), HashError> {
         match self.queue.try_send(job) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(HashError::Overloaded { retry_after_secs: 1 }),
-            Err(TrySendError::Disconnected(_)) => Err(HashError::Internal("hashing workers stopped".into())),
+            Err(TrySendError::Full(_)) => Err(HashError::Overloaded {
+                retry_after_secs: 1,
+            }),
+            Err(TrySendError::Disconnected(_)) => {
+                Err(HashError::Internal("hashing workers stopped".into()))
+            }
         }
     }
 }
@@ -120,11 +144,19 @@ impl PasswordHasher for Argon2Hasher {
         answer.await.map_err(worker_gone)?
     }
 
-    async fn verify(&self, password: PlainPassword, stored: Option<PasswordHash>) -> Result<bool, HashError> {
+    async fn verify(
+        &self,
+        password: PlainPassword,
+        stored: Option<PasswordHash>,
+    ) -> Result<bool, HashError> {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy.clone());
         let (reply, answer) = oneshot::channel();
-        self.submit(Job::Verify { password, stored, reply })?;
+        self.submit(Job::Verify {
+            password,
+            stored,
+            reply,
+        })?;
         let matched = answer.await.map_err(worker_gone)??;
         Ok(known && matched)
     }
@@ -148,21 +180,37 @@ impl Worker {
                 Job::Hash { password, reply } => {
                     let _ = reply.send(self.hash(password.expose()));
                 }
-                Job::Verify { password, stored, reply } => {
+                Job::Verify {
+                    password,
+                    stored,
+                    reply,
+                } => {
                     let _ = reply.send(self.verify(password.expose(), &stored));
                 }
             }
         }
     }
 
-    fn compute(&mut self, algorithm: Algorithm, version: Version, params: &Params, password: &str, salt: &[u8]) -> Result<[u8; OUTPUT_LEN], HashError> {
+    fn compute(
+        &mut self,
+        algorithm: Algorithm,
+        version: Version,
+        params: &Params,
+        password: &str,
+        salt: &[u8],
+    ) -> Result<[u8; OUTPUT_LEN], HashError> {
         let needed = params.block_count();
         if self.blocks.len() < needed {
             self.blocks.resize(needed, Block::default());
         }
         let mut out = [0u8; OUTPUT_LEN];
         Argon2::new(algorithm, version, params.clone())
-            .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut self.blocks[..needed])
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt,
+                &mut out,
+                &mut self.blocks[..needed],
+            )
             .map_err(|e| HashError::Internal(format!("argon2: {e}")))?;
         Ok(out)
     }
@@ -170,13 +218,22 @@ impl Worker {
     fn hash(&mut self, password: &str) -> Result<PasswordHash, HashError> {
         let salt = SaltString::generate(&mut OsRng);
         let mut salt_buf = [0u8; 64];
-        let salt_bytes = salt.decode_b64(&mut salt_buf).map_err(|e| HashError::Internal(e.to_string()))?;
+        let salt_bytes = salt
+            .decode_b64(&mut salt_buf)
+            .map_err(|e| HashError::Internal(e.to_string()))?;
         let params = self.params.clone();
-        let out = self.compute(Algorithm::Argon2id, Version::V0x13, &params, password, salt_bytes)?;
+        let out = self.compute(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            &params,
+            password,
+            salt_bytes,
+        )?;
         let phc = PhcHash {
             algorithm: argon2::ARGON2ID_IDENT,
             version: Some(Version::V0x13.into()),
-            params: ParamsString::try_from(&params).map_err(|e| HashError::Internal(e.to_string()))?,
+            params: ParamsString::try_from(&params)
+                .map_err(|e| HashError::Internal(e.to_string()))?,
             salt: Some(salt.as_salt()),
             hash: Some(Output::new(&out).map_err(|e| HashError::Internal(e.to_string()))?),
         };
@@ -186,18 +243,25 @@ impl Worker {
     fn verify(&mut self, password: &str, stored: &PasswordHash) -> Result<bool, HashError> {
         let malformed = |e: password_hash::Error| HashError::Internal(format!("stored hash: {e}"));
         let phc = PhcHash::new(stored.as_str()).map_err(malformed)?;
-        let algorithm = Algorithm::try_from(phc.algorithm).map_err(|e| HashError::Internal(e.to_string()))?;
+        let algorithm =
+            Algorithm::try_from(phc.algorithm).map_err(|e| HashError::Internal(e.to_string()))?;
         let version = phc
             .version
             .map_or(Ok(Version::V0x13), Version::try_from)
             .map_err(|e| HashError::Internal(e.to_string()))?;
         let params = Params::try_from(&phc).map_err(malformed)?;
-        let expected = phc.hash.ok_or_else(|| HashError::Internal("stored hash has no output".into()))?;
+        let expected = phc
+            .hash
+            .ok_or_else(|| HashError::Internal("stored hash has no output".into()))?;
         let mut salt_buf = [0u8; 64];
-        let salt = phc.salt.ok_or_else(|| HashError::Internal("stored hash has no salt".into()))?;
+        let salt = phc
+            .salt
+            .ok_or_else(|| HashError::Internal("stored hash has no salt".into()))?;
         let salt_bytes = salt.decode_b64(&mut salt_buf).map_err(malformed)?;
         if expected.len() != OUTPUT_LEN {
-            return Err(HashError::Internal("stored hash has an unexpected length".into()));
+            return Err(HashError::Internal(
+                "stored hash has an unexpected length".into(),
+            ));
         }
         let out = self.compute(algorithm, version, &params, password, salt_bytes)?;
         // `Output` compares in constant time.
@@ -212,26 +276,62 @@ mod tests {
     use super::*;
 
     fn cheap() -> Argon2Settings {
-        Argon2Settings { memory_kib: 1024, iterations: 1, parallelism: 1, workers: 2, queue_capacity: 8 }
+        Argon2Settings {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+            workers: 2,
+            queue_capacity: 8,
+        }
     }
 
     #[tokio::test]
     async fn hash_then_verify_round_trips_and_rejects_wrong_password() {
         let hasher = Argon2Hasher::start(cheap()).unwrap();
-        let hash = hasher.hash(PlainPassword::new("a long enough passphrase")).await.unwrap();
+        let hash = hasher
+            .hash(PlainPassword::new("a long enough passphrase"))
+            .await
+            .unwrap();
         assert!(hash.as_str().starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
         assert!(!hash.as_str().contains("passphrase"));
-        assert!(hasher.verify(PlainPassword::new("a long enough passphrase"), Some(hash.clone())).await.unwrap());
-        assert!(!hasher.verify(PlainPassword::new("a long enough passphrasE"), Some(hash)).await.unwrap());
+        assert!(
+            hasher
+                .verify(
+                    PlainPassword::new("a long enough passphrase"),
+                    Some(hash.clone())
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify(PlainPassword::new("a long enough passphrasE"), Some(hash))
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
     async fn default_parameters_produce_hashes_the_reference_crate_accepts() {
-        let hasher = Argon2Hasher::start(Argon2Settings { workers: 1, queue_capacity: 1, ..Argon2Settings::default() }).unwrap();
-        let hash = hasher.hash(PlainPassword::new("production parameters here")).await.unwrap();
-        assert!(hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", hash.as_str());
+        let hasher = Argon2Hasher::start(Argon2Settings {
+            workers: 1,
+            queue_capacity: 1,
+            ..Argon2Settings::default()
+        })
+        .unwrap();
+        let hash = hasher
+            .hash(PlainPassword::new("production parameters here"))
+            .await
+            .unwrap();
+        assert!(
+            hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            hash.as_str()
+        );
         let parsed = PhcHash::new(hash.as_str()).unwrap();
-        Argon2::default().verify_password(b"production parameters here", &parsed).unwrap();
+        Argon2::default()
+            .verify_password(b"production parameters here", &parsed)
+            .unwrap();
     }
 
     #[tokio::test]
@@ -243,19 +343,37 @@ mod tests {
             .unwrap()
             .to_string();
         let hasher = Argon2Hasher::start(cheap()).unwrap();
-        assert!(hasher.verify(PlainPassword::new("made elsewhere"), Some(PasswordHash::new(reference))).await.unwrap());
+        assert!(
+            hasher
+                .verify(
+                    PlainPassword::new("made elsewhere"),
+                    Some(PasswordHash::new(reference))
+                )
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
     async fn unknown_account_verifies_against_the_dummy_and_fails() {
         let hasher = Argon2Hasher::start(cheap()).unwrap();
-        assert!(!hasher.verify(PlainPassword::new("whatever"), None).await.unwrap());
+        assert!(
+            !hasher
+                .verify(PlainPassword::new("whatever"), None)
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
     async fn malformed_stored_hash_is_an_internal_error() {
         let hasher = Argon2Hasher::start(cheap()).unwrap();
-        let result = hasher.verify(PlainPassword::new("x"), Some(PasswordHash::new("not a hash"))).await;
+        let result = hasher
+            .verify(
+                PlainPassword::new("x"),
+                Some(PasswordHash::new("not a hash")),
+            )
+            .await;
         assert!(matches!(result, Err(HashError::Internal(_))));
     }
 
@@ -263,7 +381,14 @@ mod tests {
     async fn a_full_queue_is_refused_at_once_as_overloaded() {
         // One worker, a queue of one, expensive hashes: most of a burst of 20 must be refused.
         let hasher = std::sync::Arc::new(
-            Argon2Hasher::start(Argon2Settings { memory_kib: 8192, iterations: 3, parallelism: 1, workers: 1, queue_capacity: 1 }).unwrap(),
+            Argon2Hasher::start(Argon2Settings {
+                memory_kib: 8192,
+                iterations: 3,
+                parallelism: 1,
+                workers: 1,
+                queue_capacity: 1,
+            })
+            .unwrap(),
         );
         let burst: Vec<_> = (0..20)
             .map(|_| {
@@ -284,6 +409,9 @@ mod tests {
             }
         }
         assert!(hashed >= 1, "some work must be done");
-        assert!(overloaded >= 10, "queue bound not enforced: {overloaded} overloaded");
+        assert!(
+            overloaded >= 10,
+            "queue bound not enforced: {overloaded} overloaded"
+        );
     }
 }

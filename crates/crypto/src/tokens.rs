@@ -24,7 +24,10 @@ impl TokenSource for RandomTokens {
         OsRng.fill_bytes(&mut bytes);
         let token = format!("{SESSION_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
         let digest = self.digest(&token);
-        IssuedToken { token: SecretString::from(token), digest }
+        IssuedToken {
+            token: SecretString::from(token),
+            digest,
+        }
     }
 
     fn digest(&self, token: &str) -> TokenDigest {
@@ -70,8 +73,13 @@ mod tests {
 
     #[test]
     fn foreign_tokens_are_not_session_tokens() {
-        for token in ["", "rst_", "Bearer x", "rsk_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-            "rst_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"] {
+        for token in [
+            "",
+            "rst_",
+            "Bearer x",
+            "rsk_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "rst_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!",
+        ] {
             assert!(!RandomTokens.looks_like_session_token(token), "{token}");
         }
     }

@@ -247,3 +247,84 @@ impl Account {
         self.status == AccountStatus::Active
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn ids_round_trip() {
+        let text = "0190a4b2-7c3d-7e8f-9a0b-1c2d3e4f5a6b";
+        let id: AccountId = text.parse().unwrap();
+        assert_eq!(id.to_string(), text);
+        assert_eq!(Uuid::from(id), *id.as_uuid());
+        // Other UUID spellings parse; display is always hyphenated lower case.
+        let upper: AccountId = "0190A4B27C3D7E8F9A0B1C2D3E4F5A6B".parse().unwrap();
+        assert_eq!(upper, id);
+        assert!("not-a-uuid".parse::<AccountId>().is_err());
+        assert!(AccountId::new(Uuid::from_u128(1)) < AccountId::new(Uuid::from_u128(2)));
+    }
+
+    #[test]
+    fn statuses() {
+        for status in [AccountStatus::Active, AccountStatus::Disabled] {
+            assert_eq!(AccountStatus::parse(status.as_str()), Some(status));
+            assert_eq!(status.to_string(), status.as_str());
+        }
+        assert_eq!(AccountStatus::parse("ACTIVE"), None);
+    }
+
+    #[test]
+    fn display_names() {
+        assert_eq!(DisplayName::parse(" Ada ").unwrap().as_str(), "Ada");
+        assert_eq!(
+            DisplayName::parse("Jürgen Groß").unwrap().to_string(),
+            "Jürgen Groß"
+        );
+        let max = "ü".repeat(200);
+        assert_eq!(DisplayName::parse(&max).unwrap().as_str(), max);
+        assert_eq!(
+            DisplayName::parse(&"ü".repeat(201)),
+            Err(NameError::TooLong { max: 200 })
+        );
+        assert_eq!(DisplayName::parse(""), Err(NameError::Empty));
+        assert_eq!(DisplayName::parse(" \t\n "), Err(NameError::Empty));
+        assert_eq!(
+            DisplayName::parse("Ada\u{0}"),
+            Err(NameError::ControlCharacter)
+        );
+        assert_eq!(
+            DisplayName::parse("Ada\tL"),
+            Err(NameError::ControlCharacter)
+        );
+        assert_eq!(
+            DisplayName::parse("Ada\u{1b}[31m"),
+            Err(NameError::ControlCharacter)
+        );
+        assert_eq!(NameError::Empty.code(), "invalid_name");
+    }
+
+    #[test]
+    fn only_active_accounts_log_in() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap();
+        let mut account = Account {
+            id: AccountId::new(Uuid::nil()),
+            email: Email::parse("ada@example.com").unwrap(),
+            name: None,
+            status: AccountStatus::Active,
+            is_superadmin: false,
+            created_at: now,
+            updated_at: now,
+        };
+        assert!(account.can_log_in());
+        account.status = AccountStatus::Disabled;
+        assert!(!account.can_log_in());
+        account.is_superadmin = true;
+        assert!(
+            !account.can_log_in(),
+            "super admins are disabled like anyone"
+        );
+    }
+}

@@ -261,3 +261,139 @@ impl fmt::Display for BuiltinAction {
         f.write_str(self.name())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_grammar() {
+        let max = "a".repeat(64);
+        let over = "a".repeat(65);
+        let ok = [
+            "a",
+            "0",
+            "account-read",
+            "issuer:sign",
+            "issuer.keys.rotate",
+            "snake_case",
+            "9lives",
+            "a-",
+            "all",
+            max.as_str(),
+        ];
+        for input in ok {
+            assert_eq!(Action::parse(input).unwrap().as_str(), input);
+        }
+        let bad: &[(&str, ActionError)] = &[
+            ("", ActionError::Empty),
+            (&over, ActionError::TooLong { max: 64 }),
+            ("Account-read", ActionError::InvalidFirstCharacter),
+            (
+                "account-Read",
+                ActionError::InvalidCharacter { position: 8 },
+            ),
+            ("-read", ActionError::InvalidFirstCharacter),
+            (":read", ActionError::InvalidFirstCharacter),
+            (".read", ActionError::InvalidFirstCharacter),
+            ("read all", ActionError::InvalidCharacter { position: 4 }),
+            ("read*", ActionError::InvalidCharacter { position: 4 }),
+            ("é", ActionError::InvalidFirstCharacter),
+            ("aé", ActionError::InvalidCharacter { position: 1 }),
+            ("a\u{0}", ActionError::InvalidCharacter { position: 1 }),
+        ];
+        for (input, expected) in bad {
+            assert_eq!(Action::parse(input).as_ref(), Err(expected), "{input:?}");
+            assert_eq!(expected.code(), "invalid_action");
+        }
+    }
+
+    #[test]
+    fn pattern_grammar_and_round_trip() {
+        let cases = [
+            ("all", ActionPattern::All),
+            ("issuer-*", ActionPattern::Prefix("issuer-".to_owned())),
+            ("a*", ActionPattern::Prefix("a".to_owned())),
+            ("issuer:*", ActionPattern::Prefix("issuer:".to_owned())),
+            (
+                "account-read",
+                ActionPattern::Exact(Action::parse("account-read").unwrap()),
+            ),
+        ];
+        for (input, expected) in cases {
+            let pattern = ActionPattern::parse(input).unwrap();
+            assert_eq!(pattern, expected);
+            assert_eq!(pattern.to_string(), input);
+            assert_eq!(input.parse::<ActionPattern>().unwrap(), expected);
+        }
+        let prefix_max = format!("{}*", "a".repeat(64));
+        assert!(ActionPattern::parse(&prefix_max).is_ok());
+        let bad: &[(&str, ActionError)] = &[
+            ("", ActionError::Empty),
+            ("*", ActionError::EmptyPrefix),
+            ("**", ActionError::InvalidFirstCharacter),
+            ("a**", ActionError::InvalidCharacter { position: 1 }),
+            ("is*suer", ActionError::InvalidCharacter { position: 2 }),
+            ("*-read", ActionError::InvalidFirstCharacter),
+            ("All", ActionError::InvalidFirstCharacter),
+            ("Issuer-*", ActionError::InvalidFirstCharacter),
+        ];
+        for (input, expected) in bad {
+            assert_eq!(
+                ActionPattern::parse(input).as_ref(),
+                Err(expected),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn pattern_matching() {
+        let action = |s| Action::parse(s).unwrap();
+        let pattern = |s| ActionPattern::parse(s).unwrap();
+        let rows = [
+            ("all", "anything", true),
+            ("issuer-*", "issuer-sign", true),
+            ("issuer-*", "issuer-", true),
+            ("issuer-*", "issuer", false),
+            ("issuer-*", "issuers-sign", false),
+            ("issuer-*", "xissuer-sign", false),
+            ("account-read", "account-read", true),
+            ("account-read", "account-reader", false),
+            ("account-read", "account-rea", false),
+        ];
+        for (p, a, expected) in rows {
+            assert_eq!(pattern(p).matches(&action(a)), expected, "{p} vs {a}");
+        }
+    }
+
+    #[test]
+    fn builtins() {
+        let names: Vec<&str> = BuiltinAction::ALL.iter().map(|b| b.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "account-create",
+                "account-read",
+                "account-disable",
+                "account-password-reset",
+                "role-manage",
+                "apikey-manage",
+                "audit-read",
+                "grant-manage",
+            ]
+        );
+        for builtin in BuiltinAction::ALL {
+            assert_eq!(Action::parse(builtin.name()).unwrap(), builtin.action());
+            assert_eq!(Action::from(builtin).as_str(), builtin.to_string());
+        }
+    }
+
+    #[test]
+    fn messages_never_echo_the_input() {
+        for input in ["Sécret\u{1b}[31m", "secret value", "\u{0}"] {
+            let message = Action::parse(input).unwrap_err().to_string();
+            assert!(!message.contains("ecret") && !message.chars().any(char::is_control));
+        }
+    }
+}

@@ -357,3 +357,334 @@ impl PermissionSet {
         evaluate(&self.grants, action, target)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn scope(s: &str) -> ScopePath {
+        ScopePath::parse(s).unwrap()
+    }
+
+    fn action(s: &str) -> Action {
+        Action::parse(s).unwrap()
+    }
+
+    /// A grant from `"allow all"`, `"deny issuer-*"`-style rules.
+    fn grant(n: u128, scope_path: &str, rules: &[&str]) -> Grant {
+        let permissions = rules
+            .iter()
+            .map(|rule| {
+                let (effect, pattern) = rule.split_once(' ').unwrap();
+                Permission {
+                    pattern: ActionPattern::parse(pattern).unwrap(),
+                    effect: Effect::parse(effect).unwrap(),
+                }
+            })
+            .collect();
+        Grant {
+            id: GrantId::new(Uuid::from_u128(n)),
+            role: RoleName::parse(&format!("role-{n}")).unwrap(),
+            scope: scope(scope_path),
+            permissions,
+        }
+    }
+
+    /// Evaluates one cell both ways and checks they agree.
+    fn decide(grants: &[Grant], action_name: &str, target: &str) -> bool {
+        let (action, target) = (action(action_name), scope(target));
+        let decision = evaluate(grants, &action, &target);
+        let set = PermissionSet::compile(grants);
+        assert_eq!(set.allows(&action, &target), decision.is_allowed());
+        assert_eq!(set.explain(&action, &target), decision);
+        decision.is_allowed()
+    }
+
+    #[test]
+    fn evaluation_table() {
+        #[rustfmt::skip]
+        let rows: &[(&str, &[Grant], &str, &str, bool)] = &[
+            // (what, grants, action, target, allowed)
+            ("same scope", &[grant(1, "acme", &["allow all"])], "x", "acme", true),
+            ("ancestor covers descendant", &[grant(1, "acme", &["allow all"])], "x", "acme.berlin.issuer", true),
+            ("no upward reach", &[grant(1, "acme.berlin", &["allow all"])], "x", "acme", false),
+            ("no upward reach to the root", &[grant(1, "acme", &["allow all"])], "x", "*", false),
+            ("no sideways reach", &[grant(1, "acme.berlin", &["allow all"])], "x", "acme.paris", false),
+            ("no sideways reach by name prefix", &[grant(1, "acme", &["allow all"])], "x", "acmecorp", false),
+            ("root covers an organization", &[grant(1, "*", &["allow all"])], "x", "acme", true),
+            ("root covers the root", &[grant(1, "*", &["allow account-read"])], "account-read", "*", true),
+            ("organization does not cover the root", &[grant(1, "acme", &["allow account-read"])], "account-read", "*", false),
+            ("* segment matches one segment", &[grant(1, "acme.*.issuer", &["allow all"])], "x", "acme.berlin.issuer", true),
+            ("* segment covers beneath", &[grant(1, "acme.*.issuer", &["allow all"])], "x", "acme.berlin.issuer.keys", true),
+            ("* segment needs the segment", &[grant(1, "acme.*.issuer", &["allow all"])], "x", "acme.berlin", false),
+            ("* segment keeps later segments", &[grant(1, "acme.*.issuer", &["allow all"])], "x", "acme.berlin.dev", false),
+            ("all matches any action", &[grant(1, "acme", &["allow all"])], "anything:at.all", "acme", true),
+            ("prefix matches", &[grant(1, "acme", &["allow issuer-*"])], "issuer-sign", "acme", true),
+            ("prefix needs the whole prefix", &[grant(1, "acme", &["allow issuer-*"])], "issuer", "acme", false),
+            ("prefix does not match others", &[grant(1, "acme", &["allow issuer-*"])], "account-read", "acme", false),
+            ("exact matches", &[grant(1, "acme", &["allow account-read"])], "account-read", "acme", true),
+            ("exact is exact", &[grant(1, "acme", &["allow account-read"])], "account-reader", "acme", false),
+            ("deny wins within a role", &[grant(1, "acme", &["allow all", "deny issuer-*"])], "issuer-sign", "acme", false),
+            ("deny leaves other actions", &[grant(1, "acme", &["allow all", "deny issuer-*"])], "issuer", "acme", true),
+            ("deny wins across grants", &[grant(1, "acme", &["allow all"]), grant(2, "acme", &["deny issuer-sign"])], "issuer-sign", "acme", false),
+            ("deny wins whatever the order", &[grant(2, "acme", &["deny issuer-sign"]), grant(1, "acme", &["allow all"])], "issuer-sign", "acme", false),
+            ("deny at an ancestor wins", &[grant(1, "acme.berlin", &["allow all"]), grant(2, "acme", &["deny issuer-*"])], "issuer-sign", "acme.berlin.issuer", false),
+            ("deny at the root wins", &[grant(1, "acme", &["allow all"]), grant(2, "*", &["deny issuer-sign"])], "issuer-sign", "acme", false),
+            ("deny beneath does not reach up", &[grant(1, "acme", &["allow all"]), grant(2, "acme.berlin", &["deny all"])], "x", "acme", true),
+            ("deny beneath does not reach sideways", &[grant(1, "acme", &["allow all"]), grant(2, "acme.berlin", &["deny all"])], "x", "acme.paris", true),
+            ("deny beneath applies beneath", &[grant(1, "acme", &["allow all"]), grant(2, "acme.berlin", &["deny all"])], "x", "acme.berlin.dev", false),
+            ("deny through a * segment", &[grant(1, "acme", &["allow all"]), grant(2, "acme.*", &["deny all"])], "x", "acme.berlin", false),
+            ("* segment deny spares the parent", &[grant(1, "acme", &["allow all"]), grant(2, "acme.*", &["deny all"])], "x", "acme", true),
+            ("deny alone allows nothing", &[grant(1, "acme", &["deny issuer-*"])], "account-read", "acme", false),
+            ("union across roles, first", &[grant(1, "acme", &["allow account-read"]), grant(2, "acme.berlin", &["allow issuer-*"])], "account-read", "acme.berlin", true),
+            ("union across roles, second", &[grant(1, "acme", &["allow account-read"]), grant(2, "acme.berlin", &["allow issuer-*"])], "issuer-sign", "acme.berlin", true),
+            ("union stays within each scope", &[grant(1, "acme", &["allow account-read"]), grant(2, "acme.berlin", &["allow issuer-*"])], "issuer-sign", "acme", false),
+            ("no grants", &[], "account-read", "*", false),
+            ("a grant without rules", &[grant(1, "*", &[])], "account-read", "*", false),
+        ];
+        for (what, grants, action, target, expected) in rows {
+            assert_eq!(
+                decide(grants, action, target),
+                *expected,
+                "{what}: {action} on {target}"
+            );
+        }
+    }
+
+    #[test]
+    fn reasons_name_the_deciding_rule() {
+        let grants = [
+            grant(1, "acme", &["allow issuer-*"]),
+            grant(2, "acme", &["allow all"]),
+            grant(
+                3,
+                "acme.berlin",
+                &["deny issuer-key-delete", "deny issuer-*"],
+            ),
+        ];
+        let decision = evaluate(&grants, &action("issuer-sign"), &scope("acme.paris"));
+        let Decision::Allowed(Reason::AllowedBy(m)) = &decision else {
+            panic!("{decision:?}");
+        };
+        assert_eq!(m.grant, grants[0].id);
+        assert_eq!(m.role.as_str(), "role-1");
+        assert_eq!(m.scope, scope("acme"));
+        assert_eq!(m.rule.to_string(), "allow issuer-*");
+
+        let decision = evaluate(&grants, &action("issuer-key-delete"), &scope("acme.berlin"));
+        let Decision::Denied(Reason::DeniedBy(m)) = &decision else {
+            panic!("{decision:?}");
+        };
+        assert_eq!(m.grant, grants[2].id);
+        assert_eq!(m.rule.to_string(), "deny issuer-key-delete");
+        assert_eq!(
+            decision.to_string(),
+            format!(
+                "denied: rule 'deny issuer-key-delete' of role 'role-3' on scope 'acme.berlin' (grant {})",
+                grants[2].id
+            )
+        );
+
+        let decision = evaluate(&grants, &action("x"), &scope("other"));
+        assert_eq!(decision, Decision::Denied(Reason::NoMatchingGrant));
+        assert_eq!(decision.to_string(), "denied: no grant matches");
+        assert_eq!(decision.into_reason(), Reason::NoMatchingGrant);
+    }
+
+    #[test]
+    fn superadmin_set_allows_everything() {
+        let set = PermissionSet::superadmin();
+        assert!(set.is_superadmin());
+        assert!(set.allows(&action("anything"), &ScopePath::root()));
+        assert!(set.allows(&action("x"), &scope("acme.berlin")));
+        assert_eq!(
+            set.explain(&action("x"), &scope("acme")),
+            Decision::Allowed(Reason::SuperAdmin)
+        );
+        let empty = PermissionSet::empty();
+        assert!(!empty.is_superadmin());
+        assert!(!empty.allows(&action("x"), &ScopePath::root()));
+        assert!(empty.grants().is_empty());
+    }
+
+    // ---- properties ----------------------------------------------------------------------
+
+    const SEGMENTS: [&str; 3] = ["acme", "berlin", "x"];
+    const ACTIONS: [&str; 6] = [
+        "issuer-sign",
+        "issuer-read",
+        "issuer",
+        "account-read",
+        "a",
+        "ab",
+    ];
+    const PREFIXES: [&str; 4] = ["issuer-", "issuer", "a", "account-"];
+
+    fn concrete_scope() -> impl Strategy<Value = ScopePath> {
+        prop::collection::vec(prop::sample::select(&SEGMENTS[..]), 0..=4).prop_map(|segments| {
+            if segments.is_empty() {
+                ScopePath::root()
+            } else {
+                ScopePath::parse(&segments.join(".")).unwrap()
+            }
+        })
+    }
+
+    /// Grant scopes: concrete ones, and ones with `*` in any segment but the first.
+    fn grant_scope() -> impl Strategy<Value = ScopePath> {
+        let segment = prop_oneof![3 => prop::sample::select(&SEGMENTS[..]), 1 => Just("*")];
+        (
+            prop::sample::select(&SEGMENTS[..]),
+            prop::collection::vec(segment, 0..=3),
+            prop::bool::weighted(0.15),
+        )
+            .prop_map(|(first, rest, root)| {
+                if root {
+                    return ScopePath::root();
+                }
+                let mut segments = vec![first];
+                segments.extend(rest);
+                ScopePath::parse(&segments.join(".")).unwrap()
+            })
+    }
+
+    fn arb_action() -> impl Strategy<Value = Action> {
+        prop::sample::select(&ACTIONS[..]).prop_map(|a| Action::parse(a).unwrap())
+    }
+
+    fn pattern() -> impl Strategy<Value = ActionPattern> {
+        prop_oneof![
+            1 => Just(ActionPattern::All),
+            3 => arb_action().prop_map(ActionPattern::Exact),
+            2 => prop::sample::select(&PREFIXES[..])
+                .prop_map(|p| ActionPattern::Prefix(p.to_owned())),
+        ]
+    }
+
+    fn rules(effect: Option<Effect>) -> impl Strategy<Value = Vec<Permission>> {
+        let effect = match effect {
+            Some(e) => Just(e).boxed(),
+            None => prop_oneof![3 => Just(Effect::Allow), 1 => Just(Effect::Deny)].boxed(),
+        };
+        prop::collection::vec(
+            (pattern(), effect).prop_map(|(pattern, effect)| Permission { pattern, effect }),
+            0..=3,
+        )
+    }
+
+    fn arb_grant(effect: Option<Effect>) -> impl Strategy<Value = Grant> {
+        (any::<u128>(), grant_scope(), rules(effect)).prop_map(|(n, scope, permissions)| Grant {
+            id: GrantId::new(Uuid::from_u128(n)),
+            role: RoleName::parse("generated").unwrap(),
+            scope,
+            permissions,
+        })
+    }
+
+    fn grants() -> impl Strategy<Value = Vec<Grant>> {
+        prop::collection::vec(arb_grant(None), 0..=6)
+    }
+
+    fn with(grants: &[Grant], extra: Grant) -> Vec<Grant> {
+        let mut all = grants.to_vec();
+        all.push(extra);
+        all
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn compiled_set_agrees_with_evaluate(
+            grants in grants(),
+            action in arb_action(),
+            target in concrete_scope(),
+        ) {
+            let decision = evaluate(&grants, &action, &target);
+            let set = PermissionSet::compile(&grants);
+            prop_assert_eq!(set.allows(&action, &target), decision.is_allowed());
+            prop_assert_eq!(set.explain(&action, &target), decision);
+        }
+
+        #[test]
+        fn compiled_set_agrees_on_wildcard_targets_too(
+            grants in grants(),
+            action in arb_action(),
+            target in grant_scope(),
+        ) {
+            let set = PermissionSet::compile(&grants);
+            prop_assert_eq!(
+                set.allows(&action, &target),
+                evaluate(&grants, &action, &target).is_allowed()
+            );
+        }
+
+        #[test]
+        fn adding_an_allow_grant_never_removes_a_permission(
+            grants in grants(),
+            extra in arb_grant(Some(Effect::Allow)),
+            action in arb_action(),
+            target in concrete_scope(),
+        ) {
+            if evaluate(&grants, &action, &target).is_allowed() {
+                prop_assert!(evaluate(&with(&grants, extra), &action, &target).is_allowed());
+            }
+        }
+
+        #[test]
+        fn adding_a_deny_grant_never_adds_a_permission(
+            grants in grants(),
+            extra in arb_grant(Some(Effect::Deny)),
+            action in arb_action(),
+            target in concrete_scope(),
+        ) {
+            if !evaluate(&grants, &action, &target).is_allowed() {
+                prop_assert!(!evaluate(&with(&grants, extra), &action, &target).is_allowed());
+            }
+        }
+
+        #[test]
+        fn a_grant_never_reaches_outside_its_subtree(
+            grants in grants(),
+            extra in arb_grant(None),
+            action in arb_action(),
+            target in concrete_scope(),
+        ) {
+            prop_assume!(!extra.scope.covers(&target));
+            prop_assert_eq!(
+                evaluate(&with(&grants, extra), &action, &target),
+                evaluate(&grants, &action, &target)
+            );
+        }
+
+        #[test]
+        fn a_covering_deny_always_wins(
+            grants in grants(),
+            action in arb_action(),
+            target in concrete_scope(),
+        ) {
+            let denied = grants.iter().any(|g| {
+                g.scope.covers(&target)
+                    && g.permissions.iter().any(|p| p.effect == Effect::Deny && p.matches(&action))
+            });
+            if denied {
+                prop_assert!(!evaluate(&grants, &action, &target).is_allowed());
+            }
+        }
+
+        #[test]
+        fn a_grant_never_reaches_a_parent(
+            grant in arb_grant(Some(Effect::Allow)),
+            action in arb_action(),
+        ) {
+            let mut parent = grant.scope.parent();
+            while let Some(scope) = parent {
+                prop_assert!(!evaluate(std::slice::from_ref(&grant), &action, &scope).is_allowed());
+                parent = scope.parent();
+            }
+        }
+    }
+}

@@ -337,7 +337,10 @@ mod tests {
             // Decomposed ü (u + combining diaeresis) is NFC-composed first.
             ("ju\u{308}rgen@BU\u{308}CHER.de", "jürgen@xn--bcher-kva.de"),
             ("Ada@Example.COM", "ada@example.com"),
-            ("\tADA.LOVELACE+Tag@EXAMPLE.com\n", "ada.lovelace+tag@example.com"),
+            (
+                "\tADA.LOVELACE+Tag@EXAMPLE.com\n",
+                "ada.lovelace+tag@example.com",
+            ),
             ("ΣΟΦΙΑ@example.com", "σοφια@example.com"),
             ("x@XN--BCHER-KVA.DE", "x@xn--bcher-kva.de"),
         ];
@@ -394,7 +397,9 @@ mod tests {
         let long = format!("ü{ok}");
         assert_eq!(
             Email::parse(&long),
-            Err(EmailError::TooLong { max: MAX_EMAIL_LENGTH })
+            Err(EmailError::TooLong {
+                max: MAX_EMAIL_LENGTH
+            })
         );
     }
 

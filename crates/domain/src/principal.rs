@@ -93,3 +93,80 @@ impl Principal {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::action::ActionPattern;
+    use crate::grant::GrantId;
+    use crate::role::{Permission, RoleName};
+
+    fn principal(is_superadmin: bool, grants: Vec<Grant>) -> Principal {
+        Principal {
+            id: PrincipalId::Account(AccountId::new(Uuid::nil())),
+            is_superadmin,
+            grants,
+        }
+    }
+
+    fn deny_all_on_root() -> Grant {
+        Grant {
+            id: GrantId::new(Uuid::nil()),
+            role: RoleName::parse("locked").unwrap(),
+            scope: ScopePath::root(),
+            permissions: vec![Permission::deny(ActionPattern::All)],
+        }
+    }
+
+    #[test]
+    fn superadmins_are_always_allowed() {
+        let action = Action::parse("role-manage").unwrap();
+        let root = ScopePath::root();
+        let tenant = ScopePath::parse("acme.berlin").unwrap();
+        for grants in [vec![], vec![deny_all_on_root()]] {
+            let admin = principal(true, grants);
+            assert!(admin.allows(&action, &root));
+            assert!(admin.allows(&action, &tenant));
+            assert_eq!(
+                admin.explain(&action, &root),
+                Decision::Allowed(Reason::SuperAdmin)
+            );
+            assert!(admin.permission_set().allows(&action, &tenant));
+        }
+    }
+
+    #[test]
+    fn others_are_evaluated() {
+        let action = Action::parse("role-manage").unwrap();
+        let root = ScopePath::root();
+        let nobody = principal(false, vec![]);
+        assert!(!nobody.allows(&action, &root));
+        assert_eq!(
+            nobody.explain(&action, &root),
+            Decision::Denied(Reason::NoMatchingGrant)
+        );
+
+        let locked = principal(false, vec![deny_all_on_root()]);
+        assert!(!locked.allows(&action, &root));
+        assert!(matches!(
+            locked.explain(&action, &root),
+            Decision::Denied(Reason::DeniedBy(_))
+        ));
+        assert!(!locked.permission_set().allows(&action, &root));
+    }
+
+    #[test]
+    fn principal_ids_display() {
+        let id = Uuid::from_u128(1);
+        assert_eq!(
+            PrincipalId::Account(AccountId::new(id)).to_string(),
+            "account:00000000-0000-0000-0000-000000000001"
+        );
+        assert_eq!(
+            PrincipalId::ApiKey(ApiKeyId::new(id)).to_string(),
+            "api_key:00000000-0000-0000-0000-000000000001"
+        );
+    }
+}

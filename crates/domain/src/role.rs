@@ -226,3 +226,70 @@ impl Role {
             .map(|p| &p.pattern)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_name_grammar() {
+        let max = "r".repeat(64);
+        for ok in ["tenant-admin", "a", "0", "snake_case", "a-", max.as_str()] {
+            assert_eq!(RoleName::parse(ok).unwrap().to_string(), ok);
+        }
+        let over = "r".repeat(65);
+        let bad: &[(&str, RoleNameError)] = &[
+            ("", RoleNameError::Empty),
+            (&over, RoleNameError::TooLong { max: 64 }),
+            ("Admin", RoleNameError::InvalidFirstCharacter),
+            ("-admin", RoleNameError::InvalidFirstCharacter),
+            (
+                "tenant.admin",
+                RoleNameError::InvalidCharacter { position: 6 },
+            ),
+            (
+                "tenant:admin",
+                RoleNameError::InvalidCharacter { position: 6 },
+            ),
+            (
+                "tenant admin",
+                RoleNameError::InvalidCharacter { position: 6 },
+            ),
+            ("admin*", RoleNameError::InvalidCharacter { position: 5 }),
+        ];
+        for (input, expected) in bad {
+            assert_eq!(RoleName::parse(input).as_ref(), Err(expected), "{input:?}");
+            assert_eq!(expected.code(), "invalid_role_name");
+        }
+    }
+
+    #[test]
+    fn effects() {
+        for effect in [Effect::Allow, Effect::Deny] {
+            assert_eq!(Effect::parse(effect.as_str()), Some(effect));
+        }
+        assert_eq!(Effect::parse("Allow"), None);
+        assert_eq!(Effect::parse(""), None);
+    }
+
+    #[test]
+    fn permissions() {
+        let all = Permission::allow(ActionPattern::All);
+        assert_eq!(all.effect, Effect::Allow);
+        assert_eq!(all.to_string(), "allow all");
+        let deny = Permission::deny(ActionPattern::parse("issuer-*").unwrap());
+        assert_eq!(deny.effect, Effect::Deny);
+        assert!(deny.matches(&Action::parse("issuer-sign").unwrap()));
+        assert!(!deny.matches(&Action::parse("account-read").unwrap()));
+
+        let role = Role {
+            name: RoleName::parse("ops").unwrap(),
+            description: String::new(),
+            permissions: vec![all.clone(), deny],
+        };
+        assert_eq!(
+            role.allowed_patterns().collect::<Vec<_>>(),
+            [&ActionPattern::All]
+        );
+    }
+}

@@ -265,3 +265,168 @@ impl FromStr for ScopePath {
         ScopePath::parse(s)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(s: &str) -> ScopePath {
+        ScopePath::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}"))
+    }
+
+    #[test]
+    fn valid_scopes_round_trip() {
+        let segment63 = "a".repeat(63);
+        let long = format!("{segment63}.b");
+        for input in [
+            "*",
+            "acme",
+            "acme.berlin",
+            "acme.berlin.dev",
+            "acme.berlin.issuer",
+            "acme.*",
+            "acme.*.issuer",
+            "acme.*.*",
+            "a.b.c.d.e.f.g.h",
+            "0.1-2.x_y",
+            "a-",
+            long.as_str(),
+        ] {
+            let parsed = scope(input);
+            assert_eq!(parsed.to_string(), input);
+            assert_eq!(input.parse::<ScopePath>().unwrap(), parsed);
+        }
+    }
+
+    #[test]
+    fn invalid_scopes() {
+        let segment64 = "a".repeat(64);
+        let too_long_segment = format!("acme.{segment64}");
+        let invalid = |index, reason| ScopeError::InvalidSegment { index, reason };
+        let cases: &[(&str, ScopeError)] = &[
+            ("", ScopeError::Empty),
+            ("a.b.c.d.e.f.g.h.i", ScopeError::TooDeep { max: 8 }),
+            ("*.acme", ScopeError::WildcardFirstSegment),
+            ("acme..x", ScopeError::EmptySegment { index: 1 }),
+            (".acme", ScopeError::EmptySegment { index: 0 }),
+            ("acme.", ScopeError::EmptySegment { index: 1 }),
+            ("**", invalid(0, SegmentProblem::InvalidFirstCharacter)),
+            ("Acme", invalid(0, SegmentProblem::InvalidFirstCharacter)),
+            (
+                "acme.Berlin",
+                invalid(1, SegmentProblem::InvalidFirstCharacter),
+            ),
+            (
+                "acme.berLin",
+                invalid(1, SegmentProblem::InvalidCharacter { position: 3 }),
+            ),
+            (
+                "acme.ber*",
+                invalid(1, SegmentProblem::InvalidCharacter { position: 3 }),
+            ),
+            ("acme.-x", invalid(1, SegmentProblem::InvalidFirstCharacter)),
+            ("acme._x", invalid(1, SegmentProblem::InvalidFirstCharacter)),
+            (
+                "acme:berlin",
+                invalid(0, SegmentProblem::InvalidCharacter { position: 4 }),
+            ),
+            (
+                "acme/berlin",
+                invalid(0, SegmentProblem::InvalidCharacter { position: 4 }),
+            ),
+            (" acme", invalid(0, SegmentProblem::InvalidFirstCharacter)),
+            (
+                "acme ",
+                invalid(0, SegmentProblem::InvalidCharacter { position: 4 }),
+            ),
+            (
+                &too_long_segment,
+                invalid(1, SegmentProblem::TooLong { max: 63 }),
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(ScopePath::parse(input).as_ref(), Err(expected), "{input:?}");
+            assert_eq!(expected.code(), "invalid_scope");
+        }
+    }
+
+    #[test]
+    fn error_messages_name_the_problem() {
+        let message = |s| ScopePath::parse(s).unwrap_err().to_string();
+        assert_eq!(
+            message("acme..x"),
+            "scope segment 2 is empty (leading, trailing or doubled '.')"
+        );
+        assert_eq!(
+            message("a.b.c.d.e.f.g.h.i"),
+            "scope has more than 8 segments"
+        );
+        assert_eq!(
+            message("acme.Berlin"),
+            "scope segment 2 must start with a lower-case letter or a digit"
+        );
+        assert!(message("*.acme").contains("first scope segment cannot be '*'"));
+        assert!(message("").contains("empty"));
+        assert!(!message("acme.s\u{1b}cret").contains("cret"));
+    }
+
+    #[test]
+    fn accessors() {
+        let root = ScopePath::root();
+        assert!(root.is_root() && root.is_concrete());
+        assert_eq!(root.depth(), 0);
+        assert_eq!(root.to_string(), "*");
+        assert_eq!(root.parent(), None);
+        assert_eq!(ScopePath::default(), root);
+
+        let wild = scope("acme.*.issuer");
+        assert!(!wild.is_root() && !wild.is_concrete());
+        assert_eq!(wild.depth(), 3);
+        assert_eq!(wild.segments().collect::<Vec<_>>(), ["acme", "*", "issuer"]);
+
+        let tenant = scope("acme.berlin");
+        assert!(tenant.is_concrete());
+        assert_eq!(tenant.parent(), Some(scope("acme")));
+        assert_eq!(scope("acme").parent(), Some(root));
+    }
+
+    #[test]
+    fn coverage() {
+        let rows = [
+            // (grant scope, target, covers)
+            ("*", "*", true),
+            ("*", "acme", true),
+            ("*", "acme.berlin.dev", true),
+            ("acme", "*", false),
+            ("acme", "acme", true),
+            ("acme", "acme.berlin", true),
+            ("acme", "acme.berlin.dev.x.y.z.w.v", true),
+            ("acme", "acmecorp", false),
+            ("acme", "other", false),
+            ("acme.berlin", "acme", false),
+            ("acme.berlin", "acme.paris", false),
+            ("acme.berlin", "acme.berlin.dev", true),
+            ("acme.berlin.dev", "acme.berlin", false),
+            ("acme.*", "acme", false),
+            ("acme.*", "acme.berlin", true),
+            ("acme.*", "acme.berlin.dev", true),
+            ("acme.*", "other.berlin", false),
+            ("acme.*.issuer", "acme.berlin.issuer", true),
+            ("acme.*.issuer", "acme.paris.issuer.keys", true),
+            ("acme.*.issuer", "acme.berlin.dev", false),
+            ("acme.*.issuer", "acme.berlin", false),
+            // Wildcards in the target are matched only by wildcards.
+            ("acme.*", "acme.*", true),
+            ("acme.*", "acme.*.issuer", true),
+            ("acme.berlin", "acme.*", false),
+            ("acme", "acme.*", true),
+        ];
+        for (grant, target, expected) in rows {
+            assert_eq!(
+                scope(grant).covers(&scope(target)),
+                expected,
+                "{grant} covers {target}"
+            );
+        }
+    }
+}

@@ -23,7 +23,11 @@ pub struct RegisterRequest {
 
 impl From<RegisterRequest> for RegistrationForm {
     fn from(request: RegisterRequest) -> Self {
-        RegistrationForm { email: request.email, password: request.password, name: request.name }
+        RegistrationForm {
+            email: request.email,
+            password: request.password,
+            name: request.name,
+        }
     }
 }
 
@@ -52,7 +56,11 @@ impl From<&Account> for AccountDto {
         Self {
             id: account.id.to_string(),
             email: account.email.as_str().to_owned(),
-            name: account.name.as_ref().map(DisplayName::as_str).map(str::to_owned),
+            name: account
+                .name
+                .as_ref()
+                .map(DisplayName::as_str)
+                .map(str::to_owned),
             status: account.status.as_str(),
             is_superadmin: account.is_superadmin,
             created_at: timestamp(account.created_at),
@@ -130,7 +138,10 @@ impl From<FeatureReport> for FeaturesResponse {
         };
         Self {
             features: report.features.iter().map(feature).collect(),
-            file: FeatureFileDto { loaded_at: timestamp(report.loaded_at), error: report.error },
+            file: FeatureFileDto {
+                loaded_at: timestamp(report.loaded_at),
+                error: report.error,
+            },
         }
     }
 }

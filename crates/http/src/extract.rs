@@ -21,15 +21,30 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub struct ApiJson<T>(pub T);
 
 fn is_json(req: &HttpRequest) -> bool {
-    let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn declared_length(req: &HttpRequest) -> Option<usize> {
-    req.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+    req.headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
@@ -47,7 +62,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         Box::pin(async move {
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::InvalidBody { field: None, message: e.to_string() })?;
+                let chunk = chunk.map_err(|e| ApiError::InvalidBody {
+                    field: None,
+                    message: e.to_string(),
+                })?;
                 if body.len() + chunk.len() > BODY_LIMIT {
                     return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
                 }
@@ -63,11 +81,15 @@ fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
-        ApiError::InvalidBody { field: (path != ".").then_some(path), message: error.inner().to_string() }
+        ApiError::InvalidBody {
+            field: (path != ".").then_some(path),
+            message: error.inner().to_string(),
+        }
     })?;
-    deserializer
-        .end()
-        .map_err(|e| ApiError::InvalidBody { field: None, message: e.to_string() })?;
+    deserializer.end().map_err(|e| ApiError::InvalidBody {
+        field: None,
+        message: e.to_string(),
+    })?;
     Ok(value)
 }
 
@@ -92,7 +114,11 @@ impl FromRequest for Caller {
         let roster = req.app_data::<Data<Roster>>().cloned();
         let token = bearer_token(req);
         Box::pin(async move {
-            let roster = roster.ok_or_else(|| ApiError::App(AppError::Internal("Roster not registered as app data".into())))?;
+            let roster = roster.ok_or_else(|| {
+                ApiError::App(AppError::Internal(
+                    "Roster not registered as app data".into(),
+                ))
+            })?;
             let token = token.ok_or(ApiError::App(AppError::Unauthenticated))?;
             Ok(Caller(roster.authenticate_bearer(&token).await?))
         })
@@ -130,19 +156,34 @@ mod tests {
 
     #[test]
     fn wrong_types_and_unknown_fields_name_the_field() {
-        assert_eq!(field_of(parse_body::<Body>(br#"{"email": 5}"#).unwrap_err()).as_deref(), Some("email"));
         assert_eq!(
-            field_of(parse_body::<Body>(br#"{"email": "a", "nested": {"count": "x"}}"#).unwrap_err()).as_deref(),
+            field_of(parse_body::<Body>(br#"{"email": 5}"#).unwrap_err()).as_deref(),
+            Some("email")
+        );
+        assert_eq!(
+            field_of(
+                parse_body::<Body>(br#"{"email": "a", "nested": {"count": "x"}}"#).unwrap_err()
+            )
+            .as_deref(),
             Some("nested.count")
         );
-        assert_eq!(field_of(parse_body::<Body>(br#"{"email": "a", "emial": 1}"#).unwrap_err()).as_deref(), Some("emial"));
+        assert_eq!(
+            field_of(parse_body::<Body>(br#"{"email": "a", "emial": 1}"#).unwrap_err()).as_deref(),
+            Some("emial")
+        );
         assert!(parse_body::<Body>(br#"{"email": "a"} trailing"#).is_err());
         assert!(parse_body::<Body>(br#"{"email": "a"}"#).is_ok());
     }
 
     #[test]
     fn bearer_scheme_is_case_insensitive_and_token_required() {
-        let token = |value: &str| bearer_token(&TestRequest::default().insert_header(("Authorization", value)).to_http_request());
+        let token = |value: &str| {
+            bearer_token(
+                &TestRequest::default()
+                    .insert_header(("Authorization", value))
+                    .to_http_request(),
+            )
+        };
         assert_eq!(token("Bearer abc").as_deref(), Some("abc"));
         assert_eq!(token("bearer  abc ").as_deref(), Some("abc"));
         assert_eq!(token("Basic abc"), None);
@@ -152,7 +193,11 @@ mod tests {
 
     #[test]
     fn content_type_must_be_json() {
-        let req = |ct: &str| TestRequest::default().insert_header(("Content-Type", ct)).to_http_request();
+        let req = |ct: &str| {
+            TestRequest::default()
+                .insert_header(("Content-Type", ct))
+                .to_http_request()
+        };
         assert!(is_json(&req("application/json")));
         assert!(is_json(&req("Application/JSON; charset=utf-8")));
         assert!(is_json(&req("application/merge-patch+json")));

@@ -20,7 +20,10 @@ pub enum ApiError {
     /// The request body exceeds the limit.
     PayloadTooLarge { limit: usize },
     /// The body is not valid JSON of the expected shape; `field` names where, when known.
-    InvalidBody { field: Option<String>, message: String },
+    InvalidBody {
+        field: Option<String>,
+        message: String,
+    },
     /// A path or query parameter is malformed.
     InvalidParameter { name: String, message: String },
     /// No such route, or a route switched off by a feature flag that hides it.
@@ -149,9 +152,12 @@ impl ApiError {
                 "Invalid parameter",
                 format!("Invalid parameter `{name}`: {message}"),
             ),
-            ApiError::NotFound => {
-                (StatusCode::NOT_FOUND, "not_found", "Not found", "No such resource.".into())
-            }
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Not found",
+                "No such resource.".into(),
+            ),
             ApiError::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -178,7 +184,9 @@ impl ResponseError for ApiError {
         let (status, code, title, detail) = self.describe();
         match self {
             ApiError::App(AppError::Internal(cause)) => tracing::error!(%cause, "internal error"),
-            ApiError::App(AppError::Unavailable(cause)) => tracing::warn!(%cause, "database unavailable"),
+            ApiError::App(AppError::Unavailable(cause)) => {
+                tracing::warn!(%cause, "database unavailable")
+            }
             _ => {}
         }
         let body = ProblemBody {
@@ -190,16 +198,24 @@ impl ResponseError for ApiError {
             errors: self.field_errors().map(|errors| {
                 errors
                     .iter()
-                    .map(|e| FieldProblem { field: &e.field, code: e.code, message: &e.message })
+                    .map(|e| FieldProblem {
+                        field: &e.field,
+                        code: e.code,
+                        message: &e.message,
+                    })
                     .collect()
             }),
         };
         let mut response = HttpResponse::build(status);
-        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         match self {
             ApiError::App(AppError::Unauthenticated | AppError::InvalidCredentials) => {
-                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
             ApiError::App(AppError::Overloaded { retry_after_secs }) => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));

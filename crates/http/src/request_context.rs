@@ -17,7 +17,9 @@ pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 fn acceptable(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 /// Middleware (`actix_web::middleware::from_fn(request_context)`).

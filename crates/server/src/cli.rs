@@ -87,14 +87,28 @@ pub async fn run(command: Option<Command>, settings: Settings) -> Result<(), Cli
         Command::Migrate => {
             let store = roster_store::Store::connect(&settings.database).map_err(fail)?;
             let applied = store.run_migrations().map_err(fail)?;
-            println!("{} migration(s) applied on {}", applied.len(), store.backend_name());
+            println!(
+                "{} migration(s) applied on {}",
+                applied.len(),
+                store.backend_name()
+            );
             Ok(())
         }
-        Command::Superadmin { action: SuperadminCommand::Create { email, name } } => {
+        Command::Superadmin {
+            action: SuperadminCommand::Create { email, name },
+        } => {
             let password = superadmin_password()?;
             let components = Components::build(&settings).map_err(fail)?;
-            let form = RegistrationForm { email, password, name };
-            let account = components.roster.create_superadmin(form).await.map_err(|e| fail(describe(&e)))?;
+            let form = RegistrationForm {
+                email,
+                password,
+                name,
+            };
+            let account = components
+                .roster
+                .create_superadmin(form)
+                .await
+                .map_err(|e| fail(describe(&e)))?;
             println!("super admin created: {} ({})", account.email, account.id);
             Ok(())
         }
@@ -114,7 +128,9 @@ fn superadmin_password() -> Result<SecretString, CliError> {
     stdin.lock().read_line(&mut line).map_err(fail)?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     if password.is_empty() {
-        return Err(fail("no password given: set ROSTER_SUPERADMIN_PASSWORD or pipe it on standard input"));
+        return Err(fail(
+            "no password given: set ROSTER_SUPERADMIN_PASSWORD or pipe it on standard input",
+        ));
     }
     Ok(SecretString::from(password))
 }
@@ -123,7 +139,11 @@ fn features(action: FeaturesCommand, settings: &Settings) -> Result<(), CliError
     let path = &settings.features_file;
     let (name, enabled) = match action {
         FeaturesCommand::List => {
-            let manager = roster_flags::FileFeatureManager::load(path, std::sync::Arc::new(roster_app::ports::SystemClock)).map_err(fail)?;
+            let manager = roster_flags::FileFeatureManager::load(
+                path,
+                std::sync::Arc::new(roster_app::ports::SystemClock),
+            )
+            .map_err(fail)?;
             println!("{:<36} {:<8} {:<8} SOURCE", "NAME", "ENABLED", "DEFAULT");
             for state in manager.report().features {
                 let source = match state.source {
@@ -131,19 +151,31 @@ fn features(action: FeaturesCommand, settings: &Settings) -> Result<(), CliError
                     FeatureSource::DisabledList => "disabledFeatures",
                     FeatureSource::Default => "default",
                 };
-                println!("{:<36} {:<8} {:<8} {source}", state.feature.name(), state.enabled, state.feature.default_enabled());
+                println!(
+                    "{:<36} {:<8} {:<8} {source}",
+                    state.feature.name(),
+                    state.enabled,
+                    state.feature.default_enabled()
+                );
             }
             return Ok(());
         }
         FeaturesCommand::Enable { name } => (name, true),
         FeaturesCommand::Disable { name } => (name, false),
     };
-    let feature = Feature::from_name(&name)
-        .ok_or_else(|| fail(format!("unknown feature {name:?}; known features: {}", Feature::known_names())))?;
+    let feature = Feature::from_name(&name).ok_or_else(|| {
+        fail(format!(
+            "unknown feature {name:?}; known features: {}",
+            Feature::known_names()
+        ))
+    })?;
     let outcome = roster_flags::set_feature(path, feature, enabled).map_err(fail)?;
     let state = if enabled { "enabled" } else { "disabled" };
     if outcome.changed() {
-        println!("{name} {state} in {} (a running server follows within 2 s)", path.display());
+        println!(
+            "{name} {state} in {} (a running server follows within 2 s)",
+            path.display()
+        );
     } else {
         println!("{name} already {state} in {}", path.display());
     }

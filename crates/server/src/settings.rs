@@ -145,11 +145,15 @@ pub enum SettingsError {
 }
 
 fn invalid(key: &'static str, reason: impl std::fmt::Display) -> SettingsError {
-    SettingsError::Invalid { key, reason: reason.to_string() }
+    SettingsError::Invalid {
+        key,
+        reason: reason.to_string(),
+    }
 }
 
 fn duration(key: &'static str, value: &str) -> Result<Duration, SettingsError> {
-    humantime::parse_duration(value).map_err(|e| invalid(key, format!("{e} (examples: 500ms, 30s, 12h)")))
+    humantime::parse_duration(value)
+        .map_err(|e| invalid(key, format!("{e} (examples: 500ms, 30s, 12h)")))
 }
 
 /// Log output format.
@@ -201,20 +205,31 @@ impl Settings {
     ///
     /// # Errors
     /// A file that cannot be read or parsed, or any invalid value.
-    pub fn load_from(file: Option<&Path>, env: Option<HashMap<String, String>>) -> Result<Settings, SettingsError> {
+    pub fn load_from(
+        file: Option<&Path>,
+        env: Option<HashMap<String, String>>,
+    ) -> Result<Settings, SettingsError> {
         let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
         if let Some(file) = file {
             builder = builder.add_source(File::from(file).format(FileFormat::Toml).required(true));
         }
-        let environment = Environment::with_prefix("ROSTER").separator("__").try_parsing(true).source(env);
+        let environment = Environment::with_prefix("ROSTER")
+            .separator("__")
+            .try_parsing(true)
+            .source(env);
         let raw: RawSettings = builder.add_source(environment).build()?.try_deserialize()?;
         Self::from_raw(raw)
     }
 
     fn from_raw(raw: RawSettings) -> Result<Settings, SettingsError> {
         use secrecy::ExposeSecret;
-        let bind = raw.server.bind.parse().map_err(|e| invalid("server.bind", format!("{e} (example: 127.0.0.1:8080)")))?;
-        let backend = Backend::from_url(raw.database.url.expose_secret()).map_err(|e| invalid("database.url", e))?;
+        let bind = raw
+            .server
+            .bind
+            .parse()
+            .map_err(|e| invalid("server.bind", format!("{e} (example: 127.0.0.1:8080)")))?;
+        let backend = Backend::from_url(raw.database.url.expose_secret())
+            .map_err(|e| invalid("database.url", e))?;
         if raw.database.pool_size == 0 {
             return Err(invalid("database.pool_size", "must be at least 1"));
         }
@@ -239,23 +254,44 @@ impl Settings {
             workers,
             queue_capacity: raw.argon2.queue_capacity.unwrap_or(16 * workers),
         };
-        let bootstrap = match (raw.bootstrap.superadmin_email, raw.bootstrap.superadmin_password) {
+        let bootstrap = match (
+            raw.bootstrap.superadmin_email,
+            raw.bootstrap.superadmin_password,
+        ) {
             (Some(email), Some(password)) => Some(BootstrapSettings { email, password }),
             (None, None) => None,
-            (Some(_), None) => return Err(invalid("bootstrap.superadmin_password", "required when bootstrap.superadmin_email is set")),
-            (None, Some(_)) => return Err(invalid("bootstrap.superadmin_email", "required when bootstrap.superadmin_password is set")),
+            (Some(_), None) => {
+                return Err(invalid(
+                    "bootstrap.superadmin_password",
+                    "required when bootstrap.superadmin_email is set",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "bootstrap.superadmin_email",
+                    "required when bootstrap.superadmin_password is set",
+                ));
+            }
         };
         let log_format = match raw.log.format.as_str() {
             "compact" => LogFormat::Compact,
             "json" => LogFormat::Json,
-            other => return Err(invalid("log.format", format!("{other:?} is not one of \"compact\", \"json\""))),
+            other => {
+                return Err(invalid(
+                    "log.format",
+                    format!("{other:?} is not one of \"compact\", \"json\""),
+                ));
+            }
         };
         Ok(Settings {
             bind,
             shutdown_timeout: duration("server.shutdown_timeout", &raw.server.shutdown_timeout)?,
             database,
             features_file: raw.features.file,
-            features_poll_interval: duration("features.poll_interval", &raw.features.poll_interval)?,
+            features_poll_interval: duration(
+                "features.poll_interval",
+                &raw.features.poll_interval,
+            )?,
             sessions,
             password_policy,
             argon2,
@@ -281,18 +317,36 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
-        Some(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
     }
 
     #[test]
     fn defaults_match_the_contract() {
         let settings = Settings::load_from(None, env(&[])).unwrap();
         assert_eq!(settings.bind.to_string(), "127.0.0.1:8080");
-        assert_eq!(settings.database.backend, Backend::Sqlite("data/roster.db".into()));
-        assert_eq!(settings.features_file, PathBuf::from("features/_features.conf"));
+        assert_eq!(
+            settings.database.backend,
+            Backend::Sqlite("data/roster.db".into())
+        );
+        assert_eq!(
+            settings.features_file,
+            PathBuf::from("features/_features.conf")
+        );
         assert_eq!(settings.sessions, SessionSettings::default());
         assert_eq!(settings.password_policy, PasswordPolicy::default());
-        assert_eq!((settings.argon2.memory_kib, settings.argon2.iterations, settings.argon2.parallelism), (19456, 2, 1));
+        assert_eq!(
+            (
+                settings.argon2.memory_kib,
+                settings.argon2.iterations,
+                settings.argon2.parallelism
+            ),
+            (19456, 2, 1)
+        );
         assert!(settings.rate_limit_enabled);
         assert!(settings.bootstrap.is_none());
         assert_eq!(settings.log_format, LogFormat::Compact);
@@ -324,8 +378,13 @@ mod tests {
     fn a_file_sits_between_defaults_and_environment() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("roster.toml");
-        std::fs::write(&file, "[server]\nbind = \"127.0.0.1:7000\"\n[sessions]\nttl = \"3h\"\n").unwrap();
-        let settings = Settings::load_from(Some(&file), env(&[("ROSTER__SESSIONS__TTL", "4h")])).unwrap();
+        std::fs::write(
+            &file,
+            "[server]\nbind = \"127.0.0.1:7000\"\n[sessions]\nttl = \"3h\"\n",
+        )
+        .unwrap();
+        let settings =
+            Settings::load_from(Some(&file), env(&[("ROSTER__SESSIONS__TTL", "4h")])).unwrap();
         assert_eq!(settings.bind.port(), 7000);
         assert_eq!(settings.sessions.ttl, chrono::Duration::hours(4));
     }
@@ -335,25 +394,38 @@ mod tests {
         let cases = [
             ("ROSTER__SERVER__BIND", "nowhere", "server.bind"),
             ("ROSTER__DATABASE__URL", "mysql://x", "database.url"),
-            ("ROSTER__SESSIONS__IDLE_TIMEOUT", "soon", "sessions.idle_timeout"),
+            (
+                "ROSTER__SESSIONS__IDLE_TIMEOUT",
+                "soon",
+                "sessions.idle_timeout",
+            ),
             ("ROSTER__PASSWORD__MIN_LENGTH", "4", "password.min_length"),
             ("ROSTER__LOG__FORMAT", "xml", "log.format"),
             ("ROSTER__PASSWORD__MAX_LENGTH", "lots", "max_length"),
             ("ROSTER__SERVER__BINDD", "x", "bindd"),
         ];
         for (key, value, named) in cases {
-            let error = Settings::load_from(None, env(&[(key, value)])).unwrap_err().to_string();
+            let error = Settings::load_from(None, env(&[(key, value)]))
+                .unwrap_err()
+                .to_string();
             assert!(error.contains(named), "{key}={value}: {error}");
         }
     }
 
     #[test]
     fn bootstrap_needs_both_email_and_password() {
-        let error = Settings::load_from(None, env(&[("ROSTER__BOOTSTRAP__SUPERADMIN_EMAIL", "a@b.c")])).unwrap_err();
+        let error = Settings::load_from(
+            None,
+            env(&[("ROSTER__BOOTSTRAP__SUPERADMIN_EMAIL", "a@b.c")]),
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("bootstrap.superadmin_password"));
         let both = Settings::load_from(
             None,
-            env(&[("ROSTER__BOOTSTRAP__SUPERADMIN_EMAIL", "a@b.c"), ("ROSTER__BOOTSTRAP__SUPERADMIN_PASSWORD", "x")]),
+            env(&[
+                ("ROSTER__BOOTSTRAP__SUPERADMIN_EMAIL", "a@b.c"),
+                ("ROSTER__BOOTSTRAP__SUPERADMIN_PASSWORD", "x"),
+            ]),
         )
         .unwrap();
         assert_eq!(both.bootstrap.unwrap().email, "a@b.c");

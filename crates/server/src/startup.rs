@@ -26,7 +26,10 @@ pub enum StartupError {
     #[error("argon2 settings: {0}")]
     Hasher(#[from] roster_crypto::HasherConfigError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("bootstrap super admin: {0}")]
     Bootstrap(String),
 }
@@ -52,7 +55,11 @@ impl Components {
         if settings.run_migrations {
             let applied = store.run_migrations()?;
             if !applied.is_empty() {
-                tracing::info!(?applied, backend = store.backend_name(), "migrations applied");
+                tracing::info!(
+                    ?applied,
+                    backend = store.backend_name(),
+                    "migrations applied"
+                );
             }
         }
         let hasher = Argon2Hasher::start(settings.argon2)?;
@@ -65,13 +72,19 @@ impl Components {
             tokens: Arc::new(RandomTokens),
         };
         let roster = Roster::new(ports, settings.password_policy.clone(), settings.sessions);
-        Ok(Components { store, features, roster })
+        Ok(Components {
+            store,
+            features,
+            roster,
+        })
     }
 }
 
 impl std::fmt::Debug for Components {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Components").field("store", &self.store).finish_non_exhaustive()
+        f.debug_struct("Components")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
     }
 }
 
@@ -84,7 +97,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -106,8 +121,17 @@ impl Application {
             );
         }
         let features_watch = components.features.watch(settings.features_poll_interval);
-        let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind { addr: settings.bind, source })?;
-        let port = listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.bind, source })?.port();
+        let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind {
+            addr: settings.bind,
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                addr: settings.bind,
+                source,
+            })?
+            .port();
         let roster = Data::new(components.roster);
         let readiness: Data<Arc<dyn Readiness>> = Data::new(Arc::new(components.store));
         let server = HttpServer::new(move || {
@@ -118,11 +142,18 @@ impl Application {
                 .configure(roster_http::configure)
         })
         .listen(listener)
-        .map_err(|source| StartupError::Bind { addr: settings.bind, source })?
+        .map_err(|source| StartupError::Bind {
+            addr: settings.bind,
+            source,
+        })?
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
         .run();
         tracing::info!(port, "roster listening");
-        Ok(Application { port, server, _features_watch: features_watch })
+        Ok(Application {
+            port,
+            server,
+            _features_watch: features_watch,
+        })
     }
 
     /// The port actually bound.
@@ -142,13 +173,20 @@ impl Application {
 
 /// Creates the configured super admin unless one exists. Idempotent across restarts; nodes
 /// starting together race on the unique email, and the losers see it as already done.
-async fn bootstrap_superadmin(roster: &Roster, bootstrap: &BootstrapSettings) -> Result<(), StartupError> {
+async fn bootstrap_superadmin(
+    roster: &Roster,
+    bootstrap: &BootstrapSettings,
+) -> Result<(), StartupError> {
     let failed = |e: AppError| StartupError::Bootstrap(describe(&e));
     if roster.superadmin_exists().await.map_err(failed)? {
         tracing::info!("bootstrap: a super admin exists already; nothing to do");
         return Ok(());
     }
-    let form = RegistrationForm { email: bootstrap.email.clone(), password: bootstrap.password.clone(), name: None };
+    let form = RegistrationForm {
+        email: bootstrap.email.clone(),
+        password: bootstrap.password.clone(),
+        name: None,
+    };
     match roster.create_superadmin(form).await {
         Ok(account) => {
             tracing::info!(account_id = %account.id, "bootstrap: super admin created");
@@ -156,7 +194,8 @@ async fn bootstrap_superadmin(roster: &Roster, bootstrap: &BootstrapSettings) ->
         }
         Err(AppError::EmailTaken) if roster.superadmin_exists().await.map_err(failed)? => Ok(()),
         Err(AppError::EmailTaken) => Err(StartupError::Bootstrap(
-            "an ordinary account already uses bootstrap.superadmin_email; choose another email".into(),
+            "an ordinary account already uses bootstrap.superadmin_email; choose another email"
+                .into(),
         )),
         Err(error) => Err(failed(error)),
     }

@@ -12,7 +12,11 @@ use crate::schema::{account_grants, accounts, roles};
 
 #[async_trait]
 impl AccountRepository for Store {
-    async fn insert(&self, account: &Account, password_hash: &PasswordHash) -> Result<(), StoreError> {
+    async fn insert(
+        &self,
+        account: &Account,
+        password_hash: &PasswordHash,
+    ) -> Result<(), StoreError> {
         let account = account.clone();
         let password_hash = password_hash.clone();
         self.run(move |conn| {
@@ -25,7 +29,10 @@ impl AccountRepository for Store {
         .await
     }
 
-    async fn find_by_email(&self, canonical_email: &str) -> Result<Option<StoredAccount>, StoreError> {
+    async fn find_by_email(
+        &self,
+        canonical_email: &str,
+    ) -> Result<Option<StoredAccount>, StoreError> {
         let canonical_email = canonical_email.to_owned();
         self.run(move |conn| {
             let row = accounts::table
@@ -35,7 +42,10 @@ impl AccountRepository for Store {
                 .map_err(|e| translate(e, "account"))?;
             row.map(|row| {
                 let (account, password_hash) = row.into_account()?;
-                Ok(StoredAccount { account, password_hash })
+                Ok(StoredAccount {
+                    account,
+                    password_hash,
+                })
             })
             .transpose()
         })
@@ -49,7 +59,8 @@ impl AccountRepository for Store {
                 .first::<AccountRow>(conn)
                 .optional()
                 .map_err(|e| translate(e, "account"))?;
-            row.map(|row| row.into_account().map(|(account, _)| account)).transpose()
+            row.map(|row| row.into_account().map(|(account, _)| account))
+                .transpose()
         })
         .await
     }
@@ -59,7 +70,12 @@ impl AccountRepository for Store {
             let rows = account_grants::table
                 .inner_join(roles::table)
                 .filter(account_grants::account_id.eq(id.to_string()))
-                .select((account_grants::id, account_grants::role_name, account_grants::scope, roles::permissions))
+                .select((
+                    account_grants::id,
+                    account_grants::role_name,
+                    account_grants::scope,
+                    roles::permissions,
+                ))
                 .order(account_grants::id)
                 .load::<GrantWithRules>(conn)
                 .map_err(|e| translate(e, "grant"))?;

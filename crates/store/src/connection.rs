@@ -48,7 +48,10 @@ impl Backend {
     /// # Errors
     /// Any other scheme.
     pub fn from_url(url: &str) -> Result<Backend, DatabaseUrlError> {
-        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             Ok(Backend::Sqlite(PathBuf::from(path)))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres(url.to_owned()))
@@ -80,7 +83,12 @@ pub struct DatabaseSettings {
 
 impl DatabaseSettings {
     pub fn new(backend: Backend) -> Self {
-        Self { backend, pool_size: 8, connect_timeout: Duration::from_secs(5), busy_timeout: Duration::from_secs(5) }
+        Self {
+            backend,
+            pool_size: 8,
+            connect_timeout: Duration::from_secs(5),
+            busy_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -88,9 +96,15 @@ impl DatabaseSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("cannot create the folder {path} for the SQLite database: {source}")]
-    CreateFolder { path: PathBuf, source: std::io::Error },
+    CreateFolder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot connect to the {backend} database: {cause}")]
-    Connect { backend: &'static str, cause: String },
+    Connect {
+        backend: &'static str,
+        cause: String,
+    },
     #[error("database migration failed: {0}")]
     Migrate(String),
 }
@@ -124,7 +138,8 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
-        conn.batch_execute("SELECT 1").map_err(ConnectionError::CouldntSetupConfiguration)
+        conn.batch_execute("SELECT 1")
+            .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -152,7 +167,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -167,17 +184,25 @@ impl Store {
             create_parent_folder(path)?;
         }
         let backend = settings.backend.name();
-        let manager = Manager { backend: settings.backend.clone(), busy_timeout: settings.busy_timeout };
+        let manager = Manager {
+            backend: settings.backend.clone(),
+            busy_timeout: settings.busy_timeout,
+        };
         // Check one connection by hand: r2d2's own start-up check only reports a timeout.
-        r2d2::ManageConnection::connect(&manager)
-            .map_err(|e| StartupError::Connect { backend, cause: e.to_string() })?;
+        r2d2::ManageConnection::connect(&manager).map_err(|e| StartupError::Connect {
+            backend,
+            cause: e.to_string(),
+        })?;
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size)
             .min_idle(Some(1))
             .connection_timeout(settings.connect_timeout)
             .error_handler(Box::new(TracingErrorHandler))
             .build(manager)
-            .map_err(|e| StartupError::Connect { backend, cause: e.to_string() })?;
+            .map_err(|e| StartupError::Connect {
+                backend,
+                cause: e.to_string(),
+            })?;
         Ok(Store { pool, backend })
     }
 
@@ -192,15 +217,24 @@ impl Store {
     /// # Errors
     /// No connection, or a migration failed.
     pub fn run_migrations(&self) -> Result<Vec<String>, StartupError> {
-        let mut conn = self.pool.get().map_err(|e| StartupError::Connect { backend: self.backend, cause: e.to_string() })?;
-        let migrate = |e: Box<dyn std::error::Error + Send + Sync>| StartupError::Migrate(e.to_string());
+        let mut conn = self.pool.get().map_err(|e| StartupError::Connect {
+            backend: self.backend,
+            cause: e.to_string(),
+        })?;
+        let migrate =
+            |e: Box<dyn std::error::Error + Send + Sync>| StartupError::Migrate(e.to_string());
         let applied = match &mut *conn {
-            DbConnection::Sqlite(conn) => conn.run_pending_migrations(SQLITE_MIGRATIONS).map_err(migrate)?,
+            DbConnection::Sqlite(conn) => conn
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(migrate)?,
             DbConnection::Pg(conn) => {
                 conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
                     .map_err(|e| StartupError::Migrate(e.to_string()))?;
-                let result = conn.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.into_iter().map(|m| m.to_string()).collect::<Vec<_>>());
-                let unlock = conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
+                let result = conn
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.into_iter().map(|m| m.to_string()).collect::<Vec<_>>());
+                let unlock =
+                    conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
                 let applied = result.map_err(migrate)?;
                 unlock.map_err(|e| StartupError::Migrate(e.to_string()))?;
                 return Ok(applied);
@@ -227,8 +261,12 @@ impl Store {
 
 fn create_parent_folder(path: &Path) -> Result<(), StartupError> {
     match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent)
-            .map_err(|source| StartupError::CreateFolder { path: parent.to_owned(), source }),
+        Some(parent) if !parent.as_os_str().is_empty() => {
+            std::fs::create_dir_all(parent).map_err(|source| StartupError::CreateFolder {
+                path: parent.to_owned(),
+                source,
+            })
+        }
         _ => Ok(()),
     }
 }
@@ -243,7 +281,11 @@ impl Readiness for Store {
                 DbConnection::Pg(conn) => conn.has_pending_migration(POSTGRES_MIGRATIONS),
             }
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            if pending { Err(StoreError::Unavailable("migrations pending".into())) } else { Ok(()) }
+            if pending {
+                Err(StoreError::Unavailable("migrations pending".into()))
+            } else {
+                Ok(())
+            }
         })
         .await
     }
@@ -255,10 +297,22 @@ mod tests {
 
     #[test]
     fn urls_select_the_backend() {
-        assert_eq!(Backend::from_url("sqlite://data/roster.db").unwrap(), Backend::Sqlite("data/roster.db".into()));
-        assert_eq!(Backend::from_url("sqlite:///var/lib/r.db").unwrap(), Backend::Sqlite("/var/lib/r.db".into()));
-        assert!(matches!(Backend::from_url("postgres://u@h/db").unwrap(), Backend::Postgres(_)));
-        assert!(matches!(Backend::from_url("postgresql://u@h/db").unwrap(), Backend::Postgres(_)));
+        assert_eq!(
+            Backend::from_url("sqlite://data/roster.db").unwrap(),
+            Backend::Sqlite("data/roster.db".into())
+        );
+        assert_eq!(
+            Backend::from_url("sqlite:///var/lib/r.db").unwrap(),
+            Backend::Sqlite("/var/lib/r.db".into())
+        );
+        assert!(matches!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres(_)
+        ));
+        assert!(matches!(
+            Backend::from_url("postgresql://u@h/db").unwrap(),
+            Backend::Postgres(_)
+        ));
         let error = Backend::from_url("mysql://x").unwrap_err().to_string();
         assert!(error.contains("mysql"), "{error}");
     }

@@ -6,7 +6,9 @@ use roster_app::ports::StoreError;
 /// Translates a diesel error; `duplicate` names what a unique violation means at this call.
 pub(crate) fn translate(error: DieselError, duplicate: &'static str) -> StoreError {
     match error {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => StoreError::Duplicate(duplicate),
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            StoreError::Duplicate(duplicate)
+        }
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
             StoreError::Unavailable(info.message().to_owned())
         }

@@ -14,4 +14,4 @@ mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use connection::{Backend, DatabaseSettings, DatabaseUrlError, Store, StartupError};
+pub use connection::{Backend, DatabaseSettings, DatabaseUrlError, StartupError, Store};

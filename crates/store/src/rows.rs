@@ -36,15 +36,24 @@ pub(crate) struct AccountRow {
 
 impl AccountRow {
     pub fn into_account(self) -> Result<(Account, PasswordHash), StoreError> {
-        let id = self.id.parse::<AccountId>().map_err(|e| corrupt("account id", e))?;
+        let id = self
+            .id
+            .parse::<AccountId>()
+            .map_err(|e| corrupt("account id", e))?;
         let email = Email::parse(&self.email).map_err(|e| corrupt("email", e))?;
         if email.canonical() != self.email_canonical {
             // The canonical form is recomputed on read; a mismatch means the normalization
             // rules changed and a data migration is due. Keep serving, but say so.
             tracing::warn!(account_id = %id, "stored canonical email differs from the current normalization");
         }
-        let name = self.name.as_deref().map(DisplayName::parse).transpose().map_err(|e| corrupt("name", e))?;
-        let status = AccountStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
+        let name = self
+            .name
+            .as_deref()
+            .map(DisplayName::parse)
+            .transpose()
+            .map_err(|e| corrupt("name", e))?;
+        let status =
+            AccountStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
         let account = Account {
             id,
             email,
@@ -117,12 +126,15 @@ pub(crate) struct StoredRule {
 }
 
 pub(crate) fn parse_permissions(json: &str) -> Result<Vec<Permission>, StoreError> {
-    let rules: Vec<StoredRule> = serde_json::from_str(json).map_err(|e| corrupt("role permissions", e))?;
+    let rules: Vec<StoredRule> =
+        serde_json::from_str(json).map_err(|e| corrupt("role permissions", e))?;
     rules
         .into_iter()
         .map(|rule| {
-            let pattern = ActionPattern::parse(&rule.action).map_err(|e| corrupt("action pattern", e))?;
-            let effect = Effect::parse(&rule.effect).ok_or_else(|| corrupt("effect", &rule.effect))?;
+            let pattern =
+                ActionPattern::parse(&rule.action).map_err(|e| corrupt("action pattern", e))?;
+            let effect =
+                Effect::parse(&rule.effect).ok_or_else(|| corrupt("effect", &rule.effect))?;
             Ok(Permission { pattern, effect })
         })
         .collect()
@@ -131,7 +143,9 @@ pub(crate) fn parse_permissions(json: &str) -> Result<Vec<Permission>, StoreErro
 /// A grant joined with its role's rules: (id, role_name, scope, permissions JSON).
 pub(crate) type GrantWithRules = (String, String, String, String);
 
-pub(crate) fn grant_from_row((id, role, scope, permissions): GrantWithRules) -> Result<Grant, StoreError> {
+pub(crate) fn grant_from_row(
+    (id, role, scope, permissions): GrantWithRules,
+) -> Result<Grant, StoreError> {
     Ok(Grant {
         id: GrantId::new(id.parse().map_err(|e| corrupt("grant id", e))?),
         role: RoleName::parse(&role).map_err(|e| corrupt("role name", e))?,

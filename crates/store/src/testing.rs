@@ -4,9 +4,9 @@
 use std::io::Write;
 use std::sync::Once;
 
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
-use diesel::Connection;
 
 /// The environment variable naming the PostgreSQL server tests may use.
 pub const POSTGRES_URL_VAR: &str = "ROSTER_TEST_POSTGRES_URL";
@@ -29,7 +29,10 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
-            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+            let _ = conn.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
@@ -59,7 +62,11 @@ pub fn fresh_postgres_database() -> Option<TestDatabase> {
     conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
         .unwrap_or_else(|e| panic!("cannot create test database: {e}"));
     let url = replace_database_name(&admin_url, &name);
-    Some(TestDatabase { admin_url, name, url })
+    Some(TestDatabase {
+        admin_url,
+        name,
+        url,
+    })
 }
 
 /// Swaps the path component of a `postgres://` URL for `name`, keeping any query string.
@@ -69,7 +76,9 @@ fn replace_database_name(url: &str, name: &str) -> String {
         None => (url, None),
     };
     let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[authority_start..].find('/').map_or(base.len(), |i| authority_start + i);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
     let mut out = format!("{}/{name}", &base[..path_start]);
     if let Some(query) = query {
         out.push('?');
@@ -84,8 +93,17 @@ mod tests {
 
     #[test]
     fn database_name_is_replaced() {
-        assert_eq!(replace_database_name("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
-        assert_eq!(replace_database_name("postgres://u@h", "x"), "postgres://u@h/x");
-        assert_eq!(replace_database_name("postgres://u@h/test?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+        assert_eq!(
+            replace_database_name("postgres://u@h:5432/test", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            replace_database_name("postgres://u@h", "x"),
+            "postgres://u@h/x"
+        );
+        assert_eq!(
+            replace_database_name("postgres://u@h/test?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
     }
 }

@@ -11,7 +11,7 @@ pub struct StoredAccount {
 }
 
 /// Port: persistent accounts.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait AccountRepository: Send + Sync {
     /// Inserts a new account with its password hash in one transaction.
@@ -19,13 +19,20 @@ pub trait AccountRepository: Send + Sync {
     /// # Errors
     /// `Duplicate("email")` when an account with the same canonical email exists;
     /// `Unavailable` when the database cannot be reached.
-    async fn insert(&self, account: &Account, password_hash: &PasswordHash) -> Result<(), StoreError>;
+    async fn insert(
+        &self,
+        account: &Account,
+        password_hash: &PasswordHash,
+    ) -> Result<(), StoreError>;
 
     /// Finds an account by its canonical email (see `Email::canonical`).
     ///
     /// # Errors
     /// `Unavailable` when the database cannot be reached.
-    async fn find_by_email(&self, canonical_email: &str) -> Result<Option<StoredAccount>, StoreError>;
+    async fn find_by_email(
+        &self,
+        canonical_email: &str,
+    ) -> Result<Option<StoredAccount>, StoreError>;
 
     /// Finds an account by id.
     ///

@@ -1,7 +1,7 @@
 use chrono::{DateTime, SubsecRound, Utc};
 
 /// Port: the current time. Injected so expiry logic can be tested without sleeping.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait Clock: Send + Sync {
     /// Now, truncated to whole microseconds (the precision PostgreSQL keeps), so a value
     /// read back from either database equals the value written.

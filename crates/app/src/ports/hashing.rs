@@ -37,7 +37,7 @@ pub enum HashError {
 
 /// Port: slow, memory-hard password hashing, run off the async threads with bounded
 /// concurrency.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait PasswordHasher: Send + Sync {
     /// Hashes a password with a fresh salt.
@@ -52,5 +52,9 @@ pub trait PasswordHasher: Send + Sync {
     ///
     /// # Errors
     /// `Overloaded` when the queue is full; `Internal` for an unparsable stored hash.
-    async fn verify(&self, password: PlainPassword, stored: Option<PasswordHash>) -> Result<bool, HashError>;
+    async fn verify(
+        &self,
+        password: PlainPassword,
+        stored: Option<PasswordHash>,
+    ) -> Result<bool, HashError>;
 }

@@ -16,17 +16,17 @@ pub use readiness::Readiness;
 pub use sessions::{NewSession, SessionId, SessionRecord, SessionStore};
 pub use tokens::{IssuedToken, TokenDigest, TokenSource};
 
-#[cfg(feature = "mock")]
+#[cfg(any(test, feature = "mock"))]
 pub use accounts::MockAccountRepository;
-#[cfg(feature = "mock")]
+#[cfg(any(test, feature = "mock"))]
 pub use clock::MockClock;
-#[cfg(feature = "mock")]
+#[cfg(any(test, feature = "mock"))]
 pub use hashing::MockPasswordHasher;
-#[cfg(feature = "mock")]
+#[cfg(any(test, feature = "mock"))]
 pub use readiness::MockReadiness;
-#[cfg(feature = "mock")]
+#[cfg(any(test, feature = "mock"))]
 pub use sessions::MockSessionStore;
-#[cfg(feature = "mock")]
+#[cfg(any(test, feature = "mock"))]
 pub use tokens::MockTokenSource;
 
 /// Failures of a storage port, translated from driver errors at the adapter seam.

@@ -3,7 +3,7 @@ use async_trait::async_trait;
 use super::StoreError;
 
 /// Port: whether the backing database can serve requests (for `GET /readyz`).
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait Readiness: Send + Sync {
     /// Ok when the database answers and its schema is current.

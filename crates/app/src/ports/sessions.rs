@@ -49,7 +49,7 @@ pub struct SessionRecord {
 }
 
 /// Port: server-side sessions, shared by every node through the database.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// Persists a new session.
@@ -62,7 +62,10 @@ pub trait SessionStore: Send + Sync {
     ///
     /// # Errors
     /// `Unavailable` when the database cannot be reached.
-    async fn find_by_digest(&self, digest: &TokenDigest) -> Result<Option<SessionRecord>, StoreError>;
+    async fn find_by_digest(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<SessionRecord>, StoreError>;
 
     /// Records activity on a session (called at most once a minute per session).
     ///

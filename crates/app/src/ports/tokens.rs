@@ -31,7 +31,7 @@ pub struct IssuedToken {
 }
 
 /// Port: random bearer tokens and their digests.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait TokenSource: Send + Sync {
     /// A new session token with at least 256 random bits and a recognisable prefix.
     fn new_session_token(&self) -> IssuedToken;

@@ -29,7 +29,11 @@ impl Roster {
     /// # Errors
     /// `InvalidCredentials`, `Overloaded`, `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
-    pub async fn login(&self, email: &str, password: &SecretString) -> Result<LoginSuccess, AppError> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &SecretString,
+    ) -> Result<LoginSuccess, AppError> {
         let password = PlainPassword::new(password.expose_secret());
         let stored = match Email::parse(email) {
             Ok(email) => self.ports.accounts.find_by_email(email.canonical()).await?,

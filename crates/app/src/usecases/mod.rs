@@ -28,7 +28,10 @@ pub struct SessionSettings {
 
 impl Default for SessionSettings {
     fn default() -> Self {
-        Self { ttl: Duration::hours(12), idle_timeout: Duration::hours(1) }
+        Self {
+            ttl: Duration::hours(12),
+            idle_timeout: Duration::hours(1),
+        }
     }
 }
 
@@ -58,8 +61,16 @@ pub struct Roster {
 }
 
 impl Roster {
-    pub fn new(ports: RosterPorts, password_policy: PasswordPolicy, sessions: SessionSettings) -> Self {
-        Self { ports, password_policy, sessions }
+    pub fn new(
+        ports: RosterPorts,
+        password_policy: PasswordPolicy,
+        sessions: SessionSettings,
+    ) -> Self {
+        Self {
+            ports,
+            password_policy,
+            sessions,
+        }
     }
 
     /// The feature manager, for handlers that gate whole routes (`GET /v1/features`, ...).
@@ -72,3 +83,6 @@ impl Roster {
         &self.password_policy
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -57,14 +57,18 @@ impl RegistrationForm {
             .check(self.password.expose_secret(), &user_inputs)
             .map_err(|problems| {
                 errors.extend(
-                    problems.iter().map(|p| FieldError::new("password", p.code(), p.message())),
+                    problems
+                        .iter()
+                        .map(|p| FieldError::new("password", p.code(), p.message())),
                 );
             })
             .ok();
         match (email, password) {
-            (Some(email), Some(password)) if errors.is_empty() => {
-                Ok(ValidRegistration { email, password, name })
-            }
+            (Some(email), Some(password)) if errors.is_empty() => Ok(ValidRegistration {
+                email,
+                password,
+                name,
+            }),
             _ => Err(AppError::Validation(errors)),
         }
     }
@@ -79,7 +83,9 @@ impl Roster {
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn register_self(&self, form: RegistrationForm) -> Result<Account, AppError> {
         if !self.ports.features.is_enabled(Feature::AccountRegistration) {
-            return Err(AppError::FeatureDisabled(Feature::AccountRegistration.name()));
+            return Err(AppError::FeatureDisabled(
+                Feature::AccountRegistration.name(),
+            ));
         }
         let registration = form.validate(&self.password_policy)?;
         let account = self.create_account(registration, false).await?;
@@ -135,7 +141,13 @@ impl Roster {
     ) -> Result<Account, AppError> {
         // Cheap early answer for the common duplicate, before spending a hash on it; the
         // unique index below stays the real guarantee under races.
-        if self.ports.accounts.find_by_email(registration.email.canonical()).await?.is_some() {
+        if self
+            .ports
+            .accounts
+            .find_by_email(registration.email.canonical())
+            .await?
+            .is_some()
+        {
             return Err(AppError::EmailTaken);
         }
         let password_hash = self.ports.hasher.hash(registration.password).await?;

@@ -14,7 +14,10 @@ use crate::problem::ApiError;
 /// into the app.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(resource("/v1/account/register").route(web::post().to(register::register_self)))
-        .service(resource("/v1/admin/account/register").route(web::post().to(register::register_by_admin)))
+        .service(
+            resource("/v1/admin/account/register")
+                .route(web::post().to(register::register_by_admin)),
+        )
         .service(resource("/v1/auth/login").route(web::post().to(login::login)))
         .service(resource("/v1/features").route(web::get().to(features::list)))
         .service(resource("/healthz").route(web::get().to(health::live)))

@@ -29,5 +29,11 @@ pub async fn register_by_admin(
 ) -> Result<impl Responder, ApiError> {
     let account = AccountDto::from(&roster.register_by_admin(&caller, body.into()).await?);
     let location = account_location(&account);
-    Ok(created(location, AccountWithGrantsDto { account, grants: Vec::new() }))
+    Ok(created(
+        location,
+        AccountWithGrantsDto {
+            account,
+            grants: Vec::new(),
+        },
+    ))
 }

@@ -1,0 +1,1 @@
+//! Use-case tests with mock ports.

@@ -1,0 +1,105 @@
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    AppOptions, Db, PASSWORD, assert_problem, eventually, spawn_app_with, unique_email,
+};
+use crate::on_both_databases;
+
+on_both_databases!(switching_registration_off_in_the_file_takes_effect_without_restart);
+
+const OFF: &str =
+    "enabledFeatures = [\n]\ndisabledFeatures = [\n    account-registration // off\n]\n";
+const ON: &str = "enabledFeatures = [\n]\ndisabledFeatures = [\n]\n";
+
+async fn switching_registration_off_in_the_file_takes_effect_without_restart(db: Db) {
+    let Some(app) = spawn_app_with(
+        db,
+        AppOptions {
+            features: Some(ON.into()),
+            ..AppOptions::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    assert_eq!(
+        app.register(&unique_email("before"), PASSWORD)
+            .await
+            .status(),
+        201
+    );
+
+    app.write_features(OFF);
+    let took = eventually(Duration::from_secs(2), || async {
+        app.register(&unique_email("probe"), PASSWORD)
+            .await
+            .status()
+            == 403
+    })
+    .await;
+    assert!(took.is_some(), "flag change not noticed within 2 s");
+    assert_problem(
+        app.register(&unique_email("off"), PASSWORD).await,
+        403,
+        "feature_disabled",
+    )
+    .await;
+    // The admin route keeps working.
+    let admin = app
+        .post_json(
+            "/v1/admin/account/register",
+            &json!({"email": unique_email("admin"), "password": PASSWORD}),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(admin.status(), 201);
+
+    // A broken edit keeps the last good state and is reported.
+    app.write_features("disabledFeatures = [\n    acount-registration\n]\n");
+    let reported = eventually(Duration::from_secs(3), || async {
+        let features: Value = app.get("/v1/features").await.json().await.unwrap();
+        features["file"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("acount-registration"))
+    })
+    .await;
+    assert!(
+        reported.is_some(),
+        "broken edit not reported in GET /v1/features"
+    );
+    assert_problem(
+        app.register(&unique_email("still-off"), PASSWORD).await,
+        403,
+        "feature_disabled",
+    )
+    .await;
+    let features: Value = app.get("/v1/features").await.json().await.unwrap();
+    let registration = features["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "account-registration")
+        .unwrap();
+    assert_eq!(registration["enabled"], false);
+    assert_eq!(registration["default"], true);
+
+    // Switched back on: 201 again, and the error clears.
+    app.write_features(ON);
+    let took = eventually(Duration::from_secs(2), || async {
+        app.register(&unique_email("on-again"), PASSWORD)
+            .await
+            .status()
+            == 201
+    })
+    .await;
+    assert!(
+        took.is_some(),
+        "flag switched back on not noticed within 2 s"
+    );
+    let features: Value = app.get("/v1/features").await.json().await.unwrap();
+    assert!(features["file"]["error"].is_null(), "{features}");
+}

@@ -1,0 +1,271 @@
+//! `spawn_app()` and friends.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use roster::settings::LogFormat;
+use roster::{Application, Settings};
+use roster_store::testing::{TestDatabase, fresh_postgres_database};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A strong password every test may use.
+pub const PASSWORD: &str = "correct horse battery staple orbit";
+
+/// Writes one test per backend for each listed `async fn name(db: Db)`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Db::Sqlite).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Db::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
+/// Everything the process logs during the tests, for scans that no secret was logged.
+#[derive(Clone, Default)]
+pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().0.lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static LogBuffer {
+    static LOGS: OnceLock<LogBuffer> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = LogBuffer::default();
+        let writer = buffer.clone();
+        roster::telemetry::init(LogFormat::Json, "debug", move || writer.clone());
+        buffer
+    })
+}
+
+/// Options for [`spawn_app_with`].
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    /// Initial content of the features file; `None` leaves the file absent (all defaults).
+    pub features: Option<String>,
+    /// Extra settings as `ROSTER__...` variables.
+    pub env: Vec<(String, String)>,
+}
+
+/// A running application and what it was built from.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub features_file: PathBuf,
+    pub database_url: String,
+    _dir: TempDir,
+    _postgres: Option<TestDatabase>,
+}
+
+/// Spawns the application with defaults; `None` when the PostgreSQL variant is skipped.
+pub async fn spawn_app(db: Db) -> Option<TestApp> {
+    spawn_app_with(db, AppOptions::default()).await
+}
+
+pub async fn spawn_app_with(db: Db, options: AppOptions) -> Option<TestApp> {
+    log_buffer();
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, postgres) = match db {
+        Db::Sqlite => (
+            format!("sqlite://{}", dir.path().join("roster.db").display()),
+            None,
+        ),
+        Db::Postgres => {
+            let database = fresh_postgres_database()?;
+            (database.url().to_owned(), Some(database))
+        }
+    };
+    let features_file = dir.path().join("_features.conf");
+    if let Some(features) = &options.features {
+        std::fs::write(&features_file, features).unwrap();
+    }
+    let mut env: HashMap<String, String> = [
+        ("ROSTER__SERVER__BIND", "127.0.0.1:0".to_owned()),
+        ("ROSTER__DATABASE__URL", database_url.clone()),
+        (
+            "ROSTER__FEATURES__FILE",
+            features_file.display().to_string(),
+        ),
+        ("ROSTER__FEATURES__POLL_INTERVAL", "100ms".to_owned()),
+        // Cheap hashing keeps the suite fast; one test runs the production defaults.
+        ("ROSTER__ARGON2__MEMORY_KIB", "1024".to_owned()),
+        ("ROSTER__ARGON2__ITERATIONS", "1".to_owned()),
+        ("ROSTER__SERVER__SHUTDOWN_TIMEOUT", "1s".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    env.extend(options.env.iter().cloned());
+    let settings = Settings::load_from(None, Some(env)).expect("test settings");
+    let app = Application::build(settings)
+        .await
+        .expect("application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    Some(TestApp {
+        address,
+        client: reqwest::Client::new(),
+        features_file,
+        database_url,
+        _dir: dir,
+        _postgres: postgres,
+    })
+}
+
+/// A unique email for this test run.
+pub fn unique_email(prefix: &str) -> String {
+    format!("{prefix}-{}@example.com", uuid::Uuid::now_v7().simple())
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/v1/account/register",
+            &json!({"email": email, "password": password}),
+            None,
+        )
+        .await
+    }
+
+    /// Logs in and returns the session token.
+    pub async fn login_token(&self, email: &str, password: &str) -> String {
+        let response = self
+            .post_json(
+                "/v1/auth/login",
+                &json!({"email": email, "password": password}),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), 200, "login of {email}");
+        response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Creates a super admin directly through the use case (there is no HTTP route for it)
+    /// and returns its session token.
+    pub async fn superadmin_token(&self) -> String {
+        let email = unique_email("root");
+        let mut env: HashMap<String, String> = HashMap::new();
+        env.insert("ROSTER__DATABASE__URL".into(), self.database_url.clone());
+        env.insert(
+            "ROSTER__FEATURES__FILE".into(),
+            self.features_file.display().to_string(),
+        );
+        env.insert("ROSTER__ARGON2__MEMORY_KIB".into(), "1024".into());
+        env.insert("ROSTER__ARGON2__ITERATIONS".into(), "1".into());
+        let settings = Settings::load_from(None, Some(env)).unwrap();
+        let components = roster::Components::build(&settings).unwrap();
+        components
+            .roster
+            .create_superadmin(roster_app::RegistrationForm {
+                email: email.clone(),
+                password: PASSWORD.to_owned().into(),
+                name: None,
+            })
+            .await
+            .unwrap();
+        self.login_token(&email, PASSWORD).await
+    }
+
+    /// Rewrites the features file the way an editor does (write a temp file, rename).
+    pub fn write_features(&self, content: &str) {
+        let temp = self.features_file.with_extension("tmp");
+        std::fs::write(&temp, content).unwrap();
+        std::fs::rename(&temp, &self.features_file).unwrap();
+    }
+}
+
+/// Polls `check` until it returns true or `timeout` passes; returns how long it took.
+pub async fn eventually<F, Fut>(timeout: Duration, mut check: F) -> Option<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while started.elapsed() < timeout {
+        if check().await {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}
+
+/// Asserts an RFC 9457 problem response with the given status and code; returns the body.
+pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status, "status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    assert!(response.headers().contains_key("x-request-id"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    for field in ["type", "title", "detail"] {
+        assert!(body[field].is_string(), "problem without {field}: {body}");
+    }
+    body
+}

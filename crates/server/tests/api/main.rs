@@ -1,0 +1,9 @@
+//! API tests through the real HTTP stack: each test spawns the application on port 0 with its
+//! own database (SQLite file, or a fresh PostgreSQL database when ROSTER_TEST_POSTGRES_URL is
+//! set) and its own features file.
+
+mod helpers;
+
+mod features;
+mod login;
+mod register;

@@ -1,0 +1,4 @@
+#[test]
+fn probe() {
+    let _ = roster_store::testing::fresh_postgres_database();
+}
