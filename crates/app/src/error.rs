@@ -45,6 +45,12 @@ pub enum AppError {
     /// Authenticated, but the principal's grants do not allow this.
     #[error("forbidden")]
     Forbidden,
+    /// The addressed resource does not exist (or is not the caller's).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Disabling this account would leave no active super admin.
+    #[error("the last active super admin cannot be disabled")]
+    LastSuperadmin,
     /// The password-hashing queue is full; retry after the given number of seconds.
     #[error("overloaded")]
     Overloaded { retry_after_secs: u64 },

@@ -10,5 +10,6 @@ pub mod usecases;
 pub use error::{AppError, FieldError};
 pub use features::{Feature, FeatureManager, FeatureReport, FeatureSource, FeatureState};
 pub use usecases::{
-    Authenticated, LoginSuccess, RegistrationForm, Roster, RosterPorts, SessionSettings,
+    AccountDetails, Authenticated, LoginSuccess, OwnSession, RegistrationForm, Roster, RosterPorts,
+    SessionSettings,
 };

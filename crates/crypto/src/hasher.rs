@@ -110,7 +110,7 @@ impl Argon2Hasher {
         let mut random = [0u8; 32];
         rand::RngCore::fill_bytes(&mut OsRng, &mut random);
         let dummy = worker
-            .hash(&hex_string(&random))
+            .hash(&hex::encode(random))
             .map_err(|e| HasherConfigError::Dummy(e.to_string()))?;
         Ok(Self { queue, dummy })
     }
@@ -126,10 +126,6 @@ impl Argon2Hasher {
             }
         }
     }
-}
-
-fn hex_string(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn worker_gone<T>(_: T) -> HashError {

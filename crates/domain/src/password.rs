@@ -292,33 +292,36 @@ fn weakness(password: &str, user_inputs: &[&str]) -> Option<String> {
 }
 
 /// Window length, in characters, for the fast path of the strength check.
-const WINDOW: usize = 32;
-/// How many windows the fast path tries (covering the first 128 characters).
-const MAX_WINDOWS: usize = 4;
+const WINDOW: usize = 24;
+/// How many windows the fast path tries (covering the first 144 characters).
+const MAX_WINDOWS: usize = 6;
 /// Characters next to a window boundary that earn no credit, because a pattern crossing
 /// the boundary (a word, a keyboard walk) looks like brute force once cut.
-const CUT_MARGIN: usize = 8;
-/// log10 of the guesses the credited part of one window must need for the fast path to
-/// accept: 10^10, a hundred times zxcvbn's threshold for score 3 (10^8).
+const CUT_MARGIN: usize = 6;
+/// log10 of the guesses a part must need for the fast path to accept: 10^10, a hundred
+/// times zxcvbn's threshold for score 3 (10^8).
 const WINDOW_ACCEPT_LOG10: u32 = 10;
 
 /// The fast path of the strength check, for passwords longer than one window: whether a
 /// part of the password is, on its own, clearly strong.
 ///
-/// zxcvbn's dictionary matching costs O(n²) lookups per l33t substitution set, so one
-/// random 100-character password takes 20 to 200 ms, while 32 characters take about 1 ms.
-/// Guessing a password means guessing every part of it, so a password is at least as strong
-/// as any of its parts. Two kinds of part are tried:
+/// zxcvbn's dictionary matching costs O(n²) lookups per set of l33t substitutions, so a
+/// random 100-character password takes 20 to 200 ms (and one made of l33t symbols such as
+/// `4@8({[<3691!|70$5+%2` up to a second), while 24 characters take about a millisecond
+/// (20 ms at worst). Guessing a password means guessing every part of it, so a password is
+/// at least as strong as any of its parts. Two kinds of part are tried:
 ///
 /// * for a periodic password (`base` repeated, the last copy possibly cut short), the base,
 ///   which zxcvbn's repeat estimate multiplies by the number of copies;
-/// * each 32-character window of the first 128 characters, whose tokens in zxcvbn's best match
-///   sequence are credited with their log10 guesses, except next to a boundary cut inside the
-///   password: a pattern crossing the cut (a word, a keyboard walk) looks like brute force
-///   once cut, so there brute-force characters and tokens touching the margin earn nothing.
+/// * each 24-character window of the first 144 characters: the tokens of zxcvbn's best match
+///   sequence for the window are credited with their guesses, except next to a boundary cut
+///   inside the password, where a pattern crossing the cut (a word, a keyboard walk) would
+///   look like brute force: there, brute-force characters and tokens touching the margin
+///   earn nothing.
 ///
-/// When nothing decides, the caller runs zxcvbn on the whole password, so this can only
-/// accept sooner, never refuse.
+/// A part must need 10^10 guesses, a hundred times zxcvbn's threshold for score 3. When no
+/// part decides, the caller runs zxcvbn on the whole password, so this can only accept
+/// sooner, never refuse. A property test checks that it accepts nothing zxcvbn refuses.
 fn clearly_strong(password: &str, inputs: &[&str]) -> bool {
     let chars: Vec<char> = password.chars().collect();
     if chars.len() <= WINDOW {

@@ -1,8 +1,8 @@
 //! Wire shapes. Requests deny unknown fields so a typo such as `pasword` is an error.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use roster_app::{FeatureReport, FeatureState, LoginSuccess, RegistrationForm};
-use roster_domain::{Account, DisplayName};
+use roster_app::{FeatureReport, FeatureState, LoginSuccess, OwnSession, RegistrationForm};
+use roster_domain::{Account, DisplayName, Grant};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +75,76 @@ pub struct GrantDto {
     pub id: String,
     pub role: String,
     pub scope: String,
+}
+
+impl From<&Grant> for GrantDto {
+    fn from(grant: &Grant) -> Self {
+        Self {
+            id: grant.id.to_string(),
+            role: grant.role.to_string(),
+            scope: grant.scope.to_string(),
+        }
+    }
+}
+
+/// `GET /v1/account/me` for a session.
+#[derive(Debug, Serialize)]
+pub struct MeResponse {
+    pub account: AccountDto,
+    pub grants: Vec<GrantDto>,
+}
+
+/// `PUT /v1/account/me/password`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: SecretString,
+    pub new_password: SecretString,
+}
+
+/// `PUT /v1/admin/accounts/{id}/password`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    pub new_password: SecretString,
+}
+
+/// One of the caller's sessions.
+#[derive(Debug, Serialize)]
+pub struct SessionDto {
+    pub id: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub expires_at: String,
+    pub current: bool,
+}
+
+impl From<&OwnSession> for SessionDto {
+    fn from(own: &OwnSession) -> Self {
+        Self {
+            id: own.session.id.to_string(),
+            created_at: timestamp(own.session.created_at),
+            last_seen_at: timestamp(own.session.last_seen_at),
+            expires_at: timestamp(own.session.expires_at),
+            current: own.current,
+        }
+    }
+}
+
+/// A page of a list: `{"items": [...], "next_cursor": string|null}`.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// `?limit=&cursor=` plus list-specific filters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountListQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub email: Option<String>,
 }
 
 /// An account with its grants (admin registration, account details).

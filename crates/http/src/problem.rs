@@ -106,6 +106,18 @@ impl ApiError {
                     "Forbidden",
                     "Your grants do not allow this operation.".into(),
                 ),
+                E::NotFound(what) => (
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "Not found",
+                    format!("No such {what}."),
+                ),
+                E::LastSuperadmin => (
+                    StatusCode::CONFLICT,
+                    "last_superadmin",
+                    "Last super admin",
+                    "The last active super admin cannot be disabled.".into(),
+                ),
                 E::Overloaded { .. } => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "overloaded",
@@ -183,9 +195,11 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let (status, code, title, detail) = self.describe();
         match self {
-            ApiError::App(AppError::Internal(cause)) => tracing::error!(%cause, "internal error"),
+            ApiError::App(AppError::Internal(cause)) => {
+                tracing::error!(%cause, "internal error");
+            }
             ApiError::App(AppError::Unavailable(cause)) => {
-                tracing::warn!(%cause, "database unavailable")
+                tracing::warn!(%cause, "database unavailable");
             }
             _ => {}
         }

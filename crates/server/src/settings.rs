@@ -316,6 +316,7 @@ fn chrono_duration(key: &'static str, value: &str) -> Result<chrono::Duration, S
 mod tests {
     use super::*;
 
+    #[allow(clippy::unnecessary_wraps)] // shaped like `load_from`'s parameter
     fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
         Some(
             pairs

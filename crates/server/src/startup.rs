@@ -71,7 +71,7 @@ impl Components {
             clock,
             tokens: Arc::new(RandomTokens),
         };
-        let roster = Roster::new(ports, settings.password_policy.clone(), settings.sessions);
+        let roster = Roster::new(ports, settings.password_policy, settings.sessions);
         Ok(Components {
             store,
             features,
@@ -93,6 +93,7 @@ pub struct Application {
     port: u16,
     server: Server,
     _features_watch: WatchHandle,
+    cleanup: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for Application {
@@ -132,6 +133,7 @@ impl Application {
                 source,
             })?
             .port();
+        let cleanup = tokio::spawn(clean_up_sessions_periodically(components.roster.clone()));
         let roster = Data::new(components.roster);
         let readiness: Data<Arc<dyn Readiness>> = Data::new(Arc::new(components.store));
         let server = HttpServer::new(move || {
@@ -153,6 +155,7 @@ impl Application {
             port,
             server,
             _features_watch: features_watch,
+            cleanup,
         })
     }
 
@@ -167,7 +170,28 @@ impl Application {
     /// # Errors
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.cleanup.abort();
+        result
+    }
+}
+
+/// How often dead sessions are deleted.
+const SESSION_CLEANUP_INTERVAL: std::time::Duration = std::time::Duration::from_mins(5);
+
+/// Deletes expired, revoked and idle sessions in bounded batches, forever. Failures (the
+/// database being away) are logged and retried at the next tick.
+async fn clean_up_sessions_periodically(roster: Roster) {
+    let mut ticks = tokio::time::interval(SESSION_CLEANUP_INTERVAL);
+    loop {
+        ticks.tick().await;
+        match roster.clean_up_sessions().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "dead sessions deleted"),
+            Err(error) => {
+                tracing::warn!(%error, "session cleanup failed; retrying at the next tick");
+            }
+        }
     }
 }
 

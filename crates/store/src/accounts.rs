@@ -1,14 +1,18 @@
 //! `AccountRepository` on diesel.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use roster_app::ports::{AccountRepository, PasswordHash, StoreError, StoredAccount};
-use roster_domain::{Account, AccountId, Grant};
+use roster_app::ports::{
+    AccountPage, AccountRepository, PasswordHash, SessionId, StatusChange, StoreError,
+    StoredAccount,
+};
+use roster_domain::{Account, AccountId, AccountStatus, Grant};
 
-use crate::connection::Store;
-use crate::errors::translate;
-use crate::rows::{AccountRow, GrantWithRules, NewAccountRow, grant_from_row};
-use crate::schema::{account_grants, accounts, roles};
+use crate::connection::{DbConnection, Store, write_transaction};
+use crate::errors::{TxError, translate};
+use crate::rows::{AccountRow, GrantWithRules, NewAccountRow, grant_from_row, to_db_time};
+use crate::schema::{account_grants, accounts, roles, sessions};
 
 #[async_trait]
 impl AccountRepository for Store {
@@ -95,4 +99,160 @@ impl AccountRepository for Store {
         })
         .await
     }
+
+    async fn list(
+        &self,
+        canonical_email: Option<String>,
+        after: Option<AccountId>,
+        limit: u32,
+    ) -> Result<AccountPage, StoreError> {
+        self.run(move |conn| {
+            let mut query = accounts::table
+                .order(accounts::id)
+                .limit(i64::from(limit) + 1)
+                .into_boxed();
+            if let Some(email) = canonical_email {
+                query = query.filter(accounts::email_canonical.eq(email));
+            }
+            if let Some(after) = after {
+                query = query.filter(accounts::id.gt(after.to_string()));
+            }
+            let rows = query
+                .load::<AccountRow>(conn)
+                .map_err(|e| translate(e, "account"))?;
+            let more = rows.len() > limit as usize;
+            let accounts = rows
+                .into_iter()
+                .take(limit as usize)
+                .map(|row| row.into_account().map(|(account, _)| account))
+                .collect::<Result<Vec<_>, _>>()?;
+            let next_after = if more {
+                accounts.last().map(|a| a.id)
+            } else {
+                None
+            };
+            Ok(AccountPage {
+                accounts,
+                next_after,
+            })
+        })
+        .await
+    }
+
+    async fn set_status(
+        &self,
+        id: AccountId,
+        status: AccountStatus,
+        at: DateTime<Utc>,
+    ) -> Result<StatusChange, StoreError> {
+        self.run(move |conn| {
+            write_transaction(conn, "account", |conn| {
+                let Some(row) = accounts::table
+                    .find(id.to_string())
+                    .first::<AccountRow>(conn)
+                    .optional()?
+                else {
+                    return Ok(StatusChange::NotFound);
+                };
+                let (account, _) = row.into_account()?;
+                if status == AccountStatus::Disabled
+                    && account.is_superadmin
+                    && account.status == AccountStatus::Active
+                {
+                    let others = other_active_superadmins(conn, &account.id.to_string())?;
+                    if others == 0 {
+                        return Ok(StatusChange::LastSuperadmin);
+                    }
+                }
+                let at = to_db_time(at);
+                diesel::update(accounts::table.find(id.to_string()))
+                    .set((
+                        accounts::status.eq(status.as_str()),
+                        accounts::updated_at.eq(at),
+                    ))
+                    .execute(conn)?;
+                if status == AccountStatus::Disabled {
+                    revoke_sessions(conn, &id.to_string(), None, at)?;
+                }
+                let row = accounts::table
+                    .find(id.to_string())
+                    .first::<AccountRow>(conn)?;
+                Ok(StatusChange::Changed(row.into_account()?.0))
+            })
+        })
+        .await
+    }
+
+    async fn password_hash(&self, id: AccountId) -> Result<Option<PasswordHash>, StoreError> {
+        self.run(move |conn| {
+            let hash = accounts::table
+                .find(id.to_string())
+                .select(accounts::password_hash)
+                .first::<String>(conn)
+                .optional()
+                .map_err(|e| translate(e, "account"))?;
+            Ok(hash.map(PasswordHash::new))
+        })
+        .await
+    }
+
+    async fn set_password(
+        &self,
+        id: AccountId,
+        password_hash: &PasswordHash,
+        keep: Option<SessionId>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let password_hash = password_hash.clone();
+        self.run(move |conn| {
+            write_transaction(conn, "account", |conn| {
+                let at = to_db_time(at);
+                let updated = diesel::update(accounts::table.find(id.to_string()))
+                    .set((
+                        accounts::password_hash.eq(password_hash.as_str()),
+                        accounts::updated_at.eq(at),
+                    ))
+                    .execute(conn)?;
+                if updated == 0 {
+                    return Ok(false);
+                }
+                revoke_sessions(conn, &id.to_string(), keep, at)?;
+                Ok(true)
+            })
+        })
+        .await
+    }
+}
+
+/// Active super admins other than `id`. On PostgreSQL the rows are locked (`FOR UPDATE`), so
+/// two transactions disabling the last two super admins serialise and the second sees one.
+fn other_active_superadmins(conn: &mut DbConnection, id: &str) -> Result<usize, TxError> {
+    let query = accounts::table
+        .filter(accounts::is_superadmin.eq(true))
+        .filter(accounts::status.eq(AccountStatus::Active.as_str()))
+        .filter(accounts::id.ne(id))
+        .select(accounts::id);
+    let ids: Vec<String> = match conn {
+        DbConnection::Pg(pg) => query.for_update().load(pg)?,
+        DbConnection::Sqlite(_) => query.load(conn)?,
+    };
+    Ok(ids.len())
+}
+
+/// Revokes every live session of the account except `keep`.
+pub(crate) fn revoke_sessions(
+    conn: &mut DbConnection,
+    account_id: &str,
+    keep: Option<SessionId>,
+    at: chrono::NaiveDateTime,
+) -> Result<usize, TxError> {
+    let keep = keep.map(|id| id.to_string()).unwrap_or_default();
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::account_id.eq(account_id))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::id.ne(keep)),
+    )
+    .set(sessions::revoked_at.eq(at))
+    .execute(conn)?)
 }

@@ -10,7 +10,7 @@ use diesel::{Connection, ConnectionError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use roster_app::ports::{Readiness, StoreError};
 
-use crate::errors::pool_unavailable;
+use crate::errors::{TxError, pool_unavailable, translate};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
@@ -256,6 +256,36 @@ impl Store {
         })
         .await
         .map_err(|e| StoreError::Internal(format!("database task failed: {e}")))?
+    }
+}
+
+/// Runs `work` in a transaction that holds the write lock from its first statement, for
+/// reads that decide a write (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: an ordinary transaction,
+/// where `work` takes row locks with `FOR UPDATE` as needed).
+pub(crate) fn write_transaction<T>(
+    conn: &mut DbConnection,
+    duplicate: &'static str,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, TxError>,
+) -> Result<T, StoreError> {
+    match conn {
+        DbConnection::Sqlite(_) => {
+            conn.batch_execute("BEGIN IMMEDIATE")
+                .map_err(|e| translate(e, duplicate))?;
+            match work(conn) {
+                Ok(value) => {
+                    conn.batch_execute("COMMIT")
+                        .map_err(|e| translate(e, duplicate))?;
+                    Ok(value)
+                }
+                Err(error) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    Err(error.into_store(duplicate))
+                }
+            }
+        }
+        DbConnection::Pg(_) => conn
+            .transaction(work)
+            .map_err(|e: TxError| e.into_store(duplicate)),
     }
 }
 

@@ -43,3 +43,32 @@ pub(crate) fn pool_unavailable(error: &r2d2::Error) -> StoreError {
 pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(format!("stored {what} is invalid: {detail}"))
 }
+
+/// Error type inside diesel transactions: diesel's own (so diesel can roll back on it) or a
+/// port error decided by the work itself.
+#[derive(Debug)]
+pub(crate) enum TxError {
+    Diesel(DieselError),
+    Store(StoreError),
+}
+
+impl From<DieselError> for TxError {
+    fn from(error: DieselError) -> Self {
+        TxError::Diesel(error)
+    }
+}
+
+impl From<StoreError> for TxError {
+    fn from(error: StoreError) -> Self {
+        TxError::Store(error)
+    }
+}
+
+impl TxError {
+    pub(crate) fn into_store(self, duplicate: &'static str) -> StoreError {
+        match self {
+            TxError::Diesel(error) => translate(error, duplicate),
+            TxError::Store(error) => error,
+        }
+    }
+}

@@ -4,8 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use roster_app::ports::{
-    NewSession, SessionId, SessionRecord, SessionStore, StoreError, TokenDigest,
+    NewSession, SessionId, SessionRecord, SessionStore, SessionSummary, StoreError, TokenDigest,
 };
+use roster_domain::AccountId;
 
 use crate::connection::Store;
 use crate::errors::{corrupt, translate};
@@ -84,6 +85,89 @@ impl SessionStore for Store {
             .execute(conn)
             .map_err(|e| translate(e, "session"))?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn list_active(
+        &self,
+        account_id: AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionSummary>, StoreError> {
+        self.run(move |conn| {
+            let rows = sessions::table
+                .filter(sessions::account_id.eq(account_id.to_string()))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(to_db_time(now)))
+                .order(sessions::id.desc())
+                .select((
+                    sessions::id,
+                    sessions::created_at,
+                    sessions::last_seen_at,
+                    sessions::expires_at,
+                    sessions::revoked_at,
+                ))
+                .load::<SessionRow>(conn)
+                .map_err(|e| translate(e, "session"))?;
+            rows.into_iter()
+                .map(|row| {
+                    Ok(SessionSummary {
+                        id: SessionId::new(row.id.parse().map_err(|e| corrupt("session id", e))?),
+                        created_at: from_db_time(row.created_at),
+                        last_seen_at: from_db_time(row.last_seen_at),
+                        expires_at: from_db_time(row.expires_at),
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn revoke(
+        &self,
+        account_id: AccountId,
+        id: SessionId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.run(move |conn| {
+            let revoked = diesel::update(
+                sessions::table
+                    .find(id.to_string())
+                    .filter(sessions::account_id.eq(account_id.to_string()))
+                    .filter(sessions::revoked_at.is_null()),
+            )
+            .set(sessions::revoked_at.eq(to_db_time(at)))
+            .execute(conn)
+            .map_err(|e| translate(e, "session"))?;
+            Ok(revoked > 0)
+        })
+        .await
+    }
+
+    async fn delete_dead(
+        &self,
+        now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<usize, StoreError> {
+        self.run(move |conn| {
+            let dead = sessions::table
+                .filter(
+                    sessions::expires_at
+                        .le(to_db_time(now))
+                        .or(sessions::revoked_at.is_not_null())
+                        .or(sessions::last_seen_at.le(to_db_time(idle_before))),
+                )
+                .select(sessions::id)
+                .limit(limit)
+                .load::<String>(conn)
+                .map_err(|e| translate(e, "session"))?;
+            if dead.is_empty() {
+                return Ok(0);
+            }
+            diesel::delete(sessions::table.filter(sessions::id.eq_any(&dead)))
+                .execute(conn)
+                .map_err(|e| translate(e, "session"))
         })
         .await
     }

@@ -1,13 +1,33 @@
 use async_trait::async_trait;
-use roster_domain::{Account, AccountId, Grant};
+use chrono::{DateTime, Utc};
+use roster_domain::{Account, AccountId, AccountStatus, Grant};
 
-use super::{PasswordHash, StoreError};
+use super::{PasswordHash, SessionId, StoreError};
 
 /// An account together with its password hash, as needed to check a login.
 #[derive(Debug, Clone)]
 pub struct StoredAccount {
     pub account: Account,
     pub password_hash: PasswordHash,
+}
+
+/// One page of accounts in id order (ids are time-ordered UUID v7).
+#[derive(Debug, Clone, Default)]
+pub struct AccountPage {
+    pub accounts: Vec<Account>,
+    /// The id to continue after, when more accounts follow.
+    pub next_after: Option<AccountId>,
+}
+
+/// The outcome of a status change, decided inside the store's transaction.
+#[derive(Debug, Clone)]
+pub enum StatusChange {
+    /// Done (or already so); the account as it now is.
+    Changed(Account),
+    /// No account with this id.
+    NotFound,
+    /// Disabling it would leave no active super admin.
+    LastSuperadmin,
 }
 
 /// Port: persistent accounts.
@@ -51,4 +71,47 @@ pub trait AccountRepository: Send + Sync {
     /// # Errors
     /// `Unavailable` when the database cannot be reached.
     async fn superadmin_exists(&self) -> Result<bool, StoreError>;
+
+    /// Accounts in id order after `after`, optionally only the one with this canonical email.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn list(
+        &self,
+        canonical_email: Option<String>,
+        after: Option<AccountId>,
+        limit: u32,
+    ) -> Result<AccountPage, StoreError>;
+
+    /// Sets the account's status in one transaction. Disabling revokes every session of the
+    /// account at once and refuses to disable the last active super admin (decided under the
+    /// write lock, so racing requests cannot both pass the check).
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn set_status(
+        &self,
+        id: AccountId,
+        status: AccountStatus,
+        at: DateTime<Utc>,
+    ) -> Result<StatusChange, StoreError>;
+
+    /// The stored password hash of an account.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn password_hash(&self, id: AccountId) -> Result<Option<PasswordHash>, StoreError>;
+
+    /// Replaces the password hash and, in the same transaction, revokes every session of the
+    /// account except `keep`. `false` when the account does not exist.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn set_password(
+        &self,
+        id: AccountId,
+        password_hash: &PasswordHash,
+        keep: Option<SessionId>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 }

@@ -9,11 +9,11 @@ mod readiness;
 mod sessions;
 mod tokens;
 
-pub use accounts::{AccountRepository, StoredAccount};
+pub use accounts::{AccountPage, AccountRepository, StatusChange, StoredAccount};
 pub use clock::{Clock, SystemClock};
 pub use hashing::{HashError, PasswordHash, PasswordHasher};
 pub use readiness::Readiness;
-pub use sessions::{NewSession, SessionId, SessionRecord, SessionStore};
+pub use sessions::{NewSession, SessionId, SessionRecord, SessionStore, SessionSummary};
 pub use tokens::{IssuedToken, TokenDigest, TokenSource};
 
 #[cfg(any(test, feature = "mock"))]

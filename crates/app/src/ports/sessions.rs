@@ -48,6 +48,15 @@ pub struct SessionRecord {
     pub revoked: bool,
 }
 
+/// A session as listed to its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub id: SessionId,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Port: server-side sessions, shared by every node through the database.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -72,4 +81,38 @@ pub trait SessionStore: Send + Sync {
     /// # Errors
     /// `Unavailable` when the database cannot be reached.
     async fn touch(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// The account's sessions that are neither revoked nor past `expires_at` at `now`,
+    /// newest first.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn list_active(
+        &self,
+        account_id: AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionSummary>, StoreError>;
+
+    /// Revokes one session of the account; `false` when no such live session exists.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn revoke(
+        &self,
+        account_id: AccountId,
+        id: SessionId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes sessions that expired, were revoked, or sat idle since `idle_before`, at most
+    /// `limit` per call (bounded work for the periodic cleanup). Returns how many went.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn delete_dead(
+        &self,
+        now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<usize, StoreError>;
 }

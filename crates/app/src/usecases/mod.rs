@@ -1,9 +1,11 @@
 //! The use cases. [`Roster`] holds the ports and the policies from settings; each use case is
 //! a method on it, in a module of its own.
 
+mod admin_accounts;
 mod authenticate;
 mod login;
 mod register;
+mod sessions;
 
 use std::sync::Arc;
 
@@ -13,9 +15,11 @@ use roster_domain::PasswordPolicy;
 use crate::features::FeatureManager;
 use crate::ports::{AccountRepository, Clock, PasswordHasher, SessionStore, TokenSource};
 
+pub use admin_accounts::AccountDetails;
 pub use authenticate::Authenticated;
 pub use login::LoginSuccess;
 pub use register::RegistrationForm;
+pub use sessions::OwnSession;
 
 /// Session lifetimes, from settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -53,15 +53,8 @@ impl RegistrationForm {
         if let Some(name) = &name {
             user_inputs.push(name.as_str());
         }
-        let password = policy
-            .check(self.password.expose_secret(), &user_inputs)
-            .map_err(|problems| {
-                errors.extend(
-                    problems
-                        .iter()
-                        .map(|p| FieldError::new("password", p.code(), p.message())),
-                );
-            })
+        let password = check_password(policy, "password", &self.password, &user_inputs)
+            .map_err(|problems| errors.extend(problems))
             .ok();
         match (email, password) {
             (Some(email), Some(password)) if errors.is_empty() => Ok(ValidRegistration {
@@ -72,6 +65,32 @@ impl RegistrationForm {
             _ => Err(AppError::Validation(errors)),
         }
     }
+}
+
+/// Applies the password policy; problems are reported against `field`.
+pub(super) fn check_password(
+    policy: &PasswordPolicy,
+    field: &str,
+    password: &SecretString,
+    user_inputs: &[&str],
+) -> Result<PlainPassword, Vec<FieldError>> {
+    policy
+        .check(password.expose_secret(), user_inputs)
+        .map_err(|problems| {
+            problems
+                .iter()
+                .map(|p| FieldError::new(field, p.code(), p.message()))
+                .collect()
+        })
+}
+
+/// What a password may not be built from: the account's email, its local part, its name.
+pub(super) fn account_inputs(account: &Account) -> Vec<&str> {
+    let mut inputs = vec![account.email.as_str(), account.email.local_part()];
+    if let Some(name) = &account.name {
+        inputs.push(name.as_str());
+    }
+    inputs
 }
 
 impl Roster {

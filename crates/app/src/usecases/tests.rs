@@ -1,1 +1,1511 @@
 //! Use-case tests with mock ports.
+//!
+//! Each test starts from [`Ports::new`], whose mocks carry no expectations, so any port call a
+//! test did not ask for panics ("No matching expectation found"). Tests add the expectations
+//! they need (through the small helpers on [`Ports`] or directly on its fields), spell out the
+//! calls that must not happen with `.never()`, and then [`Ports::build`] a [`Roster`].
+//! `times(..)` counts are checked when the roster, and with it every mock, is dropped.
+
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use mockall::predicate::eq;
+use roster_domain::{
+    Account, AccountId, AccountStatus, ActionPattern, DisplayName, Email, Grant, GrantId,
+    PasswordPolicy, Permission, PlainPassword, Principal, PrincipalId, RoleName, ScopePath,
+};
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use super::{Authenticated, RegistrationForm, Roster, RosterPorts, SessionSettings};
+use crate::error::{AppError, FieldError};
+use crate::features::{Feature, MockFeatureManager};
+use crate::ports::{
+    HashError, IssuedToken, MockAccountRepository, MockClock, MockPasswordHasher, MockSessionStore,
+    MockTokenSource, NewSession, PasswordHash, SessionId, SessionRecord, StoreError, StoredAccount,
+    TokenDigest,
+};
+
+/// Passes the default policy (15..=128 characters, zxcvbn score >= 3).
+const STRONG: &str = "correct horse battery staple orbit";
+/// What the fake hasher returns and the fake repository stores.
+const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$ZmFrZWhhc2g";
+/// A bearer token as the client presents it.
+const TOKEN: &str = "rst_3q2+7w==fake-session-token-with-enough-length";
+/// The digest the token source derives from [`TOKEN`].
+const DIGEST: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+/// The clock's "now" in every test.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 14, 15, 9, 26).unwrap()
+}
+
+/// Calls a mock recorded, for assertions after the use case returned.
+type Calls<T> = Arc<Mutex<Vec<T>>>;
+
+fn recorded<T: Clone>(calls: &Calls<T>) -> Vec<T> {
+    calls.lock().unwrap().clone()
+}
+
+/// The six ports as bare mocks, before they are frozen into a [`Roster`].
+struct Ports {
+    accounts: MockAccountRepository,
+    sessions: MockSessionStore,
+    hasher: MockPasswordHasher,
+    features: MockFeatureManager,
+    clock: MockClock,
+    tokens: MockTokenSource,
+}
+
+impl Ports {
+    fn new() -> Self {
+        Self {
+            accounts: MockAccountRepository::new(),
+            sessions: MockSessionStore::new(),
+            hasher: MockPasswordHasher::new(),
+            features: MockFeatureManager::new(),
+            clock: MockClock::new(),
+            tokens: MockTokenSource::new(),
+        }
+    }
+
+    fn build(self) -> Roster {
+        Roster::new(
+            RosterPorts {
+                accounts: Arc::new(self.accounts),
+                sessions: Arc::new(self.sessions),
+                hasher: Arc::new(self.hasher),
+                features: Arc::new(self.features),
+                clock: Arc::new(self.clock),
+                tokens: Arc::new(self.tokens),
+            },
+            PasswordPolicy::default(),
+            SessionSettings::default(),
+        )
+    }
+
+    /// The `account-registration` flag, asked as often as the use case likes.
+    fn registration(&mut self, enabled: bool) -> &mut Self {
+        self.features
+            .expect_is_enabled()
+            .with(eq(Feature::AccountRegistration))
+            .return_const(enabled);
+        self
+    }
+
+    fn clock_at(&mut self, at: DateTime<Utc>) -> &mut Self {
+        self.clock.expect_now().return_const(at);
+        self
+    }
+
+    /// No port may be called: for paths that must refuse before doing any work.
+    fn forbid_account_creation(&mut self) -> &mut Self {
+        self.accounts.expect_find_by_email().never();
+        self.accounts.expect_insert().never();
+        self.hasher.expect_hash().never();
+        self.hasher.expect_verify().never();
+        self.clock.expect_now().never();
+        self
+    }
+
+    /// The early duplicate check finds nothing, exactly once, for this canonical email.
+    fn email_free(&mut self, canonical: &str) -> &mut Self {
+        self.accounts
+            .expect_find_by_email()
+            .with(eq(canonical.to_owned()))
+            .times(1)
+            .returning(|_| Ok(None));
+        self
+    }
+
+    /// The hasher is asked exactly once, for exactly this (normalized) password.
+    fn hash_ok(&mut self, password: &'static str) -> &mut Self {
+        self.hasher
+            .expect_hash()
+            .withf(move |plain: &PlainPassword| plain.expose() == password)
+            .times(1)
+            .returning(|_| Ok(PasswordHash::new(HASH)));
+        self
+    }
+
+    /// Exactly one insert, which succeeds; returns what was inserted.
+    fn insert_ok(&mut self) -> Calls<(Account, PasswordHash)> {
+        let calls: Calls<(Account, PasswordHash)> = Calls::default();
+        let sink = Arc::clone(&calls);
+        self.accounts
+            .expect_insert()
+            .times(1)
+            .returning(move |account, hash| {
+                sink.lock().unwrap().push((account.clone(), hash.clone()));
+                Ok(())
+            });
+        calls
+    }
+
+    /// Everything a successful account creation needs, for a valid form with this email.
+    fn creation_succeeds(
+        &mut self,
+        canonical: &str,
+        password: &'static str,
+    ) -> Calls<(Account, PasswordHash)> {
+        self.clock_at(now()).email_free(canonical).hash_ok(password);
+        self.insert_ok()
+    }
+
+    /// `find_by_email` returns this account with [`HASH`], exactly once.
+    fn stored_account(&mut self, account: &Account) -> &mut Self {
+        let stored = StoredAccount {
+            account: account.clone(),
+            password_hash: PasswordHash::new(HASH),
+        };
+        self.accounts
+            .expect_find_by_email()
+            .with(eq(account.email.canonical().to_owned()))
+            .times(1)
+            .returning(move |_| Ok(Some(stored.clone())));
+        self
+    }
+
+    /// Exactly one verify, with this password against this stored hash, answering `answer`.
+    fn verify(
+        &mut self,
+        password: &'static str,
+        stored: Option<&'static str>,
+        answer: Result<bool, HashError>,
+    ) -> &mut Self {
+        self.hasher
+            .expect_verify()
+            .withf(move |plain: &PlainPassword, hash: &Option<PasswordHash>| {
+                plain.expose() == password && hash.as_ref().map(PasswordHash::as_str) == stored
+            })
+            .times(1)
+            .returning(move |_, _| answer.clone());
+        self
+    }
+
+    /// A failed login must neither issue a token nor open a session.
+    fn forbid_session(&mut self) -> &mut Self {
+        self.tokens.expect_new_session_token().never();
+        self.sessions.expect_create().never();
+        self
+    }
+
+    /// [`TOKEN`] has the right shape, digests to [`DIGEST`], and that digest finds `record`.
+    fn presented_session(&mut self, record: Option<SessionRecord>) -> &mut Self {
+        self.tokens
+            .expect_looks_like_session_token()
+            .withf(|token: &str| token == TOKEN)
+            .return_const(true);
+        self.tokens
+            .expect_digest()
+            .withf(|token: &str| token == TOKEN)
+            .times(1)
+            .returning(|_| TokenDigest::new(DIGEST));
+        self.sessions
+            .expect_find_by_digest()
+            .with(eq(TokenDigest::new(DIGEST)))
+            .times(1)
+            .returning(move |_| Ok(record.clone()));
+        self
+    }
+
+    /// A refused token: no activity is recorded and no grants are loaded.
+    fn forbid_session_use(&mut self) -> &mut Self {
+        self.sessions.expect_touch().never();
+        self.accounts.expect_grants_of().never();
+        self
+    }
+
+    fn grants(&mut self, id: AccountId, grants: Vec<Grant>) -> &mut Self {
+        self.accounts
+            .expect_grants_of()
+            .with(eq(id))
+            .times(1)
+            .returning(move |_| Ok(grants.clone()));
+        self
+    }
+}
+
+fn form(email: &str, password: &str, name: Option<&str>) -> RegistrationForm {
+    RegistrationForm {
+        email: email.to_owned(),
+        password: SecretString::from(password),
+        name: name.map(str::to_owned),
+    }
+}
+
+fn secret(password: &str) -> SecretString {
+    SecretString::from(password)
+}
+
+/// An existing account, created a month before [`now`].
+fn account(email: &str, status: AccountStatus, is_superadmin: bool) -> Account {
+    let created = now() - Duration::days(30);
+    Account {
+        id: AccountId::new(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001)),
+        email: Email::parse(email).unwrap(),
+        name: Some(DisplayName::parse("Ada Lovelace").unwrap()),
+        status,
+        is_superadmin,
+        created_at: created,
+        updated_at: created,
+    }
+}
+
+fn session_id() -> SessionId {
+    SessionId::new(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0042))
+}
+
+/// A live session of `account`, opened an hour ago at most, last seen at `last_seen`.
+fn session(account: Account, last_seen: DateTime<Utc>) -> SessionRecord {
+    SessionRecord {
+        id: session_id(),
+        account,
+        created_at: now() - Duration::minutes(50),
+        last_seen_at: last_seen,
+        expires_at: now() + Duration::hours(11),
+        revoked: false,
+    }
+}
+
+fn grant(n: u128, scope: &str, permissions: Vec<Permission>) -> Grant {
+    Grant {
+        id: GrantId::new(Uuid::from_u128(n)),
+        role: RoleName::parse("account-admin").unwrap(),
+        scope: ScopePath::parse(scope).unwrap(),
+        permissions,
+    }
+}
+
+fn pattern(text: &str) -> ActionPattern {
+    ActionPattern::parse(text).unwrap()
+}
+
+fn actor(is_superadmin: bool, grants: Vec<Grant>) -> Authenticated {
+    Authenticated {
+        principal: Principal {
+            id: PrincipalId::Account(AccountId::new(Uuid::from_u128(0xad))),
+            is_superadmin,
+            grants,
+        },
+        account: None,
+        session_id: None,
+    }
+}
+
+/// The `(field, code)` pairs of a validation error, in order; panics on anything else.
+fn field_errors<T: Debug>(result: Result<T, AppError>) -> Vec<FieldError> {
+    match result {
+        Err(AppError::Validation(errors)) => errors,
+        other => panic!("expected AppError::Validation, got {other:?}"),
+    }
+}
+
+fn fields_and_codes(errors: &[FieldError]) -> Vec<(&str, &str)> {
+    errors.iter().map(|e| (e.field.as_str(), e.code)).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// register_self
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn register_self_is_refused_while_the_flag_is_off() {
+    let mut ports = Ports::new();
+    ports.registration(false).forbid_account_creation();
+    let roster = ports.build();
+
+    let result = roster
+        .register_self(form("ada@example.com", STRONG, Some("Ada")))
+        .await;
+
+    assert!(
+        matches!(
+            result,
+            Err(AppError::FeatureDisabled("account-registration"))
+        ),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn register_self_flag_off_wins_over_an_invalid_body() {
+    let mut ports = Ports::new();
+    ports.registration(false).forbid_account_creation();
+    let roster = ports.build();
+
+    let result = roster
+        .register_self(form("not an email", "short", Some("\n")))
+        .await;
+
+    assert!(
+        matches!(
+            result,
+            Err(AppError::FeatureDisabled("account-registration"))
+        ),
+        "validation must not run while the feature is off: {result:?}"
+    );
+}
+
+#[tokio::test]
+async fn register_self_rejects_an_invalid_email() {
+    let mut ports = Ports::new();
+    ports.registration(true).forbid_account_creation();
+    let roster = ports.build();
+
+    for email in [
+        "not-an-email",
+        "",
+        "   ",
+        "Ada <ada@example.com>",
+        "ada@",
+        "@example.com",
+    ] {
+        let errors = field_errors(roster.register_self(form(email, STRONG, None)).await);
+        assert_eq!(
+            fields_and_codes(&errors),
+            [("email", "invalid_email")],
+            "{email:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn register_self_rejects_a_short_password() {
+    let mut ports = Ports::new();
+    ports.registration(true).forbid_account_creation();
+    let roster = ports.build();
+
+    // 14 characters: one short of the default minimum.
+    let errors = field_errors(
+        roster
+            .register_self(form("ada@example.com", "Zq7!vR2#mK9$wL", None))
+            .await,
+    );
+
+    assert_eq!(
+        fields_and_codes(&errors),
+        [("password", "password_too_short")]
+    );
+    assert!(errors[0].message.contains("15"), "{:?}", errors[0].message);
+}
+
+#[tokio::test]
+async fn register_self_rejects_a_too_long_password() {
+    let mut ports = Ports::new();
+    ports.registration(true).forbid_account_creation();
+    let roster = ports.build();
+    let long = "correct horse battery staple ".repeat(5); // 145 characters
+
+    let errors = field_errors(
+        roster
+            .register_self(form("ada@example.com", &long, None))
+            .await,
+    );
+
+    assert_eq!(
+        fields_and_codes(&errors),
+        [("password", "password_too_long")]
+    );
+    assert!(errors[0].message.contains("128"), "{:?}", errors[0].message);
+}
+
+#[tokio::test]
+async fn register_self_rejects_a_weak_password() {
+    let mut ports = Ports::new();
+    ports.registration(true).forbid_account_creation();
+    let roster = ports.build();
+
+    for weak in [
+        "passwordpassword",
+        "aaaaaaaaaaaaaaaa",
+        "1234567890123456",
+        "qwertyuiopasdfgh",
+    ] {
+        let errors = field_errors(
+            roster
+                .register_self(form("ada@example.com", weak, None))
+                .await,
+        );
+        assert_eq!(
+            fields_and_codes(&errors),
+            [("password", "weak_password")],
+            "{weak:?}"
+        );
+        assert!(
+            !errors[0].message.contains(weak),
+            "the message must not echo the password"
+        );
+    }
+}
+
+#[tokio::test]
+async fn register_self_rejects_a_password_containing_the_email_local_part() {
+    let password = "quixotic correct horse battery staple";
+    // The password is strong on its own: only the personal input makes it weak.
+    assert!(PasswordPolicy::default().check(password, &[]).is_ok());
+
+    let mut ports = Ports::new();
+    ports.registration(true).forbid_account_creation();
+    let roster = ports.build();
+
+    // Case-insensitively, and whatever the domain.
+    for email in ["quixotic@example.com", "QuiXotic@Example.org"] {
+        let errors = field_errors(roster.register_self(form(email, password, None)).await);
+        assert_eq!(
+            fields_and_codes(&errors),
+            [("password", "weak_password")],
+            "{email}"
+        );
+        assert!(
+            errors[0].message.contains("email"),
+            "{:?}",
+            errors[0].message
+        );
+    }
+}
+
+#[tokio::test]
+async fn register_self_rejects_a_password_containing_the_name() {
+    let password = "lovelace correct horse battery staple";
+    assert!(PasswordPolicy::default().check(password, &[]).is_ok());
+
+    let mut ports = Ports::new();
+    ports.registration(true).forbid_account_creation();
+    let roster = ports.build();
+
+    let errors = field_errors(
+        roster
+            .register_self(form("countess@example.com", password, Some("Ada Lovelace")))
+            .await,
+    );
+
+    assert_eq!(fields_and_codes(&errors), [("password", "weak_password")]);
+}
+
+#[tokio::test]
+async fn register_self_reports_every_problem_at_once() {
+    let mut ports = Ports::new();
+    ports.registration(true).forbid_account_creation();
+    let roster = ports.build();
+
+    let errors = field_errors(
+        roster
+            .register_self(form("not-an-email", "short", Some("Ada\nLovelace")))
+            .await,
+    );
+
+    assert_eq!(
+        fields_and_codes(&errors),
+        [
+            ("email", "invalid_email"),
+            ("name", "invalid_name"),
+            ("password", "password_too_short")
+        ]
+    );
+    for error in &errors {
+        assert!(!error.message.is_empty(), "{error:?}");
+        assert!(
+            !error.message.contains("short"),
+            "the password is never echoed: {error:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn register_self_with_an_invalid_name_alone_is_refused() {
+    let mut ports = Ports::new();
+    ports.registration(true).forbid_account_creation();
+    let roster = ports.build();
+
+    for name in ["   ", "Ada\tLovelace", &"x".repeat(201)] {
+        let errors = field_errors(
+            roster
+                .register_self(form("ada@example.com", STRONG, Some(name)))
+                .await,
+        );
+        assert_eq!(
+            fields_and_codes(&errors),
+            [("name", "invalid_name")],
+            "{name:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn register_self_refuses_a_taken_email_without_hashing() {
+    let existing = account("ada.lovelace@example.com", AccountStatus::Active, false);
+    let mut ports = Ports::new();
+    ports.registration(true).stored_account(&existing);
+    ports.hasher.expect_hash().never();
+    ports.accounts.expect_insert().never();
+    let roster = ports.build();
+
+    // Looked up by the canonical form of what was typed.
+    let result = roster
+        .register_self(form("  Ada.Lovelace@EXAMPLE.com ", STRONG, None))
+        .await;
+
+    assert!(matches!(result, Err(AppError::EmailTaken)), "{result:?}");
+}
+
+#[tokio::test]
+async fn register_self_maps_a_duplicate_insert_to_email_taken() {
+    // Two registrations race: both pass the early check, the unique index refuses the second.
+    let mut ports = Ports::new();
+    ports
+        .registration(true)
+        .clock_at(now())
+        .email_free("ada@example.com")
+        .hash_ok(STRONG);
+    ports
+        .accounts
+        .expect_insert()
+        .times(1)
+        .returning(|_, _| Err(StoreError::Duplicate("email")));
+    let roster = ports.build();
+
+    let result = roster
+        .register_self(form("ada@example.com", STRONG, None))
+        .await;
+
+    assert!(matches!(result, Err(AppError::EmailTaken)), "{result:?}");
+}
+
+#[tokio::test]
+async fn register_self_creates_an_active_ordinary_account() {
+    let mut ports = Ports::new();
+    ports.registration(true);
+    let inserted = ports.creation_succeeds("ada.lovelace@example.com", STRONG);
+    let roster = ports.build();
+
+    let account = roster
+        .register_self(form(
+            "  Ada.Lovelace@Example.COM\n",
+            STRONG,
+            Some("  Ada Lovelace  "),
+        ))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        account.email.as_str(),
+        "Ada.Lovelace@Example.COM",
+        "trimmed, case kept"
+    );
+    assert_eq!(account.email.canonical(), "ada.lovelace@example.com");
+    assert_eq!(
+        account.name.as_ref().map(DisplayName::as_str),
+        Some("Ada Lovelace")
+    );
+    assert_eq!(account.status, AccountStatus::Active);
+    assert!(account.can_log_in());
+    assert!(!account.is_superadmin);
+    assert_eq!(account.created_at, now());
+    assert_eq!(account.updated_at, now());
+    assert_ne!(account.id, AccountId::new(Uuid::nil()));
+
+    let inserted = recorded(&inserted);
+    assert_eq!(inserted.len(), 1);
+    let (stored, hash) = &inserted[0];
+    assert_eq!(stored, &account, "the returned account is the one stored");
+    assert_eq!(hash.as_str(), HASH, "the hasher's output is stored");
+}
+
+#[tokio::test]
+async fn register_self_without_a_name_stores_none() {
+    let mut ports = Ports::new();
+    ports.registration(true);
+    let inserted = ports.creation_succeeds("grace@example.com", STRONG);
+    let roster = ports.build();
+
+    let account = roster
+        .register_self(form("grace@example.com", STRONG, None))
+        .await
+        .unwrap();
+
+    assert_eq!(account.name, None);
+    assert_eq!(recorded(&inserted)[0].0.name, None);
+}
+
+#[tokio::test]
+async fn register_self_normalizes_the_password_before_hashing() {
+    // NFKC turns the ligature "ﬁ" (U+FB01) into "fi": the hasher sees the normalized form.
+    let mut ports = Ports::new();
+    ports.registration(true);
+    let _inserted = ports.creation_succeeds("ada@example.com", "fine horse battery staple orbit");
+    let roster = ports.build();
+
+    let result = roster
+        .register_self(form(
+            "ada@example.com",
+            "\u{FB01}ne horse battery staple orbit",
+            None,
+        ))
+        .await;
+
+    assert!(result.is_ok(), "{result:?}");
+}
+
+#[tokio::test]
+async fn register_self_reports_an_overloaded_hasher() {
+    let mut ports = Ports::new();
+    ports.registration(true).email_free("ada@example.com");
+    ports.hasher.expect_hash().times(1).returning(|_| {
+        Err(HashError::Overloaded {
+            retry_after_secs: 7,
+        })
+    });
+    ports.accounts.expect_insert().never();
+    let roster = ports.build();
+
+    let result = roster
+        .register_self(form("ada@example.com", STRONG, None))
+        .await;
+
+    assert!(
+        matches!(
+            result,
+            Err(AppError::Overloaded {
+                retry_after_secs: 7
+            })
+        ),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn register_self_reports_an_unavailable_store_at_the_lookup() {
+    let mut ports = Ports::new();
+    ports.registration(true);
+    ports
+        .accounts
+        .expect_find_by_email()
+        .times(1)
+        .returning(|_| Err(StoreError::Unavailable("connection refused".to_owned())));
+    ports.hasher.expect_hash().never();
+    ports.accounts.expect_insert().never();
+    let roster = ports.build();
+
+    let result = roster
+        .register_self(form("ada@example.com", STRONG, None))
+        .await;
+
+    assert!(
+        matches!(&result, Err(AppError::Unavailable(cause)) if cause == "connection refused"),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn register_self_reports_an_unavailable_store_at_the_insert() {
+    let mut ports = Ports::new();
+    ports
+        .registration(true)
+        .clock_at(now())
+        .email_free("ada@example.com")
+        .hash_ok(STRONG);
+    ports
+        .accounts
+        .expect_insert()
+        .times(1)
+        .returning(|_, _| Err(StoreError::Unavailable("timeout".to_owned())));
+    let roster = ports.build();
+
+    let result = roster
+        .register_self(form("ada@example.com", STRONG, None))
+        .await;
+
+    assert!(
+        matches!(&result, Err(AppError::Unavailable(cause)) if cause == "timeout"),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn register_self_reports_other_store_failures_as_internal() {
+    let mut ports = Ports::new();
+    ports
+        .registration(true)
+        .clock_at(now())
+        .email_free("ada@example.com")
+        .hash_ok(STRONG);
+    ports
+        .accounts
+        .expect_insert()
+        .times(1)
+        .returning(|_, _| Err(StoreError::Internal("check constraint".to_owned())));
+    let roster = ports.build();
+
+    let result = roster
+        .register_self(form("ada@example.com", STRONG, None))
+        .await;
+
+    assert!(matches!(result, Err(AppError::Internal(_))), "{result:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// register_by_admin
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn register_by_admin_refuses_a_principal_without_grants_before_any_work() {
+    let mut ports = Ports::new();
+    ports.forbid_account_creation();
+    ports.features.expect_is_enabled().never();
+    let roster = ports.build();
+    let nobody = actor(false, Vec::new());
+
+    // An invalid body too: authorization comes first, so validation leaks nothing.
+    for form in [
+        form("ada@example.com", STRONG, None),
+        form("nope", "short", None),
+    ] {
+        let result = roster.register_by_admin(&nobody, form).await;
+        assert!(matches!(result, Err(AppError::Forbidden)), "{result:?}");
+    }
+}
+
+#[tokio::test]
+async fn register_by_admin_lets_a_super_admin_create_while_registration_is_off() {
+    let mut ports = Ports::new();
+    ports.registration(false);
+    let inserted = ports.creation_succeeds("ada@example.com", STRONG);
+    let roster = ports.build();
+
+    let account = roster
+        .register_by_admin(
+            &actor(true, Vec::new()),
+            form("ada@example.com", STRONG, Some("Ada")),
+        )
+        .await
+        .unwrap();
+
+    assert!(!account.is_superadmin, "admins create ordinary accounts");
+    assert_eq!(account.status, AccountStatus::Active);
+    assert_eq!(recorded(&inserted)[0].0, account);
+}
+
+#[tokio::test]
+async fn register_by_admin_accepts_a_grant_allowing_account_create_on_root() {
+    for allowed in ["account-create", "account-*", "all"] {
+        let mut ports = Ports::new();
+        ports.registration(false);
+        let inserted = ports.creation_succeeds("ada@example.com", STRONG);
+        let roster = ports.build();
+        let admin = actor(
+            false,
+            vec![grant(1, "*", vec![Permission::allow(pattern(allowed))])],
+        );
+
+        let result = roster
+            .register_by_admin(&admin, form("ada@example.com", STRONG, None))
+            .await;
+
+        let account = result.unwrap_or_else(|e| panic!("{allowed}: {e:?}"));
+        assert!(!account.is_superadmin);
+        assert_eq!(recorded(&inserted).len(), 1, "{allowed}");
+    }
+}
+
+#[tokio::test]
+async fn register_by_admin_refuses_a_grant_below_root() {
+    // Accounts are global: a grant on an organisation does not reach them.
+    for scope in ["acme", "acme.*", "acme.berlin"] {
+        let mut ports = Ports::new();
+        ports.forbid_account_creation();
+        let roster = ports.build();
+        let admin = actor(
+            false,
+            vec![grant(1, scope, vec![Permission::allow(ActionPattern::All)])],
+        );
+
+        let result = roster
+            .register_by_admin(&admin, form("ada@example.com", STRONG, None))
+            .await;
+
+        assert!(
+            matches!(result, Err(AppError::Forbidden)),
+            "{scope}: {result:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn register_by_admin_refuses_other_actions_on_root() {
+    let mut ports = Ports::new();
+    ports.forbid_account_creation();
+    let roster = ports.build();
+    let reader = actor(
+        false,
+        vec![grant(
+            1,
+            "*",
+            vec![
+                Permission::allow(pattern("account-read")),
+                Permission::allow(pattern("account-creator")),
+                Permission::allow(pattern("role-*")),
+            ],
+        )],
+    );
+
+    let result = roster
+        .register_by_admin(&reader, form("ada@example.com", STRONG, None))
+        .await;
+
+    assert!(matches!(result, Err(AppError::Forbidden)), "{result:?}");
+}
+
+#[tokio::test]
+async fn register_by_admin_deny_wins_over_allow() {
+    let deny_in_another_grant = vec![
+        grant(1, "*", vec![Permission::allow(ActionPattern::All)]),
+        grant(2, "*", vec![Permission::deny(pattern("account-create"))]),
+    ];
+    let deny_in_the_same_role = vec![grant(
+        1,
+        "*",
+        vec![
+            Permission::allow(pattern("account-create")),
+            Permission::deny(pattern("account-*")),
+        ],
+    )];
+    let deny_listed_first = vec![
+        grant(1, "*", vec![Permission::deny(ActionPattern::All)]),
+        grant(2, "*", vec![Permission::allow(pattern("account-create"))]),
+    ];
+    for grants in [
+        deny_in_another_grant,
+        deny_in_the_same_role,
+        deny_listed_first,
+    ] {
+        let mut ports = Ports::new();
+        ports.forbid_account_creation();
+        let roster = ports.build();
+
+        let result = roster
+            .register_by_admin(
+                &actor(false, grants.clone()),
+                form("ada@example.com", STRONG, None),
+            )
+            .await;
+
+        assert!(
+            matches!(result, Err(AppError::Forbidden)),
+            "{grants:?}: {result:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn register_by_admin_still_validates_the_form() {
+    let mut ports = Ports::new();
+    ports.forbid_account_creation();
+    let roster = ports.build();
+
+    let errors = field_errors(
+        roster
+            .register_by_admin(&actor(true, Vec::new()), form("x", "short", None))
+            .await,
+    );
+
+    assert_eq!(
+        fields_and_codes(&errors),
+        [
+            ("email", "invalid_email"),
+            ("password", "password_too_short")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn register_by_admin_refuses_a_taken_email() {
+    let existing = account("ada@example.com", AccountStatus::Disabled, false);
+    let mut ports = Ports::new();
+    ports.stored_account(&existing);
+    ports.hasher.expect_hash().never();
+    ports.accounts.expect_insert().never();
+    let roster = ports.build();
+
+    let result = roster
+        .register_by_admin(
+            &actor(true, Vec::new()),
+            form("ADA@example.com", STRONG, None),
+        )
+        .await;
+
+    assert!(matches!(result, Err(AppError::EmailTaken)), "{result:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// create_superadmin / superadmin_exists
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn create_superadmin_creates_an_active_super_admin() {
+    let mut ports = Ports::new();
+    ports.features.expect_is_enabled().never();
+    let inserted = ports.creation_succeeds("root@example.com", STRONG);
+    let roster = ports.build();
+
+    let account = roster
+        .create_superadmin(form("root@example.com", STRONG, Some("Root")))
+        .await
+        .unwrap();
+
+    assert!(account.is_superadmin);
+    assert_eq!(account.status, AccountStatus::Active);
+    assert_eq!(account.email.as_str(), "root@example.com");
+    assert_eq!(account.name.as_ref().map(DisplayName::as_str), Some("Root"));
+    assert_eq!((account.created_at, account.updated_at), (now(), now()));
+    let inserted = recorded(&inserted);
+    assert!(inserted[0].0.is_superadmin, "stored as super admin");
+    assert_eq!(inserted[0].1.as_str(), HASH);
+}
+
+#[tokio::test]
+async fn create_superadmin_applies_the_password_policy() {
+    let mut ports = Ports::new();
+    ports.forbid_account_creation();
+    ports.features.expect_is_enabled().never();
+    let roster = ports.build();
+
+    let short = field_errors(
+        roster
+            .create_superadmin(form("root@example.com", "toor", None))
+            .await,
+    );
+    let weak = field_errors(
+        roster
+            .create_superadmin(form("root@example.com", "passwordpassword", None))
+            .await,
+    );
+    let personal = field_errors(
+        roster
+            .create_superadmin(form(
+                "quixotic@example.com",
+                "quixotic correct horse battery staple",
+                None,
+            ))
+            .await,
+    );
+
+    assert_eq!(
+        fields_and_codes(&short),
+        [("password", "password_too_short")]
+    );
+    assert_eq!(fields_and_codes(&weak), [("password", "weak_password")]);
+    assert_eq!(fields_and_codes(&personal), [("password", "weak_password")]);
+}
+
+#[tokio::test]
+async fn create_superadmin_refuses_a_taken_email() {
+    let existing = account("root@example.com", AccountStatus::Active, true);
+    let mut ports = Ports::new();
+    ports.stored_account(&existing);
+    ports.hasher.expect_hash().never();
+    ports.accounts.expect_insert().never();
+    let roster = ports.build();
+
+    let result = roster
+        .create_superadmin(form("root@example.com", STRONG, None))
+        .await;
+
+    assert!(matches!(result, Err(AppError::EmailTaken)), "{result:?}");
+}
+
+#[tokio::test]
+async fn superadmin_exists_asks_the_repository() {
+    for (answer, expected) in [
+        (Ok(true), Some(true)),
+        (Ok(false), Some(false)),
+        (Err(()), None),
+    ] {
+        let mut ports = Ports::new();
+        ports
+            .accounts
+            .expect_superadmin_exists()
+            .times(1)
+            .returning(move || answer.map_err(|()| StoreError::Unavailable("down".to_owned())));
+        let roster = ports.build();
+
+        let result = roster.superadmin_exists().await;
+
+        match expected {
+            Some(value) => assert_eq!(result.unwrap(), value),
+            None => assert!(
+                matches!(result, Err(AppError::Unavailable(_))),
+                "{result:?}"
+            ),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// login
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn login_with_an_unknown_email_verifies_against_the_dummy_hash() {
+    let mut ports = Ports::new();
+    ports
+        .accounts
+        .expect_find_by_email()
+        .with(eq("nobody@example.com".to_owned()))
+        .times(1)
+        .returning(|_| Ok(None));
+    ports.verify(STRONG, None, Ok(false)).forbid_session();
+    let roster = ports.build();
+
+    let result = roster.login(" Nobody@Example.com ", &secret(STRONG)).await;
+
+    assert!(
+        matches!(result, Err(AppError::InvalidCredentials)),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn login_with_a_malformed_email_still_costs_one_verify() {
+    for email in ["not-an-email", "", "Ada <ada@example.com>"] {
+        let mut ports = Ports::new();
+        ports.accounts.expect_find_by_email().never();
+        // Even a hasher that (wrongly) accepted the dummy would not open a session.
+        ports.verify(STRONG, None, Ok(true)).forbid_session();
+        let roster = ports.build();
+
+        let result = roster.login(email, &secret(STRONG)).await;
+
+        assert!(
+            matches!(result, Err(AppError::InvalidCredentials)),
+            "{email:?}: {result:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn login_with_a_wrong_password_opens_no_session() {
+    let ada = account("ada@example.com", AccountStatus::Active, false);
+    let mut ports = Ports::new();
+    ports
+        .stored_account(&ada)
+        .verify("wrong horse battery staple", Some(HASH), Ok(false))
+        .forbid_session();
+    let roster = ports.build();
+
+    let result = roster
+        .login("ada@example.com", &secret("wrong horse battery staple"))
+        .await;
+
+    assert!(
+        matches!(result, Err(AppError::InvalidCredentials)),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn login_to_a_disabled_account_fails_like_a_wrong_password() {
+    let ada = account("ada@example.com", AccountStatus::Disabled, false);
+    let mut ports = Ports::new();
+    // The hash is still checked, so timing does not tell a disabled account apart.
+    ports
+        .stored_account(&ada)
+        .verify(STRONG, Some(HASH), Ok(true))
+        .forbid_session();
+    let roster = ports.build();
+
+    let result = roster.login("ada@example.com", &secret(STRONG)).await;
+
+    assert!(
+        matches!(result, Err(AppError::InvalidCredentials)),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn login_opens_a_session_and_returns_the_issued_token() {
+    let ada = account("Ada@Example.com", AccountStatus::Active, false);
+    let mut ports = Ports::new();
+    ports
+        .stored_account(&ada)
+        .verify(STRONG, Some(HASH), Ok(true))
+        .clock_at(now());
+    ports
+        .tokens
+        .expect_new_session_token()
+        .times(1)
+        .returning(|| IssuedToken {
+            token: SecretString::from(TOKEN),
+            digest: TokenDigest::new(DIGEST),
+        });
+    let created: Calls<NewSession> = Calls::default();
+    let sink = Arc::clone(&created);
+    ports
+        .sessions
+        .expect_create()
+        .times(1)
+        .returning(move |session| {
+            sink.lock().unwrap().push(session.clone());
+            Ok(())
+        });
+    let roster = ports.build();
+
+    let success = roster
+        .login("  ada@EXAMPLE.com ", &secret(STRONG))
+        .await
+        .unwrap();
+
+    let created = recorded(&created);
+    assert_eq!(created.len(), 1);
+    let session = &created[0];
+    assert_eq!(session.account_id, ada.id);
+    assert_eq!(
+        session.token_digest,
+        TokenDigest::new(DIGEST),
+        "only the digest is stored"
+    );
+    assert_eq!(session.created_at, now());
+    assert_eq!(session.expires_at, now() + SessionSettings::default().ttl);
+    assert_eq!(session.expires_at, now() + Duration::hours(12));
+
+    assert_eq!(success.token.expose_secret(), TOKEN);
+    assert_eq!(success.session_id, session.id);
+    assert_eq!(success.expires_at, session.expires_at);
+    assert_eq!(success.account, ada);
+}
+
+#[tokio::test]
+async fn login_reports_an_overloaded_hasher() {
+    let ada = account("ada@example.com", AccountStatus::Active, false);
+    let mut ports = Ports::new();
+    ports
+        .stored_account(&ada)
+        .verify(
+            STRONG,
+            Some(HASH),
+            Err(HashError::Overloaded {
+                retry_after_secs: 2,
+            }),
+        )
+        .forbid_session();
+    let roster = ports.build();
+
+    let result = roster.login("ada@example.com", &secret(STRONG)).await;
+
+    assert!(
+        matches!(
+            result,
+            Err(AppError::Overloaded {
+                retry_after_secs: 2
+            })
+        ),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn login_reports_an_overloaded_hasher_for_unknown_emails_too() {
+    let mut ports = Ports::new();
+    ports
+        .verify(
+            STRONG,
+            None,
+            Err(HashError::Overloaded {
+                retry_after_secs: 2,
+            }),
+        )
+        .forbid_session();
+    let roster = ports.build();
+
+    let result = roster.login("not-an-email", &secret(STRONG)).await;
+
+    assert!(
+        matches!(
+            result,
+            Err(AppError::Overloaded {
+                retry_after_secs: 2
+            })
+        ),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn login_reports_an_unavailable_store() {
+    let ada = account("ada@example.com", AccountStatus::Active, false);
+
+    let mut ports = Ports::new();
+    ports
+        .accounts
+        .expect_find_by_email()
+        .times(1)
+        .returning(|_| Err(StoreError::Unavailable("down".to_owned())));
+    ports.hasher.expect_verify().never();
+    ports.forbid_session();
+    let roster = ports.build();
+    let result = roster.login("ada@example.com", &secret(STRONG)).await;
+    assert!(
+        matches!(result, Err(AppError::Unavailable(_))),
+        "lookup: {result:?}"
+    );
+
+    let mut ports = Ports::new();
+    ports
+        .stored_account(&ada)
+        .verify(STRONG, Some(HASH), Ok(true))
+        .clock_at(now());
+    ports
+        .tokens
+        .expect_new_session_token()
+        .times(1)
+        .returning(|| IssuedToken {
+            token: SecretString::from(TOKEN),
+            digest: TokenDigest::new(DIGEST),
+        });
+    ports
+        .sessions
+        .expect_create()
+        .times(1)
+        .returning(|_| Err(StoreError::Unavailable("down".to_owned())));
+    let roster = ports.build();
+    let result = roster.login("ada@example.com", &secret(STRONG)).await;
+    assert!(
+        matches!(result, Err(AppError::Unavailable(_))),
+        "session create: {result:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// authenticate_bearer
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn authenticate_refuses_a_foreign_token_without_a_lookup() {
+    let mut ports = Ports::new();
+    ports
+        .tokens
+        .expect_looks_like_session_token()
+        .times(1)
+        .return_const(false);
+    ports.tokens.expect_digest().never();
+    ports.sessions.expect_find_by_digest().never();
+    ports.clock.expect_now().never();
+    ports.forbid_session_use();
+    let roster = ports.build();
+
+    let result = roster
+        .authenticate_bearer("eyJhbGciOiJIUzI1NiJ9.e30.sig")
+        .await;
+
+    assert!(
+        matches!(result, Err(AppError::Unauthenticated)),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn authenticate_refuses_an_unknown_digest() {
+    let mut ports = Ports::new();
+    ports.presented_session(None).forbid_session_use();
+    let roster = ports.build();
+
+    let result = roster.authenticate_bearer(TOKEN).await;
+
+    assert!(
+        matches!(result, Err(AppError::Unauthenticated)),
+        "{result:?}"
+    );
+}
+
+/// `record` (found by [`TOKEN`]) must be refused at [`now`] without touching or loading grants.
+async fn assert_refused(record: SessionRecord, why: &str) {
+    let mut ports = Ports::new();
+    ports
+        .presented_session(Some(record))
+        .clock_at(now())
+        .forbid_session_use();
+    let roster = ports.build();
+
+    let result = roster.authenticate_bearer(TOKEN).await;
+
+    assert!(
+        matches!(result, Err(AppError::Unauthenticated)),
+        "{why}: {result:?}"
+    );
+}
+
+#[tokio::test]
+async fn authenticate_refuses_a_revoked_session() {
+    let ada = account("ada@example.com", AccountStatus::Active, false);
+    let mut record = session(ada, now() - Duration::minutes(5));
+    record.revoked = true;
+
+    assert_refused(record, "revoked").await;
+}
+
+#[tokio::test]
+async fn authenticate_refuses_an_expired_session() {
+    let ada = account("ada@example.com", AccountStatus::Active, false);
+    for expires_at in [
+        now(),
+        now() - Duration::microseconds(1),
+        now() - Duration::days(3),
+    ] {
+        let mut record = session(ada.clone(), now() - Duration::minutes(5));
+        record.expires_at = expires_at;
+        assert_refused(record, &format!("expired at {expires_at}")).await;
+    }
+}
+
+#[tokio::test]
+async fn authenticate_refuses_an_idle_session() {
+    let ada = account("ada@example.com", AccountStatus::Active, false);
+    let idle = SessionSettings::default().idle_timeout;
+    for last_seen in [now() - idle, now() - idle - Duration::seconds(1)] {
+        assert_refused(
+            session(ada.clone(), last_seen),
+            &format!("last seen {last_seen}"),
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn authenticate_refuses_a_session_of_a_disabled_account() {
+    for is_superadmin in [false, true] {
+        let disabled = account("ada@example.com", AccountStatus::Disabled, is_superadmin);
+        assert_refused(session(disabled, now() - Duration::minutes(5)), "disabled").await;
+    }
+}
+
+#[tokio::test]
+async fn authenticate_accepts_a_session_just_inside_its_limits() {
+    let ada = account("ada@example.com", AccountStatus::Active, false);
+    let idle = SessionSettings::default().idle_timeout;
+    let mut record = session(ada.clone(), now() - idle + Duration::microseconds(1));
+    record.expires_at = now() + Duration::microseconds(1);
+
+    let mut ports = Ports::new();
+    ports
+        .presented_session(Some(record))
+        .clock_at(now())
+        .grants(ada.id, Vec::new());
+    ports
+        .sessions
+        .expect_touch()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let roster = ports.build();
+
+    let result = roster.authenticate_bearer(TOKEN).await;
+
+    assert!(result.is_ok(), "{result:?}");
+}
+
+#[tokio::test]
+async fn authenticate_does_not_touch_a_fresh_session() {
+    let ada = account("ada@example.com", AccountStatus::Active, false);
+    for last_seen in [
+        now(),
+        now() - Duration::seconds(59),
+        now() - Duration::milliseconds(59_999),
+    ] {
+        let mut ports = Ports::new();
+        ports
+            .presented_session(Some(session(ada.clone(), last_seen)))
+            .clock_at(now())
+            .grants(ada.id, Vec::new());
+        ports.sessions.expect_touch().never();
+        let roster = ports.build();
+
+        let result = roster.authenticate_bearer(TOKEN).await;
+
+        assert!(result.is_ok(), "last seen {last_seen}: {result:?}");
+    }
+}
+
+#[tokio::test]
+async fn authenticate_touches_a_stale_session_once() {
+    let ada = account("ada@example.com", AccountStatus::Active, false);
+    for last_seen in [now() - Duration::seconds(60), now() - Duration::minutes(30)] {
+        let mut ports = Ports::new();
+        ports
+            .presented_session(Some(session(ada.clone(), last_seen)))
+            .clock_at(now())
+            .grants(ada.id, Vec::new());
+        ports
+            .sessions
+            .expect_touch()
+            .with(eq(session_id()), eq(now()))
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let roster = ports.build();
+
+        let result = roster.authenticate_bearer(TOKEN).await;
+
+        assert!(result.is_ok(), "last seen {last_seen}: {result:?}");
+    }
+}
+
+#[tokio::test]
+async fn authenticate_builds_the_principal_from_the_account_and_its_grants() {
+    let grants = vec![
+        grant(7, "acme", vec![Permission::allow(pattern("issuer-*"))]),
+        grant(8, "*", vec![Permission::allow(pattern("audit-read"))]),
+    ];
+    for is_superadmin in [false, true] {
+        let ada = account("ada@example.com", AccountStatus::Active, is_superadmin);
+        let mut ports = Ports::new();
+        ports
+            .presented_session(Some(session(ada.clone(), now() - Duration::seconds(10))))
+            .clock_at(now())
+            .grants(ada.id, grants.clone());
+        ports.sessions.expect_touch().never();
+        let roster = ports.build();
+
+        let authenticated = roster.authenticate_bearer(TOKEN).await.unwrap();
+
+        assert_eq!(
+            authenticated.principal,
+            Principal {
+                id: PrincipalId::Account(ada.id),
+                is_superadmin,
+                grants: grants.clone()
+            }
+        );
+        assert_eq!(authenticated.account.as_ref(), Some(&ada));
+        assert_eq!(authenticated.session_id, Some(session_id()));
+        assert_eq!(
+            authenticated.principal_label(),
+            format!("account:{}", ada.id)
+        );
+    }
+}
+
+#[tokio::test]
+async fn authenticate_reports_an_unavailable_store() {
+    let mut ports = Ports::new();
+    ports
+        .tokens
+        .expect_looks_like_session_token()
+        .return_const(true);
+    ports
+        .tokens
+        .expect_digest()
+        .returning(|_| TokenDigest::new(DIGEST));
+    ports
+        .sessions
+        .expect_find_by_digest()
+        .times(1)
+        .returning(|_| Err(StoreError::Unavailable("down".to_owned())));
+    ports.forbid_session_use();
+    let roster = ports.build();
+
+    let result = roster.authenticate_bearer(TOKEN).await;
+
+    assert!(
+        matches!(result, Err(AppError::Unavailable(_))),
+        "{result:?}"
+    );
+}

@@ -1,8 +1,10 @@
 //! Route table. Each resource lists its methods; any other method gets a 405 problem.
 
+mod admin_accounts;
 mod features;
 mod health;
 mod login;
+mod me;
 mod register;
 
 use actix_web::web::{self, ServiceConfig};
@@ -19,6 +21,27 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .route(web::post().to(register::register_by_admin)),
         )
         .service(resource("/v1/auth/login").route(web::post().to(login::login)))
+        .service(resource("/v1/auth/logout").route(web::post().to(me::logout)))
+        .service(resource("/v1/account/me").route(web::get().to(me::me)))
+        .service(resource("/v1/account/me/password").route(web::put().to(me::change_password)))
+        .service(resource("/v1/account/me/sessions").route(web::get().to(me::sessions)))
+        .service(
+            resource("/v1/account/me/sessions/{id}").route(web::delete().to(me::revoke_session)),
+        )
+        .service(resource("/v1/admin/accounts").route(web::get().to(admin_accounts::list)))
+        .service(resource("/v1/admin/accounts/{id}").route(web::get().to(admin_accounts::get)))
+        .service(
+            resource("/v1/admin/accounts/{id}/disable")
+                .route(web::post().to(admin_accounts::disable)),
+        )
+        .service(
+            resource("/v1/admin/accounts/{id}/enable")
+                .route(web::post().to(admin_accounts::enable)),
+        )
+        .service(
+            resource("/v1/admin/accounts/{id}/password")
+                .route(web::put().to(admin_accounts::reset_password)),
+        )
         .service(resource("/v1/features").route(web::get().to(features::list)))
         .service(resource("/healthz").route(web::get().to(health::live)))
         .service(resource("/readyz").route(web::get().to(health::ready)))
@@ -35,6 +58,13 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     Err(ApiError::MethodNotAllowed)
+}
+
+/// `200 OK` with `Cache-Control: no-store`, for responses carrying account data.
+fn no_store() -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
+    response
 }
 
 /// `201 Created` with `Location` and `Cache-Control: no-store`.

@@ -6,4 +6,7 @@ mod helpers;
 
 mod features;
 mod login;
+mod production_hashing;
 mod register;
+mod secrets;
+mod storage;

@@ -1,0 +1,138 @@
+//! Account administration: list, read, disable/enable, reset a password.
+
+use roster_domain::{Account, AccountId, AccountStatus, BuiltinAction, Email, Grant, ScopePath};
+use secrecy::SecretString;
+use tracing::instrument;
+
+use super::register::{account_inputs, check_password};
+use super::{Authenticated, Roster};
+use crate::error::AppError;
+use crate::ports::{AccountPage, StatusChange};
+
+/// An account with the grants it holds.
+#[derive(Debug, Clone)]
+pub struct AccountDetails {
+    pub account: Account,
+    pub grants: Vec<Grant>,
+}
+
+impl Authenticated {
+    /// `Forbidden` unless the caller may perform the built-in `action` on `*`.
+    pub(super) fn require_global(&self, action: BuiltinAction) -> Result<(), AppError> {
+        if self.principal.allows(&action.action(), &ScopePath::root()) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+impl Roster {
+    /// Lists accounts in creation order (`account-read`). `email` filters by the exact
+    /// normalized address; an unparsable filter matches nothing.
+    ///
+    /// # Errors
+    /// `Forbidden`, `Unavailable`.
+    pub async fn list_accounts(
+        &self,
+        caller: &Authenticated,
+        email: Option<&str>,
+        after: Option<AccountId>,
+        limit: u32,
+    ) -> Result<AccountPage, AppError> {
+        caller.require_global(BuiltinAction::AccountRead)?;
+        let canonical = match email.map(Email::parse) {
+            None => None,
+            Some(Ok(email)) => Some(email.canonical().to_owned()),
+            Some(Err(_)) => return Ok(AccountPage::default()),
+        };
+        Ok(self.ports.accounts.list(canonical, after, limit).await?)
+    }
+
+    /// One account with its grants (`account-read`).
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Unavailable`.
+    pub async fn account_details(
+        &self,
+        caller: &Authenticated,
+        id: AccountId,
+    ) -> Result<AccountDetails, AppError> {
+        caller.require_global(BuiltinAction::AccountRead)?;
+        let account = self
+            .ports
+            .accounts
+            .find_by_id(id)
+            .await?
+            .ok_or(AppError::NotFound("account"))?;
+        let grants = self.ports.accounts.grants_of(id).await?;
+        Ok(AccountDetails { account, grants })
+    }
+
+    /// Disables or enables an account (`account-disable`). Disabling revokes all its sessions
+    /// at once; the last active super admin cannot be disabled.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `LastSuperadmin`, `Unavailable`.
+    #[instrument(skip_all, fields(account_id = %id, ?status), err(level = "debug"))]
+    pub async fn set_account_status(
+        &self,
+        caller: &Authenticated,
+        id: AccountId,
+        status: AccountStatus,
+    ) -> Result<Account, AppError> {
+        caller.require_global(BuiltinAction::AccountDisable)?;
+        match self
+            .ports
+            .accounts
+            .set_status(id, status, self.ports.clock.now())
+            .await?
+        {
+            StatusChange::Changed(account) => {
+                tracing::info!(actor = %caller.principal_label(), "account status set");
+                Ok(account)
+            }
+            StatusChange::NotFound => Err(AppError::NotFound("account")),
+            StatusChange::LastSuperadmin => Err(AppError::LastSuperadmin),
+        }
+    }
+
+    /// Sets a new password for another account (`account-password-reset`) and revokes all of
+    /// its sessions.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Validation` (`new_password`), `Overloaded`, `Unavailable`.
+    #[instrument(skip_all, fields(account_id = %id), err(level = "debug"))]
+    pub async fn reset_password(
+        &self,
+        caller: &Authenticated,
+        id: AccountId,
+        new_password: &SecretString,
+    ) -> Result<(), AppError> {
+        caller.require_global(BuiltinAction::AccountPasswordReset)?;
+        let account = self
+            .ports
+            .accounts
+            .find_by_id(id)
+            .await?
+            .ok_or(AppError::NotFound("account"))?;
+        let password = check_password(
+            &self.password_policy,
+            "new_password",
+            new_password,
+            &account_inputs(&account),
+        )
+        .map_err(AppError::Validation)?;
+        let hash = self.ports.hasher.hash(password).await?;
+        if !self
+            .ports
+            .accounts
+            .set_password(id, &hash, None, self.ports.clock.now())
+            .await?
+        {
+            return Err(AppError::NotFound("account"));
+        }
+        tracing::info!(actor = %caller.principal_label(), "password reset; all sessions revoked");
+        Ok(())
+    }
+}

@@ -1,0 +1,153 @@
+//! A signed-in account managing its own sessions and password.
+
+use chrono::{DateTime, Utc};
+use roster_domain::PlainPassword;
+use secrecy::{ExposeSecret, SecretString};
+use tracing::instrument;
+
+use super::register::{account_inputs, check_password};
+use super::{Authenticated, Roster};
+use crate::error::{AppError, FieldError};
+use crate::ports::{SessionId, SessionSummary};
+
+/// Most sessions deleted by one cleanup run: bounded work, the next run continues.
+const CLEANUP_BATCH: i64 = 1000;
+
+/// A session as listed to its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnSession {
+    pub session: SessionSummary,
+    /// Whether this is the session making the request.
+    pub current: bool,
+}
+
+impl Authenticated {
+    /// The session behind the call, or `Unauthenticated` for callers without one (API keys).
+    fn require_session(&self) -> Result<(roster_domain::AccountId, SessionId), AppError> {
+        match (&self.account, self.session_id) {
+            (Some(account), Some(session)) => Ok((account.id, session)),
+            _ => Err(AppError::Unauthenticated),
+        }
+    }
+}
+
+impl Roster {
+    /// Ends the calling session; its token stops working at once.
+    ///
+    /// # Errors
+    /// `Unauthenticated` for a caller without a session; `Unavailable`.
+    #[instrument(skip_all, err(level = "debug"))]
+    pub async fn logout(&self, caller: &Authenticated) -> Result<(), AppError> {
+        let (account_id, session_id) = caller.require_session()?;
+        self.ports
+            .sessions
+            .revoke(account_id, session_id, self.ports.clock.now())
+            .await?;
+        tracing::info!(%account_id, %session_id, "logout");
+        Ok(())
+    }
+
+    /// The caller's live sessions, newest first, marking the current one.
+    ///
+    /// # Errors
+    /// `Unauthenticated` for a caller without a session; `Unavailable`.
+    pub async fn my_sessions(&self, caller: &Authenticated) -> Result<Vec<OwnSession>, AppError> {
+        let (account_id, current) = caller.require_session()?;
+        let now = self.ports.clock.now();
+        let sessions = self.ports.sessions.list_active(account_id, now).await?;
+        Ok(sessions
+            .into_iter()
+            .filter(|session| now < session.last_seen_at + self.sessions.idle_timeout)
+            .map(|session| OwnSession {
+                current: session.id == current,
+                session,
+            })
+            .collect())
+    }
+
+    /// Revokes one of the caller's own sessions (possibly the current one).
+    ///
+    /// # Errors
+    /// `NotFound` when the session is not a live session of the caller; `Unavailable`.
+    #[instrument(skip_all, err(level = "debug"))]
+    pub async fn revoke_my_session(
+        &self,
+        caller: &Authenticated,
+        id: SessionId,
+    ) -> Result<(), AppError> {
+        let (account_id, _) = caller.require_session()?;
+        if self
+            .ports
+            .sessions
+            .revoke(account_id, id, self.ports.clock.now())
+            .await?
+        {
+            tracing::info!(%account_id, session_id = %id, "session revoked by its owner");
+            Ok(())
+        } else {
+            Err(AppError::NotFound("session"))
+        }
+    }
+
+    /// Changes the caller's password after checking the current one, and revokes every other
+    /// session of the account.
+    ///
+    /// # Errors
+    /// `Validation` (`current_password`: `incorrect_password`; `new_password`: policy codes),
+    /// `Overloaded`, `Unavailable`.
+    #[instrument(skip_all, err(level = "debug"))]
+    pub async fn change_my_password(
+        &self,
+        caller: &Authenticated,
+        current: &SecretString,
+        new: &SecretString,
+    ) -> Result<(), AppError> {
+        let (account_id, session_id) = caller.require_session()?;
+        let account = caller.account.as_ref().ok_or(AppError::Unauthenticated)?;
+        let new = check_password(
+            &self.password_policy,
+            "new_password",
+            new,
+            &account_inputs(account),
+        )
+        .map_err(AppError::Validation)?;
+        let stored = self.ports.accounts.password_hash(account_id).await?;
+        let verified = self
+            .ports
+            .hasher
+            .verify(PlainPassword::new(current.expose_secret()), stored)
+            .await?;
+        if !verified {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "current_password",
+                "incorrect_password",
+                "The current password is incorrect.",
+            )]));
+        }
+        let hash = self.ports.hasher.hash(new).await?;
+        let now = self.ports.clock.now();
+        if !self
+            .ports
+            .accounts
+            .set_password(account_id, &hash, Some(session_id), now)
+            .await?
+        {
+            return Err(AppError::Unauthenticated);
+        }
+        tracing::info!(%account_id, "password changed; other sessions revoked");
+        Ok(())
+    }
+
+    /// Deletes expired, revoked and idle sessions, at most one batch per call.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    pub async fn clean_up_sessions(&self) -> Result<usize, AppError> {
+        let now: DateTime<Utc> = self.ports.clock.now();
+        Ok(self
+            .ports
+            .sessions
+            .delete_dead(now, now - self.sessions.idle_timeout, CLEANUP_BATCH)
+            .await?)
+    }
+}

@@ -1,0 +1,200 @@
+//! No secret reaches the logs or a response body: passwords (right or wrong) and session
+//! tokens never appear in anything the process logs at debug level.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Db, TestApp, captured_logs, spawn_app, unique_email};
+use crate::on_both_databases;
+
+on_both_databases!(passwords_and_tokens_never_reach_logs_or_bodies);
+
+/// A strong password no other test uses, so finding it in the shared log buffer can only
+/// mean this test's requests leaked it. Plain ASCII, so JSON escaping cannot hide it.
+fn unique_password(label: &str) -> String {
+    format!("{label}-Zq7{}-kestrel", random_hex())
+}
+
+/// The random half of a UUIDv7 (the other half is a timestamp shared with `unique_email`, and
+/// a password sharing it with the email would rightly be refused as built from the email).
+fn random_hex() -> String {
+    uuid::Uuid::now_v7().simple().to_string()[16..].to_owned()
+}
+
+/// A request id no other test uses: finding it in the logs proves this request was logged.
+fn unique_request_id() -> String {
+    format!("secrets-{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Sends a JSON POST with our own request id; returns (status, body text, request id).
+async fn post(
+    app: &TestApp,
+    path: &str,
+    body: &Value,
+    token: Option<&str>,
+) -> (u16, String, String) {
+    let request_id = unique_request_id();
+    let mut request = app
+        .client
+        .post(app.url(path))
+        .header("x-request-id", &request_id)
+        .json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap(), request_id)
+}
+
+async fn passwords_and_tokens_never_reach_logs_or_bodies(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let password = unique_password("alpha");
+    let wrong_password = unique_password("bravo");
+    let admin_created_password = unique_password("charlie");
+    let too_long_password = unique_password("delta") + &"y".repeat(130);
+    let passwords = [
+        &password,
+        &wrong_password,
+        &admin_created_password,
+        &too_long_password,
+    ];
+
+    let mut bodies = Vec::new();
+    let mut request_ids = Vec::new();
+    let mut record =
+        |(status, body, request_id): (u16, String, String), expected: u16, what: &str| {
+            assert_eq!(status, expected, "{what}: {body}");
+            request_ids.push(request_id);
+            bodies.push((what.to_owned(), body.clone()));
+            body
+        };
+
+    // Public registration.
+    let email = unique_email("secrets");
+    record(
+        post(
+            &app,
+            "/v1/account/register",
+            &json!({"email": email, "password": password}),
+            None,
+        )
+        .await,
+        201,
+        "register",
+    );
+    // A rejected registration and a malformed body carrying a password.
+    record(
+        post(
+            &app,
+            "/v1/account/register",
+            &json!({"email": unique_email("long"), "password": too_long_password}),
+            None,
+        )
+        .await,
+        422,
+        "register with a too long password",
+    );
+    record(
+        post(
+            &app,
+            "/v1/account/register",
+            &json!({"email": unique_email("typo"), "pasword": password}),
+            None,
+        )
+        .await,
+        400,
+        "register with a misspelt field",
+    );
+    // Failed, then successful login.
+    record(
+        post(
+            &app,
+            "/v1/auth/login",
+            &json!({"email": email, "password": wrong_password}),
+            None,
+        )
+        .await,
+        401,
+        "login with a wrong password",
+    );
+    let login = record(
+        post(
+            &app,
+            "/v1/auth/login",
+            &json!({"email": email, "password": password}),
+            None,
+        )
+        .await,
+        200,
+        "login",
+    );
+    let user_token = serde_json::from_str::<Value>(&login).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The user's token presented where it is not enough: refused, and must not be logged.
+    record(
+        post(
+            &app,
+            "/v1/admin/account/register",
+            &json!({"email": unique_email("nope"), "password": admin_created_password}),
+            Some(&user_token),
+        )
+        .await,
+        403,
+        "admin register with an ordinary token",
+    );
+    // Admin registration with a super-admin token.
+    let root_token = app.superadmin_token().await;
+    record(
+        post(
+            &app,
+            "/v1/admin/account/register",
+            &json!({"email": unique_email("made-by-admin"), "password": admin_created_password}),
+            Some(&root_token),
+        )
+        .await,
+        201,
+        "admin register",
+    );
+    // Presented tokens that are invalid (a mangled copy of a real one) must not be logged either.
+    let mangled_token = format!("{}x", &user_token[..user_token.len() - 1]);
+    record(
+        post(
+            &app,
+            "/v1/admin/account/register",
+            &json!({"email": unique_email("bad"), "password": password}),
+            Some(&mangled_token),
+        )
+        .await,
+        401,
+        "admin register with an invalid token",
+    );
+
+    for (what, body) in &bodies {
+        for secret in passwords {
+            assert!(
+                !body.contains(secret.as_str()),
+                "response body of {what} contains a password: {body}"
+            );
+        }
+    }
+
+    let logs = captured_logs();
+    for request_id in &request_ids {
+        assert!(
+            logs.contains(request_id.as_str()),
+            "request {request_id} was not logged: the scan would prove nothing"
+        );
+    }
+    for secret in passwords {
+        assert!(!logs.contains(secret.as_str()), "a password was logged");
+    }
+    for token in [&user_token, &root_token, &mangled_token] {
+        // Neither the token nor its random part (without the `rst_` prefix).
+        let random_part = token.strip_prefix("rst_").unwrap_or(token);
+        assert!(!logs.contains(random_part), "a session token was logged");
+    }
+}

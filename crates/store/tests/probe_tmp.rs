@@ -1,4 +1,0 @@
-#[test]
-fn probe() {
-    let _ = roster_store::testing::fresh_postgres_database();
-}
