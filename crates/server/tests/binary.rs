@@ -271,19 +271,19 @@ fn http(
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let body = body.map(Value::to_string).unwrap_or_default();
-    let mut request =
-        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    let mut head = vec![
+        format!("{method} {path} HTTP/1.1"),
+        format!("Host: 127.0.0.1:{port}"),
+        "Connection: close".to_owned(),
+    ];
     if method == "POST" {
-        request.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
+        head.push("Content-Type: application/json".to_owned());
+        head.push(format!("Content-Length: {}", body.len()));
     }
     if let Some(token) = token {
-        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        head.push(format!("Authorization: Bearer {token}"));
     }
-    request.push_str("\r\n");
-    request.push_str(&body);
+    let request = format!("{}\r\n\r\n{body}", head.join("\r\n"));
     stream.write_all(request.as_bytes())?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;

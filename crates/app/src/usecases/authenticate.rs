@@ -57,7 +57,8 @@ impl Roster {
         }
         // Write activity back at most once a minute, but often enough that a short idle
         // timeout cannot expire a session in active use.
-        let touch_after = Duration::seconds(TOUCH_INTERVAL_SECS).min(self.sessions.idle_timeout / 2);
+        let touch_after =
+            Duration::seconds(TOUCH_INTERVAL_SECS).min(self.sessions.idle_timeout / 2);
         if now - session.last_seen_at >= touch_after {
             self.ports.sessions.touch(session.id, now).await?;
         }

@@ -182,7 +182,7 @@ impl Roster {
         };
         match self.ports.accounts.insert(&account, &password_hash).await {
             Ok(()) => Ok(account),
-            Err(StoreError::Duplicate(_)) => Err(AppError::EmailTaken),
+            Err(StoreError::Duplicate("email")) => Err(AppError::EmailTaken),
             Err(other) => Err(other.into()),
         }
     }

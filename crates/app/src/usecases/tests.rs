@@ -257,7 +257,7 @@ fn session_id() -> SessionId {
     SessionId::new(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0042))
 }
 
-/// A live session of `account`, opened an hour ago at most, last seen at `last_seen`.
+/// A live session of `account` (opened 50 minutes ago, 11 hours left), last seen at `last_seen`.
 fn session(account: Account, last_seen: DateTime<Utc>) -> SessionRecord {
     SessionRecord {
         id: session_id(),
@@ -294,7 +294,7 @@ fn actor(is_superadmin: bool, grants: Vec<Grant>) -> Authenticated {
     }
 }
 
-/// The `(field, code)` pairs of a validation error, in order; panics on anything else.
+/// The field errors of a validation error, in order; panics on any other outcome.
 fn field_errors<T: Debug>(result: Result<T, AppError>) -> Vec<FieldError> {
     match result {
         Err(AppError::Validation(errors)) => errors,
@@ -758,11 +758,11 @@ async fn register_by_admin_refuses_a_principal_without_grants_before_any_work() 
     let nobody = actor(false, Vec::new());
 
     // An invalid body too: authorization comes first, so validation leaks nothing.
-    for form in [
+    for body in [
         form("ada@example.com", STRONG, None),
         form("nope", "short", None),
     ] {
-        let result = roster.register_by_admin(&nobody, form).await;
+        let result = roster.register_by_admin(&nobody, body).await;
         assert!(matches!(result, Err(AppError::Forbidden)), "{result:?}");
     }
 }

@@ -4,9 +4,11 @@
 
 mod helpers;
 
+mod admin_accounts;
 mod features;
 mod login;
 mod production_hashing;
 mod register;
 mod secrets;
+mod sessions;
 mod storage;

@@ -93,7 +93,7 @@ async fn only_an_argon2id_hash_and_a_token_digest_are_stored(db: Db) {
     };
     let email = unique_email("stored");
     let password = format!(
-        "stored-Zq7{}-osprey",
+        "osprey-Zq7{}-heron",
         &uuid::Uuid::now_v7().simple().to_string()[16..]
     );
     assert_eq!(app.register(&email, &password).await.status(), 201);

@@ -1,0 +1,251 @@
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    AppOptions, Db, PASSWORD, TestApp, assert_problem, spawn_app, spawn_app_with, unique_email,
+};
+use crate::on_both_databases;
+
+on_both_databases!(
+    logout_revokes_only_that_session,
+    sessions_are_listed_and_revocable,
+    password_change_revokes_other_sessions_and_the_old_password,
+    idle_sessions_expire_but_active_ones_live,
+    sessions_expire_at_their_absolute_lifetime,
+);
+
+async fn get_with(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn registered(app: &TestApp) -> String {
+    let email = unique_email("sess");
+    assert_eq!(app.register(&email, PASSWORD).await.status(), 201);
+    email
+}
+
+async fn logout_revokes_only_that_session(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let email = registered(&app).await;
+    let first = app.login_token(&email, PASSWORD).await;
+    let second = app.login_token(&email, PASSWORD).await;
+
+    let me = get_with(&app, "/v1/account/me", &first).await;
+    assert_eq!(me.status(), 200);
+    assert_eq!(me.headers()["cache-control"], "no-store");
+    let body: Value = me.json().await.unwrap();
+    assert_eq!(body["account"]["email"], email);
+    assert_eq!(body["grants"], json!([]));
+
+    let logout = app
+        .client
+        .post(app.url("/v1/auth/logout"))
+        .bearer_auth(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    assert_problem(
+        get_with(&app, "/v1/account/me", &first).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    assert_eq!(
+        get_with(&app, "/v1/account/me", &second).await.status(),
+        200
+    );
+    assert_problem(
+        app.client
+            .post(app.url("/v1/auth/logout"))
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "unauthenticated",
+    )
+    .await;
+}
+
+async fn sessions_are_listed_and_revocable(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let email = registered(&app).await;
+    let first = app.login_token(&email, PASSWORD).await;
+    let second = app.login_token(&email, PASSWORD).await;
+
+    let list: Value = get_with(&app, "/v1/account/me/sessions", &first)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{list}");
+    assert_eq!(items.iter().filter(|s| s["current"] == true).count(), 1);
+    for field in ["id", "created_at", "last_seen_at", "expires_at"] {
+        assert!(items[0][field].is_string(), "{field}");
+    }
+    let other = items.iter().find(|s| s["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let revoke = app
+        .client
+        .delete(app.url(&format!("/v1/account/me/sessions/{other}")))
+        .bearer_auth(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 204);
+    assert_problem(
+        get_with(&app, "/v1/account/me", &second).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    let again = app
+        .client
+        .delete(app.url(&format!("/v1/account/me/sessions/{other}")))
+        .bearer_auth(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(again, 404, "not_found").await;
+
+    // Another account's session is not yours to revoke.
+    let stranger = registered(&app).await;
+    let stranger_token = app.login_token(&stranger, PASSWORD).await;
+    let theirs: Value = get_with(&app, "/v1/account/me/sessions", &stranger_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let their_id = theirs["items"][0]["id"].as_str().unwrap().to_owned();
+    let attempt = app
+        .client
+        .delete(app.url(&format!("/v1/account/me/sessions/{their_id}")))
+        .bearer_auth(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(attempt, 404, "not_found").await;
+    assert_eq!(
+        get_with(&app, "/v1/account/me", &stranger_token)
+            .await
+            .status(),
+        200
+    );
+}
+
+async fn password_change_revokes_other_sessions_and_the_old_password(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let email = registered(&app).await;
+    let current = app.login_token(&email, PASSWORD).await;
+    let other = app.login_token(&email, PASSWORD).await;
+    let new_password = "an entirely different passphrase";
+    let change = |current_password: &str, new_password: &str| {
+        app.client
+            .put(app.url("/v1/account/me/password"))
+            .bearer_auth(&current)
+            .json(&json!({"current_password": current_password, "new_password": new_password}))
+            .send()
+    };
+
+    let wrong = assert_problem(
+        change("not my password at all", new_password)
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(wrong["errors"][0]["field"], "current_password");
+    let weak = assert_problem(
+        change(PASSWORD, "short").await.unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(weak["errors"][0]["field"], "new_password");
+
+    assert_eq!(change(PASSWORD, new_password).await.unwrap().status(), 204);
+    assert_eq!(
+        get_with(&app, "/v1/account/me", &current).await.status(),
+        200,
+        "the calling session stays"
+    );
+    assert_problem(
+        get_with(&app, "/v1/account/me", &other).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    let old = app
+        .post_json(
+            "/v1/auth/login",
+            &json!({"email": email, "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_problem(old, 401, "invalid_credentials").await;
+    app.login_token(&email, new_password).await;
+}
+
+async fn idle_sessions_expire_but_active_ones_live(db: Db) {
+    let options = AppOptions {
+        env: vec![("ROSTER__SESSIONS__IDLE_TIMEOUT".into(), "2s".into())],
+        ..AppOptions::default()
+    };
+    let Some(app) = spawn_app_with(db, options).await else {
+        return;
+    };
+    let email = registered(&app).await;
+    let idle = app.login_token(&email, PASSWORD).await;
+    let active = app.login_token(&email, PASSWORD).await;
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(
+            get_with(&app, "/v1/account/me", &active).await.status(),
+            200,
+            "active session expired"
+        );
+    }
+    assert_problem(
+        get_with(&app, "/v1/account/me", &idle).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+}
+
+async fn sessions_expire_at_their_absolute_lifetime(db: Db) {
+    let options = AppOptions {
+        env: vec![("ROSTER__SESSIONS__TTL".into(), "2s".into())],
+        ..AppOptions::default()
+    };
+    let Some(app) = spawn_app_with(db, options).await else {
+        return;
+    };
+    let email = registered(&app).await;
+    let token = app.login_token(&email, PASSWORD).await;
+    assert_eq!(get_with(&app, "/v1/account/me", &token).await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_problem(
+        get_with(&app, "/v1/account/me", &token).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+}
