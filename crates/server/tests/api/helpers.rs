@@ -110,23 +110,7 @@ pub async fn spawn_app_with(db: Db, options: AppOptions) -> Option<TestApp> {
     if let Some(features) = &options.features {
         std::fs::write(&features_file, features).unwrap();
     }
-    let mut env: HashMap<String, String> = [
-        ("ROSTER__SERVER__BIND", "127.0.0.1:0".to_owned()),
-        ("ROSTER__DATABASE__URL", database_url.clone()),
-        (
-            "ROSTER__FEATURES__FILE",
-            features_file.display().to_string(),
-        ),
-        ("ROSTER__FEATURES__POLL_INTERVAL", "100ms".to_owned()),
-        // Cheap hashing keeps the suite fast; one test runs the production defaults.
-        ("ROSTER__ARGON2__MEMORY_KIB", "1024".to_owned()),
-        ("ROSTER__ARGON2__ITERATIONS", "1".to_owned()),
-        ("ROSTER__SERVER__SHUTDOWN_TIMEOUT", "1s".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    env.extend(options.env.iter().cloned());
+    let env = test_env(&database_url, &features_file, &options.env);
     let settings = Settings::load_from(None, Some(env)).expect("test settings");
     let app = Application::build(settings)
         .await
@@ -143,12 +127,55 @@ pub async fn spawn_app_with(db: Db, options: AppOptions) -> Option<TestApp> {
     })
 }
 
+/// The settings every test app gets, plus `extra`.
+fn test_env(
+    database_url: &str,
+    features_file: &std::path::Path,
+    extra: &[(String, String)],
+) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = [
+        ("ROSTER__SERVER__BIND", "127.0.0.1:0".to_owned()),
+        ("ROSTER__DATABASE__URL", database_url.to_owned()),
+        (
+            "ROSTER__FEATURES__FILE",
+            features_file.display().to_string(),
+        ),
+        ("ROSTER__FEATURES__POLL_INTERVAL", "100ms".to_owned()),
+        // Cheap hashing keeps the suite fast; one test runs the production defaults.
+        ("ROSTER__ARGON2__MEMORY_KIB", "1024".to_owned()),
+        ("ROSTER__ARGON2__ITERATIONS", "1".to_owned()),
+        ("ROSTER__SERVER__SHUTDOWN_TIMEOUT", "1s".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    env.extend(extra.iter().cloned());
+    env
+}
+
+/// Builds and starts an application; returns its base URL.
+async fn start(env: HashMap<String, String>) -> String {
+    let settings = Settings::load_from(None, Some(env)).expect("test settings");
+    let app = Application::build(settings)
+        .await
+        .expect("application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    address
+}
+
 /// A unique email for this test run.
 pub fn unique_email(prefix: &str) -> String {
     format!("{prefix}-{}@example.com", uuid::Uuid::now_v7().simple())
 }
 
 impl TestApp {
+    /// Starts another node on the same database and features file (a restart, or a second
+    /// node of a scaled-out deployment); returns its base URL.
+    pub async fn start_sibling(&self, extra: &[(String, String)]) -> String {
+        start(test_env(&self.database_url, &self.features_file, extra)).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod admin_accounts;
+mod bootstrap;
 mod features;
 mod login;
 mod production_hashing;
