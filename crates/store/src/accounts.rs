@@ -224,19 +224,20 @@ impl AccountRepository for Store {
     }
 }
 
-/// Active super admins other than `id`. On PostgreSQL the rows are locked (`FOR UPDATE`), so
-/// two transactions disabling the last two super admins serialise and the second sees one.
+/// Active super admins other than `id`. On PostgreSQL every active super-admin row,
+/// including `id`'s, is locked in id order (`FOR UPDATE`), so two transactions disabling the
+/// last two super admins serialise without deadlocking and the second sees one left.
 fn other_active_superadmins(conn: &mut DbConnection, id: &str) -> Result<usize, TxError> {
     let query = accounts::table
         .filter(accounts::is_superadmin.eq(true))
         .filter(accounts::status.eq(AccountStatus::Active.as_str()))
-        .filter(accounts::id.ne(id))
+        .order(accounts::id)
         .select(accounts::id);
     let ids: Vec<String> = match conn {
         DbConnection::Pg(pg) => query.for_update().load(pg)?,
         DbConnection::Sqlite(_) => query.load(conn)?,
     };
-    Ok(ids.len())
+    Ok(ids.iter().filter(|other| other.as_str() != id).count())
 }
 
 /// Revokes every live session of the account except `keep`.

@@ -114,6 +114,7 @@ pub enum StartupError {
 struct Manager {
     backend: Backend,
     busy_timeout: Duration,
+    connect_timeout: Duration,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -126,14 +127,17 @@ impl r2d2::ManageConnection for Manager {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // WAL: readers never block the writer. Foreign keys are off by default in
                 // SQLite. busy_timeout makes concurrent writers wait instead of failing.
+                // busy_timeout first, so switching a locked file to WAL waits too.
                 conn.batch_execute(&format!(
-                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;",
                     self.busy_timeout.as_millis()
                 ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
             }
-            Backend::Postgres(url) => Ok(DbConnection::Pg(PgConnection::establish(url)?)),
+            Backend::Postgres(url) => Ok(DbConnection::Pg(PgConnection::establish(
+                &with_connect_timeout(url, self.connect_timeout),
+            )?)),
         }
     }
 
@@ -142,8 +146,9 @@ impl r2d2::ManageConnection for Manager {
             .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection whose user panicked may sit inside an open transaction: drop it.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -187,6 +192,7 @@ impl Store {
         let manager = Manager {
             backend: settings.backend.clone(),
             busy_timeout: settings.busy_timeout,
+            connect_timeout: settings.connect_timeout,
         };
         // Check one connection by hand: r2d2's own start-up check only reports a timeout.
         r2d2::ManageConnection::connect(&manager).map_err(|e| StartupError::Connect {
@@ -287,6 +293,19 @@ pub(crate) fn write_transaction<T>(
             .transaction(work)
             .map_err(|e: TxError| e.into_store(duplicate)),
     }
+}
+
+/// Adds libpq's `connect_timeout` (whole seconds, at least 2) unless the URL sets one, so a
+/// server that accepts TCP but never answers cannot hang start-up or a request.
+fn with_connect_timeout(url: &str, timeout: Duration) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!(
+        "{url}{separator}connect_timeout={}",
+        timeout.as_secs().max(2)
+    )
 }
 
 fn create_parent_folder(path: &Path) -> Result<(), StartupError> {

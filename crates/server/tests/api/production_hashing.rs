@@ -99,7 +99,6 @@ async fn unknown_email_costs_about_as_much_as_a_wrong_password() {
     failed_login_medians(&app, &email, 1).await;
 
     let (unknown, wrong) = failed_login_medians(&app, &email, 7).await;
-    eprintln!("TIMING unknown={unknown:?} wrong={wrong:?}");
     let floor = Duration::from_millis(3);
     assert!(
         wrong >= floor,

@@ -4,7 +4,7 @@
 //! SQLite always runs (a temporary file); PostgreSQL runs when `ROSTER_TEST_POSTGRES_URL`
 //! names a server, each test in a fresh database that is dropped afterwards.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -92,11 +92,19 @@ impl TestDb {
         let applied = store
             .run_migrations()
             .unwrap_or_else(|e| panic!("migrations failed: {e}"));
-        assert!(
-            !applied.is_empty(),
-            "a fresh database must have migrations to apply"
-        );
+        assert_eq!(applied.len(), self.migration_count(), "{applied:?}");
         store
+    }
+
+    /// How many migrations the repository holds for this backend (`migrations/<backend>/`).
+    pub fn migration_count(&self) -> usize {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../migrations")
+            .join(self.backend.name());
+        std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+            .filter(|entry| entry.as_ref().is_ok_and(|entry| entry.path().is_dir()))
+            .count()
     }
 
     /// A connection of our own to the same database, outside the store, for raw SQL.
@@ -112,15 +120,6 @@ impl TestDb {
             Backend::Postgres(url) => RawConnection::Pg(
                 PgConnection::establish(url).expect("cannot connect to the test database"),
             ),
-        }
-    }
-
-    /// The SQLite file, for tests that need it.
-    #[allow(dead_code)]
-    pub fn sqlite_path(&self) -> Option<PathBuf> {
-        match &self.backend {
-            Backend::Sqlite(path) => Some(path.clone()),
-            Backend::Postgres(_) => None,
         }
     }
 }
