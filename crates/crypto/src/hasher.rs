@@ -393,10 +393,10 @@ mod tests {
             })
             .collect();
         let mut overloaded = 0;
-        let mut hashed = 0;
+        let mut completed = 0;
         for task in burst {
             match task.await.unwrap() {
-                Ok(_) => hashed += 1,
+                Ok(_) => completed += 1,
                 Err(HashError::Overloaded { retry_after_secs }) => {
                     assert!(retry_after_secs >= 1);
                     overloaded += 1;
@@ -404,7 +404,7 @@ mod tests {
                 Err(other) => panic!("unexpected {other:?}"),
             }
         }
-        assert!(hashed >= 1, "some work must be done");
+        assert!(completed >= 1, "some work must be done");
         assert!(
             overloaded >= 10,
             "queue bound not enforced: {overloaded} overloaded"
