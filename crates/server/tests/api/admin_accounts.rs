@@ -11,24 +11,6 @@ on_both_databases!(
     account_administration_needs_permissions,
 );
 
-async fn post(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn get(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn account_id(app: &TestApp, email: &str) -> String {
     let response = app.register(email, PASSWORD).await;
     assert_eq!(response.status(), 201);
@@ -47,14 +29,16 @@ async fn disabling_kills_sessions_and_login_until_enabled(db: Db) {
     let id = account_id(&app, &email).await;
     let session = app.login_token(&email, PASSWORD).await;
 
-    let disabled = post(&app, &format!("/v1/admin/accounts/{id}/disable"), &root).await;
+    let disabled = app
+        .post_as(&format!("/v1/admin/accounts/{id}/disable"), &root)
+        .await;
     assert_eq!(disabled.status(), 200);
     assert_eq!(
         disabled.json::<Value>().await.unwrap()["status"],
         "disabled"
     );
     assert_problem(
-        get(&app, "/v1/account/me", &session).await,
+        app.get_as("/v1/account/me", &session).await,
         401,
         "unauthenticated",
     )
@@ -80,12 +64,13 @@ async fn disabling_kills_sessions_and_login_until_enabled(db: Db) {
         "same answer as a wrong password"
     );
 
-    let enabled = post(&app, &format!("/v1/admin/accounts/{id}/enable"), &root).await;
+    let enabled = app
+        .post_as(&format!("/v1/admin/accounts/{id}/enable"), &root)
+        .await;
     assert_eq!(enabled.json::<Value>().await.unwrap()["status"], "active");
     app.login_token(&email, PASSWORD).await;
     assert_problem(
-        post(
-            &app,
+        app.post_as(
             "/v1/admin/accounts/01a2dead-0000-7000-8000-000000000000/disable",
             &root,
         )
@@ -101,19 +86,16 @@ async fn the_last_super_admin_cannot_be_disabled(db: Db) {
         return;
     };
     let root = app.superadmin_token().await;
-    let me: Value = get(&app, "/v1/account/me", &root)
+    let me: Value = app
+        .get_as("/v1/account/me", &root)
         .await
         .json()
         .await
         .unwrap();
     let root_id = me["account"]["id"].as_str().unwrap().to_owned();
     assert_problem(
-        post(
-            &app,
-            &format!("/v1/admin/accounts/{root_id}/disable"),
-            &root,
-        )
-        .await,
+        app.post_as(&format!("/v1/admin/accounts/{root_id}/disable"), &root)
+            .await,
         409,
         "last_superadmin",
     )
@@ -121,7 +103,8 @@ async fn the_last_super_admin_cannot_be_disabled(db: Db) {
 
     // With a second super admin, one of the two may go, but never both.
     let second = app.superadmin_token().await;
-    let second_id = get(&app, "/v1/account/me", &second)
+    let second_id = app
+        .get_as("/v1/account/me", &second)
         .await
         .json::<Value>()
         .await
@@ -132,8 +115,8 @@ async fn the_last_super_admin_cannot_be_disabled(db: Db) {
     let disable_root = format!("/v1/admin/accounts/{root_id}/disable");
     let disable_second = format!("/v1/admin/accounts/{second_id}/disable");
     let (a, b) = tokio::join!(
-        post(&app, &disable_root, &second),
-        post(&app, &disable_second, &root)
+        app.post_as(&disable_root, &second),
+        app.post_as(&disable_second, &root)
     );
     let statuses = [a.status().as_u16(), b.status().as_u16()];
     // One may win; the other is refused (409), or finds its caller already disabled (401).
@@ -153,15 +136,15 @@ async fn accounts_are_listed_filtered_and_paginated(db: Db) {
     for email in &emails {
         account_id(&app, email).await;
     }
-    let filtered: Value = get(
-        &app,
-        &format!("/v1/admin/accounts?email={}", emails[2].to_lowercase()),
-        &root,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let filtered: Value = app
+        .get_as(
+            &format!("/v1/admin/accounts?email={}", emails[2].to_lowercase()),
+            &root,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(filtered["items"].as_array().unwrap().len(), 1, "{filtered}");
     assert_eq!(filtered["items"][0]["email"], emails[2]);
 
@@ -172,7 +155,7 @@ async fn accounts_are_listed_filtered_and_paginated(db: Db) {
             Some(cursor) => format!("/v1/admin/accounts?limit=2&cursor={cursor}"),
             None => "/v1/admin/accounts?limit=2".to_owned(),
         };
-        let page: Value = get(&app, &path, &root).await.json().await.unwrap();
+        let page: Value = app.get_as(&path, &root).await.json().await.unwrap();
         let items = page["items"].as_array().unwrap();
         assert!(items.len() <= 2);
         seen.extend(
@@ -190,34 +173,34 @@ async fn accounts_are_listed_filtered_and_paginated(db: Db) {
         assert!(seen.contains(email));
     }
     assert_problem(
-        get(&app, "/v1/admin/accounts?limit=0", &root).await,
+        app.get_as("/v1/admin/accounts?limit=0", &root).await,
         400,
         "invalid_parameter",
     )
     .await;
     assert_problem(
-        get(&app, "/v1/admin/accounts?limit=201", &root).await,
+        app.get_as("/v1/admin/accounts?limit=201", &root).await,
         400,
         "invalid_parameter",
     )
     .await;
 
-    let one: Value = get(
-        &app,
-        &format!(
-            "/v1/admin/accounts/{}",
-            filtered["items"][0]["id"].as_str().unwrap()
-        ),
-        &root,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let one: Value = app
+        .get_as(
+            &format!(
+                "/v1/admin/accounts/{}",
+                filtered["items"][0]["id"].as_str().unwrap()
+            ),
+            &root,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(one["email"], emails[2]);
     assert_eq!(one["grants"], json!([]));
     assert_problem(
-        get(&app, "/v1/admin/accounts/not-a-uuid", &root).await,
+        app.get_as("/v1/admin/accounts/not-a-uuid", &root).await,
         404,
         "not_found",
     )
@@ -243,7 +226,7 @@ async fn admin_password_reset_revokes_sessions(db: Db) {
         .unwrap();
     assert_eq!(reset.status(), 204);
     assert_problem(
-        get(&app, "/v1/account/me", &session).await,
+        app.get_as("/v1/account/me", &session).await,
         401,
         "unauthenticated",
     )
@@ -259,19 +242,21 @@ async fn account_administration_needs_permissions(db: Db) {
     let id = account_id(&app, &email).await;
     let token = app.login_token(&email, PASSWORD).await;
     assert_problem(
-        get(&app, "/v1/admin/accounts", &token).await,
+        app.get_as("/v1/admin/accounts", &token).await,
         403,
         "forbidden",
     )
     .await;
     assert_problem(
-        get(&app, &format!("/v1/admin/accounts/{id}"), &token).await,
+        app.get_as(&format!("/v1/admin/accounts/{id}"), &token)
+            .await,
         403,
         "forbidden",
     )
     .await;
     assert_problem(
-        post(&app, &format!("/v1/admin/accounts/{id}/disable"), &token).await,
+        app.post_as(&format!("/v1/admin/accounts/{id}/disable"), &token)
+            .await,
         403,
         "forbidden",
     )

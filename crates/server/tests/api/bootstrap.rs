@@ -32,24 +32,16 @@ async fn bootstrap_from_settings_creates_one_super_admin_idempotently(db: Db) {
     let (second, third) = tokio::join!(app.start_sibling(&env), app.start_sibling(&env));
     let token = app.login_token(&email, PASSWORD).await;
     let me: Value = app
-        .client
-        .get(app.url("/v1/account/me"))
-        .bearer_auth(&token)
-        .send()
+        .get_as("/v1/account/me", &token)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(me["account"]["is_superadmin"], true);
 
     let accounts: Value = app
-        .client
-        .get(app.url("/v1/admin/accounts"))
-        .bearer_auth(&token)
-        .send()
+        .get_as("/v1/admin/accounts", &token)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -15,15 +15,6 @@ on_both_databases!(
     sessions_expire_at_their_absolute_lifetime,
 );
 
-async fn get_with(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn registered(app: &TestApp) -> String {
     let email = unique_email("sess");
     assert_eq!(app.register(&email, PASSWORD).await.status(), 201);
@@ -38,31 +29,22 @@ async fn logout_revokes_only_that_session(db: Db) {
     let first = app.login_token(&email, PASSWORD).await;
     let second = app.login_token(&email, PASSWORD).await;
 
-    let me = get_with(&app, "/v1/account/me", &first).await;
+    let me = app.get_as("/v1/account/me", &first).await;
     assert_eq!(me.status(), 200);
     assert_eq!(me.headers()["cache-control"], "no-store");
     let body: Value = me.json().await.unwrap();
     assert_eq!(body["account"]["email"], email);
     assert_eq!(body["grants"], json!([]));
 
-    let logout = app
-        .client
-        .post(app.url("/v1/auth/logout"))
-        .bearer_auth(&first)
-        .send()
-        .await
-        .unwrap();
+    let logout = app.post_as("/v1/auth/logout", &first).await;
     assert_eq!(logout.status(), 204);
     assert_problem(
-        get_with(&app, "/v1/account/me", &first).await,
+        app.get_as("/v1/account/me", &first).await,
         401,
         "unauthenticated",
     )
     .await;
-    assert_eq!(
-        get_with(&app, "/v1/account/me", &second).await.status(),
-        200
-    );
+    assert_eq!(app.get_as("/v1/account/me", &second).await.status(), 200);
     assert_problem(
         app.client
             .post(app.url("/v1/auth/logout"))
@@ -83,7 +65,8 @@ async fn sessions_are_listed_and_revocable(db: Db) {
     let first = app.login_token(&email, PASSWORD).await;
     let second = app.login_token(&email, PASSWORD).await;
 
-    let list: Value = get_with(&app, "/v1/account/me/sessions", &first)
+    let list: Value = app
+        .get_as("/v1/account/me/sessions", &first)
         .await
         .json()
         .await
@@ -100,49 +83,36 @@ async fn sessions_are_listed_and_revocable(db: Db) {
         .to_owned();
 
     let revoke = app
-        .client
-        .delete(app.url(&format!("/v1/account/me/sessions/{other}")))
-        .bearer_auth(&first)
-        .send()
-        .await
-        .unwrap();
+        .delete_as(&format!("/v1/account/me/sessions/{other}"), &first)
+        .await;
     assert_eq!(revoke.status(), 204);
     assert_problem(
-        get_with(&app, "/v1/account/me", &second).await,
+        app.get_as("/v1/account/me", &second).await,
         401,
         "unauthenticated",
     )
     .await;
     let again = app
-        .client
-        .delete(app.url(&format!("/v1/account/me/sessions/{other}")))
-        .bearer_auth(&first)
-        .send()
-        .await
-        .unwrap();
+        .delete_as(&format!("/v1/account/me/sessions/{other}"), &first)
+        .await;
     assert_problem(again, 404, "not_found").await;
 
     // Another account's session is not yours to revoke.
     let stranger = registered(&app).await;
     let stranger_token = app.login_token(&stranger, PASSWORD).await;
-    let theirs: Value = get_with(&app, "/v1/account/me/sessions", &stranger_token)
+    let theirs: Value = app
+        .get_as("/v1/account/me/sessions", &stranger_token)
         .await
         .json()
         .await
         .unwrap();
     let their_id = theirs["items"][0]["id"].as_str().unwrap().to_owned();
     let attempt = app
-        .client
-        .delete(app.url(&format!("/v1/account/me/sessions/{their_id}")))
-        .bearer_auth(&first)
-        .send()
-        .await
-        .unwrap();
+        .delete_as(&format!("/v1/account/me/sessions/{their_id}"), &first)
+        .await;
     assert_problem(attempt, 404, "not_found").await;
     assert_eq!(
-        get_with(&app, "/v1/account/me", &stranger_token)
-            .await
-            .status(),
+        app.get_as("/v1/account/me", &stranger_token).await.status(),
         200
     );
 }
@@ -182,12 +152,12 @@ async fn password_change_revokes_other_sessions_and_the_old_password(db: Db) {
 
     assert_eq!(change(PASSWORD, new_password).await.unwrap().status(), 204);
     assert_eq!(
-        get_with(&app, "/v1/account/me", &current).await.status(),
+        app.get_as("/v1/account/me", &current).await.status(),
         200,
         "the calling session stays"
     );
     assert_problem(
-        get_with(&app, "/v1/account/me", &other).await,
+        app.get_as("/v1/account/me", &other).await,
         401,
         "unauthenticated",
     )
@@ -217,13 +187,13 @@ async fn idle_sessions_expire_but_active_ones_live(db: Db) {
     for _ in 0..6 {
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(
-            get_with(&app, "/v1/account/me", &active).await.status(),
+            app.get_as("/v1/account/me", &active).await.status(),
             200,
             "active session expired"
         );
     }
     assert_problem(
-        get_with(&app, "/v1/account/me", &idle).await,
+        app.get_as("/v1/account/me", &idle).await,
         401,
         "unauthenticated",
     )
@@ -240,10 +210,10 @@ async fn sessions_expire_at_their_absolute_lifetime(db: Db) {
     };
     let email = registered(&app).await;
     let token = app.login_token(&email, PASSWORD).await;
-    assert_eq!(get_with(&app, "/v1/account/me", &token).await.status(), 200);
+    assert_eq!(app.get_as("/v1/account/me", &token).await.status(), 200);
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_problem(
-        get_with(&app, "/v1/account/me", &token).await,
+        app.get_as("/v1/account/me", &token).await,
         401,
         "unauthenticated",
     )
