@@ -43,21 +43,9 @@ async fn disabling_kills_sessions_and_login_until_enabled(db: Db) {
         "unauthenticated",
     )
     .await;
-    let refused = app
-        .post_json(
-            "/v1/auth/login",
-            &json!({"email": email, "password": PASSWORD}),
-            None,
-        )
-        .await;
+    let refused = app.login(&email, PASSWORD).await;
     let refused = assert_problem(refused, 401, "invalid_credentials").await;
-    let wrong = app
-        .post_json(
-            "/v1/auth/login",
-            &json!({"email": email, "password": "not the password at all"}),
-            None,
-        )
-        .await;
+    let wrong = app.login(&email, "not the password at all").await;
     assert_eq!(
         refused,
         assert_problem(wrong, 401, "invalid_credentials").await,

@@ -240,15 +240,19 @@ impl TestApp {
         .await
     }
 
+    /// `POST /v1/auth/login`.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/v1/auth/login",
+            &json!({"email": email, "password": password}),
+            None,
+        )
+        .await
+    }
+
     /// Logs in and returns the session token.
     pub async fn login_token(&self, email: &str, password: &str) -> String {
-        let response = self
-            .post_json(
-                "/v1/auth/login",
-                &json!({"email": email, "password": password}),
-                None,
-            )
-            .await;
+        let response = self.login(email, password).await;
         assert_eq!(response.status(), 200, "login of {email}");
         response.json::<Value>().await.unwrap()["token"]
             .as_str()

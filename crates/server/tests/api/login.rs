@@ -1,4 +1,4 @@
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::{Db, PASSWORD, assert_problem, spawn_app, unique_email};
 use crate::on_both_databases;
@@ -12,13 +12,7 @@ async fn login_returns_a_bearer_session_and_fails_uniformly(db: Db) {
     let email = unique_email("Login");
     assert_eq!(app.register(&email, PASSWORD).await.status(), 201);
 
-    let response = app
-        .post_json(
-            "/v1/auth/login",
-            &json!({"email": email.to_lowercase(), "password": PASSWORD}),
-            None,
-        )
-        .await;
+    let response = app.login(&email.to_lowercase(), PASSWORD).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: Value = response.json().await.unwrap();
@@ -34,23 +28,13 @@ async fn login_returns_a_bearer_session_and_fails_uniformly(db: Db) {
     );
 
     let wrong = assert_problem(
-        app.post_json(
-            "/v1/auth/login",
-            &json!({"email": email, "password": "wrong password entirely"}),
-            None,
-        )
-        .await,
+        app.login(&email, "wrong password entirely").await,
         401,
         "invalid_credentials",
     )
     .await;
     let unknown = assert_problem(
-        app.post_json(
-            "/v1/auth/login",
-            &json!({"email": unique_email("ghost"), "password": PASSWORD}),
-            None,
-        )
-        .await,
+        app.login(&unique_email("ghost"), PASSWORD).await,
         401,
         "invalid_credentials",
     )

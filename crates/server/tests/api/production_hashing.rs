@@ -52,13 +52,7 @@ async fn production_defaults_hash_with_m19456_t2_p1_and_still_log_in() {
     );
 
     app.login_token(&email, PASSWORD).await;
-    let wrong = app
-        .post_json(
-            "/v1/auth/login",
-            &json!({"email": email, "password": "not the password at all"}),
-            None,
-        )
-        .await;
+    let wrong = app.login(&email, "not the password at all").await;
     assert_problem(wrong, 401, "invalid_credentials").await;
 }
 

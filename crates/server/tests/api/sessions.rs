@@ -162,13 +162,7 @@ async fn password_change_revokes_other_sessions_and_the_old_password(db: Db) {
         "unauthenticated",
     )
     .await;
-    let old = app
-        .post_json(
-            "/v1/auth/login",
-            &json!({"email": email, "password": PASSWORD}),
-            None,
-        )
-        .await;
+    let old = app.login(&email, PASSWORD).await;
     assert_problem(old, 401, "invalid_credentials").await;
     app.login_token(&email, new_password).await;
 }

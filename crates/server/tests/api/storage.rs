@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::{Db, TestApp, spawn_app, unique_email};
 use crate::on_both_databases;
@@ -97,13 +97,7 @@ async fn only_an_argon2id_hash_and_a_token_digest_are_stored(db: Db) {
         &uuid::Uuid::now_v7().simple().to_string()[16..]
     );
     assert_eq!(app.register(&email, &password).await.status(), 201);
-    let login = app
-        .post_json(
-            "/v1/auth/login",
-            &json!({"email": email, "password": password}),
-            None,
-        )
-        .await;
+    let login = app.login(&email, &password).await;
     assert_eq!(login.status(), 200);
     let token = login.json::<Value>().await.unwrap()["token"]
         .as_str()
