@@ -59,12 +59,7 @@ impl Roster {
         id: AccountId,
     ) -> Result<AccountDetails, AppError> {
         caller.require_global(BuiltinAction::AccountRead)?;
-        let account = self
-            .ports
-            .accounts
-            .find_by_id(id)
-            .await?
-            .ok_or(AppError::NotFound("account"))?;
+        let account = self.existing_account(id).await?;
         let grants = self.ports.accounts.grants_of(id).await?;
         Ok(AccountDetails { account, grants })
     }
@@ -110,12 +105,7 @@ impl Roster {
         new_password: &SecretString,
     ) -> Result<(), AppError> {
         caller.require_global(BuiltinAction::AccountPasswordReset)?;
-        let account = self
-            .ports
-            .accounts
-            .find_by_id(id)
-            .await?
-            .ok_or(AppError::NotFound("account"))?;
+        let account = self.existing_account(id).await?;
         let password = check_password(
             &self.password_policy,
             "new_password",
@@ -134,5 +124,14 @@ impl Roster {
         }
         tracing::info!(actor = %caller.principal_label(), "password reset; all sessions revoked");
         Ok(())
+    }
+
+    /// The account with this id, or `NotFound`.
+    async fn existing_account(&self, id: AccountId) -> Result<Account, AppError> {
+        self.ports
+            .accounts
+            .find_by_id(id)
+            .await?
+            .ok_or(AppError::NotFound("account"))
     }
 }
