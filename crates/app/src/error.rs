@@ -39,6 +39,10 @@ pub enum AppError {
     /// Unknown email, wrong password or disabled account: deliberately indistinguishable.
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// Too many failed logins for this email: refused before any hashing until the delay
+    /// has passed.
+    #[error("too many failed attempts")]
+    TooManyAttempts { retry_after_secs: u64 },
     /// No valid bearer token.
     #[error("unauthenticated")]
     Unauthenticated,
@@ -48,6 +52,18 @@ pub enum AppError {
     /// The addressed resource does not exist (or is not the caller's).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A role with this name exists already.
+    #[error("role exists")]
+    RoleExists,
+    /// The role is still granted to someone.
+    #[error("role in use")]
+    RoleInUse,
+    /// A grant names a role that does not exist.
+    #[error("role not found")]
+    RoleNotFound,
+    /// The holder has this role on this scope already.
+    #[error("grant exists")]
+    GrantExists,
     /// Disabling this account would leave no active super admin.
     #[error("the last active super admin cannot be disabled")]
     LastSuperadmin,
@@ -66,6 +82,7 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unavailable(cause) => AppError::Unavailable(cause),
+            StoreError::Missing(what) => AppError::Internal(format!("unexpected missing {what}")),
             StoreError::Duplicate(what) => {
                 AppError::Internal(format!("unexpected duplicate {what}"))
             }

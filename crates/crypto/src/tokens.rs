@@ -3,8 +3,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use rand::rngs::OsRng;
 use roster_app::ports::{IssuedToken, TokenDigest, TokenSource};
+use roster_domain::ApiKeyId;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 /// Prefix of session tokens: recognisable in logs and by secret scanners.
 const SESSION_PREFIX: &str = "rst_";
@@ -13,6 +15,24 @@ const SESSION_RANDOM_BYTES: usize = 32;
 /// Base64url without padding of 32 bytes is 43 characters.
 const SESSION_TOKEN_LEN: usize = SESSION_PREFIX.len() + 43;
 
+/// Prefix of API keys. A key reads `rak_<key id as 32 hex digits>_<43 base64url characters>`:
+/// the id makes verification one primary-key lookup, the 256-bit secret makes it unguessable.
+const API_KEY_PREFIX: &str = "rak_";
+const API_KEY_ID_LEN: usize = 32;
+const API_KEY_LEN: usize = API_KEY_PREFIX.len() + API_KEY_ID_LEN + 1 + 43;
+
+/// 32 random bytes from the OS, base64url without padding (43 characters).
+fn random_b64url() -> String {
+    let mut bytes = [0u8; SESSION_RANDOM_BYTES];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn is_b64url(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Tokens from the operating system's CSPRNG; digests are SHA-256 (a fast digest is right
 /// here: the token has 256 bits of entropy, so there is nothing to brute-force).
 #[derive(Debug, Default, Clone, Copy)]
@@ -20,14 +40,7 @@ pub struct RandomTokens;
 
 impl TokenSource for RandomTokens {
     fn new_session_token(&self) -> IssuedToken {
-        let mut bytes = [0u8; SESSION_RANDOM_BYTES];
-        OsRng.fill_bytes(&mut bytes);
-        let token = format!("{SESSION_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
-        let digest = self.digest(&token);
-        IssuedToken {
-            token: SecretString::from(token),
-            digest,
-        }
+        self.issue(format!("{SESSION_PREFIX}{}", random_b64url()))
     }
 
     fn digest(&self, token: &str) -> TokenDigest {
@@ -36,10 +49,38 @@ impl TokenSource for RandomTokens {
 
     fn looks_like_session_token(&self, token: &str) -> bool {
         token.len() == SESSION_TOKEN_LEN
-            && token.starts_with(SESSION_PREFIX)
-            && token[SESSION_PREFIX.len()..]
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && token.strip_prefix(SESSION_PREFIX).is_some_and(is_b64url)
+    }
+
+    fn new_api_key(&self, id: ApiKeyId) -> IssuedToken {
+        let id = id.as_uuid().simple();
+        self.issue(format!("{API_KEY_PREFIX}{id}_{}", random_b64url()))
+    }
+
+    fn api_key_id(&self, token: &str) -> Option<ApiKeyId> {
+        if token.len() != API_KEY_LEN {
+            return None;
+        }
+        let rest = token.strip_prefix(API_KEY_PREFIX)?;
+        let (id, rest) = rest.split_at_checked(API_KEY_ID_LEN)?;
+        let secret = rest.strip_prefix('_')?;
+        let is_lower_hex = id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !is_lower_hex || !is_b64url(secret) {
+            return None;
+        }
+        Uuid::try_parse(id).ok().map(ApiKeyId::new)
+    }
+}
+
+impl RandomTokens {
+    fn issue(self, token: String) -> IssuedToken {
+        let digest = self.digest(&token);
+        IssuedToken {
+            token: SecretString::from(token),
+            digest,
+        }
     }
 }
 
@@ -69,6 +110,45 @@ mod tests {
             RandomTokens.digest("").as_str(),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+    }
+
+    #[test]
+    fn api_keys_carry_their_id_and_a_256_bit_secret() {
+        let id = ApiKeyId::new(Uuid::now_v7());
+        let a = RandomTokens.new_api_key(id);
+        let b = RandomTokens.new_api_key(id);
+        let key = a.token.expose_secret();
+        assert_eq!(key.len(), API_KEY_LEN);
+        assert!(key.starts_with("rak_"));
+        assert_ne!(key, b.token.expose_secret());
+        assert_eq!(RandomTokens.api_key_id(key), Some(id));
+        assert_eq!(a.digest, RandomTokens.digest(key));
+        assert!(!RandomTokens.looks_like_session_token(key));
+        let session = RandomTokens.new_session_token();
+        assert_eq!(RandomTokens.api_key_id(session.token.expose_secret()), None);
+    }
+
+    #[test]
+    fn malformed_api_keys_have_no_id() {
+        let id = "0190a4b27c3d7e8f9a0b1c2d3e4f5a6b";
+        let secret = "a".repeat(43);
+        assert!(
+            RandomTokens
+                .api_key_id(&format!("rak_{id}_{secret}"))
+                .is_some()
+        );
+        for key in [
+            String::new(),
+            format!("rak_{id}_{}", "a".repeat(42)),
+            format!("rak_{id}-{secret}"),
+            format!("rsk_{id}_{secret}"),
+            format!("rak_{}_{secret}", id.to_uppercase()),
+            format!("rak_{}g_{secret}", &id[..31]),
+            format!("rak_{id}_{}!", "a".repeat(42)),
+            format!("rak_{id}_{}é", "a".repeat(41)),
+        ] {
+            assert_eq!(RandomTokens.api_key_id(&key), None, "{key}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::fmt;
 use crate::action::{Action, ActionPattern};
 use crate::grant::{Grant, GrantId};
 use crate::role::{Effect, Permission, RoleName};
-use crate::scope::ScopePath;
+use crate::scope::{MAX_SCOPE_DEPTH, ScopePath};
 
 /// The outcome of an authorization check, with what decided it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,6 +255,27 @@ impl RuleSet {
 }
 
 impl Node {
+    /// Walks the nodes covering `path` (depth first, this node first): whether one denies
+    /// `action`, setting `allowed` when one allows it. Stops at the first deny.
+    fn denies(&self, action: &Action, path: &[&str], allowed: &mut bool) -> bool {
+        if self.deny.matches(action) {
+            return true;
+        }
+        *allowed = *allowed || self.allow.matches(action);
+        let Some((segment, rest)) = path.split_first() else {
+            return false;
+        };
+        // A `*` segment in the target is never a key of `children`, so only the grant's `*`
+        // branch follows it, as `ScopePath::covers` specifies.
+        self.children
+            .get(*segment)
+            .is_some_and(|child| child.denies(action, rest, allowed))
+            || self
+                .any
+                .as_ref()
+                .is_some_and(|child| child.denies(action, rest, allowed))
+    }
+
     fn descend(&mut self, segment: &str) -> &mut Node {
         if segment == "*" {
             self.any.get_or_insert_with(Box::default)
@@ -315,37 +336,16 @@ impl PermissionSet {
         if self.superadmin {
             return true;
         }
-        let mut allowed = false;
-        let mut frontier: Vec<&Node> = vec![&self.root];
-        let mut next: Vec<&Node> = Vec::new();
-        let mut segments = target.segments();
-        loop {
-            for node in &frontier {
-                if node.deny.matches(action) {
-                    return false;
-                }
-                allowed = allowed || node.allow.matches(action);
-            }
-            let Some(segment) = segments.next() else {
-                break;
-            };
-            next.clear();
-            for node in &frontier {
-                // A `*` segment in the target is never a key of `children`, so only the
-                // grant's `*` branch follows it, as `ScopePath::covers` specifies.
-                if let Some(child) = node.children.get(segment) {
-                    next.push(child);
-                }
-                if let Some(child) = &node.any {
-                    next.push(child);
-                }
-            }
-            if next.is_empty() {
-                break;
-            }
-            std::mem::swap(&mut frontier, &mut next);
+        // The target's segments on the stack: a check allocates nothing.
+        let mut path = [""; MAX_SCOPE_DEPTH];
+        for (slot, segment) in path.iter_mut().zip(target.segments()) {
+            *slot = segment;
         }
-        allowed
+        let mut allowed = false;
+        let denied = self
+            .root
+            .denies(action, &path[..target.depth()], &mut allowed);
+        !denied && allowed
     }
 
     /// The decision with what decided it; the same as [`evaluate`] over the compiled grants

@@ -38,6 +38,7 @@
 pub mod account;
 pub mod action;
 pub mod authz;
+pub mod delegation;
 pub mod email;
 mod grammar;
 pub mod grant;
@@ -49,6 +50,7 @@ pub mod scope;
 pub use account::{Account, AccountId, AccountStatus, DisplayName, NameError};
 pub use action::{Action, ActionError, ActionPattern, BuiltinAction};
 pub use authz::{Decision, Match, PermissionSet, Reason, evaluate};
+pub use delegation::may_delegate;
 pub use email::{Email, EmailError};
 pub use grant::{ApiKeyId, Grant, GrantId};
 pub use password::{PasswordPolicy, PasswordProblem, PlainPassword, PolicyConfigError};

@@ -1,5 +1,7 @@
 //! Extractors: JSON bodies held to the contract's rules, and the bearer-token caller.
 
+use std::net::IpAddr;
+
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::{BytesMut, Data};
@@ -113,6 +115,7 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let roster = req.app_data::<Data<Roster>>().cloned();
         let token = bearer_token(req);
+        let source_ip = client_ip(req);
         Box::pin(async move {
             let roster = roster.ok_or_else(|| {
                 ApiError::App(AppError::Internal(
@@ -120,8 +123,27 @@ impl FromRequest for Caller {
                 ))
             })?;
             let token = token.ok_or(ApiError::App(AppError::Unauthenticated))?;
-            Ok(Caller(roster.authenticate_bearer(&token).await?))
+            Ok(Caller(roster.authenticate_bearer(&token, source_ip).await?))
         })
+    }
+}
+
+/// The client's address: the TCP peer. `X-Forwarded-For` is not trusted (a client could
+/// write anything there); behind a proxy, every request shows the proxy's address.
+pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
+    req.peer_addr().map(|addr| addr.ip())
+}
+
+/// The client's address as an extractor, for handlers of anonymous requests.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequest for ClientIp {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(ClientIp(client_ip(req))))
     }
 }
 

@@ -30,6 +30,8 @@ pub enum ApiError {
     NotFound,
     /// The route exists but not with this method.
     MethodNotAllowed,
+    /// The client's per-IP token bucket is empty (`crate::rate_limit`).
+    RateLimited { retry_after_secs: u64 },
 }
 
 impl From<AppError> for ApiError {
@@ -94,6 +96,14 @@ impl ApiError {
                     "Invalid credentials",
                     "The email or password is incorrect.".into(),
                 ),
+                E::TooManyAttempts { retry_after_secs } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "Too many attempts",
+                    format!(
+                        "Too many failed logins for this account; retry in {retry_after_secs} s."
+                    ),
+                ),
                 E::Unauthenticated => (
                     StatusCode::UNAUTHORIZED,
                     "unauthenticated",
@@ -111,6 +121,30 @@ impl ApiError {
                     "not_found",
                     "Not found",
                     format!("No such {what}."),
+                ),
+                E::RoleExists => (
+                    StatusCode::CONFLICT,
+                    "role_exists",
+                    "Role exists",
+                    "A role with this name exists already.".into(),
+                ),
+                E::RoleInUse => (
+                    StatusCode::CONFLICT,
+                    "role_in_use",
+                    "Role in use",
+                    "The role is still granted; delete its grants first.".into(),
+                ),
+                E::RoleNotFound => (
+                    StatusCode::NOT_FOUND,
+                    "role_not_found",
+                    "Role not found",
+                    "No role with this name exists.".into(),
+                ),
+                E::GrantExists => (
+                    StatusCode::CONFLICT,
+                    "grant_exists",
+                    "Grant exists",
+                    "This role is already granted on this scope.".into(),
                 ),
                 E::LastSuperadmin => (
                     StatusCode::CONFLICT,
@@ -176,6 +210,12 @@ impl ApiError {
                 "Method not allowed",
                 "This resource does not support the request's method.".into(),
             ),
+            ApiError::RateLimited { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests",
+                format!("Too many requests from your address; retry in {retry_after_secs} s."),
+            ),
         }
     }
 
@@ -231,7 +271,11 @@ impl ResponseError for ApiError {
                 response
                     .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
-            ApiError::App(AppError::Overloaded { retry_after_secs }) => {
+            ApiError::App(
+                AppError::Overloaded { retry_after_secs }
+                | AppError::TooManyAttempts { retry_after_secs },
+            )
+            | ApiError::RateLimited { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             ApiError::App(AppError::Unavailable(_)) => {

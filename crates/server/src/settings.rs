@@ -4,13 +4,15 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use config::{Config, Environment, File, FileFormat};
-use roster_app::SessionSettings;
+use roster_app::{LoginThrottlePolicy, SessionSettings};
 use roster_crypto::Argon2Settings;
 use roster_domain::PasswordPolicy;
+use roster_http::RateLimitSettings;
 use roster_store::{Backend, DatabaseSettings};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -35,6 +37,11 @@ poll_interval = "500ms"
 ttl = "12h"
 idle_timeout = "1h"
 
+[login_throttle]
+free_failures = 5
+base_delay = "1m"
+max_delay = "15m"
+
 [password]
 min_length = 15
 max_length = 128
@@ -46,6 +53,8 @@ parallelism = 1
 
 [rate_limit]
 enabled = true
+per_minute = 30
+burst = 10
 
 [bootstrap]
 
@@ -61,6 +70,7 @@ struct RawSettings {
     database: RawDatabase,
     features: RawFeatures,
     sessions: RawSessions,
+    login_throttle: RawLoginThrottle,
     password: RawPassword,
     argon2: RawArgon2,
     rate_limit: RawRateLimit,
@@ -100,6 +110,14 @@ struct RawSessions {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawLoginThrottle {
+    free_failures: u32,
+    base_delay: String,
+    max_delay: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawPassword {
     min_length: usize,
     max_length: usize,
@@ -119,6 +137,8 @@ struct RawArgon2 {
 #[serde(deny_unknown_fields)]
 struct RawRateLimit {
     enabled: bool,
+    per_minute: u32,
+    burst: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,9 +201,10 @@ pub struct Settings {
     pub features_file: PathBuf,
     pub features_poll_interval: Duration,
     pub sessions: SessionSettings,
+    pub login_throttle: LoginThrottlePolicy,
     pub password_policy: PasswordPolicy,
     pub argon2: Argon2Settings,
-    pub rate_limit_enabled: bool,
+    pub rate_limit: RateLimitSettings,
     pub bootstrap: Option<BootstrapSettings>,
     pub log_format: LogFormat,
     pub log_level: String,
@@ -243,6 +264,20 @@ impl Settings {
             ttl: chrono_duration("sessions.ttl", &raw.sessions.ttl)?,
             idle_timeout: chrono_duration("sessions.idle_timeout", &raw.sessions.idle_timeout)?,
         };
+        let login_throttle = LoginThrottlePolicy {
+            free_failures: raw.login_throttle.free_failures,
+            base_delay: chrono_duration(
+                "login_throttle.base_delay",
+                &raw.login_throttle.base_delay,
+            )?,
+            max_delay: chrono_duration("login_throttle.max_delay", &raw.login_throttle.max_delay)?,
+        };
+        if login_throttle.max_delay < login_throttle.base_delay {
+            return Err(invalid(
+                "login_throttle.max_delay",
+                "must not be shorter than login_throttle.base_delay",
+            ));
+        }
         let password_policy = PasswordPolicy::new(raw.password.min_length, raw.password.max_length)
             .map_err(|e| invalid("password.min_length", e))?;
         let defaults = Argon2Settings::default();
@@ -253,6 +288,11 @@ impl Settings {
             parallelism: raw.argon2.parallelism,
             workers,
             queue_capacity: raw.argon2.queue_capacity.unwrap_or(16 * workers),
+        };
+        let rate_limit = RateLimitSettings {
+            enabled: raw.rate_limit.enabled,
+            per_minute: at_least_one("rate_limit.per_minute", raw.rate_limit.per_minute)?,
+            burst: at_least_one("rate_limit.burst", raw.rate_limit.burst)?,
         };
         let bootstrap = match (
             raw.bootstrap.superadmin_email,
@@ -293,15 +333,20 @@ impl Settings {
                 &raw.features.poll_interval,
             )?,
             sessions,
+            login_throttle,
             password_policy,
             argon2,
-            rate_limit_enabled: raw.rate_limit.enabled,
+            rate_limit,
             bootstrap,
             log_format,
             log_level: raw.log.level,
             run_migrations: true,
         })
     }
+}
+
+fn at_least_one(key: &'static str, value: u32) -> Result<NonZeroU32, SettingsError> {
+    NonZeroU32::new(value).ok_or_else(|| invalid(key, "must be at least 1"))
 }
 
 fn chrono_duration(key: &'static str, value: &str) -> Result<chrono::Duration, SettingsError> {
@@ -339,6 +384,7 @@ mod tests {
             PathBuf::from("features/_features.conf")
         );
         assert_eq!(settings.sessions, SessionSettings::default());
+        assert_eq!(settings.login_throttle, LoginThrottlePolicy::default());
         assert_eq!(settings.password_policy, PasswordPolicy::default());
         assert_eq!(
             (
@@ -348,7 +394,15 @@ mod tests {
             ),
             (19456, 2, 1)
         );
-        assert!(settings.rate_limit_enabled);
+        assert_eq!(settings.rate_limit, RateLimitSettings::default());
+        assert_eq!(
+            (
+                settings.rate_limit.enabled,
+                settings.rate_limit.per_minute.get(),
+                settings.rate_limit.burst.get()
+            ),
+            (true, 30, 10)
+        );
         assert!(settings.bootstrap.is_none());
         assert_eq!(settings.log_format, LogFormat::Compact);
     }
@@ -369,7 +423,7 @@ mod tests {
         .unwrap();
         assert_eq!(settings.bind.port(), 9000);
         assert!(matches!(settings.database.backend, Backend::Postgres(_)));
-        assert!(!settings.rate_limit_enabled);
+        assert!(!settings.rate_limit.enabled);
         assert_eq!(settings.sessions.ttl, chrono::Duration::hours(2));
         assert_eq!(settings.password_policy.min_length(), 20);
         assert_eq!(settings.log_format, LogFormat::Json);
@@ -402,6 +456,11 @@ mod tests {
             ),
             ("ROSTER__PASSWORD__MIN_LENGTH", "4", "password.min_length"),
             ("ROSTER__LOG__FORMAT", "xml", "log.format"),
+            (
+                "ROSTER__LOGIN_THROTTLE__MAX_DELAY",
+                "1s",
+                "login_throttle.max_delay",
+            ),
             ("ROSTER__PASSWORD__MAX_LENGTH", "lots", "max_length"),
             ("ROSTER__SERVER__BINDD", "x", "bindd"),
         ];
@@ -410,6 +469,39 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(error.contains(named), "{key}={value}: {error}");
+        }
+    }
+
+    #[test]
+    fn rate_limit_keys_are_read_and_must_be_at_least_one() {
+        let settings = Settings::load_from(
+            None,
+            env(&[
+                ("ROSTER__RATE_LIMIT__PER_MINUTE", "120"),
+                ("ROSTER__RATE_LIMIT__BURST", "5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(settings.rate_limit.per_minute.get(), 120);
+        assert_eq!(settings.rate_limit.burst.get(), 5);
+        for (key, named) in [
+            ("ROSTER__RATE_LIMIT__PER_MINUTE", "rate_limit.per_minute"),
+            ("ROSTER__RATE_LIMIT__BURST", "rate_limit.burst"),
+        ] {
+            let error = Settings::load_from(None, env(&[(key, "0")]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(&format!("setting `{named}` is invalid")),
+                "{key}=0: {error}"
+            );
+            let error = Settings::load_from(None, env(&[(key, "-1")]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(named.trim_start_matches("rate_limit.")),
+                "{key}=-1: {error}"
+            );
         }
     }
 

@@ -8,10 +8,14 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::web::Data;
 use actix_web::{App, HttpServer};
+use roster_app::audit::{AuditAction, AuditEvent};
 use roster_app::ports::{Readiness, SystemClock};
-use roster_app::{AppError, Feature, FeatureManager, RegistrationForm, Roster, RosterPorts};
+use roster_app::{
+    AppError, Feature, FeatureManager, RegistrationForm, Roster, RosterPorts, RosterSettings,
+};
 use roster_crypto::{Argon2Hasher, RandomTokens};
-use roster_flags::{FileFeatureManager, WatchHandle};
+use roster_flags::{FileFeatureManager, ReloadEvent, WatchHandle};
+use roster_http::ClientRateLimiter;
 use roster_store::Store;
 
 use crate::settings::{BootstrapSettings, Settings};
@@ -66,12 +70,24 @@ impl Components {
         let ports = RosterPorts {
             accounts: Arc::new(store.clone()),
             sessions: Arc::new(store.clone()),
+            api_keys: Arc::new(store.clone()),
+            login_throttle: Arc::new(store.clone()),
+            roles: Arc::new(store.clone()),
+            grants: Arc::new(store.clone()),
+            audit: Arc::new(store.clone()),
             hasher: Arc::new(hasher),
             features: features.clone(),
             clock,
             tokens: Arc::new(RandomTokens),
         };
-        let roster = Roster::new(ports, settings.password_policy, settings.sessions);
+        let roster = Roster::new(
+            ports,
+            RosterSettings {
+                password_policy: settings.password_policy,
+                sessions: settings.sessions,
+                login_throttle: settings.login_throttle,
+            },
+        );
         Ok(Components {
             store,
             features,
@@ -94,6 +110,7 @@ pub struct Application {
     server: Server,
     _features_watch: WatchHandle,
     cleanup: tokio::task::JoinHandle<()>,
+    forget_idle_clients: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for Application {
@@ -121,6 +138,7 @@ impl Application {
                 settings.features_file.display()
             );
         }
+        audit_feature_reloads(&components, &settings.features_file);
         let features_watch = components.features.watch(settings.features_poll_interval);
         let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind {
             addr: settings.bind,
@@ -134,6 +152,10 @@ impl Application {
             })?
             .port();
         let cleanup = tokio::spawn(clean_up_sessions_periodically(components.roster.clone()));
+        // One limiter for all workers, so a client's bucket does not depend on the worker.
+        let rate_limiter = Data::new(ClientRateLimiter::new(&settings.rate_limit));
+        let forget_idle_clients =
+            tokio::spawn(forget_idle_clients_periodically(rate_limiter.clone()));
         let roster = Data::new(components.roster);
         let readiness: Data<Arc<dyn Readiness>> = Data::new(Arc::new(components.store));
         let server = HttpServer::new(move || {
@@ -141,6 +163,7 @@ impl Application {
                 .wrap(from_fn(roster_http::request_context))
                 .app_data(roster.clone())
                 .app_data(readiness.clone())
+                .app_data(rate_limiter.clone())
                 .configure(roster_http::configure)
         })
         .listen(listener)
@@ -156,6 +179,7 @@ impl Application {
             server,
             _features_watch: features_watch,
             cleanup,
+            forget_idle_clients,
         })
     }
 
@@ -172,6 +196,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.cleanup.abort();
+        self.forget_idle_clients.abort();
         result
     }
 }
@@ -179,8 +204,9 @@ impl Application {
 /// How often dead sessions are deleted.
 const SESSION_CLEANUP_INTERVAL: std::time::Duration = std::time::Duration::from_mins(5);
 
-/// Deletes expired, revoked and idle sessions in bounded batches, forever. Failures (the
-/// database being away) are logged and retried at the next tick.
+/// Deletes expired, revoked and idle sessions and day-old login failures in bounded
+/// batches, forever. Failures (the database being away) are logged and retried at the next
+/// tick.
 async fn clean_up_sessions_periodically(roster: Roster) {
     let mut ticks = tokio::time::interval(SESSION_CLEANUP_INTERVAL);
     loop {
@@ -192,7 +218,62 @@ async fn clean_up_sessions_periodically(roster: Roster) {
                 tracing::warn!(%error, "session cleanup failed; retrying at the next tick");
             }
         }
+        match roster.forget_old_login_failures().await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::info!(forgotten, "old login failures forgotten"),
+            Err(error) => {
+                tracing::warn!(%error, "login failure cleanup failed; retrying at the next tick");
+            }
+        }
     }
+}
+
+/// Drops full rate-limit buckets every minute, keeping the limiter's memory bounded.
+async fn forget_idle_clients_periodically(limiter: Data<ClientRateLimiter>) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_mins(1));
+    loop {
+        ticks.tick().await;
+        limiter.forget_idle();
+    }
+}
+
+/// Records every reload or rejected edit of the features file in the audit trail (each node
+/// records what it applied). The watcher calls back on its own thread; the write runs on the
+/// runtime.
+fn audit_feature_reloads(components: &Components, file: &std::path::Path) {
+    let runtime = tokio::runtime::Handle::current();
+    let roster = components.roster.clone();
+    let file = file.display().to_string();
+    components.features.on_change(Box::new(move |event| {
+        let at = chrono::Utc::now();
+        let audit = match event {
+            ReloadEvent::Reloaded { changed } => {
+                let detail = if changed.is_empty() {
+                    "no value changed".to_owned()
+                } else {
+                    changed
+                        .iter()
+                        .map(|state| {
+                            let value = if state.enabled { "on" } else { "off" };
+                            format!("{}={value}", state.feature.name())
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                AuditEvent::new(AuditAction::FeaturesReloaded, at).detail(detail)
+            }
+            ReloadEvent::Rejected { error } => {
+                AuditEvent::new(AuditAction::FeaturesRejected, at).detail(error.clone())
+            }
+        }
+        .target("file", &file);
+        let roster = roster.clone();
+        runtime.spawn(async move {
+            if let Err(error) = roster.record_audit_event(&audit).await {
+                tracing::warn!(%error, "could not record the features reload in the audit trail");
+            }
+        });
+    }));
 }
 
 /// Creates the configured super admin unless one exists. Idempotent across restarts; nodes

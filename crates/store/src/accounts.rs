@@ -3,14 +3,17 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use roster_app::audit::AuditEvent;
 use roster_app::ports::{
-    AccountPage, AccountRepository, PasswordHash, SessionId, StatusChange, StoreError,
+    AccountPage, AccountRepository, NewGrant, PasswordHash, SessionId, StatusChange, StoreError,
     StoredAccount,
 };
-use roster_domain::{Account, AccountId, AccountStatus, Grant};
+use roster_domain::{Account, AccountId, AccountStatus, Grant, PrincipalId};
 
+use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, translate};
+use crate::grants::insert_grants;
 use crate::rows::{AccountRow, GrantWithRules, NewAccountRow, grant_from_row, to_db_time};
 use crate::schema::{account_grants, accounts, roles, sessions};
 
@@ -20,15 +23,21 @@ impl AccountRepository for Store {
         &self,
         account: &Account,
         password_hash: &PasswordHash,
+        grants: &[NewGrant],
+        audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         let account = account.clone();
         let password_hash = password_hash.clone();
+        let grants = grants.to_vec();
+        let audit = audit.clone();
         self.run(move |conn| {
-            diesel::insert_into(accounts::table)
-                .values(NewAccountRow::new(&account, &password_hash))
-                .execute(conn)
-                .map_err(|e| translate(e, "email"))?;
-            Ok(())
+            write_transaction(conn, "email", |conn| {
+                diesel::insert_into(accounts::table)
+                    .values(NewAccountRow::new(&account, &password_hash))
+                    .execute(conn)?;
+                insert_grants(conn, PrincipalId::Account(account.id), &grants)?;
+                record(conn, &audit)
+            })
         })
         .await
     }
@@ -144,7 +153,9 @@ impl AccountRepository for Store {
         id: AccountId,
         status: AccountStatus,
         at: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> Result<StatusChange, StoreError> {
+        let audit = audit.clone();
         self.run(move |conn| {
             write_transaction(conn, "account", |conn| {
                 let Some(row) = accounts::table
@@ -174,6 +185,9 @@ impl AccountRepository for Store {
                 if status == AccountStatus::Disabled {
                     revoke_sessions(conn, &id.to_string(), None, at)?;
                 }
+                if status != account.status {
+                    record(conn, &audit)?;
+                }
                 let row = accounts::table
                     .find(id.to_string())
                     .first::<AccountRow>(conn)?;
@@ -202,8 +216,10 @@ impl AccountRepository for Store {
         password_hash: &PasswordHash,
         keep: Option<SessionId>,
         at: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
         let password_hash = password_hash.clone();
+        let audit = audit.clone();
         self.run(move |conn| {
             write_transaction(conn, "account", |conn| {
                 let at = to_db_time(at);
@@ -217,6 +233,7 @@ impl AccountRepository for Store {
                     return Ok(false);
                 }
                 revoke_sessions(conn, &id.to_string(), keep, at)?;
+                record(conn, &audit)?;
                 Ok(true)
             })
         })

@@ -6,12 +6,17 @@
 //! `Unavailable`) so nothing above this crate sees diesel.
 
 mod accounts;
+mod api_keys;
+mod audit;
 mod connection;
 mod errors;
+mod grants;
+mod roles;
 mod rows;
 mod schema;
 mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod throttle;
 
 pub use connection::{Backend, DatabaseSettings, DatabaseUrlError, StartupError, Store};

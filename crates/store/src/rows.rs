@@ -2,15 +2,15 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use roster_app::ports::{PasswordHash, StoreError};
+use roster_app::ports::{ApiKey, PasswordHash, StoreError, StoredApiKey, TokenDigest};
 use roster_domain::{
-    Account, AccountId, AccountStatus, ActionPattern, DisplayName, Effect, Email, Grant, GrantId,
-    Permission, RoleName, ScopePath,
+    Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Effect, Email, Grant,
+    GrantId, Permission, RoleName, ScopePath,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::errors::corrupt;
-use crate::schema::{accounts, sessions};
+use crate::schema::{accounts, api_keys, sessions};
 
 pub(crate) fn to_db_time(at: DateTime<Utc>) -> NaiveDateTime {
     at.naive_utc()
@@ -152,4 +152,66 @@ pub(crate) fn grant_from_row(
         scope: ScopePath::parse(&scope).map_err(|e| corrupt("scope", e))?,
         permissions: parse_permissions(&permissions)?,
     })
+}
+
+/// Column order must match `schema::api_keys`.
+#[derive(Debug, Queryable)]
+pub(crate) struct ApiKeyRow {
+    pub id: String,
+    pub name: String,
+    pub key_digest: String,
+    pub created_at: NaiveDateTime,
+    pub created_by: Option<String>,
+    pub expires_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl ApiKeyRow {
+    pub fn into_stored(self) -> Result<StoredApiKey, StoreError> {
+        let id = self
+            .id
+            .parse::<ApiKeyId>()
+            .map_err(|e| corrupt("api key id", e))?;
+        Ok(StoredApiKey {
+            key: ApiKey {
+                id,
+                name: self.name,
+                created_at: from_db_time(self.created_at),
+                created_by: self.created_by,
+                expires_at: self.expires_at.map(from_db_time),
+                last_used_at: self.last_used_at.map(from_db_time),
+                revoked_at: self.revoked_at.map(from_db_time),
+            },
+            digest: TokenDigest::new(self.key_digest),
+        })
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = api_keys)]
+pub(crate) struct NewApiKeyRow<'a> {
+    pub id: String,
+    pub name: &'a str,
+    pub key_digest: &'a str,
+    pub created_at: NaiveDateTime,
+    pub created_by: Option<&'a str>,
+    pub expires_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl<'a> NewApiKeyRow<'a> {
+    pub fn new(key: &'a ApiKey, digest: &'a TokenDigest) -> Self {
+        Self {
+            id: key.id.to_string(),
+            name: &key.name,
+            key_digest: digest.as_str(),
+            created_at: to_db_time(key.created_at),
+            created_by: key.created_by.as_deref(),
+            expires_at: key.expires_at.map(to_db_time),
+            last_used_at: key.last_used_at.map(to_db_time),
+            revoked_at: key.revoked_at.map(to_db_time),
+        }
+    }
 }

@@ -47,7 +47,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        key_digest -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_key_grants (id) {
+        id -> Text,
+        api_key_id -> Text,
+        role_name -> Text,
+        scope -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    login_throttle (email_canonical) {
+        email_canonical -> Text,
+        failures -> Integer,
+        last_failure_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor -> Nullable<Text>,
+        action -> Text,
+        target -> Nullable<Text>,
+        source_ip -> Nullable<Text>,
+        detail -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(sessions -> accounts (account_id));
+diesel::joinable!(api_key_grants -> api_keys (api_key_id));
+diesel::joinable!(api_key_grants -> roles (role_name));
 diesel::joinable!(account_grants -> accounts (account_id));
 diesel::joinable!(account_grants -> roles (role_name));
-diesel::allow_tables_to_appear_in_same_query!(accounts, sessions, roles, account_grants);
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    sessions,
+    roles,
+    account_grants,
+    api_keys,
+    api_key_grants,
+    login_throttle,
+    audit_events,
+);

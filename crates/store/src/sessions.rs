@@ -8,15 +8,19 @@ use roster_app::ports::{
 };
 use roster_domain::AccountId;
 
-use crate::connection::Store;
+use roster_app::audit::AuditEvent;
+
+use crate::audit::record;
+use crate::connection::{Store, write_transaction};
 use crate::errors::{corrupt, translate};
 use crate::rows::{AccountRow, NewSessionRow, SessionRow, from_db_time, to_db_time};
 use crate::schema::{accounts, sessions};
 
 #[async_trait]
 impl SessionStore for Store {
-    async fn create(&self, session: &NewSession) -> Result<(), StoreError> {
+    async fn create(&self, session: &NewSession, audit: &AuditEvent) -> Result<(), StoreError> {
         let session = session.clone();
+        let audit = audit.clone();
         self.run(move |conn| {
             let row = NewSessionRow {
                 id: session.id.to_string(),
@@ -26,11 +30,12 @@ impl SessionStore for Store {
                 last_seen_at: to_db_time(session.created_at),
                 expires_at: to_db_time(session.expires_at),
             };
-            diesel::insert_into(sessions::table)
-                .values(row)
-                .execute(conn)
-                .map_err(|e| translate(e, "session"))?;
-            Ok(())
+            write_transaction(conn, "session", |conn| {
+                diesel::insert_into(sessions::table)
+                    .values(row)
+                    .execute(conn)?;
+                record(conn, &audit)
+            })
         })
         .await
     }
@@ -128,18 +133,24 @@ impl SessionStore for Store {
         account_id: AccountId,
         id: SessionId,
         at: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
+        let audit = audit.clone();
         self.run(move |conn| {
-            let revoked = diesel::update(
-                sessions::table
-                    .find(id.to_string())
-                    .filter(sessions::account_id.eq(account_id.to_string()))
-                    .filter(sessions::revoked_at.is_null()),
-            )
-            .set(sessions::revoked_at.eq(to_db_time(at)))
-            .execute(conn)
-            .map_err(|e| translate(e, "session"))?;
-            Ok(revoked > 0)
+            write_transaction(conn, "session", |conn| {
+                let revoked = diesel::update(
+                    sessions::table
+                        .find(id.to_string())
+                        .filter(sessions::account_id.eq(account_id.to_string()))
+                        .filter(sessions::revoked_at.is_null()),
+                )
+                .set(sessions::revoked_at.eq(to_db_time(at)))
+                .execute(conn)?;
+                if revoked > 0 {
+                    record(conn, &audit)?;
+                }
+                Ok(revoked > 0)
+            })
         })
         .await
     }

@@ -19,12 +19,14 @@ use common::TestDb;
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::sqlite::SqliteConnection;
+use roster_app::LoginThrottlePolicy;
+use roster_app::audit::{AuditAction, AuditEvent};
 use roster_app::ports::{
-    AccountRepository, NewSession, PasswordHash, Readiness, SessionId, SessionRecord, SessionStore,
-    StatusChange, StoreError, TokenDigest,
+    AccountRepository, ApiKey, ApiKeyStore, LoginThrottle, NewSession, PasswordHash, Readiness,
+    SessionId, SessionRecord, SessionStore, StatusChange, StoreError, TokenDigest,
 };
 use roster_domain::{
-    Account, AccountId, AccountStatus, ActionPattern, DisplayName, Email, Grant, GrantId,
+    Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Email, Grant, GrantId,
     Permission, RoleName, ScopePath,
 };
 use roster_store::{Backend, DatabaseSettings, StartupError, Store};
@@ -42,6 +44,11 @@ on_both_backends!(
     duplicate_session_digest,
     session_needs_an_existing_account,
     grants_are_read_with_their_rules,
+    api_keys_round_trip,
+    api_key_grants_are_read_with_their_rules,
+    login_failures_escalate_and_clear,
+    parallel_login_failures_are_all_counted,
+    stale_login_failures_are_forgotten,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -65,6 +72,11 @@ fn account(email: &str, name: Option<&str>, is_superadmin: bool, at: DateTime<Ut
         created_at: at,
         updated_at: at,
     }
+}
+
+/// A fresh audit event (each write records one; the id must be unique).
+fn audit() -> AuditEvent {
+    AuditEvent::new(AuditAction::AccountRegistered, now())
 }
 
 fn hash() -> PasswordHash {
@@ -178,9 +190,12 @@ async fn accounts_round_trip(db: TestDb) {
     root.status = AccountStatus::Disabled;
     root.updated_at = at + TimeDelta::microseconds(1);
 
-    store.insert(&ada, &hash()).await.expect("insert ada");
     store
-        .insert(&root, &PasswordHash::new("$argon2id$other"))
+        .insert(&ada, &hash(), &[], &audit())
+        .await
+        .expect("insert ada");
+    store
+        .insert(&root, &PasswordHash::new("$argon2id$other"), &[], &audit())
         .await
         .expect("insert root");
 
@@ -230,7 +245,10 @@ async fn accounts_round_trip(db: TestDb) {
 async fn canonical_email_is_unique(db: TestDb) {
     let store = db.store();
     let first = account("JÜRGEN@example.com", None, false, now());
-    store.insert(&first, &hash()).await.expect("first insert");
+    store
+        .insert(&first, &hash(), &[], &audit())
+        .await
+        .expect("first insert");
 
     // Same canonical email: other case, surrounding spaces, decomposed umlaut, upper-case domain.
     for spelling in [
@@ -245,7 +263,7 @@ async fn canonical_email_is_unique(db: TestDb) {
             "test premise for {spelling:?}"
         );
         assert_eq!(
-            store.insert(&twin, &hash()).await,
+            store.insert(&twin, &hash(), &[], &audit()).await,
             Err(StoreError::Duplicate("email")),
             "{spelling:?}"
         );
@@ -258,7 +276,7 @@ async fn canonical_email_is_unique(db: TestDb) {
 
     let other = account("juergen@example.com", None, false, now());
     store
-        .insert(&other, &hash())
+        .insert(&other, &hash(), &[], &audit())
         .await
         .expect("a different email is accepted");
     let found = store
@@ -274,7 +292,12 @@ async fn superadmin_exists_follows_inserts(db: TestDb) {
     let store = db.store();
     assert!(!store.superadmin_exists().await.unwrap(), "empty database");
     store
-        .insert(&account("user@example.com", None, false, now()), &hash())
+        .insert(
+            &account("user@example.com", None, false, now()),
+            &hash(),
+            &[],
+            &audit(),
+        )
         .await
         .unwrap();
     assert!(
@@ -282,7 +305,12 @@ async fn superadmin_exists_follows_inserts(db: TestDb) {
         "only an ordinary account"
     );
     store
-        .insert(&account("admin@example.com", None, true, now()), &hash())
+        .insert(
+            &account("admin@example.com", None, true, now()),
+            &hash(),
+            &[],
+            &audit(),
+        )
         .await
         .unwrap();
     assert!(store.superadmin_exists().await.unwrap());
@@ -291,7 +319,7 @@ async fn superadmin_exists_follows_inserts(db: TestDb) {
 async fn missing_accounts_are_none(db: TestDb) {
     let store = db.store();
     let ada = account("Ada@Example.com", None, false, now());
-    store.insert(&ada, &hash()).await.unwrap();
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
 
     assert_eq!(
         store
@@ -346,7 +374,7 @@ async fn concurrent_inserts_of_one_email(db: TestDb) {
                 let racer = account(&spellings[i % spellings.len()], None, false, now());
                 tokio::spawn(async move {
                     barrier.wait().await;
-                    let result = store.insert(&racer, &hash()).await;
+                    let result = store.insert(&racer, &hash(), &[], &audit()).await;
                     (racer, result)
                 })
             })
@@ -388,9 +416,9 @@ async fn sessions_round_trip(db: TestDb) {
         false,
         now() - TimeDelta::hours(1),
     );
-    store.insert(&ada, &hash()).await.unwrap();
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
     let session = new_session(&ada, digest("ada-1"), now());
-    store.create(&session).await.expect("create");
+    store.create(&session, &audit()).await.expect("create");
 
     let found = find_session(&store, &session.token_digest).await;
     assert_eq!(found.id, session.id);
@@ -423,18 +451,23 @@ async fn sessions_round_trip(db: TestDb) {
     );
 
     // A revoked session is still found, marked revoked: authentication refuses it.
-    assert!(store.revoke(ada.id, session.id, now()).await.unwrap());
+    assert!(
+        store
+            .revoke(ada.id, session.id, now(), &audit())
+            .await
+            .unwrap()
+    );
     assert!(find_session(&store, &session.token_digest).await.revoked);
 }
 
 async fn touch_only_moves_forward(db: TestDb) {
     let store = db.store();
     let ada = account("ada@example.com", None, false, now());
-    store.insert(&ada, &hash()).await.unwrap();
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
     // Whole seconds: on SQLite the stored text has no fraction at all, the next values do.
     let created = Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap();
     let session = new_session(&ada, digest("ada-touch"), created);
-    store.create(&session).await.unwrap();
+    store.create(&session, &audit()).await.unwrap();
     let last_seen = async || {
         find_session(&store, &session.token_digest)
             .await
@@ -498,14 +531,14 @@ async fn duplicate_session_digest(db: TestDb) {
     let store = db.store();
     let ada = account("ada@example.com", None, false, now());
     let bob = account("bob@example.com", None, false, now());
-    store.insert(&ada, &hash()).await.unwrap();
-    store.insert(&bob, &hash()).await.unwrap();
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    store.insert(&bob, &hash(), &[], &audit()).await.unwrap();
     let first = new_session(&ada, digest("shared"), now());
-    store.create(&first).await.unwrap();
+    store.create(&first, &audit()).await.unwrap();
 
     let collision = new_session(&bob, digest("shared"), now());
     assert_eq!(
-        store.create(&collision).await,
+        store.create(&collision, &audit()).await,
         Err(StoreError::Duplicate("session"))
     );
     let found = find_session(&store, &first.token_digest).await;
@@ -514,7 +547,7 @@ async fn duplicate_session_digest(db: TestDb) {
 
     let second = new_session(&ada, digest("other"), now());
     store
-        .create(&second)
+        .create(&second, &audit())
         .await
         .expect("an account may hold several sessions");
 }
@@ -523,7 +556,7 @@ async fn session_needs_an_existing_account(db: TestDb) {
     let store = db.store();
     let ghost = account("ghost@example.com", None, false, now());
     let session = new_session(&ghost, digest("ghost"), now());
-    match store.create(&session).await {
+    match store.create(&session, &audit()).await {
         Err(StoreError::Internal(_)) => {}
         other => {
             panic!("the foreign key must refuse a session of a missing account, got {other:?}")
@@ -545,8 +578,8 @@ async fn grants_are_read_with_their_rules(db: TestDb) {
     let store = db.store();
     let ada = account("ada@example.com", None, false, now());
     let bob = account("bob@example.com", None, false, now());
-    store.insert(&ada, &hash()).await.unwrap();
-    store.insert(&bob, &hash()).await.unwrap();
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    store.insert(&bob, &hash(), &[], &audit()).await.unwrap();
     assert_eq!(store.grants_of(ada.id).await.unwrap(), []);
 
     // The store does not write roles and grants yet: insert them by hand.
@@ -657,8 +690,8 @@ async fn two_superadmins_disabled_at_once_leave_one(db: TestDb) {
     let store = db.store();
     let a = account("a@example.com", None, true, now());
     let b = account("b@example.com", None, true, now());
-    store.insert(&a, &hash()).await.unwrap();
-    store.insert(&b, &hash()).await.unwrap();
+    store.insert(&a, &hash(), &[], &audit()).await.unwrap();
+    store.insert(&b, &hash(), &[], &audit()).await.unwrap();
     for round in 0..ROUNDS {
         let barrier = Arc::new(tokio::sync::Barrier::new(2));
         let tasks: Vec<_> = [a.id, b.id]
@@ -668,7 +701,9 @@ async fn two_superadmins_disabled_at_once_leave_one(db: TestDb) {
                 let barrier = Arc::clone(&barrier);
                 tokio::spawn(async move {
                     barrier.wait().await;
-                    store.set_status(id, AccountStatus::Disabled, now()).await
+                    store
+                        .set_status(id, AccountStatus::Disabled, now(), &audit())
+                        .await
                 })
             })
             .collect();
@@ -687,7 +722,7 @@ async fn two_superadmins_disabled_at_once_leave_one(db: TestDb) {
         assert_eq!(changed[0].status, AccountStatus::Disabled);
         // Re-enable for the next round.
         let again = store
-            .set_status(changed[0].id, AccountStatus::Active, now())
+            .set_status(changed[0].id, AccountStatus::Active, now(), &audit())
             .await
             .unwrap();
         assert!(
@@ -844,4 +879,224 @@ fn sqlite_start_up_waits_for_a_locked_file() {
     store
         .run_migrations()
         .expect("migrations once the lock is released");
+}
+
+// ---------------------------------------------------------------------------------------
+// API keys
+
+fn api_key(name: &str, expires_at: Option<DateTime<Utc>>) -> ApiKey {
+    ApiKey {
+        id: ApiKeyId::new(Uuid::now_v7()),
+        name: name.to_owned(),
+        created_at: now(),
+        created_by: Some("account:0190".to_owned()),
+        expires_at,
+        last_used_at: None,
+        revoked_at: None,
+    }
+}
+
+async fn api_keys_round_trip(db: TestDb) {
+    let store = db.store();
+    let first = api_key("ci", Some(now() + TimeDelta::days(30)));
+    let second = api_key("backup", None);
+    let third = api_key("metrics", None);
+    for (key, label) in [(&first, "k1"), (&second, "k2"), (&third, "k3")] {
+        store
+            .insert_api_key(key, &digest(label), &[], &audit())
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store
+            .insert_api_key(&first, &digest("k4"), &[], &audit())
+            .await,
+        Err(StoreError::Duplicate("api key"))
+    );
+
+    let found = store.find_api_key(first.id).await.unwrap().unwrap();
+    assert_eq!(found.key, first);
+    assert_eq!(found.digest, digest("k1"));
+    assert!(
+        store
+            .find_api_key(ApiKeyId::new(Uuid::now_v7()))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let page = store.list_api_keys(None, 2).await.unwrap();
+    assert_eq!(page.keys, [first.clone(), second.clone()]);
+    assert_eq!(page.next_after, Some(second.id));
+    let rest = store.list_api_keys(page.next_after, 2).await.unwrap();
+    assert_eq!(rest.keys, [third]);
+    assert_eq!(rest.next_after, None);
+
+    let used = now();
+    store.touch_api_key(second.id, used).await.unwrap();
+    assert_eq!(
+        store
+            .find_api_key(second.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .key
+            .last_used_at,
+        Some(used)
+    );
+
+    let revoked_at = now();
+    let revoked = store
+        .revoke_api_key(first.id, revoked_at, &audit())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(revoked_at));
+    let again = store
+        .revoke_api_key(first.id, revoked_at + TimeDelta::hours(1), &audit())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        again.revoked_at,
+        Some(revoked_at),
+        "the first revocation stands"
+    );
+    assert_eq!(
+        store
+            .revoke_api_key(ApiKeyId::new(Uuid::now_v7()), now(), &audit())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn api_key_grants_are_read_with_their_rules(db: TestDb) {
+    let store = db.store();
+    let key = api_key("deployer", None);
+    store
+        .insert_api_key(&key, &digest("deployer"), &[], &audit())
+        .await
+        .unwrap();
+    assert_eq!(store.api_key_grants(key.id).await.unwrap(), []);
+
+    let mut raw = db.raw_connection();
+    raw.execute(
+        "INSERT INTO roles (name, description, permissions, created_at, updated_at) \
+         VALUES ($1, $2, $3, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        &[
+            "deployer",
+            "Deploys",
+            r#"[{"action":"deploy-*","effect":"allow"}]"#,
+        ],
+    )
+    .unwrap();
+    let grant_id = Uuid::now_v7();
+    raw.execute(
+        "INSERT INTO api_key_grants (id, api_key_id, role_name, scope, created_at) \
+         VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP)",
+        &[
+            &grant_id.to_string(),
+            &key.id.to_string(),
+            "deployer",
+            "acme.berlin",
+        ],
+    )
+    .unwrap();
+
+    assert_eq!(
+        store.api_key_grants(key.id).await.unwrap(),
+        [Grant {
+            id: GrantId::new(grant_id),
+            role: RoleName::parse("deployer").unwrap(),
+            scope: ScopePath::parse("acme.berlin").unwrap(),
+            permissions: vec![Permission::allow(ActionPattern::parse("deploy-*").unwrap())],
+        }]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Login throttling
+
+async fn login_failures_escalate_and_clear(db: TestDb) {
+    let store = db.store();
+    let policy = LoginThrottlePolicy::default();
+    let email = "ada@example.com";
+    assert_eq!(store.state(email).await.unwrap(), None);
+
+    let at = now();
+    for failure in 1..=4 {
+        let state = store
+            .record_failure(email, at, &policy, &audit())
+            .await
+            .unwrap();
+        assert_eq!((state.failures, state.locked_until), (failure, None));
+    }
+    let fifth = store
+        .record_failure(email, at, &policy, &audit())
+        .await
+        .unwrap();
+    assert_eq!(fifth.failures, 5);
+    assert_eq!(fifth.locked_until, Some(at + TimeDelta::minutes(1)));
+    let sixth = store
+        .record_failure(email, at, &policy, &audit())
+        .await
+        .unwrap();
+    assert_eq!(sixth.locked_until, Some(at + TimeDelta::minutes(2)));
+    assert_eq!(store.state(email).await.unwrap(), Some(sixth));
+    assert_eq!(store.state("bob@example.com").await.unwrap(), None);
+
+    store.clear(email).await.unwrap();
+    assert_eq!(store.state(email).await.unwrap(), None);
+    store.clear(email).await.unwrap();
+}
+
+async fn parallel_login_failures_are_all_counted(db: TestDb) {
+    let store = db.store();
+    let policy = LoginThrottlePolicy::default();
+    let at = now();
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .record_failure("ada@example.com", at, &policy, &audit())
+                    .await
+            })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for task in tasks {
+        counts.push(task.await.unwrap().unwrap().failures);
+    }
+    counts.sort_unstable();
+    assert_eq!(
+        counts,
+        (1..=12).collect::<Vec<u32>>(),
+        "each failure counted once"
+    );
+    let state = store.state("ada@example.com").await.unwrap().unwrap();
+    assert_eq!(state.failures, 12);
+}
+
+async fn stale_login_failures_are_forgotten(db: TestDb) {
+    let store = db.store();
+    let policy = LoginThrottlePolicy::default();
+    let old = now() - TimeDelta::days(2);
+    for email in ["a@example.com", "b@example.com", "c@example.com"] {
+        store
+            .record_failure(email, old, &policy, &audit())
+            .await
+            .unwrap();
+    }
+    store
+        .record_failure("recent@example.com", now(), &policy, &audit())
+        .await
+        .unwrap();
+
+    let cutoff = now() - TimeDelta::days(1);
+    assert_eq!(store.forget_stale(cutoff, 2).await.unwrap(), 2, "bounded");
+    assert_eq!(store.forget_stale(cutoff, 2).await.unwrap(), 1);
+    assert_eq!(store.forget_stale(cutoff, 2).await.unwrap(), 0);
+    assert!(store.state("recent@example.com").await.unwrap().is_some());
 }

@@ -2,7 +2,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use roster_domain::{Account, AccountId, AccountStatus, Grant};
 
-use super::{PasswordHash, SessionId, StoreError};
+use super::{NewGrant, PasswordHash, SessionId, StoreError};
+use crate::audit::AuditEvent;
 
 /// An account together with its password hash, as needed to check a login.
 #[derive(Debug, Clone)]
@@ -34,15 +35,18 @@ pub enum StatusChange {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait AccountRepository: Send + Sync {
-    /// Inserts a new account with its password hash in one transaction.
+    /// Inserts a new account with its password hash, its grants and the audit event in one
+    /// transaction: all or nothing.
     ///
     /// # Errors
     /// `Duplicate("email")` when an account with the same canonical email exists;
-    /// `Unavailable` when the database cannot be reached.
+    /// `Missing("role")` when a grant names an unknown role; `Unavailable`.
     async fn insert(
         &self,
         account: &Account,
         password_hash: &PasswordHash,
+        grants: &[NewGrant],
+        audit: &AuditEvent,
     ) -> Result<(), StoreError>;
 
     /// Finds an account by its canonical email (see `Email::canonical`).
@@ -94,6 +98,7 @@ pub trait AccountRepository: Send + Sync {
         id: AccountId,
         status: AccountStatus,
         at: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> Result<StatusChange, StoreError>;
 
     /// The stored password hash of an account.
@@ -113,5 +118,6 @@ pub trait AccountRepository: Send + Sync {
         password_hash: &PasswordHash,
         keep: Option<SessionId>,
         at: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> Result<bool, StoreError>;
 }

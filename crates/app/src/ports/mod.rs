@@ -3,29 +3,49 @@
 //! With the `mock` feature every port has a mockall double (`MockAccountRepository`, ...).
 
 mod accounts;
+mod api_keys;
+mod audit_log;
 mod clock;
+mod grants;
 mod hashing;
 mod readiness;
+mod roles;
 mod sessions;
+mod throttle;
 mod tokens;
 
 pub use accounts::{AccountPage, AccountRepository, StatusChange, StoredAccount};
+pub use api_keys::{ApiKey, ApiKeyPage, ApiKeyStore, StoredApiKey};
+pub use audit_log::{AuditLog, AuditPage, AuditQuery};
 pub use clock::{Clock, SystemClock};
+pub use grants::{GrantRecord, GrantStore, NewGrant};
 pub use hashing::{HashError, PasswordHash, PasswordHasher};
 pub use readiness::Readiness;
+pub use roles::{RoleDeletion, RolePage, RoleStore, StoredRole};
 pub use sessions::{NewSession, SessionId, SessionRecord, SessionStore, SessionSummary};
+pub use throttle::{LoginThrottle, ThrottleState};
 pub use tokens::{IssuedToken, TokenDigest, TokenSource};
 
 #[cfg(any(test, feature = "mock"))]
 pub use accounts::MockAccountRepository;
 #[cfg(any(test, feature = "mock"))]
+pub use api_keys::MockApiKeyStore;
+#[cfg(any(test, feature = "mock"))]
+pub use audit_log::MockAuditLog;
+#[cfg(any(test, feature = "mock"))]
 pub use clock::MockClock;
+#[cfg(any(test, feature = "mock"))]
+pub use grants::MockGrantStore;
 #[cfg(any(test, feature = "mock"))]
 pub use hashing::MockPasswordHasher;
 #[cfg(any(test, feature = "mock"))]
 pub use readiness::MockReadiness;
 #[cfg(any(test, feature = "mock"))]
+pub use roles::MockRoleStore;
+#[cfg(any(test, feature = "mock"))]
 pub use sessions::MockSessionStore;
+#[cfg(any(test, feature = "mock"))]
+pub use throttle::MockLoginThrottle;
 #[cfg(any(test, feature = "mock"))]
 pub use tokens::MockTokenSource;
 
@@ -35,6 +55,9 @@ pub enum StoreError {
     /// A uniqueness constraint refused the write; the payload names what was duplicated.
     #[error("duplicate {0}")]
     Duplicate(&'static str),
+    /// A row the write refers to does not exist; the payload names it (`role`, `holder`).
+    #[error("missing {0}")]
+    Missing(&'static str),
     /// The database could not be reached or timed out; retrying later may succeed.
     #[error("database unavailable: {0}")]
     Unavailable(String),

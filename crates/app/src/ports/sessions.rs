@@ -6,6 +6,7 @@ use roster_domain::{Account, AccountId};
 use uuid::Uuid;
 
 use super::{StoreError, TokenDigest};
+use crate::audit::AuditEvent;
 
 /// Public identifier of a session (not the token).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,7 +66,7 @@ pub trait SessionStore: Send + Sync {
     ///
     /// # Errors
     /// `Duplicate("session")` on a token digest collision; `Unavailable`.
-    async fn create(&self, session: &NewSession) -> Result<(), StoreError>;
+    async fn create(&self, session: &NewSession, audit: &AuditEvent) -> Result<(), StoreError>;
 
     /// Finds a session and its account by token digest, in one indexed lookup.
     ///
@@ -102,6 +103,7 @@ pub trait SessionStore: Send + Sync {
         account_id: AccountId,
         id: SessionId,
         at: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> Result<bool, StoreError>;
 
     /// Deletes sessions that expired, were revoked, or sat idle since `idle_before`, at most

@@ -1,6 +1,8 @@
 use std::fmt;
 
+use roster_domain::ApiKeyId;
 use secrecy::SecretString;
+use subtle::ConstantTimeEq;
 
 /// The SHA-256 digest of a bearer token, hex encoded: what the database stores and looks up.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -13,6 +15,12 @@ impl TokenDigest {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Compares in constant time, so response timing does not reveal how much of a guessed
+    /// key's digest matched the stored one.
+    pub fn matches(&self, other: &TokenDigest) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
     }
 }
 
@@ -42,4 +50,12 @@ pub trait TokenSource: Send + Sync {
     /// Whether the text has the shape of a session token (prefix and length), so obviously
     /// foreign tokens are refused without a database round trip.
     fn looks_like_session_token(&self, token: &str) -> bool;
+
+    /// A new API key for the key `id`: prefix, the public id (so verification is one
+    /// primary-key lookup) and at least 128 secret random bits.
+    fn new_api_key(&self, id: ApiKeyId) -> IssuedToken;
+
+    /// The key id embedded in a presented API key; `None` when the text does not have the
+    /// shape of an API key.
+    fn api_key_id(&self, token: &str) -> Option<ApiKeyId>;
 }

@@ -1,19 +1,22 @@
 //! Account administration: list, read, disable/enable, reset a password.
 
-use roster_domain::{Account, AccountId, AccountStatus, BuiltinAction, Email, Grant, ScopePath};
+use roster_domain::{
+    Account, AccountId, AccountStatus, BuiltinAction, Email, PrincipalId, ScopePath,
+};
 use secrecy::SecretString;
 use tracing::instrument;
 
 use super::register::{account_inputs, check_password};
 use super::{Authenticated, Roster};
+use crate::audit::AuditAction;
 use crate::error::AppError;
-use crate::ports::{AccountPage, StatusChange};
+use crate::ports::{AccountPage, GrantRecord, StatusChange};
 
 /// An account with the grants it holds.
 #[derive(Debug, Clone)]
 pub struct AccountDetails {
     pub account: Account,
-    pub grants: Vec<Grant>,
+    pub grants: Vec<GrantRecord>,
 }
 
 impl Authenticated {
@@ -60,7 +63,11 @@ impl Roster {
     ) -> Result<AccountDetails, AppError> {
         caller.require_global(BuiltinAction::AccountRead)?;
         let account = self.existing_account(id).await?;
-        let grants = self.ports.accounts.grants_of(id).await?;
+        let grants = self
+            .ports
+            .grants
+            .list_grants(PrincipalId::Account(id))
+            .await?;
         Ok(AccountDetails { account, grants })
     }
 
@@ -77,10 +84,16 @@ impl Roster {
         status: AccountStatus,
     ) -> Result<Account, AppError> {
         caller.require_global(BuiltinAction::AccountDisable)?;
+        let now = self.ports.clock.now();
+        let action = match status {
+            AccountStatus::Active => AuditAction::AccountEnabled,
+            AccountStatus::Disabled => AuditAction::AccountDisabled,
+        };
+        let audit = caller.audit(action, now).target("account", id);
         match self
             .ports
             .accounts
-            .set_status(id, status, self.ports.clock.now())
+            .set_status(id, status, now, &audit)
             .await?
         {
             StatusChange::Changed(account) => {
@@ -114,10 +127,14 @@ impl Roster {
         )
         .map_err(AppError::Validation)?;
         let hash = self.ports.hasher.hash(password).await?;
+        let now = self.ports.clock.now();
+        let audit = caller
+            .audit(AuditAction::PasswordReset, now)
+            .target("account", id);
         if !self
             .ports
             .accounts
-            .set_password(id, &hash, None, self.ports.clock.now())
+            .set_password(id, &hash, None, now, &audit)
             .await?
         {
             return Err(AppError::NotFound("account"));

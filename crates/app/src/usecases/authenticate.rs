@@ -1,47 +1,70 @@
 //! Bearer-token authentication: from a presented token to a [`Principal`] with its grants.
 
-use chrono::Duration;
-use roster_domain::{Account, Principal, PrincipalId};
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use roster_domain::{Account, ApiKeyId, Principal, PrincipalId};
 use tracing::instrument;
 
 use super::Roster;
+use crate::audit::{AuditAction, AuditEvent};
 use crate::error::AppError;
-use crate::ports::SessionId;
+use crate::ports::{ApiKey, SessionId};
 
 /// Activity is written back at most this often per session, so authenticated reads do not
 /// each cost a write.
 const TOUCH_INTERVAL_SECS: i64 = 60;
 
 /// Who is calling: the principal (with its grants, for permission checks) and, for a session,
-/// the account and session behind it.
+/// the account and session behind it, or for an API key, the key.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub principal: Principal,
     pub account: Option<Account>,
     pub session_id: Option<SessionId>,
+    pub api_key: Option<ApiKey>,
+    /// The client's address, for the audit trail.
+    pub source_ip: Option<IpAddr>,
 }
 
 impl Authenticated {
     /// A short label for logs: `account:<id>` or `api_key:<id>`. Never the token.
     pub fn principal_label(&self) -> String {
-        match &self.principal.id {
-            PrincipalId::Account(id) => format!("account:{id}"),
-            PrincipalId::ApiKey(id) => format!("api_key:{id}"),
-        }
+        self.principal.id.to_string()
+    }
+
+    /// An audit event of `action` at `at`, acted by this caller from its address.
+    pub(super) fn audit(&self, action: AuditAction, at: DateTime<Utc>) -> AuditEvent {
+        AuditEvent::new(action, at)
+            .actor(self.principal.id)
+            .from_ip(self.source_ip)
     }
 }
 
 impl Roster {
-    /// Resolves a bearer token. Expired, idle, revoked and unknown tokens, and tokens of
-    /// disabled accounts, are all `Unauthenticated`.
+    /// Resolves a bearer token: a session token or an API key. Expired, idle, revoked and
+    /// unknown tokens, and tokens of disabled accounts, are all `Unauthenticated`.
     ///
     /// # Errors
     /// `Unauthenticated`, `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
-    pub async fn authenticate_bearer(&self, token: &str) -> Result<Authenticated, AppError> {
-        if !self.ports.tokens.looks_like_session_token(token) {
+    pub async fn authenticate_bearer(
+        &self,
+        token: &str,
+        source_ip: Option<IpAddr>,
+    ) -> Result<Authenticated, AppError> {
+        let mut caller = if self.ports.tokens.looks_like_session_token(token) {
+            self.authenticate_session(token).await?
+        } else if let Some(id) = self.ports.tokens.api_key_id(token) {
+            self.authenticate_api_key(id, token).await?
+        } else {
             return Err(AppError::Unauthenticated);
-        }
+        };
+        caller.source_ip = source_ip;
+        Ok(caller)
+    }
+
+    async fn authenticate_session(&self, token: &str) -> Result<Authenticated, AppError> {
         let digest = self.ports.tokens.digest(token);
         let Some(session) = self.ports.sessions.find_by_digest(&digest).await? else {
             return Err(AppError::Unauthenticated);
@@ -71,6 +94,43 @@ impl Roster {
             },
             account: Some(session.account),
             session_id: Some(session.id),
+            api_key: None,
+            source_ip: None,
+        })
+    }
+
+    /// One primary-key lookup by the id embedded in the key, then a constant-time digest
+    /// comparison: no password hashing, the key has 256 random bits.
+    async fn authenticate_api_key(
+        &self,
+        id: ApiKeyId,
+        token: &str,
+    ) -> Result<Authenticated, AppError> {
+        let Some(stored) = self.ports.api_keys.find_api_key(id).await? else {
+            return Err(AppError::Unauthenticated);
+        };
+        let now = self.ports.clock.now();
+        if !stored.digest.matches(&self.ports.tokens.digest(token)) || !stored.key.is_usable(now) {
+            return Err(AppError::Unauthenticated);
+        }
+        let stale = stored
+            .key
+            .last_used_at
+            .is_none_or(|used| now - used >= Duration::seconds(TOUCH_INTERVAL_SECS));
+        if stale {
+            self.ports.api_keys.touch_api_key(id, now).await?;
+        }
+        let grants = self.ports.api_keys.api_key_grants(id).await?;
+        Ok(Authenticated {
+            principal: Principal {
+                id: PrincipalId::ApiKey(id),
+                is_superadmin: false,
+                grants,
+            },
+            account: None,
+            session_id: None,
+            api_key: Some(stored.key),
+            source_ip: None,
         })
     }
 }

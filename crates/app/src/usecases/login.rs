@@ -1,14 +1,22 @@
 //! Password login: one argon2 verify, then a fresh server-side session.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
-use roster_domain::{Account, Email, PlainPassword};
+use roster_domain::{Account, Email, PlainPassword, PrincipalId};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::instrument;
 use uuid::Uuid;
 
 use super::Roster;
+use crate::audit::{AuditAction, AuditEvent};
 use crate::error::AppError;
-use crate::ports::{NewSession, SessionId};
+use crate::ports::{NewSession, SessionId, ThrottleState};
+
+/// Failures older than this, with no newer one, are forgotten: the count starts afresh.
+const FAILURE_MEMORY: chrono::Duration = chrono::Duration::days(1);
+/// Most failure records forgotten by one cleanup run.
+const FORGET_BATCH: i64 = 1000;
 
 /// What a successful login hands back. `token` is shown to the client exactly once.
 #[derive(Debug)]
@@ -26,19 +34,30 @@ impl Roster {
     /// `InvalidCredentials` after the same amount of hashing work (an unknown email is
     /// verified against a dummy hash), so responses do not reveal which accounts exist.
     ///
+    /// Repeated failures for one email throttle further attempts (see
+    /// [`LoginThrottlePolicy`](super::LoginThrottlePolicy)); a throttled attempt is refused
+    /// before any hashing. A success forgets the failures.
+    ///
     /// # Errors
-    /// `InvalidCredentials`, `Overloaded`, `Unavailable`.
+    /// `TooManyAttempts`, `InvalidCredentials`, `Overloaded`, `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn login(
         &self,
         email: &str,
         password: &SecretString,
+        source_ip: Option<IpAddr>,
     ) -> Result<LoginSuccess, AppError> {
         let password = PlainPassword::new(password.expose_secret());
-        let stored = match Email::parse(email) {
-            Ok(email) => self.ports.accounts.find_by_email(email.canonical()).await?,
-            Err(_) => None,
+        let Ok(email) = Email::parse(email) else {
+            // Nothing to find or throttle, but the same hashing work as any other failure.
+            self.ports.hasher.verify(password, None).await?;
+            tracing::info!(outcome = "invalid_credentials", "login failed");
+            return Err(AppError::InvalidCredentials);
         };
+        let canonical = email.canonical();
+        let throttle = self.ports.login_throttle.state(canonical).await?;
+        self.refuse_while_throttled(throttle.as_ref())?;
+        let stored = self.ports.accounts.find_by_email(canonical).await?;
         let (account, hash) = match stored {
             Some(stored) => (Some(stored.account), Some(stored.password_hash)),
             None => (None, None),
@@ -47,10 +66,27 @@ impl Roster {
         let account = match account {
             Some(account) if verified && account.can_log_in() => account,
             _ => {
-                tracing::info!(outcome = "invalid_credentials", "login failed");
+                let now = self.ports.clock.now();
+                let audit = AuditEvent::new(AuditAction::LoginFailed, now)
+                    .target("email", canonical)
+                    .from_ip(source_ip);
+                let state = self
+                    .ports
+                    .login_throttle
+                    .record_failure(canonical, now, &self.login_throttle, &audit)
+                    .await?;
+                tracing::info!(
+                    outcome = "invalid_credentials",
+                    failures = state.failures,
+                    throttled = state.locked_until.is_some(),
+                    "login failed"
+                );
                 return Err(AppError::InvalidCredentials);
             }
         };
+        if throttle.is_some() {
+            self.ports.login_throttle.clear(canonical).await?;
+        }
 
         let issued = self.ports.tokens.new_session_token();
         let now = self.ports.clock.now();
@@ -61,7 +97,11 @@ impl Roster {
             created_at: now,
             expires_at: now + self.sessions.ttl,
         };
-        self.ports.sessions.create(&session).await?;
+        let audit = AuditEvent::new(AuditAction::LoginSucceeded, now)
+            .actor(PrincipalId::Account(account.id))
+            .target("session", session.id)
+            .from_ip(source_ip);
+        self.ports.sessions.create(&session, &audit).await?;
         tracing::info!(account_id = %account.id, session_id = %session.id, "login succeeded");
         Ok(LoginSuccess {
             token: issued.token,
@@ -69,5 +109,37 @@ impl Roster {
             expires_at: session.expires_at,
             account,
         })
+    }
+
+    /// Forgets failure records untouched for a day (bounded work per call; the periodic
+    /// cleanup calls it). Returns how many went.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    pub async fn forget_old_login_failures(&self) -> Result<usize, AppError> {
+        let before = self.ports.clock.now() - FAILURE_MEMORY;
+        Ok(self
+            .ports
+            .login_throttle
+            .forget_stale(before, FORGET_BATCH)
+            .await?)
+    }
+
+    /// `TooManyAttempts` while the email's lock lasts, with the seconds left (at least 1).
+    fn refuse_while_throttled(&self, state: Option<&ThrottleState>) -> Result<(), AppError> {
+        let Some(locked_until) = state.and_then(|state| state.locked_until) else {
+            return Ok(());
+        };
+        let left = locked_until - self.ports.clock.now();
+        if left <= chrono::Duration::zero() {
+            return Ok(());
+        }
+        let retry_after_secs = u64::try_from(left.num_seconds()).unwrap_or(0) + 1;
+        tracing::info!(
+            outcome = "too_many_attempts",
+            retry_after_secs,
+            "login throttled"
+        );
+        Err(AppError::TooManyAttempts { retry_after_secs })
     }
 }

@@ -2,9 +2,14 @@
 //! a method on it, in a module of its own.
 
 mod admin_accounts;
+mod api_keys;
+mod audit;
 mod authenticate;
+mod authz;
+mod grants;
 mod login;
 mod register;
+mod roles;
 mod sessions;
 
 use std::sync::Arc;
@@ -13,12 +18,19 @@ use chrono::Duration;
 use roster_domain::PasswordPolicy;
 
 use crate::features::FeatureManager;
-use crate::ports::{AccountRepository, Clock, PasswordHasher, SessionStore, TokenSource};
+use crate::ports::{
+    AccountRepository, ApiKeyStore, AuditLog, Clock, GrantStore, LoginThrottle, PasswordHasher,
+    RoleStore, SessionStore, TokenSource,
+};
 
 pub use admin_accounts::AccountDetails;
+pub use api_keys::{ApiKeyDetails, CreatedApiKey};
 pub use authenticate::Authenticated;
+pub use authz::{CheckForm, CheckOutcome};
+pub use grants::GrantForm;
 pub use login::LoginSuccess;
 pub use register::RegistrationForm;
+pub use roles::{RoleForm, RuleForm};
 pub use sessions::OwnSession;
 
 /// Session lifetimes, from settings.
@@ -39,11 +51,69 @@ impl Default for SessionSettings {
     }
 }
 
+/// Per-account login throttling, from settings: after `free_failures` consecutive failures
+/// for one email, logins wait `base_delay`, doubling with each further failure up to
+/// `max_delay`. Never a permanent lock, so an attacker cannot lock a user out for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginThrottlePolicy {
+    pub free_failures: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for LoginThrottlePolicy {
+    fn default() -> Self {
+        Self {
+            free_failures: 5,
+            base_delay: Duration::minutes(1),
+            max_delay: Duration::minutes(15),
+        }
+    }
+}
+
+impl LoginThrottlePolicy {
+    /// How long logins wait after the `failures`-th consecutive failure; `None` while
+    /// failures are still free.
+    ///
+    /// ```
+    /// use chrono::Duration;
+    /// use roster_app::LoginThrottlePolicy;
+    ///
+    /// let policy = LoginThrottlePolicy::default();
+    /// assert_eq!(policy.delay_after(4), None);
+    /// assert_eq!(policy.delay_after(5), Some(Duration::minutes(1)));
+    /// assert_eq!(policy.delay_after(7), Some(Duration::minutes(4)));
+    /// assert_eq!(policy.delay_after(40), Some(Duration::minutes(15)));
+    /// ```
+    pub fn delay_after(&self, failures: u32) -> Option<Duration> {
+        let doublings = failures.checked_sub(self.free_failures)?;
+        let factor = 1i32.checked_shl(doublings.min(30)).unwrap_or(i32::MAX);
+        let delay = self
+            .base_delay
+            .checked_mul(factor)
+            .unwrap_or(self.max_delay);
+        Some(delay.min(self.max_delay))
+    }
+}
+
+/// The policies the use cases apply, from settings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RosterSettings {
+    pub password_policy: PasswordPolicy,
+    pub sessions: SessionSettings,
+    pub login_throttle: LoginThrottlePolicy,
+}
+
 /// Every port the use cases need, as trait objects chosen by the composition root.
 #[derive(Clone)]
 pub struct RosterPorts {
     pub accounts: Arc<dyn AccountRepository>,
     pub sessions: Arc<dyn SessionStore>,
+    pub api_keys: Arc<dyn ApiKeyStore>,
+    pub login_throttle: Arc<dyn LoginThrottle>,
+    pub roles: Arc<dyn RoleStore>,
+    pub grants: Arc<dyn GrantStore>,
+    pub audit: Arc<dyn AuditLog>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub features: Arc<dyn FeatureManager>,
     pub clock: Arc<dyn Clock>,
@@ -62,18 +132,16 @@ pub struct Roster {
     ports: RosterPorts,
     password_policy: PasswordPolicy,
     sessions: SessionSettings,
+    login_throttle: LoginThrottlePolicy,
 }
 
 impl Roster {
-    pub fn new(
-        ports: RosterPorts,
-        password_policy: PasswordPolicy,
-        sessions: SessionSettings,
-    ) -> Self {
+    pub fn new(ports: RosterPorts, settings: RosterSettings) -> Self {
         Self {
             ports,
-            password_policy,
-            sessions,
+            password_policy: settings.password_policy,
+            sessions: settings.sessions,
+            login_throttle: settings.login_throttle,
         }
     }
 

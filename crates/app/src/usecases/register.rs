@@ -1,18 +1,23 @@
 //! Account creation: public self-registration (behind the `account-registration` flag) and
 //! creation by an administrator (`account-create` on `*`).
 
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
 use roster_domain::{
     Account, AccountId, AccountStatus, BuiltinAction, DisplayName, Email, PasswordPolicy,
-    PlainPassword, ScopePath,
+    PlainPassword, PrincipalId, ScopePath,
 };
 use secrecy::{ExposeSecret, SecretString};
 use tracing::instrument;
 use uuid::Uuid;
 
+use super::grants::{GrantForm, describe_grants, parse_grant_forms};
 use super::{Authenticated, Roster};
+use crate::audit::{AuditAction, AuditEvent};
 use crate::error::{AppError, FieldError};
 use crate::features::Feature;
-use crate::ports::StoreError;
+use crate::ports::{NewGrant, StoreError};
 
 /// A registration as it arrives from a client, not yet validated.
 #[derive(Debug)]
@@ -100,37 +105,72 @@ impl Roster {
     /// # Errors
     /// `FeatureDisabled`, `Validation`, `EmailTaken`, `Overloaded`, `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
-    pub async fn register_self(&self, form: RegistrationForm) -> Result<Account, AppError> {
+    pub async fn register_self(
+        &self,
+        form: RegistrationForm,
+        source_ip: Option<IpAddr>,
+    ) -> Result<Account, AppError> {
         if !self.ports.features.is_enabled(Feature::AccountRegistration) {
             return Err(AppError::FeatureDisabled(
                 Feature::AccountRegistration.name(),
             ));
         }
         let registration = form.validate(&self.password_policy)?;
-        let account = self.create_account(registration, false).await?;
+        let account = self
+            .create_account(registration, false, &[], |account, at| {
+                AuditEvent::new(AuditAction::AccountRegistered, at)
+                    .actor(PrincipalId::Account(account))
+                    .target("account", account)
+                    .from_ip(source_ip)
+            })
+            .await?;
         tracing::info!(account_id = %account.id, "account registered by self");
         Ok(account)
     }
 
     /// Account creation by an administrator: a super admin or a principal allowed
-    /// `account-create` on `*`. Works whatever the `account-registration` flag says.
+    /// `account-create` on `*`. Works whatever the `account-registration` flag says. The
+    /// account and its `grants` are created together or not at all; each grant needs the
+    /// same rights as granting it later would.
     ///
     /// # Errors
-    /// `Forbidden`, `Validation`, `EmailTaken`, `Overloaded`, `Unavailable`.
+    /// `Forbidden`, `Validation`, `EmailTaken`, `RoleNotFound`, `Overloaded`, `Unavailable`.
     #[instrument(skip_all, fields(actor = %actor.principal_label()), err(level = "debug"))]
     pub async fn register_by_admin(
         &self,
         actor: &Authenticated,
         form: RegistrationForm,
-    ) -> Result<Account, AppError> {
+        grants: Vec<GrantForm>,
+    ) -> Result<(Account, Vec<NewGrant>), AppError> {
         let create = BuiltinAction::AccountCreate.action();
         if !actor.principal.allows(&create, &ScopePath::root()) {
             return Err(AppError::Forbidden);
         }
-        let registration = form.validate(&self.password_policy)?;
-        let account = self.create_account(registration, false).await?;
+        let grants = parse_grant_forms(&grants);
+        let registration = form.validate(&self.password_policy);
+        let (registration, grants) = match (registration, grants) {
+            (Ok(registration), Ok(grants)) => (registration, grants),
+            (registration, grants) => {
+                let mut errors = match registration {
+                    Err(AppError::Validation(errors)) => errors,
+                    Err(other) => return Err(other),
+                    Ok(_) => Vec::new(),
+                };
+                errors.extend(grants.err().unwrap_or_default());
+                return Err(AppError::Validation(errors));
+            }
+        };
+        let grants = self.authorize_grants(actor, grants).await?;
+        let account = self
+            .create_account(registration, false, &grants, |account, at| {
+                actor
+                    .audit(AuditAction::AccountCreated, at)
+                    .target("account", account)
+                    .detail(describe_grants(&grants))
+            })
+            .await?;
         tracing::info!(account_id = %account.id, "account registered by admin");
-        Ok(account)
+        Ok((account, grants))
     }
 
     /// Creates the first super admin (CLI and start-up bootstrap; never over HTTP).
@@ -140,7 +180,11 @@ impl Roster {
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn create_superadmin(&self, form: RegistrationForm) -> Result<Account, AppError> {
         let registration = form.validate(&self.password_policy)?;
-        let account = self.create_account(registration, true).await?;
+        let account = self
+            .create_account(registration, true, &[], |account, at| {
+                AuditEvent::new(AuditAction::SuperadminCreated, at).target("account", account)
+            })
+            .await?;
         tracing::info!(account_id = %account.id, "super admin created");
         Ok(account)
     }
@@ -157,6 +201,8 @@ impl Roster {
         &self,
         registration: ValidRegistration,
         is_superadmin: bool,
+        grants: &[NewGrant],
+        audit: impl FnOnce(AccountId, DateTime<Utc>) -> AuditEvent,
     ) -> Result<Account, AppError> {
         // Cheap early answer for the common duplicate, before spending a hash on it; the
         // unique index below stays the real guarantee under races.
@@ -180,9 +226,16 @@ impl Roster {
             created_at: now,
             updated_at: now,
         };
-        match self.ports.accounts.insert(&account, &password_hash).await {
+        let audit = audit(account.id, now);
+        match self
+            .ports
+            .accounts
+            .insert(&account, &password_hash, grants, &audit)
+            .await
+        {
             Ok(()) => Ok(account),
             Err(StoreError::Duplicate("email")) => Err(AppError::EmailTaken),
+            Err(StoreError::Missing("role")) => Err(AppError::RoleNotFound),
             Err(other) => Err(other.into()),
         }
     }

@@ -7,6 +7,7 @@ use tracing::instrument;
 
 use super::register::{account_inputs, check_password};
 use super::{Authenticated, Roster};
+use crate::audit::AuditAction;
 use crate::error::{AppError, FieldError};
 use crate::ports::{SessionId, SessionSummary};
 
@@ -39,9 +40,13 @@ impl Roster {
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn logout(&self, caller: &Authenticated) -> Result<(), AppError> {
         let (account_id, session_id) = caller.require_session()?;
+        let now = self.ports.clock.now();
+        let audit = caller
+            .audit(AuditAction::Logout, now)
+            .target("session", session_id);
         self.ports
             .sessions
-            .revoke(account_id, session_id, self.ports.clock.now())
+            .revoke(account_id, session_id, now, &audit)
             .await?;
         tracing::info!(%account_id, %session_id, "logout");
         Ok(())
@@ -76,10 +81,14 @@ impl Roster {
         id: SessionId,
     ) -> Result<(), AppError> {
         let (account_id, _) = caller.require_session()?;
+        let now = self.ports.clock.now();
+        let audit = caller
+            .audit(AuditAction::SessionRevoked, now)
+            .target("session", id);
         if self
             .ports
             .sessions
-            .revoke(account_id, id, self.ports.clock.now())
+            .revoke(account_id, id, now, &audit)
             .await?
         {
             tracing::info!(%account_id, session_id = %id, "session revoked by its owner");
@@ -126,10 +135,13 @@ impl Roster {
         }
         let hash = self.ports.hasher.hash(new).await?;
         let now = self.ports.clock.now();
+        let audit = caller
+            .audit(AuditAction::PasswordChanged, now)
+            .target("account", account_id);
         if !self
             .ports
             .accounts
-            .set_password(account_id, &hash, Some(session_id), now)
+            .set_password(account_id, &hash, Some(session_id), now, &audit)
             .await?
         {
             return Err(AppError::Unauthenticated);

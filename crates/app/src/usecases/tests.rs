@@ -12,19 +12,24 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use mockall::predicate::eq;
 use roster_domain::{
-    Account, AccountId, AccountStatus, ActionPattern, DisplayName, Email, Grant, GrantId,
+    Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Email, Grant, GrantId,
     PasswordPolicy, Permission, PlainPassword, Principal, PrincipalId, RoleName, ScopePath,
 };
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
-use super::{Authenticated, RegistrationForm, Roster, RosterPorts, SessionSettings};
+use super::{
+    Authenticated, LoginThrottlePolicy, RegistrationForm, Roster, RosterPorts, RosterSettings,
+    SessionSettings,
+};
+use crate::audit::{AuditAction, AuditEvent};
 use crate::error::{AppError, FieldError};
 use crate::features::{Feature, MockFeatureManager};
 use crate::ports::{
-    HashError, IssuedToken, MockAccountRepository, MockClock, MockPasswordHasher, MockSessionStore,
-    MockTokenSource, NewSession, PasswordHash, SessionId, SessionRecord, StoreError, StoredAccount,
-    TokenDigest,
+    ApiKey, HashError, IssuedToken, MockAccountRepository, MockApiKeyStore, MockAuditLog,
+    MockClock, MockGrantStore, MockLoginThrottle, MockPasswordHasher, MockRoleStore,
+    MockSessionStore, MockTokenSource, NewSession, PasswordHash, SessionId, SessionRecord,
+    StoreError, StoredAccount, StoredApiKey, ThrottleState, TokenDigest,
 };
 
 /// Passes the default policy (15..=128 characters, zxcvbn score >= 3).
@@ -48,10 +53,15 @@ fn recorded<T: Clone>(calls: &Calls<T>) -> Vec<T> {
     calls.lock().unwrap().clone()
 }
 
-/// The six ports as bare mocks, before they are frozen into a [`Roster`].
+/// The ports as bare mocks, before they are frozen into a [`Roster`].
 struct Ports {
     accounts: MockAccountRepository,
     sessions: MockSessionStore,
+    api_keys: MockApiKeyStore,
+    login_throttle: MockLoginThrottle,
+    roles: MockRoleStore,
+    grants: MockGrantStore,
+    audit: MockAuditLog,
     hasher: MockPasswordHasher,
     features: MockFeatureManager,
     clock: MockClock,
@@ -63,6 +73,11 @@ impl Ports {
         Self {
             accounts: MockAccountRepository::new(),
             sessions: MockSessionStore::new(),
+            api_keys: MockApiKeyStore::new(),
+            login_throttle: MockLoginThrottle::new(),
+            roles: MockRoleStore::new(),
+            grants: MockGrantStore::new(),
+            audit: MockAuditLog::new(),
             hasher: MockPasswordHasher::new(),
             features: MockFeatureManager::new(),
             clock: MockClock::new(),
@@ -75,13 +90,17 @@ impl Ports {
             RosterPorts {
                 accounts: Arc::new(self.accounts),
                 sessions: Arc::new(self.sessions),
+                api_keys: Arc::new(self.api_keys),
+                login_throttle: Arc::new(self.login_throttle),
+                roles: Arc::new(self.roles),
+                grants: Arc::new(self.grants),
+                audit: Arc::new(self.audit),
                 hasher: Arc::new(self.hasher),
                 features: Arc::new(self.features),
                 clock: Arc::new(self.clock),
                 tokens: Arc::new(self.tokens),
             },
-            PasswordPolicy::default(),
-            SessionSettings::default(),
+            RosterSettings::default(),
         )
     }
 
@@ -136,7 +155,7 @@ impl Ports {
         self.accounts
             .expect_insert()
             .times(1)
-            .returning(move |account, hash| {
+            .returning(move |account, hash, _, _| {
                 sink.lock().unwrap().push((account.clone(), hash.clone()));
                 Ok(())
             });
@@ -181,6 +200,25 @@ impl Ports {
             })
             .times(1)
             .returning(move |_, _| answer.clone());
+        self
+    }
+
+    /// No failures are recorded for the email (asked once); a failure may be recorded.
+    fn unthrottled(&mut self) -> &mut Self {
+        self.login_throttle
+            .expect_state()
+            .times(1)
+            .returning(|_| Ok(None));
+        self.login_throttle
+            .expect_record_failure()
+            .returning(|_, _, _, _| {
+                Ok(ThrottleState {
+                    failures: 1,
+                    locked_until: None,
+                })
+            });
+        self.login_throttle.expect_clear().never();
+        self.clock.expect_now().return_const(now());
         self
     }
 
@@ -291,6 +329,8 @@ fn actor(is_superadmin: bool, grants: Vec<Grant>) -> Authenticated {
         },
         account: None,
         session_id: None,
+        api_key: None,
+        source_ip: None,
     }
 }
 
@@ -317,7 +357,7 @@ async fn register_self_is_refused_while_the_flag_is_off() {
     let roster = ports.build();
 
     let result = roster
-        .register_self(form("ada@example.com", STRONG, Some("Ada")))
+        .register_self(form("ada@example.com", STRONG, Some("Ada")), None)
         .await;
 
     assert!(
@@ -336,7 +376,7 @@ async fn register_self_flag_off_wins_over_an_invalid_body() {
     let roster = ports.build();
 
     let result = roster
-        .register_self(form("not an email", "short", Some("\n")))
+        .register_self(form("not an email", "short", Some("\n")), None)
         .await;
 
     assert!(
@@ -362,7 +402,7 @@ async fn register_self_rejects_an_invalid_email() {
         "ada@",
         "@example.com",
     ] {
-        let errors = field_errors(roster.register_self(form(email, STRONG, None)).await);
+        let errors = field_errors(roster.register_self(form(email, STRONG, None), None).await);
         assert_eq!(
             fields_and_codes(&errors),
             [("email", "invalid_email")],
@@ -380,7 +420,7 @@ async fn register_self_rejects_a_short_password() {
     // 14 characters: one short of the default minimum.
     let errors = field_errors(
         roster
-            .register_self(form("ada@example.com", "Zq7!vR2#mK9$wL", None))
+            .register_self(form("ada@example.com", "Zq7!vR2#mK9$wL", None), None)
             .await,
     );
 
@@ -400,7 +440,7 @@ async fn register_self_rejects_a_too_long_password() {
 
     let errors = field_errors(
         roster
-            .register_self(form("ada@example.com", &long, None))
+            .register_self(form("ada@example.com", &long, None), None)
             .await,
     );
 
@@ -425,7 +465,7 @@ async fn register_self_rejects_a_weak_password() {
     ] {
         let errors = field_errors(
             roster
-                .register_self(form("ada@example.com", weak, None))
+                .register_self(form("ada@example.com", weak, None), None)
                 .await,
         );
         assert_eq!(
@@ -452,7 +492,11 @@ async fn register_self_rejects_a_password_containing_the_email_local_part() {
 
     // Case-insensitively, and whatever the domain.
     for email in ["quixotic@example.com", "QuiXotic@Example.org"] {
-        let errors = field_errors(roster.register_self(form(email, password, None)).await);
+        let errors = field_errors(
+            roster
+                .register_self(form(email, password, None), None)
+                .await,
+        );
         assert_eq!(
             fields_and_codes(&errors),
             [("password", "weak_password")],
@@ -477,7 +521,10 @@ async fn register_self_rejects_a_password_containing_the_name() {
 
     let errors = field_errors(
         roster
-            .register_self(form("countess@example.com", password, Some("Ada Lovelace")))
+            .register_self(
+                form("countess@example.com", password, Some("Ada Lovelace")),
+                None,
+            )
             .await,
     );
 
@@ -492,7 +539,7 @@ async fn register_self_reports_every_problem_at_once() {
 
     let errors = field_errors(
         roster
-            .register_self(form("not-an-email", "short", Some("Ada\nLovelace")))
+            .register_self(form("not-an-email", "short", Some("Ada\nLovelace")), None)
             .await,
     );
 
@@ -522,7 +569,7 @@ async fn register_self_with_an_invalid_name_alone_is_refused() {
     for name in ["   ", "Ada\tLovelace", &"x".repeat(201)] {
         let errors = field_errors(
             roster
-                .register_self(form("ada@example.com", STRONG, Some(name)))
+                .register_self(form("ada@example.com", STRONG, Some(name)), None)
                 .await,
         );
         assert_eq!(
@@ -544,7 +591,7 @@ async fn register_self_refuses_a_taken_email_without_hashing() {
 
     // Looked up by the canonical form of what was typed.
     let result = roster
-        .register_self(form("  Ada.Lovelace@EXAMPLE.com ", STRONG, None))
+        .register_self(form("  Ada.Lovelace@EXAMPLE.com ", STRONG, None), None)
         .await;
 
     assert!(matches!(result, Err(AppError::EmailTaken)), "{result:?}");
@@ -563,11 +610,11 @@ async fn register_self_maps_a_duplicate_insert_to_email_taken() {
         .accounts
         .expect_insert()
         .times(1)
-        .returning(|_, _| Err(StoreError::Duplicate("email")));
+        .returning(|_, _, _, _| Err(StoreError::Duplicate("email")));
     let roster = ports.build();
 
     let result = roster
-        .register_self(form("ada@example.com", STRONG, None))
+        .register_self(form("ada@example.com", STRONG, None), None)
         .await;
 
     assert!(matches!(result, Err(AppError::EmailTaken)), "{result:?}");
@@ -581,11 +628,14 @@ async fn register_self_creates_an_active_ordinary_account() {
     let roster = ports.build();
 
     let account = roster
-        .register_self(form(
-            "  Ada.Lovelace@Example.COM\n",
-            STRONG,
-            Some("  Ada Lovelace  "),
-        ))
+        .register_self(
+            form(
+                "  Ada.Lovelace@Example.COM\n",
+                STRONG,
+                Some("  Ada Lovelace  "),
+            ),
+            None,
+        )
         .await
         .unwrap();
 
@@ -621,7 +671,7 @@ async fn register_self_without_a_name_stores_none() {
     let roster = ports.build();
 
     let account = roster
-        .register_self(form("grace@example.com", STRONG, None))
+        .register_self(form("grace@example.com", STRONG, None), None)
         .await
         .unwrap();
 
@@ -638,11 +688,14 @@ async fn register_self_normalizes_the_password_before_hashing() {
     let roster = ports.build();
 
     let result = roster
-        .register_self(form(
-            "ada@example.com",
-            "\u{FB01}ne horse battery staple orbit",
+        .register_self(
+            form(
+                "ada@example.com",
+                "\u{FB01}ne horse battery staple orbit",
+                None,
+            ),
             None,
-        ))
+        )
         .await;
 
     assert!(result.is_ok(), "{result:?}");
@@ -661,7 +714,7 @@ async fn register_self_reports_an_overloaded_hasher() {
     let roster = ports.build();
 
     let result = roster
-        .register_self(form("ada@example.com", STRONG, None))
+        .register_self(form("ada@example.com", STRONG, None), None)
         .await;
 
     assert!(
@@ -689,7 +742,7 @@ async fn register_self_reports_an_unavailable_store_at_the_lookup() {
     let roster = ports.build();
 
     let result = roster
-        .register_self(form("ada@example.com", STRONG, None))
+        .register_self(form("ada@example.com", STRONG, None), None)
         .await;
 
     assert!(
@@ -710,11 +763,11 @@ async fn register_self_reports_an_unavailable_store_at_the_insert() {
         .accounts
         .expect_insert()
         .times(1)
-        .returning(|_, _| Err(StoreError::Unavailable("timeout".to_owned())));
+        .returning(|_, _, _, _| Err(StoreError::Unavailable("timeout".to_owned())));
     let roster = ports.build();
 
     let result = roster
-        .register_self(form("ada@example.com", STRONG, None))
+        .register_self(form("ada@example.com", STRONG, None), None)
         .await;
 
     assert!(
@@ -735,11 +788,11 @@ async fn register_self_reports_other_store_failures_as_internal() {
         .accounts
         .expect_insert()
         .times(1)
-        .returning(|_, _| Err(StoreError::Internal("check constraint".to_owned())));
+        .returning(|_, _, _, _| Err(StoreError::Internal("check constraint".to_owned())));
     let roster = ports.build();
 
     let result = roster
-        .register_self(form("ada@example.com", STRONG, None))
+        .register_self(form("ada@example.com", STRONG, None), None)
         .await;
 
     assert!(matches!(result, Err(AppError::Internal(_))), "{result:?}");
@@ -762,7 +815,10 @@ async fn register_by_admin_refuses_a_principal_without_grants_before_any_work() 
         form("ada@example.com", STRONG, None),
         form("nope", "short", None),
     ] {
-        let result = roster.register_by_admin(&nobody, body).await;
+        let result = roster
+            .register_by_admin(&nobody, body, vec![])
+            .await
+            .map(|(account, _)| account);
         assert!(matches!(result, Err(AppError::Forbidden)), "{result:?}");
     }
 }
@@ -778,8 +834,10 @@ async fn register_by_admin_lets_a_super_admin_create_while_registration_is_off()
         .register_by_admin(
             &actor(true, Vec::new()),
             form("ada@example.com", STRONG, Some("Ada")),
+            vec![],
         )
         .await
+        .map(|(account, _)| account)
         .unwrap();
 
     assert!(!account.is_superadmin, "admins create ordinary accounts");
@@ -800,8 +858,9 @@ async fn register_by_admin_accepts_a_grant_allowing_account_create_on_root() {
         );
 
         let result = roster
-            .register_by_admin(&admin, form("ada@example.com", STRONG, None))
-            .await;
+            .register_by_admin(&admin, form("ada@example.com", STRONG, None), vec![])
+            .await
+            .map(|(account, _)| account);
 
         let account = result.unwrap_or_else(|e| panic!("{allowed}: {e:?}"));
         assert!(!account.is_superadmin);
@@ -822,8 +881,9 @@ async fn register_by_admin_refuses_a_grant_below_root() {
         );
 
         let result = roster
-            .register_by_admin(&admin, form("ada@example.com", STRONG, None))
-            .await;
+            .register_by_admin(&admin, form("ada@example.com", STRONG, None), vec![])
+            .await
+            .map(|(account, _)| account);
 
         assert!(
             matches!(result, Err(AppError::Forbidden)),
@@ -851,8 +911,9 @@ async fn register_by_admin_refuses_other_actions_on_root() {
     );
 
     let result = roster
-        .register_by_admin(&reader, form("ada@example.com", STRONG, None))
-        .await;
+        .register_by_admin(&reader, form("ada@example.com", STRONG, None), vec![])
+        .await
+        .map(|(account, _)| account);
 
     assert!(matches!(result, Err(AppError::Forbidden)), "{result:?}");
 }
@@ -888,8 +949,10 @@ async fn register_by_admin_deny_wins_over_allow() {
             .register_by_admin(
                 &actor(false, grants.clone()),
                 form("ada@example.com", STRONG, None),
+                vec![],
             )
-            .await;
+            .await
+            .map(|(account, _)| account);
 
         assert!(
             matches!(result, Err(AppError::Forbidden)),
@@ -906,8 +969,9 @@ async fn register_by_admin_still_validates_the_form() {
 
     let errors = field_errors(
         roster
-            .register_by_admin(&actor(true, Vec::new()), form("x", "short", None))
-            .await,
+            .register_by_admin(&actor(true, Vec::new()), form("x", "short", None), vec![])
+            .await
+            .map(|(account, _)| account),
     );
 
     assert_eq!(
@@ -932,8 +996,10 @@ async fn register_by_admin_refuses_a_taken_email() {
         .register_by_admin(
             &actor(true, Vec::new()),
             form("ADA@example.com", STRONG, None),
+            vec![],
         )
-        .await;
+        .await
+        .map(|(account, _)| account);
 
     assert!(matches!(result, Err(AppError::EmailTaken)), "{result:?}");
 }
@@ -1049,6 +1115,7 @@ async fn superadmin_exists_asks_the_repository() {
 #[tokio::test]
 async fn login_with_an_unknown_email_verifies_against_the_dummy_hash() {
     let mut ports = Ports::new();
+    ports.unthrottled();
     ports
         .accounts
         .expect_find_by_email()
@@ -1058,7 +1125,9 @@ async fn login_with_an_unknown_email_verifies_against_the_dummy_hash() {
     ports.verify(STRONG, None, Ok(false)).forbid_session();
     let roster = ports.build();
 
-    let result = roster.login(" Nobody@Example.com ", &secret(STRONG)).await;
+    let result = roster
+        .login(" Nobody@Example.com ", &secret(STRONG), None)
+        .await;
 
     assert!(
         matches!(result, Err(AppError::InvalidCredentials)),
@@ -1071,11 +1140,12 @@ async fn login_with_a_malformed_email_still_costs_one_verify() {
     for email in ["not-an-email", "", "Ada <ada@example.com>"] {
         let mut ports = Ports::new();
         ports.accounts.expect_find_by_email().never();
+        ports.login_throttle.expect_state().never();
         // Even a hasher that (wrongly) accepted the dummy would not open a session.
         ports.verify(STRONG, None, Ok(true)).forbid_session();
         let roster = ports.build();
 
-        let result = roster.login(email, &secret(STRONG)).await;
+        let result = roster.login(email, &secret(STRONG), None).await;
 
         assert!(
             matches!(result, Err(AppError::InvalidCredentials)),
@@ -1089,13 +1159,18 @@ async fn login_with_a_wrong_password_opens_no_session() {
     let ada = account("ada@example.com", AccountStatus::Active, false);
     let mut ports = Ports::new();
     ports
+        .unthrottled()
         .stored_account(&ada)
         .verify("wrong horse battery staple", Some(HASH), Ok(false))
         .forbid_session();
     let roster = ports.build();
 
     let result = roster
-        .login("ada@example.com", &secret("wrong horse battery staple"))
+        .login(
+            "ada@example.com",
+            &secret("wrong horse battery staple"),
+            None,
+        )
         .await;
 
     assert!(
@@ -1110,12 +1185,13 @@ async fn login_to_a_disabled_account_fails_like_a_wrong_password() {
     let mut ports = Ports::new();
     // The hash is still checked, so timing does not tell a disabled account apart.
     ports
+        .unthrottled()
         .stored_account(&ada)
         .verify(STRONG, Some(HASH), Ok(true))
         .forbid_session();
     let roster = ports.build();
 
-    let result = roster.login("ada@example.com", &secret(STRONG)).await;
+    let result = roster.login("ada@example.com", &secret(STRONG), None).await;
 
     assert!(
         matches!(result, Err(AppError::InvalidCredentials)),
@@ -1128,6 +1204,7 @@ async fn login_opens_a_session_and_returns_the_issued_token() {
     let ada = account("Ada@Example.com", AccountStatus::Active, false);
     let mut ports = Ports::new();
     ports
+        .unthrottled()
         .stored_account(&ada)
         .verify(STRONG, Some(HASH), Ok(true))
         .clock_at(now());
@@ -1145,14 +1222,14 @@ async fn login_opens_a_session_and_returns_the_issued_token() {
         .sessions
         .expect_create()
         .times(1)
-        .returning(move |session| {
+        .returning(move |session, _| {
             sink.lock().unwrap().push(session.clone());
             Ok(())
         });
     let roster = ports.build();
 
     let success = roster
-        .login("  ada@EXAMPLE.com ", &secret(STRONG))
+        .login("  ada@EXAMPLE.com ", &secret(STRONG), None)
         .await
         .unwrap();
 
@@ -1180,6 +1257,7 @@ async fn login_reports_an_overloaded_hasher() {
     let ada = account("ada@example.com", AccountStatus::Active, false);
     let mut ports = Ports::new();
     ports
+        .unthrottled()
         .stored_account(&ada)
         .verify(
             STRONG,
@@ -1191,7 +1269,7 @@ async fn login_reports_an_overloaded_hasher() {
         .forbid_session();
     let roster = ports.build();
 
-    let result = roster.login("ada@example.com", &secret(STRONG)).await;
+    let result = roster.login("ada@example.com", &secret(STRONG), None).await;
 
     assert!(
         matches!(
@@ -1218,7 +1296,7 @@ async fn login_reports_an_overloaded_hasher_for_unknown_emails_too() {
         .forbid_session();
     let roster = ports.build();
 
-    let result = roster.login("not-an-email", &secret(STRONG)).await;
+    let result = roster.login("not-an-email", &secret(STRONG), None).await;
 
     assert!(
         matches!(
@@ -1236,6 +1314,7 @@ async fn login_reports_an_unavailable_store() {
     let ada = account("ada@example.com", AccountStatus::Active, false);
 
     let mut ports = Ports::new();
+    ports.unthrottled();
     ports
         .accounts
         .expect_find_by_email()
@@ -1244,7 +1323,7 @@ async fn login_reports_an_unavailable_store() {
     ports.hasher.expect_verify().never();
     ports.forbid_session();
     let roster = ports.build();
-    let result = roster.login("ada@example.com", &secret(STRONG)).await;
+    let result = roster.login("ada@example.com", &secret(STRONG), None).await;
     assert!(
         matches!(result, Err(AppError::Unavailable(_))),
         "lookup: {result:?}"
@@ -1252,6 +1331,7 @@ async fn login_reports_an_unavailable_store() {
 
     let mut ports = Ports::new();
     ports
+        .unthrottled()
         .stored_account(&ada)
         .verify(STRONG, Some(HASH), Ok(true))
         .clock_at(now());
@@ -1267,9 +1347,9 @@ async fn login_reports_an_unavailable_store() {
         .sessions
         .expect_create()
         .times(1)
-        .returning(|_| Err(StoreError::Unavailable("down".to_owned())));
+        .returning(|_, _| Err(StoreError::Unavailable("down".to_owned())));
     let roster = ports.build();
-    let result = roster.login("ada@example.com", &secret(STRONG)).await;
+    let result = roster.login("ada@example.com", &secret(STRONG), None).await;
     assert!(
         matches!(result, Err(AppError::Unavailable(_))),
         "session create: {result:?}"
@@ -1288,14 +1368,16 @@ async fn authenticate_refuses_a_foreign_token_without_a_lookup() {
         .expect_looks_like_session_token()
         .times(1)
         .return_const(false);
+    ports.tokens.expect_api_key_id().times(1).return_const(None);
     ports.tokens.expect_digest().never();
     ports.sessions.expect_find_by_digest().never();
+    ports.api_keys.expect_find_api_key().never();
     ports.clock.expect_now().never();
     ports.forbid_session_use();
     let roster = ports.build();
 
     let result = roster
-        .authenticate_bearer("eyJhbGciOiJIUzI1NiJ9.e30.sig")
+        .authenticate_bearer("eyJhbGciOiJIUzI1NiJ9.e30.sig", None)
         .await;
 
     assert!(
@@ -1310,7 +1392,7 @@ async fn authenticate_refuses_an_unknown_digest() {
     ports.presented_session(None).forbid_session_use();
     let roster = ports.build();
 
-    let result = roster.authenticate_bearer(TOKEN).await;
+    let result = roster.authenticate_bearer(TOKEN, None).await;
 
     assert!(
         matches!(result, Err(AppError::Unauthenticated)),
@@ -1327,7 +1409,7 @@ async fn assert_refused(record: SessionRecord, why: &str) {
         .forbid_session_use();
     let roster = ports.build();
 
-    let result = roster.authenticate_bearer(TOKEN).await;
+    let result = roster.authenticate_bearer(TOKEN, None).await;
 
     assert!(
         matches!(result, Err(AppError::Unauthenticated)),
@@ -1398,7 +1480,7 @@ async fn authenticate_accepts_a_session_just_inside_its_limits() {
         .returning(|_, _| Ok(()));
     let roster = ports.build();
 
-    let result = roster.authenticate_bearer(TOKEN).await;
+    let result = roster.authenticate_bearer(TOKEN, None).await;
 
     assert!(result.is_ok(), "{result:?}");
 }
@@ -1419,7 +1501,7 @@ async fn authenticate_does_not_touch_a_fresh_session() {
         ports.sessions.expect_touch().never();
         let roster = ports.build();
 
-        let result = roster.authenticate_bearer(TOKEN).await;
+        let result = roster.authenticate_bearer(TOKEN, None).await;
 
         assert!(result.is_ok(), "last seen {last_seen}: {result:?}");
     }
@@ -1442,7 +1524,7 @@ async fn authenticate_touches_a_stale_session_once() {
             .returning(|_, _| Ok(()));
         let roster = ports.build();
 
-        let result = roster.authenticate_bearer(TOKEN).await;
+        let result = roster.authenticate_bearer(TOKEN, None).await;
 
         assert!(result.is_ok(), "last seen {last_seen}: {result:?}");
     }
@@ -1464,7 +1546,7 @@ async fn authenticate_builds_the_principal_from_the_account_and_its_grants() {
         ports.sessions.expect_touch().never();
         let roster = ports.build();
 
-        let authenticated = roster.authenticate_bearer(TOKEN).await.unwrap();
+        let authenticated = roster.authenticate_bearer(TOKEN, None).await.unwrap();
 
         assert_eq!(
             authenticated.principal,
@@ -1502,10 +1584,461 @@ async fn authenticate_reports_an_unavailable_store() {
     ports.forbid_session_use();
     let roster = ports.build();
 
-    let result = roster.authenticate_bearer(TOKEN).await;
+    let result = roster.authenticate_bearer(TOKEN, None).await;
 
     assert!(
         matches!(result, Err(AppError::Unavailable(_))),
+        "{result:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// login throttling
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn login_refuses_a_throttled_email_before_any_lookup_or_hashing() {
+    let mut ports = Ports::new();
+    ports
+        .login_throttle
+        .expect_state()
+        .with(eq("ada@example.com".to_owned()))
+        .times(1)
+        .returning(|_| {
+            Ok(Some(ThrottleState {
+                failures: 5,
+                locked_until: Some(now() + Duration::seconds(42)),
+            }))
+        });
+    ports.clock_at(now());
+    ports.accounts.expect_find_by_email().never();
+    ports.hasher.expect_verify().never();
+    ports.login_throttle.expect_record_failure().never();
+    ports.forbid_session();
+    let roster = ports.build();
+
+    let result = roster.login("Ada@Example.com", &secret(STRONG), None).await;
+
+    assert!(
+        matches!(
+            result,
+            Err(AppError::TooManyAttempts {
+                retry_after_secs: 43
+            })
+        ),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn login_records_a_failure_with_the_configured_policy() {
+    let ada = account("ada@example.com", AccountStatus::Active, false);
+    let mut ports = Ports::new();
+    ports
+        .login_throttle
+        .expect_state()
+        .times(1)
+        .returning(|_| Ok(None));
+    ports
+        .login_throttle
+        .expect_record_failure()
+        .withf(
+            |email: &str, at: &DateTime<Utc>, policy: &LoginThrottlePolicy, audit: &AuditEvent| {
+                email == "ada@example.com"
+                    && *at == now()
+                    && *policy == LoginThrottlePolicy::default()
+                    && audit.action == AuditAction::LoginFailed
+                    && audit.target.as_deref() == Some("email:ada@example.com")
+            },
+        )
+        .times(1)
+        .returning(|_, _, _, _| {
+            Ok(ThrottleState {
+                failures: 5,
+                locked_until: Some(now() + Duration::minutes(1)),
+            })
+        });
+    ports
+        .clock_at(now())
+        .stored_account(&ada)
+        .verify("wrong horse battery staple", Some(HASH), Ok(false))
+        .forbid_session();
+    let roster = ports.build();
+
+    let result = roster
+        .login(
+            "ada@example.com",
+            &secret("wrong horse battery staple"),
+            None,
+        )
+        .await;
+
+    assert!(
+        matches!(result, Err(AppError::InvalidCredentials)),
+        "{result:?}"
+    );
+}
+
+/// Logs in Ada successfully while the throttle holds `state` for her email.
+async fn successful_login_with_throttle_state(state: ThrottleState, expect_clear: bool) {
+    let ada = account("ada@example.com", AccountStatus::Active, false);
+    let mut ports = Ports::new();
+    ports
+        .login_throttle
+        .expect_state()
+        .times(1)
+        .returning(move |_| Ok(Some(state)));
+    ports
+        .login_throttle
+        .expect_clear()
+        .with(eq("ada@example.com".to_owned()))
+        .times(usize::from(expect_clear))
+        .returning(|_| Ok(()));
+    ports
+        .clock_at(now())
+        .stored_account(&ada)
+        .verify(STRONG, Some(HASH), Ok(true));
+    ports
+        .tokens
+        .expect_new_session_token()
+        .returning(|| IssuedToken {
+            token: SecretString::from(TOKEN),
+            digest: TokenDigest::new(DIGEST),
+        });
+    ports
+        .sessions
+        .expect_create()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let roster = ports.build();
+
+    roster
+        .login("ada@example.com", &secret(STRONG), None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn login_after_the_lock_expired_succeeds_and_forgets_the_failures() {
+    successful_login_with_throttle_state(
+        ThrottleState {
+            failures: 6,
+            locked_until: Some(now() - Duration::seconds(1)),
+        },
+        true,
+    )
+    .await;
+    successful_login_with_throttle_state(
+        ThrottleState {
+            failures: 2,
+            locked_until: None,
+        },
+        true,
+    )
+    .await;
+}
+
+#[test]
+fn the_throttle_policy_doubles_from_the_base_delay_up_to_the_cap() {
+    let policy = LoginThrottlePolicy::default();
+    let delays: Vec<Option<i64>> = (0..=12)
+        .map(|failures| policy.delay_after(failures).map(|d| d.num_seconds()))
+        .collect();
+    assert_eq!(
+        delays,
+        [
+            None,
+            None,
+            None,
+            None,
+            None,
+            Some(60),
+            Some(120),
+            Some(240),
+            Some(480),
+            Some(900),
+            Some(900),
+            Some(900),
+            Some(900)
+        ]
+    );
+    assert_eq!(policy.delay_after(u32::MAX), Some(Duration::minutes(15)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// API keys
+// ---------------------------------------------------------------------------------------------
+
+const API_KEY: &str = "rak_0190000000007000800000000000aaaa_secret";
+const API_KEY_DIGEST: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+
+fn api_key_id() -> ApiKeyId {
+    ApiKeyId::new(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_aaaa))
+}
+
+fn stored_key(
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+) -> StoredApiKey {
+    StoredApiKey {
+        key: ApiKey {
+            id: api_key_id(),
+            name: "ci deploy".to_owned(),
+            created_at: now() - Duration::days(1),
+            created_by: Some("account:x".to_owned()),
+            expires_at,
+            last_used_at,
+            revoked_at,
+        },
+        digest: TokenDigest::new(API_KEY_DIGEST),
+    }
+}
+
+impl Ports {
+    /// [`API_KEY`] has the shape of a key, digests to `digest`, and its id finds `stored`.
+    fn presented_api_key(
+        &mut self,
+        digest: &'static str,
+        stored: Option<StoredApiKey>,
+    ) -> &mut Self {
+        self.tokens
+            .expect_looks_like_session_token()
+            .return_const(false);
+        self.tokens
+            .expect_api_key_id()
+            .withf(|token: &str| token == API_KEY)
+            .return_const(Some(api_key_id()));
+        self.tokens
+            .expect_digest()
+            .withf(|token: &str| token == API_KEY)
+            .returning(move |_| TokenDigest::new(digest));
+        self.api_keys
+            .expect_find_api_key()
+            .with(eq(api_key_id()))
+            .times(1)
+            .returning(move |_| Ok(stored.clone()));
+        self.sessions.expect_find_by_digest().never();
+        self.clock.expect_now().return_const(now());
+        self
+    }
+}
+
+#[tokio::test]
+async fn authenticate_accepts_an_api_key_with_exactly_its_own_grants() {
+    let grants = vec![grant(
+        9,
+        "acme",
+        vec![Permission::allow(pattern("issuer-*"))],
+    )];
+    let mut ports = Ports::new();
+    ports.presented_api_key(API_KEY_DIGEST, Some(stored_key(None, None, None)));
+    ports
+        .api_keys
+        .expect_touch_api_key()
+        .with(eq(api_key_id()), eq(now()))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let returned = grants.clone();
+    ports
+        .api_keys
+        .expect_api_key_grants()
+        .with(eq(api_key_id()))
+        .times(1)
+        .returning(move |_| Ok(returned.clone()));
+    ports.accounts.expect_grants_of().never();
+    let roster = ports.build();
+
+    let caller = roster.authenticate_bearer(API_KEY, None).await.unwrap();
+
+    assert_eq!(
+        caller.principal,
+        Principal {
+            id: PrincipalId::ApiKey(api_key_id()),
+            is_superadmin: false,
+            grants
+        }
+    );
+    assert!(caller.account.is_none() && caller.session_id.is_none());
+    assert_eq!(caller.api_key.map(|key| key.id), Some(api_key_id()));
+}
+
+#[tokio::test]
+async fn authenticate_writes_api_key_use_back_at_most_once_a_minute() {
+    let mut ports = Ports::new();
+    ports.presented_api_key(
+        API_KEY_DIGEST,
+        Some(stored_key(None, Some(now() - Duration::seconds(59)), None)),
+    );
+    ports.api_keys.expect_touch_api_key().never();
+    ports
+        .api_keys
+        .expect_api_key_grants()
+        .returning(|_| Ok(vec![]));
+    let roster = ports.build();
+
+    roster.authenticate_bearer(API_KEY, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn authenticate_refuses_wrong_revoked_and_expired_api_keys() {
+    let cases = [
+        ("unknown id", API_KEY_DIGEST, None),
+        (
+            "wrong secret",
+            "2222222222222222222222222222222222222222222222222222222222222222",
+            Some(stored_key(None, None, None)),
+        ),
+        (
+            "revoked",
+            API_KEY_DIGEST,
+            Some(stored_key(None, None, Some(now() - Duration::seconds(1)))),
+        ),
+        (
+            "expired",
+            API_KEY_DIGEST,
+            Some(stored_key(Some(now()), None, None)),
+        ),
+    ];
+    for (why, digest, stored) in cases {
+        let mut ports = Ports::new();
+        ports.presented_api_key(digest, stored);
+        ports.api_keys.expect_touch_api_key().never();
+        ports.api_keys.expect_api_key_grants().never();
+        let roster = ports.build();
+
+        let result = roster.authenticate_bearer(API_KEY, None).await;
+
+        assert!(
+            matches!(result, Err(AppError::Unauthenticated)),
+            "{why}: {result:?}"
+        );
+    }
+}
+
+fn key_manager() -> Authenticated {
+    actor(
+        false,
+        vec![grant(
+            3,
+            "*",
+            vec![Permission::allow(pattern("apikey-manage"))],
+        )],
+    )
+}
+
+#[tokio::test]
+async fn create_api_key_needs_apikey_manage_on_root() {
+    for caller in [
+        actor(false, vec![]),
+        actor(
+            false,
+            vec![grant(
+                3,
+                "acme",
+                vec![Permission::allow(pattern("apikey-manage"))],
+            )],
+        ),
+    ] {
+        let mut ports = Ports::new();
+        ports.api_keys.expect_insert_api_key().never();
+        ports.tokens.expect_new_api_key().never();
+        let roster = ports.build();
+
+        let result = roster.create_api_key(&caller, "ci", None, &[]).await;
+
+        assert!(matches!(result, Err(AppError::Forbidden)), "{result:?}");
+    }
+}
+
+#[tokio::test]
+async fn create_api_key_reports_a_bad_name_and_lifetime_together() {
+    let mut ports = Ports::new();
+    ports.api_keys.expect_insert_api_key().never();
+    let roster = ports.build();
+
+    let result = roster
+        .create_api_key(&key_manager(), "  ", Some("next tuesday"), &[])
+        .await;
+
+    let fields: Vec<(String, &str)> = field_errors(result)
+        .into_iter()
+        .map(|e| (e.field, e.code))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("name".to_owned(), "invalid_name"),
+            ("expires_in".to_owned(), "invalid_duration")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn create_api_key_stores_only_the_digest_and_returns_the_secret_once() {
+    for (expires_in, expires_at) in [
+        (None, None),
+        (Some("PT90M"), Some(now() + Duration::minutes(90))),
+        (Some("30d"), Some(now() + Duration::days(30))),
+    ] {
+        let mut ports = Ports::new();
+        ports.clock_at(now());
+        ports
+            .tokens
+            .expect_new_api_key()
+            .times(1)
+            .returning(|_| IssuedToken {
+                token: SecretString::from(API_KEY),
+                digest: TokenDigest::new(API_KEY_DIGEST),
+            });
+        let inserted: Calls<(ApiKey, TokenDigest)> = Calls::default();
+        let sink = Arc::clone(&inserted);
+        ports
+            .api_keys
+            .expect_insert_api_key()
+            .times(1)
+            .returning(move |key, digest, _, _| {
+                sink.lock().unwrap().push((key.clone(), digest.clone()));
+                Ok(())
+            });
+        let roster = ports.build();
+        let caller = key_manager();
+
+        let created = roster
+            .create_api_key(&caller, " ci deploy ", expires_in, &[])
+            .await
+            .unwrap();
+
+        let inserted = recorded(&inserted);
+        assert_eq!(inserted.len(), 1);
+        let (key, digest) = &inserted[0];
+        assert_eq!(digest, &TokenDigest::new(API_KEY_DIGEST));
+        assert_eq!(key, &created.key);
+        assert_eq!(key.name, "ci deploy");
+        assert_eq!(key.created_at, now());
+        assert_eq!(key.expires_at, expires_at);
+        assert_eq!(key.created_by, Some(caller.principal.id.to_string()));
+        assert_eq!((key.last_used_at, key.revoked_at), (None, None));
+        assert_eq!(created.secret.expose_secret(), API_KEY);
+    }
+}
+
+#[tokio::test]
+async fn revoke_api_key_reports_an_unknown_key() {
+    let mut ports = Ports::new();
+    ports.clock_at(now());
+    ports
+        .api_keys
+        .expect_revoke_api_key()
+        .withf(|id, at, _| *id == api_key_id() && *at == now())
+        .times(1)
+        .returning(|_, _, _| Ok(None));
+    let roster = ports.build();
+
+    let result = roster.revoke_api_key(&key_manager(), api_key_id()).await;
+
+    assert!(
+        matches!(result, Err(AppError::NotFound("api key"))),
         "{result:?}"
     );
 }

@@ -32,6 +32,20 @@ pub(super) fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
     }
 }
 
+/// `?cursor=`: the last id of the previous page (any of the UUID ids), else 400 naming it.
+pub(super) fn cursor_after<Id: std::str::FromStr>(
+    cursor: Option<&str>,
+) -> Result<Option<Id>, ApiError> {
+    cursor
+        .map(|cursor| {
+            cursor.parse().map_err(|_| ApiError::InvalidParameter {
+                name: "cursor".into(),
+                message: "not a cursor from this list".into(),
+            })
+        })
+        .transpose()
+}
+
 /// `GET /v1/admin/accounts`.
 pub async fn list(
     roster: Data<Roster>,
@@ -40,16 +54,7 @@ pub async fn list(
 ) -> Result<impl Responder, ApiError> {
     let query = query.into_inner();
     let limit = page_limit(query.limit)?;
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|cursor| {
-            cursor.parse().map_err(|_| ApiError::InvalidParameter {
-                name: "cursor".into(),
-                message: "not a cursor from this list".into(),
-            })
-        })
-        .transpose()?;
+    let after = cursor_after(query.cursor.as_deref())?;
     let page = roster
         .list_accounts(&caller, query.email.as_deref(), after, limit)
         .await?;

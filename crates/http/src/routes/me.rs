@@ -6,7 +6,7 @@ use roster_app::Roster;
 use roster_app::ports::SessionId;
 
 use super::no_store;
-use crate::dto::{ChangePasswordRequest, GrantDto, MeResponse, SessionDto};
+use crate::dto::{AccountDto, ApiKeyDto, ChangePasswordRequest, GrantDto, MeResponse, SessionDto};
 use crate::extract::{ApiJson, Caller};
 use crate::problem::ApiError;
 use roster_app::AppError;
@@ -20,16 +20,12 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /v1/account/me`.
+/// `GET /v1/account/me`: the account behind a session, or the API key, with its grants.
 pub async fn me(Caller(caller): Caller) -> Result<impl Responder, ApiError> {
-    let grants = caller.principal.grants.iter().map(GrantDto::from).collect();
-    let account = caller
-        .account
-        .as_ref()
-        .ok_or(ApiError::App(AppError::Unauthenticated))?;
     Ok(no_store().json(MeResponse {
-        account: account.into(),
-        grants,
+        account: caller.account.as_ref().map(AccountDto::from),
+        api_key: caller.api_key.as_ref().map(ApiKeyDto::from),
+        grants: caller.principal.grants.iter().map(GrantDto::from).collect(),
     }))
 }
 

@@ -1,19 +1,25 @@
 //! Route table. Each resource lists its methods; any other method gets a 405 problem.
 
 mod admin_accounts;
+mod admin_api_keys;
+mod audit;
+mod authz;
 mod features;
+mod grants;
 mod health;
 mod login;
 mod me;
 mod register;
+mod roles;
 
-use actix_web::web::{self, ServiceConfig};
+use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpResponse, Responder};
 
 use crate::problem::ApiError;
+use grants::HolderKind;
 
-/// Registers every route. The caller puts `Data<Roster>` and `Data<Arc<dyn Readiness>>`
-/// into the app.
+/// Registers every route. The caller puts `Data<Roster>`, `Data<Arc<dyn Readiness>>` and
+/// `Data<ClientRateLimiter>` (login and public registration) into the app.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(resource("/v1/account/register").route(web::post().to(register::register_self)))
         .service(
@@ -42,6 +48,51 @@ pub fn configure(cfg: &mut ServiceConfig) {
             resource("/v1/admin/accounts/{id}/password")
                 .route(web::put().to(admin_accounts::reset_password)),
         )
+        .service(
+            resource("/v1/admin/api-keys")
+                .route(web::post().to(admin_api_keys::create))
+                .route(web::get().to(admin_api_keys::list)),
+        )
+        .service(
+            resource("/v1/admin/api-keys/{id}")
+                .route(web::get().to(admin_api_keys::get))
+                .route(web::delete().to(admin_api_keys::revoke)),
+        )
+        .service(
+            resource("/v1/admin/accounts/{id}/grants")
+                .app_data(Data::new(HolderKind::Account))
+                .route(web::post().to(grants::create))
+                .route(web::get().to(grants::list)),
+        )
+        .service(
+            resource("/v1/admin/accounts/{id}/grants/{grant_id}")
+                .app_data(Data::new(HolderKind::Account))
+                .route(web::delete().to(grants::delete)),
+        )
+        .service(
+            resource("/v1/admin/api-keys/{id}/grants")
+                .app_data(Data::new(HolderKind::ApiKey))
+                .route(web::post().to(grants::create))
+                .route(web::get().to(grants::list)),
+        )
+        .service(
+            resource("/v1/admin/api-keys/{id}/grants/{grant_id}")
+                .app_data(Data::new(HolderKind::ApiKey))
+                .route(web::delete().to(grants::delete)),
+        )
+        .service(
+            resource("/v1/admin/roles")
+                .route(web::post().to(roles::create))
+                .route(web::get().to(roles::list)),
+        )
+        .service(
+            resource("/v1/admin/roles/{name}")
+                .route(web::get().to(roles::get))
+                .route(web::put().to(roles::replace))
+                .route(web::delete().to(roles::delete)),
+        )
+        .service(resource("/v1/admin/audit-events").route(web::get().to(audit::list)))
+        .service(resource("/v1/authz/check").route(web::post().to(authz::check)))
         .service(resource("/v1/features").route(web::get().to(features::list)))
         .service(resource("/healthz").route(web::get().to(health::live)))
         .service(resource("/readyz").route(web::get().to(health::ready)))

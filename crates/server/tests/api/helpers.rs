@@ -145,6 +145,8 @@ fn test_env(
         ("ROSTER__ARGON2__MEMORY_KIB", "1024".to_owned()),
         ("ROSTER__ARGON2__ITERATIONS", "1".to_owned()),
         ("ROSTER__SERVER__SHUTDOWN_TIMEOUT", "1s".to_owned()),
+        // Every test client is 127.0.0.1; tests/api/rate_limit.rs switches it back on.
+        ("ROSTER__RATE_LIMIT__ENABLED", "false".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -5,10 +5,13 @@
 mod helpers;
 
 mod admin_accounts;
+mod api_keys;
 mod bootstrap;
 mod features;
 mod login;
+mod login_throttle;
 mod production_hashing;
+mod rate_limit;
 mod register;
 mod secrets;
 mod sessions;

@@ -1,0 +1,101 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use roster_domain::{ApiKeyId, Grant};
+
+use super::{NewGrant, StoreError, TokenDigest};
+use crate::audit::AuditEvent;
+
+/// An API key as stored and listed. The key itself is never stored, only its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    /// Who created it, as `account:<id>` or `api_key:<id>`.
+    pub created_by: Option<String>,
+    /// `None`: the key does not expire (it can still be revoked).
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When the key last authenticated a request (written at most once a minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    /// Whether the key may authenticate a request at `now`.
+    pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|expires_at| now < expires_at)
+    }
+}
+
+/// A stored key with the digest a presented key must match.
+#[derive(Debug, Clone)]
+pub struct StoredApiKey {
+    pub key: ApiKey,
+    pub digest: TokenDigest,
+}
+
+/// One page of API keys in id (creation) order.
+#[derive(Debug, Clone, Default)]
+pub struct ApiKeyPage {
+    pub keys: Vec<ApiKey>,
+    /// The id to continue after, when more keys follow.
+    pub next_after: Option<ApiKeyId>,
+}
+
+/// Port: persistent API keys and their grants.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    /// Inserts a new key with its grants and the audit event: all or nothing.
+    ///
+    /// # Errors
+    /// `Duplicate("api key")` on an id collision; `Missing("role")` when a grant names an
+    /// unknown role; `Unavailable`.
+    async fn insert_api_key(
+        &self,
+        key: &ApiKey,
+        digest: &TokenDigest,
+        grants: &[NewGrant],
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// Finds a key and its digest by id: one primary-key lookup.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn find_api_key(&self, id: ApiKeyId) -> Result<Option<StoredApiKey>, StoreError>;
+
+    /// Keys in id order after `after`.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn list_api_keys(
+        &self,
+        after: Option<ApiKeyId>,
+        limit: u32,
+    ) -> Result<ApiKeyPage, StoreError>;
+
+    /// Revokes the key at `at` (keeping an earlier revocation time); the key as it now is,
+    /// `None` when there is no such key.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn revoke_api_key(
+        &self,
+        id: ApiKeyId,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Records that the key authenticated a request at `at`.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn touch_api_key(&self, id: ApiKeyId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Every grant held by the key, each carrying its role's permission rules.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn api_key_grants(&self, id: ApiKeyId) -> Result<Vec<Grant>, StoreError>;
+}

@@ -1,0 +1,67 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use roster_domain::{Grant, GrantId, PrincipalId, RoleName, ScopePath};
+
+use super::StoreError;
+use crate::audit::AuditEvent;
+
+/// A grant to write: `role` on `scope`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGrant {
+    pub id: GrantId,
+    pub role: RoleName,
+    pub scope: ScopePath,
+    pub created_at: DateTime<Utc>,
+    /// `account:<id>` or `api_key:<id>` of the principal that granted it.
+    pub created_by: Option<String>,
+}
+
+/// A stored grant with its rules (for evaluation) and its provenance (for listing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRecord {
+    pub grant: Grant,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<String>,
+}
+
+/// Port: grants held by accounts and API keys. Every write records its audit event in the
+/// same transaction.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// # Errors
+    /// `Duplicate("grant")` when the holder has this role on this scope already;
+    /// `Missing("role")` for an unknown role; `Missing("holder")` for an unknown account or
+    /// API key; `Unavailable`.
+    async fn insert_grant(
+        &self,
+        holder: PrincipalId,
+        grant: &NewGrant,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// The holder's grants in creation order.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn list_grants(&self, holder: PrincipalId) -> Result<Vec<GrantRecord>, StoreError>;
+
+    /// # Errors
+    /// `Unavailable`.
+    async fn find_grant(
+        &self,
+        holder: PrincipalId,
+        id: GrantId,
+    ) -> Result<Option<GrantRecord>, StoreError>;
+
+    /// Deletes the holder's grant; `false` when there is no such grant.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn delete_grant(
+        &self,
+        holder: PrincipalId,
+        id: GrantId,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError>;
+}

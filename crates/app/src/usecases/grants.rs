@@ -1,0 +1,222 @@
+//! Grants: a role given to an account or API key on a scope. Creating or deleting one needs
+//! `grant-manage` on its scope and, unless the caller is a super admin, every action the
+//! role allows (no escalation, see [`may_delegate`]).
+
+use roster_domain::{BuiltinAction, GrantId, PrincipalId, Role, RoleName, ScopePath, may_delegate};
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::{Authenticated, Roster};
+use crate::audit::AuditAction;
+use crate::error::{AppError, FieldError};
+use crate::ports::{GrantRecord, NewGrant, StoreError};
+
+/// A grant as it arrives from a client, not yet validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantForm {
+    pub role: String,
+    pub scope: String,
+}
+
+/// Parses the grants of a creation request; problems name `grants[i].role` / `.scope`.
+pub(super) fn parse_grant_forms(
+    forms: &[GrantForm],
+) -> Result<Vec<(RoleName, ScopePath)>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut parsed = Vec::new();
+    for (i, form) in forms.iter().enumerate() {
+        match parse_grant_form(form, &format!("grants[{i}].")) {
+            Ok(grant) => parsed.push(grant),
+            Err(problems) => errors.extend(problems),
+        }
+    }
+    if errors.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Parses one grant; problems name `{prefix}role` and `{prefix}scope`.
+fn parse_grant_form(
+    form: &GrantForm,
+    prefix: &str,
+) -> Result<(RoleName, ScopePath), Vec<FieldError>> {
+    let role = RoleName::parse(&form.role)
+        .map_err(|e| FieldError::new(format!("{prefix}role"), e.code(), e.to_string()));
+    let scope = ScopePath::parse(&form.scope)
+        .map_err(|e| FieldError::new(format!("{prefix}scope"), e.code(), e.to_string()));
+    match (role, scope) {
+        (Ok(role), Ok(scope)) => Ok((role, scope)),
+        (role, scope) => Err(role.err().into_iter().chain(scope.err()).collect()),
+    }
+}
+
+/// `role@scope, ...` for audit details.
+pub(super) fn describe_grants(grants: &[NewGrant]) -> String {
+    if grants.is_empty() {
+        return "no grants".to_owned();
+    }
+    grants
+        .iter()
+        .map(|g| format!("{}@{}", g.role, g.scope))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Authenticated {
+    /// `Forbidden` unless the caller may grant (or take away) `role` on `scope`.
+    fn require_delegation(&self, role: &Role, scope: &ScopePath) -> Result<(), AppError> {
+        if self.principal.is_superadmin {
+            return Ok(());
+        }
+        let manage = self
+            .principal
+            .allows(&BuiltinAction::GrantManage.action(), scope);
+        if manage && may_delegate(&self.principal.grants, role, scope) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+impl Roster {
+    /// Loads each role (`RoleNotFound` if missing) and checks the caller may grant it.
+    pub(super) async fn authorize_grants(
+        &self,
+        caller: &Authenticated,
+        grants: Vec<(RoleName, ScopePath)>,
+    ) -> Result<Vec<NewGrant>, AppError> {
+        if grants.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = self.ports.clock.now();
+        let mut authorized = Vec::with_capacity(grants.len());
+        for (role, scope) in grants {
+            let stored = self
+                .ports
+                .roles
+                .find_role(&role)
+                .await?
+                .ok_or(AppError::RoleNotFound)?;
+            caller.require_delegation(&stored.role, &scope)?;
+            authorized.push(NewGrant {
+                id: GrantId::new(Uuid::now_v7()),
+                role,
+                scope,
+                created_at: now,
+                created_by: Some(caller.principal_label()),
+            });
+        }
+        Ok(authorized)
+    }
+
+    /// Grants `form.role` on `form.scope` to an account or API key.
+    ///
+    /// # Errors
+    /// `Validation` (`role`, `scope`), `RoleNotFound`, `Forbidden`, `NotFound` (holder),
+    /// `GrantExists`, `Unavailable`.
+    #[instrument(skip_all, fields(%holder), err(level = "debug"))]
+    pub async fn create_grant(
+        &self,
+        caller: &Authenticated,
+        holder: PrincipalId,
+        form: &GrantForm,
+    ) -> Result<NewGrant, AppError> {
+        let parsed = parse_grant_form(form, "").map_err(AppError::Validation)?;
+        let grant = self
+            .authorize_grants(caller, vec![parsed])
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::Internal("no grant authorized".into()))?;
+        let audit = caller
+            .audit(AuditAction::GrantCreated, grant.created_at)
+            .target("grant", grant.id)
+            .detail(format!("{}@{} to {holder}", grant.role, grant.scope));
+        match self.ports.grants.insert_grant(holder, &grant, &audit).await {
+            Ok(()) => Ok(grant),
+            Err(StoreError::Duplicate(_)) => Err(AppError::GrantExists),
+            Err(StoreError::Missing("role")) => Err(AppError::RoleNotFound),
+            Err(StoreError::Missing(_)) => Err(not_found(holder)),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// The holder's grants (`account-read` for accounts, `apikey-manage` for API keys).
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Unavailable`.
+    pub async fn list_grants(
+        &self,
+        caller: &Authenticated,
+        holder: PrincipalId,
+    ) -> Result<Vec<GrantRecord>, AppError> {
+        caller.require_global(read_permission(holder))?;
+        self.require_holder(holder).await?;
+        Ok(self.ports.grants.list_grants(holder).await?)
+    }
+
+    /// Takes a grant away; needs the same rights as giving it.
+    ///
+    /// # Errors
+    /// `NotFound` (holder or grant), `Forbidden`, `Unavailable`.
+    #[instrument(skip_all, fields(%holder, grant_id = %id), err(level = "debug"))]
+    pub async fn delete_grant(
+        &self,
+        caller: &Authenticated,
+        holder: PrincipalId,
+        id: GrantId,
+    ) -> Result<(), AppError> {
+        let record = self
+            .ports
+            .grants
+            .find_grant(holder, id)
+            .await?
+            .ok_or(AppError::NotFound("grant"))?;
+        let role = Role {
+            name: record.grant.role.clone(),
+            description: String::new(),
+            permissions: record.grant.permissions.clone(),
+        };
+        caller.require_delegation(&role, &record.grant.scope)?;
+        let audit = caller
+            .audit(AuditAction::GrantDeleted, self.ports.clock.now())
+            .target("grant", id)
+            .detail(format!(
+                "{}@{} from {holder}",
+                record.grant.role, record.grant.scope
+            ));
+        if self.ports.grants.delete_grant(holder, id, &audit).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound("grant"))
+        }
+    }
+
+    async fn require_holder(&self, holder: PrincipalId) -> Result<(), AppError> {
+        let exists = match holder {
+            PrincipalId::Account(id) => self.ports.accounts.find_by_id(id).await?.is_some(),
+            PrincipalId::ApiKey(id) => self.ports.api_keys.find_api_key(id).await?.is_some(),
+        };
+        if exists {
+            Ok(())
+        } else {
+            Err(not_found(holder))
+        }
+    }
+}
+
+fn read_permission(holder: PrincipalId) -> BuiltinAction {
+    match holder {
+        PrincipalId::Account(_) => BuiltinAction::AccountRead,
+        PrincipalId::ApiKey(_) => BuiltinAction::ApikeyManage,
+    }
+}
+
+fn not_found(holder: PrincipalId) -> AppError {
+    match holder {
+        PrincipalId::Account(_) => AppError::NotFound("account"),
+        PrincipalId::ApiKey(_) => AppError::NotFound("api key"),
+    }
+}

@@ -1,0 +1,205 @@
+//! Roles: named sets of permission rules, managed by holders of `role-manage`.
+
+use roster_domain::{ActionPattern, BuiltinAction, Effect, Permission, Role, RoleName};
+use tracing::instrument;
+
+use super::{Authenticated, Roster};
+use crate::audit::AuditAction;
+use crate::error::{AppError, FieldError};
+use crate::ports::{RoleDeletion, RolePage, StoreError, StoredRole};
+
+/// Most rules a role may carry: far beyond any sensible role, small enough that evaluation
+/// and storage stay cheap.
+pub const MAX_RULES: usize = 256;
+/// Longest description, in characters.
+pub const MAX_DESCRIPTION: usize = 1000;
+
+/// One rule as a client sends it; `effect` defaults to `allow`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleForm {
+    pub action: String,
+    pub effect: Option<String>,
+}
+
+/// A role as a client sends it (create or replace), not yet validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleForm {
+    pub name: String,
+    pub description: Option<String>,
+    pub permissions: Vec<RuleForm>,
+}
+
+impl RoleForm {
+    /// Parses every field and reports all problems at once, each naming its field
+    /// (`permissions[2].action`, ...).
+    fn validate(&self) -> Result<Role, AppError> {
+        let mut errors = Vec::new();
+        let name = RoleName::parse(&self.name)
+            .map_err(|e| errors.push(FieldError::new("name", e.code(), e.to_string())))
+            .ok();
+        let description = self.description.clone().unwrap_or_default();
+        if description.chars().count() > MAX_DESCRIPTION {
+            errors.push(FieldError::new(
+                "description",
+                "description_too_long",
+                format!("at most {MAX_DESCRIPTION} characters"),
+            ));
+        }
+        if self.permissions.len() > MAX_RULES {
+            errors.push(FieldError::new(
+                "permissions",
+                "too_many_rules",
+                format!("at most {MAX_RULES} rules"),
+            ));
+        }
+        let mut permissions = Vec::with_capacity(self.permissions.len());
+        for (i, rule) in self.permissions.iter().enumerate().take(MAX_RULES) {
+            let pattern = ActionPattern::parse(&rule.action).map_err(|e| {
+                FieldError::new(format!("permissions[{i}].action"), e.code(), e.to_string())
+            });
+            let effect = match rule.effect.as_deref() {
+                None => Ok(Effect::Allow),
+                Some(text) => Effect::parse(text).ok_or_else(|| {
+                    FieldError::new(
+                        format!("permissions[{i}].effect"),
+                        "invalid_effect",
+                        "must be \"allow\" or \"deny\"",
+                    )
+                }),
+            };
+            match (pattern, effect) {
+                (Ok(pattern), Ok(effect)) => permissions.push(Permission { pattern, effect }),
+                (pattern, effect) => errors.extend(pattern.err().into_iter().chain(effect.err())),
+            }
+        }
+        match name {
+            Some(name) if errors.is_empty() => Ok(Role {
+                name,
+                description,
+                permissions,
+            }),
+            _ => Err(AppError::Validation(errors)),
+        }
+    }
+}
+
+/// `allow issuer-*, deny issuer-delete` for audit details.
+fn describe_rules(role: &Role) -> String {
+    role.permissions
+        .iter()
+        .map(|p| format!("{} {}", p.effect.as_str(), p.pattern))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A role name from a path: an invalid one cannot exist, so it is simply not found.
+fn role_name(name: &str) -> Result<RoleName, AppError> {
+    RoleName::parse(name).map_err(|_| AppError::NotFound("role"))
+}
+
+impl Roster {
+    /// # Errors
+    /// `Forbidden`, `Validation`, `RoleExists`, `Unavailable`.
+    #[instrument(skip_all, err(level = "debug"))]
+    pub async fn create_role(
+        &self,
+        caller: &Authenticated,
+        form: &RoleForm,
+    ) -> Result<StoredRole, AppError> {
+        caller.require_global(BuiltinAction::RoleManage)?;
+        let role = form.validate()?;
+        let now = self.ports.clock.now();
+        let audit = caller
+            .audit(AuditAction::RoleCreated, now)
+            .target("role", &role.name)
+            .detail(describe_rules(&role));
+        match self.ports.roles.insert_role(&role, now, &audit).await {
+            Ok(()) => Ok(StoredRole {
+                role,
+                created_at: now,
+                updated_at: now,
+            }),
+            Err(StoreError::Duplicate(_)) => Err(AppError::RoleExists),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// # Errors
+    /// `Forbidden`, `Unavailable`.
+    pub async fn list_roles(
+        &self,
+        caller: &Authenticated,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<RolePage, AppError> {
+        caller.require_global(BuiltinAction::RoleManage)?;
+        let after = after.map(RoleName::parse).transpose().map_err(|_| {
+            AppError::Validation(vec![FieldError::new(
+                "cursor",
+                "invalid_cursor",
+                "not a cursor from this list",
+            )])
+        })?;
+        Ok(self.ports.roles.list_roles(after, limit).await?)
+    }
+
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Unavailable`.
+    pub async fn role(&self, caller: &Authenticated, name: &str) -> Result<StoredRole, AppError> {
+        caller.require_global(BuiltinAction::RoleManage)?;
+        self.ports
+            .roles
+            .find_role(&role_name(name)?)
+            .await?
+            .ok_or(AppError::NotFound("role"))
+    }
+
+    /// Replaces a role's description and rules; the name in the path wins over the body's.
+    /// Every grant of the role sees the new rules from the next request on.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Validation`, `Unavailable`.
+    #[instrument(skip_all, err(level = "debug"))]
+    pub async fn replace_role(
+        &self,
+        caller: &Authenticated,
+        name: &str,
+        form: &RoleForm,
+    ) -> Result<StoredRole, AppError> {
+        caller.require_global(BuiltinAction::RoleManage)?;
+        let name = role_name(name)?;
+        let role = RoleForm {
+            name: name.to_string(),
+            ..form.clone()
+        }
+        .validate()?;
+        let now = self.ports.clock.now();
+        let audit = caller
+            .audit(AuditAction::RoleUpdated, now)
+            .target("role", &role.name)
+            .detail(describe_rules(&role));
+        self.ports
+            .roles
+            .update_role(&role, now, &audit)
+            .await?
+            .ok_or(AppError::NotFound("role"))
+    }
+
+    /// Deletes a role nobody holds.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `RoleInUse`, `Unavailable`.
+    #[instrument(skip_all, err(level = "debug"))]
+    pub async fn delete_role(&self, caller: &Authenticated, name: &str) -> Result<(), AppError> {
+        caller.require_global(BuiltinAction::RoleManage)?;
+        let name = role_name(name)?;
+        let audit = caller
+            .audit(AuditAction::RoleDeleted, self.ports.clock.now())
+            .target("role", &name);
+        match self.ports.roles.delete_role(&name, &audit).await? {
+            RoleDeletion::Deleted => Ok(()),
+            RoleDeletion::NotFound => Err(AppError::NotFound("role")),
+            RoleDeletion::InUse => Err(AppError::RoleInUse),
+        }
+    }
+}

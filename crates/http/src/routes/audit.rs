@@ -1,0 +1,46 @@
+//! `GET /v1/admin/audit-events` (`audit-read`): newest first.
+
+use actix_web::Responder;
+use actix_web::web::{Data, Query};
+use roster_app::Roster;
+use roster_app::audit::AuditAction;
+use roster_app::ports::AuditQuery;
+
+use super::admin_accounts::{cursor_after, page_limit};
+use super::no_store;
+use crate::dto::{AuditEventDto, AuditListQuery, Page};
+use crate::extract::Caller;
+use crate::problem::ApiError;
+
+/// `?actor=account:<id>` and `?action=login.failed` filter; `?cursor=` continues.
+pub async fn list(
+    roster: Data<Roster>,
+    Caller(caller): Caller,
+    query: Query<AuditListQuery>,
+) -> Result<impl Responder, ApiError> {
+    let query = query.into_inner();
+    let action = query
+        .action
+        .as_deref()
+        .map(|text| {
+            AuditAction::parse(text).ok_or_else(|| ApiError::InvalidParameter {
+                name: "action".into(),
+                message: format!(
+                    "unknown action; known: {}",
+                    AuditAction::ALL.map(AuditAction::as_str).join(", ")
+                ),
+            })
+        })
+        .transpose()?;
+    let audit_query = AuditQuery {
+        actor: query.actor,
+        action,
+        before: cursor_after(query.cursor.as_deref())?,
+        limit: page_limit(query.limit)?,
+    };
+    let page = roster.audit_events(&caller, &audit_query).await?;
+    Ok(no_store().json(Page {
+        items: page.events.iter().map(AuditEventDto::from).collect(),
+        next_cursor: page.next_before.map(|id| id.to_string()),
+    }))
+}

@@ -1,0 +1,232 @@
+//! API keys: created by admins only, shown once, stored hashed, usable as bearer tokens with
+//! exactly their own grants, revocable and expiring.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Db, PASSWORD, TestApp, assert_problem, spawn_app, unique_email};
+use crate::on_both_databases;
+
+on_both_databases!(
+    api_key_lifecycle,
+    api_keys_expire,
+    invalid_expires_in_is_named,
+    only_key_managers_create_keys,
+    unknown_keys_are_not_found,
+);
+
+async fn create_key(app: &TestApp, admin: &str, body: &Value) -> Value {
+    let response = app.post_json("/v1/admin/api-keys", body, Some(admin)).await;
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(
+        location,
+        format!("/v1/admin/api-keys/{}", created["id"].as_str().unwrap())
+    );
+    created
+}
+
+async fn api_key_lifecycle(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    let created = create_key(&app, &root, &json!({"name": "ci deploy"})).await;
+    let id = created["id"].as_str().unwrap();
+    let key = created["key"].as_str().unwrap();
+    assert!(key.starts_with("rak_"), "{key}");
+    assert_eq!(created["name"], "ci deploy");
+    assert_eq!(created["expires_at"], Value::Null);
+
+    let me = app.get_as("/v1/account/me", key).await;
+    assert_eq!(me.status(), 200);
+    let me: Value = me.json().await.unwrap();
+    assert_eq!(me["api_key"]["id"], id);
+    assert_eq!(me["api_key"]["revoked"], false);
+    assert!(me.get("account").is_none(), "{me}");
+    assert_eq!(me["grants"], json!([]));
+
+    // The key carries none of its creator's rights.
+    assert_problem(
+        app.get_as("/v1/admin/api-keys", key).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        app.get_as("/v1/admin/accounts", key).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    // Session-only routes want a session.
+    assert_problem(
+        app.get_as("/v1/account/me/sessions", key).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+
+    let listed = app.get_as("/v1/admin/api-keys", &root).await;
+    assert_eq!(listed.status(), 200);
+    let listed = listed.text().await.unwrap();
+    assert!(!listed.contains(key), "the list never shows the key");
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    let item = &listed["items"][0];
+    assert_eq!(item["id"], id);
+    assert!(item.get("key").is_none());
+    assert!(item["last_used_at"].is_string(), "use was recorded: {item}");
+
+    let one = app.get_as(&format!("/v1/admin/api-keys/{id}"), &root).await;
+    assert_eq!(one.status(), 200);
+    let one: Value = one.json().await.unwrap();
+    assert_eq!(one["name"], "ci deploy");
+    assert_eq!(one["grants"], json!([]));
+
+    let revoked = app
+        .delete_as(&format!("/v1/admin/api-keys/{id}"), &root)
+        .await;
+    assert_eq!(revoked.status(), 204);
+    assert_problem(
+        app.get_as("/v1/account/me", key).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    let again = app
+        .delete_as(&format!("/v1/admin/api-keys/{id}"), &root)
+        .await;
+    assert_eq!(again.status(), 204, "revoking twice is harmless");
+    let one: Value = app
+        .get_as(&format!("/v1/admin/api-keys/{id}"), &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["revoked"], true);
+
+    // A key with one character changed is refused, not mistaken for the real one.
+    let mut forged = key.to_owned();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    assert_problem(
+        app.get_as("/v1/account/me", &forged).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+}
+
+async fn api_keys_expire(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    let created = create_key(&app, &root, &json!({"name": "short", "expires_in": "2s"})).await;
+    let key = created["key"].as_str().unwrap();
+    assert!(created["expires_at"].is_string());
+    let long = create_key(&app, &root, &json!({"name": "long", "expires_in": "PT90M"})).await;
+    let created_at = chrono::DateTime::parse_from_rfc3339(long["created_at"].as_str().unwrap());
+    let expires_at = chrono::DateTime::parse_from_rfc3339(long["expires_at"].as_str().unwrap());
+    assert_eq!(
+        (expires_at.unwrap() - created_at.unwrap()).num_minutes(),
+        90
+    );
+
+    assert_eq!(app.get_as("/v1/account/me", key).await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_problem(
+        app.get_as("/v1/account/me", key).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+}
+
+async fn invalid_expires_in_is_named(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    for expires_in in ["soon", "P1M", "0s", "-1d", "30 d", "99999d"] {
+        let response = app
+            .post_json(
+                "/v1/admin/api-keys",
+                &json!({"name": "x", "expires_in": expires_in}),
+                Some(&root),
+            )
+            .await;
+        let problem = assert_problem(response, 422, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], "expires_in", "{expires_in}");
+        assert_eq!(problem["errors"][0]["code"], "invalid_duration");
+    }
+    let response = app
+        .post_json(
+            "/v1/admin/api-keys",
+            &json!({"name": "x", "expires_in": 30}),
+            Some(&root),
+        )
+        .await;
+    let problem = assert_problem(response, 400, "invalid_body").await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("expires_in"),
+        "{problem}"
+    );
+    let listed: Value = app
+        .get_as("/v1/admin/api-keys", &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"], json!([]), "nothing was created");
+}
+
+async fn only_key_managers_create_keys(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let email = unique_email("nobody");
+    assert_eq!(app.register(&email, PASSWORD).await.status(), 201);
+    let roleless = app.login_token(&email, PASSWORD).await;
+    let body = json!({"name": "mine"});
+    assert_problem(
+        app.post_json("/v1/admin/api-keys", &body, Some(&roleless))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        app.post_json("/v1/admin/api-keys", &body, None).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    assert_problem(
+        app.get_as("/v1/admin/api-keys", &roleless).await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
+
+async fn unknown_keys_are_not_found(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    for id in ["0190a4b2-7c3d-7e8f-9a0b-1c2d3e4f5a6b", "not-an-id"] {
+        let path = format!("/v1/admin/api-keys/{id}");
+        assert_problem(app.get_as(&path, &root).await, 404, "not_found").await;
+        assert_problem(app.delete_as(&path, &root).await, 404, "not_found").await;
+    }
+    assert_problem(
+        app.get_as("/v1/admin/api-keys?cursor=zzz", &root).await,
+        400,
+        "invalid_parameter",
+    )
+    .await;
+}

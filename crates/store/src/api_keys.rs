@@ -1,0 +1,147 @@
+//! `ApiKeyStore` on diesel.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use roster_app::audit::AuditEvent;
+use roster_app::ports::NewGrant;
+use roster_app::ports::{ApiKey, ApiKeyPage, ApiKeyStore, StoreError, StoredApiKey, TokenDigest};
+use roster_domain::{ApiKeyId, Grant, PrincipalId};
+
+use crate::audit::record;
+use crate::grants::insert_grants;
+
+use crate::connection::{Store, write_transaction};
+use crate::errors::translate;
+use crate::rows::{ApiKeyRow, GrantWithRules, NewApiKeyRow, grant_from_row, to_db_time};
+use crate::schema::{api_key_grants, api_keys, roles};
+
+#[async_trait]
+impl ApiKeyStore for Store {
+    async fn insert_api_key(
+        &self,
+        key: &ApiKey,
+        digest: &TokenDigest,
+        grants: &[NewGrant],
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let key = key.clone();
+        let digest = digest.clone();
+        let grants = grants.to_vec();
+        let audit = audit.clone();
+        self.run(move |conn| {
+            write_transaction(conn, "api key", |conn| {
+                diesel::insert_into(api_keys::table)
+                    .values(NewApiKeyRow::new(&key, &digest))
+                    .execute(conn)?;
+                insert_grants(conn, PrincipalId::ApiKey(key.id), &grants)?;
+                record(conn, &audit)
+            })
+        })
+        .await
+    }
+
+    async fn find_api_key(&self, id: ApiKeyId) -> Result<Option<StoredApiKey>, StoreError> {
+        self.run(move |conn| {
+            api_keys::table
+                .find(id.to_string())
+                .first::<ApiKeyRow>(conn)
+                .optional()
+                .map_err(|e| translate(e, "api key"))?
+                .map(ApiKeyRow::into_stored)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn list_api_keys(
+        &self,
+        after: Option<ApiKeyId>,
+        limit: u32,
+    ) -> Result<ApiKeyPage, StoreError> {
+        self.run(move |conn| {
+            let mut query = api_keys::table
+                .order(api_keys::id)
+                .limit(i64::from(limit) + 1)
+                .into_boxed();
+            if let Some(after) = after {
+                query = query.filter(api_keys::id.gt(after.to_string()));
+            }
+            let rows = query
+                .load::<ApiKeyRow>(conn)
+                .map_err(|e| translate(e, "api key"))?;
+            let more = rows.len() > limit as usize;
+            let keys = rows
+                .into_iter()
+                .take(limit as usize)
+                .map(|row| row.into_stored().map(|stored| stored.key))
+                .collect::<Result<Vec<_>, _>>()?;
+            let next_after = if more {
+                keys.last().map(|key| key.id)
+            } else {
+                None
+            };
+            Ok(ApiKeyPage { keys, next_after })
+        })
+        .await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        id: ApiKeyId,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<Option<ApiKey>, StoreError> {
+        let audit = audit.clone();
+        self.run(move |conn| {
+            write_transaction(conn, "api key", |conn| {
+                let revoked = diesel::update(
+                    api_keys::table
+                        .find(id.to_string())
+                        .filter(api_keys::revoked_at.is_null()),
+                )
+                .set(api_keys::revoked_at.eq(to_db_time(at)))
+                .execute(conn)?;
+                if revoked > 0 {
+                    record(conn, &audit)?;
+                }
+                let row = api_keys::table
+                    .find(id.to_string())
+                    .first::<ApiKeyRow>(conn)
+                    .optional()?;
+                Ok(row.map(ApiKeyRow::into_stored).transpose()?.map(|s| s.key))
+            })
+        })
+        .await
+    }
+
+    async fn touch_api_key(&self, id: ApiKeyId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.run(move |conn| {
+            diesel::update(api_keys::table.find(id.to_string()))
+                .set(api_keys::last_used_at.eq(to_db_time(at)))
+                .execute(conn)
+                .map_err(|e| translate(e, "api key"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn api_key_grants(&self, id: ApiKeyId) -> Result<Vec<Grant>, StoreError> {
+        self.run(move |conn| {
+            let rows = api_key_grants::table
+                .inner_join(roles::table)
+                .filter(api_key_grants::api_key_id.eq(id.to_string()))
+                .select((
+                    api_key_grants::id,
+                    api_key_grants::role_name,
+                    api_key_grants::scope,
+                    roles::permissions,
+                ))
+                .order(api_key_grants::id)
+                .load::<GrantWithRules>(conn)
+                .map_err(|e| translate(e, "grant"))?;
+            rows.into_iter().map(grant_from_row).collect()
+        })
+        .await
+    }
+}

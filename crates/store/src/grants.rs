@@ -1,0 +1,207 @@
+//! `GrantStore` on diesel: grants of accounts (`account_grants`) and of API keys
+//! (`api_key_grants`), two tables of the same shape so each can cascade from its holder.
+
+use async_trait::async_trait;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use roster_app::audit::AuditEvent;
+use roster_app::ports::{GrantRecord, GrantStore, NewGrant, StoreError};
+use roster_domain::{GrantId, PrincipalId};
+
+use crate::audit::record;
+use crate::connection::{DbConnection, Store, write_transaction};
+use crate::errors::{TxError, translate};
+use crate::rows::{from_db_time, grant_from_row, to_db_time};
+use crate::schema::{account_grants, accounts, api_key_grants, api_keys, roles};
+
+/// (id, role_name, scope, permissions, created_at, created_by)
+type GrantListRow = (
+    String,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    Option<String>,
+);
+
+fn into_record(row: GrantListRow) -> Result<GrantRecord, StoreError> {
+    let (id, role, scope, permissions, created_at, created_by) = row;
+    Ok(GrantRecord {
+        grant: grant_from_row((id, role, scope, permissions))?,
+        created_at: from_db_time(created_at),
+        created_by,
+    })
+}
+
+/// Inserts `grants` for `holder` inside the caller's transaction. An unknown role is
+/// `Missing("role")`, a repeated (role, scope) `Duplicate("grant")`.
+pub(crate) fn insert_grants(
+    conn: &mut DbConnection,
+    holder: PrincipalId,
+    grants: &[NewGrant],
+) -> Result<(), TxError> {
+    for grant in grants {
+        let role_exists: i64 = roles::table
+            .filter(roles::name.eq(grant.role.as_str()))
+            .count()
+            .get_result(conn)?;
+        if role_exists == 0 {
+            return Err(StoreError::Missing("role").into());
+        }
+        let inserted = match holder {
+            PrincipalId::Account(id) => diesel::insert_into(account_grants::table)
+                .values((
+                    account_grants::id.eq(grant.id.to_string()),
+                    account_grants::account_id.eq(id.to_string()),
+                    account_grants::role_name.eq(grant.role.as_str()),
+                    account_grants::scope.eq(grant.scope.to_string()),
+                    account_grants::created_at.eq(to_db_time(grant.created_at)),
+                    account_grants::created_by.eq(grant.created_by.as_deref()),
+                ))
+                .execute(conn),
+            PrincipalId::ApiKey(id) => diesel::insert_into(api_key_grants::table)
+                .values((
+                    api_key_grants::id.eq(grant.id.to_string()),
+                    api_key_grants::api_key_id.eq(id.to_string()),
+                    api_key_grants::role_name.eq(grant.role.as_str()),
+                    api_key_grants::scope.eq(grant.scope.to_string()),
+                    api_key_grants::created_at.eq(to_db_time(grant.created_at)),
+                    api_key_grants::created_by.eq(grant.created_by.as_deref()),
+                ))
+                .execute(conn),
+        };
+        inserted.map_err(|e| TxError::Store(translate(e, "grant")))?;
+    }
+    Ok(())
+}
+
+fn holder_exists(conn: &mut DbConnection, holder: PrincipalId) -> Result<bool, TxError> {
+    let count: i64 = match holder {
+        PrincipalId::Account(id) => accounts::table
+            .find(id.to_string())
+            .count()
+            .get_result(conn)?,
+        PrincipalId::ApiKey(id) => api_keys::table
+            .find(id.to_string())
+            .count()
+            .get_result(conn)?,
+    };
+    Ok(count > 0)
+}
+
+fn load_grants(
+    conn: &mut DbConnection,
+    holder: PrincipalId,
+    only: Option<GrantId>,
+) -> Result<Vec<GrantRecord>, StoreError> {
+    let rows: Vec<GrantListRow> = match holder {
+        PrincipalId::Account(id) => {
+            let mut query = account_grants::table
+                .inner_join(roles::table)
+                .filter(account_grants::account_id.eq(id.to_string()))
+                .select((
+                    account_grants::id,
+                    account_grants::role_name,
+                    account_grants::scope,
+                    roles::permissions,
+                    account_grants::created_at,
+                    account_grants::created_by,
+                ))
+                .order(account_grants::id)
+                .into_boxed();
+            if let Some(grant) = only {
+                query = query.filter(account_grants::id.eq(grant.to_string()));
+            }
+            query.load(conn)
+        }
+        PrincipalId::ApiKey(id) => {
+            let mut query = api_key_grants::table
+                .inner_join(roles::table)
+                .filter(api_key_grants::api_key_id.eq(id.to_string()))
+                .select((
+                    api_key_grants::id,
+                    api_key_grants::role_name,
+                    api_key_grants::scope,
+                    roles::permissions,
+                    api_key_grants::created_at,
+                    api_key_grants::created_by,
+                ))
+                .order(api_key_grants::id)
+                .into_boxed();
+            if let Some(grant) = only {
+                query = query.filter(api_key_grants::id.eq(grant.to_string()));
+            }
+            query.load(conn)
+        }
+    }
+    .map_err(|e| translate(e, "grant"))?;
+    rows.into_iter().map(into_record).collect()
+}
+
+#[async_trait]
+impl GrantStore for Store {
+    async fn insert_grant(
+        &self,
+        holder: PrincipalId,
+        grant: &NewGrant,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let grant = grant.clone();
+        let audit = audit.clone();
+        self.run(move |conn| {
+            write_transaction(conn, "grant", |conn| {
+                if !holder_exists(conn, holder)? {
+                    return Err(StoreError::Missing("holder").into());
+                }
+                insert_grants(conn, holder, std::slice::from_ref(&grant))?;
+                record(conn, &audit)
+            })
+        })
+        .await
+    }
+
+    async fn list_grants(&self, holder: PrincipalId) -> Result<Vec<GrantRecord>, StoreError> {
+        self.run(move |conn| load_grants(conn, holder, None)).await
+    }
+
+    async fn find_grant(
+        &self,
+        holder: PrincipalId,
+        id: GrantId,
+    ) -> Result<Option<GrantRecord>, StoreError> {
+        self.run(move |conn| Ok(load_grants(conn, holder, Some(id))?.into_iter().next()))
+            .await
+    }
+
+    async fn delete_grant(
+        &self,
+        holder: PrincipalId,
+        id: GrantId,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let audit = audit.clone();
+        self.run(move |conn| {
+            write_transaction(conn, "grant", |conn| {
+                let deleted = match holder {
+                    PrincipalId::Account(account) => diesel::delete(
+                        account_grants::table
+                            .find(id.to_string())
+                            .filter(account_grants::account_id.eq(account.to_string())),
+                    )
+                    .execute(conn)?,
+                    PrincipalId::ApiKey(key) => diesel::delete(
+                        api_key_grants::table
+                            .find(id.to_string())
+                            .filter(api_key_grants::api_key_id.eq(key.to_string())),
+                    )
+                    .execute(conn)?,
+                };
+                if deleted > 0 {
+                    record(conn, &audit)?;
+                }
+                Ok(deleted > 0)
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,188 @@
+//! `RoleStore` on diesel. Rules are stored as a JSON array in `roles.permissions`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use roster_app::audit::AuditEvent;
+use roster_app::ports::{RoleDeletion, RolePage, RoleStore, StoreError, StoredRole};
+use roster_domain::{Role, RoleName};
+
+use crate::audit::record;
+use crate::connection::{Store, write_transaction};
+use crate::errors::{corrupt, translate};
+use crate::rows::{StoredRule, from_db_time, parse_permissions, to_db_time};
+use crate::schema::{account_grants, api_key_grants, roles};
+
+/// Column order must match `schema::roles`.
+#[derive(Debug, Queryable)]
+struct RoleRow {
+    name: String,
+    description: String,
+    permissions: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl RoleRow {
+    fn into_stored(self) -> Result<StoredRole, StoreError> {
+        Ok(StoredRole {
+            role: Role {
+                name: RoleName::parse(&self.name).map_err(|e| corrupt("role name", e))?,
+                description: self.description,
+                permissions: parse_permissions(&self.permissions)?,
+            },
+            created_at: from_db_time(self.created_at),
+            updated_at: from_db_time(self.updated_at),
+        })
+    }
+}
+
+fn rules_json(role: &Role) -> Result<String, StoreError> {
+    let rules: Vec<StoredRule> = role
+        .permissions
+        .iter()
+        .map(|p| StoredRule {
+            action: p.pattern.to_string(),
+            effect: p.effect.as_str().to_owned(),
+        })
+        .collect();
+    serde_json::to_string(&rules).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+#[async_trait]
+impl RoleStore for Store {
+    async fn insert_role(
+        &self,
+        role: &Role,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let rules = rules_json(role)?;
+        let role = role.clone();
+        let audit = audit.clone();
+        self.run(move |conn| {
+            write_transaction(conn, "role", |conn| {
+                diesel::insert_into(roles::table)
+                    .values((
+                        roles::name.eq(role.name.as_str()),
+                        roles::description.eq(&role.description),
+                        roles::permissions.eq(&rules),
+                        roles::created_at.eq(to_db_time(at)),
+                        roles::updated_at.eq(to_db_time(at)),
+                    ))
+                    .execute(conn)?;
+                record(conn, &audit)
+            })
+        })
+        .await
+    }
+
+    async fn find_role(&self, name: &RoleName) -> Result<Option<StoredRole>, StoreError> {
+        let name = name.clone();
+        self.run(move |conn| {
+            roles::table
+                .find(name.as_str())
+                .first::<RoleRow>(conn)
+                .optional()
+                .map_err(|e| translate(e, "role"))?
+                .map(RoleRow::into_stored)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn list_roles(
+        &self,
+        after: Option<RoleName>,
+        limit: u32,
+    ) -> Result<RolePage, StoreError> {
+        self.run(move |conn| {
+            let mut query = roles::table
+                .order(roles::name)
+                .limit(i64::from(limit) + 1)
+                .into_boxed();
+            if let Some(after) = &after {
+                query = query.filter(roles::name.gt(after.as_str().to_owned()));
+            }
+            let rows = query
+                .load::<RoleRow>(conn)
+                .map_err(|e| translate(e, "role"))?;
+            let more = rows.len() > limit as usize;
+            let roles = rows
+                .into_iter()
+                .take(limit as usize)
+                .map(RoleRow::into_stored)
+                .collect::<Result<Vec<_>, _>>()?;
+            let next_after = if more {
+                roles.last().map(|r| r.role.name.clone())
+            } else {
+                None
+            };
+            Ok(RolePage { roles, next_after })
+        })
+        .await
+    }
+
+    async fn update_role(
+        &self,
+        role: &Role,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<Option<StoredRole>, StoreError> {
+        let rules = rules_json(role)?;
+        let role = role.clone();
+        let audit = audit.clone();
+        self.run(move |conn| {
+            write_transaction(conn, "role", |conn| {
+                let updated = diesel::update(roles::table.find(role.name.as_str()))
+                    .set((
+                        roles::description.eq(&role.description),
+                        roles::permissions.eq(&rules),
+                        roles::updated_at.eq(to_db_time(at)),
+                    ))
+                    .execute(conn)?;
+                if updated == 0 {
+                    return Ok(None);
+                }
+                record(conn, &audit)?;
+                let row = roles::table
+                    .find(role.name.as_str())
+                    .first::<RoleRow>(conn)?;
+                Ok(Some(row.into_stored()?))
+            })
+        })
+        .await
+    }
+
+    async fn delete_role(
+        &self,
+        name: &RoleName,
+        audit: &AuditEvent,
+    ) -> Result<RoleDeletion, StoreError> {
+        let name = name.clone();
+        let audit = audit.clone();
+        self.run(move |conn| {
+            write_transaction(conn, "role", |conn| {
+                let exists: i64 = roles::table.find(name.as_str()).count().get_result(conn)?;
+                if exists == 0 {
+                    return Ok(RoleDeletion::NotFound);
+                }
+                let held_by_accounts: i64 = account_grants::table
+                    .filter(account_grants::role_name.eq(name.as_str()))
+                    .count()
+                    .get_result(conn)?;
+                let held_by_keys: i64 = api_key_grants::table
+                    .filter(api_key_grants::role_name.eq(name.as_str()))
+                    .count()
+                    .get_result(conn)?;
+                if held_by_accounts + held_by_keys > 0 {
+                    return Ok(RoleDeletion::InUse);
+                }
+                diesel::delete(roles::table.find(name.as_str())).execute(conn)?;
+                record(conn, &audit)?;
+                Ok(RoleDeletion::Deleted)
+            })
+        })
+        .await
+    }
+}
