@@ -12,6 +12,18 @@ test:
 test-pg url="postgres://postgres@127.0.0.1:5432/test":
     ROSTER_TEST_POSTGRES_URL={{url}} cargo test --workspace
 
+# Server CPU per request, argon2 baselines, memory and overload, SQLite and PostgreSQL (~4 min).
+bench *args:
+    bash scripts/bench.sh {{args}}
+
+# A short fuzz run of every parser target (nightly + cargo-fuzz: `cargo install cargo-fuzz`).
+fuzz seconds="20":
+    bash scripts/fuzz.sh {{seconds}}
+
+# Advisories, licences and duplicate versions (`cargo install cargo-deny`).
+deny:
+    cargo deny check
+
 # Formatting and lints, as CI runs them.
 lint:
     cargo fmt --all -- --check

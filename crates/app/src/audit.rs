@@ -144,7 +144,9 @@ impl AuditEvent {
 
     #[must_use]
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+        // Details may quote operator input (a features file's error); PostgreSQL text cannot
+        // hold NUL, so it is replaced rather than failing the write.
+        self.detail = Some(detail.into().replace('\0', "\u{fffd}"));
         self
     }
 }

@@ -115,6 +115,11 @@ impl Argon2Hasher {
         Ok(Self { queue, dummy })
     }
 
+    /// Jobs waiting for a worker (for metrics).
+    pub fn queue_depth(&self) -> usize {
+        self.queue.len()
+    }
+
     fn submit(&self, job: Job) -> Result<(), HashError> {
         match self.queue.try_send(job) {
             Ok(()) => Ok(()),

@@ -3,12 +3,14 @@
 
 pub mod dto;
 mod extract;
+mod metrics;
 mod problem;
 mod rate_limit;
 mod request_context;
 mod routes;
 
 pub use extract::{ApiJson, BODY_LIMIT, Caller};
+pub use metrics::{Metrics, MetricsProbe, ProblemCode};
 pub use problem::ApiError;
 pub use rate_limit::{ClientRateLimiter, RateLimitSettings, RateLimited};
 pub use request_context::{X_REQUEST_ID, request_context};

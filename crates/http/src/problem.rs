@@ -10,6 +10,8 @@ use actix_web::{HttpResponse, ResponseError};
 use roster_app::{AppError, FieldError};
 use serde::Serialize;
 
+use crate::metrics::ProblemCode;
+
 /// An error on its way to the client.
 #[derive(Debug)]
 pub enum ApiError {
@@ -261,6 +263,7 @@ impl ResponseError for ApiError {
             }),
         };
         let mut response = HttpResponse::build(status);
+        response.extensions_mut().insert(ProblemCode(code));
         response.insert_header((
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),

@@ -7,8 +7,11 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web::Data;
 use tracing::Instrument;
 use uuid::Uuid;
+
+use crate::metrics::{Metrics, ProblemCode};
 
 /// The request id header, echoed when the caller sends a sane one.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -38,12 +41,30 @@ pub async fn request_context(
         .map_or_else(|| Uuid::now_v7().to_string(), str::to_owned);
     let span = tracing::info_span!("request", request_id = %request_id, method = %req.method(), path = %req.path());
     let started = Instant::now();
+    let metrics = req.app_data::<Data<Metrics>>().cloned();
     let mut response = next.call(req).instrument(span.clone()).await?;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(X_REQUEST_ID.clone(), value);
     }
     let status = response.status().as_u16();
-    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let elapsed = started.elapsed();
+    if let Some(metrics) = metrics {
+        let request = response.request();
+        let route = request.match_pattern();
+        let problem = response
+            .response()
+            .extensions()
+            .get::<ProblemCode>()
+            .map(|c| c.0);
+        metrics.observe_request(
+            request.method().as_str(),
+            route.as_deref().unwrap_or("unmatched"),
+            status,
+            problem,
+            elapsed,
+        );
+    }
+    let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     span.in_scope(|| tracing::info!(status, latency_us, "request completed"));
     Ok(response)
 }

@@ -16,6 +16,7 @@ use roster_app::{
 use roster_crypto::{Argon2Hasher, RandomTokens};
 use roster_flags::{FileFeatureManager, ReloadEvent, WatchHandle};
 use roster_http::ClientRateLimiter;
+use roster_http::{Metrics, MetricsProbe};
 use roster_store::Store;
 
 use crate::settings::{BootstrapSettings, Settings};
@@ -43,6 +44,7 @@ pub enum StartupError {
 pub struct Components {
     pub store: Store,
     pub features: Arc<FileFeatureManager>,
+    pub hasher: Arc<Argon2Hasher>,
     pub roster: Roster,
 }
 
@@ -66,7 +68,7 @@ impl Components {
                 );
             }
         }
-        let hasher = Argon2Hasher::start(settings.argon2)?;
+        let hasher = Arc::new(Argon2Hasher::start(settings.argon2)?);
         let ports = RosterPorts {
             accounts: Arc::new(store.clone()),
             sessions: Arc::new(store.clone()),
@@ -75,7 +77,7 @@ impl Components {
             roles: Arc::new(store.clone()),
             grants: Arc::new(store.clone()),
             audit: Arc::new(store.clone()),
-            hasher: Arc::new(hasher),
+            hasher: hasher.clone(),
             features: features.clone(),
             clock,
             tokens: Arc::new(RandomTokens),
@@ -91,6 +93,7 @@ impl Components {
         Ok(Components {
             store,
             features,
+            hasher,
             roster,
         })
     }
@@ -138,7 +141,11 @@ impl Application {
                 settings.features_file.display()
             );
         }
-        audit_feature_reloads(&components, &settings.features_file);
+        let metrics = Data::new(Metrics::new(Some(Arc::new(Probe {
+            store: components.store.clone(),
+            hasher: components.hasher.clone(),
+        }))));
+        audit_feature_reloads(&components, &settings.features_file, metrics.clone());
         let features_watch = components.features.watch(settings.features_poll_interval);
         let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind {
             addr: settings.bind,
@@ -164,6 +171,7 @@ impl Application {
                 .app_data(roster.clone())
                 .app_data(readiness.clone())
                 .app_data(rate_limiter.clone())
+                .app_data(metrics.clone())
                 .configure(roster_http::configure)
         })
         .listen(listener)
@@ -237,15 +245,35 @@ async fn forget_idle_clients_periodically(limiter: Data<ClientRateLimiter>) {
     }
 }
 
+/// Scrape-time readings for `/metrics`.
+struct Probe {
+    store: Store,
+    hasher: Arc<Argon2Hasher>,
+}
+
+impl MetricsProbe for Probe {
+    fn hash_queue_depth(&self) -> usize {
+        self.hasher.queue_depth()
+    }
+
+    fn pool_state(&self) -> (u32, u32, u32) {
+        self.store.pool_state()
+    }
+}
+
 /// Records every reload or rejected edit of the features file in the audit trail (each node
 /// records what it applied). The watcher calls back on its own thread; the write runs on the
 /// runtime.
-fn audit_feature_reloads(components: &Components, file: &std::path::Path) {
+fn audit_feature_reloads(components: &Components, file: &std::path::Path, metrics: Data<Metrics>) {
     let runtime = tokio::runtime::Handle::current();
     let roster = components.roster.clone();
     let file = file.display().to_string();
     components.features.on_change(Box::new(move |event| {
         let at = chrono::Utc::now();
+        metrics.observe_feature_reload(match event {
+            ReloadEvent::Reloaded { .. } => "reloaded",
+            ReloadEvent::Rejected { .. } => "rejected",
+        });
         let audit = match event {
             ReloadEvent::Reloaded { changed } => {
                 let detail = if changed.is_empty() {

@@ -212,6 +212,16 @@ impl Store {
         Ok(Store { pool, backend })
     }
 
+    /// Pool connections: (open, idle, maximum), for metrics.
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        let state = self.pool.state();
+        (
+            state.connections,
+            state.idle_connections,
+            self.pool.max_size(),
+        )
+    }
+
     /// `sqlite` or `postgres`.
     pub fn backend_name(&self) -> &'static str {
         self.backend

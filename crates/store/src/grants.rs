@@ -33,6 +33,21 @@ fn into_record(row: GrantListRow) -> Result<GrantRecord, StoreError> {
     })
 }
 
+/// Whether role `name` exists. On PostgreSQL its row is share-locked (`FOR KEY SHARE`) until
+/// the transaction ends, so a concurrent role deletion (which locks `FOR UPDATE`) either
+/// finishes first and the role is missing here, or waits and then sees the new grant (role
+/// in use). Without the lock both pass their checks and one fails on the foreign key.
+fn lock_role(conn: &mut DbConnection, name: &str) -> Result<bool, TxError> {
+    let query = roles::table
+        .filter(roles::name.eq(name))
+        .select(roles::name);
+    let found: Vec<String> = match conn {
+        DbConnection::Pg(pg) => query.for_key_share().load(pg)?,
+        DbConnection::Sqlite(_) => query.load(conn)?,
+    };
+    Ok(!found.is_empty())
+}
+
 /// Inserts `grants` for `holder` inside the caller's transaction. An unknown role is
 /// `Missing("role")`, a repeated (role, scope) `Duplicate("grant")`.
 pub(crate) fn insert_grants(
@@ -41,11 +56,7 @@ pub(crate) fn insert_grants(
     grants: &[NewGrant],
 ) -> Result<(), TxError> {
     for grant in grants {
-        let role_exists: i64 = roles::table
-            .filter(roles::name.eq(grant.role.as_str()))
-            .count()
-            .get_result(conn)?;
-        if role_exists == 0 {
+        if !lock_role(conn, grant.role.as_str())? {
             return Err(StoreError::Missing("role").into());
         }
         let inserted = match holder {

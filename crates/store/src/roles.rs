@@ -8,7 +8,7 @@ use roster_app::ports::{RoleDeletion, RolePage, RoleStore, StoreError, StoredRol
 use roster_domain::{Role, RoleName};
 
 use crate::audit::record;
-use crate::connection::{Store, write_transaction};
+use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{corrupt, translate};
 use crate::rows::{StoredRule, from_db_time, parse_permissions, to_db_time};
 use crate::schema::{account_grants, api_key_grants, roles};
@@ -163,8 +163,17 @@ impl RoleStore for Store {
         let audit = audit.clone();
         self.run(move |conn| {
             write_transaction(conn, "role", |conn| {
-                let exists: i64 = roles::table.find(name.as_str()).count().get_result(conn)?;
-                if exists == 0 {
+                // On PostgreSQL, lock the role first: a grant being inserted holds it
+                // `FOR KEY SHARE` (see `grants::lock_role`), so this waits for that grant and
+                // then counts it, instead of failing on the foreign key.
+                let query = roles::table
+                    .filter(roles::name.eq(name.as_str()))
+                    .select(roles::name);
+                let found: Vec<String> = match conn {
+                    DbConnection::Pg(pg) => query.for_update().load(pg)?,
+                    DbConnection::Sqlite(_) => query.load(conn)?,
+                };
+                if found.is_empty() {
                     return Ok(RoleDeletion::NotFound);
                 }
                 let held_by_accounts: i64 = account_grants::table

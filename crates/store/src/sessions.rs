@@ -155,6 +155,18 @@ impl SessionStore for Store {
         .await
     }
 
+    async fn count_active(&self, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        self.run(move |conn| {
+            sessions::table
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(to_db_time(now)))
+                .count()
+                .get_result(conn)
+                .map_err(|e| translate(e, "session"))
+        })
+        .await
+    }
+
     async fn delete_dead(
         &self,
         now: DateTime<Utc>,

@@ -106,6 +106,12 @@ pub trait SessionStore: Send + Sync {
         audit: &AuditEvent,
     ) -> Result<bool, StoreError>;
 
+    /// How many sessions are neither revoked nor past `expires_at` at `now` (for metrics).
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn count_active(&self, now: DateTime<Utc>) -> Result<i64, StoreError>;
+
     /// Deletes sessions that expired, were revoked, or sat idle since `idle_before`, at most
     /// `limit` per call (bounded work for the periodic cleanup). Returns how many went.
     ///

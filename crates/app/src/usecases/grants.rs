@@ -18,14 +18,20 @@ pub struct GrantForm {
     pub scope: String,
 }
 
-/// Parses the grants of a creation request; problems name `grants[i].role` / `.scope`.
+/// Parses the grants of a creation request; problems name `grants[i].role` / `.scope`, and
+/// a (role, scope) pair given twice names `grants[i]` (`duplicate_grant`).
 pub(super) fn parse_grant_forms(
     forms: &[GrantForm],
 ) -> Result<Vec<(RoleName, ScopePath)>, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let mut parsed = Vec::new();
+    let mut parsed: Vec<(RoleName, ScopePath)> = Vec::new();
     for (i, form) in forms.iter().enumerate() {
         match parse_grant_form(form, &format!("grants[{i}].")) {
+            Ok(grant) if parsed.contains(&grant) => errors.push(FieldError::new(
+                format!("grants[{i}]"),
+                "duplicate_grant",
+                "this role is already given on this scope earlier in the list",
+            )),
             Ok(grant) => parsed.push(grant),
             Err(problems) => errors.extend(problems),
         }
@@ -65,15 +71,26 @@ pub(super) fn describe_grants(grants: &[NewGrant]) -> String {
 }
 
 impl Authenticated {
+    /// `Forbidden` unless the caller holds `grant-manage` on `scope`. Checked before the
+    /// role is looked up, so a caller who may not grant there learns nothing about roles.
+    fn require_grant_manage(&self, scope: &ScopePath) -> Result<(), AppError> {
+        if self
+            .principal
+            .allows(&BuiltinAction::GrantManage.action(), scope)
+        {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
     /// `Forbidden` unless the caller may grant (or take away) `role` on `scope`.
     fn require_delegation(&self, role: &Role, scope: &ScopePath) -> Result<(), AppError> {
         if self.principal.is_superadmin {
             return Ok(());
         }
-        let manage = self
-            .principal
-            .allows(&BuiltinAction::GrantManage.action(), scope);
-        if manage && may_delegate(&self.principal.grants, role, scope) {
+        self.require_grant_manage(scope)?;
+        if may_delegate(&self.principal.grants, role, scope) {
             Ok(())
         } else {
             Err(AppError::Forbidden)
@@ -82,7 +99,8 @@ impl Authenticated {
 }
 
 impl Roster {
-    /// Loads each role (`RoleNotFound` if missing) and checks the caller may grant it.
+    /// Checks the caller may grant on each scope, loads each role (`RoleNotFound` if
+    /// missing) and checks the caller may grant it there.
     pub(super) async fn authorize_grants(
         &self,
         caller: &Authenticated,
@@ -94,6 +112,7 @@ impl Roster {
         let now = self.ports.clock.now();
         let mut authorized = Vec::with_capacity(grants.len());
         for (role, scope) in grants {
+            caller.require_grant_manage(&scope)?;
             let stored = self
                 .ports
                 .roles

@@ -38,6 +38,16 @@ impl RoleForm {
             .map_err(|e| errors.push(FieldError::new("name", e.code(), e.to_string())))
             .ok();
         let description = self.description.clone().unwrap_or_default();
+        if description
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            errors.push(FieldError::new(
+                "description",
+                "invalid_description",
+                "control characters other than line breaks and tabs are not allowed",
+            ));
+        }
         if description.chars().count() > MAX_DESCRIPTION {
             errors.push(FieldError::new(
                 "description",
@@ -154,11 +164,12 @@ impl Roster {
             .ok_or(AppError::NotFound("role"))
     }
 
-    /// Replaces a role's description and rules; the name in the path wins over the body's.
-    /// Every grant of the role sees the new rules from the next request on.
+    /// Replaces a role's description and rules. Roles are not renamed: `form.name` must be
+    /// `name` (checked after the permission, so a caller without `role-manage` learns
+    /// nothing). Every grant of the role sees the new rules from the next request on.
     ///
     /// # Errors
-    /// `Forbidden`, `NotFound`, `Validation`, `Unavailable`.
+    /// `Forbidden`, `NotFound`, `Validation` (`name_mismatch`, rule fields), `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn replace_role(
         &self,
@@ -167,6 +178,13 @@ impl Roster {
         form: &RoleForm,
     ) -> Result<StoredRole, AppError> {
         caller.require_global(BuiltinAction::RoleManage)?;
+        if form.name != name {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "name",
+                "name_mismatch",
+                "roles cannot be renamed; leave `name` out or repeat the path's",
+            )]));
+        }
         let name = role_name(name)?;
         let role = RoleForm {
             name: name.to_string(),

@@ -150,6 +150,18 @@ impl Roster {
         Ok(())
     }
 
+    /// How many sessions are live (neither revoked nor expired), for metrics.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    pub async fn active_sessions(&self) -> Result<i64, AppError> {
+        Ok(self
+            .ports
+            .sessions
+            .count_active(self.ports.clock.now())
+            .await?)
+    }
+
     /// Deletes expired, revoked and idle sessions, at most one batch per call.
     ///
     /// # Errors

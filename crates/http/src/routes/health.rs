@@ -6,6 +6,7 @@ use roster_app::ports::Readiness;
 use roster_app::{Feature, Roster};
 
 use crate::dto::HealthResponse;
+use crate::metrics::Metrics;
 use crate::problem::ApiError;
 
 /// `GET /healthz`: liveness; touches no database.
@@ -17,6 +18,22 @@ pub async fn live(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
         status: "ok",
         reason: None,
     }))
+}
+
+/// `GET /metrics`: Prometheus text format, while the `metrics` flag is on. Public: bind the
+/// service privately or filter the path at the proxy.
+pub async fn metrics(
+    roster: Data<Roster>,
+    metrics: Data<Metrics>,
+) -> Result<HttpResponse, ApiError> {
+    if !roster.features().is_enabled(Feature::Metrics) {
+        return Err(ApiError::NotFound);
+    }
+    // A database outage must not take the metrics down with it.
+    let active_sessions = roster.active_sessions().await.ok();
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(metrics.render(active_sessions)))
 }
 
 /// `GET /readyz`: 200 while the database answers and migrations are current, else 503.

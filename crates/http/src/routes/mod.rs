@@ -96,6 +96,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(resource("/v1/features").route(web::get().to(features::list)))
         .service(resource("/healthz").route(web::get().to(health::live)))
         .service(resource("/readyz").route(web::get().to(health::ready)))
+        .service(resource("/metrics").route(web::get().to(health::metrics)))
         .default_service(web::to(not_found));
 }
 

@@ -72,16 +72,9 @@ pub async fn replace(
     ApiJson(body): ApiJson<RoleRequest>,
 ) -> Result<impl Responder, ApiError> {
     let name = name.into_inner();
-    if body.name.as_ref().is_some_and(|given| *given != name) {
-        return Err(AppError::Validation(vec![FieldError::new(
-            "name",
-            "name_mismatch",
-            "roles cannot be renamed; leave `name` out or repeat the path's",
-        )])
-        .into());
-    }
+    let given = body.name.clone().unwrap_or_else(|| name.clone());
     let role = roster
-        .replace_role(&caller, &name, &body.into_form(name.clone()))
+        .replace_role(&caller, &name, &body.into_form(given))
         .await?;
     Ok(no_store().json(RoleDto::from(&role)))
 }

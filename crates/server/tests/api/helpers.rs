@@ -88,6 +88,13 @@ pub struct TestApp {
     _postgres: Option<TestDatabase>,
 }
 
+/// A registered, logged-in account.
+pub struct Member {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+}
+
 /// Spawns the application with defaults; `None` when the PostgreSQL variant is skipped.
 pub async fn spawn_app(db: Db) -> Option<TestApp> {
     spawn_app_with(db, AppOptions::default()).await
@@ -195,6 +202,17 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// `PUT` of a JSON body with a bearer token.
+    pub async fn put_json(&self, path: &str, body: &Value, token: &str) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     /// `GET` with a bearer token.
     pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
         self.client
@@ -286,6 +304,78 @@ impl TestApp {
             .await
             .unwrap();
         self.login_token(&email, PASSWORD).await
+    }
+
+    /// Registers a fresh account (public route) and logs it in.
+    pub async fn new_account(&self, prefix: &str) -> Member {
+        let email = unique_email(prefix);
+        let response = self.register(&email, PASSWORD).await;
+        assert_eq!(response.status(), 201, "registration of {email}");
+        let id = response.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let token = self.login_token(&email, PASSWORD).await;
+        Member { id, email, token }
+    }
+
+    /// Creates role `name` with `(action, effect)` rules as `token`; returns the role.
+    pub async fn create_role(&self, token: &str, name: &str, rules: &[(&str, &str)]) -> Value {
+        let permissions: Vec<Value> = rules
+            .iter()
+            .map(|(action, effect)| json!({"action": action, "effect": effect}))
+            .collect();
+        let response = self
+            .post_json(
+                "/v1/admin/roles",
+                &json!({"name": name, "permissions": permissions}),
+                Some(token),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "creation of role {name}");
+        response.json().await.unwrap()
+    }
+
+    /// `POST /v1/admin/accounts/{account}/grants` as `token`; the raw response.
+    pub async fn grant(
+        &self,
+        token: &str,
+        account: &str,
+        role: &str,
+        scope: &str,
+    ) -> reqwest::Response {
+        self.post_json(
+            &format!("/v1/admin/accounts/{account}/grants"),
+            &json!({"role": role, "scope": scope}),
+            Some(token),
+        )
+        .await
+    }
+
+    /// Grants `role` on `scope` to `account` as `token`, expecting success; returns the
+    /// grant's id.
+    pub async fn grant_ok(&self, token: &str, account: &str, role: &str, scope: &str) -> String {
+        let response = self.grant(token, account, role, scope).await;
+        assert_eq!(response.status(), 201, "grant of {role} on {scope}");
+        response.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// `POST /v1/authz/check` as `token`, expecting 200; returns the body.
+    pub async fn check(&self, token: &str, body: &Value) -> Value {
+        let response = self.post_json("/v1/authz/check", body, Some(token)).await;
+        assert_eq!(response.status(), 200, "check {body}");
+        response.json().await.unwrap()
+    }
+
+    /// Whether the caller behind `token` may do `action` on `scope`.
+    pub async fn allowed(&self, token: &str, action: &str, scope: &str) -> bool {
+        let body = self
+            .check(token, &json!({"action": action, "scope": scope}))
+            .await;
+        body["allowed"].as_bool().expect("allowed is a bool")
     }
 
     /// Rewrites the features file the way an editor does (write a temp file, rename).

@@ -1,0 +1,272 @@
+//! Prometheus metrics: HTTP requests by route and status, latency, registration and login
+//! outcomes, throttled requests, and gauges read at scrape time (active sessions, the
+//! password-hash queue, the database pool, features-file reloads counted by the server).
+//!
+//! Outcomes are counted from what the handlers answered (status and problem `code`), so the
+//! use cases stay free of metrics code.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+/// The problem `code` of an error response, left in the response's extensions by
+/// [`crate::ApiError`] so the request middleware can count outcomes.
+#[derive(Debug, Clone, Copy)]
+pub struct ProblemCode(pub &'static str);
+
+/// Readings the server provides at scrape time.
+pub trait MetricsProbe: Send + Sync {
+    /// Password-hash jobs waiting for a worker.
+    fn hash_queue_depth(&self) -> usize;
+    /// Database pool: (open connections, idle connections, maximum).
+    fn pool_state(&self) -> (u32, u32, u32);
+}
+
+/// Every metric Roster exports, in one registry.
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    registrations: IntCounterVec,
+    logins: IntCounterVec,
+    throttled: IntCounterVec,
+    feature_reloads: IntCounterVec,
+    active_sessions: IntGauge,
+    hash_queue_depth: IntGauge,
+    pool: IntGaugeVec,
+    probe: Option<Arc<dyn MetricsProbe>>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let metric = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("unique metric");
+    metric
+}
+
+fn gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
+    let metric = IntGauge::new(name, help).expect("valid metric");
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("unique metric");
+    metric
+}
+
+impl Metrics {
+    /// A fresh registry; `probe` supplies the scrape-time readings.
+    ///
+    /// # Panics
+    /// Never in practice: metric names are constants, checked by the tests.
+    pub fn new(probe: Option<Arc<dyn MetricsProbe>>) -> Metrics {
+        let registry = Registry::new();
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "roster_http_request_duration_seconds",
+                "Time from request to response, by route.",
+            )
+            .buckets(vec![
+                0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+            &["method", "route"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(latency.clone()))
+            .expect("unique metric");
+        let pool = IntGaugeVec::new(
+            Opts::new(
+                "roster_db_pool_connections",
+                "Database pool connections by state (open, idle, max).",
+            ),
+            &["state"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(pool.clone()))
+            .expect("unique metric");
+        Metrics {
+            requests: counter(
+                &registry,
+                "roster_http_requests_total",
+                "HTTP requests by method, route pattern and status.",
+                &["method", "route", "status"],
+            ),
+            latency,
+            registrations: counter(
+                &registry,
+                "roster_registrations_total",
+                "Account registrations by kind (self, admin) and outcome.",
+                &["kind", "outcome"],
+            ),
+            logins: counter(
+                &registry,
+                "roster_logins_total",
+                "Password logins by outcome.",
+                &["outcome"],
+            ),
+            throttled: counter(
+                &registry,
+                "roster_throttled_total",
+                "Requests refused by throttling: per account (too_many_attempts) or per client IP (rate_limited).",
+                &["kind"],
+            ),
+            feature_reloads: counter(
+                &registry,
+                "roster_feature_reloads_total",
+                "Features file reloads by outcome (reloaded, rejected).",
+                &["outcome"],
+            ),
+            active_sessions: gauge(
+                &registry,
+                "roster_active_sessions",
+                "Sessions neither revoked nor expired, at the last scrape.",
+            ),
+            hash_queue_depth: gauge(
+                &registry,
+                "roster_password_hash_queue_depth",
+                "Password-hash jobs waiting for a worker, at the last scrape.",
+            ),
+            pool,
+            registry,
+            probe,
+        }
+    }
+
+    /// Counts one finished request. `route` is the matched pattern (`/v1/admin/accounts/{id}`),
+    /// so label values stay few whatever the paths requested.
+    pub fn observe_request(
+        &self,
+        method: &str,
+        route: &str,
+        status: u16,
+        problem: Option<&str>,
+        elapsed: Duration,
+    ) {
+        let status_text = status.to_string();
+        self.requests
+            .with_label_values(&[method, route, &status_text])
+            .inc();
+        self.latency
+            .with_label_values(&[method, route])
+            .observe(elapsed.as_secs_f64());
+        let outcome = problem.unwrap_or(if status < 300 { "ok" } else { "other" });
+        match (method, route) {
+            ("POST", "/v1/auth/login") => {
+                let outcome = if status == 200 { "succeeded" } else { outcome };
+                self.logins.with_label_values(&[outcome]).inc();
+            }
+            ("POST", "/v1/account/register") => {
+                let outcome = if status == 201 { "created" } else { outcome };
+                self.registrations
+                    .with_label_values(&["self", outcome])
+                    .inc();
+            }
+            ("POST", "/v1/admin/account/register") => {
+                let outcome = if status == 201 { "created" } else { outcome };
+                self.registrations
+                    .with_label_values(&["admin", outcome])
+                    .inc();
+            }
+            _ => {}
+        }
+        if let Some(kind @ ("too_many_attempts" | "rate_limited")) = problem {
+            self.throttled.with_label_values(&[kind]).inc();
+        }
+    }
+
+    /// Counts a features-file reload (`reloaded`) or a rejected edit (`rejected`).
+    pub fn observe_feature_reload(&self, outcome: &'static str) {
+        self.feature_reloads.with_label_values(&[outcome]).inc();
+    }
+
+    /// The text exposition, after taking the scrape-time readings.
+    pub fn render(&self, active_sessions: Option<i64>) -> String {
+        if let Some(active) = active_sessions {
+            self.active_sessions.set(active);
+        }
+        if let Some(probe) = &self.probe {
+            self.hash_queue_depth
+                .set(i64::try_from(probe.hash_queue_depth()).unwrap_or(i64::MAX));
+            let (open, idle, max) = probe.pool_state();
+            self.pool.with_label_values(&["open"]).set(i64::from(open));
+            self.pool.with_label_values(&["idle"]).set(i64::from(idle));
+            self.pool.with_label_values(&["max"]).set(i64::from(max));
+        }
+        let mut buffer = Vec::new();
+        if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+            tracing::error!(%error, "metrics could not be encoded");
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct FixedProbe;
+
+    impl MetricsProbe for FixedProbe {
+        fn hash_queue_depth(&self) -> usize {
+            3
+        }
+        fn pool_state(&self) -> (u32, u32, u32) {
+            (4, 1, 8)
+        }
+    }
+
+    #[test]
+    fn outcomes_are_counted_by_route_status_and_code() {
+        let metrics = Metrics::new(Some(Arc::new(FixedProbe)));
+        let ms = Duration::from_millis(1);
+        metrics.observe_request("POST", "/v1/auth/login", 200, None, ms);
+        metrics.observe_request(
+            "POST",
+            "/v1/auth/login",
+            401,
+            Some("invalid_credentials"),
+            ms,
+        );
+        metrics.observe_request("POST", "/v1/auth/login", 429, Some("too_many_attempts"), ms);
+        metrics.observe_request("POST", "/v1/account/register", 201, None, ms);
+        metrics.observe_request(
+            "POST",
+            "/v1/account/register",
+            429,
+            Some("rate_limited"),
+            ms,
+        );
+        metrics.observe_request("GET", "/v1/admin/accounts/{id}", 404, Some("not_found"), ms);
+        metrics.observe_feature_reload("rejected");
+
+        let text = metrics.render(Some(7));
+
+        for line in [
+            r#"roster_logins_total{outcome="succeeded"} 1"#,
+            r#"roster_logins_total{outcome="invalid_credentials"} 1"#,
+            r#"roster_logins_total{outcome="too_many_attempts"} 1"#,
+            r#"roster_registrations_total{kind="self",outcome="created"} 1"#,
+            r#"roster_throttled_total{kind="rate_limited"} 1"#,
+            r#"roster_throttled_total{kind="too_many_attempts"} 1"#,
+            r#"roster_http_requests_total{method="GET",route="/v1/admin/accounts/{id}",status="404"} 1"#,
+            r#"roster_feature_reloads_total{outcome="rejected"} 1"#,
+            "roster_active_sessions 7",
+            "roster_password_hash_queue_depth 3",
+            r#"roster_db_pool_connections{state="max"} 8"#,
+        ] {
+            assert!(text.contains(line), "missing {line} in\n{text}");
+        }
+        assert!(text.contains("roster_http_request_duration_seconds_bucket"));
+    }
+}

@@ -1,0 +1,375 @@
+//! The audit trail: every security-relevant change is recorded (who, what, target, when,
+//! from where), listed newest first to holders of `audit-read`, and never carries a secret.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    AppOptions, Db, PASSWORD, TestApp, assert_problem, eventually, spawn_app, spawn_app_with,
+};
+use crate::on_both_databases;
+
+on_both_databases!(
+    a_scenario_is_recorded_newest_first_without_secrets,
+    audit_events_filter_by_actor_and_action,
+    audit_events_are_paginated,
+    audit_events_need_audit_read,
+    a_features_file_edit_is_recorded,
+);
+
+const NEW_PASSWORD: &str = "another quite unusual passphrase";
+const WRONG_PASSWORD: &str = "definitely not the password";
+const RESET_PASSWORD: &str = "an administrator chose this one";
+
+/// What the scenario used that must never show in the audit trail.
+struct Scenario {
+    root: String,
+    user_id: String,
+    user_email: String,
+    secrets: Vec<String>,
+}
+
+/// The actions [`run_scenario`] causes, oldest first (the super admin's creation and login
+/// come first, from `superadmin_token`).
+const SCENARIO: [&str; 17] = [
+    "account.superadmin_created",
+    "login.succeeded",
+    "account.registered",
+    "login.succeeded",
+    "login.failed",
+    "password.changed",
+    "session.logout",
+    "role.created",
+    "role.updated",
+    "grant.created",
+    "grant.deleted",
+    "role.deleted",
+    "api_key.created",
+    "api_key.revoked",
+    "account.disabled",
+    "account.enabled",
+    "password.reset",
+];
+
+/// Register, log in, fail a login, change the password, log out; then, as root, a role's
+/// life, a grant's life, an API key's life, disable, enable and reset the account.
+async fn run_scenario(app: &TestApp) -> Scenario {
+    let root = app.superadmin_token().await;
+    let user = app.new_account("audited").await;
+    assert_problem(
+        app.login(&user.email, WRONG_PASSWORD).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let changed = app
+        .put_json(
+            "/v1/account/me/password",
+            &json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
+            &user.token,
+        )
+        .await;
+    assert_eq!(changed.status(), 204);
+    assert_eq!(
+        app.post_as("/v1/auth/logout", &user.token).await.status(),
+        204
+    );
+
+    app.create_role(&root, "issuer-reader", &[("issuer-read", "allow")])
+        .await;
+    let updated = app
+        .put_json(
+            "/v1/admin/roles/issuer-reader",
+            &json!({"permissions": [{"action": "issuer-*"}]}),
+            &root,
+        )
+        .await;
+    assert_eq!(updated.status(), 200);
+    let grant = app.grant_ok(&root, &user.id, "issuer-reader", "acme").await;
+    let path = format!("/v1/admin/accounts/{}/grants/{grant}", user.id);
+    assert_eq!(app.delete_as(&path, &root).await.status(), 204);
+    let deleted = app.delete_as("/v1/admin/roles/issuer-reader", &root).await;
+    assert_eq!(deleted.status(), 204);
+
+    let key = app
+        .post_json("/v1/admin/api-keys", &json!({"name": "bot"}), Some(&root))
+        .await;
+    assert_eq!(key.status(), 201);
+    let key: Value = key.json().await.unwrap();
+    let key_path = format!("/v1/admin/api-keys/{}", key["id"].as_str().unwrap());
+    assert_eq!(app.delete_as(&key_path, &root).await.status(), 204);
+
+    for step in ["disable", "enable"] {
+        let path = format!("/v1/admin/accounts/{}/{step}", user.id);
+        assert_eq!(app.post_as(&path, &root).await.status(), 200);
+    }
+    let reset = app
+        .put_json(
+            &format!("/v1/admin/accounts/{}/password", user.id),
+            &json!({"new_password": RESET_PASSWORD}),
+            &root,
+        )
+        .await;
+    assert_eq!(reset.status(), 204);
+
+    Scenario {
+        secrets: vec![
+            PASSWORD.to_owned(),
+            NEW_PASSWORD.to_owned(),
+            WRONG_PASSWORD.to_owned(),
+            RESET_PASSWORD.to_owned(),
+            root.clone(),
+            user.token.clone(),
+            key["key"].as_str().unwrap().to_owned(),
+        ],
+        root,
+        user_id: user.id,
+        user_email: user.email,
+    }
+}
+
+/// One page of `GET /v1/admin/audit-events{query}` as `token`.
+async fn audit_page(app: &TestApp, token: &str, query: &str) -> Value {
+    let response = app
+        .get_as(&format!("/v1/admin/audit-events{query}"), token)
+        .await;
+    assert_eq!(response.status(), 200, "audit events {query}");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    response.json().await.unwrap()
+}
+
+fn actions(page: &Value) -> Vec<&str> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect()
+}
+
+async fn a_scenario_is_recorded_newest_first_without_secrets(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let scenario = run_scenario(&app).await;
+    let response = app
+        .get_as("/v1/admin/audit-events?limit=200", &scenario.root)
+        .await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    for secret in &scenario.secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "a secret is in the audit trail: {text}"
+        );
+    }
+    let page: Value = serde_json::from_str(&text).unwrap();
+    let mut expected = SCENARIO.to_vec();
+    expected.reverse();
+    assert_eq!(actions(&page), expected, "{page}");
+    assert_eq!(page["next_cursor"], Value::Null);
+
+    // Who, what, target, when, from where.
+    let newest = &page["items"][0];
+    let root_actor = page["items"][16]["target"].as_str().unwrap();
+    assert_eq!(newest["action"], "password.reset");
+    assert_eq!(newest["actor"], root_actor, "{page}");
+    assert_eq!(newest["target"], format!("account:{}", scenario.user_id));
+    assert_eq!(newest["source_ip"], "127.0.0.1");
+    assert!(newest["id"].is_string());
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(newest["at"].as_str().unwrap()).is_ok(),
+        "{newest}"
+    );
+    let registered = &page["items"][14];
+    assert_eq!(registered["action"], "account.registered");
+    assert_eq!(registered["actor"], format!("account:{}", scenario.user_id));
+    let failed = &page["items"][12];
+    assert_eq!(failed["action"], "login.failed");
+    assert_eq!(failed["actor"], Value::Null);
+    assert_eq!(
+        failed["target"],
+        format!("email:{}", scenario.user_email.to_lowercase())
+    );
+    let role_created = &page["items"][9];
+    assert_eq!(role_created["target"], "role:issuer-reader");
+    assert!(
+        role_created["detail"]
+            .as_str()
+            .unwrap()
+            .contains("issuer-read"),
+        "{role_created}"
+    );
+}
+
+async fn audit_events_filter_by_actor_and_action(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let scenario = run_scenario(&app).await;
+    let actor = format!("account:{}", scenario.user_id);
+    let page = audit_page(&app, &scenario.root, &format!("?actor={actor}")).await;
+    assert_eq!(
+        actions(&page),
+        [
+            "session.logout",
+            "password.changed",
+            "login.succeeded",
+            "account.registered",
+        ],
+        "{page}"
+    );
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor"] == actor.as_str())
+    );
+
+    let page = audit_page(&app, &scenario.root, "?action=login.succeeded").await;
+    assert_eq!(actions(&page), ["login.succeeded", "login.succeeded"]);
+    let page = audit_page(
+        &app,
+        &scenario.root,
+        &format!("?action=login.succeeded&actor={actor}"),
+    )
+    .await;
+    assert_eq!(actions(&page), ["login.succeeded"]);
+    let page = audit_page(&app, &scenario.root, "?actor=account:nobody").await;
+    assert_eq!(page["items"], json!([]));
+
+    let problem = assert_problem(
+        app.get_as("/v1/admin/audit-events?action=login.maybe", &scenario.root)
+            .await,
+        400,
+        "invalid_parameter",
+    )
+    .await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("action"),
+        "{problem}"
+    );
+}
+
+async fn audit_events_are_paginated(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let scenario = run_scenario(&app).await;
+    let all = audit_page(&app, &scenario.root, "?limit=200").await;
+    let mut seen: Vec<Value> = Vec::new();
+    let mut query = "?limit=5".to_owned();
+    loop {
+        let page = audit_page(&app, &scenario.root, &query).await;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 5, "{page}");
+        seen.extend(items.iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => query = format!("?limit=5&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(Value::Array(seen), all["items"]);
+
+    // Filters and the cursor combine.
+    let first = audit_page(&app, &scenario.root, "?action=login.succeeded&limit=1").await;
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let second = audit_page(
+        &app,
+        &scenario.root,
+        &format!("?action=login.succeeded&limit=1&cursor={cursor}"),
+    )
+    .await;
+    assert_eq!(actions(&second), ["login.succeeded"]);
+    assert_ne!(first["items"][0]["id"], second["items"][0]["id"]);
+    assert_eq!(second["next_cursor"], Value::Null);
+
+    for bad in ["limit=0", "limit=201", "cursor=zzz"] {
+        assert_problem(
+            app.get_as(&format!("/v1/admin/audit-events?{bad}"), &scenario.root)
+                .await,
+            400,
+            "invalid_parameter",
+        )
+        .await;
+    }
+}
+
+async fn audit_events_need_audit_read(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    let nobody = app.new_account("nobody").await;
+    assert_problem(
+        app.get_as("/v1/admin/audit-events", &nobody.token).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        app.get("/v1/admin/audit-events").await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+
+    app.create_role(&root, "auditor", &[("audit-read", "allow")])
+        .await;
+    let scoped = app.new_account("scoped").await;
+    app.grant_ok(&root, &scoped.id, "auditor", "acme").await;
+    assert_problem(
+        app.get_as("/v1/admin/audit-events", &scoped.token).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let auditor = app.new_account("auditor").await;
+    app.grant_ok(&root, &auditor.id, "auditor", "*").await;
+    let page = audit_page(&app, &auditor.token, "").await;
+    assert_eq!(actions(&page)[0], "grant.created");
+}
+
+async fn a_features_file_edit_is_recorded(db: Db) {
+    let on = "enabledFeatures = [\n]\ndisabledFeatures = [\n]\n";
+    let off = "enabledFeatures = [\n]\ndisabledFeatures = [\n    account-registration\n]\n";
+    let Some(app) = spawn_app_with(
+        db,
+        AppOptions {
+            features: Some(on.into()),
+            ..AppOptions::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    app.write_features(off);
+    let reloads = || async {
+        audit_page(&app, &root, "?action=features.reloaded").await["items"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let recorded = eventually(Duration::from_secs(3), || async {
+        !reloads().await.is_empty()
+    })
+    .await;
+    assert!(recorded.is_some(), "no features.reloaded event");
+    let event = &reloads().await[0];
+    assert_eq!(event["actor"], Value::Null);
+    assert!(
+        event["detail"]
+            .as_str()
+            .unwrap()
+            .contains("account-registration=off"),
+        "{event}"
+    );
+    assert!(
+        event["target"].as_str().unwrap().starts_with("file:"),
+        "{event}"
+    );
+}
