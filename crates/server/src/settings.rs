@@ -28,6 +28,7 @@ url = "sqlite://data/roster.db"
 pool_size = 8
 connect_timeout = "5s"
 busy_timeout = "5s"
+statement_timeout = "5s"
 
 [features]
 file = "features/_features.conf"
@@ -92,6 +93,7 @@ struct RawDatabase {
     pool_size: u32,
     connect_timeout: String,
     busy_timeout: String,
+    statement_timeout: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -259,6 +261,10 @@ impl Settings {
             pool_size: raw.database.pool_size,
             connect_timeout: duration("database.connect_timeout", &raw.database.connect_timeout)?,
             busy_timeout: duration("database.busy_timeout", &raw.database.busy_timeout)?,
+            statement_timeout: duration(
+                "database.statement_timeout",
+                &raw.database.statement_timeout,
+            )?,
         };
         let sessions = SessionSettings {
             ttl: chrono_duration("sessions.ttl", &raw.sessions.ttl)?,

@@ -79,6 +79,9 @@ pub struct DatabaseSettings {
     pub connect_timeout: Duration,
     /// SQLite: how long a writer waits for the file lock before giving up.
     pub busy_timeout: Duration,
+    /// PostgreSQL: the longest a statement may run before the server cancels it (a request
+    /// then answers 503 `unavailable` instead of hanging).
+    pub statement_timeout: Duration,
 }
 
 impl DatabaseSettings {
@@ -88,6 +91,7 @@ impl DatabaseSettings {
             pool_size: 8,
             connect_timeout: Duration::from_secs(5),
             busy_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -115,6 +119,7 @@ struct Manager {
     backend: Backend,
     busy_timeout: Duration,
     connect_timeout: Duration,
+    statement_timeout: Duration,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -135,9 +140,16 @@ impl r2d2::ManageConnection for Manager {
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
             }
-            Backend::Postgres(url) => Ok(DbConnection::Pg(PgConnection::establish(
-                &with_connect_timeout(url, self.connect_timeout),
-            )?)),
+            Backend::Postgres(url) => {
+                let mut conn =
+                    PgConnection::establish(&with_connect_timeout(url, self.connect_timeout))?;
+                conn.batch_execute(&format!(
+                    "SET statement_timeout = {}",
+                    self.statement_timeout.as_millis()
+                ))
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Pg(conn))
+            }
         }
     }
 
@@ -193,6 +205,7 @@ impl Store {
             backend: settings.backend.clone(),
             busy_timeout: settings.busy_timeout,
             connect_timeout: settings.connect_timeout,
+            statement_timeout: settings.statement_timeout,
         };
         // Check one connection by hand: r2d2's own start-up check only reports a timeout.
         r2d2::ManageConnection::connect(&manager).map_err(|e| StartupError::Connect {

@@ -103,7 +103,8 @@ impl Roster {
     ///
     /// # Errors
     /// `Validation` (`current_password`: `incorrect_password`; `new_password`: policy codes),
-    /// `Overloaded`, `Unavailable`.
+    /// `TooManyAttempts` (wrong current passwords count like failed logins), `Overloaded`,
+    /// `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn change_my_password(
         &self,
@@ -120,6 +121,11 @@ impl Roster {
             &account_inputs(account),
         )
         .map_err(AppError::Validation)?;
+        // Guessing the current password with a stolen session is throttled like logins:
+        // the same per-email counter, checked before any hashing.
+        let canonical = account.email.canonical();
+        let throttle = self.ports.login_throttle.state(canonical).await?;
+        self.refuse_while_throttled(throttle.as_ref())?;
         let stored = self.ports.accounts.password_hash(account_id).await?;
         let verified = self
             .ports
@@ -127,11 +133,23 @@ impl Roster {
             .verify(PlainPassword::new(current.expose_secret()), stored)
             .await?;
         if !verified {
+            let now = self.ports.clock.now();
+            let audit = caller
+                .audit(AuditAction::LoginFailed, now)
+                .target("email", canonical)
+                .detail("wrong current password on password change");
+            self.ports
+                .login_throttle
+                .record_failure(canonical, now, &self.login_throttle, &audit)
+                .await?;
             return Err(AppError::Validation(vec![FieldError::new(
                 "current_password",
                 "incorrect_password",
                 "The current password is incorrect.",
             )]));
+        }
+        if throttle.is_some() {
+            self.ports.login_throttle.clear(canonical).await?;
         }
         let hash = self.ports.hasher.hash(new).await?;
         let now = self.ports.clock.now();

@@ -12,6 +12,7 @@ on_both_databases!(
     failures_throttle_then_recover,
     unknown_emails_are_throttled_alike,
     throttling_is_shared_by_nodes,
+    wrong_current_passwords_are_throttled_like_logins,
 );
 
 /// Three free failures, then 2 s doubling up to 4 s.
@@ -122,4 +123,37 @@ async fn throttling_is_shared_by_nodes(db: Db) {
         .await
         .unwrap();
     assert_problem(on_sibling, 429, "too_many_attempts").await;
+}
+
+async fn wrong_current_passwords_are_throttled_like_logins(db: Db) {
+    let Some(app) = throttled_app(db).await else {
+        return;
+    };
+    let email = unique_email("stolen-session");
+    assert_eq!(app.register(&email, PASSWORD).await.status(), 201);
+    let token = app.login_token(&email, PASSWORD).await;
+    let change = |current: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            app.client
+                .put(app.url("/v1/account/me/password"))
+                .bearer_auth(token)
+                .json(&serde_json::json!({
+                    "current_password": current,
+                    "new_password": "another long and unusual passphrase",
+                }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..3 {
+        assert_problem(change("wrong wrong wrong").await, 422, "validation_failed").await;
+    }
+    // Guessing stops here, even with the right password, and logins wait too.
+    let throttled = change(PASSWORD).await;
+    assert!(retry_after(&throttled) >= 1);
+    assert_problem(throttled, 429, "too_many_attempts").await;
+    assert_problem(app.login(&email, PASSWORD).await, 429, "too_many_attempts").await;
 }

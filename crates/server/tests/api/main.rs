@@ -18,6 +18,7 @@ mod metrics;
 mod production_hashing;
 mod rate_limit;
 mod register;
+mod reliability;
 mod roles;
 mod secrets;
 mod sessions;
