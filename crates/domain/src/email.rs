@@ -196,7 +196,21 @@ fn canonical_local_part(local: &str) -> String {
 
 fn canonical_domain(domain: &str) -> Result<String, EmailError> {
     let ascii = idna::domain_to_ascii(domain).map_err(|_| EmailError::InvalidDomain)?;
-    if ascii.is_empty() {
+    // A mail domain is a host name: labels of letters, digits and inner hyphens (RFC 5321,
+    // RFC 1123). Checked on the ASCII form, since IDNA mapping can turn an innocent-looking
+    // character into something else (U+02DC becomes a space and a combining tilde).
+    let is_host_name = !ascii.is_empty()
+        && ascii.len() <= 253
+        && ascii.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+    if !is_host_name {
         return Err(EmailError::InvalidDomain);
     }
     Ok(ascii)
@@ -271,6 +285,32 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
+
+    #[test]
+    fn domains_must_be_host_names_after_idna_mapping() {
+        for refused in [
+            "e@a'b.de",
+            "e@rg!x.de",
+            "e@J\u{2dc}'PGe\u{dc}.de",
+            "e@-a.de",
+            "e@a-.de",
+            "e@a..de",
+        ] {
+            assert!(Email::parse(refused).is_err(), "{refused}");
+        }
+        for accepted in [
+            "e@b\u{fc}cher.de",
+            "e@xn--bcher-kva.de",
+            "e@a-b.c0m",
+            "e@localhost",
+        ] {
+            let email = Email::parse(accepted).unwrap();
+            assert_eq!(
+                Email::parse(email.canonical()).unwrap().canonical(),
+                email.canonical()
+            );
+        }
+    }
 
     #[test]
     fn valid_addresses() {

@@ -1,4 +1,7 @@
 //! Wire shapes. Requests deny unknown fields so a typo such as `pasword` is an error.
+//!
+//! Every shape derives `ToSchema` (or `IntoParams` for queries) so `crate::openapi` documents
+//! exactly what is (de)serialized here.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use roster_app::audit::AuditEvent;
@@ -10,19 +13,27 @@ use roster_app::{
 use roster_domain::{Account, DisplayName, Grant, Reason};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 /// RFC 3339 UTC with a `Z`, whole seconds.
 pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// `POST /v1/account/register` and `POST /v1/admin/account/register`.
-#[derive(Debug, Deserialize)]
+/// Public self-registration (`POST /v1/account/register`).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    /// Stored as given (trimmed); unique case-insensitively.
+    #[schema(format = Email, example = "Ada@Example.com")]
     pub email: String,
+    /// 15 to 128 characters by default (NFKC, Unicode scalar values); not a well-known or
+    /// guessable password.
+    #[schema(value_type = String, format = Password)]
     pub password: SecretString,
+    /// Display name, 1 to 200 characters, no control characters.
     #[serde(default)]
+    #[schema(example = "Ada")]
     pub name: Option<String>,
 }
 
@@ -37,22 +48,32 @@ impl From<RegisterRequest> for RegistrationForm {
 }
 
 /// `POST /v1/auth/login`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(format = Email, example = "Ada@Example.com")]
     pub email: String,
+    #[schema(value_type = String, format = Password)]
     pub password: SecretString,
 }
 
 /// An account as clients see it: never the password or its hash.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Account)]
 pub struct AccountDto {
+    #[schema(format = "uuid")]
     pub id: String,
+    /// As given at registration (trimmed).
+    #[schema(format = Email, example = "Ada@Example.com")]
     pub email: String,
+    #[schema(required = true, example = "Ada")]
     pub name: Option<String>,
+    #[schema(value_type = crate::openapi::AccountStatusName)]
     pub status: &'static str,
     pub is_superadmin: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -76,14 +97,22 @@ impl From<&Account> for AccountDto {
 
 /// A grant as clients see it. `created_at` and `created_by` are shown where the grant was
 /// read with its provenance (grant lists, creation responses).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Grant)]
 pub struct GrantDto {
+    #[schema(format = "uuid")]
     pub id: String,
+    #[schema(example = "tenant-admin")]
     pub role: String,
+    #[schema(example = "acme.berlin")]
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, nullable = false)]
     pub created_at: Option<String>,
+    /// Who created it: `account:<uuid>` or `api_key:<uuid>`; null when created by the
+    /// system (bootstrap).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07")]
     pub created_by: Option<String>,
 }
 
@@ -122,10 +151,14 @@ impl From<&NewGrant> for GrantDto {
 }
 
 /// `{"role", "scope"}`: a grant to create.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantRequest {
+    /// An existing role's name.
+    #[schema(example = "tenant-admin")]
     pub role: String,
+    /// `*` or a dot path of 1 to 8 segments; a segment other than the first may be `*`.
+    #[schema(example = "acme.berlin")]
     pub scope: String,
 }
 
@@ -139,34 +172,48 @@ impl From<GrantRequest> for GrantForm {
 }
 
 /// `POST /v1/admin/account/register`: a registration plus optional grants.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminRegisterRequest {
+    #[schema(format = Email, example = "Ada@Example.com")]
     pub email: String,
+    #[schema(value_type = String, format = Password)]
     pub password: SecretString,
     #[serde(default)]
+    #[schema(example = "Ada")]
     pub name: Option<String>,
+    /// Grants created together with the account (all or nothing).
     #[serde(default)]
     pub grants: Vec<GrantRequest>,
 }
 
 /// One rule of a role.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Rule)]
 pub struct RuleDto {
+    /// An action, `all`, or a prefix ending in `*` (`issuer-*`).
+    #[schema(example = "issuer-*")]
     pub action: String,
+    /// `allow` (the default in requests) or `deny`; always present in responses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = crate::openapi::EffectName, required = false)]
     pub effect: Option<String>,
 }
 
 /// `POST /v1/admin/roles` and `PUT /v1/admin/roles/{name}` (where `name` may be left out).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleRequest {
+    /// 1 to 64 characters `[a-z0-9][a-z0-9_-]*`. Required by `POST`; on `PUT`, if given,
+    /// it must be the path's (roles are not renamed).
     #[serde(default)]
+    #[schema(example = "tenant-admin")]
     pub name: Option<String>,
+    /// At most 1000 characters.
     #[serde(default)]
     pub description: Option<String>,
+    /// At most 256 rules.
     pub permissions: Vec<RuleDto>,
 }
 
@@ -188,12 +235,16 @@ impl RoleRequest {
 }
 
 /// A role as clients see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Role)]
 pub struct RoleDto {
+    #[schema(example = "tenant-admin")]
     pub name: String,
     pub description: String,
     pub permissions: Vec<RuleDto>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -217,15 +268,23 @@ impl From<&StoredRole> for RoleDto {
     }
 }
 
-/// `POST /v1/authz/check`.
-#[derive(Debug, Deserialize)]
+/// `POST /v1/authz/check`: may the caller (or the given account or API key) do `action` on
+/// `scope`?
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
+    #[schema(example = "issuer-read")]
     pub action: String,
+    /// One place: `*` or a dot path without `*` segments.
+    #[schema(example = "acme.berlin")]
     pub scope: String,
+    /// Check this account instead of the caller (needs `account-read` on `*`).
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub account_id: Option<String>,
+    /// Check this API key instead of the caller (needs `account-read` on `*`).
     #[serde(default)]
+    #[schema(format = "uuid")]
     pub api_key_id: Option<String>,
 }
 
@@ -241,7 +300,7 @@ impl From<CheckRequest> for CheckForm {
 }
 
 /// `POST /v1/authz/check` response: the answer and, for debugging, what decided it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CheckResponse {
     pub allowed: bool,
     pub explanation: ExplanationDto,
@@ -249,12 +308,18 @@ pub struct CheckResponse {
 
 /// What decided a check: `reason` is `superadmin`, `allowed_by`, `denied_by`,
 /// `no_matching_grant` or `inactive`; `grant` and `rule` name the deciding rule.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Explanation)]
 pub struct ExplanationDto {
+    #[schema(value_type = crate::openapi::CheckReason)]
     pub reason: &'static str,
+    /// The deciding grant (`allowed_by`, `denied_by`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub grant: Option<GrantDto>,
+    /// The deciding rule (`allowed_by`, `denied_by`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub rule: Option<RuleDto>,
     pub message: String,
 }
@@ -301,24 +366,49 @@ impl From<&CheckOutcome> for CheckResponse {
 }
 
 /// `GET /v1/admin/audit-events` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditListQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<u32>,
+    /// `next_cursor` of the previous page, passed back unchanged.
     pub cursor: Option<String>,
+    /// Only events by this actor (exact label).
+    #[param(example = "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07")]
     pub actor: Option<String>,
+    /// Only events of this action; an unknown one is 400 `invalid_parameter`.
+    #[param(value_type = Option<crate::openapi::AuditActionName>)]
     pub action: Option<String>,
 }
 
-/// An audit event as clients see it.
-#[derive(Debug, Serialize)]
+/// An audit event as clients see it: never a password, token, key or hash.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AuditEvent)]
 pub struct AuditEventDto {
+    #[schema(format = "uuid")]
     pub id: String,
+    #[schema(format = DateTime)]
     pub at: String,
+    /// `kind:id` label (`account:<uuid>`, `api_key:<uuid>`); null for anonymous requests and
+    /// the system.
+    #[schema(
+        required = true,
+        example = "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07"
+    )]
     pub actor: Option<String>,
+    #[schema(value_type = crate::openapi::AuditActionName)]
     pub action: &'static str,
+    /// `kind:id` label: `account:<uuid>`, `api_key:<uuid>`, `role:<name>`, `grant:<uuid>`,
+    /// `session:<uuid>`, `email:<address>`, `file:<path>`.
+    #[schema(required = true, example = "role:tenant-admin")]
     pub target: Option<String>,
+    /// The TCP peer address.
+    #[schema(required = true, example = "192.0.2.10")]
     pub source_ip: Option<String>,
+    /// Names only (a role's rules, a grant's `role@scope`, a key's name).
+    #[schema(required = true)]
     pub detail: Option<String>,
 }
 
@@ -337,34 +427,54 @@ impl From<&AuditEvent> for AuditEventDto {
 }
 
 /// `GET /v1/account/me`: `account` for a session, `api_key` for an API key, never both.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MeResponse {
+    /// Present when the caller used a session token.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub account: Option<AccountDto>,
+    /// Present when the caller used an API key.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub api_key: Option<ApiKeyDto>,
     pub grants: Vec<GrantDto>,
 }
 
 /// `POST /v1/admin/api-keys`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
+    /// 1 to 200 characters, no control characters.
+    #[schema(example = "issuer-berlin")]
     pub name: String,
+    /// `<n>s|m|h|d|w` or an ISO 8601 duration of weeks, days, hours, minutes and seconds
+    /// (`PT90M`, `P30D`); at most 3650 days. Left out: the key never expires.
     #[serde(default)]
+    #[schema(example = "30d")]
     pub expires_in: Option<String>,
+    /// The key's own grants (it never inherits its creator's rights).
     #[serde(default)]
     pub grants: Vec<GrantRequest>,
 }
 
 /// An API key as listed: never the key or its digest.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ApiKey)]
 pub struct ApiKeyDto {
+    #[schema(format = "uuid")]
     pub id: String,
+    #[schema(example = "issuer-berlin")]
     pub name: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    /// `account:<uuid>` of the creator.
+    #[schema(required = true)]
     pub created_by: Option<String>,
+    /// Null for a key that never expires.
+    #[schema(required = true, format = DateTime)]
     pub expires_at: Option<String>,
+    /// Written at most once a minute.
+    #[schema(required = true, format = DateTime)]
     pub last_used_at: Option<String>,
     pub revoked: bool,
 }
@@ -384,7 +494,8 @@ impl From<&ApiKey> for ApiKeyDto {
 }
 
 /// An API key with its grants (`GET /v1/admin/api-keys/{id}`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ApiKeyWithGrants)]
 pub struct ApiKeyWithGrantsDto {
     #[serde(flatten)]
     pub key: ApiKeyDto,
@@ -392,12 +503,17 @@ pub struct ApiKeyWithGrantsDto {
 }
 
 /// `POST /v1/admin/api-keys` response: the only time `key` is shown.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedApiKeyResponse {
+    #[schema(format = "uuid")]
     pub id: String,
     pub name: String,
+    /// The bearer secret `rak_<id>_<secret>`: shown only here, store it now.
+    #[schema(format = Password)]
     pub key: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(required = true, format = DateTime)]
     pub expires_at: Option<String>,
     pub grants: Vec<GrantDto>,
 }
@@ -416,27 +532,39 @@ impl From<CreatedApiKey> for CreatedApiKeyResponse {
 }
 
 /// `PUT /v1/account/me/password`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
+    #[schema(value_type = String, format = Password)]
     pub current_password: SecretString,
+    /// Held to the password policy.
+    #[schema(value_type = String, format = Password)]
     pub new_password: SecretString,
 }
 
 /// `PUT /v1/admin/accounts/{id}/password`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordRequest {
+    /// Held to the password policy.
+    #[schema(value_type = String, format = Password)]
     pub new_password: SecretString,
 }
 
-/// One of the caller's sessions.
-#[derive(Debug, Serialize)]
+/// One of the caller's live sessions.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Session)]
 pub struct SessionDto {
+    #[schema(format = "uuid")]
     pub id: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    /// Written back at most once a minute.
+    #[schema(format = DateTime)]
     pub last_seen_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
+    /// Whether this is the session making the request.
     pub current: bool,
 }
 
@@ -453,31 +581,44 @@ impl From<&OwnSession> for SessionDto {
 }
 
 /// A page of a list: `{"items": [...], "next_cursor": string|null}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// Pass back as `?cursor=` for the next page; null on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
 /// `?limit=&cursor=` plus list-specific filters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AccountListQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<u32>,
+    /// `next_cursor` of the previous page, passed back unchanged.
     pub cursor: Option<String>,
+    /// Only the account with this email (exact, after normalization).
+    #[param(format = Email)]
     pub email: Option<String>,
 }
 
 /// `?limit=&cursor=` for lists without filters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<u32>,
+    /// `next_cursor` of the previous page, passed back unchanged.
     pub cursor: Option<String>,
 }
 
 /// An account with its grants (admin registration, account details).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AccountWithGrants)]
 pub struct AccountWithGrantsDto {
     #[serde(flatten)]
     pub account: AccountDto,
@@ -485,11 +626,17 @@ pub struct AccountWithGrantsDto {
 }
 
 /// `POST /v1/auth/login` response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LoginResponse {
+    /// The session token (`rst_...`) to send as `Authorization: Bearer <token>`.
+    #[schema(format = Password)]
     pub token: String,
+    #[schema(schema_with = crate::openapi::token_type)]
     pub token_type: &'static str,
+    #[schema(format = "uuid")]
     pub session_id: String,
+    /// Absolute end of the session (it also ends after the idle timeout).
+    #[schema(format = DateTime)]
     pub expires_at: String,
     pub account: AccountDto,
 }
@@ -507,23 +654,32 @@ impl From<LoginSuccess> for LoginResponse {
 }
 
 /// `GET /v1/features` response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FeaturesResponse {
     pub features: Vec<FeatureDto>,
     pub file: FeatureFileDto,
 }
 
-#[derive(Debug, Serialize)]
+/// One feature flag and its state on this node.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Feature)]
 pub struct FeatureDto {
+    #[schema(value_type = crate::openapi::FeatureName)]
     pub name: &'static str,
     pub enabled: bool,
+    /// Whether it is on when the file does not mention it.
     pub default: bool,
     pub description: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+/// The features file as this node last read it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = FeatureFile)]
 pub struct FeatureFileDto {
+    #[schema(format = DateTime)]
     pub loaded_at: String,
+    /// Why the file on disk is not in force (the last good state is kept); null when it is.
+    #[schema(required = true)]
     pub error: Option<String>,
 }
 
@@ -546,9 +702,13 @@ impl From<FeatureReport> for FeaturesResponse {
 }
 
 /// `GET /healthz` and `GET /readyz` bodies.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct HealthResponse {
+    /// `ok` (`/healthz`), `ready` or `unavailable` (`/readyz`).
+    #[schema(schema_with = crate::openapi::health_status)]
     pub status: &'static str,
+    /// Why the service is not ready.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub reason: Option<String>,
 }

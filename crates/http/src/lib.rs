@@ -1,9 +1,11 @@
 //! Roster's HTTP adapter: thin actix-web handlers that parse, call one use case and render.
-//! Errors become RFC 9457 problem responses in one place ([`ApiError`]).
+//! Errors become RFC 9457 problem responses in one place ([`ApiError`]); the OpenAPI 3.1
+//! document ([`openapi_json`]) is generated from the handlers' annotations and the DTOs.
 
 pub mod dto;
 mod extract;
 mod metrics;
+mod openapi;
 mod problem;
 mod rate_limit;
 mod request_context;
@@ -11,6 +13,7 @@ mod routes;
 
 pub use extract::{ApiJson, BODY_LIMIT, Caller};
 pub use metrics::{Metrics, MetricsProbe, ProblemCode};
+pub use openapi::{openapi, openapi_json};
 pub use problem::ApiError;
 pub use rate_limit::{ClientRateLimiter, RateLimitSettings, RateLimited};
 pub use request_context::{X_REQUEST_ID, request_context};

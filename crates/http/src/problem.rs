@@ -9,6 +9,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use roster_app::{AppError, FieldError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::metrics::ProblemCode;
 
@@ -49,22 +50,44 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ProblemBody<'a> {
+/// An RFC 9457 problem, the body of every error response.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Problem)]
+pub(crate) struct ProblemBody<'a> {
+    /// `urn:roster:problem:<code>`.
     #[serde(rename = "type")]
+    #[schema(example = "urn:roster:problem:validation_failed")]
     type_uri: String,
+    /// Short, human-readable summary of the problem type.
+    #[schema(example = "Validation failed")]
     title: &'a str,
+    /// The HTTP status code.
+    #[schema(example = 422)]
     status: u16,
+    /// Human-readable explanation of this occurrence.
+    #[schema(example = "One or more fields are invalid; see `errors`.")]
     detail: String,
+    /// Stable machine-readable code; each response lists the codes it can carry.
+    #[schema(example = "validation_failed")]
     code: &'a str,
+    /// For `validation_failed` only: every invalid field.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     errors: Option<Vec<FieldProblem<'a>>>,
 }
 
-#[derive(Serialize)]
-struct FieldProblem<'a> {
+/// One invalid field of a `validation_failed` problem.
+#[derive(Serialize, ToSchema)]
+#[schema(as = FieldError)]
+pub(crate) struct FieldProblem<'a> {
+    /// Path of the field in the request body, e.g. `email` or `permissions[2].action`.
+    #[schema(example = "password")]
     field: &'a str,
+    /// Stable machine-readable code of this field's problem.
+    #[schema(example = "password_too_short")]
     code: &'a str,
+    /// Human-readable explanation.
+    #[schema(example = "password must be at least 15 characters long")]
     message: &'a str,
 }
 

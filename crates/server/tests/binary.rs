@@ -5,7 +5,6 @@
 
 mod process;
 
-
 use process::{EXIT_TIMEOUT, KNOWN_FEATURES, PASSWORD, Workdir, free_port, unique_email};
 use serde_json::json;
 

@@ -21,7 +21,10 @@ fn node_env(database_url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("ROSTER__DATABASE__URL", database_url.to_owned()),
         ("ROSTER__BOOTSTRAP__SUPERADMIN_EMAIL", ROOT_EMAIL.to_owned()),
-        ("ROSTER__BOOTSTRAP__SUPERADMIN_PASSWORD", PASSWORD.to_owned()),
+        (
+            "ROSTER__BOOTSTRAP__SUPERADMIN_PASSWORD",
+            PASSWORD.to_owned(),
+        ),
         ("ROSTER__RATE_LIMIT__ENABLED", "false".to_owned()),
         ("ROSTER__LOGIN_THROTTLE__FREE_FAILURES", "3".to_owned()),
         ("ROSTER__LOGIN_THROTTLE__BASE_DELAY", "30s".to_owned()),
@@ -109,7 +112,8 @@ fn sigkill_in_the_middle_of_a_burst(database: &Database) {
                 loop {
                     let email = unique_email("burst");
                     let body = json!({"email": email, "password": PASSWORD});
-                    let Ok(reply) = process::http(port, "POST", "/v1/account/register", Some(&body), None)
+                    let Ok(reply) =
+                        process::http(port, "POST", "/v1/account/register", Some(&body), None)
                     else {
                         return;
                     };
@@ -117,7 +121,11 @@ fn sigkill_in_the_middle_of_a_burst(database: &Database) {
                         continue;
                     }
                     let id = reply.json()["id"].as_str().unwrap().to_owned();
-                    acknowledged.lock().unwrap().accounts.push((email, id.clone()));
+                    acknowledged
+                        .lock()
+                        .unwrap()
+                        .accounts
+                        .push((email, id.clone()));
                     let grant = json!({"role": "burst", "scope": "acme.berlin"});
                     let path = format!("/v1/admin/accounts/{id}/grants");
                     let Ok(reply) = process::http(port, "POST", &path, Some(&grant), Some(&root))
@@ -149,7 +157,10 @@ fn sigkill_in_the_middle_of_a_burst(database: &Database) {
     let accounts = all_items(&server, "/v1/admin/accounts", &root);
     let stored: HashSet<&str> = accounts.iter().map(|a| a["id"].as_str().unwrap()).collect();
     for (email, id) in &acknowledged.accounts {
-        assert!(stored.contains(id.as_str()), "acknowledged account {email} lost");
+        assert!(
+            stored.contains(id.as_str()),
+            "acknowledged account {email} lost"
+        );
     }
     // Every stored account can log in: its password hash was written with it.
     for (email, _) in acknowledged.accounts.iter().step_by(7) {
@@ -188,7 +199,11 @@ fn sigkill_in_the_middle_of_a_burst(database: &Database) {
         }
     }
     for (account, grant) in &acknowledged.grants {
-        let grants = all_items(&server, &format!("/v1/admin/accounts/{account}/grants"), &root);
+        let grants = all_items(
+            &server,
+            &format!("/v1/admin/accounts/{account}/grants"),
+            &root,
+        );
         assert!(
             grants.iter().any(|g| g["id"] == grant.as_str()),
             "acknowledged grant {grant} lost"
@@ -232,7 +247,10 @@ fn three_nodes_on_one_postgres_database_behave_as_one() {
         .into_iter()
         .filter(|account| account["is_superadmin"] == true)
         .count();
-    assert_eq!(superadmins, 1, "bootstrap on three nodes made {superadmins}");
+    assert_eq!(
+        superadmins, 1,
+        "bootstrap on three nodes made {superadmins}"
+    );
 
     // A session from one node works on the others; logout on one ends it everywhere.
     let email = unique_email("roaming");
@@ -252,7 +270,12 @@ fn three_nodes_on_one_postgres_database_behave_as_one() {
         .unwrap()
         .to_owned();
     let disabled = c
-        .request("POST", &format!("/v1/admin/accounts/{id}/disable"), None, Some(&root))
+        .request(
+            "POST",
+            &format!("/v1/admin/accounts/{id}/disable"),
+            None,
+            Some(&root),
+        )
         .unwrap();
     assert_eq!(disabled.status, 200, "{}", disabled.body);
     assert_eq!(get(b, "/v1/account/me", &session).status, 401);

@@ -126,7 +126,10 @@ impl Roster {
     }
 
     /// `TooManyAttempts` while the email's lock lasts, with the seconds left (at least 1).
-    pub(super) fn refuse_while_throttled(&self, state: Option<&ThrottleState>) -> Result<(), AppError> {
+    pub(super) fn refuse_while_throttled(
+        &self,
+        state: Option<&ThrottleState>,
+    ) -> Result<(), AppError> {
         let Some(locked_until) = state.and_then(|state| state.locked_until) else {
             return Ok(());
         };

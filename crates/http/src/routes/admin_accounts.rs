@@ -10,6 +10,7 @@ use crate::dto::{
     AccountDto, AccountListQuery, AccountWithGrantsDto, GrantDto, Page, ResetPasswordRequest,
 };
 use crate::extract::{ApiJson, Caller};
+use crate::openapi::Problem;
 use crate::problem::ApiError;
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -47,6 +48,22 @@ pub(super) fn cursor_after<Id: std::str::FromStr>(
 }
 
 /// `GET /v1/admin/accounts`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/accounts",
+    operation_id = "listAccounts",
+    tag = "accounts",
+    summary = "List accounts",
+    description = "Oldest first. Needs `account-read` on `*`.",
+    params(AccountListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of accounts.", body = Page<AccountDto>),
+        (status = 400, description = "`invalid_parameter`: `limit` outside 1..=200, or a \
+            `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: no `account-read` on `*`.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
@@ -65,6 +82,22 @@ pub async fn list(
 }
 
 /// `GET /v1/admin/accounts/{id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/accounts/{id}",
+    operation_id = "getAccount",
+    tag = "accounts",
+    summary = "Read an account",
+    description = "The account with its grants. Needs `account-read` on `*`.",
+    params(("id" = String, Path, format = "uuid", description = "The account's id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account and its grants.", body = AccountWithGrantsDto),
+        (status = 403, description = "`forbidden`: no `account-read` on `*`.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such account (also for a malformed id).",
+            body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn get(
     roster: Data<Roster>,
     Caller(caller): Caller,
@@ -78,6 +111,25 @@ pub async fn get(
 }
 
 /// `POST /v1/admin/accounts/{id}/disable`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/accounts/{id}/disable",
+    operation_id = "disableAccount",
+    tag = "accounts",
+    summary = "Disable an account",
+    description = "Revokes all its sessions at once; its logins fail like a wrong password. \
+        Disabling a disabled account changes nothing. Needs `account-disable` on `*`.",
+    params(("id" = String, Path, format = "uuid", description = "The account's id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account, now disabled.", body = AccountDto),
+        (status = 403, description = "`forbidden`: no `account-disable` on `*`.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such account (also for a malformed id).",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`last_superadmin`: the last active super admin cannot \
+            be disabled.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn disable(
     roster: Data<Roster>,
     Caller(caller): Caller,
@@ -90,6 +142,22 @@ pub async fn disable(
 }
 
 /// `POST /v1/admin/accounts/{id}/enable`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/accounts/{id}/enable",
+    operation_id = "enableAccount",
+    tag = "accounts",
+    summary = "Enable an account",
+    description = "Enabling an active account changes nothing. Needs `account-disable` on `*`.",
+    params(("id" = String, Path, format = "uuid", description = "The account's id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account, now active.", body = AccountDto),
+        (status = 403, description = "`forbidden`: no `account-disable` on `*`.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such account (also for a malformed id).",
+            body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn enable(
     roster: Data<Roster>,
     Caller(caller): Caller,
@@ -102,6 +170,29 @@ pub async fn enable(
 }
 
 /// `PUT /v1/admin/accounts/{id}/password`.
+#[utoipa::path(
+    put,
+    path = "/v1/admin/accounts/{id}/password",
+    operation_id = "resetAccountPassword",
+    tag = "accounts",
+    summary = "Reset an account's password",
+    description = "Revokes all the account's sessions. Needs `account-password-reset` on `*`.",
+    params(("id" = String, Path, format = "uuid", description = "The account's id.")),
+    request_body = ResetPasswordRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The password was reset."),
+        (status = 403, description = "`forbidden`: no `account-password-reset` on `*`.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such account (also for a malformed id).",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `errors[]`: `new_password` with \
+            `password_too_short`, `password_too_long`, `weak_password`.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`overloaded`: too much password-hashing work is \
+            queued; or `unavailable`: the database is unreachable.",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ),
+)]
 pub async fn reset_password(
     roster: Data<Roster>,
     Caller(caller): Caller,

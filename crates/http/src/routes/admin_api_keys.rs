@@ -12,6 +12,7 @@ use crate::dto::{
     PageQuery,
 };
 use crate::extract::{ApiJson, Caller};
+use crate::openapi::Problem;
 use crate::problem::ApiError;
 
 fn api_key_id(raw: &str) -> Result<ApiKeyId, ApiError> {
@@ -20,6 +21,27 @@ fn api_key_id(raw: &str) -> Result<ApiKeyId, ApiError> {
 }
 
 /// `POST /v1/admin/api-keys`: 201 with the key, shown only here.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/api-keys",
+    operation_id = "createApiKey",
+    tag = "api-keys",
+    summary = "Create an API key",
+    description = "The secret `key` is in this response only. Needs `apikey-manage` on `*`, and \
+        for each grant what creating it later would need.",
+    request_body = CreateApiKeyRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The key was created.", body = CreatedApiKeyResponse,
+            headers(("Location" = String, description = "`/v1/admin/api-keys/{id}`"))),
+        (status = 403, description = "`forbidden`: no `apikey-manage` on `*`, or a grant the \
+            caller may not give.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`role_not_found`: a grant names an unknown role.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `errors[].code`: `invalid_name` \
+            (`name`), `invalid_duration` (`expires_in`), `invalid_role_name` and \
+            `invalid_scope` (`grants[i].role`, `grants[i].scope`), `duplicate_grant`.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn create(
     roster: Data<Roster>,
     Caller(caller): Caller,
@@ -34,6 +56,23 @@ pub async fn create(
 }
 
 /// `GET /v1/admin/api-keys`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/api-keys",
+    operation_id = "listApiKeys",
+    tag = "api-keys",
+    summary = "List API keys",
+    description = "Oldest first, revoked and expired keys included. Needs `apikey-manage` on \
+        `*`.",
+    params(PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of API keys.", body = Page<ApiKeyDto>),
+        (status = 400, description = "`invalid_parameter`: `limit` outside 1..=200, or a \
+            `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: no `apikey-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
@@ -50,6 +89,22 @@ pub async fn list(
 }
 
 /// `GET /v1/admin/api-keys/{id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/api-keys/{id}",
+    operation_id = "getApiKey",
+    tag = "api-keys",
+    summary = "Read an API key",
+    description = "The key (never its secret) with its grants. Needs `apikey-manage` on `*`.",
+    params(("id" = String, Path, format = "uuid", description = "The API key's id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The key and its grants.", body = ApiKeyWithGrantsDto),
+        (status = 403, description = "`forbidden`: no `apikey-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such API key (also for a malformed id).",
+            body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn get(
     roster: Data<Roster>,
     Caller(caller): Caller,
@@ -63,6 +118,23 @@ pub async fn get(
 }
 
 /// `DELETE /v1/admin/api-keys/{id}`: revokes at once; 204.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/api-keys/{id}",
+    operation_id = "revokeApiKey",
+    tag = "api-keys",
+    summary = "Revoke an API key",
+    description = "The key stops working at once. Revoking a revoked key changes nothing. \
+        Needs `apikey-manage` on `*`.",
+    params(("id" = String, Path, format = "uuid", description = "The API key's id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The key is revoked."),
+        (status = 403, description = "`forbidden`: no `apikey-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such API key (also for a malformed id).",
+            body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn revoke(
     roster: Data<Roster>,
     Caller(caller): Caller,

@@ -10,9 +10,27 @@ use super::admin_accounts::{cursor_after, page_limit};
 use super::no_store;
 use crate::dto::{AuditEventDto, AuditListQuery, Page};
 use crate::extract::Caller;
+use crate::openapi::Problem;
 use crate::problem::ApiError;
 
 /// `?actor=account:<id>` and `?action=login.failed` filter; `?cursor=` continues.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/audit-events",
+    operation_id = "listAuditEvents",
+    tag = "audit",
+    summary = "List audit events",
+    description = "Newest first; `actor` and `action` filter exactly. Needs `audit-read` on `*`.",
+    params(AuditListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of events.", body = Page<AuditEventDto>),
+        (status = 400, description = "`invalid_parameter`: `limit` outside 1..=200, a \
+            `cursor` not from this list, or an unknown `action` (the detail lists the known \
+            ones).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: no `audit-read` on `*`.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,

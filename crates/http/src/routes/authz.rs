@@ -7,10 +7,33 @@ use roster_app::Roster;
 use super::no_store;
 use crate::dto::{CheckRequest, CheckResponse};
 use crate::extract::{ApiJson, Caller};
+use crate::openapi::Problem;
 use crate::problem::ApiError;
 
 /// `{"allowed": bool, "explanation": {...}}` for the caller, or with `account-read` on `*`
 /// for another account or API key.
+#[utoipa::path(
+    post,
+    path = "/v1/authz/check",
+    operation_id = "checkAuthorization",
+    tag = "authorization",
+    summary = "Check a permission",
+    description = "Whether the caller, or the given account or API key, may do `action` on \
+        `scope`, and what decided it. Checking another principal needs `account-read` on `*`. \
+        A disabled account or a revoked or expired key is denied (reason `inactive`).",
+    request_body = CheckRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The decision.", body = CheckResponse),
+        (status = 403, description = "`forbidden`: checking another principal without \
+            `account-read` on `*`.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such account or API key.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `errors[].code`: \
+            `invalid_action` (`action`), `invalid_scope` or `wildcard_scope` (`scope`), \
+            `conflicting_subject` (both ids given), `invalid_id` (`account_id`, \
+            `api_key_id`).", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn check(
     roster: Data<Roster>,
     Caller(caller): Caller,

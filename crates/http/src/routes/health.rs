@@ -1,3 +1,5 @@
+//! Operations endpoints: health probes, metrics and the OpenAPI document.
+
 use std::sync::Arc;
 
 use actix_web::HttpResponse;
@@ -7,9 +9,23 @@ use roster_app::{Feature, Roster};
 
 use crate::dto::HealthResponse;
 use crate::metrics::Metrics;
+use crate::openapi::Problem;
 use crate::problem::ApiError;
 
 /// `GET /healthz`: liveness; touches no database.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "liveness",
+    tag = "operations",
+    summary = "Liveness probe",
+    description = "200 while the process serves requests; touches no database. Public, while \
+        the `healthchecks` flag is on.",
+    responses(
+        (status = 200, description = "`{\"status\": \"ok\"}`", body = HealthResponse),
+        (status = 404, description = "`not_found`: the `healthchecks` feature flag is off.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn live(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
     if !roster.features().is_enabled(Feature::Healthchecks) {
         return Err(ApiError::NotFound);
@@ -22,6 +38,20 @@ pub async fn live(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
 
 /// `GET /metrics`: Prometheus text format, while the `metrics` flag is on. Public: bind the
 /// service privately or filter the path at the proxy.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "operations",
+    summary = "Prometheus metrics",
+    description = "Prometheus text exposition format 0.0.4. Public while the `metrics` flag is \
+        on: bind the service privately or filter the path at the proxy.",
+    responses(
+        (status = 200, description = "The metrics.", body = String,
+            content_type = "text/plain; version=0.0.4; charset=utf-8"),
+        (status = 404, description = "`not_found`: the `metrics` feature flag is off.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn metrics(
     roster: Data<Roster>,
     metrics: Data<Metrics>,
@@ -37,6 +67,22 @@ pub async fn metrics(
 }
 
 /// `GET /readyz`: 200 while the database answers and migrations are current, else 503.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readiness",
+    tag = "operations",
+    summary = "Readiness probe",
+    description = "200 while the database answers and no migration is pending, else 503. \
+        Public, while the `healthchecks` flag is on.",
+    responses(
+        (status = 200, description = "`{\"status\": \"ready\"}`", body = HealthResponse),
+        (status = 404, description = "`not_found`: the `healthchecks` feature flag is off.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not ready: `{\"status\": \"unavailable\", \
+            \"reason\": ...}` (not a problem).", body = HealthResponse,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ),
+)]
 pub async fn ready(
     roster: Data<Roster>,
     readiness: Data<Arc<dyn Readiness>>,
@@ -59,4 +105,28 @@ pub async fn ready(
                 })
         }
     })
+}
+
+/// `GET /openapi.json`: this API's OpenAPI 3.1 document, while the `openapi` flag is on.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    operation_id = "openapi",
+    tag = "operations",
+    summary = "This OpenAPI document",
+    description = "The OpenAPI 3.1 description of this API. Public, while the `openapi` flag \
+        is on.",
+    responses(
+        (status = 200, description = "The document.", body = Object,
+            content_type = "application/json"),
+        (status = 404, description = "`not_found`: the `openapi` feature flag is off.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn openapi(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
+    if !roster.features().is_enabled(Feature::Openapi) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(crate::openapi::cached_openapi_json()))
 }

@@ -4,10 +4,39 @@ use roster_app::Roster;
 
 use crate::dto::{LoginRequest, LoginResponse};
 use crate::extract::{ApiJson, ClientIp};
+use crate::openapi::Problem;
 use crate::problem::ApiError;
 use crate::rate_limit::RateLimited;
 
 /// `POST /v1/auth/login`, rate-limited per client IP before the body is read.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/login",
+    operation_id = "login",
+    tag = "authentication",
+    summary = "Log in",
+    description = "Exchanges email and password for a new session token (absolute lifetime \
+        12 h and idle timeout 1 h by default). Unknown email, wrong password and disabled \
+        account give the same answer after the same work. Rate-limited per client IP \
+        (shared with public registration) and throttled per account after repeated failures.",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in.", body = LoginResponse),
+        (status = 401, description = "`invalid_credentials`: unknown email, wrong password \
+            or disabled account (one body for all three).",
+            body = Problem, content_type = "application/problem+json",
+            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 429, description = "`rate_limited`: too many requests from this address; \
+            or `too_many_attempts`: too many failed logins for this email (no lookup or \
+            hashing is done while it waits).",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "`overloaded`: too much password-hashing work is \
+            queued; or `unavailable`: the database is unreachable.",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ),
+)]
 pub async fn login(
     _: RateLimited,
     ClientIp(source_ip): ClientIp,

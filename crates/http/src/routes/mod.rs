@@ -1,22 +1,22 @@
 //! Route table. Each resource lists its methods; any other method gets a 405 problem.
+//! Every route here is documented in `crate::openapi` (checked by the server's API tests).
 
-mod admin_accounts;
-mod admin_api_keys;
-mod audit;
-mod authz;
-mod features;
-mod grants;
-mod health;
-mod login;
-mod me;
-mod register;
-mod roles;
+pub(crate) mod admin_accounts;
+pub(crate) mod admin_api_keys;
+pub(crate) mod audit;
+pub(crate) mod authz;
+pub(crate) mod features;
+pub(crate) mod grants;
+pub(crate) mod health;
+pub(crate) mod login;
+pub(crate) mod me;
+pub(crate) mod register;
+pub(crate) mod roles;
 
-use actix_web::web::{self, Data, ServiceConfig};
-use actix_web::{HttpResponse, Responder};
+use actix_web::HttpResponse;
+use actix_web::web::{self, ServiceConfig};
 
 use crate::problem::ApiError;
-use grants::HolderKind;
 
 /// Registers every route. The caller puts `Data<Roster>`, `Data<Arc<dyn Readiness>>` and
 /// `Data<ClientRateLimiter>` (login and public registration) into the app.
@@ -60,25 +60,21 @@ pub fn configure(cfg: &mut ServiceConfig) {
         )
         .service(
             resource("/v1/admin/accounts/{id}/grants")
-                .app_data(Data::new(HolderKind::Account))
-                .route(web::post().to(grants::create))
-                .route(web::get().to(grants::list)),
+                .route(web::post().to(grants::create_for_account))
+                .route(web::get().to(grants::list_for_account)),
         )
         .service(
             resource("/v1/admin/accounts/{id}/grants/{grant_id}")
-                .app_data(Data::new(HolderKind::Account))
-                .route(web::delete().to(grants::delete)),
+                .route(web::delete().to(grants::delete_for_account)),
         )
         .service(
             resource("/v1/admin/api-keys/{id}/grants")
-                .app_data(Data::new(HolderKind::ApiKey))
-                .route(web::post().to(grants::create))
-                .route(web::get().to(grants::list)),
+                .route(web::post().to(grants::create_for_api_key))
+                .route(web::get().to(grants::list_for_api_key)),
         )
         .service(
             resource("/v1/admin/api-keys/{id}/grants/{grant_id}")
-                .app_data(Data::new(HolderKind::ApiKey))
-                .route(web::delete().to(grants::delete)),
+                .route(web::delete().to(grants::delete_for_api_key)),
         )
         .service(
             resource("/v1/admin/roles")
@@ -97,6 +93,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(resource("/healthz").route(web::get().to(health::live)))
         .service(resource("/readyz").route(web::get().to(health::ready)))
         .service(resource("/metrics").route(web::get().to(health::metrics)))
+        .service(resource("/openapi.json").route(web::get().to(health::openapi)))
         .default_service(web::to(not_found));
 }
 
@@ -120,7 +117,7 @@ fn no_store() -> actix_web::HttpResponseBuilder {
 }
 
 /// `201 Created` with `Location` and `Cache-Control: no-store`.
-fn created(location: String, body: impl serde::Serialize) -> impl Responder {
+fn created(location: String, body: impl serde::Serialize) -> HttpResponse {
     HttpResponse::Created()
         .insert_header((actix_web::http::header::LOCATION, location))
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))

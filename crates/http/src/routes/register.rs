@@ -7,6 +7,7 @@ use crate::dto::{
     AccountDto, AccountWithGrantsDto, AdminRegisterRequest, GrantDto, RegisterRequest,
 };
 use crate::extract::{ApiJson, Caller, ClientIp};
+use crate::openapi::Problem;
 use crate::problem::ApiError;
 use crate::rate_limit::RateLimited;
 
@@ -17,6 +18,37 @@ fn account_location(account: &AccountDto) -> String {
 
 /// `POST /v1/account/register`: public, only while `account-registration` is on;
 /// rate-limited per client IP before anything else.
+#[utoipa::path(
+    post,
+    path = "/v1/account/register",
+    operation_id = "register",
+    tag = "registration",
+    summary = "Register an account (public)",
+    description = "Public self-registration, only while the `account-registration` feature \
+        flag is on. The account gets no roles and no grants. Rate-limited per client IP \
+        (shared with login) before anything else.",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "The account was created.", body = AccountDto,
+            headers(("Location" = String, description = "`/v1/admin/accounts/{id}`"))),
+        (status = 403, description = "`feature_disabled`: public registration is switched \
+            off (checked before the body is validated).",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`email_taken`: an account with this email exists.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `errors[].code`: \
+            `invalid_email`, `invalid_name`, `password_too_short`, `password_too_long`, \
+            `weak_password`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many requests from this address.",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "`overloaded`: too much password-hashing work is \
+            queued; or `unavailable`: the database is unreachable.",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ),
+)]
 pub async fn register_self(
     _: RateLimited,
     ClientIp(source_ip): ClientIp,
@@ -29,6 +61,39 @@ pub async fn register_self(
 
 /// `POST /v1/admin/account/register`: `account-create` on `*`, plus the rights to give
 /// each of `grants`; the account and its grants are created together or not at all.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/account/register",
+    operation_id = "registerByAdmin",
+    tag = "registration",
+    summary = "Create an account with grants",
+    description = "Needs `account-create` on `*`, and for each grant what creating it later \
+        would need. Works whatever the `account-registration` flag says. The account, its \
+        grants and the audit event are written together: all or nothing.",
+    request_body = AdminRegisterRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The account was created with its grants.",
+            body = AccountWithGrantsDto,
+            headers(("Location" = String, description = "`/v1/admin/accounts/{id}`"))),
+        (status = 403, description = "`forbidden`: no `account-create` on `*`, or a grant \
+            the caller may not give.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`role_not_found`: a grant names an unknown role.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`email_taken`: an account with this email exists.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `errors[].code`: \
+            `invalid_email`, `invalid_name`, `password_too_short`, `password_too_long`, \
+            `weak_password`, `invalid_role_name` and `invalid_scope` (as \
+            `grants[i].role`, `grants[i].scope`), `duplicate_grant`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`overloaded`: too much password-hashing work is \
+            queued; or `unavailable`: the database is unreachable.",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ),
+)]
 pub async fn register_by_admin(
     roster: Data<Roster>,
     Caller(caller): Caller,

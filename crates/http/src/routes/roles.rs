@@ -8,9 +8,30 @@ use super::admin_accounts::page_limit;
 use super::{created, no_store};
 use crate::dto::{Page, PageQuery, RoleDto, RoleRequest};
 use crate::extract::{ApiJson, Caller};
+use crate::openapi::Problem;
 use crate::problem::ApiError;
 
 /// `POST /v1/admin/roles`: 201 with the role; 409 `role_exists`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/roles",
+    operation_id = "createRole",
+    tag = "roles",
+    summary = "Create a role",
+    description = "Needs `role-manage` on `*`. `name` is required here.",
+    request_body = RoleRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The role was created.", body = RoleDto,
+            headers(("Location" = String, description = "`/v1/admin/roles/{name}`"))),
+        (status = 403, description = "`forbidden`: no `role-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`role_exists`: a role with this name exists.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `errors[].code`: `missing_field` \
+            (`name`), `invalid_role_name` (`name`), `invalid_description` and `description_too_long` \\
+            (`description`), `too_many_rules` (`permissions`), `invalid_action` and \\
+            `invalid_effect` (`permissions[i].action`, `permissions[i].effect`).", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn create(
     roster: Data<Roster>,
     Caller(caller): Caller,
@@ -30,6 +51,22 @@ pub async fn create(
 }
 
 /// `GET /v1/admin/roles`, in name order.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/roles",
+    operation_id = "listRoles",
+    tag = "roles",
+    summary = "List roles",
+    description = "In name order. Needs `role-manage` on `*`.",
+    params(PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of roles.", body = Page<RoleDto>),
+        (status = 400, description = "`invalid_parameter`: `limit` outside 1..=200, or a \
+            `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: no `role-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
@@ -54,6 +91,21 @@ pub async fn list(
 }
 
 /// `GET /v1/admin/roles/{name}`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/roles/{name}",
+    operation_id = "getRole",
+    tag = "roles",
+    summary = "Read a role",
+    description = "Needs `role-manage` on `*`.",
+    params(("name" = String, Path, description = "The role's name.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The role.", body = RoleDto),
+        (status = 403, description = "`forbidden`: no `role-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such role.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn get(
     roster: Data<Roster>,
     Caller(caller): Caller,
@@ -65,6 +117,28 @@ pub async fn get(
 
 /// `PUT /v1/admin/roles/{name}`: replaces description and rules. A `name` in the body, if
 /// given, must be the path's (roles are not renamed).
+#[utoipa::path(
+    put,
+    path = "/v1/admin/roles/{name}",
+    operation_id = "replaceRole",
+    tag = "roles",
+    summary = "Replace a role's description and rules",
+    description = "Every holder sees the new rules from its next request. Roles are not \
+        renamed: a `name` in the body, if given, must be the path's. Needs `role-manage` on \
+        `*`.",
+    params(("name" = String, Path, description = "The role's name.")),
+    request_body = RoleRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The role as replaced.", body = RoleDto),
+        (status = 403, description = "`forbidden`: no `role-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such role.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `errors[].code`: `name_mismatch` \
+            (`name`), `invalid_role_name` (`name`), `invalid_description` and `description_too_long` \\
+            (`description`), `too_many_rules` (`permissions`), `invalid_action` and \\
+            `invalid_effect` (`permissions[i].action`, `permissions[i].effect`).", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn replace(
     roster: Data<Roster>,
     Caller(caller): Caller,
@@ -80,6 +154,23 @@ pub async fn replace(
 }
 
 /// `DELETE /v1/admin/roles/{name}`: 204; 409 `role_in_use` while granted.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/roles/{name}",
+    operation_id = "deleteRole",
+    tag = "roles",
+    summary = "Delete a role",
+    description = "Only a role that no account or API key holds. Needs `role-manage` on `*`.",
+    params(("name" = String, Path, description = "The role's name.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The role was deleted."),
+        (status = 403, description = "`forbidden`: no `role-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such role.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`role_in_use`: an account or API key still holds it.",
+            body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn delete(
     roster: Data<Roster>,
     Caller(caller): Caller,

@@ -15,6 +15,7 @@ mod hostile_input;
 mod login;
 mod login_throttle;
 mod metrics;
+mod openapi;
 mod production_hashing;
 mod rate_limit;
 mod register;

@@ -14,8 +14,7 @@ use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
 use crate::helpers::{
-    AppOptions, Db, PASSWORD, assert_problem, eventually, spawn_app, spawn_app_with,
-    unique_email,
+    AppOptions, Db, PASSWORD, assert_problem, eventually, spawn_app, spawn_app_with, unique_email,
 };
 use crate::on_both_databases;
 
@@ -97,7 +96,11 @@ async fn a_database_outage_is_503_and_heals_by_itself() {
     let proxied = database
         .url()
         .replace("127.0.0.1:5432", &proxy.addr.to_string());
-    assert_ne!(proxied, database.url(), "the test database is not on 127.0.0.1:5432");
+    assert_ne!(
+        proxied,
+        database.url(),
+        "the test database is not on 127.0.0.1:5432"
+    );
     let options = AppOptions {
         env: vec![
             ("ROSTER__DATABASE__URL".into(), proxied),
@@ -119,7 +122,9 @@ async fn a_database_outage_is_503_and_heals_by_itself() {
     assert_eq!(status, 503);
     assert!(took < limit, "readyz took {took:?}");
     let requests = [
-        app.client.get(app.url("/v1/account/me")).bearer_auth(&token),
+        app.client
+            .get(app.url("/v1/account/me"))
+            .bearer_auth(&token),
         app.client
             .post(app.url("/v1/auth/login"))
             .json(&json!({"email": email, "password": PASSWORD})),
@@ -139,7 +144,10 @@ async fn a_database_outage_is_503_and_heals_by_itself() {
         app.get("/readyz").await.status() == 200
     })
     .await;
-    assert!(healed.is_some(), "not ready again after the database came back");
+    assert!(
+        healed.is_some(),
+        "not ready again after the database came back"
+    );
     assert_eq!(app.get_as("/v1/account/me", &token).await.status(), 200);
     let after = unique_email("after");
     assert_eq!(app.register(&after, PASSWORD).await.status(), 201);
@@ -160,8 +168,15 @@ async fn racing_grants_create_one(db: Db) {
         .into_iter()
         .map(|response| response.status().as_u16())
         .collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
     let grants: Value = app
         .get_as(&format!("/v1/admin/accounts/{}/grants", member.id), &root)
         .await
@@ -180,8 +195,11 @@ async fn racing_disables_leave_a_super_admin(db: Db) {
     let id_of = |token: String| {
         let app = &app;
         async move {
-            app.get_as("/v1/account/me", &token).await.json::<Value>().await.unwrap()["account"]
-                ["id"]
+            app.get_as("/v1/account/me", &token)
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()["account"]["id"]
                 .as_str()
                 .unwrap()
                 .to_owned()
@@ -235,15 +253,26 @@ async fn racing_failed_logins_are_all_counted(db: Db) {
         .into_iter()
         .map(|response| response.status().as_u16())
         .collect();
-    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
     let failures = statuses.iter().filter(|s| **s == 401).count();
     assert!(failures >= 5, "{statuses:?}");
     // However the burst interleaved, the account is locked now, even for the right password.
-    assert_problem(app.login(&member.email, PASSWORD).await, 429, "too_many_attempts").await;
+    assert_problem(
+        app.login(&member.email, PASSWORD).await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
     // Every failure that got as far as the password check was counted and recorded.
     let root = app.superadmin_token().await;
     let events: Value = app
-        .get_as("/v1/admin/audit-events?action=login.failed&limit=200", &root)
+        .get_as(
+            "/v1/admin/audit-events?action=login.failed&limit=200",
+            &root,
+        )
         .await
         .json()
         .await
@@ -266,7 +295,11 @@ async fn unicode_case_and_idn_forms_are_one_account(db: Db) {
     let given = format!("{local}@Bücher.de");
     let created = app.register(&given, PASSWORD).await;
     assert_eq!(created.status(), 201);
-    assert_eq!(created.json::<Value>().await.unwrap()["email"], given, "stored as given");
+    assert_eq!(
+        created.json::<Value>().await.unwrap()["email"],
+        given,
+        "stored as given"
+    );
     for variant in [
         format!("{}@bücher.de", local.to_lowercase()),
         format!("{}@xn--bcher-kva.de", local.to_lowercase()),
@@ -275,6 +308,9 @@ async fn unicode_case_and_idn_forms_are_one_account(db: Db) {
         assert_problem(app.register(&variant, PASSWORD).await, 409, "email_taken").await;
         let login = app.login(&variant, PASSWORD).await;
         assert_eq!(login.status(), 200, "{variant}");
-        assert_eq!(login.json::<Value>().await.unwrap()["account"]["email"], given);
+        assert_eq!(
+            login.json::<Value>().await.unwrap()["account"]["email"],
+            given
+        );
     }
 }

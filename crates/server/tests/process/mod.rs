@@ -342,4 +342,3 @@ pub fn dechunk(mut rest: &str) -> String {
 pub fn unique_email(prefix: &str) -> String {
     format!("{prefix}-{}@example.com", uuid::Uuid::now_v7().simple())
 }
-
