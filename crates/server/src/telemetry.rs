@@ -1,6 +1,8 @@
 //! Logging: `tracing` with compact human lines by default and JSON lines for log shippers.
 //! `RUST_LOG` overrides `log.level` when set.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -17,7 +19,11 @@ where
         .with_env_filter(filter)
         .with_writer(writer);
     let result = match format {
-        LogFormat::Compact => builder.compact().try_init(),
+        // Colours only for a person at a terminal, never into files or pipes.
+        LogFormat::Compact => builder
+            .compact()
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
         LogFormat::Json => builder
             .json()
             .with_current_span(true)

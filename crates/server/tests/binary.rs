@@ -233,3 +233,42 @@ fn features_commands_edit_the_file_keeping_comments_and_refuse_unknown_names() {
         "a refused command changed the file"
     );
 }
+
+#[test]
+fn a_running_server_follows_the_features_commands() {
+    let workdir = Workdir::with_shipped_features();
+    let server = workdir.serve(&[], true);
+    assert_eq!(server.register(&unique_email("open")).status, 201);
+
+    let disabled = workdir.run(
+        workdir.roster(&["features", "disable", "account-registration"], true),
+        None,
+        EXIT_TIMEOUT,
+    );
+    assert!(disabled.status.success(), "{disabled}");
+    let answer_within = |expected: u16| {
+        let started = std::time::Instant::now();
+        loop {
+            let reply = server.register(&unique_email("follow"));
+            if reply.status == expected {
+                return reply;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(2),
+                "still {} two seconds after the command: {}",
+                reply.status,
+                reply.body
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    assert_eq!(answer_within(403).json()["code"], "feature_disabled");
+
+    let enabled = workdir.run(
+        workdir.roster(&["features", "enable", "account-registration"], true),
+        None,
+        EXIT_TIMEOUT,
+    );
+    assert!(enabled.status.success(), "{enabled}");
+    answer_within(201);
+}

@@ -1,6 +1,7 @@
-//! Several real `roster` processes: killed in the middle of a burst of writes (nothing
-//! acknowledged is lost, nothing is half-written), and three nodes on one PostgreSQL
-//! database behaving as one service. Each scenario runs on SQLite and, when
+//! Several real `roster` processes: stopped with SIGTERM while requests are in flight
+//! (they finish), killed in the middle of a burst of writes (nothing acknowledged is lost,
+//! nothing is half-written), and three nodes on one PostgreSQL database behaving as one
+//! service. Each scenario runs on SQLite and, when
 //! `ROSTER_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
 mod process;
@@ -290,4 +291,41 @@ fn three_nodes_on_one_postgres_database_behave_as_one() {
     let throttled = c.login(&target, PASSWORD);
     assert_eq!(throttled.status, 429, "{}", throttled.body);
     assert_eq!(throttled.json()["code"], "too_many_attempts");
+}
+
+#[test]
+fn sigterm_lets_requests_in_flight_finish() {
+    let workdir = Workdir::with_shipped_features();
+    // Production hashing on one worker: the registrations queue behind each other, so some
+    // are still in flight when the signal arrives.
+    let server = workdir.serve(
+        &[
+            ("ROSTER__ARGON2__WORKERS", "1"),
+            ("ROSTER__SERVER__SHUTDOWN_TIMEOUT", "20s"),
+        ],
+        false,
+    );
+    let port = server.port;
+    let requests: Vec<_> = (0..6)
+        .map(|_| {
+            thread::spawn(move || {
+                let body = json!({"email": unique_email("in-flight"), "password": PASSWORD});
+                process::http(port, "POST", "/v1/account/register", Some(&body), None)
+            })
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(100));
+    let status = server.terminate(Duration::from_secs(20));
+    for request in requests {
+        let reply = request
+            .join()
+            .unwrap()
+            .expect("an accepted request is answered");
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    assert!(
+        process::http(port, "GET", "/healthz", None, None).is_err(),
+        "still listening after shutdown"
+    );
 }

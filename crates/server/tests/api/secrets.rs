@@ -54,12 +54,6 @@ async fn passwords_and_tokens_never_reach_logs_or_bodies(db: Db) {
     let wrong_password = unique_password("bravo");
     let admin_created_password = unique_password("charlie");
     let too_long_password = unique_password("delta") + &"y".repeat(130);
-    let passwords = [
-        &password,
-        &wrong_password,
-        &admin_created_password,
-        &too_long_password,
-    ];
 
     let mut bodies = Vec::new();
     let mut request_ids = Vec::new();
@@ -173,7 +167,69 @@ async fn passwords_and_tokens_never_reach_logs_or_bodies(db: Db) {
         "admin register with an invalid token",
     );
 
+    // Password change, then API keys: created (the only time the key is shown), used, revoked.
+    let changed_password = unique_password("echo");
+    let change = app
+        .client
+        .put(app.url("/v1/account/me/password"))
+        .bearer_auth(&user_token)
+        .json(&json!({"current_password": password, "new_password": changed_password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(change.status(), 204);
+    let created = record(
+        post(
+            &app,
+            "/v1/admin/api-keys",
+            &json!({"name": "secrets scan", "expires_in": "1h"}),
+            Some(&root_token),
+        )
+        .await,
+        201,
+        "api key creation",
+    );
+    let created: Value = serde_json::from_str(&created).unwrap();
+    let api_key = created["key"].as_str().unwrap().to_owned();
+    let key_id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.get_as("/v1/account/me", &api_key).await.status(), 200);
+    let forged_key = format!("{}A", &api_key[..api_key.len() - 1]);
+    assert_eq!(
+        app.get_as("/v1/account/me", &forged_key).await.status(),
+        401
+    );
+    assert_eq!(
+        app.delete_as(&format!("/v1/admin/api-keys/{key_id}"), &root_token)
+            .await
+            .status(),
+        204
+    );
+    let audit = app
+        .get_as("/v1/admin/audit-events?limit=200", &root_token)
+        .await
+        .text()
+        .await
+        .unwrap();
+    bodies.push(("audit events".to_owned(), audit));
+    let passwords = [
+        &password,
+        &wrong_password,
+        &admin_created_password,
+        &too_long_password,
+        &changed_password,
+    ];
+    let api_key_secret = api_key.rsplit('_').next().unwrap().to_owned();
+
     for (what, body) in &bodies {
+        for token in [&user_token, &root_token, &api_key_secret] {
+            let random_part = token.strip_prefix("rst_").unwrap_or(token);
+            assert!(
+                // Only the login shows its token and the creation its key, once.
+                matches!(what.as_str(), "login" | "api key creation")
+                    || !body.contains(random_part),
+                "{what} contains a token or key: {body}"
+            );
+        }
         for secret in passwords {
             assert!(
                 !body.contains(secret.as_str()),
@@ -197,4 +253,20 @@ async fn passwords_and_tokens_never_reach_logs_or_bodies(db: Db) {
         let random_part = token.strip_prefix("rst_").unwrap_or(token);
         assert!(!logs.contains(random_part), "a session token was logged");
     }
+    for key in [&api_key_secret, &forged_key] {
+        let secret = key.rsplit('_').next().unwrap();
+        assert!(!logs.contains(secret), "an API key was logged");
+    }
+    // The log lines are JSON and carry the request id as a field of the request's span.
+    let line = logs
+        .lines()
+        .find(|line| line.contains(request_ids[0].as_str()))
+        .expect("a line of the first request");
+    let event: Value = serde_json::from_str(line).expect("log lines are JSON");
+    assert!(
+        event
+            .to_string()
+            .contains(&format!("\"request_id\":\"{}\"", request_ids[0])),
+        "{event}"
+    );
 }

@@ -250,6 +250,25 @@ impl Server {
         )
     }
 
+    /// SIGTERM, then waits (up to `timeout`) for the process to exit.
+    pub fn terminate(mut self, timeout: Duration) -> ExitStatus {
+        let pid = self.child.0.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.0.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "still running {timeout:?} after SIGTERM; stderr:\n{}",
+                self.stderr()
+            );
+            sleep(Duration::from_millis(20));
+        }
+    }
+
     /// SIGKILL: no graceful shutdown, no final checkpoint.
     pub fn kill(mut self) {
         self.child.0.kill().unwrap();
