@@ -14,7 +14,7 @@ use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, translate};
 use crate::grants::insert_grants;
-use crate::rows::{AccountRow, GrantWithRules, NewAccountRow, grant_from_row, to_db_time};
+use crate::rows::{AccountRow, GrantDecoder, GrantWithRules, NewAccountRow, to_db_time};
 use crate::schema::{account_grants, accounts, roles, sessions};
 
 #[async_trait]
@@ -79,22 +79,8 @@ impl AccountRepository for Store {
     }
 
     async fn grants_of(&self, id: AccountId) -> Result<Vec<Grant>, StoreError> {
-        self.run(move |conn| {
-            let rows = account_grants::table
-                .inner_join(roles::table)
-                .filter(account_grants::account_id.eq(id.to_string()))
-                .select((
-                    account_grants::id,
-                    account_grants::role_name,
-                    account_grants::scope,
-                    roles::permissions,
-                ))
-                .order(account_grants::id)
-                .load::<GrantWithRules>(conn)
-                .map_err(|e| translate(e, "grant"))?;
-            rows.into_iter().map(grant_from_row).collect()
-        })
-        .await
+        self.run(move |conn| account_grants_with_rules(conn, id))
+            .await
     }
 
     async fn superadmin_exists(&self) -> Result<bool, StoreError> {
@@ -239,6 +225,26 @@ impl AccountRepository for Store {
         })
         .await
     }
+}
+
+/// Every grant of the account with its role's rules, in grant order: one indexed join.
+pub(crate) fn account_grants_with_rules(
+    conn: &mut DbConnection,
+    id: AccountId,
+) -> Result<Vec<Grant>, StoreError> {
+    let rows = account_grants::table
+        .inner_join(roles::table)
+        .filter(account_grants::account_id.eq(id.to_string()))
+        .select((
+            account_grants::id,
+            account_grants::role_name,
+            account_grants::scope,
+            roles::permissions,
+        ))
+        .order(account_grants::id)
+        .load::<GrantWithRules>(conn)
+        .map_err(|e| translate(e, "grant"))?;
+    GrantDecoder::grants(rows)
 }
 
 /// Active super admins other than `id`. On PostgreSQL every active super-admin row,

@@ -13,7 +13,7 @@ use crate::grants::insert_grants;
 
 use crate::connection::{Store, write_transaction};
 use crate::errors::translate;
-use crate::rows::{ApiKeyRow, GrantWithRules, NewApiKeyRow, grant_from_row, to_db_time};
+use crate::rows::{ApiKeyRow, GrantDecoder, GrantWithRules, NewApiKeyRow, to_db_time};
 use crate::schema::{api_key_grants, api_keys, roles};
 
 #[async_trait]
@@ -140,7 +140,7 @@ impl ApiKeyStore for Store {
                 .order(api_key_grants::id)
                 .load::<GrantWithRules>(conn)
                 .map_err(|e| translate(e, "grant"))?;
-            rows.into_iter().map(grant_from_row).collect()
+            GrantDecoder::grants(rows)
         })
         .await
     }

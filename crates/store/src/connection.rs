@@ -122,11 +122,39 @@ struct Manager {
     statement_timeout: Duration,
 }
 
+/// A pooled connection and whether a statement on it failed as if the database were gone.
+/// Such a connection is dropped when it returns to the pool, so the pool heals after an
+/// outage without testing every connection on checkout (a round trip per database call).
+pub(crate) struct PooledDb {
+    db: DbConnection,
+    failed: bool,
+}
+
 impl r2d2::ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = PooledDb;
     type Error = ConnectionError;
 
-    fn connect(&self) -> Result<DbConnection, ConnectionError> {
+    fn connect(&self) -> Result<PooledDb, ConnectionError> {
+        self.open().map(|db| PooledDb { db, failed: false })
+    }
+
+    fn is_valid(&self, conn: &mut PooledDb) -> Result<(), ConnectionError> {
+        conn.db
+            .batch_execute("SELECT 1")
+            .map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    /// A connection whose statement failed as unavailable, or whose user panicked (it may
+    /// sit inside an open transaction): drop it.
+    fn has_broken(&self, conn: &mut PooledDb) -> bool {
+        conn.failed
+            || std::thread::panicking()
+            || diesel::r2d2::R2D2Connection::is_broken(&mut conn.db)
+    }
+}
+
+impl Manager {
+    fn open(&self) -> Result<DbConnection, ConnectionError> {
         match &self.backend {
             Backend::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
@@ -151,16 +179,6 @@ impl r2d2::ManageConnection for Manager {
                 Ok(DbConnection::Pg(conn))
             }
         }
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
-        conn.batch_execute("SELECT 1")
-            .map_err(ConnectionError::CouldntSetupConfiguration)
-    }
-
-    /// A connection whose user panicked may sit inside an open transaction: drop it.
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -208,12 +226,14 @@ impl Store {
             statement_timeout: settings.statement_timeout,
         };
         // Check one connection by hand: r2d2's own start-up check only reports a timeout.
-        r2d2::ManageConnection::connect(&manager).map_err(|e| StartupError::Connect {
+        manager.open().map_err(|e| StartupError::Connect {
             backend,
             cause: e.to_string(),
         })?;
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size)
+            // Broken connections are found by `has_broken` instead (see `PooledDb`).
+            .test_on_check_out(false)
             .min_idle(Some(1))
             .connection_timeout(settings.connect_timeout)
             .error_handler(Box::new(TracingErrorHandler))
@@ -252,7 +272,7 @@ impl Store {
         })?;
         let migrate =
             |e: Box<dyn std::error::Error + Send + Sync>| StartupError::Migrate(e.to_string());
-        let applied = match &mut *conn {
+        let applied = match &mut conn.db {
             DbConnection::Sqlite(conn) => conn
                 .run_pending_migrations(SQLITE_MIGRATIONS)
                 .map_err(migrate)?,
@@ -281,7 +301,11 @@ impl Store {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(|e| pool_unavailable(&e))?;
-            work(&mut conn)
+            let result = work(&mut conn.db);
+            if matches!(result, Err(StoreError::Unavailable(_))) {
+                conn.failed = true;
+            }
+            result
         })
         .await
         .map_err(|e| StoreError::Internal(format!("database task failed: {e}")))?

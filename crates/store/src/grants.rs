@@ -11,7 +11,7 @@ use roster_domain::{GrantId, PrincipalId};
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, translate};
-use crate::rows::{from_db_time, grant_from_row, to_db_time};
+use crate::rows::{GrantDecoder, from_db_time, to_db_time};
 use crate::schema::{account_grants, accounts, api_key_grants, api_keys, roles};
 
 /// (id, role_name, scope, permissions, created_at, created_by)
@@ -24,10 +24,10 @@ type GrantListRow = (
     Option<String>,
 );
 
-fn into_record(row: GrantListRow) -> Result<GrantRecord, StoreError> {
+fn into_record(decoder: &mut GrantDecoder, row: GrantListRow) -> Result<GrantRecord, StoreError> {
     let (id, role, scope, permissions, created_at, created_by) = row;
     Ok(GrantRecord {
-        grant: grant_from_row((id, role, scope, permissions))?,
+        grant: decoder.grant((id, role, scope, permissions))?,
         created_at: from_db_time(created_at),
         created_by,
     })
@@ -146,7 +146,10 @@ fn load_grants(
         }
     }
     .map_err(|e| translate(e, "grant"))?;
-    rows.into_iter().map(into_record).collect()
+    let mut decoder = GrantDecoder::default();
+    rows.into_iter()
+        .map(|row| into_record(&mut decoder, row))
+        .collect()
 }
 
 #[async_trait]

@@ -143,15 +143,37 @@ pub(crate) fn parse_permissions(json: &str) -> Result<Vec<Permission>, StoreErro
 /// A grant joined with its role's rules: (id, role_name, scope, permissions JSON).
 pub(crate) type GrantWithRules = (String, String, String, String);
 
-pub(crate) fn grant_from_row(
-    (id, role, scope, permissions): GrantWithRules,
-) -> Result<Grant, StoreError> {
-    Ok(Grant {
-        id: GrantId::new(id.parse().map_err(|e| corrupt("grant id", e))?),
-        role: RoleName::parse(&role).map_err(|e| corrupt("role name", e))?,
-        scope: ScopePath::parse(&scope).map_err(|e| corrupt("scope", e))?,
-        permissions: parse_permissions(&permissions)?,
-    })
+/// Turns grant rows into grants, decoding each role's rules once however many grants share
+/// the role (a principal holding one role on 200 scopes decodes one JSON array, not 200).
+#[derive(Default)]
+pub(crate) struct GrantDecoder {
+    rules: std::collections::HashMap<String, Vec<Permission>>,
+}
+
+impl GrantDecoder {
+    pub fn grant(
+        &mut self,
+        (id, role, scope, permissions): GrantWithRules,
+    ) -> Result<Grant, StoreError> {
+        let rules = if let Some(rules) = self.rules.get(&role) {
+            rules.clone()
+        } else {
+            let rules = parse_permissions(&permissions)?;
+            self.rules.insert(role.clone(), rules.clone());
+            rules
+        };
+        Ok(Grant {
+            id: GrantId::new(id.parse().map_err(|e| corrupt("grant id", e))?),
+            role: RoleName::parse(&role).map_err(|e| corrupt("role name", e))?,
+            scope: ScopePath::parse(&scope).map_err(|e| corrupt("scope", e))?,
+            permissions: rules,
+        })
+    }
+
+    pub fn grants(rows: Vec<GrantWithRules>) -> Result<Vec<Grant>, StoreError> {
+        let mut decoder = GrantDecoder::default();
+        rows.into_iter().map(|row| decoder.grant(row)).collect()
+    }
 }
 
 /// Column order must match `schema::api_keys`.

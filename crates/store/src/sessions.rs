@@ -10,6 +10,7 @@ use roster_domain::AccountId;
 
 use roster_app::audit::AuditEvent;
 
+use crate::accounts::account_grants_with_rules;
 use crate::audit::record;
 use crate::connection::{Store, write_transaction};
 use crate::errors::{corrupt, translate};
@@ -66,7 +67,13 @@ impl SessionStore for Store {
                 return Ok(None);
             };
             let (account, _) = account.into_account()?;
+            let grants = if session.revoked_at.is_none() {
+                account_grants_with_rules(conn, account.id)?
+            } else {
+                Vec::new()
+            };
             Ok(Some(SessionRecord {
+                grants,
                 id: SessionId::new(session.id.parse().map_err(|e| corrupt("session id", e))?),
                 account,
                 created_at: from_db_time(session.created_at),

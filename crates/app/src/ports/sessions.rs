@@ -2,7 +2,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use roster_domain::{Account, AccountId};
+use roster_domain::{Account, AccountId, Grant};
 use uuid::Uuid;
 
 use super::{StoreError, TokenDigest};
@@ -38,11 +38,14 @@ pub struct NewSession {
     pub expires_at: DateTime<Utc>,
 }
 
-/// A stored session together with its account, as found by token digest.
+/// A stored session together with its account and the account's grants, as found by token
+/// digest in one database call.
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
     pub id: SessionId,
     pub account: Account,
+    /// The account's grants with their roles' current rules (empty for a revoked session).
+    pub grants: Vec<Grant>,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -68,7 +71,8 @@ pub trait SessionStore: Send + Sync {
     /// `Duplicate("session")` on a token digest collision; `Unavailable`.
     async fn create(&self, session: &NewSession, audit: &AuditEvent) -> Result<(), StoreError>;
 
-    /// Finds a session and its account by token digest, in one indexed lookup.
+    /// Finds a session, its account and the account's grants by token digest, in one
+    /// database call (an indexed lookup and, for a live session, one indexed join).
     ///
     /// # Errors
     /// `Unavailable` when the database cannot be reached.

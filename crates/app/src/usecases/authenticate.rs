@@ -85,12 +85,11 @@ impl Roster {
         if now - session.last_seen_at >= touch_after {
             self.ports.sessions.touch(session.id, now).await?;
         }
-        let grants = self.ports.accounts.grants_of(session.account.id).await?;
         Ok(Authenticated {
             principal: Principal {
                 id: PrincipalId::Account(session.account.id),
                 is_superadmin: session.account.is_superadmin,
-                grants,
+                grants: session.grants,
             },
             account: Some(session.account),
             session_id: Some(session.id),

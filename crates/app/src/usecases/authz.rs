@@ -93,15 +93,17 @@ impl Roster {
         form: &CheckForm,
     ) -> Result<CheckOutcome, AppError> {
         let (action, scope, subject) = form.validate()?;
+        let loaded;
         let principal = match subject {
-            None => caller.principal.clone(),
-            Some(subject) if subject == caller.principal.id => caller.principal.clone(),
+            None => &caller.principal,
+            Some(subject) if subject == caller.principal.id => &caller.principal,
             Some(subject) => {
                 caller.require_global(BuiltinAction::AccountRead)?;
-                match self.load_principal(subject).await? {
+                loaded = match self.load_principal(subject).await? {
                     Some(principal) => principal,
                     None => return Ok(CheckOutcome::Inactive),
-                }
+                };
+                &loaded
             }
         };
         // One check per request: evaluating the grants directly costs less than compiling

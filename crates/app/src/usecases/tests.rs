@@ -254,15 +254,6 @@ impl Ports {
         self.accounts.expect_grants_of().never();
         self
     }
-
-    fn grants(&mut self, id: AccountId, grants: Vec<Grant>) -> &mut Self {
-        self.accounts
-            .expect_grants_of()
-            .with(eq(id))
-            .times(1)
-            .returning(move |_| Ok(grants.clone()));
-        self
-    }
 }
 
 fn form(email: &str, password: &str, name: Option<&str>) -> RegistrationForm {
@@ -304,6 +295,7 @@ fn session(account: Account, last_seen: DateTime<Utc>) -> SessionRecord {
         last_seen_at: last_seen,
         expires_at: now() + Duration::hours(11),
         revoked: false,
+        grants: Vec::new(),
     }
 }
 
@@ -1469,10 +1461,7 @@ async fn authenticate_accepts_a_session_just_inside_its_limits() {
     record.expires_at = now() + Duration::microseconds(1);
 
     let mut ports = Ports::new();
-    ports
-        .presented_session(Some(record))
-        .clock_at(now())
-        .grants(ada.id, Vec::new());
+    ports.presented_session(Some(record)).clock_at(now());
     ports
         .sessions
         .expect_touch()
@@ -1496,8 +1485,7 @@ async fn authenticate_does_not_touch_a_fresh_session() {
         let mut ports = Ports::new();
         ports
             .presented_session(Some(session(ada.clone(), last_seen)))
-            .clock_at(now())
-            .grants(ada.id, Vec::new());
+            .clock_at(now());
         ports.sessions.expect_touch().never();
         let roster = ports.build();
 
@@ -1514,8 +1502,7 @@ async fn authenticate_touches_a_stale_session_once() {
         let mut ports = Ports::new();
         ports
             .presented_session(Some(session(ada.clone(), last_seen)))
-            .clock_at(now())
-            .grants(ada.id, Vec::new());
+            .clock_at(now());
         ports
             .sessions
             .expect_touch()
@@ -1539,10 +1526,13 @@ async fn authenticate_builds_the_principal_from_the_account_and_its_grants() {
     for is_superadmin in [false, true] {
         let ada = account("ada@example.com", AccountStatus::Active, is_superadmin);
         let mut ports = Ports::new();
-        ports
-            .presented_session(Some(session(ada.clone(), now() - Duration::seconds(10))))
-            .clock_at(now())
-            .grants(ada.id, grants.clone());
+        let record = SessionRecord {
+            grants: grants.clone(),
+            ..session(ada.clone(), now() - Duration::seconds(10))
+        };
+        ports.presented_session(Some(record)).clock_at(now());
+        // The grants come with the session, in the same database call.
+        ports.accounts.expect_grants_of().never();
         ports.sessions.expect_touch().never();
         let roster = ports.build();
 
