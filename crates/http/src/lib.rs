@@ -16,5 +16,5 @@ pub use metrics::{Metrics, MetricsProbe, ProblemCode};
 pub use openapi::{openapi, openapi_json};
 pub use problem::ApiError;
 pub use rate_limit::{ClientRateLimiter, RateLimitSettings, RateLimited};
-pub use request_context::{X_REQUEST_ID, request_context};
+pub use request_context::{InFlight, X_REQUEST_ID, request_context};
 pub use routes::configure;

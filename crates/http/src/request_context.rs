@@ -1,6 +1,8 @@
 //! Per-request context: a request id on every response and on the request's tracing span,
 //! and one log line per request.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -12,6 +14,31 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::metrics::{Metrics, ProblemCode};
+
+/// Requests inside the service right now, so shutdown can wait for them to finish.
+#[derive(Debug, Clone, Default)]
+pub struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    /// How many requests are being handled.
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    fn enter(&self) -> InFlightGuard {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        InFlightGuard(Arc::clone(&self.0))
+    }
+}
+
+/// Counts a request out when it is done, however it ends.
+struct InFlightGuard(Arc<AtomicUsize>);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// The request id header, echoed when the caller sends a sane one.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -42,6 +69,9 @@ pub async fn request_context(
     let span = tracing::info_span!("request", request_id = %request_id, method = %req.method(), path = %req.path());
     let started = Instant::now();
     let metrics = req.app_data::<Data<Metrics>>().cloned();
+    let _in_flight = req
+        .app_data::<Data<InFlight>>()
+        .map(|in_flight| in_flight.enter());
     let mut response = next.call(req).instrument(span.clone()).await?;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(X_REQUEST_ID.clone(), value);

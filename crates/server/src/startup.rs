@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::web::Data;
 use actix_web::{App, HttpServer};
@@ -16,7 +16,7 @@ use roster_app::{
 use roster_crypto::{Argon2Hasher, RandomTokens};
 use roster_flags::{FileFeatureManager, ReloadEvent, WatchHandle};
 use roster_http::ClientRateLimiter;
-use roster_http::{Metrics, MetricsProbe};
+use roster_http::{InFlight, Metrics, MetricsProbe};
 use roster_store::Store;
 
 use crate::settings::{BootstrapSettings, Settings};
@@ -165,9 +165,12 @@ impl Application {
             tokio::spawn(forget_idle_clients_periodically(rate_limiter.clone()));
         let roster = Data::new(components.roster);
         let readiness: Data<Arc<dyn Readiness>> = Data::new(Arc::new(components.store));
+        let in_flight = InFlight::default();
+        let in_flight_data = Data::new(in_flight.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(roster_http::request_context))
+                .app_data(in_flight_data.clone())
                 .app_data(roster.clone())
                 .app_data(readiness.clone())
                 .app_data(rate_limiter.clone())
@@ -180,7 +183,14 @@ impl Application {
             source,
         })?
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        // Signals are handled by `drain_on_signal`, which waits for requests in flight.
+        .disable_signals()
         .run();
+        tokio::spawn(drain_on_signal(
+            server.handle(),
+            in_flight,
+            settings.shutdown_timeout,
+        ));
         tracing::info!(port, "roster listening");
         Ok(Application {
             port,
@@ -206,6 +216,53 @@ impl Application {
         self.cleanup.abort();
         self.forget_idle_clients.abort();
         result
+    }
+}
+
+/// On SIGTERM or SIGINT: stop accepting connections, let the requests inside the service
+/// finish (up to `deadline`), then stop the server. actix's own graceful stop could drop a
+/// request that was accepted but not yet finished, so the count of requests in flight
+/// decides.
+async fn drain_on_signal(handle: ServerHandle, in_flight: InFlight, deadline: std::time::Duration) {
+    wait_for_shutdown_signal().await;
+    tracing::info!(
+        in_flight = in_flight.count(),
+        "shutdown signal received; finishing requests in flight"
+    );
+    handle.pause().await;
+    let give_up = tokio::time::Instant::now() + deadline;
+    // Idle twice in a row: a connection accepted just before the pause has had time to
+    // reach the service.
+    let mut idle_checks = 0;
+    while idle_checks < 2 && tokio::time::Instant::now() < give_up {
+        idle_checks = if in_flight.count() == 0 {
+            idle_checks + 1
+        } else {
+            0
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    if in_flight.count() > 0 {
+        tracing::warn!(
+            in_flight = in_flight.count(),
+            "shutdown deadline reached; stopping anyway"
+        );
+    }
+    handle.stop(true).await;
+}
+
+async fn wait_for_shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for shutdown signals; stop the process with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
     }
 }
 

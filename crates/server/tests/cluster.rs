@@ -296,11 +296,12 @@ fn three_nodes_on_one_postgres_database_behave_as_one() {
 #[test]
 fn sigterm_lets_requests_in_flight_finish() {
     let workdir = Workdir::with_shipped_features();
-    // Production hashing on one worker: the registrations queue behind each other, so some
-    // are still in flight when the signal arrives.
+    // Slow hashing on one worker: the registrations wait for it one after the other, so all
+    // of them are inside the service when the signal arrives.
     let server = workdir.serve(
         &[
             ("ROSTER__ARGON2__WORKERS", "1"),
+            ("ROSTER__ARGON2__ITERATIONS", "8"),
             ("ROSTER__SERVER__SHUTDOWN_TIMEOUT", "20s"),
         ],
         false,
@@ -314,13 +315,28 @@ fn sigterm_lets_requests_in_flight_finish() {
             })
         })
         .collect();
-    thread::sleep(Duration::from_millis(100));
+    // In flight = inside a handler: one hashing, the others queued for the hashing worker.
+    let started = std::time::Instant::now();
+    loop {
+        let metrics = server.get("/metrics").expect("metrics answered").body;
+        if metrics.contains("roster_password_hash_queue_depth 5") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the six registrations never queued together:\n{metrics}"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    let stderr_path = server.stderr_path.clone();
     let status = server.terminate(Duration::from_secs(20));
     for request in requests {
-        let reply = request
-            .join()
-            .unwrap()
-            .expect("an accepted request is answered");
+        let reply = request.join().unwrap().unwrap_or_else(|e| {
+            panic!(
+                "a request in flight was not answered ({e}); server log:\n{}",
+                std::fs::read_to_string(&stderr_path).unwrap_or_default()
+            )
+        });
         assert_eq!(reply.status, 201, "{}", reply.body);
     }
     assert!(status.success(), "exit status after SIGTERM: {status}");

@@ -305,6 +305,17 @@ pub fn http(
     body: Option<&Value>,
     token: Option<&str>,
 ) -> std::io::Result<Reply> {
+    read_reply(send_request(port, method, path, body, token)?)
+}
+
+/// Connects and writes one request; the reply is read with [`read_reply`].
+pub fn send_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    token: Option<&str>,
+) -> std::io::Result<TcpStream> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let body = body.map(Value::to_string).unwrap_or_default();
@@ -322,6 +333,11 @@ pub fn http(
     }
     let request = format!("{}\r\n\r\n{body}", head.join("\r\n"));
     stream.write_all(request.as_bytes())?;
+    Ok(stream)
+}
+
+/// Reads a whole reply (the request asked for `Connection: close`).
+pub fn read_reply(mut stream: TcpStream) -> std::io::Result<Reply> {
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     let raw = String::from_utf8_lossy(&raw);
