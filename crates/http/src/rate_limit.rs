@@ -25,6 +25,7 @@ use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use roster_app::AppError;
 
+use crate::extract::client_ip;
 use crate::problem::ApiError;
 
 /// The limiter's settings (`rate_limit.*`).
@@ -134,9 +135,7 @@ impl FromRequest for RateLimited {
         };
         // Over TCP there is always a peer; without one (e.g. a Unix socket), all such
         // requests share one bucket rather than escape the limit.
-        let ip = req
-            .peer_addr()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip());
+        let ip = client_ip(req).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         ready(
             limiter
                 .check(ip)

@@ -14,7 +14,7 @@ use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, translate};
 use crate::grants::insert_grants;
-use crate::rows::{AccountRow, GrantDecoder, GrantWithRules, NewAccountRow, to_db_time};
+use crate::rows::{AccountRow, GrantDecoder, GrantWithRules, NewAccountRow, page, to_db_time};
 use crate::schema::{account_grants, accounts, roles, sessions};
 
 #[async_trait]
@@ -115,17 +115,12 @@ impl AccountRepository for Store {
             let rows = query
                 .load::<AccountRow>(conn)
                 .map_err(|e| translate(e, "account"))?;
-            let more = rows.len() > limit as usize;
-            let accounts = rows
-                .into_iter()
-                .take(limit as usize)
-                .map(|row| row.into_account().map(|(account, _)| account))
-                .collect::<Result<Vec<_>, _>>()?;
-            let next_after = if more {
-                accounts.last().map(|a| a.id)
-            } else {
-                None
-            };
+            let (accounts, next_after) = page(
+                rows,
+                limit,
+                |row| row.into_account().map(|(account, _)| account),
+                |a| a.id,
+            )?;
             Ok(AccountPage {
                 accounts,
                 next_after,

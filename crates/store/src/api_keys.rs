@@ -13,7 +13,7 @@ use crate::grants::insert_grants;
 
 use crate::connection::{Store, write_transaction};
 use crate::errors::translate;
-use crate::rows::{ApiKeyRow, GrantDecoder, GrantWithRules, NewApiKeyRow, to_db_time};
+use crate::rows::{ApiKeyRow, GrantDecoder, GrantWithRules, NewApiKeyRow, page, to_db_time};
 use crate::schema::{api_key_grants, api_keys, roles};
 
 #[async_trait]
@@ -70,17 +70,12 @@ impl ApiKeyStore for Store {
             let rows = query
                 .load::<ApiKeyRow>(conn)
                 .map_err(|e| translate(e, "api key"))?;
-            let more = rows.len() > limit as usize;
-            let keys = rows
-                .into_iter()
-                .take(limit as usize)
-                .map(|row| row.into_stored().map(|stored| stored.key))
-                .collect::<Result<Vec<_>, _>>()?;
-            let next_after = if more {
-                keys.last().map(|key| key.id)
-            } else {
-                None
-            };
+            let (keys, next_after) = page(
+                rows,
+                limit,
+                |row| row.into_stored().map(|stored| stored.key),
+                |key| key.id,
+            )?;
             Ok(ApiKeyPage { keys, next_after })
         })
         .await

@@ -9,7 +9,7 @@ use roster_app::ports::{AuditLog, AuditPage, AuditQuery, StoreError};
 
 use crate::connection::{DbConnection, Store};
 use crate::errors::{TxError, corrupt, translate};
-use crate::rows::{from_db_time, to_db_time};
+use crate::rows::{from_db_time, page, to_db_time};
 use crate::schema::audit_events;
 
 #[derive(Debug, Insertable)]
@@ -98,17 +98,7 @@ impl AuditLog for Store {
             let rows = select
                 .load::<AuditRow>(conn)
                 .map_err(|e| translate(e, "audit event"))?;
-            let more = rows.len() > query.limit as usize;
-            let events = rows
-                .into_iter()
-                .take(query.limit as usize)
-                .map(AuditRow::into_event)
-                .collect::<Result<Vec<_>, _>>()?;
-            let next_before = if more {
-                events.last().map(|e| e.id)
-            } else {
-                None
-            };
+            let (events, next_before) = page(rows, query.limit, AuditRow::into_event, |e| e.id)?;
             Ok(AuditPage {
                 events,
                 next_before,

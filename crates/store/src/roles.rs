@@ -10,7 +10,7 @@ use roster_domain::{Role, RoleName};
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{corrupt, translate};
-use crate::rows::{StoredRule, from_db_time, parse_permissions, to_db_time};
+use crate::rows::{StoredRule, from_db_time, page, parse_permissions, to_db_time};
 use crate::schema::{account_grants, api_key_grants, roles};
 
 /// Column order must match `schema::roles`.
@@ -107,17 +107,8 @@ impl RoleStore for Store {
             let rows = query
                 .load::<RoleRow>(conn)
                 .map_err(|e| translate(e, "role"))?;
-            let more = rows.len() > limit as usize;
-            let roles = rows
-                .into_iter()
-                .take(limit as usize)
-                .map(RoleRow::into_stored)
-                .collect::<Result<Vec<_>, _>>()?;
-            let next_after = if more {
-                roles.last().map(|r| r.role.name.clone())
-            } else {
-                None
-            };
+            let (roles, next_after) =
+                page(rows, limit, RoleRow::into_stored, |r| r.role.name.clone())?;
             Ok(RolePage { roles, next_after })
         })
         .await

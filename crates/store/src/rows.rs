@@ -12,6 +12,24 @@ use serde::{Deserialize, Serialize};
 use crate::errors::corrupt;
 use crate::schema::{accounts, api_keys, sessions};
 
+/// One page of a list read with `limit + 1` rows: the first `limit` rows converted, and the
+/// cursor (`key` of the last item) when the extra row shows that more follow.
+pub(crate) fn page<R, T, K>(
+    rows: Vec<R>,
+    limit: u32,
+    convert: impl FnMut(R) -> Result<T, StoreError>,
+    key: impl Fn(&T) -> K,
+) -> Result<(Vec<T>, Option<K>), StoreError> {
+    let more = rows.len() > limit as usize;
+    let items = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(convert)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = if more { items.last().map(key) } else { None };
+    Ok((items, next))
+}
+
 pub(crate) fn to_db_time(at: DateTime<Utc>) -> NaiveDateTime {
     at.naive_utc()
 }
