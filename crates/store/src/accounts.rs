@@ -50,7 +50,7 @@ impl AccountRepository for Store {
         self.run(move |conn| {
             let row = accounts::table
                 .filter(accounts::email_canonical.eq(&canonical_email))
-                .first::<AccountRow>(conn)
+                .get_result::<AccountRow>(conn)
                 .optional()
                 .map_err(|e| translate(e, "account"))?;
             row.map(|row| {
@@ -69,7 +69,7 @@ impl AccountRepository for Store {
         self.run(move |conn| {
             let row = accounts::table
                 .find(id.to_string())
-                .first::<AccountRow>(conn)
+                .get_result::<AccountRow>(conn)
                 .optional()
                 .map_err(|e| translate(e, "account"))?;
             row.map(|row| row.into_account().map(|(account, _)| account))
@@ -141,7 +141,7 @@ impl AccountRepository for Store {
             write_transaction(conn, "account", |conn| {
                 let Some(row) = accounts::table
                     .find(id.to_string())
-                    .first::<AccountRow>(conn)
+                    .get_result::<AccountRow>(conn)
                     .optional()?
                 else {
                     return Ok(StatusChange::NotFound);
@@ -171,7 +171,7 @@ impl AccountRepository for Store {
                 }
                 let row = accounts::table
                     .find(id.to_string())
-                    .first::<AccountRow>(conn)?;
+                    .get_result::<AccountRow>(conn)?;
                 Ok(StatusChange::Changed(row.into_account()?.0))
             })
         })
@@ -183,7 +183,7 @@ impl AccountRepository for Store {
             let hash = accounts::table
                 .find(id.to_string())
                 .select(accounts::password_hash)
-                .first::<String>(conn)
+                .get_result::<String>(conn)
                 .optional()
                 .map_err(|e| translate(e, "account"))?;
             Ok(hash.map(PasswordHash::new))

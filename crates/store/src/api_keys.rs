@@ -45,7 +45,7 @@ impl ApiKeyStore for Store {
         self.run(move |conn| {
             api_keys::table
                 .find(id.to_string())
-                .first::<ApiKeyRow>(conn)
+                .get_result::<ApiKeyRow>(conn)
                 .optional()
                 .map_err(|e| translate(e, "api key"))?
                 .map(ApiKeyRow::into_stored)
@@ -102,7 +102,7 @@ impl ApiKeyStore for Store {
                 }
                 let row = api_keys::table
                     .find(id.to_string())
-                    .first::<ApiKeyRow>(conn)
+                    .get_result::<ApiKeyRow>(conn)
                     .optional()?;
                 Ok(row.map(ApiKeyRow::into_stored).transpose()?.map(|s| s.key))
             })

@@ -82,7 +82,7 @@ impl RoleStore for Store {
         self.run(move |conn| {
             roles::table
                 .find(name.as_str())
-                .first::<RoleRow>(conn)
+                .get_result::<RoleRow>(conn)
                 .optional()
                 .map_err(|e| translate(e, "role"))?
                 .map(RoleRow::into_stored)
@@ -138,7 +138,7 @@ impl RoleStore for Store {
                 record(conn, &audit)?;
                 let row = roles::table
                     .find(role.name.as_str())
-                    .first::<RoleRow>(conn)?;
+                    .get_result::<RoleRow>(conn)?;
                 Ok(Some(row.into_stored()?))
             })
         })

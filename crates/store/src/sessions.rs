@@ -60,7 +60,7 @@ impl SessionStore for Store {
                     ),
                     accounts::all_columns,
                 ))
-                .first::<(SessionRow, AccountRow)>(conn)
+                .get_result::<(SessionRow, AccountRow)>(conn)
                 .optional()
                 .map_err(|e| translate(e, "session"))?;
             let Some((session, account)) = row else {

@@ -21,7 +21,7 @@ impl LoginThrottle for Store {
             let row = login_throttle::table
                 .find(&email)
                 .select((login_throttle::failures, login_throttle::locked_until))
-                .first::<(i32, Option<chrono::NaiveDateTime>)>(conn)
+                .get_result::<(i32, Option<chrono::NaiveDateTime>)>(conn)
                 .optional()
                 .map_err(|e| translate(e, "login throttle"))?;
             Ok(row.map(|(failures, locked_until)| ThrottleState {
@@ -57,7 +57,7 @@ impl LoginThrottle for Store {
                 let failures: i32 = login_throttle::table
                     .find(&email)
                     .select(login_throttle::failures)
-                    .first(conn)?;
+                    .get_result(conn)?;
                 let failures = u32::try_from(failures).unwrap_or(0);
                 let locked_until = policy.delay_after(failures).map(|delay| at + delay);
                 if let Some(until) = locked_until {
