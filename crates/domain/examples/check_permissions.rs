@@ -41,7 +41,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         grants: vec![
             grant(1, &tenant_admin, "acme.berlin")?,
             grant(2, &no_key_deletion, "acme.*.issuer")?,
-        ],
+        ]
+        .into(),
     };
 
     // Compile once, check many times.

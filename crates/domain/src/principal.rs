@@ -1,6 +1,7 @@
 //! Principals: who is asking (an account or an API key) and what they hold.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::account::AccountId;
 use crate::action::Action;
@@ -45,7 +46,7 @@ impl fmt::Display for PrincipalId {
 /// let mut principal = Principal {
 ///     id: PrincipalId::Account(AccountId::new(Uuid::nil())),
 ///     is_superadmin: false,
-///     grants: vec![grant],
+///     grants: vec![grant].into(),
 /// };
 /// let root = ScopePath::root();
 /// assert!(principal.allows(&Action::parse("audit-read")?, &root));
@@ -64,8 +65,10 @@ pub struct Principal {
     pub id: PrincipalId,
     /// Super admins are allowed everything, whatever their grants say.
     pub is_superadmin: bool,
-    /// The principal's grants (for an API key: those of the key).
-    pub grants: Vec<Grant>,
+    /// The principal's grants (for an API key: those of the key). Shared, not owned: a
+    /// service that caches a principal's grants hands the same list to every request
+    /// without copying it (`Vec<Grant>` converts with `.into()`).
+    pub grants: Arc<[Grant]>,
 }
 
 impl Principal {
@@ -107,7 +110,7 @@ mod tests {
         Principal {
             id: PrincipalId::Account(AccountId::new(Uuid::nil())),
             is_superadmin,
-            grants,
+            grants: grants.into(),
         }
     }
 

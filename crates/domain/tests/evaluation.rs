@@ -43,7 +43,7 @@ fn principal(is_superadmin: bool, grants: Vec<Grant>) -> Principal {
     Principal {
         id: PrincipalId::Account(AccountId::new(Uuid::from_u128(7))),
         is_superadmin,
-        grants,
+        grants: grants.into(),
     }
 }
 

@@ -89,7 +89,7 @@ fn principal(is_superadmin: bool, grants: Vec<Grant>) -> Principal {
     Principal {
         id: PrincipalId::Account(AccountId::new(Uuid::nil())),
         is_superadmin,
-        grants,
+        grants: grants.into(),
     }
 }
 

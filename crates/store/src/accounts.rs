@@ -11,7 +11,7 @@ use roster_app::ports::{
 use roster_domain::{Account, AccountId, AccountStatus, Grant, PrincipalId};
 
 use crate::audit::record;
-use crate::connection::{DbConnection, Store, write_transaction};
+use crate::connection::{DbConnection, Store, with_backend, write_transaction};
 use crate::errors::{TxError, translate};
 use crate::grants::insert_grants;
 use crate::rows::{AccountRow, GrantDecoder, GrantWithRules, NewAccountRow, page, to_db_time};
@@ -227,7 +227,7 @@ pub(crate) fn account_grants_with_rules(
     conn: &mut DbConnection,
     id: AccountId,
 ) -> Result<Vec<Grant>, StoreError> {
-    let rows = account_grants::table
+    let rows = with_backend!(conn, |c| account_grants::table
         .inner_join(roles::table)
         .filter(account_grants::account_id.eq(id.to_string()))
         .select((
@@ -237,8 +237,8 @@ pub(crate) fn account_grants_with_rules(
             roles::permissions,
         ))
         .order(account_grants::id)
-        .load::<GrantWithRules>(conn)
-        .map_err(|e| translate(e, "grant"))?;
+        .load::<GrantWithRules>(c))
+    .map_err(|e| translate(e, "grant"))?;
     GrantDecoder::grants(rows)
 }
 

@@ -1,6 +1,7 @@
 //! Backend selection, the connection manager, the pool and migrations.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -11,6 +12,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use roster_app::ports::{Readiness, StoreError};
 
 use crate::errors::{TxError, pool_unavailable, translate};
+use crate::grants_cache::GrantsCache;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
@@ -192,12 +194,27 @@ impl r2d2::HandleError<ConnectionError> for TracingErrorHandler {
     }
 }
 
-/// The storage adapter: a connection pool plus the repositories implemented on it.
-/// Cheap to clone.
+/// Runs `$body` with `$c` bound to the backend's own connection (`SqliteConnection` or
+/// `PgConnection`). The per-request lookups use it instead of the `DbConnection` wrapper,
+/// whose `MultiConnection` derive renders every query to SQL text on every call, even when
+/// the prepared statement is cached (about 8 % of an authenticated request's CPU).
+macro_rules! with_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::connection::DbConnection::Sqlite($c) => $body,
+            $crate::connection::DbConnection::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use with_backend;
+
+/// The storage adapter: a connection pool, the cache of decoded grants, and the
+/// repositories implemented on them. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
     pool: r2d2::Pool<Manager>,
     backend: &'static str,
+    pub(crate) grants_cache: Arc<GrantsCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -242,7 +259,11 @@ impl Store {
                 backend,
                 cause: e.to_string(),
             })?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            grants_cache: Arc::new(GrantsCache::new()),
+        })
     }
 
     /// Pool connections: (open, idle, maximum), for metrics.

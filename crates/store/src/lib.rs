@@ -16,6 +16,7 @@ mod audit;
 mod connection;
 mod errors;
 mod grants;
+mod grants_cache;
 mod roles;
 mod rows;
 mod schema;

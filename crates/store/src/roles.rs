@@ -10,6 +10,7 @@ use roster_domain::{Role, RoleName};
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{corrupt, translate};
+use crate::grants_cache::raise_role_holders;
 use crate::rows::{StoredRule, from_db_time, page, parse_permissions, to_db_time};
 use crate::schema::{account_grants, api_key_grants, roles};
 
@@ -135,6 +136,7 @@ impl RoleStore for Store {
                 if updated == 0 {
                     return Ok(None);
                 }
+                raise_role_holders(conn, role.name.as_str())?;
                 record(conn, &audit)?;
                 let row = roles::table
                     .find(role.name.as_str())

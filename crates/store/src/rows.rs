@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use roster_app::ports::{ApiKey, PasswordHash, StoreError, StoredApiKey, TokenDigest};
+use roster_app::ports::{ApiKey, PasswordHash, StoreError, TokenDigest};
 use roster_domain::{
     Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Effect, Email, Grant,
     GrantId, Permission, RoleName, ScopePath,
@@ -50,6 +50,8 @@ pub(crate) struct AccountRow {
     pub is_superadmin: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Raised with every change to the account's grants (see `grants_cache`).
+    pub grants_version: i64,
 }
 
 impl AccountRow {
@@ -205,26 +207,27 @@ pub(crate) struct ApiKeyRow {
     pub expires_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+    /// Raised with every change to the key's grants (see `grants_cache`).
+    pub grants_version: i64,
 }
 
 impl ApiKeyRow {
-    pub fn into_stored(self) -> Result<StoredApiKey, StoreError> {
+    /// The key and the digest a presented key must match.
+    pub fn into_key(self) -> Result<(ApiKey, TokenDigest), StoreError> {
         let id = self
             .id
             .parse::<ApiKeyId>()
             .map_err(|e| corrupt("api key id", e))?;
-        Ok(StoredApiKey {
-            key: ApiKey {
-                id,
-                name: self.name,
-                created_at: from_db_time(self.created_at),
-                created_by: self.created_by,
-                expires_at: self.expires_at.map(from_db_time),
-                last_used_at: self.last_used_at.map(from_db_time),
-                revoked_at: self.revoked_at.map(from_db_time),
-            },
-            digest: TokenDigest::new(self.key_digest),
-        })
+        let key = ApiKey {
+            id,
+            name: self.name,
+            created_at: from_db_time(self.created_at),
+            created_by: self.created_by,
+            expires_at: self.expires_at.map(from_db_time),
+            last_used_at: self.last_used_at.map(from_db_time),
+            revoked_at: self.revoked_at.map(from_db_time),
+        };
+        Ok((key, TokenDigest::new(self.key_digest)))
     }
 }
 

@@ -11,6 +11,7 @@ diesel::table! {
         is_superadmin -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        grants_version -> BigInt,
     }
 }
 
@@ -57,6 +58,7 @@ diesel::table! {
         expires_at -> Nullable<Timestamp>,
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        grants_version -> BigInt,
     }
 }
 

@@ -1,18 +1,20 @@
 //! `SessionStore` on diesel.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use roster_app::ports::{
     NewSession, SessionId, SessionRecord, SessionStore, SessionSummary, StoreError, TokenDigest,
 };
-use roster_domain::AccountId;
+use roster_domain::{AccountId, PrincipalId};
 
 use roster_app::audit::AuditEvent;
 
 use crate::accounts::account_grants_with_rules;
 use crate::audit::record;
-use crate::connection::{Store, write_transaction};
+use crate::connection::{Store, with_backend, write_transaction};
 use crate::errors::{corrupt, translate};
 use crate::rows::{AccountRow, NewSessionRow, SessionRow, from_db_time, to_db_time};
 use crate::schema::{accounts, sessions};
@@ -46,8 +48,9 @@ impl SessionStore for Store {
         digest: &TokenDigest,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let digest = digest.clone();
+        let cache = Arc::clone(&self.grants_cache);
         self.run(move |conn| {
-            let row = sessions::table
+            let row = with_backend!(conn, |c| sessions::table
                 .inner_join(accounts::table)
                 .filter(sessions::token_digest.eq(digest.as_str()))
                 .select((
@@ -60,17 +63,20 @@ impl SessionStore for Store {
                     ),
                     accounts::all_columns,
                 ))
-                .get_result::<(SessionRow, AccountRow)>(conn)
-                .optional()
-                .map_err(|e| translate(e, "session"))?;
+                .get_result::<(SessionRow, AccountRow)>(c)
+                .optional())
+            .map_err(|e| translate(e, "session"))?;
             let Some((session, account)) = row else {
                 return Ok(None);
             };
+            let version = account.grants_version;
             let (account, _) = account.into_account()?;
             let grants = if session.revoked_at.is_none() {
-                account_grants_with_rules(conn, account.id)?
+                cache.get_or_load(PrincipalId::Account(account.id), version, || {
+                    account_grants_with_rules(conn, account.id)
+                })?
             } else {
-                Vec::new()
+                Arc::from([])
             };
             Ok(Some(SessionRecord {
                 grants,

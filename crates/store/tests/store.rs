@@ -22,12 +22,13 @@ use diesel::sqlite::SqliteConnection;
 use roster_app::LoginThrottlePolicy;
 use roster_app::audit::{AuditAction, AuditEvent};
 use roster_app::ports::{
-    AccountRepository, ApiKey, ApiKeyStore, LoginThrottle, NewSession, PasswordHash, Readiness,
-    SessionId, SessionRecord, SessionStore, StatusChange, StoreError, TokenDigest,
+    AccountRepository, ApiKey, ApiKeyStore, GrantStore, LoginThrottle, NewGrant, NewSession,
+    PasswordHash, Readiness, RoleStore, SessionId, SessionRecord, SessionStore, StatusChange,
+    StoreError, TokenDigest,
 };
 use roster_domain::{
     Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Email, Grant, GrantId,
-    Permission, RoleName, ScopePath,
+    Permission, PrincipalId, Role, RoleName, ScopePath,
 };
 use roster_store::{Backend, DatabaseSettings, StartupError, Store};
 use uuid::Uuid;
@@ -46,6 +47,7 @@ on_both_backends!(
     grants_are_read_with_their_rules,
     api_keys_round_trip,
     api_key_grants_are_read_with_their_rules,
+    grant_changes_reach_every_node_at_once,
     login_failures_escalate_and_clear,
     parallel_login_failures_are_all_counted,
     stale_login_failures_are_forgotten,
@@ -115,6 +117,37 @@ fn new_session(
         token_digest,
         created_at,
         expires_at: created_at + TimeDelta::days(30),
+    }
+}
+
+async fn key_grants(store: &Store, id: ApiKeyId) -> Vec<Grant> {
+    let stored = store
+        .find_api_key(id)
+        .await
+        .unwrap()
+        .expect("the key exists");
+    stored.grants.to_vec()
+}
+
+fn pattern(text: &str) -> ActionPattern {
+    ActionPattern::parse(text).unwrap()
+}
+
+fn role(name: &str, permissions: Vec<Permission>) -> Role {
+    Role {
+        name: RoleName::parse(name).unwrap(),
+        description: String::new(),
+        permissions,
+    }
+}
+
+fn new_grant(role: &str, scope: &str) -> NewGrant {
+    NewGrant {
+        id: GrantId::new(Uuid::now_v7()),
+        role: RoleName::parse(role).unwrap(),
+        scope: ScopePath::parse(scope).unwrap(),
+        created_at: now(),
+        created_by: None,
     }
 }
 
@@ -978,40 +1011,86 @@ async fn api_key_grants_are_read_with_their_rules(db: TestDb) {
         .insert_api_key(&key, &digest("deployer"), &[], &audit())
         .await
         .unwrap();
-    assert_eq!(store.api_key_grants(key.id).await.unwrap(), []);
+    assert_eq!(key_grants(&store, key.id).await, []);
 
-    let mut raw = db.raw_connection();
-    raw.execute(
-        "INSERT INTO roles (name, description, permissions, created_at, updated_at) \
-         VALUES ($1, $2, $3, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-        &[
-            "deployer",
-            "Deploys",
-            r#"[{"action":"deploy-*","effect":"allow"}]"#,
-        ],
-    )
-    .unwrap();
-    let grant_id = Uuid::now_v7();
-    raw.execute(
-        "INSERT INTO api_key_grants (id, api_key_id, role_name, scope, created_at) \
-         VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP)",
-        &[
-            &grant_id.to_string(),
-            &key.id.to_string(),
-            "deployer",
-            "acme.berlin",
-        ],
-    )
-    .unwrap();
+    let deployer = role("deployer", vec![Permission::allow(pattern("deploy-*"))]);
+    store.insert_role(&deployer, now(), &audit()).await.unwrap();
+    let grant = new_grant("deployer", "acme.berlin");
+    store
+        .insert_grant(PrincipalId::ApiKey(key.id), &grant, &audit())
+        .await
+        .unwrap();
 
     assert_eq!(
-        store.api_key_grants(key.id).await.unwrap(),
+        key_grants(&store, key.id).await,
         [Grant {
-            id: GrantId::new(grant_id),
+            id: grant.id,
             role: RoleName::parse("deployer").unwrap(),
             scope: ScopePath::parse("acme.berlin").unwrap(),
-            permissions: vec![Permission::allow(ActionPattern::parse("deploy-*").unwrap())],
+            permissions: vec![Permission::allow(pattern("deploy-*"))],
         }]
+    );
+}
+
+/// Each node keeps decoded grants in memory (see `grants_cache`): a change made through
+/// another node must still be seen by the next lookup, for sessions and API keys alike.
+async fn grant_changes_reach_every_node_at_once(db: TestDb) {
+    let (node_a, node_b) = (db.store(), db.connect());
+    let ada = account("ada@example.com", None, false, now());
+    node_a.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    let session = digest("ada-session");
+    node_a
+        .create(&new_session(&ada, session.clone(), now()), &audit())
+        .await
+        .unwrap();
+    let key = api_key("deployer", None);
+    node_a
+        .insert_api_key(&key, &digest("deployer"), &[], &audit())
+        .await
+        .unwrap();
+    let reader = role("reader", vec![Permission::allow(pattern("doc-read"))]);
+    node_b.insert_role(&reader, now(), &audit()).await.unwrap();
+    let holders = [PrincipalId::Account(ada.id), PrincipalId::ApiKey(key.id)];
+
+    // What node A answers now, for the session and for the key (filling its cache).
+    let seen_by_a = || async {
+        let by_session = find_session(&node_a, &session).await.grants.to_vec();
+        let by_key = key_grants(&node_a, key.id).await;
+        [by_session, by_key]
+    };
+    assert_eq!(seen_by_a().await, [vec![], vec![]]);
+
+    let grant = new_grant("reader", "acme");
+    for holder in holders {
+        node_b.insert_grant(holder, &grant, &audit()).await.unwrap();
+    }
+    let granted = seen_by_a().await;
+    for grants in &granted {
+        assert_eq!(grants.len(), 1, "a new grant is seen at once: {granted:?}");
+        assert_eq!(grants[0].permissions, reader.permissions);
+    }
+
+    let writer = role("reader", vec![Permission::allow(pattern("doc-write"))]);
+    node_b.update_role(&writer, now(), &audit()).await.unwrap();
+    for grants in seen_by_a().await {
+        assert_eq!(
+            grants[0].permissions, writer.permissions,
+            "new rules at once"
+        );
+    }
+
+    for holder in holders {
+        assert!(
+            node_b
+                .delete_grant(holder, grant.id, &audit())
+                .await
+                .unwrap()
+        );
+    }
+    assert_eq!(
+        seen_by_a().await,
+        [vec![], vec![]],
+        "a revocation is seen at once"
     );
 }
 

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use roster_domain::{ApiKeyId, Grant};
@@ -27,11 +29,14 @@ impl ApiKey {
     }
 }
 
-/// A stored key with the digest a presented key must match.
+/// A stored key with the digest a presented key must match and the key's grants.
 #[derive(Debug, Clone)]
 pub struct StoredApiKey {
     pub key: ApiKey,
     pub digest: TokenDigest,
+    /// The key's grants with their roles' current rules (empty for a revoked key). Shared:
+    /// the adapter may hand out the same cached list to many requests.
+    pub grants: Arc<[Grant]>,
 }
 
 /// One page of API keys in id (creation) order.
@@ -59,7 +64,8 @@ pub trait ApiKeyStore: Send + Sync {
         audit: &AuditEvent,
     ) -> Result<(), StoreError>;
 
-    /// Finds a key and its digest by id: one primary-key lookup.
+    /// Finds a key, its digest and its grants by id, in one database call: what
+    /// authenticating with the key needs.
     ///
     /// # Errors
     /// `Unavailable` when the database cannot be reached.
@@ -92,10 +98,4 @@ pub trait ApiKeyStore: Send + Sync {
     /// # Errors
     /// `Unavailable` when the database cannot be reached.
     async fn touch_api_key(&self, id: ApiKeyId, at: DateTime<Utc>) -> Result<(), StoreError>;
-
-    /// Every grant held by the key, each carrying its role's permission rules.
-    ///
-    /// # Errors
-    /// `Unavailable` when the database cannot be reached.
-    async fn api_key_grants(&self, id: ApiKeyId) -> Result<Vec<Grant>, StoreError>;
 }

@@ -1,4 +1,5 @@
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -45,7 +46,8 @@ pub struct SessionRecord {
     pub id: SessionId,
     pub account: Account,
     /// The account's grants with their roles' current rules (empty for a revoked session).
-    pub grants: Vec<Grant>,
+    /// Shared: the adapter may hand out the same cached list to many requests.
+    pub grants: Arc<[Grant]>,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,

@@ -119,12 +119,11 @@ impl Roster {
         if stale {
             self.ports.api_keys.touch_api_key(id, now).await?;
         }
-        let grants = self.ports.api_keys.api_key_grants(id).await?;
         Ok(Authenticated {
             principal: Principal {
                 id: PrincipalId::ApiKey(id),
                 is_superadmin: false,
-                grants,
+                grants: stored.grants,
             },
             account: None,
             session_id: None,

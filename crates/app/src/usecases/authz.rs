@@ -128,7 +128,7 @@ impl Roster {
                 Ok(Some(Principal {
                     id,
                     is_superadmin: account.is_superadmin,
-                    grants,
+                    grants: grants.into(),
                 }))
             }
             PrincipalId::ApiKey(key_id) => {
@@ -141,11 +141,10 @@ impl Roster {
                 if !stored.key.is_usable(self.ports.clock.now()) {
                     return Ok(None);
                 }
-                let grants = self.ports.api_keys.api_key_grants(key_id).await?;
                 Ok(Some(Principal {
                     id,
                     is_superadmin: false,
-                    grants,
+                    grants: stored.grants,
                 }))
             }
         }

@@ -295,7 +295,7 @@ fn session(account: Account, last_seen: DateTime<Utc>) -> SessionRecord {
         last_seen_at: last_seen,
         expires_at: now() + Duration::hours(11),
         revoked: false,
-        grants: Vec::new(),
+        grants: Arc::from([]),
     }
 }
 
@@ -317,7 +317,7 @@ fn actor(is_superadmin: bool, grants: Vec<Grant>) -> Authenticated {
         principal: Principal {
             id: PrincipalId::Account(AccountId::new(Uuid::from_u128(0xad))),
             is_superadmin,
-            grants,
+            grants: grants.into(),
         },
         account: None,
         session_id: None,
@@ -1527,7 +1527,7 @@ async fn authenticate_builds_the_principal_from_the_account_and_its_grants() {
         let ada = account("ada@example.com", AccountStatus::Active, is_superadmin);
         let mut ports = Ports::new();
         let record = SessionRecord {
-            grants: grants.clone(),
+            grants: grants.clone().into(),
             ..session(ada.clone(), now() - Duration::seconds(10))
         };
         ports.presented_session(Some(record)).clock_at(now());
@@ -1543,7 +1543,7 @@ async fn authenticate_builds_the_principal_from_the_account_and_its_grants() {
             Principal {
                 id: PrincipalId::Account(ada.id),
                 is_superadmin,
-                grants: grants.clone()
+                grants: grants.clone().into()
             }
         );
         assert_eq!(authenticated.account.as_ref(), Some(&ada));
@@ -1782,6 +1782,7 @@ fn stored_key(
             revoked_at,
         },
         digest: TokenDigest::new(API_KEY_DIGEST),
+        grants: Arc::from([]),
     }
 }
 
@@ -1822,20 +1823,17 @@ async fn authenticate_accepts_an_api_key_with_exactly_its_own_grants() {
         vec![Permission::allow(pattern("issuer-*"))],
     )];
     let mut ports = Ports::new();
-    ports.presented_api_key(API_KEY_DIGEST, Some(stored_key(None, None, None)));
+    let stored = StoredApiKey {
+        grants: grants.clone().into(),
+        ..stored_key(None, None, None)
+    };
+    ports.presented_api_key(API_KEY_DIGEST, Some(stored));
     ports
         .api_keys
         .expect_touch_api_key()
         .with(eq(api_key_id()), eq(now()))
         .times(1)
         .returning(|_, _| Ok(()));
-    let returned = grants.clone();
-    ports
-        .api_keys
-        .expect_api_key_grants()
-        .with(eq(api_key_id()))
-        .times(1)
-        .returning(move |_| Ok(returned.clone()));
     ports.accounts.expect_grants_of().never();
     let roster = ports.build();
 
@@ -1846,7 +1844,7 @@ async fn authenticate_accepts_an_api_key_with_exactly_its_own_grants() {
         Principal {
             id: PrincipalId::ApiKey(api_key_id()),
             is_superadmin: false,
-            grants
+            grants: grants.into()
         }
     );
     assert!(caller.account.is_none() && caller.session_id.is_none());
@@ -1861,10 +1859,6 @@ async fn authenticate_writes_api_key_use_back_at_most_once_a_minute() {
         Some(stored_key(None, Some(now() - Duration::seconds(59)), None)),
     );
     ports.api_keys.expect_touch_api_key().never();
-    ports
-        .api_keys
-        .expect_api_key_grants()
-        .returning(|_| Ok(vec![]));
     let roster = ports.build();
 
     roster.authenticate_bearer(API_KEY, None).await.unwrap();
@@ -1894,7 +1888,6 @@ async fn authenticate_refuses_wrong_revoked_and_expired_api_keys() {
         let mut ports = Ports::new();
         ports.presented_api_key(digest, stored);
         ports.api_keys.expect_touch_api_key().never();
-        ports.api_keys.expect_api_key_grants().never();
         let roster = ports.build();
 
         let result = roster.authenticate_bearer(API_KEY, None).await;
