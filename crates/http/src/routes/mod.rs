@@ -20,15 +20,21 @@ use crate::problem::ApiError;
 
 /// Registers every route. The caller puts `Data<Roster>`, `Data<Arc<dyn Readiness>>` and
 /// `Data<ClientRateLimiter>` (login and public registration) into the app.
+///
+/// actix tries resources in registration order (and again for the metrics' route label),
+/// and every pattern with a `{parameter}` is a regex match: the two calls services make on
+/// every request come first, so they skip the walk over the administration routes (about
+/// 10 µs of CPU for the check when it came after them).
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(resource("/v1/account/register").route(web::post().to(register::register_self)))
+    cfg.service(resource("/v1/authz/check").route(web::post().to(authz::check)))
+        .service(resource("/v1/account/me").route(web::get().to(me::me)))
+        .service(resource("/v1/account/register").route(web::post().to(register::register_self)))
         .service(
             resource("/v1/admin/account/register")
                 .route(web::post().to(register::register_by_admin)),
         )
         .service(resource("/v1/auth/login").route(web::post().to(login::login)))
         .service(resource("/v1/auth/logout").route(web::post().to(me::logout)))
-        .service(resource("/v1/account/me").route(web::get().to(me::me)))
         .service(resource("/v1/account/me/password").route(web::put().to(me::change_password)))
         .service(resource("/v1/account/me/sessions").route(web::get().to(me::sessions)))
         .service(
@@ -88,7 +94,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .route(web::delete().to(roles::delete)),
         )
         .service(resource("/v1/admin/audit-events").route(web::get().to(audit::list)))
-        .service(resource("/v1/authz/check").route(web::post().to(authz::check)))
         .service(resource("/v1/features").route(web::get().to(features::list)))
         .service(resource("/healthz").route(web::get().to(health::live)))
         .service(resource("/readyz").route(web::get().to(health::ready)))
