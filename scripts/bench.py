@@ -294,7 +294,8 @@ def add_bulk_accounts(server, count):
         hash_, created = db.execute("SELECT password_hash, created_at FROM accounts LIMIT 1").fetchone()
         expires = db.execute("SELECT expires_at FROM sessions LIMIT 1").fetchone()[0]
         rows = [(str(uuid.uuid4()), f"bulk{n}@bulk.example") for n in range(count)]
-        db.executemany("INSERT INTO accounts VALUES (?, ?, ?, NULL, ?, 'active', 0, ?, ?)",
+        db.executemany("INSERT INTO accounts (id, email, email_canonical, name, password_hash, status, "
+                       "is_superadmin, created_at, updated_at) VALUES (?, ?, ?, NULL, ?, 'active', 0, ?, ?)",
                        ((i, e, e, hash_, created, created) for i, e in rows))
         db.executemany("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, NULL)",
                        ((str(uuid.uuid4()), i, os.urandom(32).hex(), created, created, expires) for i, _ in rows))

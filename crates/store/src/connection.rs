@@ -365,18 +365,21 @@ pub(crate) fn write_transaction<T>(
 /// Adds libpq's `connect_timeout` (whole seconds, at least 2) unless the URL sets one, so a
 /// server that accepts TCP but never answers cannot hang start-up or a request.
 /// The URL libpq is given: the operator's, plus `connect_timeout` from the settings, plus
-/// `sslmode=disable` when the server is on this host (a loopback address) and neither the
-/// URL nor `PGSSLMODE` chooses a mode. libpq's default there, `prefer`, encrypts without
+/// `sslmode=disable` when the one server named is on this host (a loopback address) and
+/// the operator said nothing about TLS. libpq's default there, `prefer`, encrypts without
 /// verifying the server, which on loopback protects nothing (the traffic never leaves the
-/// kernel) and cost about 10 µs of CPU per query in `just bench`. Any explicit `sslmode`
-/// is kept as given.
+/// kernel) and cost about 10 µs of CPU per query in `just bench`.
+///
+/// "Said nothing": no `ssl...` parameter in the URL (`sslmode`, `sslrootcert`, ...), no
+/// `host=` or `hostaddr=` parameter (they override the URL's host), and none of
+/// `PGSSLMODE`, `PGHOSTADDR` in the environment. Several hosts (`host1,host2`) count as
+/// not loopback.
 fn libpq_url(url: &str, timeout: Duration) -> String {
     let mut parameters = Vec::new();
     if !url.contains("connect_timeout=") {
         parameters.push(format!("connect_timeout={}", timeout.as_secs().max(2)));
     }
-    let mode_chosen = url.contains("sslmode=") || std::env::var_os("PGSSLMODE").is_some();
-    if !mode_chosen && url_host(url).is_some_and(is_loopback) {
+    if !tls_or_address_chosen(url) && url_host(url).is_some_and(is_loopback) {
         parameters.push("sslmode=disable".to_owned());
     }
     if parameters.is_empty() {
@@ -386,13 +389,30 @@ fn libpq_url(url: &str, timeout: Duration) -> String {
     format!("{url}{separator}{}", parameters.join("&"))
 }
 
-/// The host of a `postgres://user:password@host:port/db?...` URL (brackets kept off IPv6).
+/// Whether the URL's parameters or libpq's environment choose TLS settings or the address.
+fn tls_or_address_chosen(url: &str) -> bool {
+    let parameters = url.split_once('?').map_or("", |(_, query)| query);
+    let in_url = parameters.split('&').any(|parameter| {
+        let name = parameter.split('=').next().unwrap_or_default();
+        name.starts_with("ssl") || name == "host" || name == "hostaddr"
+    });
+    in_url
+        || ["PGSSLMODE", "PGHOSTADDR"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some())
+}
+
+/// The host of a `postgres://user:password@host:port/db?...` URL (brackets kept off IPv6);
+/// `None` when it names none or several.
 fn url_host(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?']).next()?;
     let host_port = authority
         .rsplit_once('@')
         .map_or(authority, |(_, host)| host);
+    if host_port.contains(',') {
+        return None;
+    }
     if let Some(v6) = host_port.strip_prefix('[') {
         return v6.split_once(']').map(|(host, _)| host);
     }
@@ -493,11 +513,40 @@ mod tests {
                 "postgres://127.0.0.1/db?sslmode=require&connect_timeout=1",
                 "postgres://127.0.0.1/db?sslmode=require&connect_timeout=1",
             ),
+            (
+                "postgres://localhost/db?sslrootcert=/ca.pem&connect_timeout=1",
+                "postgres://localhost/db?sslrootcert=/ca.pem&connect_timeout=1",
+            ),
+            // The URL's host is not where libpq connects, or not the only one.
+            (
+                "postgres://localhost/db?hostaddr=10.0.0.5&connect_timeout=1",
+                "postgres://localhost/db?hostaddr=10.0.0.5&connect_timeout=1",
+            ),
+            (
+                "postgres:///db?host=/run/postgresql&connect_timeout=1",
+                "postgres:///db?host=/run/postgresql&connect_timeout=1",
+            ),
+            (
+                "postgres://localhost:5432,db2.example.com:5432/db?connect_timeout=1",
+                "postgres://localhost:5432,db2.example.com:5432/db?connect_timeout=1",
+            ),
+            (
+                "postgres://u:p@ss@localhost/db?connect_timeout=1",
+                "postgres://u:p@ss@localhost/db?connect_timeout=1&sslmode=disable",
+            ),
         ];
+        // PGSSLMODE or PGHOSTADDR in the environment: nothing is ever added.
+        let environment_chooses = ["PGSSLMODE", "PGHOSTADDR"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some());
         for (given, expected) in cases {
-            if std::env::var_os("PGSSLMODE").is_some() && expected.contains("sslmode=disable") {
-                continue; // PGSSLMODE chooses the mode: nothing is added (checked above)
-            }
+            let expected = if environment_chooses {
+                expected
+                    .replace("&sslmode=disable", "")
+                    .replace("?sslmode=disable", "")
+            } else {
+                expected.to_owned()
+            };
             assert_eq!(libpq_url(given, timeout), expected, "{given}");
         }
     }

@@ -11,7 +11,6 @@ use roster_domain::{GrantId, PrincipalId};
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, translate};
-use crate::grants_cache::raise_holder;
 use crate::rows::{GrantDecoder, from_db_time, to_db_time};
 use crate::schema::{account_grants, accounts, api_key_grants, api_keys, roles};
 
@@ -39,9 +38,9 @@ fn into_record(decoder: &mut GrantDecoder, row: GrantListRow) -> Result<GrantRec
 /// - a concurrent role deletion (which locks `FOR UPDATE`) either finishes first and the role
 ///   is missing here, or waits and then sees the new grant (role in use); without the lock
 ///   both pass their checks and one fails on the foreign key;
-/// - a concurrent update of the role's rules waits for this grant, and then raises the new
-///   holder's grants version with the other holders' (see `grants_cache`); with a weaker
-///   lock it could miss the holder and leave it with the old rules cached.
+/// - a concurrent update of the role's rules waits for this grant, and then its trigger
+///   raises the new holder's grants version with the other holders' (see `grants_cache`);
+///   with a weaker lock it could miss the holder and leave it with the old rules cached.
 fn lock_role(conn: &mut DbConnection, name: &str) -> Result<bool, TxError> {
     let query = roles::table
         .filter(roles::name.eq(name))
@@ -87,9 +86,6 @@ pub(crate) fn insert_grants(
                 .execute(conn),
         };
         inserted.map_err(|e| TxError::Store(translate(e, "grant")))?;
-    }
-    if !grants.is_empty() {
-        raise_holder(conn, holder)?;
     }
     Ok(())
 }
@@ -219,7 +215,6 @@ impl GrantStore for Store {
                     .execute(conn)?,
                 };
                 if deleted > 0 {
-                    raise_holder(conn, holder)?;
                     record(conn, &audit)?;
                 }
                 Ok(deleted > 0)

@@ -8,9 +8,10 @@
 //! anyway, so a cache hit costs no database work at all.
 //!
 //! Why it is safe (revocation takes effect on the next request, on every node):
-//! - every change to what a holder may do raises its version in the same transaction:
-//!   a grant added ([`raise_holder`]) or removed, or the rules of a role it holds replaced
-//!   ([`raise_role_holders`]);
+//! - every change to what a holder may do raises its version in the same transaction: a
+//!   grant added, changed or removed, or the rules of a role it holds replaced. Database
+//!   triggers do it (migration `000004_grants_version`), so it holds for every writer: this
+//!   code, an older node during a rolling upgrade, or SQL typed by hand;
 //! - an entry is only used for the exact version it was stored under, and it was loaded
 //!   after that version was read, so it is never older than that version. (A change that
 //!   commits in between makes the entry newer than its label; the next lookup reads the new
@@ -23,15 +24,11 @@
 
 use std::sync::Arc;
 
-use diesel::prelude::*;
-use quick_cache::Weighter;
 use quick_cache::sync::Cache;
+use quick_cache::sync::DefaultLifecycle;
+use quick_cache::{DefaultHashBuilder, OptionsBuilder, Weighter};
 use roster_app::ports::StoreError;
 use roster_domain::{Grant, PrincipalId};
-
-use crate::connection::DbConnection;
-use crate::errors::TxError;
-use crate::schema::{account_grants, accounts, api_key_grants, api_keys};
 
 /// How many grants the cache holds at most, over all principals (a grant in memory takes a
 /// few hundred bytes, so this bounds the cache at roughly 10-20 MiB).
@@ -39,6 +36,13 @@ const CAPACITY_GRANTS: u64 = 50_000;
 
 /// The number of principals the cache expects to hold, to size its tables.
 const EXPECTED_PRINCIPALS: usize = 5_000;
+
+/// Independent parts of the cache, each with its own lock and an equal share of the capacity.
+/// Fixed rather than the crate's default of four per core: an entry heavier than its part
+/// is never kept, so on a 32-core node the default would have left every principal with
+/// more than about 380 grants uncached. With 8 parts, principals of up to about 6,000
+/// grants are cached; larger ones are loaded on every request.
+const SHARDS: usize = 8;
 
 #[derive(Clone)]
 struct Entry {
@@ -59,13 +63,30 @@ impl Weighter<PrincipalId, Entry> for ByGrantCount {
 
 /// See the module documentation.
 pub(crate) struct GrantsCache {
-    entries: Cache<PrincipalId, Entry, ByGrantCount>,
+    entries: Cache<
+        PrincipalId,
+        Entry,
+        ByGrantCount,
+        DefaultHashBuilder,
+        DefaultLifecycle<PrincipalId, Entry>,
+    >,
 }
 
 impl GrantsCache {
     pub fn new() -> Self {
+        let options = OptionsBuilder::new()
+            .estimated_items_capacity(EXPECTED_PRINCIPALS)
+            .weight_capacity(CAPACITY_GRANTS)
+            .shards(SHARDS)
+            .build()
+            .expect("the cache options are valid constants");
         Self {
-            entries: Cache::with_weighter(EXPECTED_PRINCIPALS, CAPACITY_GRANTS, ByGrantCount),
+            entries: Cache::with_options(
+                options,
+                ByGrantCount,
+                DefaultHashBuilder::default(),
+                DefaultLifecycle::default(),
+            ),
         }
     }
 
@@ -92,49 +113,6 @@ impl GrantsCache {
         );
         Ok(grants)
     }
-}
-
-/// Raises `holder`'s grants version: call in the transaction that changes its grants.
-pub(crate) fn raise_holder(conn: &mut DbConnection, holder: PrincipalId) -> Result<(), TxError> {
-    match holder {
-        PrincipalId::Account(id) => diesel::update(accounts::table.find(id.to_string()))
-            .set(accounts::grants_version.eq(accounts::grants_version + 1))
-            .execute(conn)?,
-        PrincipalId::ApiKey(id) => diesel::update(api_keys::table.find(id.to_string()))
-            .set(api_keys::grants_version.eq(api_keys::grants_version + 1))
-            .execute(conn)?,
-    };
-    Ok(())
-}
-
-/// Raises the grants version of every account and API key holding `role`: call in the
-/// transaction that replaces the role's rules, after updating the role's row. (On
-/// PostgreSQL a grant being added holds the role's row `FOR SHARE`, so that update waits for
-/// it, and this statement, which reads afresh, then sees the new holder too.)
-pub(crate) fn raise_role_holders(conn: &mut DbConnection, role: &str) -> Result<(), TxError> {
-    diesel::update(
-        accounts::table.filter(
-            accounts::id.eq_any(
-                account_grants::table
-                    .filter(account_grants::role_name.eq(role))
-                    .select(account_grants::account_id),
-            ),
-        ),
-    )
-    .set(accounts::grants_version.eq(accounts::grants_version + 1))
-    .execute(conn)?;
-    diesel::update(
-        api_keys::table.filter(
-            api_keys::id.eq_any(
-                api_key_grants::table
-                    .filter(api_key_grants::role_name.eq(role))
-                    .select(api_key_grants::api_key_id),
-            ),
-        ),
-    )
-    .set(api_keys::grants_version.eq(api_keys::grants_version + 1))
-    .execute(conn)?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -184,6 +162,19 @@ mod tests {
             "an entry is never used at another version"
         );
         assert_eq!(loads, 3);
+    }
+
+    #[test]
+    fn a_principal_with_thousands_of_grants_is_kept() {
+        let cache = GrantsCache::new();
+        let many: Vec<Grant> = (0..5_000).map(grant).collect();
+        cache.get_or_load(holder(), 1, || Ok(many)).unwrap();
+        let again = cache
+            .get_or_load(holder(), 1, || {
+                panic!("5,000 grants fit one part of the cache")
+            })
+            .unwrap();
+        assert_eq!(again.len(), 5_000);
     }
 
     #[test]

@@ -10,7 +10,6 @@ use roster_domain::{Role, RoleName};
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{corrupt, translate};
-use crate::grants_cache::raise_role_holders;
 use crate::rows::{StoredRule, from_db_time, page, parse_permissions, to_db_time};
 use crate::schema::{account_grants, api_key_grants, roles};
 
@@ -136,7 +135,6 @@ impl RoleStore for Store {
                 if updated == 0 {
                     return Ok(None);
                 }
-                raise_role_holders(conn, role.name.as_str())?;
                 record(conn, &audit)?;
                 let row = roles::table
                     .find(role.name.as_str())
@@ -157,7 +155,7 @@ impl RoleStore for Store {
         self.run(move |conn| {
             write_transaction(conn, "role", |conn| {
                 // On PostgreSQL, lock the role first: a grant being inserted holds it
-                // `FOR KEY SHARE` (see `grants::lock_role`), so this waits for that grant and
+                // `FOR SHARE` (see `grants::lock_role`), so this waits for that grant and
                 // then counts it, instead of failing on the foreign key.
                 let query = roles::table
                     .filter(roles::name.eq(name.as_str()))

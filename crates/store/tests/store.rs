@@ -48,6 +48,7 @@ on_both_backends!(
     api_keys_round_trip,
     api_key_grants_are_read_with_their_rules,
     grant_changes_reach_every_node_at_once,
+    grant_changes_made_in_sql_are_seen_at_once,
     login_failures_escalate_and_clear,
     parallel_login_failures_are_all_counted,
     stale_login_failures_are_forgotten,
@@ -1092,6 +1093,86 @@ async fn grant_changes_reach_every_node_at_once(db: TestDb) {
         [vec![], vec![]],
         "a revocation is seen at once"
     );
+}
+
+/// The grants version is raised by database triggers, so writes that bypass this code (an
+/// older node during a rolling upgrade, SQL typed by hand) cannot leave stale grants cached.
+async fn grant_changes_made_in_sql_are_seen_at_once(db: TestDb) {
+    let store = db.store();
+    let ada = account("ada@example.com", None, false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    let session = digest("ada-session");
+    store
+        .create(&new_session(&ada, session.clone(), now()), &audit())
+        .await
+        .unwrap();
+    let key = api_key("deployer", None);
+    store
+        .insert_api_key(&key, &digest("deployer"), &[], &audit())
+        .await
+        .unwrap();
+    let reader = role("reader", vec![Permission::allow(pattern("doc-read"))]);
+    store.insert_role(&reader, now(), &audit()).await.unwrap();
+    let seen = || async {
+        let by_session = find_session(&store, &session).await.grants.to_vec();
+        let by_key = key_grants(&store, key.id).await;
+        [by_session, by_key]
+    };
+    assert_eq!(seen().await, [vec![], vec![]], "cached empty");
+
+    let mut raw = db.raw_connection();
+    let grant_id = Uuid::now_v7().to_string();
+    for table in [
+        "account_grants (id, account_id",
+        "api_key_grants (id, api_key_id",
+    ] {
+        let holder = if table.starts_with("account") {
+            ada.id.to_string()
+        } else {
+            key.id.to_string()
+        };
+        let sql = format!(
+            "INSERT INTO {table}, role_name, scope, created_at) \
+             VALUES ($1, $2, 'reader', 'acme', CURRENT_TIMESTAMP)"
+        );
+        raw.execute(&sql, &[&grant_id, &holder]).unwrap();
+    }
+    for grants in seen().await {
+        assert_eq!(grants.len(), 1, "inserted by hand");
+        assert_eq!(grants[0].scope, ScopePath::parse("acme").unwrap());
+    }
+
+    raw.execute(
+        "UPDATE account_grants SET scope = 'acme.berlin' WHERE id = $1",
+        &[&grant_id],
+    )
+    .unwrap();
+    raw.execute(
+        "UPDATE api_key_grants SET scope = 'acme.berlin' WHERE id = $1",
+        &[&grant_id],
+    )
+    .unwrap();
+    for grants in seen().await {
+        assert_eq!(grants[0].scope, ScopePath::parse("acme.berlin").unwrap());
+    }
+
+    raw.execute(
+        "UPDATE roles SET permissions = $1 WHERE name = 'reader'",
+        &[r#"[{"action":"doc-write","effect":"allow"}]"#],
+    )
+    .unwrap();
+    for grants in seen().await {
+        assert_eq!(
+            grants[0].permissions,
+            [Permission::allow(pattern("doc-write"))]
+        );
+    }
+
+    raw.execute("DELETE FROM account_grants WHERE id = $1", &[&grant_id])
+        .unwrap();
+    raw.execute("DELETE FROM api_key_grants WHERE id = $1", &[&grant_id])
+        .unwrap();
+    assert_eq!(seen().await, [vec![], vec![]], "deleted by hand");
 }
 
 // ---------------------------------------------------------------------------------------
