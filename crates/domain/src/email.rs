@@ -123,6 +123,15 @@ impl Email {
         if given.contains('<') || given.contains('>') {
             return Err(EmailError::DisplayName);
         }
+        if let Some(plain) = plain_ascii(given) {
+            return Ok(plain);
+        }
+        Email::parse_grammar(given)
+    }
+
+    /// The full parse of a trimmed, non-empty input without control characters: the RFC 5322
+    /// grammar, then the canonical form (NFC and lower case, IDNA for the domain).
+    fn parse_grammar(given: &str) -> Result<Email, EmailError> {
         let options = Options::default()
             .without_display_text()
             .without_domain_literal();
@@ -181,6 +190,41 @@ impl Email {
     pub fn into_string(self) -> String {
         self.given
     }
+}
+
+/// The common case, parsed without the grammar and IDNA machinery (which made up most of
+/// the cost of decoding an account on every authenticated request): ASCII `local@domain`
+/// where the local part is letters, digits and `.`, `_`, `+`, `-` (no leading, trailing or
+/// doubled dot, at most 64 characters) and the domain is host-name labels without `--`
+/// (so no `xn--` label). For these, NFC and IDNA change nothing but the case, so the
+/// canonical form is the lower-cased address, exactly what [`Email::parse_grammar`]
+/// computes (a property test holds the two to that). Anything else returns `None`.
+fn plain_ascii(given: &str) -> Option<Email> {
+    let (local, domain) = given.split_once('@')?;
+    let plain_local = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'));
+    let plain_domain = !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && !label.contains("--")
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    (plain_local && plain_domain).then(|| Email {
+        given: given.to_owned(),
+        canonical: given.to_ascii_lowercase(),
+    })
 }
 
 /// Splits at the last `@`: a quoted local part may itself contain `@`, a domain never does.
@@ -285,6 +329,39 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
+
+    proptest::proptest! {
+        /// The fast path agrees with the full parse wherever it answers.
+        #[test]
+        fn plain_ascii_agrees_with_the_grammar(
+            input in "[A-Za-z0-9._+@-]{1,24}|[a-zA-Z0-9._+-]{1,70}@[a-zA-Z0-9.-]{1,70}|[a-z]{1,8}@[a-z-]{1,9}(\\.[a-zA-Z0-9-]{1,8}){0,3}"
+        ) {
+            if let Some(fast) = plain_ascii(&input) {
+                let full = Email::parse_grammar(&input);
+                proptest::prop_assert!(full.is_ok(), "{input:?}: fast path accepts, grammar says {full:?}");
+                let full = full.unwrap();
+                proptest::prop_assert_eq!(&fast.given, &full.given);
+                proptest::prop_assert_eq!(&fast.canonical, &full.canonical);
+            }
+        }
+    }
+
+    #[test]
+    fn plain_addresses_take_the_fast_path_and_others_do_not() {
+        assert!(plain_ascii("Ada.Lovelace+x@Example.COM").is_some());
+        assert!(plain_ascii("ops@localhost").is_some());
+        for other in [
+            "jürgen@bücher.de",
+            "a@xn--bcher-kva.de",
+            "\"quoted\"@example.com",
+            ".a@example.com",
+            "a..b@example.com",
+            "a@-example.com",
+            "a@b@c",
+        ] {
+            assert!(plain_ascii(other).is_none(), "{other}");
+        }
+    }
 
     #[test]
     fn domains_must_be_host_names_after_idna_mapping() {
