@@ -209,18 +209,8 @@ fn plain_ascii(given: &str) -> Option<Email> {
         && local
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'));
-    let plain_domain = !domain.is_empty()
-        && domain.len() <= 253
-        && domain.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && !label.contains("--")
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
+    let plain_domain = is_host_name(domain, u8::is_ascii_alphanumeric)
+        && domain.split('.').all(|label| !label.contains("--"));
     (plain_local && plain_domain).then(|| Email {
         given: given.to_owned(),
         canonical: given.to_ascii_lowercase(),
@@ -243,21 +233,25 @@ fn canonical_domain(domain: &str) -> Result<String, EmailError> {
     // A mail domain is a host name: labels of letters, digits and inner hyphens (RFC 5321,
     // RFC 1123). Checked on the ASCII form, since IDNA mapping can turn an innocent-looking
     // character into something else (U+02DC becomes a space and a combining tilde).
-    let is_host_name = !ascii.is_empty()
-        && ascii.len() <= 253
-        && ascii.split('.').all(|label| {
+    let lowercase_or_digit = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !is_host_name(&ascii, lowercase_or_digit) {
+        return Err(EmailError::InvalidDomain);
+    }
+    Ok(ascii)
+}
+
+/// At most 253 bytes of dot-separated labels, each 1 to 63 bytes of `letter_or_digit`
+/// characters and inner hyphens (RFC 1123).
+fn is_host_name(domain: &str, letter_or_digit: impl Fn(&u8) -> bool) -> bool {
+    !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        });
-    if !is_host_name {
-        return Err(EmailError::InvalidDomain);
-    }
-    Ok(ascii)
+                && label.bytes().all(|b| b == b'-' || letter_or_digit(&b))
+        })
 }
 
 fn syntax_error(error: email_address::Error) -> EmailError {
