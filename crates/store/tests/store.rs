@@ -1033,36 +1033,65 @@ async fn api_key_grants_are_read_with_their_rules(db: TestDb) {
     );
 }
 
+/// An account with a live session, and an API key: the two kinds of grant holder whose
+/// grants a node caches.
+struct GrantHolders {
+    account: Account,
+    session: TokenDigest,
+    key: ApiKey,
+}
+
+impl GrantHolders {
+    async fn create(store: &Store) -> GrantHolders {
+        let account = account("ada@example.com", None, false, now());
+        store
+            .insert(&account, &hash(), &[], &audit())
+            .await
+            .unwrap();
+        let session = digest("ada-session");
+        store
+            .create(&new_session(&account, session.clone(), now()), &audit())
+            .await
+            .unwrap();
+        let key = api_key("deployer", None);
+        store
+            .insert_api_key(&key, &digest("deployer"), &[], &audit())
+            .await
+            .unwrap();
+        GrantHolders {
+            account,
+            session,
+            key,
+        }
+    }
+
+    fn ids(&self) -> [PrincipalId; 2] {
+        [
+            PrincipalId::Account(self.account.id),
+            PrincipalId::ApiKey(self.key.id),
+        ]
+    }
+
+    /// The grants `store` answers with for the session and for the key (filling its cache).
+    async fn grants_seen_by(&self, store: &Store) -> [Vec<Grant>; 2] {
+        let by_session = find_session(store, &self.session).await.grants.to_vec();
+        let by_key = key_grants(store, self.key.id).await;
+        [by_session, by_key]
+    }
+}
+
 /// Each node keeps decoded grants in memory (see `grants_cache`): a change made through
 /// another node must still be seen by the next lookup, for sessions and API keys alike.
 async fn grant_changes_reach_every_node_at_once(db: TestDb) {
     let (node_a, node_b) = (db.store(), db.connect());
-    let ada = account("ada@example.com", None, false, now());
-    node_a.insert(&ada, &hash(), &[], &audit()).await.unwrap();
-    let session = digest("ada-session");
-    node_a
-        .create(&new_session(&ada, session.clone(), now()), &audit())
-        .await
-        .unwrap();
-    let key = api_key("deployer", None);
-    node_a
-        .insert_api_key(&key, &digest("deployer"), &[], &audit())
-        .await
-        .unwrap();
+    let holders = GrantHolders::create(&node_a).await;
     let reader = role("reader", vec![Permission::allow(pattern("doc-read"))]);
     node_b.insert_role(&reader, now(), &audit()).await.unwrap();
-    let holders = [PrincipalId::Account(ada.id), PrincipalId::ApiKey(key.id)];
-
-    // What node A answers now, for the session and for the key (filling its cache).
-    let seen_by_a = || async {
-        let by_session = find_session(&node_a, &session).await.grants.to_vec();
-        let by_key = key_grants(&node_a, key.id).await;
-        [by_session, by_key]
-    };
+    let seen_by_a = || holders.grants_seen_by(&node_a);
     assert_eq!(seen_by_a().await, [vec![], vec![]]);
 
     let grant = new_grant("reader", "acme");
-    for holder in holders {
+    for holder in holders.ids() {
         node_b.insert_grant(holder, &grant, &audit()).await.unwrap();
     }
     let granted = seen_by_a().await;
@@ -1080,7 +1109,7 @@ async fn grant_changes_reach_every_node_at_once(db: TestDb) {
         );
     }
 
-    for holder in holders {
+    for holder in holders.ids() {
         assert!(
             node_b
                 .delete_grant(holder, grant.id, &audit())
@@ -1099,38 +1128,22 @@ async fn grant_changes_reach_every_node_at_once(db: TestDb) {
 /// older node during a rolling upgrade, SQL typed by hand) cannot leave stale grants cached.
 async fn grant_changes_made_in_sql_are_seen_at_once(db: TestDb) {
     let store = db.store();
-    let ada = account("ada@example.com", None, false, now());
-    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
-    let session = digest("ada-session");
-    store
-        .create(&new_session(&ada, session.clone(), now()), &audit())
-        .await
-        .unwrap();
-    let key = api_key("deployer", None);
-    store
-        .insert_api_key(&key, &digest("deployer"), &[], &audit())
-        .await
-        .unwrap();
+    let holders = GrantHolders::create(&store).await;
     let reader = role("reader", vec![Permission::allow(pattern("doc-read"))]);
     store.insert_role(&reader, now(), &audit()).await.unwrap();
-    let seen = || async {
-        let by_session = find_session(&store, &session).await.grants.to_vec();
-        let by_key = key_grants(&store, key.id).await;
-        [by_session, by_key]
-    };
+    let seen = || holders.grants_seen_by(&store);
     assert_eq!(seen().await, [vec![], vec![]], "cached empty");
 
     let mut raw = db.raw_connection();
     let grant_id = Uuid::now_v7().to_string();
-    for table in [
-        "account_grants (id, account_id",
-        "api_key_grants (id, api_key_id",
-    ] {
-        let holder = if table.starts_with("account") {
-            ada.id.to_string()
-        } else {
-            key.id.to_string()
-        };
+    let inserts = [
+        (
+            "account_grants (id, account_id",
+            holders.account.id.to_string(),
+        ),
+        ("api_key_grants (id, api_key_id", holders.key.id.to_string()),
+    ];
+    for (table, holder) in inserts {
         let sql = format!(
             "INSERT INTO {table}, role_name, scope, created_at) \
              VALUES ($1, $2, 'reader', 'acme', CURRENT_TIMESTAMP)"
