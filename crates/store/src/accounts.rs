@@ -11,11 +11,11 @@ use roster_app::ports::{
 use roster_domain::{Account, AccountId, AccountStatus, Grant, PrincipalId};
 
 use crate::audit::record;
-use crate::connection::{DbConnection, Store, with_backend, write_transaction};
+use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, translate};
-use crate::grants::insert_grants;
-use crate::rows::{AccountRow, GrantDecoder, GrantWithRules, NewAccountRow, page, to_db_time};
-use crate::schema::{account_grants, accounts, roles, sessions};
+use crate::grants::{holder_grants, insert_grants};
+use crate::rows::{AccountRow, NewAccountRow, page, to_db_time};
+use crate::schema::{accounts, sessions};
 
 #[async_trait]
 impl AccountRepository for Store {
@@ -79,7 +79,7 @@ impl AccountRepository for Store {
     }
 
     async fn grants_of(&self, id: AccountId) -> Result<Vec<Grant>, StoreError> {
-        self.run(move |conn| account_grants_with_rules(conn, id))
+        self.run(move |conn| holder_grants(conn, PrincipalId::Account(id)))
             .await
     }
 
@@ -220,26 +220,6 @@ impl AccountRepository for Store {
         })
         .await
     }
-}
-
-/// Every grant of the account with its role's rules, in grant order: one indexed join.
-pub(crate) fn account_grants_with_rules(
-    conn: &mut DbConnection,
-    id: AccountId,
-) -> Result<Vec<Grant>, StoreError> {
-    let rows = with_backend!(conn, |c| account_grants::table
-        .inner_join(roles::table)
-        .filter(account_grants::account_id.eq(id.to_string()))
-        .select((
-            account_grants::id,
-            account_grants::role_name,
-            account_grants::scope,
-            roles::permissions,
-        ))
-        .order(account_grants::id)
-        .load::<GrantWithRules>(c))
-    .map_err(|e| translate(e, "grant"))?;
-    GrantDecoder::grants(rows)
 }
 
 /// Active super admins other than `id`. On PostgreSQL every active super-admin row,

@@ -8,15 +8,15 @@ use diesel::prelude::*;
 use roster_app::audit::AuditEvent;
 use roster_app::ports::NewGrant;
 use roster_app::ports::{ApiKey, ApiKeyPage, ApiKeyStore, StoreError, StoredApiKey, TokenDigest};
-use roster_domain::{ApiKeyId, Grant, PrincipalId};
+use roster_domain::{ApiKeyId, PrincipalId};
 
 use crate::audit::record;
-use crate::grants::insert_grants;
+use crate::grants::{holder_grants, insert_grants};
 
-use crate::connection::{DbConnection, Store, with_backend, write_transaction};
+use crate::connection::{Store, with_backend, write_transaction};
 use crate::errors::translate;
-use crate::rows::{ApiKeyRow, GrantDecoder, GrantWithRules, NewApiKeyRow, page, to_db_time};
-use crate::schema::{api_key_grants, api_keys, roles};
+use crate::rows::{ApiKeyRow, NewApiKeyRow, page, to_db_time};
+use crate::schema::api_keys;
 
 #[async_trait]
 impl ApiKeyStore for Store {
@@ -58,7 +58,7 @@ impl ApiKeyStore for Store {
             let (key, digest) = row.into_key()?;
             let grants = if key.revoked_at.is_none() {
                 cache.get_or_load(PrincipalId::ApiKey(id), version, || {
-                    api_key_grants_with_rules(conn, id)
+                    holder_grants(conn, PrincipalId::ApiKey(id))
                 })?
             } else {
                 Arc::from([])
@@ -141,24 +141,4 @@ impl ApiKeyStore for Store {
         })
         .await
     }
-}
-
-/// Every grant of the key with its role's rules, in grant order: one indexed join.
-fn api_key_grants_with_rules(
-    conn: &mut DbConnection,
-    id: ApiKeyId,
-) -> Result<Vec<Grant>, StoreError> {
-    let rows = with_backend!(conn, |c| api_key_grants::table
-        .inner_join(roles::table)
-        .filter(api_key_grants::api_key_id.eq(id.to_string()))
-        .select((
-            api_key_grants::id,
-            api_key_grants::role_name,
-            api_key_grants::scope,
-            roles::permissions,
-        ))
-        .order(api_key_grants::id)
-        .load::<GrantWithRules>(c))
-    .map_err(|e| translate(e, "grant"))?;
-    GrantDecoder::grants(rows)
 }

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use roster_app::audit::AuditEvent;
 use roster_app::ports::{GrantRecord, GrantStore, NewGrant, StoreError};
-use roster_domain::{GrantId, PrincipalId};
+use roster_domain::{Grant, GrantId, PrincipalId};
 
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
@@ -154,6 +154,15 @@ fn load_grants(
     rows.into_iter()
         .map(|row| into_record(&mut decoder, row))
         .collect()
+}
+
+/// Every grant of `holder` with its role's current rules, in grant order: one indexed join.
+pub(crate) fn holder_grants(
+    conn: &mut DbConnection,
+    holder: PrincipalId,
+) -> Result<Vec<Grant>, StoreError> {
+    let records = load_grants(conn, holder, None)?;
+    Ok(records.into_iter().map(|record| record.grant).collect())
 }
 
 #[async_trait]

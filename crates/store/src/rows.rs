@@ -189,11 +189,6 @@ impl GrantDecoder {
             permissions: rules,
         })
     }
-
-    pub fn grants(rows: Vec<GrantWithRules>) -> Result<Vec<Grant>, StoreError> {
-        let mut decoder = GrantDecoder::default();
-        rows.into_iter().map(|row| decoder.grant(row)).collect()
-    }
 }
 
 /// Column order must match `schema::api_keys`.

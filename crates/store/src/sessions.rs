@@ -12,10 +12,10 @@ use roster_domain::{AccountId, PrincipalId};
 
 use roster_app::audit::AuditEvent;
 
-use crate::accounts::account_grants_with_rules;
 use crate::audit::record;
 use crate::connection::{Store, with_backend, write_transaction};
 use crate::errors::{corrupt, translate};
+use crate::grants::holder_grants;
 use crate::rows::{AccountRow, NewSessionRow, SessionRow, from_db_time, to_db_time};
 use crate::schema::{accounts, sessions};
 
@@ -73,7 +73,7 @@ impl SessionStore for Store {
             let (account, _) = account.into_account()?;
             let grants = if session.revoked_at.is_none() {
                 cache.get_or_load(PrincipalId::Account(account.id), version, || {
-                    account_grants_with_rules(conn, account.id)
+                    holder_grants(conn, PrincipalId::Account(account.id))
                 })?
             } else {
                 Arc::from([])
