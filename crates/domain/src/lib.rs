@@ -50,7 +50,7 @@ pub mod scope;
 pub use account::{Account, AccountId, AccountStatus, DisplayName, NameError};
 pub use action::{Action, ActionError, ActionPattern, BuiltinAction};
 pub use authz::{Decision, Match, PermissionSet, Reason, evaluate};
-pub use delegation::may_delegate;
+pub use delegation::{Rights, may_act_on, may_change_grant, may_delegate, may_manage_grants_on};
 pub use email::{Email, EmailError};
 pub use grant::{ApiKeyId, Grant, GrantId};
 pub use password::{PasswordPolicy, PasswordProblem, PlainPassword, PolicyConfigError};
