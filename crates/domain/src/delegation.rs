@@ -460,6 +460,9 @@ mod tests {
         }
     }
 
+    /// name, caller, holder, role, scope, allowed
+    type Case<'a> = (&'a str, &'a [Grant], &'a [Grant], &'a Role, &'a str, bool);
+
     #[test]
     fn grant_changes_table() {
         let org_admin = [grant("acme", vec![allow("all")])];
@@ -476,8 +479,7 @@ mod tests {
         let locked = role(vec![deny("all")]);
         let no_secrets = role(vec![deny("secret-read")]);
         let reader = role(vec![allow("issuer-read")]);
-        let cases: &[(&str, &[Grant], &[Grant], &Role, &str, bool)] = &[
-            // name, caller, holder, role, scope, allowed
+        let cases: &[Case] = &[
             (
                 "a superior restricts a delegate",
                 &org_admin,
