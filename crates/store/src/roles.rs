@@ -4,8 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use roster_app::audit::AuditEvent;
-use roster_app::ports::{RoleDeletion, RolePage, RoleStore, StoreError, StoredRole};
-use roster_domain::{Role, RoleName};
+use roster_app::ports::{RoleDeletion, RoleHolding, RolePage, RoleStore, StoreError, StoredRole};
+use roster_domain::{AccountId, ApiKeyId, PrincipalId, Role, RoleName, ScopePath};
+use uuid::Uuid;
 
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
@@ -47,6 +48,17 @@ fn rules_json(role: &Role) -> Result<String, StoreError> {
         })
         .collect();
     serde_json::to_string(&rules).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+/// A (holder id, scope) row of a grant table as a [`RoleHolding`].
+fn holding(
+    (holder, scope): (String, String),
+    principal: impl Fn(Uuid) -> PrincipalId,
+) -> Result<RoleHolding, StoreError> {
+    Ok(RoleHolding {
+        holder: principal(Uuid::parse_str(&holder).map_err(|e| corrupt("grant holder", e))?),
+        scope: ScopePath::parse(&scope).map_err(|e| corrupt("grant scope", e))?,
+    })
 }
 
 #[async_trait]
@@ -110,6 +122,30 @@ impl RoleStore for Store {
             let (roles, next_after) =
                 page(rows, limit, RoleRow::into_stored, |r| r.role.name.clone())?;
             Ok(RolePage { roles, next_after })
+        })
+        .await
+    }
+
+    async fn holdings(&self, name: &RoleName) -> Result<Vec<RoleHolding>, StoreError> {
+        let name = name.clone();
+        self.run(move |conn| {
+            let by_accounts: Vec<(String, String)> = account_grants::table
+                .filter(account_grants::role_name.eq(name.as_str()))
+                .select((account_grants::account_id, account_grants::scope))
+                .load(conn)
+                .map_err(|e| translate(e, "grant"))?;
+            let by_keys: Vec<(String, String)> = api_key_grants::table
+                .filter(api_key_grants::role_name.eq(name.as_str()))
+                .select((api_key_grants::api_key_id, api_key_grants::scope))
+                .load(conn)
+                .map_err(|e| translate(e, "grant"))?;
+            let account = |id: Uuid| PrincipalId::Account(AccountId::new(id));
+            let key = |id: Uuid| PrincipalId::ApiKey(ApiKeyId::new(id));
+            by_accounts
+                .into_iter()
+                .map(|row| holding(row, account))
+                .chain(by_keys.into_iter().map(|row| holding(row, key)))
+                .collect()
         })
         .await
     }

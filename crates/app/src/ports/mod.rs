@@ -21,7 +21,7 @@ pub use clock::{Clock, SystemClock};
 pub use grants::{GrantRecord, GrantStore, NewGrant};
 pub use hashing::{HashError, PasswordHash, PasswordHasher};
 pub use readiness::Readiness;
-pub use roles::{RoleDeletion, RolePage, RoleStore, StoredRole};
+pub use roles::{RoleDeletion, RoleHolding, RolePage, RoleStore, StoredRole};
 pub use sessions::{NewSession, SessionId, SessionRecord, SessionStore, SessionSummary};
 pub use throttle::{LoginThrottle, ThrottleState};
 pub use tokens::{IssuedToken, TokenDigest, TokenSource};

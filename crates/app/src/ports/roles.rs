@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use roster_domain::{Role, RoleName};
+use roster_domain::{PrincipalId, Role, RoleName, ScopePath};
 
 use super::StoreError;
 use crate::audit::AuditEvent;
@@ -30,6 +30,13 @@ pub enum RoleDeletion {
     InUse,
 }
 
+/// One grant of a role: who holds it, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleHolding {
+    pub holder: PrincipalId,
+    pub scope: ScopePath,
+}
+
 /// Port: roles. Every write records its audit event in the same transaction.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -51,6 +58,13 @@ pub trait RoleStore: Send + Sync {
     /// `Unavailable`.
     async fn list_roles(&self, after: Option<RoleName>, limit: u32)
     -> Result<RolePage, StoreError>;
+
+    /// Every grant of the role, as (holder, scope), so that a change of its rules can be
+    /// checked against each place it is held.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn holdings(&self, name: &RoleName) -> Result<Vec<RoleHolding>, StoreError>;
 
     /// Replaces description and rules; `None` when there is no such role. Grants of the role
     /// see the new rules from the next request on.

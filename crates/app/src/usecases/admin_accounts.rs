@@ -1,8 +1,6 @@
 //! Account administration: list, read, disable/enable, reset a password.
 
-use roster_domain::{
-    Account, AccountId, AccountStatus, BuiltinAction, Email, PrincipalId, ScopePath,
-};
+use roster_domain::{Account, AccountId, AccountStatus, BuiltinAction, Email, PrincipalId};
 use secrecy::SecretString;
 use tracing::instrument;
 
@@ -17,17 +15,6 @@ use crate::ports::{AccountPage, GrantRecord, StatusChange};
 pub struct AccountDetails {
     pub account: Account,
     pub grants: Vec<GrantRecord>,
-}
-
-impl Authenticated {
-    /// `Forbidden` unless the caller may perform the built-in `action` on `*`.
-    pub(super) fn require_global(&self, action: BuiltinAction) -> Result<(), AppError> {
-        if self.principal.allows(&action.action(), &ScopePath::root()) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
 }
 
 impl Roster {
@@ -72,7 +59,8 @@ impl Roster {
     }
 
     /// Disables or enables an account (`account-disable`). Disabling revokes all its sessions
-    /// at once; the last active super admin cannot be disabled.
+    /// at once; the last active super admin cannot be disabled. The caller must hold every
+    /// right the account holds; a super admin is disabled or enabled only by a super admin.
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`, `LastSuperadmin`, `Unavailable`.
@@ -84,6 +72,8 @@ impl Roster {
         status: AccountStatus,
     ) -> Result<Account, AppError> {
         caller.require_global(BuiltinAction::AccountDisable)?;
+        let account = self.existing_account(id).await?;
+        caller.require_may_act_on(self.held_by_account(&account).await?.rights())?;
         let now = self.ports.clock.now();
         let action = match status {
             AccountStatus::Active => AuditAction::AccountEnabled,
@@ -106,7 +96,8 @@ impl Roster {
     }
 
     /// Sets a new password for another account (`account-password-reset`) and revokes all of
-    /// its sessions.
+    /// its sessions. Whoever resets a password can sign in as the account, so the caller must
+    /// hold every right the account holds; a super admin's only a super admin resets.
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`, `Validation` (`new_password`), `Overloaded`, `Unavailable`.
@@ -119,6 +110,7 @@ impl Roster {
     ) -> Result<(), AppError> {
         caller.require_global(BuiltinAction::AccountPasswordReset)?;
         let account = self.existing_account(id).await?;
+        caller.require_may_act_on(self.held_by_account(&account).await?.rights())?;
         let password = check_password(
             &self.password_policy,
             "new_password",

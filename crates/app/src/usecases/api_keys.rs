@@ -1,7 +1,7 @@
 //! API keys for machine-to-machine calls: created, listed and revoked by holders of
 //! `apikey-manage`. A key holds exactly its own grants, never its creator's rights.
 
-use roster_domain::{ApiKeyId, BuiltinAction, DisplayName, PrincipalId};
+use roster_domain::{ApiKeyId, BuiltinAction, DisplayName, PrincipalId, Rights};
 use secrecy::SecretString;
 use tracing::instrument;
 use uuid::Uuid;
@@ -67,7 +67,7 @@ impl Roster {
         let Some(name) = name.filter(|_| problems.is_empty()) else {
             return Err(AppError::Validation(problems));
         };
-        let grants = self.authorize_grants(caller, grants).await?;
+        let grants = self.authorize_grants(caller, Rights::NONE, grants).await?;
 
         let id = ApiKeyId::new(Uuid::now_v7());
         let issued = self.ports.tokens.new_api_key(id);
@@ -144,7 +144,8 @@ impl Roster {
         })
     }
 
-    /// Revokes a key at once; revoking a revoked key changes nothing.
+    /// Revokes a key at once; revoking a revoked key changes nothing. The caller must hold
+    /// every right the key holds (no revoking a key that is worth more than the caller).
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`, `Unavailable`.
@@ -155,6 +156,8 @@ impl Roster {
         id: ApiKeyId,
     ) -> Result<ApiKey, AppError> {
         caller.require_global(BuiltinAction::ApikeyManage)?;
+        let held = self.held_by(PrincipalId::ApiKey(id)).await?;
+        caller.require_may_act_on(held.rights())?;
         let now = self.ports.clock.now();
         let audit = caller
             .audit(AuditAction::ApiKeyRevoked, now)

@@ -1,8 +1,10 @@
 //! Grants: a role given to an account or API key on a scope. Creating or deleting one needs
-//! `grant-manage` on its scope and, unless the caller is a super admin, every action the
-//! role allows (no escalation, see [`may_delegate`]).
+//! `grant-manage` throughout its scope and, unless the caller is a super admin, every action
+//! the role allows there, and for the role's deny rules the holder's rights they cut or free
+//! (see [`roster_domain::may_change_grant`]). A super admin's grants change only by a super
+//! admin.
 
-use roster_domain::{BuiltinAction, GrantId, PrincipalId, Role, RoleName, ScopePath, may_delegate};
+use roster_domain::{BuiltinAction, GrantId, PrincipalId, Rights, Role, RoleName, ScopePath};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -70,40 +72,14 @@ pub(super) fn describe_grants(grants: &[NewGrant]) -> String {
         .join(", ")
 }
 
-impl Authenticated {
-    /// `Forbidden` unless the caller holds `grant-manage` on `scope`. Checked before the
-    /// role is looked up, so a caller who may not grant there learns nothing about roles.
-    fn require_grant_manage(&self, scope: &ScopePath) -> Result<(), AppError> {
-        if self
-            .principal
-            .allows(&BuiltinAction::GrantManage.action(), scope)
-        {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
-    /// `Forbidden` unless the caller may grant (or take away) `role` on `scope`.
-    fn require_delegation(&self, role: &Role, scope: &ScopePath) -> Result<(), AppError> {
-        if self.principal.is_superadmin {
-            return Ok(());
-        }
-        self.require_grant_manage(scope)?;
-        if may_delegate(&self.principal.grants, role, scope) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-}
-
 impl Roster {
     /// Checks the caller may grant on each scope, loads each role (`RoleNotFound` if
-    /// missing) and checks the caller may grant it there.
+    /// missing) and checks the caller may give it there to a principal holding `holder`
+    /// ([`Rights::NONE`] for one being created).
     pub(super) async fn authorize_grants(
         &self,
         caller: &Authenticated,
+        holder: Rights<'_>,
         grants: Vec<(RoleName, ScopePath)>,
     ) -> Result<Vec<NewGrant>, AppError> {
         if grants.is_empty() {
@@ -119,7 +95,7 @@ impl Roster {
                 .find_role(&role)
                 .await?
                 .ok_or(AppError::RoleNotFound)?;
-            caller.require_delegation(&stored.role, &scope)?;
+            caller.require_grant_change(holder, &stored.role, &scope)?;
             authorized.push(NewGrant {
                 id: GrantId::new(Uuid::now_v7()),
                 role,
@@ -144,8 +120,10 @@ impl Roster {
         form: &GrantForm,
     ) -> Result<NewGrant, AppError> {
         let parsed = parse_grant_form(form, "").map_err(AppError::Validation)?;
+        caller.require_grant_manage(&parsed.1)?;
+        let held = self.held_by(holder).await?;
         let grant = self
-            .authorize_grants(caller, vec![parsed])
+            .authorize_grants(caller, held.rights(), vec![parsed])
             .await?
             .pop()
             .ok_or_else(|| AppError::Internal("no grant authorized".into()))?;
@@ -198,7 +176,9 @@ impl Roster {
             description: String::new(),
             permissions: record.grant.permissions.clone(),
         };
-        caller.require_delegation(&role, &record.grant.scope)?;
+        caller.require_grant_manage(&record.grant.scope)?;
+        let held = self.held_by(holder).await?;
+        caller.require_grant_change(held.rights(), &role, &record.grant.scope)?;
         let audit = caller
             .audit(AuditAction::GrantDeleted, self.ports.clock.now())
             .target("grant", id)

@@ -7,6 +7,7 @@ mod audit;
 mod authenticate;
 mod authz;
 mod grants;
+mod guards;
 mod login;
 mod register;
 mod roles;

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use roster_domain::{
     Account, AccountId, AccountStatus, BuiltinAction, DisplayName, Email, PasswordPolicy,
-    PlainPassword, PrincipalId, ScopePath,
+    PlainPassword, PrincipalId, Rights, ScopePath,
 };
 use secrecy::{ExposeSecret, SecretString};
 use tracing::instrument;
@@ -160,7 +160,7 @@ impl Roster {
                 return Err(AppError::Validation(errors));
             }
         };
-        let grants = self.authorize_grants(actor, grants).await?;
+        let grants = self.authorize_grants(actor, Rights::NONE, grants).await?;
         let account = self
             .create_account(registration, false, &grants, |account, at| {
                 actor

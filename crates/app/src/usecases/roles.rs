@@ -1,6 +1,12 @@
-//! Roles: named sets of permission rules, managed by holders of `role-manage`.
+//! Roles: named sets of permission rules, managed by holders of `role-manage`. Changing the
+//! rules of a role that is held needs, wherever it is held, what taking the old role away
+//! and giving the new one would need, so `role-manage` alone cannot widen anyone's rights.
 
-use roster_domain::{ActionPattern, BuiltinAction, Effect, Permission, Role, RoleName};
+use std::collections::HashMap;
+
+use roster_domain::{
+    ActionPattern, BuiltinAction, Effect, Permission, PrincipalId, Rights, Role, RoleName,
+};
 use tracing::instrument;
 
 use super::{Authenticated, Roster};
@@ -166,7 +172,9 @@ impl Roster {
 
     /// Replaces a role's description and rules. Roles are not renamed: `form.name` must be
     /// `name` (checked after the permission, so a caller without `role-manage` learns
-    /// nothing). Every grant of the role sees the new rules from the next request on.
+    /// nothing). Every grant of the role sees the new rules from the next request on, so a
+    /// change of rules is checked as taking the old role away and giving the new one at each
+    /// grant (see [`Roster::require_role_change`]).
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`, `Validation` (`name_mismatch`, rule fields), `Unavailable`.
@@ -191,6 +199,14 @@ impl Roster {
             ..form.clone()
         }
         .validate()?;
+        let current = self
+            .ports
+            .roles
+            .find_role(&role.name)
+            .await?
+            .ok_or(AppError::NotFound("role"))?;
+        self.require_role_change(caller, &current.role, &role)
+            .await?;
         let now = self.ports.clock.now();
         let audit = caller
             .audit(AuditAction::RoleUpdated, now)
@@ -201,6 +217,52 @@ impl Roster {
             .update_role(&role, now, &audit)
             .await?
             .ok_or(AppError::NotFound("role"))
+    }
+
+    /// `Forbidden` unless the caller may turn `current` into `new` wherever it is held: for
+    /// each grant of the role, take `current` away and give `new` on its scope to its holder.
+    /// A role nobody holds, or an edit of the description alone, changes nobody's rights.
+    ///
+    /// The holders' own grants matter only for deny rules, so they are loaded only then.
+    /// A grant of the role made between this check and the update is checked against the old
+    /// rules only; see docs/security.md.
+    async fn require_role_change(
+        &self,
+        caller: &Authenticated,
+        current: &Role,
+        new: &Role,
+    ) -> Result<(), AppError> {
+        if caller.principal.is_superadmin || current.permissions == new.permissions {
+            return Ok(());
+        }
+        let holdings = self.ports.roles.holdings(&current.name).await?;
+        let has_deny = |role: &Role| role.permissions.iter().any(|p| p.effect == Effect::Deny);
+        let needs_holders = has_deny(current) || has_deny(new);
+        let mut held = HashMap::new();
+        for holding in &holdings {
+            if needs_holders && !held.contains_key(&holding.holder) {
+                held.insert(holding.holder, self.held_or_gone(holding.holder).await?);
+            }
+            let rights = held
+                .get(&holding.holder)
+                .and_then(Option::as_ref)
+                .map_or(Rights::NONE, |held| held.rights());
+            caller.require_grant_change(rights, current, &holding.scope)?;
+            caller.require_grant_change(rights, new, &holding.scope)?;
+        }
+        Ok(())
+    }
+
+    /// What `holder` holds, or `None` when it was deleted meanwhile (its grants went with it).
+    async fn held_or_gone(
+        &self,
+        holder: PrincipalId,
+    ) -> Result<Option<super::guards::Held>, AppError> {
+        match self.held_by(holder).await {
+            Ok(held) => Ok(Some(held)),
+            Err(AppError::NotFound(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
     }
 
     /// Deletes a role nobody holds.

@@ -2009,13 +2009,13 @@ async fn create_api_key_stores_only_the_digest_and_returns_the_secret_once() {
 #[tokio::test]
 async fn revoke_api_key_reports_an_unknown_key() {
     let mut ports = Ports::new();
-    ports.clock_at(now());
     ports
         .api_keys
-        .expect_revoke_api_key()
-        .withf(|id, at, _| *id == api_key_id() && *at == now())
+        .expect_find_api_key()
+        .with(eq(api_key_id()))
         .times(1)
-        .returning(|_, _, _| Ok(None));
+        .returning(|_| Ok(None));
+    ports.api_keys.expect_revoke_api_key().never();
     let roster = ports.build();
 
     let result = roster.revoke_api_key(&key_manager(), api_key_id()).await;
@@ -2024,4 +2024,225 @@ async fn revoke_api_key_reports_an_unknown_key() {
         matches!(result, Err(AppError::NotFound("api key"))),
         "{result:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The privilege principle in the use cases: each guard refuses before any write
+// ---------------------------------------------------------------------------------------------
+
+fn allow(p: &str) -> Permission {
+    Permission::allow(pattern(p))
+}
+
+/// An account with only `account-password-reset` and `account-disable` on `*`.
+fn helpdesk() -> Authenticated {
+    actor(
+        false,
+        vec![grant(
+            4,
+            "*",
+            vec![allow("account-password-reset"), allow("account-disable")],
+        )],
+    )
+}
+
+impl Ports {
+    /// The account behind [`account`]'s id exists, holding `grants`.
+    fn target_account(&mut self, is_superadmin: bool, grants: Vec<Grant>) -> &mut Self {
+        let target = account("target@example.com", AccountStatus::Active, is_superadmin);
+        let id = target.id;
+        self.accounts
+            .expect_find_by_id()
+            .with(eq(id))
+            .returning(move |_| Ok(Some(target.clone())));
+        self.accounts
+            .expect_grants_of()
+            .with(eq(id))
+            .returning(move |_| Ok(grants.clone()));
+        self
+    }
+
+    fn forbid_account_changes(&mut self) -> &mut Self {
+        self.hasher.expect_hash().never();
+        self.accounts.expect_set_password().never();
+        self.accounts.expect_set_status().never();
+        self
+    }
+}
+
+fn target_id() -> AccountId {
+    account("target@example.com", AccountStatus::Active, false).id
+}
+
+#[tokio::test]
+async fn a_password_reset_or_status_change_needs_every_right_of_the_target() {
+    let stronger = vec![grant(9, "acme", vec![allow("issuer-*")])];
+    for (is_superadmin, grants, why) in [
+        (true, vec![], "a super admin"),
+        (false, stronger, "an account holding more"),
+    ] {
+        let mut ports = Ports::new();
+        ports
+            .target_account(is_superadmin, grants)
+            .forbid_account_changes();
+        let roster = ports.build();
+        let reset = roster
+            .reset_password(&helpdesk(), target_id(), &secret(STRONG))
+            .await;
+        assert!(
+            matches!(reset, Err(AppError::Forbidden)),
+            "reset of {why}: {reset:?}"
+        );
+        for status in [AccountStatus::Disabled, AccountStatus::Active] {
+            let result = roster
+                .set_account_status(&helpdesk(), target_id(), status)
+                .await;
+            assert!(
+                matches!(result, Err(AppError::Forbidden)),
+                "{status:?} of {why}: {result:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_password_reset_of_an_account_holding_less_goes_ahead() {
+    let mut ports = Ports::new();
+    ports.target_account(false, vec![]).clock_at(now());
+    ports
+        .hasher
+        .expect_hash()
+        .times(1)
+        .returning(|_| Ok(PasswordHash::new(HASH)));
+    ports
+        .accounts
+        .expect_set_password()
+        .withf(|id, _, keep, _, _| *id == target_id() && keep.is_none())
+        .times(1)
+        .returning(|_, _, _, _, _| Ok(true));
+    let roster = ports.build();
+
+    roster
+        .reset_password(&helpdesk(), target_id(), &secret(STRONG))
+        .await
+        .unwrap();
+}
+
+/// A delegate holding `grant-manage` and everything else on `acme.berlin` only.
+fn berlin_admin() -> Authenticated {
+    actor(false, vec![grant(5, "acme.berlin", vec![allow("all")])])
+}
+
+fn role_record(name: &str, permissions: Vec<Permission>) -> crate::ports::StoredRole {
+    crate::ports::StoredRole {
+        role: roster_domain::Role {
+            name: RoleName::parse(name).unwrap(),
+            description: String::new(),
+            permissions,
+        },
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+#[tokio::test]
+async fn a_delegate_cannot_give_its_superior_a_deny() {
+    let mut ports = Ports::new();
+    ports.clock_at(now());
+    ports.target_account(false, vec![grant(9, "acme", vec![allow("all")])]);
+    let locked = role_record("locked", vec![Permission::deny(ActionPattern::All)]);
+    ports
+        .roles
+        .expect_find_role()
+        .returning(move |_| Ok(Some(locked.clone())));
+    ports.grants.expect_insert_grant().never();
+    let roster = ports.build();
+
+    let form = super::GrantForm {
+        role: "locked".into(),
+        scope: "acme.berlin".into(),
+    };
+    let result = roster
+        .create_grant(&berlin_admin(), PrincipalId::Account(target_id()), &form)
+        .await;
+    assert!(matches!(result, Err(AppError::Forbidden)), "{result:?}");
+}
+
+#[tokio::test]
+async fn a_grant_is_taken_away_only_by_who_could_give_it() {
+    let deny_grant = crate::ports::GrantRecord {
+        grant: Grant {
+            role: RoleName::parse("locked").unwrap(),
+            ..grant(7, "acme.berlin", vec![Permission::deny(ActionPattern::All)])
+        },
+        created_at: now(),
+        created_by: None,
+    };
+    let grant_id = deny_grant.grant.id;
+    // The holder is restricted by the deny, and holds all on acme besides: lifting the
+    // deny would free rights on acme.berlin's subtree the delegate cannot vouch for.
+    let held = vec![
+        grant(9, "acme", vec![allow("all")]),
+        deny_grant.grant.clone(),
+    ];
+    let mut ports = Ports::new();
+    ports.clock_at(now());
+    ports.target_account(false, held);
+    ports
+        .grants
+        .expect_find_grant()
+        .returning(move |_, _| Ok(Some(deny_grant.clone())));
+    ports.grants.expect_delete_grant().never();
+    let roster = ports.build();
+
+    let result = roster
+        .delete_grant(&berlin_admin(), PrincipalId::Account(target_id()), grant_id)
+        .await;
+    assert!(matches!(result, Err(AppError::Forbidden)), "{result:?}");
+}
+
+#[tokio::test]
+async fn role_manage_alone_cannot_change_the_rules_of_a_held_role() {
+    let role_admin = actor(false, vec![grant(6, "*", vec![allow("role-manage")])]);
+    let mut ports = Ports::new();
+    let current = role_record("role-admin", vec![allow("role-manage")]);
+    ports
+        .roles
+        .expect_find_role()
+        .returning(move |_| Ok(Some(current.clone())));
+    ports.roles.expect_holdings().times(1).returning(|_| {
+        Ok(vec![crate::ports::RoleHolding {
+            holder: PrincipalId::Account(AccountId::new(Uuid::from_u128(0xad))),
+            scope: ScopePath::root(),
+        }])
+    });
+    ports.roles.expect_update_role().never();
+    let roster = ports.build();
+
+    let form = super::RoleForm {
+        name: "role-admin".into(),
+        description: None,
+        permissions: vec![super::RuleForm {
+            action: "all".into(),
+            effect: None,
+        }],
+    };
+    let result = roster.replace_role(&role_admin, "role-admin", &form).await;
+    assert!(matches!(result, Err(AppError::Forbidden)), "{result:?}");
+}
+
+#[tokio::test]
+async fn a_key_worth_more_than_the_caller_is_not_revoked() {
+    let mut stored = stored_key(None, None, None);
+    stored.grants = Arc::from([grant(9, "acme", vec![allow("issuer-*")])]);
+    let mut ports = Ports::new();
+    ports
+        .api_keys
+        .expect_find_api_key()
+        .returning(move |_| Ok(Some(stored.clone())));
+    ports.api_keys.expect_revoke_api_key().never();
+    let roster = ports.build();
+
+    let result = roster.revoke_api_key(&key_manager(), api_key_id()).await;
+    assert!(matches!(result, Err(AppError::Forbidden)), "{result:?}");
 }
