@@ -13,4 +13,4 @@ pub mod parser;
 
 pub use editor::{EditError, EditOutcome, default_file_contents, set_feature};
 pub use manager::{FileFeatureManager, FileProblem, Listener, LoadError, ReloadEvent, WatchHandle};
-pub use parser::{FeatureFile, ParseError, parse, parse_bytes};
+pub use parser::{FeatureFile, ParseError, ParseErrorKind, parse, parse_bytes};

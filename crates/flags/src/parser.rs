@@ -52,15 +52,59 @@ impl FeatureFile {
 #[error("features file line {line}: {message}")]
 pub struct ParseError {
     line: usize,
+    kind: ParseErrorKind,
     message: String,
 }
 
+/// The kind of a [`ParseError`], in words that never quote the file: what anonymous callers
+/// of `GET /v1/features` may see (the full message, which quotes the line, is for the
+/// operator's log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParseErrorKind {
+    /// Bytes that are not UTF-8 text.
+    NotText,
+    /// A character that has no place in the file (a quote, punctuation).
+    UnexpectedCharacter,
+    /// A key other than `enabledFeatures` or `disabledFeatures`.
+    UnknownKey,
+    /// The same list key twice.
+    DuplicateKey,
+    /// A name that is not in the feature catalog.
+    UnknownFeature,
+    /// Anything else out of place: a missing `=`, `[`, `]` or `,`, a nested list.
+    Syntax,
+}
+
+impl std::fmt::Display for ParseErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ParseErrorKind::NotText => "not valid UTF-8 text",
+            ParseErrorKind::UnexpectedCharacter => "unexpected character",
+            ParseErrorKind::UnknownKey => "unknown key",
+            ParseErrorKind::DuplicateKey => "duplicate key",
+            ParseErrorKind::UnknownFeature => "unknown feature name",
+            ParseErrorKind::Syntax => "syntax error",
+        })
+    }
+}
+
 impl ParseError {
-    fn new(line: usize, message: impl Into<String>) -> Self {
+    fn new(line: usize, kind: ParseErrorKind, message: impl Into<String>) -> Self {
         Self {
             line,
+            kind,
             message: message.into(),
         }
+    }
+
+    /// What kind of problem it is, without quoting the file.
+    pub fn kind(&self) -> ParseErrorKind {
+        self.kind
+    }
+
+    /// `features file line N: <kind>`: the line and the kind, never the line's content.
+    pub fn summary(&self) -> String {
+        format!("features file line {}: {}", self.line, self.kind)
     }
 
     /// The 1-based line the problem is on.
@@ -91,7 +135,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<&str, ParseError> {
     std::str::from_utf8(bytes).map_err(|error| {
         let valid = &bytes[..error.valid_up_to()];
         let line = valid.split(|&byte| byte == b'\n').count();
-        ParseError::new(line, "the file is not valid UTF-8 text")
+        ParseError::new(
+            line,
+            ParseErrorKind::NotText,
+            "the file is not valid UTF-8 text",
+        )
     })
 }
 
@@ -240,6 +288,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
             '"' | '\'' => {
                 return Err(ParseError::new(
                     line,
+                    ParseErrorKind::UnexpectedCharacter,
                     "unexpected quote: feature names and keys are bare words, without quotes",
                 ));
             }
@@ -262,6 +311,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
             other => {
                 return Err(ParseError::new(
                     line,
+                    ParseErrorKind::UnexpectedCharacter,
                     format!("unexpected character {}", Shown(other)),
                 ));
             }
@@ -303,6 +353,7 @@ pub(crate) fn parse_document(text: &str) -> Result<Document, ParseError> {
             _ => {
                 return Err(ParseError::new(
                     token.line,
+                    ParseErrorKind::Syntax,
                     format!(
                         "unexpected {}; expected enabledFeatures or disabledFeatures",
                         describe(text, token)
@@ -314,12 +365,14 @@ pub(crate) fn parse_document(text: &str) -> Result<Document, ParseError> {
         let Some(key) = ListKey::from_name(name) else {
             return Err(ParseError::new(
                 token.line,
+                ParseErrorKind::UnknownKey,
                 format!("unknown key \"{name}\"; expected enabledFeatures or disabledFeatures"),
             ));
         };
         if let Some(previous) = lists.iter().position(|list| list.key == key) {
             return Err(ParseError::new(
                 token.line,
+                ParseErrorKind::DuplicateKey,
                 format!(
                     "duplicate key {name} (first on line {}); put all its names in one list",
                     key_lines[previous]
@@ -333,12 +386,14 @@ pub(crate) fn parse_document(text: &str) -> Result<Document, ParseError> {
             Some(next) => {
                 return Err(ParseError::new(
                     next.line,
+                    ParseErrorKind::Syntax,
                     format!("expected '=' after {name}, found {}", describe(text, next)),
                 ));
             }
             None => {
                 return Err(ParseError::new(
                     last_line,
+                    ParseErrorKind::Syntax,
                     format!("expected '=' after {name}, found the end of the file"),
                 ));
             }
@@ -349,6 +404,7 @@ pub(crate) fn parse_document(text: &str) -> Result<Document, ParseError> {
             Some(next) => {
                 return Err(ParseError::new(
                     next.line,
+                    ParseErrorKind::Syntax,
                     format!(
                         "expected '[' after {name} =, found {}",
                         describe(text, next)
@@ -358,6 +414,7 @@ pub(crate) fn parse_document(text: &str) -> Result<Document, ParseError> {
             None => {
                 return Err(ParseError::new(
                     last_line,
+                    ParseErrorKind::Syntax,
                     format!("expected '[' after {name} =, found the end of the file"),
                 ));
             }
@@ -372,6 +429,7 @@ pub(crate) fn parse_document(text: &str) -> Result<Document, ParseError> {
         {
             return Err(ParseError::new(
                 next.line,
+                ParseErrorKind::Syntax,
                 format!("unexpected {} after ']'", describe(text, next)),
             ));
         }
@@ -406,6 +464,7 @@ fn parse_items(
     let unclosed = |line| {
         ParseError::new(
             line,
+            ParseErrorKind::Syntax,
             format!("missing ']' to close the list opened on line {open_line}"),
         )
     };
@@ -424,6 +483,7 @@ fn parse_items(
                 if last != Last::Name {
                     return Err(ParseError::new(
                         token.line,
+                        ParseErrorKind::Syntax,
                         "unexpected ','; a comma must follow a feature name",
                     ));
                 }
@@ -440,6 +500,7 @@ fn parse_items(
                 if last == Last::Name && !newline_since_name {
                     return Err(ParseError::new(
                         token.line,
+                        ParseErrorKind::Syntax,
                         format!(
                             "missing ',' before \"{name}\"; separate names with commas or newlines"
                         ),
@@ -448,6 +509,7 @@ fn parse_items(
                 let Some(feature) = Feature::from_name(name) else {
                     return Err(ParseError::new(
                         token.line,
+                        ParseErrorKind::UnknownFeature,
                         format!(
                             "unknown feature \"{name}\"; known features: {}",
                             Feature::known_names()
@@ -461,12 +523,14 @@ fn parse_items(
             TokenKind::Open => {
                 return Err(ParseError::new(
                     token.line,
+                    ParseErrorKind::Syntax,
                     "unexpected '['; lists cannot be nested",
                 ));
             }
             TokenKind::Equals => {
                 return Err(ParseError::new(
                     token.line,
+                    ParseErrorKind::Syntax,
                     format!(
                         "unexpected '='; is the ']' of the list opened on line {open_line} missing?"
                     ),

@@ -378,7 +378,7 @@ pub struct AuditListQuery {
     /// Only events by this actor (exact label).
     #[param(example = "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07")]
     pub actor: Option<String>,
-    /// Only events of this action; an unknown one is 400 `invalid_parameter`.
+    /// Only events of this action; an unknown one is 400 `invalid_query`.
     #[param(value_type = Option<crate::openapi::AuditActionName>)]
     pub action: Option<String>,
 }

@@ -11,6 +11,7 @@ use futures_util::future::LocalBoxFuture;
 use roster_app::{AppError, Authenticated, Roster};
 use serde::de::DeserializeOwned;
 
+use crate::hardening::{BodyTimeout, DEFAULT_BODY_TIMEOUT};
 use crate::problem::ApiError;
 
 /// Largest accepted request body.
@@ -61,21 +62,68 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             return Box::pin(async { Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT }) });
         }
         let mut payload = payload.take();
+        // actix times out only a slow request head; a body trickling in (or never finished)
+        // would hold the connection and this task forever.
+        let deadline = req
+            .app_data::<Data<BodyTimeout>>()
+            .map_or(DEFAULT_BODY_TIMEOUT, |timeout| timeout.0);
         Box::pin(async move {
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::InvalidBody {
-                    field: None,
-                    message: e.to_string(),
-                })?;
-                if body.len() + chunk.len() > BODY_LIMIT {
-                    return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
+            let read = async {
+                let mut body = BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| ApiError::InvalidBody {
+                        field: None,
+                        message: e.to_string(),
+                    })?;
+                    if body.len() + chunk.len() > BODY_LIMIT {
+                        return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            let body = actix_web::rt::time::timeout(deadline, read)
+                .await
+                .map_err(|_| ApiError::RequestTimeout)??;
             parse_body(&body).map(ApiJson)
         })
     }
+}
+
+/// A query string of the expected shape, else 400 `invalid_query` naming the parameter (a
+/// value of the wrong type, a repeated or unknown name). Use it instead of `web::Query`,
+/// whose errors are plain text. Control characters and names a route does not document are
+/// refused for every route before routing ([`crate::request_context`]).
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T> ApiQuery<T> {
+    /// The parsed query.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(ApiQuery))
+    }
+}
+
+fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        ApiError::InvalidQuery {
+            name: if path == "." { "?".to_owned() } else { path },
+            code: "invalid_value",
+            message: error.inner().to_string(),
+        }
+    })
 }
 
 /// Deserializes, tracking the path of the first offending field.
@@ -195,6 +243,30 @@ mod tests {
         );
         assert!(parse_body::<Body>(br#"{"email": "a"} trailing"#).is_err());
         assert!(parse_body::<Body>(br#"{"email": "a"}"#).is_ok());
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Page {
+        limit: Option<u32>,
+        cursor: Option<String>,
+    }
+
+    fn query_error(query: &str) -> (String, String) {
+        match parse_query::<Page>(query).unwrap_err() {
+            ApiError::InvalidQuery { name, message, .. } => (name, message),
+            other => panic!("expected invalid query, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        assert_eq!(query_error("limit=abc").0, "limit");
+        assert_eq!(query_error("cursor=x&limt=5").0, "limt");
+        assert!(query_error("limit=1&limit=2").1.contains("limit"));
+        let page = parse_query::<Page>("limit=5&cursor=a%20b").unwrap();
+        assert_eq!((page.limit, page.cursor.as_deref()), (Some(5), Some("a b")));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod dto;
 mod extract;
+mod hardening;
 mod metrics;
 mod openapi;
 mod problem;
@@ -11,8 +12,11 @@ mod rate_limit;
 mod request_context;
 mod routes;
 
-pub use extract::{ApiJson, BODY_LIMIT, Caller};
-pub use metrics::{Metrics, MetricsProbe, ProblemCode};
+pub use extract::{ApiJson, ApiQuery, BODY_LIMIT, Caller};
+pub use hardening::{
+    BodyTimeout, ConnectionLimiter, DEFAULT_BODY_TIMEOUT, MetricsListener, set_security_headers,
+};
+pub use metrics::{Metrics, MetricsProbe, ProblemCode, record_protocol_error};
 pub use openapi::{openapi, openapi_json};
 pub use problem::ApiError;
 pub use rate_limit::{ClientRateLimiter, RateLimitSettings, RateLimited};

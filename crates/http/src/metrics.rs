@@ -6,6 +6,7 @@
 //! use cases stay free of metrics code.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use prometheus::{
@@ -26,6 +27,59 @@ pub trait MetricsProbe: Send + Sync {
     fn pool_state(&self) -> (u32, u32, u32);
 }
 
+/// The HTTP methods counted under their own name; any other (a client may send any token as
+/// a method) is counted as `other`, so anonymous callers cannot add label values.
+const COUNTED_METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+
+/// The `method` label of a request: one of [`COUNTED_METHODS`] or `other`.
+fn method_label(method: &str) -> &'static str {
+    COUNTED_METHODS
+        .iter()
+        .find(|&&known| known == method)
+        .copied()
+        .unwrap_or("other")
+}
+
+/// Kinds of connection-level errors that actix answers (or drops) before any route runs;
+/// the `kind` label of `roster_http_protocol_errors_total`.
+const PROTOCOL_ERROR_KINDS: [&str; 6] = [
+    "bad_request",
+    "head_too_large",
+    "slow_request",
+    "io",
+    "dropped_body",
+    "other",
+];
+
+/// Counted here, for the whole process: they are reported by actix through the log (see the
+/// server's telemetry), where no application state is at hand.
+static PROTOCOL_ERRORS: [AtomicU64; PROTOCOL_ERROR_KINDS.len()] =
+    [const { AtomicU64::new(0) }; PROTOCOL_ERROR_KINDS.len()];
+
+/// Counts one connection-level error from actix's description of it (`request parse error:
+/// message head is too large`, ...); returns the kind it was counted as.
+pub fn record_protocol_error(description: &str) -> &'static str {
+    let kind = if description.contains("head is too large") {
+        "head_too_large"
+    } else if description.starts_with("request parse error") {
+        "bad_request"
+    } else if description.starts_with("request did not complete") {
+        "slow_request"
+    } else if description.starts_with("I/O error") {
+        "io"
+    } else if description.starts_with("handler dropped payload") {
+        "dropped_body"
+    } else {
+        "other"
+    };
+    let index = PROTOCOL_ERROR_KINDS
+        .iter()
+        .position(|&known| known == kind)
+        .unwrap_or(PROTOCOL_ERROR_KINDS.len() - 1);
+    PROTOCOL_ERRORS[index].fetch_add(1, Ordering::Relaxed);
+    kind
+}
+
 /// Every metric Roster exports, in one registry.
 pub struct Metrics {
     registry: Registry,
@@ -35,6 +89,7 @@ pub struct Metrics {
     logins: IntCounterVec,
     throttled: IntCounterVec,
     feature_reloads: IntCounterVec,
+    protocol_errors: IntCounterVec,
     active_sessions: IntGauge,
     hash_queue_depth: IntGauge,
     pool: IntGaugeVec,
@@ -127,6 +182,13 @@ impl Metrics {
                 "Features file reloads by outcome (reloaded, rejected).",
                 &["outcome"],
             ),
+            protocol_errors: counter(
+                &registry,
+                "roster_http_protocol_errors_total",
+                "Connections ended by a protocol error before any route ran (bad request line, \
+                 oversized head, slow head, dropped body, I/O), by kind; not logged above debug.",
+                &["kind"],
+            ),
             active_sessions: gauge(
                 &registry,
                 "roster_active_sessions",
@@ -154,6 +216,7 @@ impl Metrics {
         elapsed: Duration,
     ) {
         let status_text = status.to_string();
+        let method = method_label(method);
         self.requests
             .with_label_values(&[method, route, &status_text])
             .inc();
@@ -202,6 +265,12 @@ impl Metrics {
             self.pool.with_label_values(&["open"]).set(i64::from(open));
             self.pool.with_label_values(&["idle"]).set(i64::from(idle));
             self.pool.with_label_values(&["max"]).set(i64::from(max));
+        }
+        for (kind, count) in PROTOCOL_ERROR_KINDS.iter().zip(&PROTOCOL_ERRORS) {
+            // The process-wide count; this registry's counter catches up to it.
+            let counter = self.protocol_errors.with_label_values(&[kind]);
+            let total = count.load(Ordering::Relaxed);
+            counter.inc_by(total.saturating_sub(counter.get()));
         }
         let mut buffer = Vec::new();
         if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
@@ -268,5 +337,52 @@ mod tests {
             assert!(text.contains(line), "missing {line} in\n{text}");
         }
         assert!(text.contains("roster_http_request_duration_seconds_bucket"));
+    }
+
+    #[test]
+    fn methods_outside_the_known_set_share_one_label() {
+        let metrics = Metrics::new(None);
+        let ms = Duration::from_millis(1);
+        for method in ["FOO", "BAR", "get", "PROPFIND"] {
+            metrics.observe_request(method, "unmatched", 404, Some("not_found"), ms);
+        }
+        metrics.observe_request("DELETE", "unmatched", 404, Some("not_found"), ms);
+        let text = metrics.render(None);
+        assert!(
+            text.contains(
+                r#"roster_http_requests_total{method="other",route="unmatched",status="404"} 4"#
+            ),
+            "{text}"
+        );
+        assert!(text.contains(r#"method="DELETE""#));
+        for method in ["FOO", "BAR", "get", "PROPFIND"] {
+            assert!(!text.contains(&format!("method=\"{method}\"")), "{text}");
+        }
+    }
+
+    #[test]
+    fn protocol_errors_are_counted_by_kind() {
+        assert_eq!(
+            record_protocol_error("request parse error: message head is too large"),
+            "head_too_large"
+        );
+        assert_eq!(
+            record_protocol_error("request parse error: invalid method specified"),
+            "bad_request"
+        );
+        assert_eq!(record_protocol_error("something new"), "other");
+        let text = Metrics::new(None).render(None);
+        for kind in ["head_too_large", "bad_request", "other"] {
+            let line = text
+                .lines()
+                .find(|line| {
+                    line.starts_with(&format!(
+                        "roster_http_protocol_errors_total{{kind=\"{kind}\"}}"
+                    ))
+                })
+                .unwrap_or_else(|| panic!("no {kind} in {text}"));
+            let count: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+            assert!(count >= 1, "{line}");
+        }
     }
 }

@@ -27,8 +27,20 @@ pub enum ApiError {
         field: Option<String>,
         message: String,
     },
-    /// A path or query parameter is malformed.
+    /// A query parameter's value is out of range or malformed (400 `invalid_query`).
     InvalidParameter { name: String, message: String },
+    /// A query parameter refused before the handler runs (400 `invalid_query`): an unknown
+    /// name, control characters, text that is not UTF-8, a value of the wrong type. `code`
+    /// goes into `errors[].code`.
+    InvalidQuery {
+        name: String,
+        code: &'static str,
+        message: String,
+    },
+    /// The request body did not arrive within `server.body_timeout`.
+    RequestTimeout,
+    /// The client's address holds `server.max_connections_per_ip` connections already.
+    TooManyConnections,
     /// No such route, or a route switched off by a feature flag that hides it.
     NotFound,
     /// The route exists but not with this method.
@@ -70,7 +82,7 @@ pub(crate) struct ProblemBody<'a> {
     /// Stable machine-readable code; each response lists the codes it can carry.
     #[schema(example = "validation_failed")]
     code: &'a str,
-    /// For `validation_failed` only: every invalid field.
+    /// For `validation_failed`, every invalid field; for `invalid_query`, the parameter.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     errors: Option<Vec<FieldProblem<'a>>>,
@@ -80,7 +92,8 @@ pub(crate) struct ProblemBody<'a> {
 #[derive(Serialize, ToSchema)]
 #[schema(as = FieldError)]
 pub(crate) struct FieldProblem<'a> {
-    /// Path of the field in the request body, e.g. `email` or `permissions[2].action`.
+    /// Path of the field in the request body, e.g. `email` or `permissions[2].action`; for
+    /// `invalid_query`, the name of the query parameter.
     #[schema(example = "password")]
     field: &'a str,
     /// Stable machine-readable code of this field's problem.
@@ -217,11 +230,24 @@ impl ApiError {
                     None => format!("The body is not valid JSON of the expected shape: {message}"),
                 },
             ),
-            ApiError::InvalidParameter { name, message } => (
+            ApiError::InvalidParameter { name, message }
+            | ApiError::InvalidQuery { name, message, .. } => (
                 StatusCode::BAD_REQUEST,
-                "invalid_parameter",
-                "Invalid parameter",
-                format!("Invalid parameter `{name}`: {message}"),
+                "invalid_query",
+                "Invalid query parameter",
+                format!("Invalid query parameter `{name}`: {message}"),
+            ),
+            ApiError::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "Request timeout",
+                "The request body did not arrive in time.".into(),
+            ),
+            ApiError::TooManyConnections => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_connections",
+                "Too many connections",
+                "Too many open connections from your address; close some and retry.".into(),
             ),
             ApiError::NotFound => (
                 StatusCode::NOT_FOUND,
@@ -244,9 +270,34 @@ impl ApiError {
         }
     }
 
-    fn field_errors(&self) -> Option<&[FieldError]> {
+    /// `errors[]`: every invalid field of a validation failure, or the one query parameter.
+    fn field_errors(&self) -> Option<Vec<FieldProblem<'_>>> {
+        fn one<'a>(field: &'a str, code: &'a str, message: &'a str) -> Vec<FieldProblem<'a>> {
+            vec![FieldProblem {
+                field,
+                code,
+                message,
+            }]
+        }
         match self {
-            ApiError::App(AppError::Validation(errors)) => Some(errors),
+            ApiError::App(AppError::Validation(errors)) => Some(
+                errors
+                    .iter()
+                    .map(|e: &FieldError| FieldProblem {
+                        field: &e.field,
+                        code: e.code,
+                        message: &e.message,
+                    })
+                    .collect(),
+            ),
+            ApiError::InvalidParameter { name, message } => {
+                Some(one(name, "invalid_value", message))
+            }
+            ApiError::InvalidQuery {
+                name,
+                code,
+                message,
+            } => Some(one(name, code, message)),
             _ => None,
         }
     }
@@ -274,16 +325,7 @@ impl ResponseError for ApiError {
             status: status.as_u16(),
             detail,
             code,
-            errors: self.field_errors().map(|errors| {
-                errors
-                    .iter()
-                    .map(|e| FieldProblem {
-                        field: &e.field,
-                        code: e.code,
-                        message: &e.message,
-                    })
-                    .collect()
-            }),
+            errors: self.field_errors(),
         };
         let mut response = HttpResponse::build(status);
         response.extensions_mut().insert(ProblemCode(code));
@@ -304,10 +346,17 @@ impl ResponseError for ApiError {
             | ApiError::RateLimited { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
-            ApiError::App(AppError::Unavailable(_)) => {
+            ApiError::App(AppError::Unavailable(_)) | ApiError::TooManyConnections => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}
+        }
+        if matches!(
+            self,
+            ApiError::RequestTimeout | ApiError::TooManyConnections
+        ) {
+            // The rest of the body, or the extra connection, is not worth keeping.
+            response.force_close();
         }
         response.body(serde_json::to_vec(&body).unwrap_or_default())
     }

@@ -1,10 +1,12 @@
 //! Per-request context: a request id on every response and on the request's tracing span,
-//! and one log line per request.
+//! one log line per request, the security headers, and the refusals of
+//! [`crate::hardening`] that come before routing.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use actix_web::ResponseError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -13,6 +15,7 @@ use actix_web::web::Data;
 use tracing::Instrument;
 use uuid::Uuid;
 
+use crate::hardening;
 use crate::metrics::{Metrics, ProblemCode};
 
 /// Requests inside the service right now, so shutdown can wait for them to finish.
@@ -56,9 +59,9 @@ fn acceptable(id: &str) -> bool {
 ///
 /// # Errors
 /// Passes through errors of the inner service.
-pub async fn request_context(
+pub async fn request_context<B: MessageBody + 'static>(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<B>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let request_id = req
         .headers()
@@ -72,10 +75,21 @@ pub async fn request_context(
     let _in_flight = req
         .app_data::<Data<InFlight>>()
         .map(|in_flight| in_flight.enter());
-    let mut response = next.call(req).instrument(span.clone()).await?;
+    let mut response = match hardening::refuse_early(&req) {
+        Some(error) => {
+            let (request, _) = req.into_parts();
+            ServiceResponse::new(request, error.error_response()).map_into_right_body()
+        }
+        None => next
+            .call(req)
+            .instrument(span.clone())
+            .await?
+            .map_into_left_body(),
+    };
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(X_REQUEST_ID.clone(), value);
     }
+    hardening::set_security_headers(response.headers_mut());
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     if let Some(metrics) = metrics {

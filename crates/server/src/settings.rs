@@ -22,6 +22,9 @@ const DEFAULTS: &str = r#"
 [server]
 bind = "127.0.0.1:8080"
 shutdown_timeout = "30s"
+body_timeout = "10s"
+max_connections = 10000
+max_connections_per_ip = 256
 
 [database]
 url = "sqlite://data/roster.db"
@@ -84,6 +87,10 @@ struct RawSettings {
 struct RawServer {
     bind: String,
     shutdown_timeout: String,
+    metrics_bind: Option<String>,
+    body_timeout: String,
+    max_connections: usize,
+    max_connections_per_ip: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -199,6 +206,15 @@ pub struct BootstrapSettings {
 pub struct Settings {
     pub bind: SocketAddr,
     pub shutdown_timeout: Duration,
+    /// `server.metrics_bind`: a second listener that serves `/metrics` alone (and then the
+    /// main listener does not); `None` serves `/metrics` on `bind`.
+    pub metrics_bind: Option<SocketAddr>,
+    /// `server.body_timeout`: how long a request body may take to arrive (408 after).
+    pub body_timeout: Duration,
+    /// `server.max_connections`: open connections in total (split evenly over the workers).
+    pub max_connections: usize,
+    /// `server.max_connections_per_ip`: open connections per client address; 0 = no cap.
+    pub max_connections_per_ip: usize,
     pub database: DatabaseSettings,
     pub features_file: PathBuf,
     pub features_poll_interval: Duration,
@@ -251,6 +267,32 @@ impl Settings {
             .bind
             .parse()
             .map_err(|e| invalid("server.bind", format!("{e} (example: 127.0.0.1:8080)")))?;
+        let metrics_bind = raw
+            .server
+            .metrics_bind
+            .filter(|text| !text.trim().is_empty())
+            .map(|text| {
+                text.parse::<SocketAddr>().map_err(|e| {
+                    invalid(
+                        "server.metrics_bind",
+                        format!("{e} (example: 127.0.0.1:9090)"),
+                    )
+                })
+            })
+            .transpose()?;
+        if metrics_bind.is_some_and(|metrics| metrics == bind && bind.port() != 0) {
+            return Err(invalid(
+                "server.metrics_bind",
+                "must differ from server.bind",
+            ));
+        }
+        let body_timeout = duration("server.body_timeout", &raw.server.body_timeout)?;
+        if body_timeout.is_zero() {
+            return Err(invalid("server.body_timeout", "must be greater than zero"));
+        }
+        if raw.server.max_connections == 0 {
+            return Err(invalid("server.max_connections", "must be at least 1"));
+        }
         let backend = Backend::from_url(raw.database.url.expose_secret())
             .map_err(|e| invalid("database.url", e))?;
         if raw.database.pool_size == 0 {
@@ -332,6 +374,10 @@ impl Settings {
         Ok(Settings {
             bind,
             shutdown_timeout: duration("server.shutdown_timeout", &raw.server.shutdown_timeout)?,
+            metrics_bind,
+            body_timeout,
+            max_connections: raw.server.max_connections,
+            max_connections_per_ip: raw.server.max_connections_per_ip,
             database,
             features_file: raw.features.file,
             features_poll_interval: duration(
@@ -508,6 +554,56 @@ mod tests {
                 error.contains(named.trim_start_matches("rate_limit.")),
                 "{key}=-1: {error}"
             );
+        }
+    }
+
+    #[test]
+    fn connection_and_metrics_listener_keys_are_read_and_checked() {
+        let defaults = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(defaults.metrics_bind, None);
+        assert_eq!(defaults.body_timeout, Duration::from_secs(10));
+        assert_eq!(
+            (defaults.max_connections, defaults.max_connections_per_ip),
+            (10_000, 256)
+        );
+        let settings = Settings::load_from(
+            None,
+            env(&[
+                ("ROSTER__SERVER__METRICS_BIND", "127.0.0.1:9090"),
+                ("ROSTER__SERVER__BODY_TIMEOUT", "2s"),
+                ("ROSTER__SERVER__MAX_CONNECTIONS", "50"),
+                ("ROSTER__SERVER__MAX_CONNECTIONS_PER_IP", "0"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(settings.metrics_bind.unwrap().port(), 9090);
+        assert_eq!(settings.body_timeout, Duration::from_secs(2));
+        assert_eq!(
+            (settings.max_connections, settings.max_connections_per_ip),
+            (50, 0)
+        );
+        for (key, value, named) in [
+            (
+                "ROSTER__SERVER__METRICS_BIND",
+                "nowhere",
+                "server.metrics_bind",
+            ),
+            (
+                "ROSTER__SERVER__METRICS_BIND",
+                "127.0.0.1:8080",
+                "server.metrics_bind",
+            ),
+            ("ROSTER__SERVER__BODY_TIMEOUT", "0s", "server.body_timeout"),
+            (
+                "ROSTER__SERVER__MAX_CONNECTIONS",
+                "0",
+                "server.max_connections",
+            ),
+        ] {
+            let error = Settings::load_from(None, env(&[(key, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(named), "{key}={value}: {error}");
         }
     }
 

@@ -16,6 +16,7 @@ use roster_app::{
 use roster_crypto::{Argon2Hasher, RandomTokens};
 use roster_flags::{FileFeatureManager, ReloadEvent, WatchHandle};
 use roster_http::ClientRateLimiter;
+use roster_http::{BodyTimeout, ConnectionLimiter, MetricsListener};
 use roster_http::{InFlight, Metrics, MetricsProbe};
 use roster_store::Store;
 
@@ -110,6 +111,7 @@ impl std::fmt::Debug for Components {
 /// The running service: bound, serving, with its background tasks.
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
     _features_watch: WatchHandle,
     cleanup: tokio::task::JoinHandle<()>,
@@ -158,6 +160,14 @@ impl Application {
                 source,
             })?
             .port();
+        let metrics_listener = settings
+            .metrics_bind
+            .map(|addr| {
+                TcpListener::bind(addr)
+                    .and_then(|listener| Ok((listener.local_addr()?, listener)))
+                    .map_err(|source| StartupError::Bind { addr, source })
+            })
+            .transpose()?;
         let cleanup = tokio::spawn(clean_up_sessions_periodically(components.roster.clone()));
         // One limiter for all workers, so a client's bucket does not depend on the worker.
         let rate_limiter = Data::new(ClientRateLimiter::new(&settings.rate_limit));
@@ -167,9 +177,20 @@ impl Application {
         let readiness: Data<Arc<dyn Readiness>> = Data::new(Arc::new(components.store));
         let in_flight = InFlight::default();
         let in_flight_data = Data::new(in_flight.clone());
-        let server = HttpServer::new(move || {
+        let body_timeout = Data::new(BodyTimeout(settings.body_timeout));
+        let metrics_only = Data::new(MetricsListener(
+            metrics_listener.as_ref().map(|(addr, _)| *addr),
+        ));
+        let connections = Arc::new(ConnectionLimiter::new(settings.max_connections_per_ip));
+        // actix caps connections per worker: the total is split evenly over the workers. At
+        // least 2 each: actix-server 2.6 never wakes a worker capped at 1 once it is full.
+        let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let per_worker = settings.max_connections.div_ceil(workers).max(2);
+        let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(roster_http::request_context))
+                .app_data(body_timeout.clone())
+                .app_data(metrics_only.clone())
                 .app_data(in_flight_data.clone())
                 .app_data(roster.clone())
                 .app_data(readiness.clone())
@@ -177,23 +198,35 @@ impl Application {
                 .app_data(metrics.clone())
                 .configure(roster_http::configure)
         })
+        .workers(workers)
+        .max_connections(per_worker)
+        .on_connect(move |io, extensions| connections.on_connect(io, extensions))
         .listen(listener)
         .map_err(|source| StartupError::Bind {
             addr: settings.bind,
             source,
-        })?
-        .shutdown_timeout(settings.shutdown_timeout.as_secs())
-        // Signals are handled by `drain_on_signal`, which waits for requests in flight.
-        .disable_signals()
-        .run();
+        })?;
+        let mut metrics_port = None;
+        if let Some((addr, listener)) = metrics_listener {
+            metrics_port = Some(addr.port());
+            server = server
+                .listen(listener)
+                .map_err(|source| StartupError::Bind { addr, source })?;
+        }
+        let server = server
+            .shutdown_timeout(settings.shutdown_timeout.as_secs())
+            // Signals are handled by `drain_on_signal`, which waits for requests in flight.
+            .disable_signals()
+            .run();
         tokio::spawn(drain_on_signal(
             server.handle(),
             in_flight,
             settings.shutdown_timeout,
         ));
-        tracing::info!(port, "roster listening");
+        tracing::info!(port, metrics_port, "roster listening");
         Ok(Application {
             port,
+            metrics_port,
             server,
             _features_watch: features_watch,
             cleanup,
@@ -204,6 +237,11 @@ impl Application {
     /// The port actually bound.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the `/metrics` listener (`server.metrics_bind`), when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests (up to

@@ -1,10 +1,15 @@
 //! Logging: `tracing` with compact human lines by default and JSON lines for log shippers.
-//! `RUST_LOG` overrides `log.level` when set.
+//! `RUST_LOG` overrides `log.level` when set. Protocol errors that actix would log at ERROR
+//! are counted in a metric instead ([`ProtocolErrors`]).
 
 use std::io::IsTerminal;
 
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::settings::LogFormat;
 
@@ -23,13 +28,59 @@ where
         LogFormat::Compact => builder
             .compact()
             .with_ansi(std::io::stderr().is_terminal())
+            .finish()
+            .with(ProtocolErrors)
             .try_init(),
         LogFormat::Json => builder
             .json()
             .with_current_span(true)
             .with_span_list(false)
+            .finish()
+            .with(ProtocolErrors)
             .try_init(),
     };
     // Already initialised: keep the first subscriber.
     drop(result);
+}
+
+/// actix logs every connection it drops for a protocol error (a bad request line, a head too
+/// large, a body the handler did not read, a client gone mid-request) at ERROR, as
+/// `stream error: ...`. Anyone can send those, so they would flood the error log and bury
+/// real errors: this layer counts each in `roster_http_protocol_errors_total{kind}` instead,
+/// and drops the log line.
+struct ProtocolErrors;
+
+impl<S: Subscriber> Layer<S> for ProtocolErrors {
+    fn event_enabled(&self, event: &Event<'_>, _: Context<'_, S>) -> bool {
+        let metadata = event.metadata();
+        if *metadata.level() != Level::ERROR || !metadata.target().starts_with("actix_http::") {
+            return true;
+        }
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        match message.0.strip_prefix("stream error: ") {
+            Some(description) => {
+                roster_http::record_protocol_error(description);
+                false
+            }
+            None => true,
+        }
+    }
+}
+
+/// The `message` field of an event.
+struct Message(String);
+
+impl Visit for Message {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            value.clone_into(&mut self.0);
+        }
+    }
 }

@@ -272,3 +272,63 @@ fn a_running_server_follows_the_features_commands() {
     assert!(enabled.status.success(), "{enabled}");
     answer_within(201);
 }
+
+/// Issue 12, finding 12: malformed requests are anyone's to send, so each must not write an
+/// ERROR line (actix logs every dropped connection as `stream error` at ERROR); they are
+/// counted in `roster_http_protocol_errors_total` instead.
+#[test]
+fn protocol_errors_are_counted_not_logged_as_errors() {
+    use std::io::{Read, Write};
+    let workdir = Workdir::with_shipped_features();
+    let server = workdir.serve(&[], true);
+    let raw = |request: &[u8]| -> String {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        // The server may close before it has read everything: a failed write is an answer.
+        let _ = stream.write_all(request);
+        let mut reply = Vec::new();
+        let _ = stream.read_to_end(&mut reply);
+        String::from_utf8_lossy(&reply).into_owned()
+    };
+    let bad_line = raw(b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n");
+    let bad_header = raw(b"GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n");
+    let many_headers = {
+        let filler = (0..200)
+            .map(|i| format!("X-Filler-{i}: {i}"))
+            .collect::<Vec<_>>()
+            .join("\r\n");
+        let request = format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{filler}\r\n\r\n");
+        raw(request.as_bytes())
+    };
+    let long_uri =
+        raw(format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(140_000)).as_bytes());
+    assert!(bad_line.starts_with("HTTP/1.1 400"), "{bad_line:?}");
+    assert!(bad_header.starts_with("HTTP/1.1 400"), "{bad_header:?}");
+    assert!(many_headers.starts_with("HTTP/1.1 431"), "{many_headers:?}");
+    // actix reads at most 128 KiB of head; it may close before the reply is read.
+    assert!(
+        long_uri.is_empty() || long_uri.starts_with("HTTP/1.1 431"),
+        "{long_uri:?}"
+    );
+
+    let metrics = server.get("/metrics").unwrap();
+    let count = |kind: &str| -> u64 {
+        let prefix = format!("roster_http_protocol_errors_total{{kind=\"{kind}\"}} ");
+        metrics
+            .body
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {kind} count in:\n{}", metrics.body))
+            .parse()
+            .unwrap()
+    };
+    assert!(count("bad_request") >= 2, "{}", metrics.body);
+    assert!(count("head_too_large") >= 2, "{}", metrics.body);
+    let stderr = server.stderr();
+    assert!(
+        !stderr.lines().any(|line| line.contains("ERROR")),
+        "protocol errors reached the error log:\n{stderr}"
+    );
+}

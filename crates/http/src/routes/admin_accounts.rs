@@ -1,6 +1,6 @@
 //! `/v1/admin/accounts...`: list, read, disable/enable, reset password.
 
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, Responder};
 use roster_app::{AppError, Roster};
 use roster_domain::{AccountId, AccountStatus};
@@ -9,7 +9,7 @@ use super::no_store;
 use crate::dto::{
     AccountDto, AccountListQuery, AccountWithGrantsDto, GrantDto, Page, ResetPasswordRequest,
 };
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiQuery, Caller};
 use crate::openapi::Problem;
 use crate::problem::ApiError;
 
@@ -59,7 +59,7 @@ pub(super) fn cursor_after<Id: std::str::FromStr>(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of accounts.", body = Page<AccountDto>),
-        (status = 400, description = "`invalid_parameter`: `limit` outside 1..=200, or a \
+        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, or a \
             `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: no `account-read` on `*`.", body = Problem, content_type = "application/problem+json"),
     ),
@@ -67,7 +67,7 @@ pub(super) fn cursor_after<Id: std::str::FromStr>(
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    query: Query<AccountListQuery>,
+    query: ApiQuery<AccountListQuery>,
 ) -> Result<impl Responder, ApiError> {
     let query = query.into_inner();
     let limit = page_limit(query.limit)?;

@@ -1,6 +1,6 @@
 //! `/v1/admin/api-keys...`: create, list, read and revoke API keys (`apikey-manage`).
 
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, Responder};
 use roster_app::{AppError, GrantForm, Roster};
 use roster_domain::ApiKeyId;
@@ -11,7 +11,7 @@ use crate::dto::{
     ApiKeyDto, ApiKeyWithGrantsDto, CreateApiKeyRequest, CreatedApiKeyResponse, GrantDto, Page,
     PageQuery,
 };
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiQuery, Caller};
 use crate::openapi::Problem;
 use crate::problem::ApiError;
 
@@ -68,7 +68,7 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of API keys.", body = Page<ApiKeyDto>),
-        (status = 400, description = "`invalid_parameter`: `limit` outside 1..=200, or a \
+        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, or a \
             `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: no `apikey-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
     ),
@@ -76,7 +76,7 @@ pub async fn create(
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    query: Query<PageQuery>,
+    query: ApiQuery<PageQuery>,
 ) -> Result<impl Responder, ApiError> {
     let query = query.into_inner();
     let limit = page_limit(query.limit)?;

@@ -1,7 +1,7 @@
 //! `GET /v1/admin/audit-events` (`audit-read`): newest first.
 
 use actix_web::Responder;
-use actix_web::web::{Data, Query};
+use actix_web::web::Data;
 use roster_app::Roster;
 use roster_app::audit::AuditAction;
 use roster_app::ports::AuditQuery;
@@ -9,7 +9,7 @@ use roster_app::ports::AuditQuery;
 use super::admin_accounts::{cursor_after, page_limit};
 use super::no_store;
 use crate::dto::{AuditEventDto, AuditListQuery, Page};
-use crate::extract::Caller;
+use crate::extract::{ApiQuery, Caller};
 use crate::openapi::Problem;
 use crate::problem::ApiError;
 
@@ -25,7 +25,7 @@ use crate::problem::ApiError;
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of events.", body = Page<AuditEventDto>),
-        (status = 400, description = "`invalid_parameter`: `limit` outside 1..=200, a \
+        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, a \
             `cursor` not from this list, or an unknown `action` (the detail lists the known \
             ones).", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: no `audit-read` on `*`.", body = Problem, content_type = "application/problem+json"),
@@ -34,7 +34,7 @@ use crate::problem::ApiError;
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    query: Query<AuditListQuery>,
+    query: ApiQuery<AuditListQuery>,
 ) -> Result<impl Responder, ApiError> {
     let query = query.into_inner();
     let action = query

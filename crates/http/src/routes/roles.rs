@@ -1,13 +1,13 @@
 //! `/v1/admin/roles...` (`role-manage`).
 
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, Responder};
 use roster_app::{AppError, FieldError, Roster};
 
 use super::admin_accounts::page_limit;
 use super::{created, no_store};
 use crate::dto::{Page, PageQuery, RoleDto, RoleRequest};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiQuery, Caller};
 use crate::openapi::Problem;
 use crate::problem::ApiError;
 
@@ -62,7 +62,7 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of roles.", body = Page<RoleDto>),
-        (status = 400, description = "`invalid_parameter`: `limit` outside 1..=200, or a \
+        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, or a \
             `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: no `role-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
     ),
@@ -70,7 +70,7 @@ pub async fn create(
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    query: Query<PageQuery>,
+    query: ApiQuery<PageQuery>,
 ) -> Result<impl Responder, ApiError> {
     let query = query.into_inner();
     let limit = page_limit(query.limit)?;

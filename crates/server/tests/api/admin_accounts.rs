@@ -163,13 +163,13 @@ async fn accounts_are_listed_filtered_and_paginated(db: Db) {
     assert_problem(
         app.get_as("/v1/admin/accounts?limit=0", &root).await,
         400,
-        "invalid_parameter",
+        "invalid_query",
     )
     .await;
     assert_problem(
         app.get_as("/v1/admin/accounts?limit=201", &root).await,
         400,
-        "invalid_parameter",
+        "invalid_query",
     )
     .await;
 

@@ -226,7 +226,7 @@ async fn unknown_keys_are_not_found(db: Db) {
     assert_problem(
         app.get_as("/v1/admin/api-keys?cursor=zzz", &root).await,
         400,
-        "invalid_parameter",
+        "invalid_query",
     )
     .await;
 }

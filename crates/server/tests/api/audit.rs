@@ -244,7 +244,7 @@ async fn audit_events_filter_by_actor_and_action(db: Db) {
         app.get_as("/v1/admin/audit-events?action=login.maybe", &scenario.root)
             .await,
         400,
-        "invalid_parameter",
+        "invalid_query",
     )
     .await;
     assert!(
@@ -291,7 +291,7 @@ async fn audit_events_are_paginated(db: Db) {
             app.get_as(&format!("/v1/admin/audit-events?{bad}"), &scenario.root)
                 .await,
             400,
-            "invalid_parameter",
+            "invalid_query",
         )
         .await;
     }

@@ -64,7 +64,7 @@ async fn switching_registration_off_in_the_file_takes_effect_without_restart(db:
         let features: Value = app.get("/v1/features").await.json().await.unwrap();
         features["file"]["error"]
             .as_str()
-            .is_some_and(|e| e.contains("acount-registration"))
+            .is_some_and(|e| e == "features file line 2: unknown feature name")
     })
     .await;
     assert!(

@@ -81,6 +81,8 @@ pub struct AppOptions {
 /// A running application and what it was built from.
 pub struct TestApp {
     pub address: String,
+    /// The `/metrics` listener's base URL, when `server.metrics_bind` is set.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub features_file: PathBuf,
     pub database_url: String,
@@ -123,9 +125,13 @@ pub async fn spawn_app_with(db: Db, options: AppOptions) -> Option<TestApp> {
         .await
         .expect("application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
         address,
+        metrics_address,
         client: reqwest::Client::new(),
         features_file,
         database_url,

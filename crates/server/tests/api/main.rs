@@ -11,6 +11,7 @@ mod authz;
 mod bootstrap;
 mod features;
 mod grants;
+mod hardening;
 mod hostile_input;
 mod login;
 mod login_throttle;

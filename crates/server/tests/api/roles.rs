@@ -412,7 +412,7 @@ async fn roles_are_listed_in_name_order_page_by_page(db: Db) {
         assert_problem(
             app.get_as(&format!("/v1/admin/roles?{bad}"), &root).await,
             400,
-            "invalid_parameter",
+            "invalid_query",
         )
         .await;
     }
