@@ -533,6 +533,9 @@ mod tests {
                     "{input:?}"
                 );
                 proptest::prop_assert!(!email.canonical().chars().any(|c| is_invisible(c) || is_bidi_control(c)), "{input:?}");
+                // The canonical form passes the same rules (the fuzz target's invariant).
+                let again = Email::parse(email.canonical());
+                proptest::prop_assert_eq!(again.map(|e| e.canonical().to_owned()), Ok(email.canonical().to_owned()), "{:?}", input);
                 let local_scripts = AugmentedScriptSet::for_str(email.local_part());
                 proptest::prop_assert!(!local_scripts.is_empty() || email.local_part().chars().any(|c| matches!(c, '用' | '户')), "{input:?}");
             }
