@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::email::Email;
+use crate::text::{TextProblem, check_display_text};
 
 /// The identifier of an [`Account`]: a UUID (v7 preferred, generated outside the domain).
 ///
@@ -114,14 +115,20 @@ impl fmt::Display for AccountStatus {
 /// The longest display name accepted, in Unicode scalar values.
 pub const MAX_NAME_LENGTH: usize = 200;
 
-/// A person's display name: trimmed, 1 to 200 characters, no control characters.
+/// A person's (or an API key's) display name: trimmed, 1 to 200 characters, no control
+/// characters, no bidirectional controls and no invisible characters beyond the joiners and
+/// variation selectors that scripts and emoji need (see
+/// [`text::check_display_text`](crate::text::check_display_text)).
 ///
 /// ```
-/// use roster_domain::DisplayName;
+/// use roster_domain::{DisplayName, NameError};
 ///
 /// assert_eq!(DisplayName::parse("  Ada Lovelace ")?.as_str(), "Ada Lovelace");
 /// assert!(DisplayName::parse("   ").is_err());
 /// assert!(DisplayName::parse("Ada\nLovelace").is_err());
+/// assert_eq!(DisplayName::parse("Ada\u{202e}gpj.exe"), Err(NameError::BidiControl));
+/// assert_eq!(DisplayName::parse("Ada\u{200b}"), Err(NameError::InvisibleCharacter));
+/// assert!(DisplayName::parse("علی\u{200c}رضا").is_ok());
 /// # Ok::<(), roster_domain::NameError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -143,6 +150,14 @@ pub enum NameError {
     /// The name contains a control character (newline, tab, NUL, ...).
     #[error("name contains a control character")]
     ControlCharacter,
+    /// The name contains a bidirectional control such as RIGHT-TO-LEFT OVERRIDE, which
+    /// reorders how the text around it is displayed.
+    #[error("name contains a bidirectional control character")]
+    BidiControl,
+    /// The name contains an invisible character (zero-width space, soft hyphen, byte order
+    /// mark, tag character, ...) other than a joiner or variation selector inside a word.
+    #[error("name contains an invisible character (such as a zero-width space)")]
+    InvisibleCharacter,
 }
 
 impl NameError {
@@ -167,7 +182,35 @@ impl DisplayName {
                 max: MAX_NAME_LENGTH,
             });
         }
-        Ok(DisplayName(name.to_owned()))
+        match check_display_text(name) {
+            Ok(()) => Ok(DisplayName(name.to_owned())),
+            Err(TextProblem::BidiControl) => Err(NameError::BidiControl),
+            Err(TextProblem::Invisible) => Err(NameError::InvisibleCharacter),
+        }
+    }
+
+    /// Parses a name read back from storage: every rule of [`DisplayName::parse`] except the
+    /// refusal of bidirectional controls and invisible characters, which came later, so that
+    /// accounts named before those rules still load. Input from clients always goes through
+    /// [`DisplayName::parse`].
+    ///
+    /// ```
+    /// use roster_domain::DisplayName;
+    ///
+    /// assert_eq!(DisplayName::parse_stored("Ada\u{200b}")?.as_str(), "Ada\u{200b}");
+    /// assert!(DisplayName::parse_stored("Ada\nLovelace").is_err());
+    /// # Ok::<(), roster_domain::NameError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`DisplayName::parse`], less the bidirectional and invisible character rules.
+    pub fn parse_stored(input: &str) -> Result<DisplayName, NameError> {
+        match DisplayName::parse(input) {
+            Err(NameError::BidiControl | NameError::InvisibleCharacter) => {
+                Ok(DisplayName(input.trim().to_owned()))
+            }
+            other => other,
+        }
     }
 
     /// The trimmed name.
@@ -304,6 +347,79 @@ mod tests {
             Err(NameError::ControlCharacter)
         );
         assert_eq!(NameError::Empty.code(), "invalid_name");
+    }
+
+    #[test]
+    fn names_that_hide_or_reorder_text_are_refused() {
+        let cases: &[(&str, NameError)] = &[
+            ("Ada\u{202e}gpj.exe", NameError::BidiControl),
+            ("\u{202e}nimda", NameError::BidiControl),
+            ("Ada\u{2067}Lovelace\u{2069}", NameError::BidiControl),
+            ("Ada\u{200f}", NameError::BidiControl),
+            ("Ada\u{200b}Lovelace", NameError::InvisibleCharacter),
+            ("\u{200b}", NameError::InvisibleCharacter),
+            ("Ad\u{ad}a", NameError::InvisibleCharacter),
+            ("\u{feff}Ada", NameError::InvisibleCharacter),
+            ("ad\u{200d}min", NameError::InvisibleCharacter),
+            ("\u{3164}", NameError::InvisibleCharacter),
+            ("Ada\u{e0061}\u{e0062}", NameError::InvisibleCharacter),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                DisplayName::parse(input).as_ref(),
+                Err(expected),
+                "{input:?}"
+            );
+            assert_eq!(expected.code(), "invalid_name");
+            let message = expected.to_string();
+            assert!(!message.contains("Ada") && !message.contains("gpj"));
+        }
+        for accepted in [
+            "Иван Петров",
+            "Σοφία",
+            "李小龍",
+            "שרה כהן",
+            "علی\u{200c}رضا",
+            "Ada 👩\u{200d}💻",
+            "❤\u{fe0f}",
+            // Names are not identifiers: mixed scripts are fine here.
+            "Ada Лавлейс",
+        ] {
+            assert_eq!(
+                DisplayName::parse(accepted).unwrap().as_str(),
+                accepted,
+                "{accepted:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// No accepted name holds a bidirectional control, or an invisible character next
+        /// to ASCII or whitespace.
+        #[test]
+        fn accepted_names_hide_nothing(
+            chars in proptest::collection::vec(proptest::sample::select(&[
+                'A', 'd', ' ', 'ü', 'Ж', 'ع', '👩', '💻', '\u{200b}', '\u{200c}', '\u{200d}',
+                '\u{ad}', '\u{fe0f}', '\u{feff}', '\u{202e}', '\u{2066}', '\u{200f}',
+                '\u{e0041}',
+            ][..]), 1..12)
+        ) {
+            let input: String = chars.into_iter().collect();
+            if let Ok(name) = DisplayName::parse(&input) {
+                let name: Vec<char> = name.as_str().chars().collect();
+                proptest::prop_assert!(!name.iter().any(|&c| crate::text::is_bidi_control(c)), "{input:?}");
+                for (i, &c) in name.iter().enumerate() {
+                    if crate::text::is_invisible(c) {
+                        let before = i.checked_sub(1).map(|j| name[j]);
+                        proptest::prop_assert!(
+                            before.is_some_and(|b| !b.is_ascii() && !b.is_whitespace()),
+                            "{input:?}"
+                        );
+                        proptest::prop_assert!(matches!(c, '\u{200c}' | '\u{200d}' | '\u{fe0f}'), "{input:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -6,6 +6,9 @@ use std::str::FromStr;
 
 use email_address::{EmailAddress, Options};
 use unicode_normalization::UnicodeNormalization;
+use unicode_security::mixed_script::AugmentedScriptSet;
+
+use crate::text::{is_bidi_control, is_invisible};
 
 /// The longest address accepted, in Unicode scalar values (RFC 5321 path limit minus brackets).
 pub const MAX_EMAIL_LENGTH: usize = 254;
@@ -41,6 +44,21 @@ pub const MAX_EMAIL_LENGTH: usize = 254;
 ///
 /// Single-label domains (`ops@localhost`) are accepted: whether a domain exists is not a
 /// syntactic question. Domain literals (`ada@[192.0.2.1]`) and display names are rejected.
+///
+/// Addresses that would look like another one are refused (see [`Email::parse`]): invisible
+/// characters, bidirectional controls, and local parts mixing scripts the way look-alikes do.
+///
+/// ```
+/// use roster_domain::{Email, EmailError};
+///
+/// assert_eq!(Email::parse("ada\u{200b}@example.com"), Err(EmailError::InvisibleCharacter));
+/// assert_eq!(Email::parse("\u{202e}moc.elpmaxe@ada"), Err(EmailError::BidiControl));
+/// // "paypal" with a Cyrillic "а" (U+0430).
+/// assert_eq!(Email::parse("p\u{430}ypal@example.com"), Err(EmailError::MixedScript));
+/// // One script is fine, whichever it is.
+/// assert!(Email::parse("иван@пример.рф").is_ok());
+/// # Ok::<(), EmailError>(())
+/// ```
 #[derive(Clone)]
 pub struct Email {
     given: String,
@@ -78,6 +96,23 @@ pub enum EmailError {
     /// The domain cannot be converted to its ASCII (IDNA) form.
     #[error("email address has an invalid domain name")]
     InvalidDomain,
+    /// The input contains an invisible character ([`text::is_invisible`](crate::text::is_invisible)):
+    /// a zero-width space or joiner, a soft hyphen, a byte order mark, a variation selector, a
+    /// tag character, ...
+    #[error(
+        "email address contains an invisible character (such as a zero-width space or a soft hyphen)"
+    )]
+    InvisibleCharacter,
+    /// The input contains a bidirectional control such as RIGHT-TO-LEFT OVERRIDE
+    /// ([`text::is_bidi_control`](crate::text::is_bidi_control)).
+    #[error("email address contains a bidirectional control character")]
+    BidiControl,
+    /// The local part mixes letters of scripts that are not used together (such as Latin
+    /// and Cyrillic), the way look-alike addresses are built (UTS #39, Highly Restrictive).
+    #[error(
+        "email address mixes letters of different scripts (such as Latin and Cyrillic) before the '@'"
+    )]
+    MixedScript,
 }
 
 impl EmailError {
@@ -98,6 +133,18 @@ impl Email {
     /// Surrounding whitespace is trimmed; the rest must be a bare address (no display
     /// name, no domain literal, no control characters) of at most [`MAX_EMAIL_LENGTH`]
     /// characters with a non-empty local part and domain.
+    ///
+    /// Addresses that could pass for another are refused (Unicode TS #39):
+    ///
+    /// * any bidirectional control ([`EmailError::BidiControl`]);
+    /// * any invisible character in the local part, and any in the domain except ZERO WIDTH
+    ///   NON-JOINER and JOINER, which IDNA accepts only where a script needs them
+    ///   ([`EmailError::InvisibleCharacter`]);
+    /// * a local part whose letters are not of one script, where Latin with Han and Kana,
+    ///   Han and Bopomofo, or Han and Hangul counts as one (the *Highly Restrictive* level of
+    ///   UTS #39 section 5.2) ([`EmailError::MixedScript`]). Digits, punctuation and
+    ///   combining marks belong to every script. An all-Cyrillic, all-Greek or all-Han local
+    ///   part is accepted; `pаypal` with a Cyrillic `а` is not. The domain is left to IDNA.
     ///
     /// ```
     /// use roster_domain::{Email, EmailError};
@@ -126,12 +173,44 @@ impl Email {
         if let Some(plain) = plain_ascii(given) {
             return Ok(plain);
         }
-        Email::parse_grammar(given)
+        Email::parse_grammar(given, Lookalikes::Refuse)
     }
 
-    /// The full parse of a trimmed, non-empty input without control characters: the RFC 5322
-    /// grammar, then the canonical form (NFC and lower case, IDNA for the domain).
-    fn parse_grammar(given: &str) -> Result<Email, EmailError> {
+    /// Parses an address read back from storage: every rule of [`Email::parse`] except the
+    /// refusal of invisible characters, bidirectional controls and mixed-script local parts,
+    /// which came later. Addresses stored before those rules thus still load, so that their
+    /// accounts can be listed and changed; input from clients always goes through
+    /// [`Email::parse`].
+    ///
+    /// ```
+    /// use roster_domain::Email;
+    ///
+    /// let stored = Email::parse_stored("ada\u{200b}@example.com")?;
+    /// assert_eq!(stored.canonical(), "ada\u{200b}@example.com");
+    /// assert!(Email::parse(stored.as_str()).is_err());
+    /// assert!(Email::parse_stored("nope").is_err());
+    /// # Ok::<(), roster_domain::EmailError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Email::parse`], less the look-alike rules.
+    pub fn parse_stored(input: &str) -> Result<Email, EmailError> {
+        let given = input.trim();
+        match Email::parse(given) {
+            Err(
+                EmailError::InvisibleCharacter | EmailError::BidiControl | EmailError::MixedScript,
+            ) => Email::parse_grammar(given, Lookalikes::Allow),
+            other => other,
+        }
+    }
+
+    /// The full parse of a trimmed, non-empty input without control characters: the
+    /// look-alike rules (unless allowed), the RFC 5322 grammar, then the canonical form (NFC
+    /// and lower case, IDNA for the domain).
+    fn parse_grammar(given: &str, lookalikes: Lookalikes) -> Result<Email, EmailError> {
+        if lookalikes == Lookalikes::Refuse {
+            refuse_hidden_characters(given)?;
+        }
         let options = Options::default()
             .without_display_text()
             .without_domain_literal();
@@ -149,6 +228,9 @@ impl Email {
         }
         if domain.is_empty() {
             return Err(syntax_error(email_address::Error::DomainEmpty));
+        }
+        if lookalikes == Lookalikes::Refuse && is_mixed_script(local) {
+            return Err(EmailError::MixedScript);
         }
         let canonical = format!(
             "{}@{}",
@@ -215,6 +297,55 @@ fn plain_ascii(given: &str) -> Option<Email> {
         given: given.to_owned(),
         canonical: given.to_ascii_lowercase(),
     })
+}
+
+/// Whether [`Email::parse_grammar`] applies the look-alike rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lookalikes {
+    Refuse,
+    /// Only for addresses stored before the rules existed.
+    Allow,
+}
+
+/// Bidirectional controls anywhere; invisible characters anywhere but the ZERO WIDTH
+/// NON-JOINER and JOINER of a domain, which IDNA's CONTEXTJ rules (RFC 5892) judge.
+fn refuse_hidden_characters(given: &str) -> Result<(), EmailError> {
+    if given.is_ascii() {
+        return Ok(());
+    }
+    if given.chars().any(is_bidi_control) {
+        return Err(EmailError::BidiControl);
+    }
+    let (local, domain) = split(given).unwrap_or((given, ""));
+    let joiner = |c: char| matches!(c, '\u{200c}' | '\u{200d}');
+    if local.chars().any(is_invisible) || domain.chars().any(|c| is_invisible(c) && !joiner(c)) {
+        return Err(EmailError::InvisibleCharacter);
+    }
+    Ok(())
+}
+
+/// Whether a local part fails UTS #39's *Highly Restrictive* script test (section 5.2):
+/// its characters' script sets (Common and Inherited count as every script) must have a
+/// script in common, or, leaving out the Latin characters, have Han with Bopomofo, Japanese
+/// or Korean in common. The identifier profile is not applied: `.`, `+` or `'` are not
+/// letters and belong to every script.
+fn is_mixed_script(local: &str) -> bool {
+    if local.is_ascii() {
+        return false;
+    }
+    let latin = AugmentedScriptSet::for_char('a');
+    let mut all = AugmentedScriptSet::default();
+    let mut without_latin = AugmentedScriptSet::default();
+    for c in local.chars() {
+        let set = AugmentedScriptSet::for_char(c);
+        all.intersect_with(set);
+        let mut with_latin = set;
+        with_latin.intersect_with(latin);
+        if with_latin.is_empty() {
+            without_latin.intersect_with(set);
+        }
+    }
+    all.is_empty() && !(without_latin.hanb || without_latin.jpan || without_latin.kore)
 }
 
 /// Splits at the last `@`: a quoted local part may itself contain `@`, a domain never does.
@@ -331,13 +462,186 @@ mod tests {
             input in "[A-Za-z0-9._+@-]{1,24}|[a-zA-Z0-9._+-]{1,70}@[a-zA-Z0-9.-]{1,70}|[a-z]{1,8}@[a-z-]{1,9}(\\.[a-zA-Z0-9-]{1,8}){0,3}"
         ) {
             if let Some(fast) = plain_ascii(&input) {
-                let full = Email::parse_grammar(&input);
+                let full = Email::parse_grammar(&input, Lookalikes::Refuse);
                 proptest::prop_assert!(full.is_ok(), "{input:?}: fast path accepts, grammar says {full:?}");
                 let full = full.unwrap();
                 proptest::prop_assert_eq!(&fast.given, &full.given);
                 proptest::prop_assert_eq!(&fast.canonical, &full.canonical);
             }
         }
+    }
+
+    /// Characters to build hostile addresses from: ASCII, Latin, Cyrillic and Greek letters
+    /// (some of them look-alikes), Han, and the hidden characters of every kind.
+    const ALPHABET: &[char] = &[
+        'a',
+        'p',
+        'y',
+        'l',
+        'o',
+        'e',
+        'x',
+        '.',
+        '+',
+        '1',
+        '@',
+        'ü',
+        'é',
+        '\u{430}',
+        '\u{43e}',
+        '\u{440}',
+        '\u{3bf}',
+        '\u{3b1}',
+        '用',
+        '户',
+        '\u{200b}',
+        '\u{200c}',
+        '\u{200d}',
+        '\u{ad}',
+        '\u{feff}',
+        '\u{2060}',
+        '\u{fe0f}',
+        '\u{e0041}',
+        '\u{202e}',
+        '\u{2066}',
+        '\u{200f}',
+        '\u{61c}',
+        '\u{308}',
+    ];
+
+    fn hostile_address() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let part = || proptest::collection::vec(proptest::sample::select(ALPHABET), 1..10);
+        (part(), part()).prop_map(|(local, domain)| {
+            let local: String = local.into_iter().filter(|&c| c != '@').collect();
+            let domain: String = domain.into_iter().filter(|&c| c != '@').collect();
+            format!("{local}@{domain}.de")
+        })
+    }
+
+    proptest::proptest! {
+        /// No accepted address holds a bidirectional control, an invisible character (but
+        /// the joiners IDNA allows in a domain), or a local part of mixed scripts.
+        #[test]
+        fn accepted_addresses_hide_nothing(input in hostile_address()) {
+            if let Ok(email) = Email::parse(&input) {
+                let given = email.as_str();
+                proptest::prop_assert!(!given.chars().any(is_bidi_control), "{input:?}");
+                proptest::prop_assert!(!email.local_part().chars().any(is_invisible), "{input:?}");
+                proptest::prop_assert!(
+                    !email.domain().chars().any(|c| is_invisible(c) && !matches!(c, '\u{200c}' | '\u{200d}')),
+                    "{input:?}"
+                );
+                proptest::prop_assert!(!email.canonical().chars().any(|c| is_invisible(c) || is_bidi_control(c)), "{input:?}");
+                // The canonical form passes the same rules (the fuzz target's invariant).
+                let again = Email::parse(email.canonical());
+                proptest::prop_assert_eq!(again.map(|e| e.canonical().to_owned()), Ok(email.canonical().to_owned()), "{:?}", input);
+                let local_scripts = AugmentedScriptSet::for_str(email.local_part());
+                proptest::prop_assert!(!local_scripts.is_empty() || email.local_part().chars().any(|c| matches!(c, '用' | '户')), "{input:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn lookalike_addresses_are_refused() {
+        let cases: &[(&str, EmailError)] = &[
+            ("ada\u{200b}@example.com", EmailError::InvisibleCharacter),
+            ("\u{200b}ada@example.com", EmailError::InvisibleCharacter),
+            ("ad\u{200d}min@example.com", EmailError::InvisibleCharacter),
+            ("ad\u{200c}min@example.com", EmailError::InvisibleCharacter),
+            ("ada\u{ad}@example.com", EmailError::InvisibleCharacter),
+            ("ada@exam\u{ad}ple.com", EmailError::InvisibleCharacter),
+            ("ada@example\u{200b}.com", EmailError::InvisibleCharacter),
+            ("\u{feff}ada@example.com", EmailError::InvisibleCharacter),
+            ("ada\u{2060}@example.com", EmailError::InvisibleCharacter),
+            ("ada\u{2063}@example.com", EmailError::InvisibleCharacter),
+            ("ada\u{fe0f}@example.com", EmailError::InvisibleCharacter),
+            ("ada\u{e0041}@example.com", EmailError::InvisibleCharacter),
+            ("\u{3164}@example.com", EmailError::InvisibleCharacter),
+            (
+                "\"ada\u{200b}\"@example.com",
+                EmailError::InvisibleCharacter,
+            ),
+            ("иван\u{200b}@пример.рф", EmailError::InvisibleCharacter),
+            ("\u{202e}moc.elpmaxe@nimda", EmailError::BidiControl),
+            ("ada\u{202e}@example.com", EmailError::BidiControl),
+            ("ada@example.com\u{202c}", EmailError::BidiControl),
+            ("ada\u{2066}x\u{2069}@example.com", EmailError::BidiControl),
+            ("ada\u{200e}@example.com", EmailError::BidiControl),
+            ("ada@\u{200f}example.com", EmailError::BidiControl),
+            ("\u{61c}ada@example.com", EmailError::BidiControl),
+            // Latin with Cyrillic: "paypal", "admin" and "apple" with a Cyrillic а, о or р.
+            ("p\u{430}ypal@example.com", EmailError::MixedScript),
+            ("\u{430}dmin@example.com", EmailError::MixedScript),
+            ("\u{430}pple@example.com", EmailError::MixedScript),
+            ("g\u{43e}\u{43e}gle@example.com", EmailError::MixedScript),
+            ("PAYP\u{410}L@example.com", EmailError::MixedScript),
+            ("ivan.\u{43f}etrov@example.com", EmailError::MixedScript),
+            // Latin with Greek omicron, Cyrillic with Greek.
+            ("g\u{3bf}ogle@example.com", EmailError::MixedScript),
+            ("\u{438}\u{3b1}@example.com", EmailError::MixedScript),
+            // Latin with Armenian օ (U+0585), Latin with Cherokee Ꭺ.
+            ("g\u{585}\u{585}gle@example.com", EmailError::MixedScript),
+            ("\u{13aa}da@example.com", EmailError::MixedScript),
+            ("\"p\u{430}ypal\"@example.com", EmailError::MixedScript),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(Email::parse(input).as_ref(), Err(expected), "{input:?}");
+            assert_eq!(expected.code(), "invalid_email");
+        }
+    }
+
+    #[test]
+    fn single_script_and_cjk_local_parts_and_idn_domains_are_accepted() {
+        for input in [
+            "иван.петров@example.com",
+            "Иван@пример.рф",
+            "σοφία@example.gr",
+            "ΣΟΦΙΑ@example.com",
+            "用户@例子.广告",
+            "山田.taro@example.jp",
+            "やまだ.taro2@example.jp",
+            "タロウ+yamada@例え.jp",
+            "김민준.kim@example.kr",
+            "李ㄅ@example.tw",
+            "jürgen.groß@bücher.de",
+            "o'brien@example.ie",
+            "ju\u{308}rgen@example.de",
+            "אבי@example.co.il",
+            "محمد@مثال.مصر",
+            "ผู้ใช้@ตัวอย่าง.ไทย",
+            "δοκιμή@παράδειγμα.δοκιμή",
+            "user@xn--mgbh0fb.xn--kgbechtv",
+            // IDNA judges joiners in the domain: ZWNJ after a virama is valid (RFC 5892 A.1).
+            "ada@\u{915}\u{94d}\u{200c}\u{937}.in",
+        ] {
+            let email = Email::parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(email.as_str(), input);
+        }
+        // A joiner IDNA refuses is still refused.
+        assert!(Email::parse("ada@ex\u{200c}ample.com").is_err());
+    }
+
+    #[test]
+    fn stored_addresses_from_before_the_lookalike_rules_still_load() {
+        for stored in [
+            "ada\u{200b}@example.com",
+            "\u{202e}moc.elpmaxe@nimda",
+            "p\u{430}ypal@example.com",
+        ] {
+            assert!(Email::parse(stored).is_err(), "{stored:?}");
+            let email = Email::parse_stored(stored).unwrap_or_else(|e| panic!("{stored:?}: {e}"));
+            assert_eq!(email.as_str(), stored);
+        }
+        assert_eq!(
+            Email::parse_stored("Ada@Example.com").unwrap().canonical(),
+            "ada@example.com"
+        );
+        assert_eq!(
+            Email::parse_stored("a\u{0}@b.c"),
+            Err(EmailError::ControlCharacter)
+        );
+        assert!(Email::parse_stored("p\u{430}ypal@ex ample.com").is_err());
     }
 
     #[test]
@@ -522,6 +826,9 @@ mod tests {
             "Ada <ada@example.com>",
             "nope",
             "ada@exa mple.com",
+            "evil\u{200b}@example.com",
+            "evil\u{202e}@example.com",
+            "p\u{430}ypal.evil@example.com",
         ] {
             let message = Email::parse(input).unwrap_err().to_string();
             assert!(!message.chars().any(char::is_control), "{message:?}");

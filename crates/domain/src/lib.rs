@@ -46,6 +46,7 @@ pub mod password;
 pub mod principal;
 pub mod role;
 pub mod scope;
+pub mod text;
 
 pub use account::{Account, AccountId, AccountStatus, DisplayName, NameError};
 pub use action::{Action, ActionError, ActionPattern, BuiltinAction};

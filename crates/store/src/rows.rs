@@ -60,7 +60,8 @@ impl AccountRow {
             .id
             .parse::<AccountId>()
             .map_err(|e| corrupt("account id", e))?;
-        let email = Email::parse(&self.email).map_err(|e| corrupt("email", e))?;
+        // `parse_stored`: an address or name accepted before the look-alike rules still loads.
+        let email = Email::parse_stored(&self.email).map_err(|e| corrupt("email", e))?;
         if email.canonical() != self.email_canonical {
             // The canonical form is recomputed on read; a mismatch means the normalization
             // rules changed and a data migration is due. Keep serving, but say so.
@@ -69,7 +70,7 @@ impl AccountRow {
         let name = self
             .name
             .as_deref()
-            .map(DisplayName::parse)
+            .map(DisplayName::parse_stored)
             .transpose()
             .map_err(|e| corrupt("name", e))?;
         let status =

@@ -36,6 +36,7 @@ use uuid::Uuid;
 on_both_backends!(
     migrations_apply_once_and_gate_readiness,
     accounts_round_trip,
+    accounts_stored_before_the_lookalike_rules_still_load,
     canonical_email_is_unique,
     superadmin_exists_follows_inserts,
     missing_accounts_are_none,
@@ -274,6 +275,29 @@ async fn accounts_round_trip(db: TestDb) {
             .expect("root by id"),
         &root,
     );
+}
+
+/// An email or name that `Email::parse` and `DisplayName::parse` now refuse (a zero-width
+/// space, a right-to-left override) may already be stored: reading it must not fail.
+async fn accounts_stored_before_the_lookalike_rules_still_load(db: TestDb) {
+    let store = db.store();
+    let at = now();
+    let mut legacy = account("placeholder@example.com", None, false, at);
+    legacy.email = Email::parse_stored("p\u{430}y\u{200b}pal@example.com").unwrap();
+    legacy.name = Some(DisplayName::parse_stored("Ada\u{202e}gpj.exe").unwrap());
+    store
+        .insert(&legacy, &hash(), &[], &audit())
+        .await
+        .expect("insert");
+    let found = store
+        .find_by_email(legacy.email.canonical())
+        .await
+        .expect("an old row still decodes")
+        .expect("found by canonical email");
+    assert_same_account(&found.account, &legacy);
+    let by_id = store.find_by_id(legacy.id).await.unwrap().expect("found");
+    assert_eq!(by_id.email.as_str(), "p\u{430}y\u{200b}pal@example.com");
+    assert_eq!(by_id.name.unwrap().as_str(), "Ada\u{202e}gpj.exe");
 }
 
 async fn canonical_email_is_unique(db: TestDb) {

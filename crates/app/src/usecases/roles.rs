@@ -53,6 +53,20 @@ impl RoleForm {
                 "invalid_description",
                 "control characters other than line breaks and tabs are not allowed",
             ));
+        } else if let Err(problem) = roster_domain::text::check_display_text(&description) {
+            // Shown to administrators: nothing may reorder or hide part of it.
+            errors.push(FieldError::new(
+                "description",
+                "invalid_description",
+                match problem {
+                    roster_domain::text::TextProblem::BidiControl => {
+                        "bidirectional control characters are not allowed"
+                    }
+                    roster_domain::text::TextProblem::Invisible => {
+                        "invisible characters (such as a zero-width space) are not allowed"
+                    }
+                },
+            ));
         }
         if description.chars().count() > MAX_DESCRIPTION {
             errors.push(FieldError::new(

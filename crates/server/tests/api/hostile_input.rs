@@ -4,10 +4,13 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Db, PASSWORD, TestApp, spawn_app, unique_email};
+use crate::helpers::{Db, PASSWORD, TestApp, assert_problem, spawn_app, unique_email};
 use crate::on_both_databases;
 
-on_both_databases!(hostile_bodies_never_cause_a_server_error);
+on_both_databases!(
+    hostile_bodies_never_cause_a_server_error,
+    lookalike_and_hidden_characters_are_refused_where_people_read_them,
+);
 
 /// Strings an attacker would try in any text field.
 fn nasty_strings() -> Vec<String> {
@@ -232,4 +235,101 @@ async fn hostile_bodies_never_cause_a_server_error(db: Db) {
         }
     }
     assert!(sent > 500, "only {sent} bodies");
+}
+
+/// Invisible characters, bidirectional controls and mixed-script look-alike local parts are
+/// refused with a field error (and never echoed); one-script non-Latin addresses still
+/// register.
+async fn lookalike_and_hidden_characters_are_refused_where_people_read_them(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    // Digits only: hexadecimal letters would make the Cyrillic and Greek addresses below mixed.
+    let suffix = uuid::Uuid::now_v7().as_u128().to_string();
+    let zero_width = format!("ada\u{200b}{suffix}@example.com");
+    let cyrillic_a = format!("p\u{430}ypal{suffix}@example.com");
+    let cases = [
+        (
+            json!({"email": zero_width, "password": PASSWORD}),
+            "email",
+            "invalid_email",
+        ),
+        (
+            json!({"email": cyrillic_a, "password": PASSWORD}),
+            "email",
+            "invalid_email",
+        ),
+        (
+            json!({"email": unique_email("rlo"), "password": PASSWORD, "name": "Ada\u{202e}gpj.exe"}),
+            "name",
+            "invalid_name",
+        ),
+    ];
+    for (body, field, code) in cases {
+        let problem = assert_problem(
+            app.post_json("/v1/account/register", &body, None).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        let errors = problem["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{problem}");
+        assert_eq!(errors[0]["field"], field, "{problem}");
+        assert_eq!(errors[0]["code"], code, "{problem}");
+        let text = problem.to_string();
+        assert!(
+            !text.contains(&suffix) && !text.contains("gpj"),
+            "{problem}"
+        );
+    }
+    // The look-alike did not make an account: the plain address is still free.
+    let plain = format!("paypal{suffix}@example.com");
+    assert_eq!(app.register(&plain, PASSWORD).await.status(), 201);
+
+    // One script, whichever, registers; so does a valid IDN domain.
+    for email in [
+        format!("иван.{suffix}@example.com"),
+        format!("σοφία.{suffix}@παράδειγμα.δοκιμή"),
+    ] {
+        let response = app
+            .post_json(
+                "/v1/account/register",
+                &json!({"email": email, "password": PASSWORD, "name": "Иван 👩\u{200d}💻"}),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), 201, "{email}");
+    }
+
+    // Role descriptions and API key names are shown to administrators too.
+    let root = app.superadmin_token().await;
+    let problem = assert_problem(
+        app.post_json(
+            "/v1/admin/roles",
+            &json!({"name": "spoofed", "description": "runs \u{202e}reussi", "permissions": []}),
+            Some(&root),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "description", "{problem}");
+    assert_eq!(
+        problem["errors"][0]["code"], "invalid_description",
+        "{problem}"
+    );
+    let problem = assert_problem(
+        app.post_json(
+            "/v1/admin/api-keys",
+            &json!({"name": "deploy\u{200b}"}),
+            Some(&root),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "name", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "invalid_name", "{problem}");
 }
