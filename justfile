@@ -32,3 +32,7 @@ lint:
 # Exactly what CI runs.
 ci:
     bash .ci/run
+
+# Mutation testing of the delegation rules: every viable mutant must be caught (`cargo install cargo-mutants`; ~25 min).
+mutants:
+    cargo mutants -p roster-domain -f crates/domain/src/delegation.rs
