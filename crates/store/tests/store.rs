@@ -22,9 +22,9 @@ use diesel::sqlite::SqliteConnection;
 use roster_app::LoginThrottlePolicy;
 use roster_app::audit::{AuditAction, AuditEvent};
 use roster_app::ports::{
-    AccountRepository, ApiKey, ApiKeyStore, GrantStore, LoginThrottle, NewGrant, NewSession,
-    PasswordHash, Readiness, RoleStore, SessionId, SessionRecord, SessionStore, StatusChange,
-    StoreError, TokenDigest,
+    AccountRepository, ApiKey, ApiKeyStore, GrantInsertion, GrantStore, LoginThrottle, NewGrant,
+    NewSession, PasswordHash, Readiness, RoleStore, SessionId, SessionRecord, SessionStore,
+    StatusChange, StoreError, TokenDigest,
 };
 use roster_domain::{
     Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Email, Grant, GrantId,
@@ -52,6 +52,9 @@ on_both_backends!(
     login_failures_escalate_and_clear,
     parallel_login_failures_are_all_counted,
     stale_login_failures_are_forgotten,
+    grants_per_holder_are_capped,
+    concurrent_grants_never_pass_the_cap,
+    grant_pages_follow_creation_order,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1018,7 +1021,7 @@ async fn api_key_grants_are_read_with_their_rules(db: TestDb) {
     store.insert_role(&deployer, now(), &audit()).await.unwrap();
     let grant = new_grant("deployer", "acme.berlin");
     store
-        .insert_grant(PrincipalId::ApiKey(key.id), &grant, &audit())
+        .insert_grant(PrincipalId::ApiKey(key.id), &grant, 1000, &audit())
         .await
         .unwrap();
 
@@ -1092,7 +1095,10 @@ async fn grant_changes_reach_every_node_at_once(db: TestDb) {
 
     let grant = new_grant("reader", "acme");
     for holder in holders.ids() {
-        node_b.insert_grant(holder, &grant, &audit()).await.unwrap();
+        node_b
+            .insert_grant(holder, &grant, 1000, &audit())
+            .await
+            .unwrap();
     }
     let granted = seen_by_a().await;
     for grants in &granted {
@@ -1272,4 +1278,195 @@ async fn stale_login_failures_are_forgotten(db: TestDb) {
     assert_eq!(store.forget_stale(cutoff, 2).await.unwrap(), 1);
     assert_eq!(store.forget_stale(cutoff, 2).await.unwrap(), 0);
     assert!(store.state("recent@example.com").await.unwrap().is_some());
+}
+
+// ---------------------------------------------------------------------------------------
+// The cap on grants per holder, grant pages
+
+/// A role allowing everything, for grants whose rules do not matter.
+async fn any_role(store: &Store, name: &str) {
+    store
+        .insert_role(
+            &role(name, vec![Permission::allow(ActionPattern::All)]),
+            now(),
+            &audit(),
+        )
+        .await
+        .unwrap();
+}
+
+/// `new_grant` of `role` on the scope `s<i>`.
+fn numbered_grant(role: &str, i: usize) -> NewGrant {
+    new_grant(role, &format!("s{i}"))
+}
+
+async fn grants_per_holder_are_capped(db: TestDb) {
+    let store = db.store();
+    any_role(&store, "ops").await;
+    let ada = account("ada@example.com", None, false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    let key = api_key("bot", None);
+    store
+        .insert_api_key(&key, &digest("bot"), &[], &audit())
+        .await
+        .unwrap();
+    for holder in [PrincipalId::Account(ada.id), PrincipalId::ApiKey(key.id)] {
+        for i in 0..3 {
+            assert_eq!(
+                store
+                    .insert_grant(holder, &numbered_grant("ops", i), 3, &audit())
+                    .await,
+                Ok(GrantInsertion::Inserted),
+                "{holder} grant {i}"
+            );
+        }
+        let refused = numbered_grant("ops", 3);
+        assert_eq!(
+            store.insert_grant(holder, &refused, 3, &audit()).await,
+            Ok(GrantInsertion::TooManyGrants),
+            "{holder}"
+        );
+        assert_eq!(store.list_grants(holder).await.unwrap().len(), 3);
+        // Deleting one makes room again.
+        let first = store.list_grants(holder).await.unwrap()[0].grant.id;
+        assert!(store.delete_grant(holder, first, &audit()).await.unwrap());
+        assert_eq!(
+            store.insert_grant(holder, &refused, 3, &audit()).await,
+            Ok(GrantInsertion::Inserted)
+        );
+    }
+    // An unknown holder is still `Missing("holder")`, an unknown role `Missing("role")`.
+    assert_eq!(
+        store
+            .insert_grant(
+                PrincipalId::Account(AccountId::new(Uuid::now_v7())),
+                &numbered_grant("ops", 9),
+                3,
+                &audit()
+            )
+            .await,
+        Err(StoreError::Missing("holder"))
+    );
+    let bob = account("bob@example.com", None, false, now());
+    store.insert(&bob, &hash(), &[], &audit()).await.unwrap();
+    assert_eq!(
+        store
+            .insert_grant(
+                PrincipalId::Account(bob.id),
+                &numbered_grant("nope", 0),
+                3,
+                &audit()
+            )
+            .await,
+        Err(StoreError::Missing("role"))
+    );
+}
+
+/// Many inserts for one holder one below the cap, all at once: exactly one gets in, each
+/// round, on both backends (the count is taken under the holder's lock).
+async fn concurrent_grants_never_pass_the_cap(db: TestDb) {
+    const ROUNDS: usize = 6;
+    const RACERS: usize = 6;
+    const CAP: u32 = 3;
+    let store = db.store();
+    any_role(&store, "ops").await;
+    for round in 0..ROUNDS {
+        let holder = account(&format!("r{round}@example.com"), None, false, now());
+        store.insert(&holder, &hash(), &[], &audit()).await.unwrap();
+        let holder = PrincipalId::Account(holder.id);
+        for i in 0..CAP as usize - 1 {
+            store
+                .insert_grant(holder, &numbered_grant("ops", i), CAP, &audit())
+                .await
+                .unwrap();
+        }
+        let barrier = Arc::new(tokio::sync::Barrier::new(RACERS));
+        let tasks: Vec<_> = (0..RACERS)
+            .map(|i| {
+                let store = store.clone();
+                let barrier = Arc::clone(&barrier);
+                tokio::spawn(async move {
+                    let grant = numbered_grant("ops", 100 + i);
+                    barrier.wait().await;
+                    store.insert_grant(holder, &grant, CAP, &audit()).await
+                })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.expect("insert task panicked"));
+        }
+        let inserted = outcomes
+            .iter()
+            .filter(|o| **o == Ok(GrantInsertion::Inserted))
+            .count();
+        let refused = outcomes
+            .iter()
+            .filter(|o| **o == Ok(GrantInsertion::TooManyGrants))
+            .count();
+        assert_eq!(
+            (inserted, refused),
+            (1, RACERS - 1),
+            "round {round}: {outcomes:?}"
+        );
+        assert_eq!(
+            store.list_grants(holder).await.unwrap().len(),
+            CAP as usize,
+            "round {round}"
+        );
+    }
+}
+
+async fn grant_pages_follow_creation_order(db: TestDb) {
+    let store = db.store();
+    any_role(&store, "ops").await;
+    let ada = account("ada@example.com", None, false, now());
+    let bob = account("bob@example.com", None, false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    store.insert(&bob, &hash(), &[], &audit()).await.unwrap();
+    let (ada, bob) = (PrincipalId::Account(ada.id), PrincipalId::Account(bob.id));
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let grant = numbered_grant("ops", i);
+        ids.push(grant.id);
+        store
+            .insert_grant(ada, &grant, 1000, &audit())
+            .await
+            .unwrap();
+        store
+            .insert_grant(bob, &numbered_grant("ops", i), 1000, &audit())
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let page = store.list_grants_page(ada, after, 2).await.unwrap();
+        pages += 1;
+        assert!(page.grants.len() <= 2);
+        seen.extend(page.grants.iter().map(|record| record.grant.id));
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen, ids,
+        "every grant of the holder once, in creation order"
+    );
+    assert_eq!(pages, 3);
+    // A page as large as the list says nothing follows.
+    let whole = store.list_grants_page(ada, None, 5).await.unwrap();
+    assert_eq!(whole.grants.len(), 5);
+    assert_eq!(whole.next_after, None);
+    let empty = store
+        .list_grants_page(
+            PrincipalId::Account(AccountId::new(Uuid::now_v7())),
+            None,
+            5,
+        )
+        .await
+        .unwrap();
+    assert!(empty.grants.is_empty() && empty.next_after.is_none());
 }
