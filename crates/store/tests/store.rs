@@ -22,9 +22,9 @@ use diesel::sqlite::SqliteConnection;
 use roster_app::LoginThrottlePolicy;
 use roster_app::audit::{AuditAction, AuditEvent};
 use roster_app::ports::{
-    AccountRepository, ApiKey, ApiKeyStore, GrantInsertion, GrantStore, LoginThrottle, NewGrant,
-    NewSession, PasswordHash, Readiness, RoleStore, SessionId, SessionRecord, SessionStore,
-    StatusChange, StoreError, TokenDigest,
+    AccountRepository, ApiKey, ApiKeyStore, AuditLog, AuditQuery, GrantInsertion, GrantStore,
+    LoginThrottle, NewGrant, NewSession, PasswordHash, Readiness, RoleStore, SessionId,
+    SessionRecord, SessionStore, StatusChange, StoreError, TokenDigest,
 };
 use roster_domain::{
     Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Email, Grant, GrantId,
@@ -55,6 +55,9 @@ on_both_backends!(
     grants_per_holder_are_capped,
     concurrent_grants_never_pass_the_cap,
     grant_pages_follow_creation_order,
+    disabling_an_account_revokes_the_keys_it_created,
+    revoking_a_key_revokes_the_keys_it_created,
+    a_disabled_creator_never_leaves_a_live_key,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1281,7 +1284,7 @@ async fn stale_login_failures_are_forgotten(db: TestDb) {
 }
 
 // ---------------------------------------------------------------------------------------
-// The cap on grants per holder, grant pages
+// The cap on grants per holder, grant pages, and API keys revoked with their creator
 
 /// A role allowing everything, for grants whose rules do not matter.
 async fn any_role(store: &Store, name: &str) {
@@ -1469,4 +1472,192 @@ async fn grant_pages_follow_creation_order(db: TestDb) {
         .await
         .unwrap();
     assert!(empty.grants.is_empty() && empty.next_after.is_none());
+}
+
+/// A key created by `creator` (a `PrincipalId` label), never expiring.
+fn key_by(name: &str, creator: PrincipalId) -> ApiKey {
+    ApiKey {
+        created_by: Some(creator.to_string()),
+        ..api_key(name, None)
+    }
+}
+
+async fn insert_key(store: &Store, key: &ApiKey) -> Result<(), StoreError> {
+    store
+        .insert_api_key(key, &digest(&key.name), &[], &audit())
+        .await
+}
+
+async fn is_revoked(store: &Store, key: &ApiKey) -> bool {
+    store
+        .find_api_key(key.id)
+        .await
+        .unwrap()
+        .expect("the key exists")
+        .key
+        .revoked_at
+        .is_some()
+}
+
+async fn disabling_an_account_revokes_the_keys_it_created(db: TestDb) {
+    let store = db.store();
+    let ada = account("ada@example.com", None, false, now());
+    let bob = account("bob@example.com", None, false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    store.insert(&bob, &hash(), &[], &audit()).await.unwrap();
+    let child = key_by("child", PrincipalId::Account(ada.id));
+    let grandchild = key_by("grandchild", PrincipalId::ApiKey(child.id));
+    let bobs = key_by("bobs", PrincipalId::Account(bob.id));
+    for key in [&child, &grandchild, &bobs] {
+        insert_key(&store, key).await.unwrap();
+    }
+
+    let disabled = AuditEvent::new(AuditAction::AccountDisabled, now());
+    let change = store
+        .set_status(ada.id, AccountStatus::Disabled, now(), &disabled)
+        .await
+        .unwrap();
+    assert!(matches!(change, StatusChange::Changed(ref a) if a.status == AccountStatus::Disabled));
+    assert!(is_revoked(&store, &child).await);
+    assert!(is_revoked(&store, &grandchild).await);
+    assert!(
+        !is_revoked(&store, &bobs).await,
+        "another account's key stays"
+    );
+    let events = store
+        .list_audit_events(&AuditQuery {
+            action: Some(AuditAction::AccountDisabled),
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap()
+        .events;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].id, disabled.id);
+    assert_eq!(
+        events[0].detail.as_deref(),
+        Some("revoked 2 API keys it created (directly or through its keys)")
+    );
+
+    // Neither the disabled account nor its revoked key can create a key any more.
+    let late = key_by("late", PrincipalId::Account(ada.id));
+    assert_eq!(
+        insert_key(&store, &late).await,
+        Err(StoreError::Missing("creator"))
+    );
+    let minted = key_by("minted", PrincipalId::ApiKey(child.id));
+    assert_eq!(
+        insert_key(&store, &minted).await,
+        Err(StoreError::Missing("creator"))
+    );
+    assert!(store.find_api_key(late.id).await.unwrap().is_none());
+
+    // Enabling brings no key back; the account creates new ones again.
+    store
+        .set_status(ada.id, AccountStatus::Active, now(), &audit())
+        .await
+        .unwrap();
+    assert!(is_revoked(&store, &child).await);
+    insert_key(&store, &late).await.unwrap();
+}
+
+async fn revoking_a_key_revokes_the_keys_it_created(db: TestDb) {
+    let store = db.store();
+    let ada = account("ada@example.com", None, false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    let parent = key_by("parent", PrincipalId::Account(ada.id));
+    let child = key_by("child", PrincipalId::ApiKey(parent.id));
+    let grandchild = key_by("grandchild", PrincipalId::ApiKey(child.id));
+    let sibling = key_by("sibling", PrincipalId::ApiKey(parent.id));
+    for key in [&parent, &child, &grandchild, &sibling] {
+        insert_key(&store, key).await.unwrap();
+    }
+    let revocation = AuditEvent::new(AuditAction::ApiKeyRevoked, now());
+    store
+        .revoke_api_key(child.id, now(), &revocation)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(is_revoked(&store, &child).await);
+    assert!(is_revoked(&store, &grandchild).await);
+    assert!(!is_revoked(&store, &parent).await, "never upwards");
+    assert!(!is_revoked(&store, &sibling).await, "never sideways");
+    let events = store
+        .list_audit_events(&AuditQuery {
+            action: Some(AuditAction::ApiKeyRevoked),
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap()
+        .events;
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].detail.as_deref(),
+        Some("revoked 1 API key it created (directly or through its keys)")
+    );
+    // An expired key creates nothing either.
+    let expired = ApiKey {
+        expires_at: Some(now() - TimeDelta::minutes(1)),
+        ..key_by("expired", PrincipalId::Account(ada.id))
+    };
+    insert_key(&store, &expired).await.unwrap();
+    let orphan = key_by("orphan", PrincipalId::ApiKey(expired.id));
+    assert_eq!(
+        insert_key(&store, &orphan).await,
+        Err(StoreError::Missing("creator"))
+    );
+}
+
+/// Keys created by an account while it is being disabled: whichever commits first, no key
+/// of the account is left usable (the creation waits for the account's row and is refused,
+/// or commits first and is revoked with the rest).
+async fn a_disabled_creator_never_leaves_a_live_key(db: TestDb) {
+    const ROUNDS: usize = 8;
+    const CREATORS: usize = 3;
+    let store = db.store();
+    let ada = account("ada@example.com", None, false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    for round in 0..ROUNDS {
+        let barrier = Arc::new(tokio::sync::Barrier::new(CREATORS + 1));
+        let mut creations = Vec::new();
+        for i in 0..CREATORS {
+            let store = store.clone();
+            let barrier = Arc::clone(&barrier);
+            let key = key_by(&format!("r{round}k{i}"), PrincipalId::Account(ada.id));
+            creations.push(tokio::spawn(async move {
+                barrier.wait().await;
+                let outcome = insert_key(&store, &key).await;
+                (key, outcome)
+            }));
+        }
+        let disabling = {
+            let store = store.clone();
+            let barrier = Arc::clone(&barrier);
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .set_status(ada.id, AccountStatus::Disabled, now(), &audit())
+                    .await
+            })
+        };
+        disabling.await.unwrap().expect("disabling succeeds");
+        for creation in creations {
+            let (key, outcome) = creation.await.unwrap();
+            match outcome {
+                Ok(()) => assert!(
+                    is_revoked(&store, &key).await,
+                    "round {round}: {} is live after its creator was disabled",
+                    key.name
+                ),
+                Err(StoreError::Missing("creator")) => {}
+                Err(other) => panic!("round {round}: {other}"),
+            }
+        }
+        store
+            .set_status(ada.id, AccountStatus::Active, now(), &audit())
+            .await
+            .unwrap();
+    }
 }
