@@ -142,6 +142,28 @@ impl AuditEvent {
         self
     }
 
+    /// Adds to the detail how many API keys the change revoked along with it (the keys an
+    /// account or a key created, transitively). The store calls this inside the transaction
+    /// that revokes them, where the number is known.
+    ///
+    /// ```
+    /// use chrono::Utc;
+    /// use roster_app::audit::{AuditAction, AuditEvent};
+    ///
+    /// let event = AuditEvent::new(AuditAction::AccountDisabled, Utc::now()).revoked_api_keys(2);
+    /// assert_eq!(event.detail.as_deref(), Some("revoked 2 API keys it created (directly or through its keys)"));
+    /// ```
+    #[must_use]
+    pub fn revoked_api_keys(mut self, count: usize) -> Self {
+        let keys = if count == 1 { "key" } else { "keys" };
+        let note = format!("revoked {count} API {keys} it created (directly or through its keys)");
+        self.detail = Some(match self.detail.take() {
+            Some(detail) => format!("{detail}; {note}"),
+            None => note,
+        });
+        self
+    }
+
     #[must_use]
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
         // Details may quote operator input (a features file's error); PostgreSQL text cannot

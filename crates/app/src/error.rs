@@ -64,6 +64,9 @@ pub enum AppError {
     /// The holder has this role on this scope already.
     #[error("grant exists")]
     GrantExists,
+    /// The holder would exceed the cap on grants per holder (`grants.max_per_holder`).
+    #[error("too many grants (at most {limit} per holder)")]
+    TooManyGrants { limit: u32 },
     /// Disabling this account would leave no active super admin.
     #[error("the last active super admin cannot be disabled")]
     LastSuperadmin,

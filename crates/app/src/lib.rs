@@ -13,6 +13,6 @@ pub use error::{AppError, FieldError};
 pub use features::{Feature, FeatureManager, FeatureReport, FeatureSource, FeatureState};
 pub use usecases::{
     AccountDetails, ApiKeyDetails, Authenticated, CheckForm, CheckOutcome, CreatedApiKey,
-    GrantForm, LoginSuccess, LoginThrottlePolicy, OwnSession, RegistrationForm, RoleForm, Roster,
-    RosterPorts, RosterSettings, RuleForm, SessionSettings,
+    GrantForm, GrantLimits, LoginSuccess, LoginThrottlePolicy, OwnSession, RegistrationForm,
+    RoleForm, Roster, RosterPorts, RosterSettings, RuleForm, SessionSettings,
 };

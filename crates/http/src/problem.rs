@@ -184,6 +184,14 @@ impl ApiError {
                     "Grant exists",
                     "This role is already granted on this scope.".into(),
                 ),
+                E::TooManyGrants { limit } => (
+                    StatusCode::CONFLICT,
+                    "too_many_grants",
+                    "Too many grants",
+                    format!(
+                        "A holder may hold at most {limit} grants; delete some before adding more."
+                    ),
+                ),
                 E::LastSuperadmin => (
                     StatusCode::CONFLICT,
                     "last_superadmin",

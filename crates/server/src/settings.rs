@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use config::{Config, Environment, File, FileFormat};
-use roster_app::{LoginThrottlePolicy, SessionSettings};
+use roster_app::{GrantLimits, LoginThrottlePolicy, SessionSettings};
 use roster_crypto::Argon2Settings;
 use roster_domain::PasswordPolicy;
 use roster_http::RateLimitSettings;
@@ -62,6 +62,9 @@ burst = 10
 
 [bootstrap]
 
+[grants]
+max_per_holder = 1000
+
 [log]
 format = "compact"
 level = "info"
@@ -79,6 +82,7 @@ struct RawSettings {
     argon2: RawArgon2,
     rate_limit: RawRateLimit,
     bootstrap: RawBootstrap,
+    grants: RawGrants,
     log: RawLog,
 }
 
@@ -159,6 +163,12 @@ struct RawBootstrap {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawGrants {
+    max_per_holder: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawLog {
     format: String,
     level: String,
@@ -224,6 +234,7 @@ pub struct Settings {
     pub argon2: Argon2Settings,
     pub rate_limit: RateLimitSettings,
     pub bootstrap: Option<BootstrapSettings>,
+    pub grants: GrantLimits,
     pub log_format: LogFormat,
     pub log_level: String,
     /// Skip migrations at start-up (`--no-migrate`).
@@ -371,6 +382,9 @@ impl Settings {
                 ));
             }
         };
+        let grants = GrantLimits {
+            max_per_holder: at_least_one("grants.max_per_holder", raw.grants.max_per_holder)?.get(),
+        };
         Ok(Settings {
             bind,
             shutdown_timeout: duration("server.shutdown_timeout", &raw.server.shutdown_timeout)?,
@@ -390,6 +404,7 @@ impl Settings {
             argon2,
             rate_limit,
             bootstrap,
+            grants,
             log_format,
             log_level: raw.log.level,
             run_migrations: true,
@@ -624,5 +639,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(both.bootstrap.unwrap().email, "a@b.c");
+    }
+
+    #[test]
+    fn grants_per_holder_default_to_1000_and_must_be_at_least_one() {
+        let settings = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(settings.grants, GrantLimits::default());
+        assert_eq!(settings.grants.max_per_holder, 1000);
+        let settings =
+            Settings::load_from(None, env(&[("ROSTER__GRANTS__MAX_PER_HOLDER", "25")])).unwrap();
+        assert_eq!(settings.grants.max_per_holder, 25);
+        for value in ["0", "-1", "many"] {
+            let error =
+                Settings::load_from(None, env(&[("ROSTER__GRANTS__MAX_PER_HOLDER", value)]))
+                    .unwrap_err()
+                    .to_string();
+            assert!(error.contains("max_per_holder"), "{value}: {error}");
+        }
     }
 }

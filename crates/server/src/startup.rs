@@ -89,6 +89,7 @@ impl Components {
                 password_policy: settings.password_policy,
                 sessions: settings.sessions,
                 login_throttle: settings.login_throttle,
+                grants: settings.grants,
             },
         );
         Ok(Components {

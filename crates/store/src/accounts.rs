@@ -10,6 +10,7 @@ use roster_app::ports::{
 };
 use roster_domain::{Account, AccountId, AccountStatus, Grant, PrincipalId};
 
+use crate::api_keys::revoke_keys_created_by;
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, translate};
@@ -163,10 +164,16 @@ impl AccountRepository for Store {
                         accounts::updated_at.eq(at),
                     ))
                     .execute(conn)?;
+                let mut audit = audit;
+                let mut revoked_keys = 0;
                 if status == AccountStatus::Disabled {
                     revoke_sessions(conn, &id.to_string(), None, at)?;
+                    // Also when disabled already: an account disabled before keys were
+                    // revoked with it gets its keys revoked by disabling it again.
+                    revoked_keys = revoke_keys_created_by(conn, PrincipalId::Account(id), at)?;
+                    audit = audit.revoked_api_keys(revoked_keys);
                 }
-                if status != account.status {
+                if status != account.status || revoked_keys > 0 {
                     record(conn, &audit)?;
                 }
                 let row = accounts::table

@@ -3,20 +3,20 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use roster_app::audit::AuditEvent;
 use roster_app::ports::NewGrant;
 use roster_app::ports::{ApiKey, ApiKeyPage, ApiKeyStore, StoreError, StoredApiKey, TokenDigest};
-use roster_domain::{ApiKeyId, PrincipalId};
+use roster_domain::{AccountStatus, ApiKeyId, PrincipalId};
 
 use crate::audit::record;
-use crate::grants::{holder_grants, insert_grants};
+use crate::grants::{holder_grants, insert_grants, lock_role};
 
-use crate::connection::{Store, with_backend, write_transaction};
-use crate::errors::translate;
+use crate::connection::{DbConnection, Store, with_backend, write_transaction};
+use crate::errors::{TxError, translate};
 use crate::rows::{ApiKeyRow, NewApiKeyRow, page, to_db_time};
-use crate::schema::api_keys;
+use crate::schema::{accounts, api_keys};
 
 #[async_trait]
 impl ApiKeyStore for Store {
@@ -33,6 +33,13 @@ impl ApiKeyStore for Store {
         let audit = audit.clone();
         self.run(move |conn| {
             write_transaction(conn, "api key", |conn| {
+                // Roles before the creator: the lock order of the role-update trigger.
+                for grant in &grants {
+                    lock_role(conn, grant.role.as_str())?;
+                }
+                if !creator_may_create(conn, key.created_by.as_deref(), key.created_at)? {
+                    return Err(StoreError::Missing("creator").into());
+                }
                 diesel::insert_into(api_keys::table)
                     .values(NewApiKeyRow::new(&key, &digest))
                     .execute(conn)?;
@@ -108,15 +115,17 @@ impl ApiKeyStore for Store {
         let audit = audit.clone();
         self.run(move |conn| {
             write_transaction(conn, "api key", |conn| {
+                let at = to_db_time(at);
                 let revoked = diesel::update(
                     api_keys::table
                         .find(id.to_string())
                         .filter(api_keys::revoked_at.is_null()),
                 )
-                .set(api_keys::revoked_at.eq(to_db_time(at)))
+                .set(api_keys::revoked_at.eq(at))
                 .execute(conn)?;
-                if revoked > 0 {
-                    record(conn, &audit)?;
+                let children = revoke_keys_created_by(conn, PrincipalId::ApiKey(id), at)?;
+                if revoked + children > 0 {
+                    record(conn, &audit.clone().revoked_api_keys(children))?;
                 }
                 let row = api_keys::table
                     .find(id.to_string())
@@ -141,4 +150,86 @@ impl ApiKeyStore for Store {
         })
         .await
     }
+}
+
+/// Whether the principal labelled `created_by` (`account:<id>` or `api_key:<id>`) may still
+/// create a key at `at`: an active account, or a key neither revoked nor expired. Its row is
+/// locked `FOR SHARE` on PostgreSQL (SQLite: the transaction holds the write lock), so a
+/// concurrent disabling or revocation either waits for this key and then revokes it with
+/// the rest, or commits first and this insert is refused. A label that names no stored row
+/// (keys written by hand, without a creator) has nothing to check.
+fn creator_may_create(
+    conn: &mut DbConnection,
+    created_by: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<bool, TxError> {
+    let Some(label) = created_by else {
+        return Ok(true);
+    };
+    if let Some(id) = label.strip_prefix("account:") {
+        let query = accounts::table.find(id).select(accounts::status);
+        let status: Vec<String> = match conn {
+            DbConnection::Pg(pg) => query.for_share().load(pg)?,
+            DbConnection::Sqlite(_) => query.load(conn)?,
+        };
+        Ok(status
+            .iter()
+            .all(|status| status == AccountStatus::Active.as_str()))
+    } else if let Some(id) = label.strip_prefix("api_key:") {
+        let query = api_keys::table
+            .find(id)
+            .select((api_keys::revoked_at, api_keys::expires_at));
+        let found: Vec<(Option<NaiveDateTime>, Option<NaiveDateTime>)> = match conn {
+            DbConnection::Pg(pg) => query.for_share().load(pg)?,
+            DbConnection::Sqlite(_) => query.load(conn)?,
+        };
+        let at = to_db_time(at);
+        Ok(found.iter().all(|(revoked_at, expires_at)| {
+            revoked_at.is_none() && expires_at.is_none_or(|expires_at| at < expires_at)
+        }))
+    } else {
+        Ok(true)
+    }
+}
+
+/// Revokes at `at` every key `creator` created and, transitively, every key those created;
+/// how many were revoked now. Keys revoked earlier keep their time, but their children are
+/// still visited (keys minted before revocation cascaded). One indexed query per
+/// generation (`api_keys_created_by_idx`).
+pub(crate) fn revoke_keys_created_by(
+    conn: &mut DbConnection,
+    creator: PrincipalId,
+    at: NaiveDateTime,
+) -> Result<usize, TxError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut creators = vec![creator.to_string()];
+    let mut revoked = 0;
+    while !creators.is_empty() {
+        let children: Vec<String> = api_keys::table
+            .filter(api_keys::created_by.eq_any(&creators))
+            .order(api_keys::id)
+            .select(api_keys::id)
+            .load(conn)?;
+        // Ids are unique and a key is created after its creator, so a cycle cannot occur;
+        // `seen` makes that a guarantee rather than an assumption about the data.
+        let children: Vec<String> = children
+            .into_iter()
+            .filter(|id| seen.insert(id.clone()))
+            .collect();
+        if children.is_empty() {
+            break;
+        }
+        revoked += diesel::update(
+            api_keys::table
+                .filter(api_keys::id.eq_any(&children))
+                .filter(api_keys::revoked_at.is_null()),
+        )
+        .set(api_keys::revoked_at.eq(at))
+        .execute(conn)?;
+        creators = children
+            .into_iter()
+            .map(|id| format!("api_key:{id}"))
+            .collect();
+    }
+    Ok(revoked)
 }

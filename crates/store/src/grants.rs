@@ -5,13 +5,13 @@ use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use roster_app::audit::AuditEvent;
-use roster_app::ports::{GrantRecord, GrantStore, NewGrant, StoreError};
+use roster_app::ports::{GrantInsertion, GrantPage, GrantRecord, GrantStore, NewGrant, StoreError};
 use roster_domain::{Grant, GrantId, PrincipalId};
 
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, translate};
-use crate::rows::{GrantDecoder, from_db_time, to_db_time};
+use crate::rows::{GrantDecoder, from_db_time, page, to_db_time};
 use crate::schema::{account_grants, accounts, api_key_grants, api_keys, roles};
 
 /// (id, role_name, scope, permissions, created_at, created_by)
@@ -41,7 +41,7 @@ fn into_record(decoder: &mut GrantDecoder, row: GrantListRow) -> Result<GrantRec
 /// - a concurrent update of the role's rules waits for this grant, and then its trigger
 ///   raises the new holder's grants version with the other holders' (see `grants_cache`);
 ///   with a weaker lock it could miss the holder and leave it with the old rules cached.
-fn lock_role(conn: &mut DbConnection, name: &str) -> Result<bool, TxError> {
+pub(crate) fn lock_role(conn: &mut DbConnection, name: &str) -> Result<bool, TxError> {
     let query = roles::table
         .filter(roles::name.eq(name))
         .select(roles::name);
@@ -90,24 +90,71 @@ pub(crate) fn insert_grants(
     Ok(())
 }
 
-fn holder_exists(conn: &mut DbConnection, holder: PrincipalId) -> Result<bool, TxError> {
-    let count: i64 = match holder {
-        PrincipalId::Account(id) => accounts::table
+/// How many grants `holder` holds, counted under the holder's row lock so that the count
+/// stays true until the transaction ends; `None` when there is no such holder.
+///
+/// SQLite: the caller's transaction is `BEGIN IMMEDIATE`, which holds the database's one
+/// write lock. PostgreSQL: the holder's row is locked `FOR NO KEY UPDATE` first, so two
+/// transactions inserting grants for one holder serialise here and the second counts the
+/// first's grant; the grants-version trigger takes the same lock on insert anyway, and it
+/// leaves foreign-key checks (a login inserting a session) unblocked. Callers lock the role
+/// before the holder, the order the role-update trigger uses, so neither can deadlock.
+fn lock_holder_and_count(
+    conn: &mut DbConnection,
+    holder: PrincipalId,
+) -> Result<Option<i64>, TxError> {
+    let found: Vec<String> = match (holder, &mut *conn) {
+        (PrincipalId::Account(id), DbConnection::Pg(pg)) => accounts::table
             .find(id.to_string())
+            .select(accounts::id)
+            .for_no_key_update()
+            .load(pg)?,
+        (PrincipalId::ApiKey(id), DbConnection::Pg(pg)) => api_keys::table
+            .find(id.to_string())
+            .select(api_keys::id)
+            .for_no_key_update()
+            .load(pg)?,
+        (PrincipalId::Account(id), sqlite) => accounts::table
+            .find(id.to_string())
+            .select(accounts::id)
+            .load(sqlite)?,
+        (PrincipalId::ApiKey(id), sqlite) => api_keys::table
+            .find(id.to_string())
+            .select(api_keys::id)
+            .load(sqlite)?,
+    };
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let held: i64 = match holder {
+        PrincipalId::Account(id) => account_grants::table
+            .filter(account_grants::account_id.eq(id.to_string()))
             .count()
             .get_result(conn)?,
-        PrincipalId::ApiKey(id) => api_keys::table
-            .find(id.to_string())
+        PrincipalId::ApiKey(id) => api_key_grants::table
+            .filter(api_key_grants::api_key_id.eq(id.to_string()))
             .count()
             .get_result(conn)?,
     };
-    Ok(count > 0)
+    Ok(Some(held))
+}
+
+/// Which of a holder's grants to load.
+#[derive(Debug, Clone, Copy)]
+enum Selection {
+    /// Every grant.
+    All,
+    /// The one grant with this id.
+    One(GrantId),
+    /// A page: after this id (from the start when `None`), at most `limit`, plus one more
+    /// to tell whether more follow.
+    Page(Option<GrantId>, u32),
 }
 
 fn load_grants(
     conn: &mut DbConnection,
     holder: PrincipalId,
-    only: Option<GrantId>,
+    selection: Selection,
 ) -> Result<Vec<GrantRecord>, StoreError> {
     let rows: Vec<GrantListRow> = match holder {
         PrincipalId::Account(id) => {
@@ -124,8 +171,17 @@ fn load_grants(
                 ))
                 .order(account_grants::id)
                 .into_boxed();
-            if let Some(grant) = only {
-                query = query.filter(account_grants::id.eq(grant.to_string()));
+            match selection {
+                Selection::All => {}
+                Selection::One(grant) => {
+                    query = query.filter(account_grants::id.eq(grant.to_string()));
+                }
+                Selection::Page(after, limit) => {
+                    if let Some(after) = after {
+                        query = query.filter(account_grants::id.gt(after.to_string()));
+                    }
+                    query = query.limit(i64::from(limit) + 1);
+                }
             }
             query.load(conn)
         }
@@ -143,8 +199,17 @@ fn load_grants(
                 ))
                 .order(api_key_grants::id)
                 .into_boxed();
-            if let Some(grant) = only {
-                query = query.filter(api_key_grants::id.eq(grant.to_string()));
+            match selection {
+                Selection::All => {}
+                Selection::One(grant) => {
+                    query = query.filter(api_key_grants::id.eq(grant.to_string()));
+                }
+                Selection::Page(after, limit) => {
+                    if let Some(after) = after {
+                        query = query.filter(api_key_grants::id.gt(after.to_string()));
+                    }
+                    query = query.limit(i64::from(limit) + 1);
+                }
             }
             query.load(conn)
         }
@@ -161,7 +226,7 @@ pub(crate) fn holder_grants(
     conn: &mut DbConnection,
     holder: PrincipalId,
 ) -> Result<Vec<Grant>, StoreError> {
-    let records = load_grants(conn, holder, None)?;
+    let records = load_grants(conn, holder, Selection::All)?;
     Ok(records.into_iter().map(|record| record.grant).collect())
 }
 
@@ -171,24 +236,49 @@ impl GrantStore for Store {
         &self,
         holder: PrincipalId,
         grant: &NewGrant,
+        max_per_holder: u32,
         audit: &AuditEvent,
-    ) -> Result<(), StoreError> {
+    ) -> Result<GrantInsertion, StoreError> {
         let grant = grant.clone();
         let audit = audit.clone();
         self.run(move |conn| {
             write_transaction(conn, "grant", |conn| {
-                if !holder_exists(conn, holder)? {
+                // Role first, then holder: the lock order of the role-update trigger.
+                let role_exists = lock_role(conn, grant.role.as_str())?;
+                let Some(held) = lock_holder_and_count(conn, holder)? else {
                     return Err(StoreError::Missing("holder").into());
+                };
+                if !role_exists {
+                    return Err(StoreError::Missing("role").into());
+                }
+                if held >= i64::from(max_per_holder) {
+                    return Ok(GrantInsertion::TooManyGrants);
                 }
                 insert_grants(conn, holder, std::slice::from_ref(&grant))?;
-                record(conn, &audit)
+                record(conn, &audit)?;
+                Ok(GrantInsertion::Inserted)
             })
         })
         .await
     }
 
     async fn list_grants(&self, holder: PrincipalId) -> Result<Vec<GrantRecord>, StoreError> {
-        self.run(move |conn| load_grants(conn, holder, None)).await
+        self.run(move |conn| load_grants(conn, holder, Selection::All))
+            .await
+    }
+
+    async fn list_grants_page(
+        &self,
+        holder: PrincipalId,
+        after: Option<GrantId>,
+        limit: u32,
+    ) -> Result<GrantPage, StoreError> {
+        self.run(move |conn| {
+            let rows = load_grants(conn, holder, Selection::Page(after, limit))?;
+            let (grants, next_after) = page(rows, limit, Ok, |record| record.grant.id)?;
+            Ok(GrantPage { grants, next_after })
+        })
+        .await
     }
 
     async fn find_grant(
@@ -196,8 +286,12 @@ impl GrantStore for Store {
         holder: PrincipalId,
         id: GrantId,
     ) -> Result<Option<GrantRecord>, StoreError> {
-        self.run(move |conn| Ok(load_grants(conn, holder, Some(id))?.into_iter().next()))
-            .await
+        self.run(move |conn| {
+            Ok(load_grants(conn, holder, Selection::One(id))?
+                .into_iter()
+                .next())
+        })
+        .await
     }
 
     async fn delete_grant(

@@ -22,9 +22,9 @@ use diesel::sqlite::SqliteConnection;
 use roster_app::LoginThrottlePolicy;
 use roster_app::audit::{AuditAction, AuditEvent};
 use roster_app::ports::{
-    AccountRepository, ApiKey, ApiKeyStore, GrantStore, LoginThrottle, NewGrant, NewSession,
-    PasswordHash, Readiness, RoleStore, SessionId, SessionRecord, SessionStore, StatusChange,
-    StoreError, TokenDigest,
+    AccountRepository, ApiKey, ApiKeyStore, AuditLog, AuditQuery, GrantInsertion, GrantStore,
+    LoginThrottle, NewGrant, NewSession, PasswordHash, Readiness, RoleStore, SessionId,
+    SessionRecord, SessionStore, StatusChange, StoreError, TokenDigest,
 };
 use roster_domain::{
     Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Email, Grant, GrantId,
@@ -53,6 +53,12 @@ on_both_backends!(
     login_failures_escalate_and_clear,
     parallel_login_failures_are_all_counted,
     stale_login_failures_are_forgotten,
+    grants_per_holder_are_capped,
+    concurrent_grants_never_pass_the_cap,
+    grant_pages_follow_creation_order,
+    disabling_an_account_revokes_the_keys_it_created,
+    revoking_a_key_revokes_the_keys_it_created,
+    a_disabled_creator_never_leaves_a_live_key,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1042,7 +1048,7 @@ async fn api_key_grants_are_read_with_their_rules(db: TestDb) {
     store.insert_role(&deployer, now(), &audit()).await.unwrap();
     let grant = new_grant("deployer", "acme.berlin");
     store
-        .insert_grant(PrincipalId::ApiKey(key.id), &grant, &audit())
+        .insert_grant(PrincipalId::ApiKey(key.id), &grant, 1000, &audit())
         .await
         .unwrap();
 
@@ -1116,7 +1122,10 @@ async fn grant_changes_reach_every_node_at_once(db: TestDb) {
 
     let grant = new_grant("reader", "acme");
     for holder in holders.ids() {
-        node_b.insert_grant(holder, &grant, &audit()).await.unwrap();
+        node_b
+            .insert_grant(holder, &grant, 1000, &audit())
+            .await
+            .unwrap();
     }
     let granted = seen_by_a().await;
     for grants in &granted {
@@ -1296,4 +1305,383 @@ async fn stale_login_failures_are_forgotten(db: TestDb) {
     assert_eq!(store.forget_stale(cutoff, 2).await.unwrap(), 1);
     assert_eq!(store.forget_stale(cutoff, 2).await.unwrap(), 0);
     assert!(store.state("recent@example.com").await.unwrap().is_some());
+}
+
+// ---------------------------------------------------------------------------------------
+// The cap on grants per holder, grant pages, and API keys revoked with their creator
+
+/// A role allowing everything, for grants whose rules do not matter.
+async fn any_role(store: &Store, name: &str) {
+    store
+        .insert_role(
+            &role(name, vec![Permission::allow(ActionPattern::All)]),
+            now(),
+            &audit(),
+        )
+        .await
+        .unwrap();
+}
+
+/// `new_grant` of `role` on the scope `s<i>`.
+fn numbered_grant(role: &str, i: usize) -> NewGrant {
+    new_grant(role, &format!("s{i}"))
+}
+
+async fn grants_per_holder_are_capped(db: TestDb) {
+    let store = db.store();
+    any_role(&store, "ops").await;
+    let ada = account("ada@example.com", None, false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    let key = api_key("bot", None);
+    store
+        .insert_api_key(&key, &digest("bot"), &[], &audit())
+        .await
+        .unwrap();
+    for holder in [PrincipalId::Account(ada.id), PrincipalId::ApiKey(key.id)] {
+        for i in 0..3 {
+            assert_eq!(
+                store
+                    .insert_grant(holder, &numbered_grant("ops", i), 3, &audit())
+                    .await,
+                Ok(GrantInsertion::Inserted),
+                "{holder} grant {i}"
+            );
+        }
+        let refused = numbered_grant("ops", 3);
+        assert_eq!(
+            store.insert_grant(holder, &refused, 3, &audit()).await,
+            Ok(GrantInsertion::TooManyGrants),
+            "{holder}"
+        );
+        assert_eq!(store.list_grants(holder).await.unwrap().len(), 3);
+        // Deleting one makes room again.
+        let first = store.list_grants(holder).await.unwrap()[0].grant.id;
+        assert!(store.delete_grant(holder, first, &audit()).await.unwrap());
+        assert_eq!(
+            store.insert_grant(holder, &refused, 3, &audit()).await,
+            Ok(GrantInsertion::Inserted)
+        );
+    }
+    // An unknown holder is still `Missing("holder")`, an unknown role `Missing("role")`.
+    assert_eq!(
+        store
+            .insert_grant(
+                PrincipalId::Account(AccountId::new(Uuid::now_v7())),
+                &numbered_grant("ops", 9),
+                3,
+                &audit()
+            )
+            .await,
+        Err(StoreError::Missing("holder"))
+    );
+    let bob = account("bob@example.com", None, false, now());
+    store.insert(&bob, &hash(), &[], &audit()).await.unwrap();
+    assert_eq!(
+        store
+            .insert_grant(
+                PrincipalId::Account(bob.id),
+                &numbered_grant("nope", 0),
+                3,
+                &audit()
+            )
+            .await,
+        Err(StoreError::Missing("role"))
+    );
+}
+
+/// Many inserts for one holder one below the cap, all at once: exactly one gets in, each
+/// round, on both backends (the count is taken under the holder's lock).
+async fn concurrent_grants_never_pass_the_cap(db: TestDb) {
+    const ROUNDS: usize = 6;
+    const RACERS: usize = 6;
+    const CAP: u32 = 3;
+    let store = db.store();
+    any_role(&store, "ops").await;
+    for round in 0..ROUNDS {
+        let holder = account(&format!("r{round}@example.com"), None, false, now());
+        store.insert(&holder, &hash(), &[], &audit()).await.unwrap();
+        let holder = PrincipalId::Account(holder.id);
+        for i in 0..CAP as usize - 1 {
+            store
+                .insert_grant(holder, &numbered_grant("ops", i), CAP, &audit())
+                .await
+                .unwrap();
+        }
+        let barrier = Arc::new(tokio::sync::Barrier::new(RACERS));
+        let tasks: Vec<_> = (0..RACERS)
+            .map(|i| {
+                let store = store.clone();
+                let barrier = Arc::clone(&barrier);
+                tokio::spawn(async move {
+                    let grant = numbered_grant("ops", 100 + i);
+                    barrier.wait().await;
+                    store.insert_grant(holder, &grant, CAP, &audit()).await
+                })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.expect("insert task panicked"));
+        }
+        let inserted = outcomes
+            .iter()
+            .filter(|o| **o == Ok(GrantInsertion::Inserted))
+            .count();
+        let refused = outcomes
+            .iter()
+            .filter(|o| **o == Ok(GrantInsertion::TooManyGrants))
+            .count();
+        assert_eq!(
+            (inserted, refused),
+            (1, RACERS - 1),
+            "round {round}: {outcomes:?}"
+        );
+        assert_eq!(
+            store.list_grants(holder).await.unwrap().len(),
+            CAP as usize,
+            "round {round}"
+        );
+    }
+}
+
+async fn grant_pages_follow_creation_order(db: TestDb) {
+    let store = db.store();
+    any_role(&store, "ops").await;
+    let ada = account("ada@example.com", None, false, now());
+    let bob = account("bob@example.com", None, false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    store.insert(&bob, &hash(), &[], &audit()).await.unwrap();
+    let (ada, bob) = (PrincipalId::Account(ada.id), PrincipalId::Account(bob.id));
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let grant = numbered_grant("ops", i);
+        ids.push(grant.id);
+        store
+            .insert_grant(ada, &grant, 1000, &audit())
+            .await
+            .unwrap();
+        store
+            .insert_grant(bob, &numbered_grant("ops", i), 1000, &audit())
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let page = store.list_grants_page(ada, after, 2).await.unwrap();
+        pages += 1;
+        assert!(page.grants.len() <= 2);
+        seen.extend(page.grants.iter().map(|record| record.grant.id));
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen, ids,
+        "every grant of the holder once, in creation order"
+    );
+    assert_eq!(pages, 3);
+    // A page as large as the list says nothing follows.
+    let whole = store.list_grants_page(ada, None, 5).await.unwrap();
+    assert_eq!(whole.grants.len(), 5);
+    assert_eq!(whole.next_after, None);
+    let empty = store
+        .list_grants_page(
+            PrincipalId::Account(AccountId::new(Uuid::now_v7())),
+            None,
+            5,
+        )
+        .await
+        .unwrap();
+    assert!(empty.grants.is_empty() && empty.next_after.is_none());
+}
+
+/// A key created by `creator` (a `PrincipalId` label), never expiring.
+fn key_by(name: &str, creator: PrincipalId) -> ApiKey {
+    ApiKey {
+        created_by: Some(creator.to_string()),
+        ..api_key(name, None)
+    }
+}
+
+async fn insert_key(store: &Store, key: &ApiKey) -> Result<(), StoreError> {
+    store
+        .insert_api_key(key, &digest(&key.name), &[], &audit())
+        .await
+}
+
+async fn is_revoked(store: &Store, key: &ApiKey) -> bool {
+    store
+        .find_api_key(key.id)
+        .await
+        .unwrap()
+        .expect("the key exists")
+        .key
+        .revoked_at
+        .is_some()
+}
+
+async fn disabling_an_account_revokes_the_keys_it_created(db: TestDb) {
+    let store = db.store();
+    let ada = account("ada@example.com", None, false, now());
+    let bob = account("bob@example.com", None, false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    store.insert(&bob, &hash(), &[], &audit()).await.unwrap();
+    let child = key_by("child", PrincipalId::Account(ada.id));
+    let grandchild = key_by("grandchild", PrincipalId::ApiKey(child.id));
+    let bobs = key_by("bobs", PrincipalId::Account(bob.id));
+    for key in [&child, &grandchild, &bobs] {
+        insert_key(&store, key).await.unwrap();
+    }
+
+    let disabled = AuditEvent::new(AuditAction::AccountDisabled, now());
+    let change = store
+        .set_status(ada.id, AccountStatus::Disabled, now(), &disabled)
+        .await
+        .unwrap();
+    assert!(matches!(change, StatusChange::Changed(ref a) if a.status == AccountStatus::Disabled));
+    assert!(is_revoked(&store, &child).await);
+    assert!(is_revoked(&store, &grandchild).await);
+    assert!(
+        !is_revoked(&store, &bobs).await,
+        "another account's key stays"
+    );
+    let events = store
+        .list_audit_events(&AuditQuery {
+            action: Some(AuditAction::AccountDisabled),
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap()
+        .events;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].id, disabled.id);
+    assert_eq!(
+        events[0].detail.as_deref(),
+        Some("revoked 2 API keys it created (directly or through its keys)")
+    );
+
+    // Neither the disabled account nor its revoked key can create a key any more.
+    let late = key_by("late", PrincipalId::Account(ada.id));
+    assert_eq!(
+        insert_key(&store, &late).await,
+        Err(StoreError::Missing("creator"))
+    );
+    let minted = key_by("minted", PrincipalId::ApiKey(child.id));
+    assert_eq!(
+        insert_key(&store, &minted).await,
+        Err(StoreError::Missing("creator"))
+    );
+    assert!(store.find_api_key(late.id).await.unwrap().is_none());
+
+    // Enabling brings no key back; the account creates new ones again.
+    store
+        .set_status(ada.id, AccountStatus::Active, now(), &audit())
+        .await
+        .unwrap();
+    assert!(is_revoked(&store, &child).await);
+    insert_key(&store, &late).await.unwrap();
+}
+
+async fn revoking_a_key_revokes_the_keys_it_created(db: TestDb) {
+    let store = db.store();
+    let ada = account("ada@example.com", None, false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    let parent = key_by("parent", PrincipalId::Account(ada.id));
+    let child = key_by("child", PrincipalId::ApiKey(parent.id));
+    let grandchild = key_by("grandchild", PrincipalId::ApiKey(child.id));
+    let sibling = key_by("sibling", PrincipalId::ApiKey(parent.id));
+    for key in [&parent, &child, &grandchild, &sibling] {
+        insert_key(&store, key).await.unwrap();
+    }
+    let revocation = AuditEvent::new(AuditAction::ApiKeyRevoked, now());
+    store
+        .revoke_api_key(child.id, now(), &revocation)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(is_revoked(&store, &child).await);
+    assert!(is_revoked(&store, &grandchild).await);
+    assert!(!is_revoked(&store, &parent).await, "never upwards");
+    assert!(!is_revoked(&store, &sibling).await, "never sideways");
+    let events = store
+        .list_audit_events(&AuditQuery {
+            action: Some(AuditAction::ApiKeyRevoked),
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap()
+        .events;
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].detail.as_deref(),
+        Some("revoked 1 API key it created (directly or through its keys)")
+    );
+    // An expired key creates nothing either.
+    let expired = ApiKey {
+        expires_at: Some(now() - TimeDelta::minutes(1)),
+        ..key_by("expired", PrincipalId::Account(ada.id))
+    };
+    insert_key(&store, &expired).await.unwrap();
+    let orphan = key_by("orphan", PrincipalId::ApiKey(expired.id));
+    assert_eq!(
+        insert_key(&store, &orphan).await,
+        Err(StoreError::Missing("creator"))
+    );
+}
+
+/// Keys created by an account while it is being disabled: whichever commits first, no key
+/// of the account is left usable (the creation waits for the account's row and is refused,
+/// or commits first and is revoked with the rest).
+async fn a_disabled_creator_never_leaves_a_live_key(db: TestDb) {
+    const ROUNDS: usize = 8;
+    const CREATORS: usize = 3;
+    let store = db.store();
+    let ada = account("ada@example.com", None, false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    for round in 0..ROUNDS {
+        let barrier = Arc::new(tokio::sync::Barrier::new(CREATORS + 1));
+        let mut creations = Vec::new();
+        for i in 0..CREATORS {
+            let store = store.clone();
+            let barrier = Arc::clone(&barrier);
+            let key = key_by(&format!("r{round}k{i}"), PrincipalId::Account(ada.id));
+            creations.push(tokio::spawn(async move {
+                barrier.wait().await;
+                let outcome = insert_key(&store, &key).await;
+                (key, outcome)
+            }));
+        }
+        let disabling = {
+            let store = store.clone();
+            let barrier = Arc::clone(&barrier);
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .set_status(ada.id, AccountStatus::Disabled, now(), &audit())
+                    .await
+            })
+        };
+        disabling.await.unwrap().expect("disabling succeeds");
+        for creation in creations {
+            let (key, outcome) = creation.await.unwrap();
+            match outcome {
+                Ok(()) => assert!(
+                    is_revoked(&store, &key).await,
+                    "round {round}: {} is live after its creator was disabled",
+                    key.name
+                ),
+                Err(StoreError::Missing("creator")) => {}
+                Err(other) => panic!("round {round}: {other}"),
+            }
+        }
+        store
+            .set_status(ada.id, AccountStatus::Active, now(), &audit())
+            .await
+            .unwrap();
+    }
 }

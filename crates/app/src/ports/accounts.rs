@@ -91,6 +91,10 @@ pub trait AccountRepository: Send + Sync {
     /// account at once and refuses to disable the last active super admin (decided under the
     /// write lock, so racing requests cannot both pass the check).
     ///
+    /// Disabling (also an account disabled already) revokes every API key the account created
+    /// and, transitively, every key those keys created; the audit event is recorded with
+    /// [`AuditEvent::revoked_api_keys`] saying how many. Enabling brings no key back.
+    ///
     /// # Errors
     /// `Unavailable` when the database cannot be reached.
     async fn set_status(

@@ -51,11 +51,16 @@ pub struct ApiKeyPage {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ApiKeyStore: Send + Sync {
-    /// Inserts a new key with its grants and the audit event: all or nothing.
+    /// Inserts a new key with its grants and the audit event: all or nothing. The key's
+    /// creator (`created_by`) is checked in the same transaction, under a lock that a
+    /// concurrent disabling or revocation of the creator waits for: an account that is no
+    /// longer active, or a key that is revoked or expired at `key.created_at`, creates
+    /// nothing (else its child could slip past the cascading revocation).
     ///
     /// # Errors
     /// `Duplicate("api key")` on an id collision; `Missing("role")` when a grant names an
-    /// unknown role; `Unavailable`.
+    /// unknown role; `Missing("creator")` when the creator is gone, disabled, revoked or
+    /// expired; `Unavailable`.
     async fn insert_api_key(
         &self,
         key: &ApiKey,
@@ -81,8 +86,10 @@ pub trait ApiKeyStore: Send + Sync {
         limit: u32,
     ) -> Result<ApiKeyPage, StoreError>;
 
-    /// Revokes the key at `at` (keeping an earlier revocation time); the key as it now is,
-    /// `None` when there is no such key.
+    /// Revokes the key at `at` (keeping an earlier revocation time), and with it every key it
+    /// created, transitively; the audit event is recorded with
+    /// [`AuditEvent::revoked_api_keys`] counting those. The key as it now is, `None` when
+    /// there is no such key.
     ///
     /// # Errors
     /// `Unavailable` when the database cannot be reached.

@@ -24,11 +24,31 @@ pub struct GrantRecord {
     pub created_by: Option<String>,
 }
 
+/// The outcome of inserting one grant, decided inside the store's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantInsertion {
+    Inserted,
+    /// The holder holds `max_per_holder` grants already; nothing was written.
+    TooManyGrants,
+}
+
+/// One page of a holder's grants in creation (id) order.
+#[derive(Debug, Clone, Default)]
+pub struct GrantPage {
+    pub grants: Vec<GrantRecord>,
+    /// The id to continue after, when more grants follow.
+    pub next_after: Option<GrantId>,
+}
+
 /// Port: grants held by accounts and API keys. Every write records its audit event in the
 /// same transaction.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait GrantStore: Send + Sync {
+    /// Inserts the grant unless the holder holds `max_per_holder` grants already. The count
+    /// is taken under the holder's write lock in the inserting transaction, so concurrent
+    /// inserts cannot together pass the cap.
+    ///
     /// # Errors
     /// `Duplicate("grant")` when the holder has this role on this scope already;
     /// `Missing("role")` for an unknown role; `Missing("holder")` for an unknown account or
@@ -37,14 +57,26 @@ pub trait GrantStore: Send + Sync {
         &self,
         holder: PrincipalId,
         grant: &NewGrant,
+        max_per_holder: u32,
         audit: &AuditEvent,
-    ) -> Result<(), StoreError>;
+    ) -> Result<GrantInsertion, StoreError>;
 
-    /// The holder's grants in creation order.
+    /// Every grant of the holder in creation order (bounded by the cap on grants per holder).
     ///
     /// # Errors
     /// `Unavailable`.
     async fn list_grants(&self, holder: PrincipalId) -> Result<Vec<GrantRecord>, StoreError>;
+
+    /// The holder's grants in creation order after `after`, at most `limit`.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn list_grants_page(
+        &self,
+        holder: PrincipalId,
+        after: Option<GrantId>,
+        limit: u32,
+    ) -> Result<GrantPage, StoreError>;
 
     /// # Errors
     /// `Unavailable`.

@@ -18,7 +18,7 @@ pub use accounts::{AccountPage, AccountRepository, StatusChange, StoredAccount};
 pub use api_keys::{ApiKey, ApiKeyPage, ApiKeyStore, StoredApiKey};
 pub use audit_log::{AuditLog, AuditPage, AuditQuery};
 pub use clock::{Clock, SystemClock};
-pub use grants::{GrantRecord, GrantStore, NewGrant};
+pub use grants::{GrantInsertion, GrantPage, GrantRecord, GrantStore, NewGrant};
 pub use hashing::{HashError, PasswordHash, PasswordHasher};
 pub use readiness::Readiness;
 pub use roles::{RoleDeletion, RoleHolding, RolePage, RoleStore, StoredRole};

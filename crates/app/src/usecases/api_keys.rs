@@ -1,6 +1,7 @@
 //! API keys for machine-to-machine calls: created, listed and revoked by holders of
 //! `apikey-manage`. A key holds exactly its own grants, never its creator's rights.
 
+use chrono::{DateTime, Utc};
 use roster_domain::{ApiKeyId, BuiltinAction, DisplayName, PrincipalId, Rights};
 use secrecy::SecretString;
 use tracing::instrument;
@@ -31,11 +32,13 @@ pub struct ApiKeyDetails {
 impl Roster {
     /// Creates an API key named `name`, expiring after `expires_in` (see
     /// [`parse_lifetime`]) or never, holding `grants` (each checked as if granted later);
-    /// all or nothing.
+    /// all or nothing. A key created by an expiring key expires no later than its parent
+    /// (see [`child_expiry`]).
     ///
     /// # Errors
     /// `Forbidden`, `Validation` (`invalid_name`, `invalid_duration`, grant fields),
-    /// `RoleNotFound`, `Unavailable`.
+    /// `TooManyGrants`, `RoleNotFound`, `Unauthenticated` (the creator was disabled or
+    /// revoked meanwhile), `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn create_api_key(
         &self,
@@ -77,7 +80,10 @@ impl Roster {
             name: name.into_string(),
             created_at: now,
             created_by: Some(caller.principal.id.to_string()),
-            expires_at: lifetime.map(|lifetime| now + lifetime),
+            expires_at: child_expiry(
+                lifetime.map(|lifetime| now + lifetime),
+                caller.api_key.as_ref(),
+            ),
             last_used_at: None,
             revoked_at: None,
         };
@@ -93,6 +99,8 @@ impl Roster {
         {
             Ok(()) => {}
             Err(StoreError::Missing("role")) => return Err(AppError::RoleNotFound),
+            // Disabled or revoked while this request ran: as if it had been a moment earlier.
+            Err(StoreError::Missing("creator")) => return Err(AppError::Unauthenticated),
             Err(other) => return Err(other.into()),
         }
         tracing::info!(api_key_id = %key.id, created_by = %caller.principal.id, "api key created");
@@ -170,5 +178,57 @@ impl Roster {
             .ok_or(AppError::NotFound("api key"))?;
         tracing::info!(api_key_id = %id, revoked_by = %caller.principal.id, "api key revoked");
         Ok(key)
+    }
+}
+
+/// When a new key expires: as asked (`requested`, `None` for never), but never after the key
+/// that creates it. A key's children never outlive it, so an expiring key cannot mint a
+/// lasting one; the answer's `expires_at` shows the clamped time.
+fn child_expiry(
+    requested: Option<DateTime<Utc>>,
+    parent: Option<&ApiKey>,
+) -> Option<DateTime<Utc>> {
+    match (requested, parent.and_then(|parent| parent.expires_at)) {
+        (Some(requested), Some(cap)) => Some(requested.min(cap)),
+        (None, cap) => cap,
+        (requested, None) => requested,
+    }
+}
+
+#[cfg(test)]
+mod child_expiry_tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::*;
+
+    fn parent(expires_at: Option<DateTime<Utc>>) -> ApiKey {
+        ApiKey {
+            id: ApiKeyId::new(Uuid::now_v7()),
+            name: "parent".into(),
+            created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            created_by: None,
+            expires_at,
+            last_used_at: None,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn a_child_never_outlives_its_parent() {
+        let t = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+        let (earlier, later) = (t - Duration::days(1), t + Duration::days(1));
+        // Created by an account (no parent key): as asked.
+        assert_eq!(child_expiry(None, None), None);
+        assert_eq!(child_expiry(Some(t), None), Some(t));
+        // By a key that never expires: as asked.
+        assert_eq!(child_expiry(None, Some(&parent(None))), None);
+        assert_eq!(child_expiry(Some(t), Some(&parent(None))), Some(t));
+        // By an expiring key: never later than the parent.
+        assert_eq!(child_expiry(None, Some(&parent(Some(t)))), Some(t));
+        assert_eq!(child_expiry(Some(later), Some(&parent(Some(t)))), Some(t));
+        assert_eq!(
+            child_expiry(Some(earlier), Some(&parent(Some(t)))),
+            Some(earlier)
+        );
     }
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{Authenticated, Roster};
 use crate::audit::AuditAction;
 use crate::error::{AppError, FieldError};
-use crate::ports::{GrantRecord, NewGrant, StoreError};
+use crate::ports::{GrantInsertion, GrantPage, NewGrant, StoreError};
 
 /// A grant as it arrives from a client, not yet validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,9 +73,10 @@ pub(super) fn describe_grants(grants: &[NewGrant]) -> String {
 }
 
 impl Roster {
-    /// Checks the caller may grant on each scope, loads each role (`RoleNotFound` if
-    /// missing) and checks the caller may give it there to a principal holding `holder`
-    /// ([`Rights::NONE`] for one being created).
+    /// Checks the grants fit the cap on grants per holder (`TooManyGrants`), the caller may
+    /// grant on each scope, loads each role (`RoleNotFound` if missing) and checks the caller
+    /// may give it there to a principal holding `holder` ([`Rights::NONE`] for one being
+    /// created).
     pub(super) async fn authorize_grants(
         &self,
         caller: &Authenticated,
@@ -84,6 +85,12 @@ impl Roster {
     ) -> Result<Vec<NewGrant>, AppError> {
         if grants.is_empty() {
             return Ok(Vec::new());
+        }
+        // A new holder's grants all arrive here, so this bounds them; grants added later are
+        // counted by the store (`insert_grant`).
+        let limit = self.grant_limits.max_per_holder;
+        if grants.len() > limit as usize {
+            return Err(AppError::TooManyGrants { limit });
         }
         let now = self.ports.clock.now();
         let mut authorized = Vec::with_capacity(grants.len());
@@ -111,7 +118,7 @@ impl Roster {
     ///
     /// # Errors
     /// `Validation` (`role`, `scope`), `RoleNotFound`, `Forbidden`, `NotFound` (holder),
-    /// `GrantExists`, `Unavailable`.
+    /// `GrantExists`, `TooManyGrants`, `Unavailable`.
     #[instrument(skip_all, fields(%holder), err(level = "debug"))]
     pub async fn create_grant(
         &self,
@@ -131,8 +138,15 @@ impl Roster {
             .audit(AuditAction::GrantCreated, grant.created_at)
             .target("grant", grant.id)
             .detail(format!("{}@{} to {holder}", grant.role, grant.scope));
-        match self.ports.grants.insert_grant(holder, &grant, &audit).await {
-            Ok(()) => Ok(grant),
+        let limit = self.grant_limits.max_per_holder;
+        match self
+            .ports
+            .grants
+            .insert_grant(holder, &grant, limit, &audit)
+            .await
+        {
+            Ok(GrantInsertion::Inserted) => Ok(grant),
+            Ok(GrantInsertion::TooManyGrants) => Err(AppError::TooManyGrants { limit }),
             Err(StoreError::Duplicate(_)) => Err(AppError::GrantExists),
             Err(StoreError::Missing("role")) => Err(AppError::RoleNotFound),
             Err(StoreError::Missing(_)) => Err(not_found(holder)),
@@ -140,7 +154,8 @@ impl Roster {
         }
     }
 
-    /// The holder's grants (`account-read` for accounts, `apikey-manage` for API keys).
+    /// A page of the holder's grants in creation order after `after` (`account-read` for
+    /// accounts, `apikey-manage` for API keys).
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`, `Unavailable`.
@@ -148,10 +163,16 @@ impl Roster {
         &self,
         caller: &Authenticated,
         holder: PrincipalId,
-    ) -> Result<Vec<GrantRecord>, AppError> {
+        after: Option<GrantId>,
+        limit: u32,
+    ) -> Result<GrantPage, AppError> {
         caller.require_global(read_permission(holder))?;
         self.require_holder(holder).await?;
-        Ok(self.ports.grants.list_grants(holder).await?)
+        Ok(self
+            .ports
+            .grants
+            .list_grants_page(holder, after, limit)
+            .await?)
     }
 
     /// Takes a grant away; needs the same rights as giving it.

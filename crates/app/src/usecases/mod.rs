@@ -97,12 +97,29 @@ impl LoginThrottlePolicy {
     }
 }
 
+/// Limits on grants, from settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GrantLimits {
+    /// The most grants one account or API key may hold (`grants.max_per_holder`). Every
+    /// authenticated request of the holder loads and evaluates them all, and `/me` lists them.
+    pub max_per_holder: u32,
+}
+
+impl Default for GrantLimits {
+    fn default() -> Self {
+        Self {
+            max_per_holder: 1000,
+        }
+    }
+}
+
 /// The policies the use cases apply, from settings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RosterSettings {
     pub password_policy: PasswordPolicy,
     pub sessions: SessionSettings,
     pub login_throttle: LoginThrottlePolicy,
+    pub grants: GrantLimits,
 }
 
 /// Every port the use cases need, as trait objects chosen by the composition root.
@@ -134,6 +151,7 @@ pub struct Roster {
     password_policy: PasswordPolicy,
     sessions: SessionSettings,
     login_throttle: LoginThrottlePolicy,
+    grant_limits: GrantLimits,
 }
 
 impl Roster {
@@ -143,6 +161,7 @@ impl Roster {
             password_policy: settings.password_policy,
             sessions: settings.sessions,
             login_throttle: settings.login_throttle,
+            grant_limits: settings.grants,
         }
     }
 

@@ -88,7 +88,8 @@ pub async fn list(
     operation_id = "getAccount",
     tag = "accounts",
     summary = "Read an account",
-    description = "The account with its grants. Needs `account-read` on `*`.",
+    description = "The account with all its grants (at most `grants.max_per_holder`, default \
+        1000; `GET .../grants` pages them). Needs `account-read` on `*`.",
     params(("id" = String, Path, format = "uuid", description = "The account's id.")),
     security(("bearer" = [])),
     responses(
@@ -117,8 +118,10 @@ pub async fn get(
     operation_id = "disableAccount",
     tag = "accounts",
     summary = "Disable an account",
-    description = "Revokes all its sessions at once; its logins fail like a wrong password. \
-        Disabling a disabled account changes nothing. Needs `account-disable` on `*`.",
+    description = "Revokes all its sessions at once, and every API key it created (and the \
+        keys those created); its logins fail like a wrong password. Enabling it again brings no \
+        key back. Disabling a disabled account revokes any key of it still live, else changes \
+        nothing. Needs `account-disable` on `*`.",
     params(("id" = String, Path, format = "uuid", description = "The account's id.")),
     security(("bearer" = [])),
     responses(

@@ -28,7 +28,9 @@ fn api_key_id(raw: &str) -> Result<ApiKeyId, ApiError> {
     tag = "api-keys",
     summary = "Create an API key",
     description = "The secret `key` is in this response only. Needs `apikey-manage` on `*`, and \
-        for each grant what creating it later would need.",
+        for each grant what creating it later would need. A key created by an expiring API key \
+        expires no later than that key (`expires_at` shows when); revoking a key, or disabling \
+        the account that created it, revokes it too.",
     request_body = CreateApiKeyRequest,
     security(("bearer" = [])),
     responses(
@@ -37,6 +39,8 @@ fn api_key_id(raw: &str) -> Result<ApiKeyId, ApiError> {
         (status = 403, description = "`forbidden`: no `apikey-manage` on `*`, or a grant the \
             caller may not give.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`role_not_found`: a grant names an unknown role.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`too_many_grants`: more grants than \
+            `grants.max_per_holder` (default 1000).", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`; `errors[].code`: `invalid_name` \
             (`name`), `invalid_duration` (`expires_in`), `invalid_role_name` and \
             `invalid_scope` (`grants[i].role`, `grants[i].scope`), `duplicate_grant`.", body = Problem, content_type = "application/problem+json"),
@@ -95,7 +99,9 @@ pub async fn list(
     operation_id = "getApiKey",
     tag = "api-keys",
     summary = "Read an API key",
-    description = "The key (never its secret) with its grants. Needs `apikey-manage` on `*`.",
+    description = "The key (never its secret) with all its grants (at most \
+        `grants.max_per_holder`, default 1000; `GET .../grants` pages them). Needs \
+        `apikey-manage` on `*`.",
     params(("id" = String, Path, format = "uuid", description = "The API key's id.")),
     security(("bearer" = [])),
     responses(
@@ -124,8 +130,8 @@ pub async fn get(
     operation_id = "revokeApiKey",
     tag = "api-keys",
     summary = "Revoke an API key",
-    description = "The key stops working at once. Revoking a revoked key changes nothing. \
-        Needs `apikey-manage` on `*`.",
+    description = "The key stops working at once, and so does every key it created \
+        (transitively). Revoking a revoked key changes nothing. Needs `apikey-manage` on `*`.",
     params(("id" = String, Path, format = "uuid", description = "The API key's id.")),
     security(("bearer" = [])),
     responses(

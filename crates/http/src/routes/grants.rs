@@ -5,9 +5,10 @@ use actix_web::{HttpResponse, Responder};
 use roster_app::{AppError, Authenticated, Roster};
 use roster_domain::{GrantId, PrincipalId};
 
+use super::admin_accounts::{cursor_after, page_limit};
 use super::{created, no_store};
-use crate::dto::{GrantDto, GrantRequest, Page};
-use crate::extract::{ApiJson, Caller};
+use crate::dto::{GrantDto, GrantRequest, Page, PageQuery};
+use crate::extract::{ApiJson, ApiQuery, Caller};
 use crate::openapi::Problem;
 use crate::problem::ApiError;
 
@@ -59,17 +60,21 @@ async fn create(
     Ok(created(location, GrantDto::from(&grant)))
 }
 
-/// `GET .../{id}/grants`: every grant of the holder (one page).
+/// `GET .../{id}/grants`: a page of the holder's grants, oldest first.
 async fn list(
     kind: HolderKind,
     roster: &Roster,
     caller: &Authenticated,
     id: &str,
+    query: PageQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let grants = roster.list_grants(caller, kind.holder(id)?).await?;
+    let holder = kind.holder(id)?;
+    let limit = page_limit(query.limit)?;
+    let after = cursor_after(query.cursor.as_deref())?;
+    let page = roster.list_grants(caller, holder, after, limit).await?;
     Ok(no_store().json(Page {
-        items: grants.iter().map(GrantDto::from).collect(),
-        next_cursor: None,
+        items: page.grants.iter().map(GrantDto::from).collect(),
+        next_cursor: page.next_after.map(|id| id.to_string()),
     }))
 }
 
@@ -107,7 +112,8 @@ async fn delete(
         (status = 404, description = "`not_found`: no such account; `role_not_found`: no \
             such role.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`grant_exists`: the account holds this role on this \
-            scope already.", body = Problem, content_type = "application/problem+json"),
+            scope already; `too_many_grants`: it holds `grants.max_per_holder` grants \
+            (default 1000) already.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`; `errors[].code`: \
             `invalid_role_name` (`role`), `invalid_scope` (`scope`).", body = Problem, content_type = "application/problem+json"),
     ),
@@ -128,12 +134,17 @@ pub async fn create_for_account(
     operation_id = "listAccountGrants",
     tag = "grants",
     summary = "List an account's grants",
-    description = "Every grant of the account, oldest first, in one page. Needs `account-read` \
+    description = "The account's grants, oldest first, a page at a time. Needs `account-read` \
         on `*`.",
-    params(("id" = String, Path, format = "uuid", description = "The account's id.")),
+    params(
+        ("id" = String, Path, format = "uuid", description = "The account's id."),
+        PageQuery,
+    ),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The account's grants.", body = Page<GrantDto>),
+        (status = 200, description = "A page of the account's grants.", body = Page<GrantDto>),
+        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, or a \
+            `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: no `account-read` on `*`.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no such account.", body = Problem, content_type = "application/problem+json"),
     ),
@@ -142,8 +153,16 @@ pub async fn list_for_account(
     roster: Data<Roster>,
     Caller(caller): Caller,
     id: Path<String>,
+    query: ApiQuery<PageQuery>,
 ) -> Result<impl Responder, ApiError> {
-    list(HolderKind::Account, &roster, &caller, &id).await
+    list(
+        HolderKind::Account,
+        &roster,
+        &caller,
+        &id,
+        query.into_inner(),
+    )
+    .await
 }
 
 /// `DELETE /v1/admin/accounts/{id}/grants/{grant_id}`.
@@ -197,7 +216,8 @@ pub async fn delete_for_account(
         (status = 404, description = "`not_found`: no such API key; `role_not_found`: no \
             such role.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`grant_exists`: the key holds this role on this scope \
-            already.", body = Problem, content_type = "application/problem+json"),
+            already; `too_many_grants`: it holds `grants.max_per_holder` grants (default \
+            1000) already.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`; `errors[].code`: \
             `invalid_role_name` (`role`), `invalid_scope` (`scope`).", body = Problem, content_type = "application/problem+json"),
     ),
@@ -218,12 +238,17 @@ pub async fn create_for_api_key(
     operation_id = "listApiKeyGrants",
     tag = "grants",
     summary = "List an API key's grants",
-    description = "Every grant of the key, oldest first, in one page. Needs `apikey-manage` on \
+    description = "The key's grants, oldest first, a page at a time. Needs `apikey-manage` on \
         `*`.",
-    params(("id" = String, Path, format = "uuid", description = "The API key's id.")),
+    params(
+        ("id" = String, Path, format = "uuid", description = "The API key's id."),
+        PageQuery,
+    ),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The key's grants.", body = Page<GrantDto>),
+        (status = 200, description = "A page of the key's grants.", body = Page<GrantDto>),
+        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, or a \
+            `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: no `apikey-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no such API key.", body = Problem, content_type = "application/problem+json"),
     ),
@@ -232,8 +257,16 @@ pub async fn list_for_api_key(
     roster: Data<Roster>,
     Caller(caller): Caller,
     id: Path<String>,
+    query: ApiQuery<PageQuery>,
 ) -> Result<impl Responder, ApiError> {
-    list(HolderKind::ApiKey, &roster, &caller, &id).await
+    list(
+        HolderKind::ApiKey,
+        &roster,
+        &caller,
+        &id,
+        query.into_inner(),
+    )
+    .await
 }
 
 /// `DELETE /v1/admin/api-keys/{id}/grants/{grant_id}`.

@@ -48,7 +48,8 @@ pub async fn logout(
     tag = "me",
     summary = "Who am I",
     description = "The account behind a session token (`account`), or the API key behind an \
-        API key (`api_key`), with its grants.",
+        API key (`api_key`), with all its grants (at most `grants.max_per_holder`, default \
+        1000).",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller and its grants.", body = MeResponse),

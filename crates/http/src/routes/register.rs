@@ -34,7 +34,8 @@ fn account_location(account: &AccountDto) -> String {
         (status = 403, description = "`feature_disabled`: public registration is switched \
             off (checked before the body is validated).",
             body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`email_taken`: an account with this email exists.",
+        (status = 409, description = "`email_taken`: an account with this email exists; \
+            `too_many_grants`: more grants than `grants.max_per_holder` (default 1000).",
             body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`; `errors[].code`: \
             `invalid_email`, `invalid_name`, `password_too_short`, `password_too_long`, \
@@ -81,7 +82,8 @@ pub async fn register_self(
             body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`role_not_found`: a grant names an unknown role.",
             body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`email_taken`: an account with this email exists.",
+        (status = 409, description = "`email_taken`: an account with this email exists; \
+            `too_many_grants`: more grants than `grants.max_per_holder` (default 1000).",
             body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`; `errors[].code`: \
             `invalid_email`, `invalid_name`, `password_too_short`, `password_too_long`, \

@@ -14,6 +14,8 @@ on_both_databases!(
     invalid_expires_in_is_named,
     only_key_managers_create_keys,
     unknown_keys_are_not_found,
+    a_key_mints_no_key_that_outlives_it,
+    disabling_an_account_revokes_the_keys_it_created,
 );
 
 async fn create_key(app: &TestApp, admin: &str, body: &Value) -> Value {
@@ -229,4 +231,170 @@ async fn unknown_keys_are_not_found(db: Db) {
         "invalid_query",
     )
     .await;
+}
+
+fn timestamp(value: &Value) -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339(value.as_str().unwrap_or_else(|| panic!("{value}")))
+        .unwrap()
+}
+
+/// A role that may create keys and give them itself (`key-admin`: `apikey-manage` and
+/// `grant-manage`).
+async fn key_admin_role(app: &TestApp, root: &str) {
+    app.create_role(
+        root,
+        "key-admin",
+        &[("apikey-manage", "allow"), ("grant-manage", "allow")],
+    )
+    .await;
+}
+
+async fn a_key_mints_no_key_that_outlives_it(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    key_admin_role(&app, &root).await;
+    let parent = create_key(
+        &app,
+        &root,
+        &json!({"name": "parent", "expires_in": "1h",
+                "grants": [{"role": "key-admin", "scope": "*"}]}),
+    )
+    .await;
+    let parent_key = parent["key"].as_str().unwrap();
+    let parent_expiry = timestamp(&parent["expires_at"]);
+
+    // Without an expiry, or with a later one, the child expires with its parent.
+    for body in [
+        json!({"name": "forever"}),
+        json!({"name": "a month", "expires_in": "30d"}),
+    ] {
+        let child = create_key(&app, parent_key, &body).await;
+        assert_eq!(timestamp(&child["expires_at"]), parent_expiry, "{body}");
+        let id = child["id"].as_str().unwrap();
+        let listed: Value = app
+            .get_as(&format!("/v1/admin/api-keys/{id}"), &root)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(timestamp(&listed["expires_at"]), parent_expiry, "{listed}");
+    }
+    // An earlier expiry stays as asked.
+    let short = create_key(
+        &app,
+        parent_key,
+        &json!({"name": "short", "expires_in": "10m"}),
+    )
+    .await;
+    let short_expiry = timestamp(&short["expires_at"]);
+    assert!(short_expiry < parent_expiry);
+    assert_eq!(
+        (short_expiry - timestamp(&short["created_at"])).num_minutes(),
+        10
+    );
+    // A grandchild (minted by a child that holds key-admin) is bound by the first key too.
+    let child = create_key(
+        &app,
+        parent_key,
+        &json!({"name": "child", "grants": [{"role": "key-admin", "scope": "*"}]}),
+    )
+    .await;
+    let grandchild = create_key(
+        &app,
+        child["key"].as_str().unwrap(),
+        &json!({"name": "grandchild"}),
+    )
+    .await;
+    assert_eq!(timestamp(&grandchild["expires_at"]), parent_expiry);
+    // Keys created by an account are not bound by anything.
+    let by_root = create_key(&app, &root, &json!({"name": "by root"})).await;
+    assert_eq!(by_root["expires_at"], Value::Null);
+}
+
+async fn disabling_an_account_revokes_the_keys_it_created(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    key_admin_role(&app, &root).await;
+    let admin = app.new_account("keyadmin").await;
+    app.grant_ok(&root, &admin.id, "key-admin", "*").await;
+    let key = create_key(
+        &app,
+        &admin.token,
+        &json!({"name": "made by admin", "grants": [{"role": "key-admin", "scope": "*"}]}),
+    )
+    .await;
+    let key_token = key["key"].as_str().unwrap();
+    let minted = create_key(&app, key_token, &json!({"name": "made by the key"})).await;
+    let minted_token = minted["key"].as_str().unwrap();
+    let by_root = create_key(&app, &root, &json!({"name": "made by root"})).await;
+    for token in [key_token, minted_token] {
+        assert_eq!(app.get_as("/v1/account/me", token).await.status(), 200);
+    }
+
+    let response = app
+        .post_as(&format!("/v1/admin/accounts/{}/disable", admin.id), &root)
+        .await;
+    assert_eq!(response.status(), 200);
+
+    // The account's key and the key it minted stop working at once, minting included.
+    for token in [key_token, minted_token] {
+        assert_problem(
+            app.get_as("/v1/account/me", token).await,
+            401,
+            "unauthenticated",
+        )
+        .await;
+    }
+    assert_problem(
+        app.post_json(
+            "/v1/admin/api-keys",
+            &json!({"name": "after the fact"}),
+            Some(key_token),
+        )
+        .await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    for (created, revoked) in [(&key, true), (&minted, true), (&by_root, false)] {
+        let id = created["id"].as_str().unwrap();
+        let shown: Value = app
+            .get_as(&format!("/v1/admin/api-keys/{id}"), &root)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(shown["revoked"], revoked, "{shown}");
+    }
+    assert_eq!(
+        app.get_as("/v1/account/me", by_root["key"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
+
+    // The audit event says how many keys went with the account.
+    let events: Value = app
+        .get_as("/v1/admin/audit-events?action=account.disabled", &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let event = &events["items"][0];
+    assert_eq!(event["target"], format!("account:{}", admin.id), "{event}");
+    assert_eq!(
+        event["detail"], "revoked 2 API keys it created (directly or through its keys)",
+        "{event}"
+    );
+
+    // Enabling the account brings neither key back.
+    let response = app
+        .post_as(&format!("/v1/admin/accounts/{}/enable", admin.id), &root)
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(app.get_as("/v1/account/me", key_token).await.status(), 401);
 }

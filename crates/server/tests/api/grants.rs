@@ -5,7 +5,10 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Db, Member, PASSWORD, TestApp, assert_problem, spawn_app, unique_email};
+use crate::helpers::{
+    AppOptions, Db, Member, PASSWORD, TestApp, assert_problem, spawn_app, spawn_app_with,
+    unique_email,
+};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -18,6 +21,8 @@ on_both_databases!(
     admin_registration_with_grants_is_all_or_nothing,
     a_delegate_cannot_create_an_account_with_more_than_it_holds,
     repeated_grants_in_one_creation_request_are_422,
+    grants_per_holder_are_capped,
+    grant_lists_are_pages,
 );
 
 /// Root's token, and a delegate D holding `org-admin` (grant-manage, issuer-*) on `acme`.
@@ -566,4 +571,195 @@ async fn repeated_grants_in_one_creation_request_are_422(db: Db) {
         .await
         .unwrap();
     assert_eq!(keys["items"], json!([]));
+}
+
+/// `[{"role": role, "scope": "acme.s<i>"}, ...]` for `i` in `range`.
+fn numbered_grants(role: &str, range: std::ops::Range<usize>) -> Vec<Value> {
+    range
+        .map(|i| json!({"role": role, "scope": format!("acme.s{i}")}))
+        .collect()
+}
+
+async fn grants_per_holder_are_capped(db: Db) {
+    let options = AppOptions {
+        env: vec![("ROSTER__GRANTS__MAX_PER_HOLDER".into(), "3".into())],
+        ..AppOptions::default()
+    };
+    let Some(app) = spawn_app_with(db, options).await else {
+        return;
+    };
+    let (root, delegate) = delegation_setup(&app).await;
+    let target = app.new_account("target").await;
+
+    // A delegate inside its scope fills the account up to the cap, and no further.
+    let mut given = Vec::new();
+    for grant in numbered_grants("issuer-reader", 0..3) {
+        let response = app
+            .post_json(&grants_path(&target.id), &grant, Some(&delegate.token))
+            .await;
+        assert_eq!(response.status(), 201, "{grant}");
+        given.push(response.json::<Value>().await.unwrap()["id"].clone());
+    }
+    let one_more = json!({"role": "issuer-reader", "scope": "acme.s3"});
+    let problem = assert_problem(
+        app.post_json(&grants_path(&target.id), &one_more, Some(&delegate.token))
+            .await,
+        409,
+        "too_many_grants",
+    )
+    .await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains('3'),
+        "{problem}"
+    );
+    // Super admins too: the cap protects the holder, whoever grants.
+    assert_problem(
+        app.post_json(&grants_path(&target.id), &one_more, Some(&root))
+            .await,
+        409,
+        "too_many_grants",
+    )
+    .await;
+    let listed: Value = app
+        .get_as(&grants_path(&target.id), &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 3, "{listed}");
+    // Taking one away makes room for one.
+    let first = given[0].as_str().unwrap();
+    assert_eq!(
+        app.delete_as(&format!("{}/{first}", grants_path(&target.id)), &root)
+            .await
+            .status(),
+        204
+    );
+    let response = app
+        .post_json(&grants_path(&target.id), &one_more, Some(&delegate.token))
+        .await;
+    assert_eq!(response.status(), 201);
+
+    // Grants given at creation count too: more than the cap is refused, nothing is created.
+    let email = unique_email("crowded");
+    assert_problem(
+        app.post_json(
+            "/v1/admin/account/register",
+            &json!({"email": email, "password": PASSWORD,
+                    "grants": numbered_grants("issuer-reader", 0..4)}),
+            Some(&root),
+        )
+        .await,
+        409,
+        "too_many_grants",
+    )
+    .await;
+    assert!(accounts_with_email(&app, &root, &email).await.is_empty());
+    let response = app
+        .post_json(
+            "/v1/admin/api-keys",
+            &json!({"name": "crowded", "grants": numbered_grants("issuer-reader", 0..4)}),
+            Some(&root),
+        )
+        .await;
+    assert_problem(response, 409, "too_many_grants").await;
+    // At the cap is fine, and then the key is full.
+    let response = app
+        .post_json(
+            "/v1/admin/api-keys",
+            &json!({"name": "full", "grants": numbered_grants("issuer-reader", 0..3)}),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let key: Value = response.json().await.unwrap();
+    let key_grants = format!("/v1/admin/api-keys/{}/grants", key["id"].as_str().unwrap());
+    assert_problem(
+        app.post_json(&key_grants, &one_more, Some(&root)).await,
+        409,
+        "too_many_grants",
+    )
+    .await;
+}
+
+async fn grant_lists_are_pages(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let (root, _) = delegation_setup(&app).await;
+    let holder = app.new_account("holder").await;
+    let mut given = Vec::new();
+    for grant in numbered_grants("issuer-reader", 0..5) {
+        let response = app
+            .post_json(&grants_path(&holder.id), &grant, Some(&root))
+            .await;
+        assert_eq!(response.status(), 201);
+        given.push(response.json::<Value>().await.unwrap()["id"].clone());
+    }
+    let key: Value = app
+        .post_json(
+            "/v1/admin/api-keys",
+            &json!({"name": "paged", "grants": numbered_grants("issuer-reader", 0..5)}),
+            Some(&root),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key_grants = format!("/v1/admin/api-keys/{}/grants", key["id"].as_str().unwrap());
+
+    for list in [grants_path(&holder.id), key_grants] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let path = match &cursor {
+                None => format!("{list}?limit=2"),
+                Some(cursor) => format!("{list}?limit=2&cursor={cursor}"),
+            };
+            let response = app.get_as(&path, &root).await;
+            assert_eq!(response.status(), 200, "{path}");
+            let page: Value = response.json().await.unwrap();
+            let items = page["items"].as_array().unwrap();
+            assert!(items.len() <= 2, "{page}");
+            seen.extend(items.iter().map(|grant| grant["id"].clone()));
+            pages += 1;
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!((seen.len(), pages), (5, 3), "{list}: {seen:?}");
+        if list.starts_with("/v1/admin/accounts") {
+            assert_eq!(seen, given, "oldest first");
+        }
+        // The default page holds them all; bad parameters are 400s naming themselves.
+        let all: Value = app.get_as(&list, &root).await.json().await.unwrap();
+        assert_eq!(all["items"].as_array().unwrap().len(), 5);
+        assert_eq!(all["next_cursor"], Value::Null);
+        for (query, name) in [
+            ("limit=0", "limit"),
+            ("limit=201", "limit"),
+            ("cursor=x", "cursor"),
+        ] {
+            let problem = assert_problem(
+                app.get_as(&format!("{list}?{query}"), &root).await,
+                400,
+                "invalid_query",
+            )
+            .await;
+            assert!(
+                problem["detail"].as_str().unwrap().contains(name),
+                "{problem}"
+            );
+        }
+    }
+    // The account's own page still shows every grant (bounded by the cap).
+    let details: Value = app
+        .get_as(&format!("/v1/admin/accounts/{}", holder.id), &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(details["grants"].as_array().unwrap().len(), 5);
 }
