@@ -9,12 +9,13 @@ use roster_app::audit::AuditEvent;
 use roster_app::ports::NewGrant;
 use roster_app::ports::{ApiKey, ApiKeyPage, ApiKeyStore, StoreError, StoredApiKey, TokenDigest};
 use roster_domain::{AccountStatus, ApiKeyId, PrincipalId};
+use uuid::Uuid;
 
 use crate::audit::record;
 use crate::grants::{holder_grants, insert_grants, lock_role};
 
 use crate::connection::{DbConnection, Store, with_backend, write_transaction};
-use crate::errors::{TxError, translate};
+use crate::errors::{TxError, corrupt, translate};
 use crate::rows::{ApiKeyRow, NewApiKeyRow, page, to_db_time};
 use crate::schema::{accounts, api_keys};
 
@@ -102,6 +103,32 @@ impl ApiKeyStore for Store {
                 |key| key.id,
             )?;
             Ok(ApiKeyPage { keys, next_after })
+        })
+        .await
+    }
+
+    async fn live_keys_created_by(
+        &self,
+        creator: PrincipalId,
+    ) -> Result<Vec<ApiKeyId>, StoreError> {
+        self.run(move |conn| {
+            let mut live = Vec::new();
+            let generations =
+                generations_created_by(conn, creator).map_err(|e| translate(e, "api key"))?;
+            for generation in generations {
+                let ids: Vec<String> = api_keys::table
+                    .filter(api_keys::id.eq_any(&generation))
+                    .filter(api_keys::revoked_at.is_null())
+                    .order(api_keys::id)
+                    .select(api_keys::id)
+                    .load(conn)
+                    .map_err(|e| translate(e, "api key"))?;
+                for id in ids {
+                    let id = Uuid::parse_str(&id).map_err(|e| corrupt("api key id", e))?;
+                    live.push(ApiKeyId::new(id));
+                }
+            }
+            Ok(live)
         })
         .await
     }
@@ -201,10 +228,29 @@ pub(crate) fn revoke_keys_created_by(
     creator: PrincipalId,
     at: NaiveDateTime,
 ) -> Result<usize, TxError> {
+    let mut revoked = 0;
+    for generation in generations_created_by(conn, creator)? {
+        revoked += diesel::update(
+            api_keys::table
+                .filter(api_keys::id.eq_any(&generation))
+                .filter(api_keys::revoked_at.is_null()),
+        )
+        .set(api_keys::revoked_at.eq(at))
+        .execute(conn)?;
+    }
+    Ok(revoked)
+}
+
+/// The ids of the keys `creator` created, then of those they created, and so on: one list
+/// per generation, revoked keys included (their children may still be live).
+fn generations_created_by(
+    conn: &mut DbConnection,
+    creator: PrincipalId,
+) -> Result<Vec<Vec<String>>, diesel::result::Error> {
     let mut seen = std::collections::HashSet::new();
     let mut creators = vec![creator.to_string()];
-    let mut revoked = 0;
-    while !creators.is_empty() {
+    let mut generations = Vec::new();
+    loop {
         let children: Vec<String> = api_keys::table
             .filter(api_keys::created_by.eq_any(&creators))
             .order(api_keys::id)
@@ -217,19 +263,9 @@ pub(crate) fn revoke_keys_created_by(
             .filter(|id| seen.insert(id.clone()))
             .collect();
         if children.is_empty() {
-            break;
+            return Ok(generations);
         }
-        revoked += diesel::update(
-            api_keys::table
-                .filter(api_keys::id.eq_any(&children))
-                .filter(api_keys::revoked_at.is_null()),
-        )
-        .set(api_keys::revoked_at.eq(at))
-        .execute(conn)?;
-        creators = children
-            .into_iter()
-            .map(|id| format!("api_key:{id}"))
-            .collect();
+        creators = children.iter().map(|id| format!("api_key:{id}")).collect();
+        generations.push(children);
     }
-    Ok(revoked)
 }

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use roster_domain::{ApiKeyId, Grant};
+use roster_domain::{ApiKeyId, Grant, PrincipalId};
 
 use super::{NewGrant, StoreError, TokenDigest};
 use crate::audit::AuditEvent;
@@ -99,6 +99,15 @@ pub trait ApiKeyStore: Send + Sync {
         at: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> Result<Option<ApiKey>, StoreError>;
+
+    /// The keys not yet revoked among those `creator` created, transitively (the keys those
+    /// keys created, and so on): what disabling the account or revoking the key would revoke
+    /// with it, so that the caller can be checked against each.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn live_keys_created_by(&self, creator: PrincipalId)
+    -> Result<Vec<ApiKeyId>, StoreError>;
 
     /// Records that the key authenticated a request at `at`.
     ///

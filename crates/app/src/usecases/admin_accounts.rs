@@ -60,7 +60,8 @@ impl Roster {
 
     /// Disables or enables an account (`account-disable`). Disabling revokes all its sessions
     /// at once; the last active super admin cannot be disabled. The caller must hold every
-    /// right the account holds; a super admin is disabled or enabled only by a super admin.
+    /// right the account holds (when disabling, also every right of the keys it created,
+    /// which go with it); a super admin is disabled or enabled only by a super admin.
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`, `LastSuperadmin`, `Unavailable`.
@@ -73,7 +74,15 @@ impl Roster {
     ) -> Result<Account, AppError> {
         caller.require_global(BuiltinAction::AccountDisable)?;
         let account = self.existing_account(id).await?;
-        caller.require_may_act_on(self.held_by_account(&account).await?.rights())?;
+        let held = self.held_by_account(&account).await?;
+        match status {
+            // Disabling revokes the keys the account created, so they are weighed too.
+            AccountStatus::Disabled => {
+                self.require_may_act_on_with_keys(caller, PrincipalId::Account(id), &held)
+                    .await?;
+            }
+            AccountStatus::Active => caller.require_may_act_on(held.rights())?,
+        }
         let now = self.ports.clock.now();
         let action = match status {
             AccountStatus::Active => AuditAction::AccountEnabled,

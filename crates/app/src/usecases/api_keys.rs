@@ -152,8 +152,9 @@ impl Roster {
         })
     }
 
-    /// Revokes a key at once; revoking a revoked key changes nothing. The caller must hold
-    /// every right the key holds (no revoking a key that is worth more than the caller).
+    /// Revokes a key at once, with every key it created; revoking a revoked key changes
+    /// nothing. The caller must hold every right of the key and of each of those keys (no
+    /// revoking a key that is worth more than the caller).
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`, `Unavailable`.
@@ -164,8 +165,10 @@ impl Roster {
         id: ApiKeyId,
     ) -> Result<ApiKey, AppError> {
         caller.require_global(BuiltinAction::ApikeyManage)?;
-        let held = self.held_by(PrincipalId::ApiKey(id)).await?;
-        caller.require_may_act_on(held.rights())?;
+        let key = PrincipalId::ApiKey(id);
+        let held = self.held_by(key).await?;
+        self.require_may_act_on_with_keys(caller, key, &held)
+            .await?;
         let now = self.ports.clock.now();
         let audit = caller
             .audit(AuditAction::ApiKeyRevoked, now)

@@ -104,6 +104,32 @@ impl Roster {
         }
     }
 
+    /// `Forbidden` unless the caller may act on `target` (holding `held`) and on every live
+    /// key it created, transitively: disabling an account or revoking a key revokes those
+    /// keys with it, and a key can hold more than its creator (grants given to it later, or
+    /// taken from its creator since).
+    pub(super) async fn require_may_act_on_with_keys(
+        &self,
+        caller: &Authenticated,
+        target: PrincipalId,
+        held: &Held,
+    ) -> Result<(), AppError> {
+        caller.require_may_act_on(held.rights())?;
+        let now = self.ports.clock.now();
+        for id in self.ports.api_keys.live_keys_created_by(target).await? {
+            let Some(key) = self.ports.api_keys.find_api_key(id).await? else {
+                continue;
+            };
+            if key.key.is_usable(now) {
+                caller.require_may_act_on(Rights {
+                    is_superadmin: false,
+                    grants: &key.grants,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     /// What `account` holds now.
     pub(super) async fn held_by_account(&self, account: &Account) -> Result<Held, AppError> {
         Ok(Held {

@@ -261,6 +261,10 @@ impl Roster {
                 .get(&holding.holder)
                 .and_then(Option::as_ref)
                 .map_or(Rights::NONE, |held| held.rights());
+            if rights.is_superadmin {
+                // A super admin's rights do not depend on its grants: the edit changes none.
+                continue;
+            }
             caller.require_grant_change(rights, current, &holding.scope)?;
             caller.require_grant_change(rights, new, &holding.scope)?;
         }

@@ -2246,3 +2246,30 @@ async fn a_key_worth_more_than_the_caller_is_not_revoked() {
     let result = roster.revoke_api_key(&key_manager(), api_key_id()).await;
     assert!(matches!(result, Err(AppError::Forbidden)), "{result:?}");
 }
+
+#[tokio::test]
+async fn disabling_an_account_is_weighed_with_the_keys_it_created() {
+    let mut stronger_key = stored_key(None, None, None);
+    stronger_key.grants = Arc::from([grant(9, "acme", vec![allow("issuer-*")])]);
+    let mut ports = Ports::new();
+    ports
+        .clock_at(now())
+        .target_account(false, vec![])
+        .forbid_account_changes();
+    ports
+        .api_keys
+        .expect_live_keys_created_by()
+        .with(eq(PrincipalId::Account(target_id())))
+        .times(1)
+        .returning(|_| Ok(vec![api_key_id()]));
+    ports
+        .api_keys
+        .expect_find_api_key()
+        .returning(move |_| Ok(Some(stronger_key.clone())));
+    let roster = ports.build();
+
+    let result = roster
+        .set_account_status(&helpdesk(), target_id(), AccountStatus::Disabled)
+        .await;
+    assert!(matches!(result, Err(AppError::Forbidden)), "{result:?}");
+}

@@ -14,6 +14,7 @@ on_both_databases!(
     a_deny_of_grant_manage_cannot_be_reached_around,
     a_delegate_cannot_lock_out_its_superior,
     a_key_manager_cannot_revoke_a_stronger_key,
+    revoking_or_disabling_a_creator_is_weighed_with_its_keys,
 );
 
 const NEW_PASSWORD: &str = "an entirely different passphrase 42";
@@ -358,4 +359,74 @@ async fn a_key_manager_cannot_revoke_a_stronger_key(db: Db) {
         app.delete_as(&path(&weak), &manager.token).await.status(),
         204
     );
+}
+
+async fn revoking_or_disabling_a_creator_is_weighed_with_its_keys(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    app.create_role(&root, "key-manager", &[("apikey-manage", "allow")])
+        .await;
+    app.create_role(
+        &root,
+        "helpdesk",
+        &[("apikey-manage", "allow"), ("account-disable", "allow")],
+    )
+    .await;
+    app.create_role(&root, "issuer-operator", &[("issuer-*", "allow")])
+        .await;
+    let helpdesk = app.new_account("helpdesk").await;
+    let creator = app.new_account("creator").await;
+    app.grant_ok(&root, &helpdesk.id, "helpdesk", "*").await;
+    app.create_role(
+        &root,
+        "key-granter",
+        &[("apikey-manage", "allow"), ("grant-manage", "allow")],
+    )
+    .await;
+    app.grant_ok(&root, &creator.id, "key-granter", "*").await;
+    let mint = |token: String, grants: Value| {
+        let app = &app;
+        async move {
+            let key: Value = app
+                .post_json(
+                    "/v1/admin/api-keys",
+                    &json!({"name": "minted", "grants": grants}),
+                    Some(&token),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            key
+        }
+    };
+    // The creator mints a key, which mints a key that is then given more than the helpdesk
+    // holds: nothing in the first two says so.
+    let key_manager = json!([{"role": "key-manager", "scope": "*"}]);
+    let parent = mint(creator.token.clone(), key_manager).await;
+    let child = mint(parent["key"].as_str().unwrap().to_owned(), json!([])).await;
+    let child_id = child["id"].as_str().unwrap();
+    let response = app
+        .post_json(
+            &format!("/v1/admin/api-keys/{child_id}/grants"),
+            &json!({"role": "issuer-operator", "scope": "acme"}),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+
+    let parent_path = format!("/v1/admin/api-keys/{}", parent["id"].as_str().unwrap());
+    let response = app.delete_as(&parent_path, &helpdesk.token).await;
+    assert_problem(response, 403, "forbidden").await;
+    let disable = format!("/v1/admin/accounts/{}/disable", creator.id);
+    let response = app.post_as(&disable, &helpdesk.token).await;
+    assert_problem(response, 403, "forbidden").await;
+    let child_key = child["key"].as_str().unwrap();
+    assert!(app.allowed(child_key, "issuer-sign", "acme").await);
+
+    // Whoever holds what the keys hold may do both.
+    assert_eq!(app.post_as(&disable, &root).await.status(), 200);
+    assert_eq!(app.get_as("/v1/account/me", child_key).await.status(), 401);
 }
