@@ -61,6 +61,10 @@ pub enum AppError {
     /// A grant names a role that does not exist.
     #[error("role not found")]
     RoleNotFound,
+    /// A role's rules, or where it is held, changed while the request was being checked
+    /// (a role edit racing a grant of the role): nothing was written; retrying re-checks.
+    #[error("role changed meanwhile")]
+    RoleChanged,
     /// The holder has this role on this scope already.
     #[error("grant exists")]
     GrantExists,
@@ -85,6 +89,7 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unavailable(cause) => AppError::Unavailable(cause),
+            StoreError::RoleChanged => AppError::RoleChanged,
             StoreError::Missing(what) => AppError::Internal(format!("unexpected missing {what}")),
             StoreError::Duplicate(what) => {
                 AppError::Internal(format!("unexpected duplicate {what}"))

@@ -178,6 +178,14 @@ impl ApiError {
                     "Role not found",
                     "No role with this name exists.".into(),
                 ),
+                E::RoleChanged => (
+                    StatusCode::CONFLICT,
+                    "role_changed",
+                    "Role changed",
+                    "The role's rules or its grants changed while this request was checked; \
+                     nothing was written. Retry to check again."
+                        .into(),
+                ),
                 E::GrantExists => (
                     StatusCode::CONFLICT,
                     "grant_exists",

@@ -11,7 +11,7 @@ use roster_domain::{Grant, GrantId, PrincipalId};
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, translate};
-use crate::rows::{GrantDecoder, from_db_time, page, to_db_time};
+use crate::rows::{GrantDecoder, from_db_time, page, parse_permissions, to_db_time};
 use crate::schema::{account_grants, accounts, api_key_grants, api_keys, roles};
 
 /// (id, role_name, scope, permissions, created_at, created_by)
@@ -41,27 +41,34 @@ fn into_record(decoder: &mut GrantDecoder, row: GrantListRow) -> Result<GrantRec
 /// - a concurrent update of the role's rules waits for this grant, and then its trigger
 ///   raises the new holder's grants version with the other holders' (see `grants_cache`);
 ///   with a weaker lock it could miss the holder and leave it with the old rules cached.
-pub(crate) fn lock_role(conn: &mut DbConnection, name: &str) -> Result<bool, TxError> {
+///
+/// Returns the role's rules as stored (JSON), `None` when there is no such role.
+pub(crate) fn lock_role(conn: &mut DbConnection, name: &str) -> Result<Option<String>, TxError> {
     let query = roles::table
         .filter(roles::name.eq(name))
-        .select(roles::name);
+        .select(roles::permissions);
     let found: Vec<String> = match conn {
         DbConnection::Pg(pg) => query.for_share().load(pg)?,
         DbConnection::Sqlite(_) => query.load(conn)?,
     };
-    Ok(!found.is_empty())
+    Ok(found.into_iter().next())
 }
 
 /// Inserts `grants` for `holder` inside the caller's transaction. An unknown role is
-/// `Missing("role")`, a repeated (role, scope) `Duplicate("grant")`.
+/// `Missing("role")`, a repeated (role, scope) `Duplicate("grant")`, and a role whose rules
+/// are no longer those the grant was authorized against `RoleChanged` (an edit of the role
+/// committed since: the grant is refused rather than given with rules nobody checked).
 pub(crate) fn insert_grants(
     conn: &mut DbConnection,
     holder: PrincipalId,
     grants: &[NewGrant],
 ) -> Result<(), TxError> {
     for grant in grants {
-        if !lock_role(conn, grant.role.as_str())? {
+        let Some(rules) = lock_role(conn, grant.role.as_str())? else {
             return Err(StoreError::Missing("role").into());
+        };
+        if parse_permissions(&rules)? != grant.role_rules {
+            return Err(StoreError::RoleChanged.into());
         }
         let inserted = match holder {
             PrincipalId::Account(id) => diesel::insert_into(account_grants::table)
@@ -244,7 +251,7 @@ impl GrantStore for Store {
         self.run(move |conn| {
             write_transaction(conn, "grant", |conn| {
                 // Role first, then holder: the lock order of the role-update trigger.
-                let role_exists = lock_role(conn, grant.role.as_str())?;
+                let role_exists = lock_role(conn, grant.role.as_str())?.is_some();
                 let Some(held) = lock_holder_and_count(conn, holder)? else {
                     return Err(StoreError::Missing("holder").into());
                 };

@@ -4,13 +4,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use roster_app::audit::AuditEvent;
-use roster_app::ports::{RoleDeletion, RoleHolding, RolePage, RoleStore, StoreError, StoredRole};
+use roster_app::ports::{
+    CheckedRole, RoleDeletion, RoleHolding, RolePage, RoleStore, StoreError, StoredRole,
+};
 use roster_domain::{AccountId, ApiKeyId, PrincipalId, Role, RoleName, ScopePath};
 use uuid::Uuid;
 
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
-use crate::errors::{corrupt, translate};
+use crate::errors::{TxError, corrupt, translate};
 use crate::rows::{StoredRule, from_db_time, page, parse_permissions, to_db_time};
 use crate::schema::{account_grants, api_key_grants, roles};
 
@@ -48,6 +50,59 @@ fn rules_json(role: &Role) -> Result<String, StoreError> {
         })
         .collect();
     serde_json::to_string(&rules).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+/// Every grant of role `name`, as (holder, scope), accounts' first, each in id order.
+fn load_holdings(
+    conn: &mut DbConnection,
+    name: &RoleName,
+) -> Result<Result<Vec<RoleHolding>, StoreError>, diesel::result::Error> {
+    let by_accounts: Vec<(String, String)> = account_grants::table
+        .filter(account_grants::role_name.eq(name.as_str()))
+        .order(account_grants::id)
+        .select((account_grants::account_id, account_grants::scope))
+        .load(conn)?;
+    let by_keys: Vec<(String, String)> = api_key_grants::table
+        .filter(api_key_grants::role_name.eq(name.as_str()))
+        .order(api_key_grants::id)
+        .select((api_key_grants::api_key_id, api_key_grants::scope))
+        .load(conn)?;
+    let account = |id: Uuid| PrincipalId::Account(AccountId::new(id));
+    let key = |id: Uuid| PrincipalId::ApiKey(ApiKeyId::new(id));
+    Ok(by_accounts
+        .into_iter()
+        .map(|row| holding(row, account))
+        .chain(by_keys.into_iter().map(|row| holding(row, key)))
+        .collect())
+}
+
+/// Whether role `name` still has the rules and the grants `checked` saw. Called in the
+/// updating transaction after the role's row is locked, so no grant of it can be added
+/// meanwhile (a grant takes the row `FOR SHARE`; SQLite has one writer).
+fn still_as_checked(
+    conn: &mut DbConnection,
+    name: &RoleName,
+    checked: &CheckedRole,
+) -> Result<bool, TxError> {
+    let query = roles::table
+        .filter(roles::name.eq(name.as_str()))
+        .select(roles::permissions);
+    let rules: Vec<String> = match conn {
+        DbConnection::Pg(pg) => query.for_update().load(pg)?,
+        DbConnection::Sqlite(_) => query.load(conn)?,
+    };
+    let Some(rules) = rules.first() else {
+        return Ok(true); // gone: the update finds nothing and answers `None`
+    };
+    if parse_permissions(rules)? != checked.rules {
+        return Ok(false);
+    }
+    let mut now = load_holdings(conn, name)??;
+    let mut then = checked.holdings.clone();
+    let order = |h: &RoleHolding| (h.holder.to_string(), h.scope.to_string());
+    now.sort_by_key(order);
+    then.sort_by_key(order);
+    Ok(now == then)
 }
 
 /// A (holder id, scope) row of a grant table as a [`RoleHolding`].
@@ -128,31 +183,14 @@ impl RoleStore for Store {
 
     async fn holdings(&self, name: &RoleName) -> Result<Vec<RoleHolding>, StoreError> {
         let name = name.clone();
-        self.run(move |conn| {
-            let by_accounts: Vec<(String, String)> = account_grants::table
-                .filter(account_grants::role_name.eq(name.as_str()))
-                .select((account_grants::account_id, account_grants::scope))
-                .load(conn)
-                .map_err(|e| translate(e, "grant"))?;
-            let by_keys: Vec<(String, String)> = api_key_grants::table
-                .filter(api_key_grants::role_name.eq(name.as_str()))
-                .select((api_key_grants::api_key_id, api_key_grants::scope))
-                .load(conn)
-                .map_err(|e| translate(e, "grant"))?;
-            let account = |id: Uuid| PrincipalId::Account(AccountId::new(id));
-            let key = |id: Uuid| PrincipalId::ApiKey(ApiKeyId::new(id));
-            by_accounts
-                .into_iter()
-                .map(|row| holding(row, account))
-                .chain(by_keys.into_iter().map(|row| holding(row, key)))
-                .collect()
-        })
-        .await
+        self.run(move |conn| load_holdings(conn, &name).map_err(|e| translate(e, "grant"))?)
+            .await
     }
 
     async fn update_role(
         &self,
         role: &Role,
+        checked: Option<CheckedRole>,
         at: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> Result<Option<StoredRole>, StoreError> {
@@ -161,6 +199,11 @@ impl RoleStore for Store {
         let audit = audit.clone();
         self.run(move |conn| {
             write_transaction(conn, "role", |conn| {
+                if let Some(checked) = &checked
+                    && !still_as_checked(conn, &role.name, checked)?
+                {
+                    return Err(StoreError::RoleChanged.into());
+                }
                 let updated = diesel::update(roles::table.find(role.name.as_str()))
                     .set((
                         roles::description.eq(&role.description),

@@ -22,9 +22,9 @@ use diesel::sqlite::SqliteConnection;
 use roster_app::LoginThrottlePolicy;
 use roster_app::audit::{AuditAction, AuditEvent};
 use roster_app::ports::{
-    AccountRepository, ApiKey, ApiKeyStore, AuditLog, AuditQuery, GrantInsertion, GrantStore,
-    LoginThrottle, NewGrant, NewSession, PasswordHash, Readiness, RoleStore, SessionId,
-    SessionRecord, SessionStore, StatusChange, StoreError, TokenDigest,
+    AccountRepository, ApiKey, ApiKeyStore, AuditLog, AuditQuery, CheckedRole, GrantInsertion,
+    GrantStore, LoginThrottle, NewGrant, NewSession, PasswordHash, Readiness, RoleHolding,
+    RoleStore, SessionId, SessionRecord, SessionStore, StatusChange, StoreError, TokenDigest,
 };
 use roster_domain::{
     Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Email, Grant, GrantId,
@@ -34,6 +34,7 @@ use roster_store::{Backend, DatabaseSettings, StartupError, Store};
 use uuid::Uuid;
 
 on_both_backends!(
+    a_grant_and_a_role_edit_checked_against_each_other_cannot_both_win,
     migrations_apply_once_and_gate_readiness,
     accounts_round_trip,
     accounts_stored_before_the_lookalike_rules_still_load,
@@ -149,6 +150,7 @@ fn role(name: &str, permissions: Vec<Permission>) -> Role {
     }
 }
 
+/// A grant of `role` on `scope`, authorized against the rules of [`any_role`] (`allow all`).
 fn new_grant(role: &str, scope: &str) -> NewGrant {
     NewGrant {
         id: GrantId::new(Uuid::now_v7()),
@@ -156,6 +158,15 @@ fn new_grant(role: &str, scope: &str) -> NewGrant {
         scope: ScopePath::parse(scope).unwrap(),
         created_at: now(),
         created_by: None,
+        role_rules: vec![Permission::allow(ActionPattern::All)],
+    }
+}
+
+/// A grant of `role` on `scope`, authorized against `role`'s rules.
+fn grant_of(role: &Role, scope: &str) -> NewGrant {
+    NewGrant {
+        role_rules: role.permissions.clone(),
+        ..new_grant(role.name.as_str(), scope)
     }
 }
 
@@ -1046,7 +1057,7 @@ async fn api_key_grants_are_read_with_their_rules(db: TestDb) {
 
     let deployer = role("deployer", vec![Permission::allow(pattern("deploy-*"))]);
     store.insert_role(&deployer, now(), &audit()).await.unwrap();
-    let grant = new_grant("deployer", "acme.berlin");
+    let grant = grant_of(&deployer, "acme.berlin");
     store
         .insert_grant(PrincipalId::ApiKey(key.id), &grant, 1000, &audit())
         .await
@@ -1120,7 +1131,7 @@ async fn grant_changes_reach_every_node_at_once(db: TestDb) {
     let seen_by_a = || holders.grants_seen_by(&node_a);
     assert_eq!(seen_by_a().await, [vec![], vec![]]);
 
-    let grant = new_grant("reader", "acme");
+    let grant = grant_of(&reader, "acme");
     for holder in holders.ids() {
         node_b
             .insert_grant(holder, &grant, 1000, &audit())
@@ -1134,7 +1145,10 @@ async fn grant_changes_reach_every_node_at_once(db: TestDb) {
     }
 
     let writer = role("reader", vec![Permission::allow(pattern("doc-write"))]);
-    node_b.update_role(&writer, now(), &audit()).await.unwrap();
+    node_b
+        .update_role(&writer, None, now(), &audit())
+        .await
+        .unwrap();
     for grants in seen_by_a().await {
         assert_eq!(
             grants[0].permissions, writer.permissions,
@@ -1684,4 +1698,61 @@ async fn a_disabled_creator_never_leaves_a_live_key(db: TestDb) {
             .await
             .unwrap();
     }
+}
+
+/// A grant is authorized against a role's rules and a role edit against the role's grants;
+/// whichever commits second finds what it was checked against changed and writes nothing.
+async fn a_grant_and_a_role_edit_checked_against_each_other_cannot_both_win(db: TestDb) {
+    let store = db.store();
+    let reader = role("reader", vec![Permission::allow(pattern("doc-read"))]);
+    store.insert_role(&reader, now(), &audit()).await.unwrap();
+    let ada = account("ada@example.com", None, false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    let holder = PrincipalId::Account(ada.id);
+    let widened = role("reader", vec![Permission::allow(ActionPattern::All)]);
+    let checked_unheld = CheckedRole {
+        rules: reader.permissions.clone(),
+        holdings: vec![],
+    };
+
+    // The grant commits first: the edit, checked while nobody held the role, is refused.
+    store
+        .insert_grant(holder, &grant_of(&reader, "acme"), 1000, &audit())
+        .await
+        .unwrap();
+    let refused = store
+        .update_role(&widened, Some(checked_unheld), now(), &audit())
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::RoleChanged)),
+        "{refused:?}"
+    );
+    let stored = store.find_role(&reader.name).await.unwrap().unwrap();
+    assert_eq!(stored.role.permissions, reader.permissions);
+
+    // Checked against the grant that exists, the edit goes through ...
+    let checked = CheckedRole {
+        rules: reader.permissions.clone(),
+        holdings: vec![RoleHolding {
+            holder,
+            scope: ScopePath::parse("acme").unwrap(),
+        }],
+    };
+    store
+        .update_role(&widened, Some(checked.clone()), now(), &audit())
+        .await
+        .unwrap()
+        .expect("the role exists");
+    // ... once: the rules it was checked against are gone.
+    let again = store
+        .update_role(&widened, Some(checked), now(), &audit())
+        .await;
+    assert!(matches!(again, Err(StoreError::RoleChanged)), "{again:?}");
+
+    // A grant authorized against the old rules is refused now, and nothing is written.
+    let late = store
+        .insert_grant(holder, &grant_of(&reader, "globex"), 1000, &audit())
+        .await;
+    assert!(matches!(late, Err(StoreError::RoleChanged)), "{late:?}");
+    assert_eq!(store.list_grants(holder).await.unwrap().len(), 1);
 }

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use roster_domain::{Grant, GrantId, PrincipalId, RoleName, ScopePath};
+use roster_domain::{Grant, GrantId, Permission, PrincipalId, RoleName, ScopePath};
 
 use super::StoreError;
 use crate::audit::AuditEvent;
@@ -14,6 +14,9 @@ pub struct NewGrant {
     pub created_at: DateTime<Utc>,
     /// `account:<id>` or `api_key:<id>` of the principal that granted it.
     pub created_by: Option<String>,
+    /// The role's rules the grant was authorized against: the store refuses the grant with
+    /// `RoleChanged` if the role's rules differ when it writes.
+    pub role_rules: Vec<Permission>,
 }
 
 /// A stored grant with its rules (for evaluation) and its provenance (for listing).

@@ -21,7 +21,7 @@ pub use clock::{Clock, SystemClock};
 pub use grants::{GrantInsertion, GrantPage, GrantRecord, GrantStore, NewGrant};
 pub use hashing::{HashError, PasswordHash, PasswordHasher};
 pub use readiness::Readiness;
-pub use roles::{RoleDeletion, RoleHolding, RolePage, RoleStore, StoredRole};
+pub use roles::{CheckedRole, RoleDeletion, RoleHolding, RolePage, RoleStore, StoredRole};
 pub use sessions::{NewSession, SessionId, SessionRecord, SessionStore, SessionSummary};
 pub use throttle::{LoginThrottle, ThrottleState};
 pub use tokens::{IssuedToken, TokenDigest, TokenSource};
@@ -58,6 +58,10 @@ pub enum StoreError {
     /// A row the write refers to does not exist; the payload names it (`role`, `holder`).
     #[error("missing {0}")]
     Missing(&'static str),
+    /// A role's rules, or where it is held, changed since the write was checked against them
+    /// (a role edit racing a grant of the role); the write was not made.
+    #[error("the role changed since the request was checked")]
+    RoleChanged,
     /// The database could not be reached or timed out; retrying later may succeed.
     #[error("database unavailable: {0}")]
     Unavailable(String),

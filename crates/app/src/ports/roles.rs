@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use roster_domain::{PrincipalId, Role, RoleName, ScopePath};
+use roster_domain::{Permission, PrincipalId, Role, RoleName, ScopePath};
 
 use super::StoreError;
 use crate::audit::AuditEvent;
@@ -37,6 +37,14 @@ pub struct RoleHolding {
     pub scope: ScopePath,
 }
 
+/// What a change of a role's rules was authorized against: its rules and every grant of it
+/// at the time. The store makes the change only if both are still so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedRole {
+    pub rules: Vec<Permission>,
+    pub holdings: Vec<RoleHolding>,
+}
+
 /// Port: roles. Every write records its audit event in the same transaction.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -67,13 +75,15 @@ pub trait RoleStore: Send + Sync {
     async fn holdings(&self, name: &RoleName) -> Result<Vec<RoleHolding>, StoreError>;
 
     /// Replaces description and rules; `None` when there is no such role. Grants of the role
-    /// see the new rules from the next request on.
+    /// see the new rules from the next request on. With `checked`, only if the role's rules
+    /// and its grants are still those the change was authorized against.
     ///
     /// # Errors
-    /// `Unavailable`.
+    /// `RoleChanged` when `checked` no longer holds; `Unavailable`.
     async fn update_role(
         &self,
         role: &Role,
+        checked: Option<CheckedRole>,
         at: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> Result<Option<StoredRole>, StoreError>;

@@ -109,6 +109,7 @@ impl Roster {
                 scope,
                 created_at: now,
                 created_by: Some(caller.principal_label()),
+                role_rules: stored.role.permissions,
             });
         }
         Ok(authorized)

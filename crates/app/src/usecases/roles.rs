@@ -12,7 +12,7 @@ use tracing::instrument;
 use super::{Authenticated, Roster};
 use crate::audit::AuditAction;
 use crate::error::{AppError, FieldError};
-use crate::ports::{RoleDeletion, RolePage, StoreError, StoredRole};
+use crate::ports::{CheckedRole, RoleDeletion, RolePage, StoreError, StoredRole};
 
 /// Most rules a role may carry: far beyond any sensible role, small enough that evaluation
 /// and storage stay cheap.
@@ -219,7 +219,8 @@ impl Roster {
             .find_role(&role.name)
             .await?
             .ok_or(AppError::NotFound("role"))?;
-        self.require_role_change(caller, &current.role, &role)
+        let checked = self
+            .require_role_change(caller, &current.role, &role)
             .await?;
         let now = self.ports.clock.now();
         let audit = caller
@@ -228,7 +229,7 @@ impl Roster {
             .detail(describe_rules(&role));
         self.ports
             .roles
-            .update_role(&role, now, &audit)
+            .update_role(&role, checked, now, &audit)
             .await?
             .ok_or(AppError::NotFound("role"))
     }
@@ -238,16 +239,17 @@ impl Roster {
     /// A role nobody holds, or an edit of the description alone, changes nobody's rights.
     ///
     /// The holders' own grants matter only for deny rules, so they are loaded only then.
-    /// A grant of the role made between this check and the update is checked against the old
-    /// rules only; see docs/security.md.
+    /// Returns what the check saw, for the store to confirm in the updating transaction (a
+    /// grant of the role made meanwhile fails the update with `RoleChanged`), or `None` when
+    /// nothing needed checking.
     async fn require_role_change(
         &self,
         caller: &Authenticated,
         current: &Role,
         new: &Role,
-    ) -> Result<(), AppError> {
+    ) -> Result<Option<CheckedRole>, AppError> {
         if caller.principal.is_superadmin || current.permissions == new.permissions {
-            return Ok(());
+            return Ok(None);
         }
         let holdings = self.ports.roles.holdings(&current.name).await?;
         let has_deny = |role: &Role| role.permissions.iter().any(|p| p.effect == Effect::Deny);
@@ -268,7 +270,10 @@ impl Roster {
             caller.require_grant_change(rights, current, &holding.scope)?;
             caller.require_grant_change(rights, new, &holding.scope)?;
         }
-        Ok(())
+        Ok(Some(CheckedRole {
+            rules: current.permissions.clone(),
+            holdings,
+        }))
     }
 
     /// What `holder` holds, or `None` when it was deleted meanwhile (its grants went with it).

@@ -113,7 +113,8 @@ async fn delete(
             such role.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`grant_exists`: the account holds this role on this \
             scope already; `too_many_grants`: it holds `grants.max_per_holder` grants \
-            (default 1000) already.", body = Problem, content_type = "application/problem+json"),
+            (default 1000) already; `role_changed`: the role's rules changed while the \
+            request was checked.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`; `errors[].code`: \
             `invalid_role_name` (`role`), `invalid_scope` (`scope`).", body = Problem, content_type = "application/problem+json"),
     ),
@@ -217,7 +218,8 @@ pub async fn delete_for_account(
             such role.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`grant_exists`: the key holds this role on this scope \
             already; `too_many_grants`: it holds `grants.max_per_holder` grants (default \
-            1000) already.", body = Problem, content_type = "application/problem+json"),
+            1000) already; `role_changed`: the role's rules changed while the request was \
+            checked.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`; `errors[].code`: \
             `invalid_role_name` (`role`), `invalid_scope` (`scope`).", body = Problem, content_type = "application/problem+json"),
     ),

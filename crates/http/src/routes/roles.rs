@@ -131,8 +131,12 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The role as replaced.", body = RoleDto),
-        (status = 403, description = "`forbidden`: no `role-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: no `role-manage` on `*`, or the role is \
+            held and the caller may not take the old rules away and give the new ones at \
+            every grant of it.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no such role.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`role_changed`: the role's rules or grants changed \
+            while the request was checked; nothing was written, retry.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`; `errors[].code`: `name_mismatch` \
             (`name`), `invalid_role_name` (`name`), `invalid_description` and `description_too_long` \\
             (`description`), `too_many_rules` (`permissions`), `invalid_action` and \\
