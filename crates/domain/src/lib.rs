@@ -53,7 +53,10 @@ pub use authz::{Decision, Match, PermissionSet, Reason, evaluate};
 pub use delegation::may_delegate;
 pub use email::{Email, EmailError};
 pub use grant::{ApiKeyId, Grant, GrantId};
-pub use password::{PasswordPolicy, PasswordProblem, PlainPassword, PolicyConfigError};
+pub use password::{
+    MAX_PASSWORD_BYTES, PasswordPolicy, PasswordProblem, PlainPassword, PolicyConfigError,
+    STRENGTH_BUDGET,
+};
 pub use principal::{Principal, PrincipalId};
 pub use role::{Effect, Permission, Role, RoleName, RoleNameError};
 pub use scope::{ScopeError, ScopePath, SegmentProblem};
