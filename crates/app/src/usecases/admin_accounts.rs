@@ -6,7 +6,7 @@ use roster_domain::{
 use secrecy::SecretString;
 use tracing::instrument;
 
-use super::register::{account_inputs, check_password};
+use super::register::account_inputs;
 use super::{Authenticated, Roster};
 use crate::audit::AuditAction;
 use crate::error::AppError;
@@ -119,13 +119,9 @@ impl Roster {
     ) -> Result<(), AppError> {
         caller.require_global(BuiltinAction::AccountPasswordReset)?;
         let account = self.existing_account(id).await?;
-        let password = check_password(
-            &self.password_policy,
-            "new_password",
-            new_password,
-            &account_inputs(&account),
-        )
-        .map_err(AppError::Validation)?;
+        let password = self
+            .check_new_password("new_password", new_password, &account_inputs(&account))
+            .await?;
         let hash = self.ports.hasher.hash(password).await?;
         let now = self.ports.clock.now();
         let audit = caller
