@@ -16,6 +16,7 @@ mod login;
 mod login_throttle;
 mod metrics;
 mod openapi;
+mod password_strength;
 mod production_hashing;
 mod rate_limit;
 mod register;
