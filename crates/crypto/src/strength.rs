@@ -198,7 +198,8 @@ mod tests {
             .map(|_| {
                 let pool = Arc::clone(&pool);
                 tokio::spawn(async move {
-                    pool.weakness(&PlainPassword::new(crafted), Vec::new()).await
+                    pool.weakness(&PlainPassword::new(crafted), Vec::new())
+                        .await
                 })
             })
             .collect();
@@ -252,7 +253,10 @@ mod tests {
         )
         .unwrap();
         let answer = pool
-            .weakness(&PlainPassword::new("quartz-lantern-fjord-obelisk-9"), Vec::new())
+            .weakness(
+                &PlainPassword::new("quartz-lantern-fjord-obelisk-9"),
+                Vec::new(),
+            )
             .await
             .unwrap();
         assert_eq!(answer.map(|p| p.code()), Some("weak_password"));

@@ -969,8 +969,14 @@ mod tests {
             .take(128)
             .collect();
         for (label, password) in [
-            ("passphrase of 128", words.chars().take(128).collect::<String>()),
-            ("passphrase of 4096", words.chars().cycle().take(4096).collect()),
+            (
+                "passphrase of 128",
+                words.chars().take(128).collect::<String>(),
+            ),
+            (
+                "passphrase of 4096",
+                words.chars().cycle().take(4096).collect(),
+            ),
             (
                 "l33t-dense passphrase",
                 "Tr0ub4dor&3-v3lv3t-H@mburg-(0ff33-7!g3r-5unsh!n3-qu@rtz-l@nt3rn-fj0rd".to_owned(),
@@ -1010,7 +1016,10 @@ mod tests {
             .check_length("xQ7!ADA.LOVELACE#pR2zT9")
             .unwrap();
         assert_eq!(
-            personal.weakness(&INPUTS, Duration::ZERO).unwrap().message(),
+            personal
+                .weakness(&INPUTS, Duration::ZERO)
+                .unwrap()
+                .message(),
             "password is too easy to guess. Avoid using your email address or name in your \
              password."
         );

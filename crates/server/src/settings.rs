@@ -492,7 +492,11 @@ mod tests {
                 "0",
                 "password.strength_workers",
             ),
-            ("ROSTER__PASSWORD__STRENGTH_QUEUE", "0", "password.strength_queue"),
+            (
+                "ROSTER__PASSWORD__STRENGTH_QUEUE",
+                "0",
+                "password.strength_queue",
+            ),
             ("ROSTER__SERVER__BINDD", "x", "bindd"),
         ];
         for (key, value, named) in cases {

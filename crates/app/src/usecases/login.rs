@@ -187,7 +187,9 @@ mod over_long_password_tests {
         ports
             .hasher
             .expect_verify()
-            .withf(|password: &PlainPassword, stored| password.expose().is_empty() && stored.is_none())
+            .withf(|password: &PlainPassword, stored| {
+                password.expose().is_empty() && stored.is_none()
+            })
             .times(1)
             .returning(|_, _| Ok(false));
         ports
@@ -207,6 +209,9 @@ mod over_long_password_tests {
             .build()
             .login("ada@example.com", &password, None)
             .await;
-        assert!(matches!(result, Err(AppError::InvalidCredentials)), "{result:?}");
+        assert!(
+            matches!(result, Err(AppError::InvalidCredentials)),
+            "{result:?}"
+        );
     }
 }

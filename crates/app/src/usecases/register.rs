@@ -306,13 +306,22 @@ mod strength_pool_tests {
                     && *inputs == ["ada@example.com", "ada", "Ada Lovelace"]
             })
             .times(1)
-            .returning(|_, _| Err(HashError::Overloaded { retry_after_secs: 1 }));
+            .returning(|_, _| {
+                Err(HashError::Overloaded {
+                    retry_after_secs: 1,
+                })
+            });
         let result = ports(strength)
             .build()
             .register_self(form("quartz-lantern-fjord-obelisk-9"), None)
             .await;
         assert!(
-            matches!(result, Err(AppError::Overloaded { retry_after_secs: 1 })),
+            matches!(
+                result,
+                Err(AppError::Overloaded {
+                    retry_after_secs: 1
+                })
+            ),
             "{result:?}"
         );
     }
@@ -338,6 +347,9 @@ mod strength_pool_tests {
         );
         // Too short: refused without a second estimate (`times(1)` above).
         let errors = field_errors(roster.register_self(form("short"), None).await);
-        assert_eq!(fields_and_codes(&errors), [("password", "password_too_short")]);
+        assert_eq!(
+            fields_and_codes(&errors),
+            [("password", "password_too_short")]
+        );
     }
 }

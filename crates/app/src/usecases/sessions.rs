@@ -217,9 +217,11 @@ mod password_change_tests {
     //! current password never reaches the strength estimate.
 
     use chrono::Duration;
-    use roster_domain::{AccountStatus, PrincipalId, Principal};
+    use roster_domain::{AccountStatus, Principal, PrincipalId};
 
-    use super::super::tests::{HASH, Ports, account, field_errors, fields_and_codes, now, session_id};
+    use super::super::tests::{
+        HASH, Ports, account, field_errors, fields_and_codes, now, session_id,
+    };
     use super::*;
     use crate::ports::{HashError, PasswordHash, ThrottleState};
 
@@ -248,7 +250,7 @@ mod password_change_tests {
             .login_throttle
             .expect_state()
             .times(1)
-            .returning(move |_| Ok(state.clone()));
+            .returning(move |_| Ok(state));
         ports
             .accounts
             .expect_password_hash()
@@ -259,7 +261,11 @@ mod password_change_tests {
     async fn change(ports: Ports, current: &str, new: &str) -> Result<(), AppError> {
         ports
             .build()
-            .change_my_password(&caller(), &SecretString::from(current), &SecretString::from(new))
+            .change_my_password(
+                &caller(),
+                &SecretString::from(current),
+                &SecretString::from(new),
+            )
             .await
     }
 
@@ -318,7 +324,10 @@ mod password_change_tests {
             .returning(|_, _| Ok(true));
         ports.hasher.expect_hash().never();
         let errors = field_errors(change(ports, "the current one", "passwordpassword").await);
-        assert_eq!(fields_and_codes(&errors), [("new_password", "weak_password")]);
+        assert_eq!(
+            fields_and_codes(&errors),
+            [("new_password", "weak_password")]
+        );
     }
 
     #[tokio::test]
@@ -331,14 +340,19 @@ mod password_change_tests {
             .returning(|_, _| Ok(true));
         ports.hasher.expect_hash().never();
         ports.strength = crate::ports::MockPasswordStrength::new();
-        ports
-            .strength
-            .expect_weakness()
-            .times(1)
-            .returning(|_, _| Err(HashError::Overloaded { retry_after_secs: 1 }));
+        ports.strength.expect_weakness().times(1).returning(|_, _| {
+            Err(HashError::Overloaded {
+                retry_after_secs: 1,
+            })
+        });
         let result = change(ports, "the current one", STRONG).await;
         assert!(
-            matches!(result, Err(AppError::Overloaded { retry_after_secs: 1 })),
+            matches!(
+                result,
+                Err(AppError::Overloaded {
+                    retry_after_secs: 1
+                })
+            ),
             "{result:?}"
         );
     }

@@ -28,9 +28,8 @@ use crate::features::{Feature, MockFeatureManager};
 use crate::ports::{
     ApiKey, HashError, IssuedToken, MockAccountRepository, MockApiKeyStore, MockAuditLog,
     MockClock, MockGrantStore, MockLoginThrottle, MockPasswordHasher, MockPasswordStrength,
-    MockRoleStore,
-    MockSessionStore, MockTokenSource, NewSession, PasswordHash, SessionId, SessionRecord,
-    StoreError, StoredAccount, StoredApiKey, ThrottleState, TokenDigest,
+    MockRoleStore, MockSessionStore, MockTokenSource, NewSession, PasswordHash, SessionId,
+    SessionRecord, StoreError, StoredAccount, StoredApiKey, ThrottleState, TokenDigest,
 };
 
 /// Passes the default policy (15..=128 characters, zxcvbn score >= 3).
