@@ -34,7 +34,7 @@ pub struct StrengthSettings {
 }
 
 /// The longest a job waits for a worker before it is answered `Overloaded` unestimated.
-pub const MAX_WAIT: Duration = Duration::from_secs(1);
+pub const MAX_WAIT: Duration = Duration::from_millis(500);
 
 impl Default for StrengthSettings {
     fn default() -> Self {
