@@ -4,9 +4,13 @@
 //! and glibc keeps the freed arenas, so RSS grows to gigabytes under a registration burst. Here
 //! a fixed number of workers each own one preallocated block buffer, reused for every hash
 //! (no page faults per hash), and a bounded queue turns overload into an immediate
-//! `Overloaded` instead of unbounded waiting.
+//! `Overloaded` instead of unbounded waiting. A job that still waited longer than
+//! [`MAX_QUEUE_WAIT`] for a worker is answered `Overloaded` unhashed, so that a request making
+//! several hashing calls (a password change: verify, then hash) is answered within seconds
+//! however the queue is sized.
 
 use std::thread;
+use std::time::{Duration, Instant};
 
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
@@ -61,6 +65,9 @@ pub enum HasherConfigError {
     Dummy(String),
 }
 
+/// The longest a job waits for a hashing worker before it is answered `Overloaded`.
+pub const MAX_QUEUE_WAIT: Duration = Duration::from_millis(500);
+
 enum Job {
     Hash {
         password: PlainPassword,
@@ -76,7 +83,7 @@ enum Job {
 /// The `PasswordHasher` adapter. Dropping it closes the queue and the workers exit.
 #[derive(Debug)]
 pub struct Argon2Hasher {
-    queue: Sender<Job>,
+    queue: Sender<(Instant, Job)>,
     /// A hash of a random password, verified against when the email is unknown.
     dummy: PasswordHash,
 }
@@ -97,7 +104,7 @@ impl Argon2Hasher {
         if settings.workers == 0 || settings.queue_capacity == 0 {
             return Err(HasherConfigError::Pool);
         }
-        let (queue, jobs) = crossbeam_channel::bounded::<Job>(settings.queue_capacity);
+        let (queue, jobs) = crossbeam_channel::bounded::<(Instant, Job)>(settings.queue_capacity);
         for index in 0..settings.workers {
             let jobs = jobs.clone();
             let params = params.clone();
@@ -121,15 +128,19 @@ impl Argon2Hasher {
     }
 
     fn submit(&self, job: Job) -> Result<(), HashError> {
-        match self.queue.try_send(job) {
+        match self.queue.try_send((Instant::now(), job)) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(HashError::Overloaded {
-                retry_after_secs: 1,
-            }),
+            Err(TrySendError::Full(_)) => Err(overloaded()),
             Err(TrySendError::Disconnected(_)) => {
                 Err(HashError::Internal("hashing workers stopped".into()))
             }
         }
+    }
+}
+
+fn overloaded() -> HashError {
+    HashError::Overloaded {
+        retry_after_secs: 1,
     }
 }
 
@@ -175,8 +186,19 @@ impl Worker {
         Self { params, blocks }
     }
 
-    fn run(mut self, jobs: &Receiver<Job>) {
-        while let Ok(job) = jobs.recv() {
+    fn run(mut self, jobs: &Receiver<(Instant, Job)>) {
+        while let Ok((queued_at, job)) = jobs.recv() {
+            if queued_at.elapsed() > MAX_QUEUE_WAIT {
+                match job {
+                    Job::Hash { reply, .. } => {
+                        let _ = reply.send(Err(overloaded()));
+                    }
+                    Job::Verify { reply, .. } => {
+                        let _ = reply.send(Err(overloaded()));
+                    }
+                }
+                continue;
+            }
             match job {
                 Job::Hash { password, reply } => {
                     let _ = reply.send(self.hash(password.expose()));
@@ -376,6 +398,19 @@ mod tests {
             )
             .await;
         assert!(matches!(result, Err(HashError::Internal(_))));
+    }
+
+    #[tokio::test]
+    async fn a_job_that_waited_too_long_is_overloaded_unhashed() {
+        let hasher = Argon2Hasher::start(cheap()).unwrap();
+        let (reply, answer) = oneshot::channel();
+        let queued_at = Instant::now().checked_sub(2 * MAX_QUEUE_WAIT).unwrap();
+        let job = Job::Hash {
+            password: PlainPassword::new("waited too long"),
+            reply,
+        };
+        hasher.queue.try_send((queued_at, job)).unwrap();
+        assert_eq!(answer.await.unwrap(), Err(overloaded()));
     }
 
     #[tokio::test]

@@ -7,6 +7,6 @@ mod hasher;
 mod strength;
 mod tokens;
 
-pub use hasher::{Argon2Hasher, Argon2Settings, HasherConfigError};
+pub use hasher::{Argon2Hasher, Argon2Settings, HasherConfigError, MAX_QUEUE_WAIT};
 pub use strength::{MAX_WAIT, StrengthConfigError, StrengthPool, StrengthSettings};
 pub use tokens::RandomTokens;
