@@ -5,7 +5,7 @@
 //! a fixed number of workers each own one preallocated block buffer, reused for every hash
 //! (no page faults per hash), and a bounded queue turns overload into an immediate
 //! `Overloaded` instead of unbounded waiting. A job that still waited longer than
-//! [`MAX_QUEUE_WAIT`] for a worker is answered `Overloaded` unhashed, so that a request making
+//! `max_queue_wait` (default [`MAX_QUEUE_WAIT`]) for a worker is answered `Overloaded` unhashed, so that a request making
 //! several hashing calls (a password change: verify, then hash) is answered within seconds
 //! however the queue is sized.
 
@@ -37,6 +37,8 @@ pub struct Argon2Settings {
     pub workers: usize,
     /// Jobs that may wait for a worker before new ones are refused as overloaded.
     pub queue_capacity: usize,
+    /// A job that waited longer for a worker is answered overloaded, unhashed.
+    pub max_queue_wait: Duration,
 }
 
 impl Default for Argon2Settings {
@@ -48,6 +50,7 @@ impl Default for Argon2Settings {
             parallelism: 1,
             workers,
             queue_capacity: 16 * workers,
+            max_queue_wait: MAX_QUEUE_WAIT,
         }
     }
 }
@@ -65,7 +68,7 @@ pub enum HasherConfigError {
     Dummy(String),
 }
 
-/// The longest a job waits for a hashing worker before it is answered `Overloaded`.
+/// The default longest wait of a job for a hashing worker before it is answered `Overloaded`.
 pub const MAX_QUEUE_WAIT: Duration = Duration::from_millis(500);
 
 enum Job {
@@ -110,7 +113,7 @@ impl Argon2Hasher {
             let params = params.clone();
             thread::Builder::new()
                 .name(format!("argon2-{index}"))
-                .spawn(move || Worker::new(params).run(&jobs))
+                .spawn(move || Worker::new(params).run(&jobs, settings.max_queue_wait))
                 .map_err(HasherConfigError::Spawn)?;
         }
         let mut worker = Worker::new(params);
@@ -186,9 +189,9 @@ impl Worker {
         Self { params, blocks }
     }
 
-    fn run(mut self, jobs: &Receiver<(Instant, Job)>) {
+    fn run(mut self, jobs: &Receiver<(Instant, Job)>, max_wait: Duration) {
         while let Ok((queued_at, job)) = jobs.recv() {
-            if queued_at.elapsed() > MAX_QUEUE_WAIT {
+            if queued_at.elapsed() > max_wait {
                 match job {
                     Job::Hash { reply, .. } => {
                         let _ = reply.send(Err(overloaded()));
@@ -305,6 +308,7 @@ mod tests {
             parallelism: 1,
             workers: 2,
             queue_capacity: 8,
+            max_queue_wait: MAX_QUEUE_WAIT,
         }
     }
 
@@ -339,6 +343,7 @@ mod tests {
         let hasher = Argon2Hasher::start(Argon2Settings {
             workers: 1,
             queue_capacity: 1,
+            max_queue_wait: MAX_QUEUE_WAIT,
             ..Argon2Settings::default()
         })
         .unwrap();
@@ -423,6 +428,7 @@ mod tests {
                 parallelism: 1,
                 workers: 1,
                 queue_capacity: 1,
+                max_queue_wait: MAX_QUEUE_WAIT,
             })
             .unwrap(),
         );

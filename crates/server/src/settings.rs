@@ -135,6 +135,7 @@ struct RawArgon2 {
     parallelism: u32,
     workers: Option<usize>,
     queue_capacity: Option<usize>,
+    max_queue_wait: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -298,6 +299,10 @@ impl Settings {
             parallelism: raw.argon2.parallelism,
             workers,
             queue_capacity: raw.argon2.queue_capacity.unwrap_or(16 * workers),
+            max_queue_wait: match &raw.argon2.max_queue_wait {
+                Some(wait) => duration("argon2.max_queue_wait", wait)?,
+                None => defaults.max_queue_wait,
+            },
         };
         let strength_workers = raw
             .password
