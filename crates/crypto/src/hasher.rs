@@ -4,9 +4,13 @@
 //! and glibc keeps the freed arenas, so RSS grows to gigabytes under a registration burst. Here
 //! a fixed number of workers each own one preallocated block buffer, reused for every hash
 //! (no page faults per hash), and a bounded queue turns overload into an immediate
-//! `Overloaded` instead of unbounded waiting.
+//! `Overloaded` instead of unbounded waiting. A job that still waited longer than
+//! `max_queue_wait` (default [`MAX_QUEUE_WAIT`]) for a worker is answered `Overloaded` unhashed, so that a request making
+//! several hashing calls (a password change: verify, then hash) is answered within seconds
+//! however the queue is sized.
 
 use std::thread;
+use std::time::{Duration, Instant};
 
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
@@ -33,6 +37,8 @@ pub struct Argon2Settings {
     pub workers: usize,
     /// Jobs that may wait for a worker before new ones are refused as overloaded.
     pub queue_capacity: usize,
+    /// A job that waited longer for a worker is answered overloaded, unhashed.
+    pub max_queue_wait: Duration,
 }
 
 impl Default for Argon2Settings {
@@ -44,6 +50,7 @@ impl Default for Argon2Settings {
             parallelism: 1,
             workers,
             queue_capacity: 16 * workers,
+            max_queue_wait: MAX_QUEUE_WAIT,
         }
     }
 }
@@ -61,6 +68,9 @@ pub enum HasherConfigError {
     Dummy(String),
 }
 
+/// The default longest wait of a job for a hashing worker before it is answered `Overloaded`.
+pub const MAX_QUEUE_WAIT: Duration = Duration::from_millis(500);
+
 enum Job {
     Hash {
         password: PlainPassword,
@@ -76,7 +86,7 @@ enum Job {
 /// The `PasswordHasher` adapter. Dropping it closes the queue and the workers exit.
 #[derive(Debug)]
 pub struct Argon2Hasher {
-    queue: Sender<Job>,
+    queue: Sender<(Instant, Job)>,
     /// A hash of a random password, verified against when the email is unknown.
     dummy: PasswordHash,
 }
@@ -97,13 +107,13 @@ impl Argon2Hasher {
         if settings.workers == 0 || settings.queue_capacity == 0 {
             return Err(HasherConfigError::Pool);
         }
-        let (queue, jobs) = crossbeam_channel::bounded::<Job>(settings.queue_capacity);
+        let (queue, jobs) = crossbeam_channel::bounded::<(Instant, Job)>(settings.queue_capacity);
         for index in 0..settings.workers {
             let jobs = jobs.clone();
             let params = params.clone();
             thread::Builder::new()
                 .name(format!("argon2-{index}"))
-                .spawn(move || Worker::new(params).run(&jobs))
+                .spawn(move || Worker::new(params).run(&jobs, settings.max_queue_wait))
                 .map_err(HasherConfigError::Spawn)?;
         }
         let mut worker = Worker::new(params);
@@ -121,15 +131,19 @@ impl Argon2Hasher {
     }
 
     fn submit(&self, job: Job) -> Result<(), HashError> {
-        match self.queue.try_send(job) {
+        match self.queue.try_send((Instant::now(), job)) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(HashError::Overloaded {
-                retry_after_secs: 1,
-            }),
+            Err(TrySendError::Full(_)) => Err(overloaded()),
             Err(TrySendError::Disconnected(_)) => {
                 Err(HashError::Internal("hashing workers stopped".into()))
             }
         }
+    }
+}
+
+fn overloaded() -> HashError {
+    HashError::Overloaded {
+        retry_after_secs: 1,
     }
 }
 
@@ -175,8 +189,19 @@ impl Worker {
         Self { params, blocks }
     }
 
-    fn run(mut self, jobs: &Receiver<Job>) {
-        while let Ok(job) = jobs.recv() {
+    fn run(mut self, jobs: &Receiver<(Instant, Job)>, max_wait: Duration) {
+        while let Ok((queued_at, job)) = jobs.recv() {
+            if queued_at.elapsed() > max_wait {
+                match job {
+                    Job::Hash { reply, .. } => {
+                        let _ = reply.send(Err(overloaded()));
+                    }
+                    Job::Verify { reply, .. } => {
+                        let _ = reply.send(Err(overloaded()));
+                    }
+                }
+                continue;
+            }
             match job {
                 Job::Hash { password, reply } => {
                     let _ = reply.send(self.hash(password.expose()));
@@ -283,6 +308,7 @@ mod tests {
             parallelism: 1,
             workers: 2,
             queue_capacity: 8,
+            max_queue_wait: MAX_QUEUE_WAIT,
         }
     }
 
@@ -317,6 +343,7 @@ mod tests {
         let hasher = Argon2Hasher::start(Argon2Settings {
             workers: 1,
             queue_capacity: 1,
+            max_queue_wait: MAX_QUEUE_WAIT,
             ..Argon2Settings::default()
         })
         .unwrap();
@@ -379,6 +406,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_job_that_waited_too_long_is_overloaded_unhashed() {
+        let hasher = Argon2Hasher::start(cheap()).unwrap();
+        let (reply, answer) = oneshot::channel();
+        let queued_at = Instant::now().checked_sub(2 * MAX_QUEUE_WAIT).unwrap();
+        let job = Job::Hash {
+            password: PlainPassword::new("waited too long"),
+            reply,
+        };
+        hasher.queue.try_send((queued_at, job)).unwrap();
+        assert_eq!(answer.await.unwrap(), Err(overloaded()));
+    }
+
+    #[tokio::test]
     async fn a_full_queue_is_refused_at_once_as_overloaded() {
         // One worker, a queue of one, expensive hashes: most of a burst of 20 must be refused.
         let hasher = std::sync::Arc::new(
@@ -388,6 +428,7 @@ mod tests {
                 parallelism: 1,
                 workers: 1,
                 queue_capacity: 1,
+                max_queue_wait: MAX_QUEUE_WAIT,
             })
             .unwrap(),
         );

@@ -1,9 +1,12 @@
 //! Roster's crypto adapter: argon2id password hashing on a dedicated, bounded thread pool
-//! (implements `PasswordHasher`), and random session tokens with SHA-256 digests (implements
+//! (implements `PasswordHasher`), the password strength estimate on another
+//! (`PasswordStrength`), and random session tokens with SHA-256 digests (implements
 //! `TokenSource`).
 
 mod hasher;
+mod strength;
 mod tokens;
 
-pub use hasher::{Argon2Hasher, Argon2Settings, HasherConfigError};
+pub use hasher::{Argon2Hasher, Argon2Settings, HasherConfigError, MAX_QUEUE_WAIT};
+pub use strength::{MAX_WAIT, StrengthConfigError, StrengthPool, StrengthSettings};
 pub use tokens::RandomTokens;

@@ -54,7 +54,10 @@ pub use authz::{Decision, Match, PermissionSet, Reason, evaluate};
 pub use delegation::{Rights, may_act_on, may_change_grant, may_delegate, may_manage_grants_on};
 pub use email::{Email, EmailError};
 pub use grant::{ApiKeyId, Grant, GrantId};
-pub use password::{PasswordPolicy, PasswordProblem, PlainPassword, PolicyConfigError};
+pub use password::{
+    MAX_PASSWORD_BYTES, PasswordPolicy, PasswordProblem, PlainPassword, PolicyConfigError,
+    STRENGTH_BUDGET,
+};
 pub use principal::{Principal, PrincipalId};
 pub use role::{Effect, Permission, Role, RoleName, RoleNameError};
 pub use scope::{ScopeError, ScopePath, SegmentProblem};

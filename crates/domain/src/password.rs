@@ -4,7 +4,9 @@
 //! different keyboards or input methods hashes the same, and their length is counted in
 //! Unicode scalar values of that normalized form (NIST SP 800-63B).
 
+use std::cell::Cell;
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
 use unicode_normalization::UnicodeNormalization;
@@ -233,7 +235,9 @@ impl PasswordPolicy {
         self.max_length
     }
 
-    /// Checks a new password against the policy and returns it normalized.
+    /// Checks a new password against the policy and returns it normalized: first the length
+    /// ([`PasswordPolicy::check_length`]), then the strength ([`PlainPassword::weakness`] with
+    /// the default [`STRENGTH_BUDGET`]).
     ///
     /// `user_inputs` are the user's own data (the email, its local part, the name): a
     /// password containing one of them (case-insensitively, for those of at least 4
@@ -242,33 +246,128 @@ impl PasswordPolicy {
     /// A length problem is reported alone (`TooShort` or `TooLong`) and the strength check
     /// is skipped, so an over-long input never reaches zxcvbn. Otherwise the result is either
     /// the password or a single `Weak` problem.
+    ///
+    /// The strength estimate costs up to a few hundred milliseconds of CPU: a service runs it
+    /// off its request threads, with bounded concurrency.
     pub fn check(
         &self,
         raw: &str,
         user_inputs: &[&str],
     ) -> Result<PlainPassword, Vec<PasswordProblem>> {
+        let password = self.check_length(raw).map_err(|problem| vec![problem])?;
+        match password.weakness(user_inputs, STRENGTH_BUDGET) {
+            Some(problem) => Err(vec![problem]),
+            None => Ok(password),
+        }
+    }
+
+    /// The cheap half of [`PasswordPolicy::check`]: normalizes the password and checks its
+    /// length only. It costs at most a few microseconds per kilobyte, whatever the input.
+    ///
+    /// ```
+    /// use roster_domain::{PasswordPolicy, PasswordProblem};
+    ///
+    /// let policy = PasswordPolicy::default();
+    /// assert!(policy.check_length("password password").is_ok()); // weak, but long enough
+    /// assert_eq!(
+    ///     policy.check_length("short").unwrap_err(),
+    ///     PasswordProblem::TooShort { min: 15 }
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    /// `TooLong` (also for more than [`MAX_PASSWORD_BYTES`] bytes, checked before normalizing)
+    /// or `TooShort`.
+    pub fn check_length(&self, raw: &str) -> Result<PlainPassword, PasswordProblem> {
+        let too_long = PasswordProblem::TooLong {
+            max: self.max_length,
+        };
         // Count while normalizing and stop one past the maximum, so that an enormous input
-        // costs no more than a maximal one.
-        if raw.nfkc().take(self.max_length + 1).count() > self.max_length {
-            return Err(vec![PasswordProblem::TooLong {
-                max: self.max_length,
-            }]);
+        // costs no more than a maximal one; the byte cap first bounds what NFKC may have to
+        // buffer (a run of combining marks is reordered as a whole).
+        if raw.len() > MAX_PASSWORD_BYTES
+            || raw.nfkc().take(self.max_length + 1).count() > self.max_length
+        {
+            return Err(too_long);
         }
         let password = PlainPassword::new(raw);
         if password.char_count() < self.min_length {
-            return Err(vec![PasswordProblem::TooShort {
+            return Err(PasswordProblem::TooShort {
                 min: self.min_length,
-            }]);
-        }
-        if let Some(hint) = weakness(password.expose(), user_inputs) {
-            return Err(vec![PasswordProblem::Weak { hint }]);
+            });
         }
         Ok(password)
     }
 }
 
+/// The longest raw password, in bytes, that is ever normalized: 4 bytes (the longest UTF-8
+/// character) for each of the [`MAX_LENGTH_CEILING`] characters the most generous policy
+/// allows. Longer inputs are refused before NFKC normalization, which can expand a
+/// character eighteen-fold.
+pub const MAX_PASSWORD_BYTES: usize = 4 * MAX_LENGTH_CEILING;
+
+/// The default time budget of one strength estimate ([`PlainPassword::weakness`]). The cost
+/// is bounded by construction well below it; the budget is the backstop on a busy machine.
+pub const STRENGTH_BUDGET: Duration = Duration::from_millis(300);
+
+impl PlainPassword {
+    /// Normalizes a password presented to be verified (at login, or as the current password)
+    /// and returns `None` when it cannot be any password a policy accepts: more than
+    /// [`MAX_PASSWORD_BYTES`] bytes raw, or more than [`MAX_LENGTH_CEILING`] characters once
+    /// normalized. The work is bounded either way.
+    ///
+    /// ```
+    /// use roster_domain::PlainPassword;
+    ///
+    /// assert_eq!(PlainPassword::bounded("\u{FB01}sh").unwrap().expose(), "fish");
+    /// assert!(PlainPassword::bounded(&"x".repeat(5000)).is_none());
+    /// // U+FDFA is 3 bytes and 18 characters after NFKC.
+    /// assert!(PlainPassword::bounded(&"\u{FDFA}".repeat(300)).is_none());
+    /// ```
+    pub fn bounded(raw: &str) -> Option<PlainPassword> {
+        if raw.len() > MAX_PASSWORD_BYTES
+            || raw.nfkc().take(MAX_LENGTH_CEILING + 1).count() > MAX_LENGTH_CEILING
+        {
+            return None;
+        }
+        Some(PlainPassword::new(raw))
+    }
+
+    /// The strength half of [`PasswordPolicy::check`]: `Some(Weak)` when this password is
+    /// easy to guess or contains one of `user_inputs`, `None` when it is strong enough.
+    ///
+    /// The cost is bounded by construction: zxcvbn is only run on text whose estimated cost
+    /// (its dictionary lookups, l33t substitutions included) stays under a fixed bound, on the first 100 characters (zxcvbn
+    /// reads no more); a password too costly to estimate whole is judged by its parts. If the
+    /// estimate still takes longer than `budget`, the password counts as weak (with a hint
+    /// saying so): an unproven password is never accepted.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use roster_domain::{PasswordPolicy, STRENGTH_BUDGET};
+    ///
+    /// let password = PasswordPolicy::default().check_length("quartz-lantern-fjord-9").unwrap();
+    /// assert_eq!(password.weakness(&[], STRENGTH_BUDGET), None);
+    /// // With no time at all, nothing can be proven strong.
+    /// assert!(password.weakness(&[], Duration::ZERO).is_some());
+    /// ```
+    pub fn weakness(&self, user_inputs: &[&str], budget: Duration) -> Option<PasswordProblem> {
+        weakness(self.expose(), user_inputs, budget).map(|hint| PasswordProblem::Weak { hint })
+    }
+}
+
+/// The hint when the password is judged by its parts and none is strong enough.
+const PARTS_HINT: &str = "Look-alike substitutions such as @ for a or 0 for o make words \
+    barely harder to guess; add more words or characters that are less common.";
+/// The hint when the password is judged by its parts and repeats a base that is not strong.
+const REPEAT_HINT: &str = "Repeats like \"abcabcabc\" are only slightly harder to guess than \
+    \"abc\"; avoid repeated words and characters.";
+/// The hint when the estimate ran out of time.
+const BUDGET_HINT: &str = "This password has too many substitutions and patterns to be \
+    checked in time; use fewer look-alike substitutions and more uncommon words.";
+
 /// Returns a hint when `password` (already normalized, within length limits) is weak.
-fn weakness(password: &str, user_inputs: &[&str]) -> Option<String> {
+fn weakness(password: &str, user_inputs: &[&str], budget: Duration) -> Option<String> {
     let lowered = password.to_lowercase();
     if personal_fragments(user_inputs)
         .iter()
@@ -281,95 +380,202 @@ fn weakness(password: &str, user_inputs: &[&str]) -> Option<String> {
         .copied()
         .filter(|s| !s.is_empty())
         .collect();
-    if clearly_strong(password, &inputs) {
-        return None;
+    let estimator = Estimator::new(&inputs, budget);
+    let chars: Vec<char> = password.chars().take(ZXCVBN_PREFIX).collect();
+    if zxcvbn_cost(&chars) <= CALL_COST_BOUND {
+        let Ok(entropy) = estimator.zxcvbn(&chars) else {
+            return Some(BUDGET_HINT.to_owned());
+        };
+        if u8::from(entropy.score()) >= MIN_SCORE {
+            return None;
+        }
+        return Some(hint_from(entropy.feedback()));
     }
-    let entropy = zxcvbn::zxcvbn(password, &inputs);
-    if u8::from(entropy.score()) >= MIN_SCORE {
-        return None;
+    match clearly_strong(&chars, password.chars().count(), &estimator) {
+        Ok(true) => None,
+        Ok(false) if 2 * smallest_period(&chars) <= chars.len() => Some(REPEAT_HINT.to_owned()),
+        Ok(false) => Some(PARTS_HINT.to_owned()),
+        Err(OutOfTime) => Some(BUDGET_HINT.to_owned()),
     }
-    Some(hint_from(entropy.feedback()))
 }
 
-/// Window length, in characters, for the fast path of the strength check.
-const WINDOW: usize = 24;
-/// How many windows the fast path tries (covering the first 144 characters).
+/// zxcvbn reads only the first 100 characters of a password; so does everything here.
+const ZXCVBN_PREFIX: usize = 100;
+
+/// zxcvbn's l33t table (zxcvbn 3.1, `matching::L33T_TABLE`): each letter and the symbols
+/// that may stand for it.
+const L33T_TABLE: [&[char]; 12] = [
+    &['4', '@'],
+    &['8'],
+    &['(', '{', '[', '<'],
+    &['3'],
+    &['6', '9'],
+    &['1', '!', '|'],
+    &['1', '|', '7'],
+    &['0'],
+    &['$', '5'],
+    &['+', '7'],
+    &['%'],
+    &['2'],
+];
+
+/// The work of the matchers other than the l33t one, in l33t substitution tables.
+const OTHER_MATCHERS_COST: u64 = 6;
+
+/// The most [`zxcvbn_cost`] one zxcvbn call may have: about 20 ms on a busy core. A plain
+/// passphrase of 100 characters costs 70 000.
+const CALL_COST_BOUND: u64 = 80_000;
+
+/// An estimate of zxcvbn's work on `chars` (at most [`ZXCVBN_PREFIX`] of them), in
+/// dictionary lookups.
+///
+/// zxcvbn looks up every substring in its dictionaries (n² lookups), once as typed and
+/// again for every table of l33t substitutions that the symbols present allow. That number
+/// of tables is the product, over letters, of how many of the letter's symbols occur, so a
+/// password sprinkled with all twenty l33t symbols multiplies the work by about a thousand:
+/// 128 such characters cost over a second, 20 cost 0.1 s, while a 100-character passphrase
+/// costs 20 ms.
+fn zxcvbn_cost(chars: &[char]) -> u64 {
+    let n = chars.len().min(ZXCVBN_PREFIX) as u64;
+    let tables: u64 = L33T_TABLE
+        .iter()
+        .map(|symbols| symbols.iter().filter(|s| chars.contains(s)).count().max(1) as u64)
+        .product();
+    (tables + OTHER_MATCHERS_COST) * n * n
+}
+
+/// The strength estimate ran past its time budget.
+#[derive(Debug, PartialEq, Eq)]
+struct OutOfTime;
+
+/// Runs zxcvbn within a time budget, checked before each call, and at most [`MAX_CALLS`]
+/// times per password, each on text within [`CALL_COST_BOUND`].
+struct Estimator<'a> {
+    inputs: &'a [&'a str],
+    started: Instant,
+    budget: Duration,
+    calls: Cell<usize>,
+}
+
+impl<'a> Estimator<'a> {
+    fn new(inputs: &'a [&'a str], budget: Duration) -> Self {
+        Estimator {
+            inputs,
+            started: Instant::now(),
+            budget,
+            calls: Cell::new(0),
+        }
+    }
+
+    fn zxcvbn(&self, chars: &[char]) -> Result<zxcvbn::Entropy, OutOfTime> {
+        // The callers only ever pass text within the bound: that is what bounds the cost.
+        debug_assert!(
+            zxcvbn_cost(chars) <= CALL_COST_BOUND,
+            "strength estimate over its cost bound"
+        );
+        if self.calls.get() >= MAX_CALLS || self.started.elapsed() >= self.budget {
+            return Err(OutOfTime);
+        }
+        self.calls.set(self.calls.get() + 1);
+        let text: String = chars.iter().collect();
+        Ok(zxcvbn::zxcvbn(&text, self.inputs))
+    }
+}
+
+/// The most zxcvbn calls one strength estimate makes: the windows and a periodic base.
+const MAX_CALLS: usize = MAX_WINDOWS + 1;
+
+/// How many windows the parts check runs zxcvbn on at most.
 const MAX_WINDOWS: usize = 6;
 /// Characters next to a window boundary that earn no credit, because a pattern crossing
 /// the boundary (a word, a keyboard walk) looks like brute force once cut.
 const CUT_MARGIN: usize = 6;
-/// log10 of the guesses a part must need for the fast path to accept: 10^10, a hundred
-/// times zxcvbn's threshold for score 3 (10^8).
+/// log10 of the guesses a part must need to be accepted: 10^10, a hundred times zxcvbn's
+/// threshold for score 3 (10^8).
 const WINDOW_ACCEPT_LOG10: u32 = 10;
 
-/// The fast path of the strength check, for passwords longer than one window: whether a
-/// part of the password is, on its own, clearly strong.
+/// The check by parts, for a password whose first 100 characters (`chars`) cost too much
+/// to estimate whole; `full_len` is the length of the whole password. Whether a part of the
+/// password is, on its own, clearly strong: guessing a password means guessing every part
+/// of it, so a password is at least as strong as any of its parts. Two kinds of part are
+/// tried:
 ///
-/// zxcvbn's dictionary matching costs O(n²) lookups per set of l33t substitutions, so a
-/// random 100-character password takes 20 to 200 ms (and one made of l33t symbols such as
-/// `4@8({[<3691!|70$5+%2` up to a second), while 24 characters take about a millisecond
-/// (20 ms at worst). Guessing a password means guessing every part of it, so a password is
-/// at least as strong as any of its parts. Two kinds of part are tried:
+/// * for a periodic password (`base` repeated, the last copy possibly cut short), the base
+///   alone (zxcvbn's repeat estimate barely multiplies it by the number of copies);
+/// * windows as long as [`CALL_COST_BOUND`] allows (at most [`MAX_WINDOWS`] of them,
+///   overlapping by two margins): the tokens of zxcvbn's best match sequence for the window
+///   are credited with their guesses, except next to a boundary cut inside the password,
+///   where a pattern crossing the cut (a word, a keyboard walk) would look like brute force:
+///   there, brute-force characters and tokens touching the margin earn nothing.
 ///
-/// * for a periodic password (`base` repeated, the last copy possibly cut short), the base,
-///   which zxcvbn's repeat estimate multiplies by the number of copies;
-/// * each 24-character window of the first 144 characters: the tokens of zxcvbn's best match
-///   sequence for the window are credited with their guesses, except next to a boundary cut
-///   inside the password, where a pattern crossing the cut (a word, a keyboard walk) would
-///   look like brute force: there, brute-force characters and tokens touching the margin
-///   earn nothing.
-///
-/// A part must need 10^10 guesses, a hundred times zxcvbn's threshold for score 3. When no
-/// part decides, the caller runs zxcvbn on the whole password, so this can only accept
-/// sooner, never refuse. A property test checks that it accepts nothing zxcvbn refuses.
-fn clearly_strong(password: &str, inputs: &[&str]) -> bool {
-    let chars: Vec<char> = password.chars().collect();
-    if chars.len() <= WINDOW {
-        return false;
-    }
-    let period = smallest_period(&chars);
-    if period <= WINDOW && 2 * period <= chars.len() {
-        let base: String = chars[..period].iter().collect();
-        if zxcvbn::zxcvbn(&base, inputs).guesses() >= 10_u64.pow(WINDOW_ACCEPT_LOG10) {
-            return true;
+/// A part must need 10^10 guesses, a hundred times zxcvbn's threshold for score 3. A
+/// property test checks that this accepts nothing zxcvbn on the whole password refuses; it
+/// refuses some passwords zxcvbn would accept (those whose strength is spread thinly over
+/// many substituted words), which is the price of a bounded cost.
+fn clearly_strong(
+    chars: &[char],
+    full_len: usize,
+    estimator: &Estimator<'_>,
+) -> Result<bool, OutOfTime> {
+    let threshold = 10_u64.pow(WINDOW_ACCEPT_LOG10);
+    let period = smallest_period(chars);
+    if 2 * period <= chars.len() {
+        let base = &chars[..period];
+        if zxcvbn_cost(base) <= CALL_COST_BOUND {
+            return Ok(estimator.zxcvbn(base)?.guesses() >= threshold);
         }
-        // A repeated weak base: every window is weak too; let zxcvbn say so.
-        return false;
+        // A long base: judge it by its own parts (every copy of it is cut somewhere).
+        return clearly_strong(base, usize::MAX, estimator);
     }
-    chars
-        .chunks(WINDOW)
-        .take(MAX_WINDOWS)
-        .enumerate()
-        .any(|(index, window)| {
-            let len = window.len();
-            let lo = if index > 0 { CUT_MARGIN } else { 0 };
-            let hi = if index * WINDOW + len < chars.len() {
-                len.saturating_sub(CUT_MARGIN)
-            } else {
-                len
-            };
-            if hi <= lo {
-                return false;
+    let mut start = 0;
+    let mut windows = 0;
+    while start < chars.len() && windows < MAX_WINDOWS {
+        let mut end = start + 1;
+        while end < chars.len() && zxcvbn_cost(&chars[start..=end]) <= CALL_COST_BOUND {
+            end += 1;
+        }
+        let window = &chars[start..end];
+        let lo = if start > 0 { CUT_MARGIN } else { 0 };
+        let hi = if end < full_len {
+            window.len().saturating_sub(CUT_MARGIN)
+        } else {
+            window.len()
+        };
+        if hi > lo {
+            windows += 1;
+            if window_credit(&estimator.zxcvbn(window)?, lo, hi) >= threshold {
+                return Ok(true);
             }
-            let text: String = window.iter().collect();
-            let entropy = zxcvbn::zxcvbn(&text, inputs);
-            // The product of the credited guesses, saturating (it only needs to reach 10^10).
-            let credit = entropy
-                .sequence()
-                .iter()
-                .map(|m| match m.pattern {
-                    // Brute force costs 10 guesses a character: credit the characters
-                    // outside the margins.
-                    zxcvbn::matching::patterns::MatchPattern::BruteForce => {
-                        let credited = (m.j + 1).min(hi).saturating_sub(m.i.max(lo));
-                        10_u64.saturating_pow(u32::try_from(credited).unwrap_or(u32::MAX))
-                    }
-                    _ if m.i >= lo && m.j < hi => m.guesses.unwrap_or(1).max(1),
-                    _ => 1,
-                })
-                .fold(1_u64, u64::saturating_mul);
-            credit >= 10_u64.pow(WINDOW_ACCEPT_LOG10)
+        }
+        if end >= chars.len() {
+            break;
+        }
+        start = if end - start > 2 * CUT_MARGIN {
+            end - 2 * CUT_MARGIN
+        } else {
+            end
+        };
+    }
+    Ok(false)
+}
+
+/// The product of the guesses credited to a window's tokens between `lo` and `hi`,
+/// saturating (it only needs to reach 10^10).
+fn window_credit(entropy: &zxcvbn::Entropy, lo: usize, hi: usize) -> u64 {
+    entropy
+        .sequence()
+        .iter()
+        .map(|m| match m.pattern {
+            // Brute force costs 10 guesses a character: credit the characters outside the
+            // margins.
+            zxcvbn::matching::patterns::MatchPattern::BruteForce => {
+                let credited = (m.j + 1).min(hi).saturating_sub(m.i.max(lo));
+                10_u64.saturating_pow(u32::try_from(credited).unwrap_or(u32::MAX))
+            }
+            _ if m.i >= lo && m.j < hi => m.guesses.unwrap_or(1).max(1),
+            _ => 1,
         })
+        .fold(1_u64, u64::saturating_mul)
 }
 
 /// The smallest `p` such that `chars[i] == chars[i + p]` for every valid `i` (the length
@@ -696,6 +902,172 @@ mod tests {
         assert!(PasswordPolicy::default().check(&password, &[]).is_ok());
     }
 
+    /// A chain of common words in l33t spelling, as in the red-team finding: every window is
+    /// weak, and zxcvbn on the whole password took about a second.
+    const CRAFTED: &str = "p@$$w0rd|0v3(00k!3{0ff33[h@r|!3<@|!3n+!99er7!6er5h@d0wdr@90nm0nk3y%b0%\
+        2!pp3r8@5k3+4ng3|p@$$w0rd|0v3(00k!3{0ff33[h@r|!3<@|!3n+!99";
+
+    /// The check by parts with a generous budget, as the proptests use it.
+    fn by_parts(password: &str) -> bool {
+        let chars: Vec<char> = password.chars().take(ZXCVBN_PREFIX).collect();
+        let estimator = Estimator::new(&[], Duration::from_secs(3600));
+        clearly_strong(&chars, password.chars().count(), &estimator).unwrap_or(false)
+    }
+
+    /// The hint of a single `Weak` problem.
+    fn weak_hint(result: Result<PlainPassword, Vec<PasswordProblem>>) -> String {
+        match result.map_err(|mut problems| (problems.len(), problems.pop())) {
+            Err((1, Some(PasswordProblem::Weak { hint }))) => hint,
+            Err((_, other)) => panic!("expected one weak_password, got {other:?}"),
+            Ok(_) => panic!("expected weak_password, got accepted"),
+        }
+    }
+
+    #[test]
+    fn crafted_l33t_chains_are_judged_by_their_parts() {
+        assert_eq!(CRAFTED.chars().count(), 128);
+        // Too costly to give to zxcvbn whole: judged by a few windows within the cost bound.
+        let prefix: Vec<char> = CRAFTED.chars().take(ZXCVBN_PREFIX).collect();
+        assert!(zxcvbn_cost(&prefix) > 20 * CALL_COST_BOUND);
+        let estimator = Estimator::new(&[], Duration::from_secs(3600));
+        // Fifteen words, l33t or not, make a strong password (zxcvbn scores the whole 4).
+        assert_eq!(clearly_strong(&prefix, 128, &estimator), Ok(true));
+        assert!(estimator.calls.get() <= MAX_CALLS);
+        assert!(PasswordPolicy::default().check(CRAFTED, &[]).is_ok());
+    }
+
+    #[test]
+    fn l33t_dense_passwords_with_no_strong_part_are_weak() {
+        let policy = PasswordPolicy::default();
+        // All twenty l33t symbols, then one l33t word over and over.
+        let password = format!("4@8({{[<3691!|70$5+%2{}", "p@$$w0rd".repeat(8));
+        assert_eq!(weak_hint(policy.check(&password, &[])), PARTS_HINT);
+        // A short l33t base repeated.
+        let repeated: String = "p@$$w0rd(|7+9%2".chars().cycle().take(128).collect();
+        assert_eq!(weak_hint(policy.check(&repeated, &[])), REPEAT_HINT);
+        for (weak, hint) in [(&password, PARTS_HINT), (&repeated, REPEAT_HINT)] {
+            let chars: Vec<char> = weak.chars().take(ZXCVBN_PREFIX).collect();
+            assert!(zxcvbn_cost(&chars) > CALL_COST_BOUND, "{hint}");
+            assert!(
+                PasswordProblem::Weak {
+                    hint: hint.to_owned()
+                }
+                .message()
+                .starts_with("password is too easy to guess. ")
+            );
+        }
+    }
+
+    #[test]
+    fn long_strong_passwords_still_pass() {
+        let policy = PasswordPolicy::new(15, MAX_LENGTH_CEILING).unwrap();
+        let words = "correct horse battery staple orbit violin marble thunder crisp anchor \
+            velvet quartz lantern fjord obelisk meadow copper silent harbor ";
+        let generated: String = "k7#Rq2!vZ9@mW4$xL8%pN3^bT6&hJ1*cF5(gD0)sY-_=+[]{};:,.<>/?"
+            .chars()
+            .cycle()
+            .take(128)
+            .collect();
+        for (label, password) in [
+            (
+                "passphrase of 128",
+                words.chars().take(128).collect::<String>(),
+            ),
+            (
+                "passphrase of 4096",
+                words.chars().cycle().take(4096).collect(),
+            ),
+            (
+                "l33t-dense passphrase",
+                "Tr0ub4dor&3-v3lv3t-H@mburg-(0ff33-7!g3r-5unsh!n3-qu@rtz-l@nt3rn-fj0rd".to_owned(),
+            ),
+            ("generated, many symbols", generated),
+            (
+                "generated, all l33t symbols",
+                "xQ4@vB8(nK{w3[mR6<z9J1!tP|7uY0$h5+cL%2sD".repeat(3),
+            ),
+        ] {
+            assert!(policy.check(&password, &INPUTS).is_ok(), "{label}");
+        }
+    }
+
+    #[test]
+    fn an_exhausted_time_budget_counts_as_weak() {
+        let password = PasswordPolicy::default().check_length(GOOD).unwrap();
+        assert_eq!(password.weakness(&INPUTS, STRENGTH_BUDGET), None);
+        let problem = password.weakness(&INPUTS, Duration::ZERO).unwrap();
+        assert_eq!(problem.code(), "weak_password");
+        assert_eq!(
+            problem,
+            PasswordProblem::Weak {
+                hint: BUDGET_HINT.to_owned()
+            }
+        );
+        // By parts as well.
+        let crafted = PasswordPolicy::default().check_length(CRAFTED).unwrap();
+        assert_eq!(
+            crafted.weakness(&[], Duration::ZERO),
+            Some(PasswordProblem::Weak {
+                hint: BUDGET_HINT.to_owned()
+            })
+        );
+        // Personal data needs no estimate: that hint wins even with no time.
+        let personal = PasswordPolicy::default()
+            .check_length("xQ7!ADA.LOVELACE#pR2zT9")
+            .unwrap();
+        assert_eq!(
+            personal
+                .weakness(&INPUTS, Duration::ZERO)
+                .unwrap()
+                .message(),
+            "password is too easy to guess. Avoid using your email address or name in your \
+             password."
+        );
+    }
+
+    #[test]
+    fn check_length_alone() {
+        let policy = PasswordPolicy::default();
+        // Weak but long enough: the length check does not judge strength.
+        assert_eq!(
+            policy.check_length("aaaaaaaaaaaaaaaa").unwrap().expose(),
+            "aaaaaaaaaaaaaaaa"
+        );
+        assert_eq!(
+            policy.check_length("abc").unwrap_err(),
+            PasswordProblem::TooShort { min: 15 }
+        );
+        assert_eq!(
+            policy.check_length(&"x".repeat(129)).unwrap_err(),
+            PasswordProblem::TooLong { max: 128 }
+        );
+        // Over the byte cap: refused before normalizing, whatever the policy.
+        let generous = PasswordPolicy::new(8, MAX_LENGTH_CEILING).unwrap();
+        let marks = format!("a{}", "\u{301}".repeat(MAX_PASSWORD_BYTES / 2));
+        assert!(marks.len() > MAX_PASSWORD_BYTES);
+        assert_eq!(
+            generous.check_length(&marks).unwrap_err(),
+            PasswordProblem::TooLong { max: 4096 }
+        );
+        assert!(generous.check_length(&"ü".repeat(4096)).is_ok());
+    }
+
+    #[test]
+    fn bounded_login_passwords() {
+        // Anything a policy could have accepted is kept, normalized.
+        let longest = "\u{FB01}".repeat(2048); // 2048 raw, 4096 after NFKC
+        assert_eq!(
+            PlainPassword::bounded(&longest).unwrap().char_count(),
+            MAX_LENGTH_CEILING
+        );
+        assert!(PlainPassword::bounded(&"😀".repeat(4096)).is_some());
+        // Over the byte cap (checked before normalizing) or over the ceiling once normalized.
+        assert!(PlainPassword::bounded(&"😀".repeat(4097)).is_none());
+        assert!(PlainPassword::bounded(&"\u{FB01}".repeat(2049)).is_none());
+        // The finding: 63 KB of U+FDFA (18 characters each after NFKC).
+        assert!(PlainPassword::bounded(&"\u{FDFA}".repeat(21_000)).is_none());
+    }
+
     fn pattern_password() -> impl Strategy<Value = String> {
         let piece = prop_oneof![
             Just("password".to_owned()),
@@ -719,18 +1091,32 @@ mod tests {
 
         /// The fast path only accepts what zxcvbn on the whole password accepts.
         #[test]
-        fn fast_path_never_accepts_what_zxcvbn_refuses(password in pattern_password()) {
-            if clearly_strong(&password, &[]) {
+        fn parts_never_accept_what_zxcvbn_refuses(password in pattern_password()) {
+            if by_parts(&password) {
                 let score = u8::from(zxcvbn::zxcvbn(&password, &[]).score());
                 prop_assert!(score >= MIN_SCORE, "{password:?} scored {score}");
             }
         }
 
-        /// Repeating a base made of patterns does not fool the fast path either.
+        /// Whatever the password, the estimate makes few zxcvbn calls, each within the cost
+        /// bound (the estimator's debug assertion), and returns.
         #[test]
-        fn fast_path_on_repeats(base in pattern_password(), copies in 2_usize..6) {
+        fn estimates_stay_within_the_cost_bound(
+            password in "[a-z4@8({\\[<369!|70$5+%2 ]{15,300}",
+        ) {
+            let chars: Vec<char> = password.chars().take(ZXCVBN_PREFIX).collect();
+            let estimator = Estimator::new(&[], Duration::from_secs(3600));
+            if zxcvbn_cost(&chars) > CALL_COST_BOUND {
+                let _ = clearly_strong(&chars, password.chars().count(), &estimator);
+                prop_assert!(estimator.calls.get() <= MAX_CALLS);
+            }
+        }
+
+        /// Repeating a base made of patterns does not fool the check by parts either.
+        #[test]
+        fn parts_on_repeats(base in pattern_password(), copies in 2_usize..6) {
             let password: String = base.repeat(copies).chars().take(100).collect();
-            if clearly_strong(&password, &[]) {
+            if by_parts(&password) {
                 let score = u8::from(zxcvbn::zxcvbn(&password, &[]).score());
                 prop_assert!(score >= MIN_SCORE, "{password:?} scored {score}");
             }

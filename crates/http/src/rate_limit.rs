@@ -1,5 +1,7 @@
-//! A per-client-IP token bucket for the unauthenticated routes that cost a password hash
-//! (`POST /v1/auth/login`, public `POST /v1/account/register`).
+//! A per-client-IP token bucket for the routes that cost password work (a hash, a verify or a
+//! strength estimate): `POST /v1/auth/login`, public `POST /v1/account/register`, and the
+//! authenticated `PUT /v1/account/me/password` and `PUT /v1/admin/accounts/{id}/password`
+//! (a signed-in account could otherwise repeat the estimate forever).
 //!
 //! Decisions:
 //! - Keyed on the TCP peer address, never on `X-Forwarded-For` or `Forwarded`: those headers
@@ -8,7 +10,7 @@
 //!   the proxy's bucket; rate-limit at the proxy in that deployment, or switch this off.
 //! - IPv6 peers are keyed by their /64 network (one host usually owns a whole /64 and can
 //!   rotate addresses within it); IPv4-mapped IPv6 addresses count as the IPv4 address.
-//! - One bucket per client shared by login and registration: both cost the same hashing work.
+//! - One bucket per client shared by these routes: they cost the same kind of work.
 //! - In memory and per node: N nodes allow N times the rate. Idle buckets are forgotten by
 //!   [`ClientRateLimiter::forget_idle`], which the server calls every minute.
 

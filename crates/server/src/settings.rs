@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use config::{Config, Environment, File, FileFormat};
 use roster_app::{GrantLimits, LoginThrottlePolicy, SessionSettings};
-use roster_crypto::Argon2Settings;
+use roster_crypto::{Argon2Settings, StrengthSettings};
 use roster_domain::PasswordPolicy;
 use roster_http::RateLimitSettings;
 use roster_store::{Backend, DatabaseSettings};
@@ -134,6 +134,8 @@ struct RawLoginThrottle {
 struct RawPassword {
     min_length: usize,
     max_length: usize,
+    strength_workers: Option<usize>,
+    strength_queue: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,6 +146,7 @@ struct RawArgon2 {
     parallelism: u32,
     workers: Option<usize>,
     queue_capacity: Option<usize>,
+    max_queue_wait: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -232,6 +235,8 @@ pub struct Settings {
     pub login_throttle: LoginThrottlePolicy,
     pub password_policy: PasswordPolicy,
     pub argon2: Argon2Settings,
+    /// The password strength pool (`password.strength_workers`, `password.strength_queue`).
+    pub strength: StrengthSettings,
     pub rate_limit: RateLimitSettings,
     pub bootstrap: Option<BootstrapSettings>,
     pub grants: GrantLimits,
@@ -347,7 +352,25 @@ impl Settings {
             parallelism: raw.argon2.parallelism,
             workers,
             queue_capacity: raw.argon2.queue_capacity.unwrap_or(16 * workers),
+            max_queue_wait: match &raw.argon2.max_queue_wait {
+                Some(wait) => duration("argon2.max_queue_wait", wait)?,
+                None => defaults.max_queue_wait,
+            },
         };
+        let strength_workers = raw
+            .password
+            .strength_workers
+            .unwrap_or(StrengthSettings::default().workers);
+        let strength = StrengthSettings {
+            workers: strength_workers,
+            queue_capacity: raw.password.strength_queue.unwrap_or(16 * strength_workers),
+        };
+        if strength.workers == 0 {
+            return Err(invalid("password.strength_workers", "must be at least 1"));
+        }
+        if strength.queue_capacity == 0 {
+            return Err(invalid("password.strength_queue", "must be at least 1"));
+        }
         let rate_limit = RateLimitSettings {
             enabled: raw.rate_limit.enabled,
             per_minute: at_least_one("rate_limit.per_minute", raw.rate_limit.per_minute)?,
@@ -402,6 +425,7 @@ impl Settings {
             login_throttle,
             password_policy,
             argon2,
+            strength,
             rate_limit,
             bootstrap,
             grants,
@@ -529,6 +553,16 @@ mod tests {
                 "login_throttle.max_delay",
             ),
             ("ROSTER__PASSWORD__MAX_LENGTH", "lots", "max_length"),
+            (
+                "ROSTER__PASSWORD__STRENGTH_WORKERS",
+                "0",
+                "password.strength_workers",
+            ),
+            (
+                "ROSTER__PASSWORD__STRENGTH_QUEUE",
+                "0",
+                "password.strength_queue",
+            ),
             ("ROSTER__SERVER__BINDD", "x", "bindd"),
         ];
         for (key, value, named) in cases {

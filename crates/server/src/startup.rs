@@ -13,7 +13,7 @@ use roster_app::ports::{Readiness, SystemClock};
 use roster_app::{
     AppError, Feature, FeatureManager, RegistrationForm, Roster, RosterPorts, RosterSettings,
 };
-use roster_crypto::{Argon2Hasher, RandomTokens};
+use roster_crypto::{Argon2Hasher, RandomTokens, StrengthPool};
 use roster_flags::{FileFeatureManager, ReloadEvent, WatchHandle};
 use roster_http::ClientRateLimiter;
 use roster_http::{BodyTimeout, ConnectionLimiter, MetricsListener};
@@ -31,6 +31,8 @@ pub enum StartupError {
     Database(#[from] roster_store::StartupError),
     #[error("argon2 settings: {0}")]
     Hasher(#[from] roster_crypto::HasherConfigError),
+    #[error("password strength settings: {0}")]
+    Strength(#[from] roster_crypto::StrengthConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -79,6 +81,7 @@ impl Components {
             grants: Arc::new(store.clone()),
             audit: Arc::new(store.clone()),
             hasher: hasher.clone(),
+            strength: Arc::new(StrengthPool::start(settings.strength)?),
             features: features.clone(),
             clock,
             tokens: Arc::new(RandomTokens),

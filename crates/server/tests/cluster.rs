@@ -304,6 +304,8 @@ fn sigterm_lets_requests_in_flight_finish() {
         &[
             ("ROSTER__ARGON2__WORKERS", "1"),
             ("ROSTER__ARGON2__ITERATIONS", "8"),
+            // The queued ones wait several slow hashes: longer than the default maximum wait.
+            ("ROSTER__ARGON2__MAX_QUEUE_WAIT", "30s"),
             ("ROSTER__SERVER__SHUTDOWN_TIMEOUT", "20s"),
         ],
         false,

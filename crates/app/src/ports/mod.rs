@@ -11,6 +11,7 @@ mod hashing;
 mod readiness;
 mod roles;
 mod sessions;
+mod strength;
 mod throttle;
 mod tokens;
 
@@ -23,6 +24,7 @@ pub use hashing::{HashError, PasswordHash, PasswordHasher};
 pub use readiness::Readiness;
 pub use roles::{CheckedRole, RoleDeletion, RoleHolding, RolePage, RoleStore, StoredRole};
 pub use sessions::{NewSession, SessionId, SessionRecord, SessionStore, SessionSummary};
+pub use strength::PasswordStrength;
 pub use throttle::{LoginThrottle, ThrottleState};
 pub use tokens::{IssuedToken, TokenDigest, TokenSource};
 
@@ -44,6 +46,8 @@ pub use readiness::MockReadiness;
 pub use roles::MockRoleStore;
 #[cfg(any(test, feature = "mock"))]
 pub use sessions::MockSessionStore;
+#[cfg(any(test, feature = "mock"))]
+pub use strength::MockPasswordStrength;
 #[cfg(any(test, feature = "mock"))]
 pub use throttle::MockLoginThrottle;
 #[cfg(any(test, feature = "mock"))]

@@ -4,7 +4,7 @@ use roster_domain::{Account, AccountId, AccountStatus, BuiltinAction, Email, Pri
 use secrecy::SecretString;
 use tracing::instrument;
 
-use super::register::{account_inputs, check_password};
+use super::register::account_inputs;
 use super::{Authenticated, Roster};
 use crate::audit::AuditAction;
 use crate::error::AppError;
@@ -120,13 +120,9 @@ impl Roster {
         caller.require_global(BuiltinAction::AccountPasswordReset)?;
         let account = self.existing_account(id).await?;
         caller.require_may_act_on(self.held_by_account(&account).await?.rights())?;
-        let password = check_password(
-            &self.password_policy,
-            "new_password",
-            new_password,
-            &account_inputs(&account),
-        )
-        .map_err(AppError::Validation)?;
+        let password = self
+            .check_new_password("new_password", new_password, &account_inputs(&account))
+            .await?;
         let hash = self.ports.hasher.hash(password).await?;
         let now = self.ports.clock.now();
         let audit = caller

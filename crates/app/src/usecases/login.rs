@@ -47,7 +47,13 @@ impl Roster {
         password: &SecretString,
         source_ip: Option<IpAddr>,
     ) -> Result<LoginSuccess, AppError> {
-        let password = PlainPassword::new(password.expose_secret());
+        // A password longer than any policy allows cannot be any account's: it fails like a
+        // wrong one, after the same hashing work (against the dummy hash), and is never
+        // normalized past a bounded prefix.
+        let (password, over_long) = match PlainPassword::bounded(password.expose_secret()) {
+            Some(password) => (password, false),
+            None => (PlainPassword::new(""), true),
+        };
         let Ok(email) = Email::parse(email) else {
             // Nothing to find or throttle, but the same hashing work as any other failure.
             self.ports.hasher.verify(password, None).await?;
@@ -59,7 +65,8 @@ impl Roster {
         self.refuse_while_throttled(throttle.as_ref())?;
         let stored = self.ports.accounts.find_by_email(canonical).await?;
         let (account, hash) = match stored {
-            Some(stored) => (Some(stored.account), Some(stored.password_hash)),
+            Some(stored) if !over_long => (Some(stored.account), Some(stored.password_hash)),
+            Some(stored) => (Some(stored.account), None),
             None => (None, None),
         };
         let verified = self.ports.hasher.verify(password, hash).await?;
@@ -144,5 +151,67 @@ impl Roster {
             "login throttled"
         );
         Err(AppError::TooManyAttempts { retry_after_secs })
+    }
+}
+
+#[cfg(test)]
+mod over_long_password_tests {
+    use roster_domain::{AccountStatus, PlainPassword};
+    use secrecy::SecretString;
+
+    use super::super::tests::{HASH, Ports, account, now};
+    use crate::error::AppError;
+    use crate::ports::{PasswordHash, StoredAccount, ThrottleState};
+
+    /// A password no policy could have accepted is never normalized whole and fails like a
+    /// wrong one: one verify against the dummy hash, one failure counted.
+    #[tokio::test]
+    async fn an_over_long_password_fails_after_the_dummy_verify() {
+        let ada = account("ada@example.com", AccountStatus::Active, false);
+        let mut ports = Ports::new();
+        ports.clock.expect_now().return_const(now());
+        ports
+            .login_throttle
+            .expect_state()
+            .times(1)
+            .returning(|_| Ok(None));
+        let stored = StoredAccount {
+            account: ada.clone(),
+            password_hash: PasswordHash::new(HASH),
+        };
+        ports
+            .accounts
+            .expect_find_by_email()
+            .times(1)
+            .returning(move |_| Ok(Some(stored.clone())));
+        ports
+            .hasher
+            .expect_verify()
+            .withf(|password: &PlainPassword, stored| {
+                password.expose().is_empty() && stored.is_none()
+            })
+            .times(1)
+            .returning(|_, _| Ok(false));
+        ports
+            .login_throttle
+            .expect_record_failure()
+            .times(1)
+            .returning(|_, _, _, _| {
+                Ok(ThrottleState {
+                    failures: 1,
+                    locked_until: None,
+                })
+            });
+        ports.sessions.expect_create().never();
+        // The finding: 63 KB of a character that NFKC expands eighteen-fold.
+        let password = SecretString::from("\u{FDFA}".repeat(21_000));
+        let result = ports
+            .build()
+            .login("ada@example.com", &password, None)
+            .await;
+        assert!(
+            matches!(result, Err(AppError::InvalidCredentials)),
+            "{result:?}"
+        );
     }
 }

@@ -21,7 +21,7 @@ use roster_domain::PasswordPolicy;
 use crate::features::FeatureManager;
 use crate::ports::{
     AccountRepository, ApiKeyStore, AuditLog, Clock, GrantStore, LoginThrottle, PasswordHasher,
-    RoleStore, SessionStore, TokenSource,
+    PasswordStrength, RoleStore, SessionStore, TokenSource,
 };
 
 pub use admin_accounts::AccountDetails;
@@ -133,6 +133,7 @@ pub struct RosterPorts {
     pub grants: Arc<dyn GrantStore>,
     pub audit: Arc<dyn AuditLog>,
     pub hasher: Arc<dyn PasswordHasher>,
+    pub strength: Arc<dyn PasswordStrength>,
     pub features: Arc<dyn FeatureManager>,
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<dyn TokenSource>,

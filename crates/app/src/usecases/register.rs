@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use roster_domain::{
-    Account, AccountId, AccountStatus, BuiltinAction, DisplayName, Email, PasswordPolicy,
+    Account, AccountId, AccountStatus, BuiltinAction, DisplayName, Email, PasswordProblem,
     PlainPassword, PrincipalId, Rights, ScopePath,
 };
 use secrecy::{ExposeSecret, SecretString};
@@ -36,8 +36,9 @@ struct ValidRegistration {
 }
 
 impl RegistrationForm {
-    /// Parses every field and reports all problems at once, each naming its field.
-    fn validate(self, policy: &PasswordPolicy) -> Result<ValidRegistration, AppError> {
+    /// Parses every field and reports all problems at once, each naming its field. The
+    /// password's strength is estimated on the strength pool, once its length is right.
+    async fn validate(self, roster: &Roster) -> Result<ValidRegistration, AppError> {
         let mut errors = Vec::new();
         let email = Email::parse(&self.email)
             .map_err(|e| errors.push(FieldError::new("email", e.code(), e.to_string())))
@@ -58,9 +59,17 @@ impl RegistrationForm {
         if let Some(name) = &name {
             user_inputs.push(name.as_str());
         }
-        let password = check_password(policy, "password", &self.password, &user_inputs)
-            .map_err(|problems| errors.extend(problems))
-            .ok();
+        let password = match roster
+            .check_new_password("password", &self.password, &user_inputs)
+            .await
+        {
+            Ok(password) => Some(password),
+            Err(AppError::Validation(problems)) => {
+                errors.extend(problems);
+                None
+            }
+            Err(other) => return Err(other),
+        };
         match (email, password) {
             (Some(email), Some(password)) if errors.is_empty() => Ok(ValidRegistration {
                 email,
@@ -72,21 +81,34 @@ impl RegistrationForm {
     }
 }
 
-/// Applies the password policy; problems are reported against `field`.
-pub(super) fn check_password(
-    policy: &PasswordPolicy,
-    field: &str,
-    password: &SecretString,
-    user_inputs: &[&str],
-) -> Result<PlainPassword, Vec<FieldError>> {
-    policy
-        .check(password.expose_secret(), user_inputs)
-        .map_err(|problems| {
-            problems
-                .iter()
-                .map(|p| FieldError::new(field, p.code(), p.message()))
-                .collect()
-        })
+/// One password problem as a field error.
+fn field_error(field: &str, problem: &PasswordProblem) -> FieldError {
+    FieldError::new(field, problem.code(), problem.message())
+}
+
+impl Roster {
+    /// Checks the length of a new password here (cheap), then its strength on the strength
+    /// pool (up to a few hundred milliseconds of CPU, never on the async threads); problems
+    /// are reported against `field`.
+    ///
+    /// # Errors
+    /// `Validation` (one problem for `field`), `Overloaded` when the strength pool is full.
+    pub(super) async fn check_new_password(
+        &self,
+        field: &str,
+        password: &SecretString,
+        user_inputs: &[&str],
+    ) -> Result<PlainPassword, AppError> {
+        let password = self
+            .password_policy
+            .check_length(password.expose_secret())
+            .map_err(|problem| AppError::Validation(vec![field_error(field, &problem)]))?;
+        let inputs = user_inputs.iter().map(|&input| input.to_owned()).collect();
+        match self.ports.strength.weakness(&password, inputs).await? {
+            Some(problem) => Err(AppError::Validation(vec![field_error(field, &problem)])),
+            None => Ok(password),
+        }
+    }
 }
 
 /// What a password may not be built from: the account's email, its local part, its name.
@@ -115,7 +137,7 @@ impl Roster {
                 Feature::AccountRegistration.name(),
             ));
         }
-        let registration = form.validate(&self.password_policy)?;
+        let registration = form.validate(self).await?;
         let account = self
             .create_account(registration, false, &[], |account, at| {
                 AuditEvent::new(AuditAction::AccountRegistered, at)
@@ -147,7 +169,7 @@ impl Roster {
             return Err(AppError::Forbidden);
         }
         let grants = parse_grant_forms(&grants);
-        let registration = form.validate(&self.password_policy);
+        let registration = form.validate(self).await;
         let (registration, grants) = match (registration, grants) {
             (Ok(registration), Ok(grants)) => (registration, grants),
             (registration, grants) => {
@@ -179,7 +201,7 @@ impl Roster {
     /// `Validation`, `EmailTaken`, `Overloaded`, `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn create_superadmin(&self, form: RegistrationForm) -> Result<Account, AppError> {
-        let registration = form.validate(&self.password_policy)?;
+        let registration = form.validate(self).await?;
         let account = self
             .create_account(registration, true, &[], |account, at| {
                 AuditEvent::new(AuditAction::SuperadminCreated, at).target("account", account)
@@ -238,5 +260,96 @@ impl Roster {
             Err(StoreError::Missing("role")) => Err(AppError::RoleNotFound),
             Err(other) => Err(other.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod strength_pool_tests {
+    //! Registration asks the strength port (the bounded pool) for the estimate, after the
+    //! cheap length check.
+
+    use mockall::predicate::eq;
+
+    use super::super::tests::{Ports, field_errors, fields_and_codes};
+    use super::*;
+    use crate::ports::{HashError, MockPasswordStrength};
+
+    fn form(password: &str) -> RegistrationForm {
+        RegistrationForm {
+            email: "ada@example.com".to_owned(),
+            password: SecretString::from(password),
+            name: Some("Ada Lovelace".to_owned()),
+        }
+    }
+
+    fn ports(strength: MockPasswordStrength) -> Ports {
+        let mut ports = Ports::new();
+        ports
+            .features
+            .expect_is_enabled()
+            .with(eq(Feature::AccountRegistration))
+            .return_const(true);
+        ports.strength = strength;
+        ports.accounts.expect_find_by_email().never();
+        ports.accounts.expect_insert().never();
+        ports.hasher.expect_hash().never();
+        ports
+    }
+
+    #[tokio::test]
+    async fn a_full_strength_pool_is_overloaded_before_any_write() {
+        let mut strength = MockPasswordStrength::new();
+        strength
+            .expect_weakness()
+            .withf(|password, inputs| {
+                password.expose() == "quartz-lantern-fjord-obelisk-9"
+                    && *inputs == ["ada@example.com", "ada", "Ada Lovelace"]
+            })
+            .times(1)
+            .returning(|_, _| {
+                Err(HashError::Overloaded {
+                    retry_after_secs: 1,
+                })
+            });
+        let result = ports(strength)
+            .build()
+            .register_self(form("quartz-lantern-fjord-obelisk-9"), None)
+            .await;
+        assert!(
+            matches!(
+                result,
+                Err(AppError::Overloaded {
+                    retry_after_secs: 1
+                })
+            ),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_estimate_is_the_ports_answer_and_length_problems_skip_it() {
+        let mut strength = MockPasswordStrength::new();
+        strength.expect_weakness().times(1).returning(|_, _| {
+            Ok(Some(PasswordProblem::Weak {
+                hint: "Checked on the pool.".to_owned(),
+            }))
+        });
+        let roster = ports(strength).build();
+        let errors = field_errors(
+            roster
+                .register_self(form("quartz-lantern-fjord-obelisk-9"), None)
+                .await,
+        );
+        assert_eq!(fields_and_codes(&errors), [("password", "weak_password")]);
+        assert_eq!(
+            errors[0].message,
+            "password is too easy to guess. Checked on the pool."
+        );
+        // Too short: refused without a second estimate (`times(1)` above).
+        let errors = field_errors(roster.register_self(form("short"), None).await);
+        assert_eq!(
+            fields_and_codes(&errors),
+            [("password", "password_too_short")]
+        );
     }
 }

@@ -1,11 +1,11 @@
 //! A signed-in account managing its own sessions and password.
 
 use chrono::{DateTime, Utc};
-use roster_domain::PlainPassword;
+use roster_domain::{PasswordProblem, PlainPassword};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::instrument;
 
-use super::register::{account_inputs, check_password};
+use super::register::account_inputs;
 use super::{Authenticated, Roster};
 use crate::audit::AuditAction;
 use crate::error::{AppError, FieldError};
@@ -101,6 +101,9 @@ impl Roster {
     /// Changes the caller's password after checking the current one, and revokes every other
     /// session of the account.
     ///
+    /// Order, cheapest refusal first: the new password's length, the throttle, the current
+    /// password (one argon2 verify), and only then the new password's strength estimate.
+    ///
     /// # Errors
     /// `Validation` (`current_password`: `incorrect_password`; `new_password`: policy codes),
     /// `TooManyAttempts` (wrong current passwords count like failed logins), `Overloaded`,
@@ -114,24 +117,31 @@ impl Roster {
     ) -> Result<(), AppError> {
         let (account_id, session_id) = caller.require_session()?;
         let account = caller.account.as_ref().ok_or(AppError::Unauthenticated)?;
-        let new = check_password(
-            &self.password_policy,
-            "new_password",
-            new,
-            &account_inputs(account),
-        )
-        .map_err(AppError::Validation)?;
+        let new_problem = |problem: &PasswordProblem| {
+            AppError::Validation(vec![FieldError::new(
+                "new_password",
+                problem.code(),
+                problem.message(),
+            )])
+        };
+        // The length is cheap; the strength estimate waits until the current password is
+        // proven, so a stolen session cannot spend it over and over.
+        let new = self
+            .password_policy
+            .check_length(new.expose_secret())
+            .map_err(|problem| new_problem(&problem))?;
         // Guessing the current password with a stolen session is throttled like logins:
         // the same per-email counter, checked before any hashing.
         let canonical = account.email.canonical();
         let throttle = self.ports.login_throttle.state(canonical).await?;
         self.refuse_while_throttled(throttle.as_ref())?;
         let stored = self.ports.accounts.password_hash(account_id).await?;
-        let verified = self
-            .ports
-            .hasher
-            .verify(PlainPassword::new(current.expose_secret()), stored)
-            .await?;
+        // An over-long current password cannot be right: verified against the dummy hash.
+        let (current, stored) = match PlainPassword::bounded(current.expose_secret()) {
+            Some(current) => (current, stored),
+            None => (PlainPassword::new(""), None),
+        };
+        let verified = self.ports.hasher.verify(current, stored).await?;
         if !verified {
             let now = self.ports.clock.now();
             let audit = caller
@@ -150,6 +160,13 @@ impl Roster {
         }
         if throttle.is_some() {
             self.ports.login_throttle.clear(canonical).await?;
+        }
+        let inputs = account_inputs(account)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        if let Some(problem) = self.ports.strength.weakness(&new, inputs).await? {
+            return Err(new_problem(&problem));
         }
         let hash = self.ports.hasher.hash(new).await?;
         let now = self.ports.clock.now();
@@ -191,5 +208,181 @@ impl Roster {
             .sessions
             .delete_dead(now, now - self.sessions.idle_timeout, CLEANUP_BATCH)
             .await?)
+    }
+}
+
+#[cfg(test)]
+mod password_change_tests {
+    //! `change_my_password` spends its expensive work last: a throttled caller or a wrong
+    //! current password never reaches the strength estimate.
+
+    use chrono::Duration;
+    use roster_domain::{AccountStatus, Principal, PrincipalId};
+
+    use super::super::tests::{
+        HASH, Ports, account, field_errors, fields_and_codes, now, session_id,
+    };
+    use super::*;
+    use crate::ports::{HashError, PasswordHash, ThrottleState};
+
+    const STRONG: &str = "quartz-lantern-fjord-obelisk-9";
+
+    fn caller() -> Authenticated {
+        let account = account("ada@example.com", AccountStatus::Active, false);
+        Authenticated {
+            principal: Principal {
+                id: PrincipalId::Account(account.id),
+                is_superadmin: false,
+                grants: Vec::new().into(),
+            },
+            account: Some(account),
+            session_id: Some(session_id()),
+            api_key: None,
+            source_ip: None,
+        }
+    }
+
+    /// The throttle answers `state` once; the stored hash is [`HASH`].
+    fn ports(state: Option<ThrottleState>) -> Ports {
+        let mut ports = Ports::new();
+        ports.clock.expect_now().return_const(now());
+        ports
+            .login_throttle
+            .expect_state()
+            .times(1)
+            .returning(move |_| Ok(state));
+        ports
+            .accounts
+            .expect_password_hash()
+            .returning(|_| Ok(Some(PasswordHash::new(HASH))));
+        ports
+    }
+
+    async fn change(ports: Ports, current: &str, new: &str) -> Result<(), AppError> {
+        ports
+            .build()
+            .change_my_password(
+                &caller(),
+                &SecretString::from(current),
+                &SecretString::from(new),
+            )
+            .await
+    }
+
+    #[tokio::test]
+    async fn a_throttled_caller_gets_no_strength_estimate_nor_hashing() {
+        let mut ports = ports(Some(ThrottleState {
+            failures: 9,
+            locked_until: Some(now() + Duration::minutes(5)),
+        }));
+        ports.strength = crate::ports::MockPasswordStrength::new();
+        ports.strength.expect_weakness().never();
+        ports.hasher.expect_verify().never();
+        ports.hasher.expect_hash().never();
+        let result = change(ports, "the current one", STRONG).await;
+        assert!(
+            matches!(result, Err(AppError::TooManyAttempts { retry_after_secs }) if retry_after_secs > 0),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wrong_current_password_gets_no_strength_estimate() {
+        let mut ports = ports(None);
+        ports.strength = crate::ports::MockPasswordStrength::new();
+        ports.strength.expect_weakness().never();
+        ports
+            .hasher
+            .expect_verify()
+            .times(1)
+            .returning(|_, _| Ok(false));
+        ports.hasher.expect_hash().never();
+        ports
+            .login_throttle
+            .expect_record_failure()
+            .times(1)
+            .returning(|_, _, _, _| {
+                Ok(ThrottleState {
+                    failures: 1,
+                    locked_until: None,
+                })
+            });
+        let errors = field_errors(change(ports, "wrong", STRONG).await);
+        assert_eq!(
+            fields_and_codes(&errors),
+            [("current_password", "incorrect_password")]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_weak_new_password_is_refused_after_the_current_one_is_proven() {
+        let mut ports = ports(None);
+        ports
+            .hasher
+            .expect_verify()
+            .times(1)
+            .returning(|_, _| Ok(true));
+        ports.hasher.expect_hash().never();
+        let errors = field_errors(change(ports, "the current one", "passwordpassword").await);
+        assert_eq!(
+            fields_and_codes(&errors),
+            [("new_password", "weak_password")]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_full_strength_pool_is_overloaded() {
+        let mut ports = ports(None);
+        ports
+            .hasher
+            .expect_verify()
+            .times(1)
+            .returning(|_, _| Ok(true));
+        ports.hasher.expect_hash().never();
+        ports.strength = crate::ports::MockPasswordStrength::new();
+        ports.strength.expect_weakness().times(1).returning(|_, _| {
+            Err(HashError::Overloaded {
+                retry_after_secs: 1,
+            })
+        });
+        let result = change(ports, "the current one", STRONG).await;
+        assert!(
+            matches!(
+                result,
+                Err(AppError::Overloaded {
+                    retry_after_secs: 1
+                })
+            ),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_over_long_current_password_fails_against_the_dummy_hash() {
+        let mut ports = ports(None);
+        ports.strength = crate::ports::MockPasswordStrength::new();
+        ports.strength.expect_weakness().never();
+        ports
+            .hasher
+            .expect_verify()
+            .withf(|_, stored| stored.is_none())
+            .times(1)
+            .returning(|_, _| Ok(false));
+        ports
+            .login_throttle
+            .expect_record_failure()
+            .times(1)
+            .returning(|_, _, _, _| {
+                Ok(ThrottleState {
+                    failures: 1,
+                    locked_until: None,
+                })
+            });
+        let current = "\u{FDFA}".repeat(21_000);
+        let errors = field_errors(change(ports, &current, STRONG).await);
+        assert_eq!(
+            fields_and_codes(&errors),
+            [("current_password", "incorrect_password")]
+        );
     }
 }

@@ -27,22 +27,22 @@ use crate::error::{AppError, FieldError};
 use crate::features::{Feature, MockFeatureManager};
 use crate::ports::{
     ApiKey, HashError, IssuedToken, MockAccountRepository, MockApiKeyStore, MockAuditLog,
-    MockClock, MockGrantStore, MockLoginThrottle, MockPasswordHasher, MockRoleStore,
-    MockSessionStore, MockTokenSource, NewSession, PasswordHash, SessionId, SessionRecord,
-    StoreError, StoredAccount, StoredApiKey, ThrottleState, TokenDigest,
+    MockClock, MockGrantStore, MockLoginThrottle, MockPasswordHasher, MockPasswordStrength,
+    MockRoleStore, MockSessionStore, MockTokenSource, NewSession, PasswordHash, SessionId,
+    SessionRecord, StoreError, StoredAccount, StoredApiKey, ThrottleState, TokenDigest,
 };
 
 /// Passes the default policy (15..=128 characters, zxcvbn score >= 3).
 const STRONG: &str = "correct horse battery staple orbit";
 /// What the fake hasher returns and the fake repository stores.
-const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$ZmFrZWhhc2g";
+pub(super) const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$ZmFrZWhhc2g";
 /// A bearer token as the client presents it.
 const TOKEN: &str = "rst_3q2+7w==fake-session-token-with-enough-length";
 /// The digest the token source derives from [`TOKEN`].
 const DIGEST: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 /// The clock's "now" in every test.
-fn now() -> DateTime<Utc> {
+pub(super) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 14, 15, 9, 26).unwrap()
 }
 
@@ -54,22 +54,23 @@ fn recorded<T: Clone>(calls: &Calls<T>) -> Vec<T> {
 }
 
 /// The ports as bare mocks, before they are frozen into a [`Roster`].
-struct Ports {
-    accounts: MockAccountRepository,
-    sessions: MockSessionStore,
-    api_keys: MockApiKeyStore,
-    login_throttle: MockLoginThrottle,
-    roles: MockRoleStore,
-    grants: MockGrantStore,
-    audit: MockAuditLog,
-    hasher: MockPasswordHasher,
-    features: MockFeatureManager,
-    clock: MockClock,
-    tokens: MockTokenSource,
+pub(super) struct Ports {
+    pub(super) accounts: MockAccountRepository,
+    pub(super) sessions: MockSessionStore,
+    pub(super) api_keys: MockApiKeyStore,
+    pub(super) login_throttle: MockLoginThrottle,
+    pub(super) roles: MockRoleStore,
+    pub(super) grants: MockGrantStore,
+    pub(super) audit: MockAuditLog,
+    pub(super) hasher: MockPasswordHasher,
+    pub(super) strength: MockPasswordStrength,
+    pub(super) features: MockFeatureManager,
+    pub(super) clock: MockClock,
+    pub(super) tokens: MockTokenSource,
 }
 
 impl Ports {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             accounts: MockAccountRepository::new(),
             sessions: MockSessionStore::new(),
@@ -79,13 +80,14 @@ impl Ports {
             grants: MockGrantStore::new(),
             audit: MockAuditLog::new(),
             hasher: MockPasswordHasher::new(),
+            strength: inline_strength(),
             features: MockFeatureManager::new(),
             clock: MockClock::new(),
             tokens: MockTokenSource::new(),
         }
     }
 
-    fn build(self) -> Roster {
+    pub(super) fn build(self) -> Roster {
         Roster::new(
             RosterPorts {
                 accounts: Arc::new(self.accounts),
@@ -96,6 +98,7 @@ impl Ports {
                 grants: Arc::new(self.grants),
                 audit: Arc::new(self.audit),
                 hasher: Arc::new(self.hasher),
+                strength: Arc::new(self.strength),
                 features: Arc::new(self.features),
                 clock: Arc::new(self.clock),
                 tokens: Arc::new(self.tokens),
@@ -256,6 +259,17 @@ impl Ports {
     }
 }
 
+/// The strength port running the domain's estimate inline (the adapter runs the same on its
+/// pool), as often as asked. Tests about the pool itself replace it.
+fn inline_strength() -> MockPasswordStrength {
+    let mut strength = MockPasswordStrength::new();
+    strength.expect_weakness().returning(|password, inputs| {
+        let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        Ok(password.weakness(&inputs, roster_domain::STRENGTH_BUDGET))
+    });
+    strength
+}
+
 fn form(email: &str, password: &str, name: Option<&str>) -> RegistrationForm {
     RegistrationForm {
         email: email.to_owned(),
@@ -269,7 +283,7 @@ fn secret(password: &str) -> SecretString {
 }
 
 /// An existing account, created a month before [`now`].
-fn account(email: &str, status: AccountStatus, is_superadmin: bool) -> Account {
+pub(super) fn account(email: &str, status: AccountStatus, is_superadmin: bool) -> Account {
     let created = now() - Duration::days(30);
     Account {
         id: AccountId::new(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001)),
@@ -282,7 +296,7 @@ fn account(email: &str, status: AccountStatus, is_superadmin: bool) -> Account {
     }
 }
 
-fn session_id() -> SessionId {
+pub(super) fn session_id() -> SessionId {
     SessionId::new(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0042))
 }
 
@@ -327,14 +341,14 @@ fn actor(is_superadmin: bool, grants: Vec<Grant>) -> Authenticated {
 }
 
 /// The field errors of a validation error, in order; panics on any other outcome.
-fn field_errors<T: Debug>(result: Result<T, AppError>) -> Vec<FieldError> {
+pub(super) fn field_errors<T: Debug>(result: Result<T, AppError>) -> Vec<FieldError> {
     match result {
         Err(AppError::Validation(errors)) => errors,
         other => panic!("expected AppError::Validation, got {other:?}"),
     }
 }
 
-fn fields_and_codes(errors: &[FieldError]) -> Vec<(&str, &str)> {
+pub(super) fn fields_and_codes(errors: &[FieldError]) -> Vec<(&str, &str)> {
     errors.iter().map(|e| (e.field.as_str(), e.code)).collect()
 }
 

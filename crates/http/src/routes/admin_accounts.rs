@@ -12,6 +12,7 @@ use crate::dto::{
 use crate::extract::{ApiJson, ApiQuery, Caller};
 use crate::openapi::Problem;
 use crate::problem::ApiError;
+use crate::rate_limit::RateLimited;
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
@@ -190,13 +191,18 @@ pub async fn enable(
             body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`; `errors[]`: `new_password` with \
             `password_too_short`, `password_too_long`, `weak_password`.", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`overloaded`: too much password-hashing work is \
-            queued; or `unavailable`: the database is unreachable.",
+        (status = 429, description = "`rate_limited`: too many requests from this address \
+            (checked first, before the token).",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "`overloaded`: too much password-hashing or \
+            password-strength work is queued; or `unavailable`: the database is unreachable.",
             body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
     ),
 )]
 pub async fn reset_password(
+    _: RateLimited,
     roster: Data<Roster>,
     Caller(caller): Caller,
     id: Path<String>,

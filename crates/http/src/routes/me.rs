@@ -12,6 +12,7 @@ use crate::dto::{
 use crate::extract::{ApiJson, Caller};
 use crate::openapi::Problem;
 use crate::problem::ApiError;
+use crate::rate_limit::RateLimited;
 use roster_app::AppError;
 
 /// `POST /v1/auth/logout`: the calling session stops working at once.
@@ -146,13 +147,19 @@ pub async fn revoke_session(
             with `incorrect_password`, or `new_password` with `password_too_short`, \
             `password_too_long`, `weak_password`.",
             body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`overloaded`: too much password-hashing work is \
-            queued; or `unavailable`: the database is unreachable.",
+        (status = 429, description = "`rate_limited`: too many requests from this address \
+            (checked first, before the token); or `too_many_attempts`: too many wrong current \
+            passwords for this account.",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "`overloaded`: too much password-hashing or \
+            password-strength work is queued; or `unavailable`: the database is unreachable.",
             body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
     ),
 )]
 pub async fn change_password(
+    _: RateLimited,
     roster: Data<Roster>,
     Caller(caller): Caller,
     ApiJson(body): ApiJson<ChangePasswordRequest>,

@@ -17,6 +17,7 @@ mod login;
 mod login_throttle;
 mod metrics;
 mod openapi;
+mod password_strength;
 mod privilege;
 mod production_hashing;
 mod rate_limit;

@@ -1,14 +1,18 @@
-//! The per-client-IP token bucket on login and public registration.
+//! The per-client-IP token bucket on login, public registration and the authenticated
+//! password routes.
 
 use crate::helpers::{
     AppOptions, Db, PASSWORD, TestApp, assert_problem, spawn_app_with, unique_email,
 };
 use crate::on_both_databases;
+use serde_json::json;
 
 on_both_databases!(
     login_is_limited_per_client_after_the_burst,
     registration_shares_the_bucket_with_login,
     switched_off_nothing_is_rate_limited,
+    password_change_shares_the_bucket,
+    password_reset_shares_the_bucket,
 );
 
 /// An app whose limiter allows `burst` requests at once and then one a minute.
@@ -90,4 +94,45 @@ async fn switched_off_nothing_is_rate_limited(db: Db) {
             .await;
         assert_problem(response, 401, "invalid_credentials").await;
     }
+}
+
+async fn password_change_shares_the_bucket(db: Db) {
+    let Some(app) = spawn_limited(db, true, 4).await else {
+        return;
+    };
+    // Registration and login take two tokens; two changes take the rest.
+    let member = app.new_account("changer").await;
+    let change = json!({"current_password": "not the current one", "new_password": PASSWORD});
+    for attempt in 1..=2 {
+        let response = app
+            .put_json("/v1/account/me/password", &change, &member.token)
+            .await;
+        assert_eq!(response.status(), 422, "attempt {attempt}");
+    }
+    assert_rate_limited(
+        app.put_json("/v1/account/me/password", &change, &member.token)
+            .await,
+    )
+    .await;
+    // Even a caller with no valid token is counted (the bucket is checked first).
+    assert_rate_limited(
+        app.put_json("/v1/account/me/password", &change, "rst_not-a-token")
+            .await,
+    )
+    .await;
+}
+
+async fn password_reset_shares_the_bucket(db: Db) {
+    let Some(app) = spawn_limited(db, true, 3).await else {
+        return;
+    };
+    // The super admin's login takes one token; two resets take the rest.
+    let admin = app.superadmin_token().await;
+    let path = "/v1/admin/accounts/0190a6a0-0000-7000-8000-000000000000/password";
+    let reset = json!({"new_password": PASSWORD});
+    for attempt in 1..=2 {
+        let response = app.put_json(path, &reset, &admin).await;
+        assert_eq!(response.status(), 404, "attempt {attempt}");
+    }
+    assert_rate_limited(app.put_json(path, &reset, &admin).await).await;
 }
