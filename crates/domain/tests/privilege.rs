@@ -6,6 +6,9 @@
 //! Each property is checked on many (action, target) pairs per generated case, and
 //! `the_strategies_often_allow_the_change` keeps the properties from passing vacuously.
 
+mod common;
+
+use common::{grant_scope, target};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
@@ -16,39 +19,9 @@ use roster_domain::{
 };
 use uuid::Uuid;
 
-/// Few names, so that generated scopes often meet.
-const SEGMENTS: [&str; 3] = ["acme", "berlin", "x"];
 /// The actions checked, `grant-manage` among them; patterns are built to hit them.
 const ACTIONS: [&str; 6] = ["grant-manage", "grant-read", "a", "ab", "a-b", "b"];
 const PREFIXES: [&str; 4] = ["grant-", "a", "a-", "b"];
-
-fn scope_of(segments: &[&str]) -> ScopePath {
-    if segments.is_empty() {
-        ScopePath::root()
-    } else {
-        ScopePath::parse(&segments.join(".")).unwrap()
-    }
-}
-
-/// Concrete targets, from the root down to 4 segments.
-fn target() -> impl Strategy<Value = ScopePath> {
-    prop::collection::vec(prop::sample::select(&SEGMENTS[..]), 0..=4)
-        .prop_map(|segments| scope_of(&segments))
-}
-
-/// Grant scopes: the root, or 1 to 4 segments with `*` allowed after the first.
-fn grant_scope() -> impl Strategy<Value = ScopePath> {
-    let segment = prop_oneof![3 => prop::sample::select(&SEGMENTS[..]), 1 => Just("*")];
-    prop_oneof![
-        1 => Just(ScopePath::root()),
-        6 => (prop::sample::select(&SEGMENTS[..]), prop::collection::vec(segment, 0..=3))
-            .prop_map(|(first, rest)| {
-                let mut segments = vec![first];
-                segments.extend(rest);
-                scope_of(&segments)
-            }),
-    ]
-}
 
 fn action() -> impl Strategy<Value = Action> {
     prop::sample::select(&ACTIONS[..]).prop_map(|a| Action::parse(a).unwrap())
@@ -79,7 +52,7 @@ fn grant(n: usize, scope: ScopePath, permissions: Vec<Permission>) -> Grant {
 
 fn grants(max: usize) -> impl Strategy<Value = Vec<Grant>> {
     prop::collection::vec(
-        (grant_scope(), prop::collection::vec(rule(3, 1), 1..=3)),
+        (grant_scope(4), prop::collection::vec(rule(3, 1), 1..=3)),
         0..=max,
     )
     .prop_map(|specs| {
@@ -103,7 +76,7 @@ fn caller() -> impl Strategy<Value = Principal> {
             rules
         }),
     ];
-    (grant_scope(), admin_rules, grants(4)).prop_map(|(scope, rules, mut others)| {
+    (grant_scope(4), admin_rules, grants(4)).prop_map(|(scope, rules, mut others)| {
         others.push(grant(100, scope, rules));
         principal(others)
     })
@@ -119,7 +92,7 @@ fn role() -> impl Strategy<Value = Role> {
 
 /// (action, concrete target) pairs to compare rights on.
 fn probes() -> impl Strategy<Value = Vec<(Action, ScopePath)>> {
-    prop::collection::vec((action(), target()), 24)
+    prop::collection::vec((action(), target(4)), 24)
 }
 
 fn principal(grants: Vec<Grant>) -> Principal {
@@ -174,7 +147,7 @@ proptest! {
         caller in caller(),
         holder in grants(5),
         role in role(),
-        scope in grant_scope(),
+        scope in grant_scope(4),
         probes in probes(),
     ) {
         if may_change_grant(&caller, rights(&holder), &role, &scope) {
@@ -188,7 +161,7 @@ proptest! {
         caller in caller(),
         others in grants(5),
         role in role(),
-        scope in grant_scope(),
+        scope in grant_scope(4),
         probes in probes(),
     ) {
         let holder = with_grant(&others, &role, &scope);
@@ -201,7 +174,7 @@ proptest! {
     fn a_caller_never_ends_with_a_right_it_did_not_have(
         caller in caller(),
         role in role(),
-        scope in grant_scope(),
+        scope in grant_scope(4),
         probes in probes(),
     ) {
         let before = caller.grants.to_vec();
@@ -245,8 +218,8 @@ proptest! {
     #[test]
     fn managing_grants_on_a_scope_needs_grant_manage_everywhere_beneath_it(
         caller in caller(),
-        scope in grant_scope(),
-        target in target(),
+        scope in grant_scope(4),
+        target in target(4),
     ) {
         let manage = Action::parse("grant-manage").unwrap();
         if may_manage_grants_on(&caller.grants, &scope) && scope.covers(&target) {
@@ -258,7 +231,7 @@ proptest! {
     fn super_admins_are_changed_and_acted_on_only_by_super_admins(
         caller in caller(),
         role in role(),
-        scope in grant_scope(),
+        scope in grant_scope(4),
     ) {
         let superadmin = Rights { is_superadmin: true, grants: &[] };
         prop_assert!(!may_change_grant(&caller, superadmin, &role, &scope));
@@ -271,7 +244,7 @@ proptest! {
 #[test]
 fn the_strategies_often_allow_the_change() {
     let mut runner = TestRunner::deterministic();
-    let strategy = (caller(), grants(5), role(), grant_scope());
+    let strategy = (caller(), grants(5), role(), grant_scope(4));
     let (mut allowed, mut allowed_with_deny, mut acted_on) = (0, 0, 0);
     let cases = 2000;
     for _ in 0..cases {

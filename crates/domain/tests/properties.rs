@@ -7,43 +7,15 @@
 //! property is checked on the compiled [`PermissionSet`] and on [`Principal`] as well as on
 //! [`evaluate`].
 
+mod common;
+
+use common::{grant_scope, target};
 use proptest::prelude::*;
 use roster_domain::{
     AccountId, Action, ActionPattern, Decision, Effect, Grant, GrantId, Permission, PermissionSet,
     Principal, PrincipalId, Reason, RoleName, ScopePath, evaluate,
 };
 use uuid::Uuid;
-
-/// Few names, so that generated targets often fall under generated grants.
-const SEGMENTS: [&str; 3] = ["acme", "berlin", "x"];
-
-fn scope_of(segments: &[&str]) -> ScopePath {
-    if segments.is_empty() {
-        ScopePath::root()
-    } else {
-        ScopePath::parse(&segments.join(".")).unwrap()
-    }
-}
-
-/// Concrete targets from the root down to 8 segments.
-fn target() -> impl Strategy<Value = ScopePath> {
-    prop::collection::vec(prop::sample::select(&SEGMENTS[..]), 0..=8)
-        .prop_map(|segments| scope_of(&segments))
-}
-
-/// Grant scopes: the root, or 1 to 8 segments with `*` allowed after the first.
-fn grant_scope() -> impl Strategy<Value = ScopePath> {
-    let segment = prop_oneof![4 => prop::sample::select(&SEGMENTS[..]), 1 => Just("*")];
-    prop_oneof![
-        1 => Just(ScopePath::root()),
-        8 => (prop::sample::select(&SEGMENTS[..]), prop::collection::vec(segment, 0..=7))
-            .prop_map(|(first, rest)| {
-                let mut segments = vec![first];
-                segments.extend(rest);
-                scope_of(&segments)
-            }),
-    ]
-}
 
 /// Short names over a tiny alphabet so that exact and prefix rules often match.
 fn action() -> impl Strategy<Value = Action> {
@@ -68,7 +40,7 @@ fn rule(effect: Option<Effect>) -> impl Strategy<Value = Permission> {
 
 fn grants() -> impl Strategy<Value = Vec<Grant>> {
     prop::collection::vec(
-        (grant_scope(), prop::collection::vec(rule(None), 0..=4)),
+        (grant_scope(8), prop::collection::vec(rule(None), 0..=4)),
         1..=24,
     )
     .prop_map(|specs| {
@@ -122,7 +94,7 @@ proptest! {
     fn compiled_set_agrees_with_evaluate_at_full_depth(
         grants in grants(),
         action in action(),
-        target in target(),
+        target in target(8),
     ) {
         let decision = evaluate(&grants, &action, &target);
         let set = PermissionSet::compile(&grants);
@@ -140,7 +112,7 @@ proptest! {
         index in any::<usize>(),
         extra in rule(Some(Effect::Allow)),
         action in action(),
-        target in target(),
+        target in target(8),
     ) {
         if decide(&grants, &action, &target) {
             prop_assert!(decide(&with_rule(&grants, index, extra), &action, &target));
@@ -153,7 +125,7 @@ proptest! {
         index in any::<usize>(),
         extra in rule(Some(Effect::Deny)),
         action in action(),
-        target in target(),
+        target in target(8),
     ) {
         if !decide(&grants, &action, &target) {
             prop_assert!(!decide(&with_rule(&grants, index, extra), &action, &target));
@@ -166,7 +138,7 @@ proptest! {
         index in any::<usize>(),
         replacement in prop::collection::vec(rule(None), 0..=4),
         action in action(),
-        target in target(),
+        target in target(8),
     ) {
         let index = index % grants.len();
         prop_assume!(!grants[index].scope.covers(&target));
@@ -183,7 +155,7 @@ proptest! {
     fn the_deciding_rule_covers_the_target_and_matches_the_action(
         grants in grants(),
         action in action(),
-        target in target(),
+        target in target(8),
     ) {
         let decision = PermissionSet::compile(&grants).explain(&action, &target);
         match decision.reason() {
@@ -206,7 +178,7 @@ proptest! {
     fn super_admins_are_allowed_whatever_their_grants(
         grants in grants(),
         action in action(),
-        target in target(),
+        target in target(8),
     ) {
         let admin = principal(true, grants);
         prop_assert!(admin.allows(&action, &target));
