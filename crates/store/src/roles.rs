@@ -97,8 +97,11 @@ fn still_as_checked(
     if parse_permissions(rules)? != checked.rules {
         return Ok(false);
     }
+    let Some(then) = &checked.holdings else {
+        return Ok(true);
+    };
     let mut now = load_holdings(conn, name)??;
-    let mut then = checked.holdings.clone();
+    let mut then = then.clone();
     let order = |h: &RoleHolding| (h.holder.to_string(), h.scope.to_string());
     now.sort_by_key(order);
     then.sort_by_key(order);
@@ -190,7 +193,7 @@ impl RoleStore for Store {
     async fn update_role(
         &self,
         role: &Role,
-        checked: Option<CheckedRole>,
+        checked: CheckedRole,
         at: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> Result<Option<StoredRole>, StoreError> {
@@ -199,9 +202,7 @@ impl RoleStore for Store {
         let audit = audit.clone();
         self.run(move |conn| {
             write_transaction(conn, "role", |conn| {
-                if let Some(checked) = &checked
-                    && !still_as_checked(conn, &role.name, checked)?
-                {
+                if !still_as_checked(conn, &role.name, &checked)? {
                     return Err(StoreError::RoleChanged.into());
                 }
                 let updated = diesel::update(roles::table.find(role.name.as_str()))

@@ -1145,8 +1145,12 @@ async fn grant_changes_reach_every_node_at_once(db: TestDb) {
     }
 
     let writer = role("reader", vec![Permission::allow(pattern("doc-write"))]);
+    let checked = CheckedRole {
+        rules: reader.permissions.clone(),
+        holdings: None,
+    };
     node_b
-        .update_role(&writer, None, now(), &audit())
+        .update_role(&writer, checked, now(), &audit())
         .await
         .unwrap();
     for grants in seen_by_a().await {
@@ -1712,7 +1716,7 @@ async fn a_grant_and_a_role_edit_checked_against_each_other_cannot_both_win(db: 
     let widened = role("reader", vec![Permission::allow(ActionPattern::All)]);
     let checked_unheld = CheckedRole {
         rules: reader.permissions.clone(),
-        holdings: vec![],
+        holdings: Some(vec![]),
     };
 
     // The grant commits first: the edit, checked while nobody held the role, is refused.
@@ -1721,7 +1725,7 @@ async fn a_grant_and_a_role_edit_checked_against_each_other_cannot_both_win(db: 
         .await
         .unwrap();
     let refused = store
-        .update_role(&widened, Some(checked_unheld), now(), &audit())
+        .update_role(&widened, checked_unheld, now(), &audit())
         .await;
     assert!(
         matches!(refused, Err(StoreError::RoleChanged)),
@@ -1733,21 +1737,26 @@ async fn a_grant_and_a_role_edit_checked_against_each_other_cannot_both_win(db: 
     // Checked against the grant that exists, the edit goes through ...
     let checked = CheckedRole {
         rules: reader.permissions.clone(),
-        holdings: vec![RoleHolding {
+        holdings: Some(vec![RoleHolding {
             holder,
             scope: ScopePath::parse("acme").unwrap(),
-        }],
+        }]),
     };
     store
-        .update_role(&widened, Some(checked.clone()), now(), &audit())
+        .update_role(&widened, checked.clone(), now(), &audit())
         .await
         .unwrap()
         .expect("the role exists");
     // ... once: the rules it was checked against are gone.
-    let again = store
-        .update_role(&widened, Some(checked), now(), &audit())
-        .await;
+    let again = store.update_role(&widened, checked, now(), &audit()).await;
     assert!(matches!(again, Err(StoreError::RoleChanged)), "{again:?}");
+    // So is an edit of the description alone made from the old rules: it would put them back.
+    let stale = CheckedRole {
+        rules: reader.permissions.clone(),
+        holdings: None,
+    };
+    let lost = store.update_role(&reader, stale, now(), &audit()).await;
+    assert!(matches!(lost, Err(StoreError::RoleChanged)), "{lost:?}");
 
     // A grant authorized against the old rules is refused now, and nothing is written.
     let late = store

@@ -37,12 +37,13 @@ pub struct RoleHolding {
     pub scope: ScopePath,
 }
 
-/// What a change of a role's rules was authorized against: its rules and every grant of it
-/// at the time. The store makes the change only if both are still so.
+/// What a change of a role was authorized against: its rules and, when the change of rules
+/// was weighed at each grant, every grant of it at the time. The store makes the change only
+/// if these are still so (no lost update of the rules, no grant slipped in unchecked).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedRole {
     pub rules: Vec<Permission>,
-    pub holdings: Vec<RoleHolding>,
+    pub holdings: Option<Vec<RoleHolding>>,
 }
 
 /// Port: roles. Every write records its audit event in the same transaction.
@@ -75,15 +76,15 @@ pub trait RoleStore: Send + Sync {
     async fn holdings(&self, name: &RoleName) -> Result<Vec<RoleHolding>, StoreError>;
 
     /// Replaces description and rules; `None` when there is no such role. Grants of the role
-    /// see the new rules from the next request on. With `checked`, only if the role's rules
-    /// and its grants are still those the change was authorized against.
+    /// see the new rules from the next request on; only if the role's rules (and grants, when
+    /// given) are still those `checked` names.
     ///
     /// # Errors
     /// `RoleChanged` when `checked` no longer holds; `Unavailable`.
     async fn update_role(
         &self,
         role: &Role,
-        checked: Option<CheckedRole>,
+        checked: CheckedRole,
         at: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> Result<Option<StoredRole>, StoreError>;

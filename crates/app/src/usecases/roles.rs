@@ -239,17 +239,20 @@ impl Roster {
     /// A role nobody holds, or an edit of the description alone, changes nobody's rights.
     ///
     /// The holders' own grants matter only for deny rules, so they are loaded only then.
-    /// Returns what the check saw, for the store to confirm in the updating transaction (a
-    /// grant of the role made meanwhile fails the update with `RoleChanged`), or `None` when
-    /// nothing needed checking.
+    /// Returns what the check saw, for the store to confirm in the updating transaction: the
+    /// rules always (a concurrent edit fails this one with `RoleChanged` rather than being
+    /// overwritten), the grants when they were weighed (a grant made meanwhile fails it too).
     async fn require_role_change(
         &self,
         caller: &Authenticated,
         current: &Role,
         new: &Role,
-    ) -> Result<Option<CheckedRole>, AppError> {
+    ) -> Result<CheckedRole, AppError> {
         if caller.principal.is_superadmin || current.permissions == new.permissions {
-            return Ok(None);
+            return Ok(CheckedRole {
+                rules: current.permissions.clone(),
+                holdings: None,
+            });
         }
         let holdings = self.ports.roles.holdings(&current.name).await?;
         let has_deny = |role: &Role| role.permissions.iter().any(|p| p.effect == Effect::Deny);
@@ -270,10 +273,10 @@ impl Roster {
             caller.require_grant_change(rights, current, &holding.scope)?;
             caller.require_grant_change(rights, new, &holding.scope)?;
         }
-        Ok(Some(CheckedRole {
+        Ok(CheckedRole {
             rules: current.permissions.clone(),
-            holdings,
-        }))
+            holdings: Some(holdings),
+        })
     }
 
     /// What `holder` holds, or `None` when it was deleted meanwhile (its grants went with it).
