@@ -141,7 +141,9 @@ impl PasswordStrength for StrengthPool {
         match self.queue.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
-                tracing::warn!("password strength queue full");
+                // Not a warning: anyone can fill the queue, and each refusal is a 503 that the
+                // HTTP metrics count already.
+                tracing::debug!("password strength queue full");
                 return Err(overloaded());
             }
             Err(TrySendError::Disconnected(_)) => {

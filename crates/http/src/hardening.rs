@@ -17,6 +17,7 @@ use percent_encoding::percent_decode;
 use utoipa::openapi::path::{Operation, ParameterIn};
 
 use crate::problem::ApiError;
+use crate::rate_limit::client_key;
 
 /// The headers every response carries. Every body this API sends is JSON or plain text, never
 /// a page, so nothing may be loaded, framed or sniffed. A response that sets its own
@@ -57,9 +58,18 @@ pub(crate) fn refuse_early(req: &ServiceRequest) -> Option<ApiError> {
             return Some(ApiError::NotFound);
         }
     }
-    let known = known_parameters(req.request().match_pattern().as_deref(), req.method());
+    // Probes and scrapers may add parameters of their own (a load balancer's cache-buster, a
+    // Prometheus job's `params:`): there only the text of the query is checked.
+    let known = if MACHINE_POLLED.contains(&req.path()) {
+        None
+    } else {
+        known_parameters(req.request().match_pattern().as_deref(), req.method())
+    };
     check_query(req.query_string(), known).err()
 }
+
+/// The routes machines poll, whose query parameter names are not checked.
+const MACHINE_POLLED: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
 // ---------------------------------------------------------------------------------------------
 // Query strings
@@ -217,28 +227,36 @@ impl ConnectionLimiter {
     /// For `HttpServer::on_connect`: counts the connection in, or marks it refused.
     pub fn on_connect(&self, io: &dyn Any, extensions: &mut Extensions) {
         let Some(per_ip) = self.per_ip else { return };
-        let ip = io
+        let peer = io
             .downcast_ref::<actix_web::rt::net::TcpStream>()
             .and_then(|stream| stream.peer_addr().ok())
             .map(|addr| addr.ip());
-        let admitted = match ip {
-            Some(ip) => {
-                let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-                let count = open.entry(ip).or_default();
-                if *count < per_ip {
-                    *count += 1;
-                    true
-                } else {
-                    false
-                }
-            }
-            None => true,
+        let (admitted, key) = match peer.map(|peer| self.admit(peer, per_ip)) {
+            Some(Some(key)) => (true, Some(key)),
+            Some(None) => (false, None),
+            None => (true, None),
         };
         extensions.insert(ConnectionSlot {
             admitted,
-            ip: admitted.then_some(ip).flatten(),
+            ip: key,
             open: Arc::clone(&self.open),
         });
+    }
+
+    /// Counts a connection from `peer` in, unless its client has `per_ip` open already;
+    /// returns the key it was counted under. Clients are keyed as the rate limiter keys them
+    /// (IPv6 by /64: one host holds a whole /64 and could otherwise open `per_ip`
+    /// connections from each of its addresses).
+    fn admit(&self, peer: IpAddr, per_ip: usize) -> Option<IpAddr> {
+        let key = client_key(peer);
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = open.entry(key).or_default();
+        if *count < per_ip {
+            *count += 1;
+            Some(key)
+        } else {
+            None
+        }
     }
 
     /// Addresses with at least one open connection (for tests and the curious).
@@ -266,6 +284,26 @@ pub struct MetricsListener(pub Option<SocketAddr>);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connections_are_capped_per_client_as_the_rate_limiter_keys_it() {
+        let limiter = ConnectionLimiter::new(1);
+        let peer = |ip: &str| ip.parse::<IpAddr>().unwrap();
+        assert!(limiter.admit(peer("2001:db8:0:1::1"), 1).is_some());
+        assert!(
+            limiter.admit(peer("2001:db8:0:1::2"), 1).is_none(),
+            "same /64"
+        );
+        assert!(
+            limiter.admit(peer("2001:db8:0:2::1"), 1).is_some(),
+            "another /64"
+        );
+        assert!(limiter.admit(peer("192.0.2.1"), 1).is_some());
+        assert!(
+            limiter.admit(peer("::ffff:192.0.2.1"), 1).is_none(),
+            "mapped IPv4"
+        );
+    }
 
     fn known(names: &[&str]) -> HashSet<String> {
         names.iter().map(|&name| name.to_owned()).collect()

@@ -186,7 +186,8 @@ impl Metrics {
                 &registry,
                 "roster_http_protocol_errors_total",
                 "Connections ended by a protocol error before any route ran (bad request line, \
-                 oversized head, slow head, dropped body, I/O), by kind; not logged above debug.",
+                 oversized head, slow head, dropped body, I/O), by kind; these are not logged. `other` \
+                 (anything else actix reports as a stream error) is logged as well.",
                 &["kind"],
             ),
             active_sessions: gauge(

@@ -102,7 +102,7 @@ impl ClientRateLimiter {
 }
 
 /// The bucket key of a peer: IPv4 as is, IPv6 by its /64 network.
-fn client_key(ip: IpAddr) -> IpAddr {
+pub(crate) fn client_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -186,6 +186,10 @@ pub enum SettingsError {
     Invalid { key: &'static str, reason: String },
 }
 
+/// The shortest `argon2.max_queue_wait` accepted: a few hash times, so that a job can wait
+/// for the one ahead of it.
+const MIN_QUEUE_WAIT_MS: u64 = 50;
+
 fn invalid(key: &'static str, reason: impl std::fmt::Display) -> SettingsError {
     SettingsError::Invalid {
         key,
@@ -353,7 +357,17 @@ impl Settings {
             workers,
             queue_capacity: raw.argon2.queue_capacity.unwrap_or(16 * workers),
             max_queue_wait: match &raw.argon2.max_queue_wait {
-                Some(wait) => duration("argon2.max_queue_wait", wait)?,
+                Some(wait) => {
+                    let wait = duration("argon2.max_queue_wait", wait)?;
+                    // Below one hash time every job would be refused: no login could succeed.
+                    if wait < Duration::from_millis(MIN_QUEUE_WAIT_MS) {
+                        return Err(invalid(
+                            "argon2.max_queue_wait",
+                            format!("must be at least {MIN_QUEUE_WAIT_MS}ms"),
+                        ));
+                    }
+                    wait
+                }
                 None => defaults.max_queue_wait,
             },
         };
@@ -496,6 +510,21 @@ mod tests {
         );
         assert!(settings.bootstrap.is_none());
         assert_eq!(settings.log_format, LogFormat::Compact);
+    }
+
+    #[test]
+    fn an_argon2_queue_wait_too_short_for_any_hash_is_refused() {
+        for wait in ["0s", "10ms"] {
+            let error = Settings::load_from(None, env(&[("ROSTER__ARGON2__MAX_QUEUE_WAIT", wait)]))
+                .unwrap_err();
+            assert!(
+                error.to_string().contains("argon2.max_queue_wait"),
+                "{wait}: {error}"
+            );
+        }
+        let settings =
+            Settings::load_from(None, env(&[("ROSTER__ARGON2__MAX_QUEUE_WAIT", "50ms")])).unwrap();
+        assert_eq!(settings.argon2.max_queue_wait, Duration::from_millis(50));
     }
 
     #[test]

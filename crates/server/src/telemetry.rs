@@ -47,7 +47,8 @@ where
 /// large, a body the handler did not read, a client gone mid-request) at ERROR, as
 /// `stream error: ...`. Anyone can send those, so they would flood the error log and bury
 /// real errors: this layer counts each in `roster_http_protocol_errors_total{kind}` instead,
-/// and drops the log line.
+/// and drops the log line of the kinds a client can cause. Anything else actix reports that
+/// way (a failing response stream, a service error) is counted as `other` and still logged.
 struct ProtocolErrors;
 
 impl<S: Subscriber> Layer<S> for ProtocolErrors {
@@ -59,10 +60,7 @@ impl<S: Subscriber> Layer<S> for ProtocolErrors {
         let mut message = Message(String::new());
         event.record(&mut message);
         match message.0.strip_prefix("stream error: ") {
-            Some(description) => {
-                roster_http::record_protocol_error(description);
-                false
-            }
+            Some(description) => roster_http::record_protocol_error(description) == "other",
             None => true,
         }
     }
@@ -82,5 +80,44 @@ impl Visit for Message {
         if field.name() == "message" {
             value.clone_into(&mut self.0);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Keeps the message of every event that reaches it.
+    struct Seen(Arc<Mutex<Vec<String>>>);
+
+    impl<S: Subscriber> Layer<S> for Seen {
+        fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+            let mut message = Message(String::new());
+            event.record(&mut message);
+            self.0.lock().unwrap().push(message.0);
+        }
+    }
+
+    #[test]
+    fn client_caused_stream_errors_are_dropped_and_the_rest_still_logged() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let subscriber = tracing_subscriber::registry()
+            .with(ProtocolErrors)
+            .with(Seen(Arc::clone(&seen)));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::error!(target: "actix_http::h1::dispatcher", "stream error: request parse error: invalid Header provided");
+            tracing::error!(target: "actix_http::h1::dispatcher", "stream error: I/O error: connection reset");
+            tracing::error!(target: "actix_http::h1::dispatcher", "stream error: body error: upstream failed");
+            tracing::error!(target: "roster::startup", "stream error: not actix");
+        });
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                "stream error: body error: upstream failed",
+                "stream error: not actix"
+            ]
+        );
     }
 }
