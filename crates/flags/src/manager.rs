@@ -476,6 +476,16 @@ mod tests {
             fs::write(&self.path, contents).unwrap();
         }
 
+        #[cfg(unix)]
+        /// Makes the path unreadable whoever runs the test (file permissions do not stop
+        /// root, which is how CI runs): a symbolic link to itself, which no one can open.
+        fn make_unreadable(&self) {
+            let _ = fs::remove_file(&self.path);
+            std::os::unix::fs::symlink(&self.path, &self.path).unwrap();
+            let error = fs::read(&self.path).expect_err("a self-referring link cannot be read");
+            assert_ne!(error.kind(), std::io::ErrorKind::NotFound);
+        }
+
         /// Replaces the file the way many editors and `roster features` do.
         fn replace_by_rename(&self, contents: &str) {
             let temporary = self.dir.path().join(".edit.tmp");
@@ -551,12 +561,8 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn unreadable_file_at_start_is_an_error() {
-        use std::os::unix::fs::PermissionsExt as _;
         let fixture = Fixture::new(Some(REGISTRATION_OFF));
-        fs::set_permissions(&fixture.path, fs::Permissions::from_mode(0o000)).unwrap();
-        if fs::read(&fixture.path).is_ok() {
-            return; // Running as root: permissions do not apply.
-        }
+        fixture.make_unreadable();
         let error =
             FileFeatureManager::load(&fixture.path, Arc::new(TickingClock::default())).unwrap_err();
         assert!(
@@ -673,13 +679,9 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn an_unreadable_file_keeps_the_last_state() {
-        use std::os::unix::fs::PermissionsExt as _;
         let fixture = Fixture::new(Some(REGISTRATION_OFF));
         let manager = fixture.load();
-        fs::set_permissions(&fixture.path, fs::Permissions::from_mode(0o000)).unwrap();
-        if fs::read(&fixture.path).is_ok() {
-            return; // Running as root: permissions do not apply.
-        }
+        fixture.make_unreadable();
         assert!(matches!(
             manager.check_now(),
             Some(ReloadEvent::Rejected { .. })
