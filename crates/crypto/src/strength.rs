@@ -177,8 +177,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(weak.code(), "weak_password");
+        // The user's own data: strong on its own, refused as theirs.
+        let own = PlainPassword::new("Xk9#mQ2vLz7!pW4r");
+        assert_eq!(pool.weakness(&own, Vec::new()).await, Ok(None));
         let personal = pool
-            .weakness(&strong, vec!["Lantern".to_owned()])
+            .weakness(&own, vec!["xk9#mq2vlz7!pw4r@example.com".to_owned()])
             .await
             .unwrap();
         assert_eq!(personal.map(|p| p.code()), Some("weak_password"));
