@@ -35,6 +35,7 @@ use uuid::Uuid;
 
 on_both_backends!(
     a_grant_and_a_role_edit_checked_against_each_other_cannot_both_win,
+    an_account_whose_last_grant_fails_is_not_written_at_all,
     migrations_apply_once_and_gate_readiness,
     accounts_round_trip,
     accounts_stored_before_the_lookalike_rules_still_load,
@@ -1764,4 +1765,51 @@ async fn a_grant_and_a_role_edit_checked_against_each_other_cannot_both_win(db: 
         .await;
     assert!(matches!(late, Err(StoreError::RoleChanged)), "{late:?}");
     assert_eq!(store.list_grants(holder).await.unwrap().len(), 1);
+}
+
+/// An account created with grants is written whole or not at all, also when the failure
+/// comes after the account row and its first grant are written: the second grant's role
+/// changed since it was authorized.
+async fn an_account_whose_last_grant_fails_is_not_written_at_all(db: TestDb) {
+    let store = db.store();
+    any_role(&store, "ops").await;
+    let reader = role("reader", vec![Permission::allow(pattern("doc-read"))]);
+    store.insert_role(&reader, now(), &audit()).await.unwrap();
+    let stale = NewGrant {
+        role_rules: vec![Permission::allow(pattern("doc-write"))],
+        ..grant_of(&reader, "acme")
+    };
+    let ada = account("ada@example.com", None, false, now());
+    let registered = AuditEvent::new(AuditAction::AccountCreated, now());
+
+    let result = store
+        .insert(
+            &ada,
+            &hash(),
+            &[new_grant("ops", "acme"), stale],
+            &registered,
+        )
+        .await;
+
+    assert!(matches!(result, Err(StoreError::RoleChanged)), "{result:?}");
+    assert!(store.find_by_id(ada.id).await.unwrap().is_none());
+    assert!(
+        store
+            .find_by_email(ada.email.canonical())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let holder = PrincipalId::Account(ada.id);
+    assert!(store.list_grants(holder).await.unwrap().is_empty());
+    let events = store
+        .list_audit_events(&AuditQuery {
+            action: Some(AuditAction::AccountCreated),
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap()
+        .events;
+    assert!(events.is_empty(), "{events:?}");
 }

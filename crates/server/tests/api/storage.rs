@@ -1,6 +1,7 @@
-//! What the database holds after a registration and a login: an argon2id PHC string, never
-//! the password; a token digest, never the token. Read directly with diesel, and for SQLite
-//! also byte by byte from the database file and its write-ahead log.
+//! What the database holds after a registration, a login and an API key's creation: an
+//! argon2id PHC string, never the password; a digest, never a session token or an API key,
+//! nor their random part without the prefix. Read directly with diesel, and for SQLite also
+//! byte by byte from the database file and its write-ahead log.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,7 @@ use serde_json::Value;
 use crate::helpers::{Db, TestApp, spawn_app, unique_email};
 use crate::on_both_databases;
 
-on_both_databases!(only_an_argon2id_hash_and_a_token_digest_are_stored);
+on_both_databases!(only_an_argon2id_hash_and_digests_are_stored);
 
 #[derive(QueryableByName)]
 struct HashRow {
@@ -87,7 +88,24 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|window| window == needle.as_bytes())
 }
 
-async fn only_an_argon2id_hash_and_a_token_digest_are_stored(db: Db) {
+/// The secrets a scan must not find: each whole, and its random part alone (a store keeping
+/// the secret without its prefix would otherwise pass).
+fn secrets(password: &str, token: &str, api_key: &str) -> Vec<(&'static str, String)> {
+    let token_random = token.strip_prefix("rst_").expect("a session token");
+    // `rak_<id>_<secret>`: the secret is everything after the second `_` (base64url may
+    // itself contain `_`).
+    let key_secret = api_key.splitn(3, '_').nth(2).expect("an API key");
+    assert!(token_random.len() >= 40 && key_secret.len() >= 40);
+    vec![
+        ("the password", password.to_owned()),
+        ("the session token", token.to_owned()),
+        ("the session token's random part", token_random.to_owned()),
+        ("the API key", api_key.to_owned()),
+        ("the API key's secret", key_secret.to_owned()),
+    ]
+}
+
+async fn only_an_argon2id_hash_and_digests_are_stored(db: Db) {
     let Some(app) = spawn_app(db).await else {
         return;
     };
@@ -103,21 +121,39 @@ async fn only_an_argon2id_hash_and_a_token_digest_are_stored(db: Db) {
         .as_str()
         .unwrap()
         .to_owned();
+    let root = app.superadmin_token().await;
+    let key_name = format!(
+        "stored-{}",
+        &uuid::Uuid::now_v7().simple().to_string()[20..]
+    );
+    let created = app
+        .post_json(
+            "/v1/admin/api-keys",
+            &serde_json::json!({"name": key_name}),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let api_key = created.json::<Value>().await.unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secrets = secrets(&password, &token, &api_key);
 
     if db == Db::Sqlite {
         let bytes = sqlite_bytes(&sqlite_path(&app));
-        assert!(
-            contains(&bytes, &email),
-            "the account is not in the file nor its WAL: the scan would prove nothing"
-        );
-        assert!(
-            !contains(&bytes, &password),
-            "the plaintext password is in the SQLite database file or its WAL"
-        );
-        assert!(
-            !contains(&bytes, &token),
-            "the session token is in the SQLite database file or its WAL"
-        );
+        for visible in [&email, &key_name] {
+            assert!(
+                contains(&bytes, visible),
+                "{visible} is not in the file nor its WAL: the scan would prove nothing"
+            );
+        }
+        for (what, secret) in &secrets {
+            assert!(
+                !contains(&bytes, secret),
+                "{what} is in the SQLite database file or its WAL"
+            );
+        }
     }
 
     let hash = stored_hash(db, &app, &email);
@@ -128,29 +164,33 @@ async fn only_an_argon2id_hash_and_a_token_digest_are_stored(db: Db) {
     assert!(!hash.contains(&password), "{hash}");
 
     if db == Db::Postgres {
-        for table in ["accounts", "sessions"] {
-            assert_eq!(
-                postgres_rows_containing(&app, table, &password),
-                0,
-                "password in {table}"
-            );
-            assert_eq!(
-                postgres_rows_containing(&app, table, &token),
-                0,
-                "token in {table}"
-            );
+        for table in ["accounts", "sessions", "api_keys", "audit_events"] {
+            for (what, secret) in &secrets {
+                assert_eq!(
+                    postgres_rows_containing(&app, table, secret),
+                    0,
+                    "{what} in {table}"
+                );
+            }
         }
         assert_eq!(
             postgres_rows_containing(&app, "accounts", &email),
             1,
             "the row scan finds the account"
         );
+        assert_eq!(
+            postgres_rows_containing(&app, "api_keys", &key_name),
+            1,
+            "the row scan finds the key"
+        );
     } else {
         // Reading on our own connection must not have changed the picture.
         let bytes = sqlite_bytes(&sqlite_path(&app));
-        assert!(
-            !contains(&bytes, &password),
-            "the plaintext password is in the SQLite database file or its WAL"
-        );
+        for (what, secret) in &secrets {
+            assert!(
+                !contains(&bytes, secret),
+                "{what} is in the SQLite database file or its WAL"
+            );
+        }
     }
 }
