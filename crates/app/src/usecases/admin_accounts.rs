@@ -141,7 +141,7 @@ impl Roster {
     }
 
     /// The account with this id, or `NotFound`.
-    async fn existing_account(&self, id: AccountId) -> Result<Account, AppError> {
+    pub(super) async fn existing_account(&self, id: AccountId) -> Result<Account, AppError> {
         self.ports
             .accounts
             .find_by_id(id)

@@ -81,12 +81,7 @@ impl Roster {
     pub(super) async fn held_by(&self, holder: PrincipalId) -> Result<Held, AppError> {
         match holder {
             PrincipalId::Account(id) => {
-                let account = self
-                    .ports
-                    .accounts
-                    .find_by_id(id)
-                    .await?
-                    .ok_or(AppError::NotFound("account"))?;
+                let account = self.existing_account(id).await?;
                 self.held_by_account(&account).await
             }
             PrincipalId::ApiKey(id) => {
