@@ -99,14 +99,41 @@ impl Roster {
         password: &SecretString,
         user_inputs: &[&str],
     ) -> Result<PlainPassword, AppError> {
-        let password = self
-            .password_policy
+        let password = self.check_new_password_length(field, password)?;
+        self.require_strong_password(field, &password, user_inputs)
+            .await?;
+        Ok(password)
+    }
+
+    /// The cheap half of [`Roster::check_new_password`]: the length, on this thread.
+    ///
+    /// # Errors
+    /// `Validation` (one problem for `field`).
+    pub(super) fn check_new_password_length(
+        &self,
+        field: &str,
+        password: &SecretString,
+    ) -> Result<PlainPassword, AppError> {
+        self.password_policy
             .check_length(password.expose_secret())
-            .map_err(|problem| AppError::Validation(vec![field_error(field, &problem)]))?;
+            .map_err(|problem| AppError::Validation(vec![field_error(field, &problem)]))
+    }
+
+    /// The expensive half of [`Roster::check_new_password`]: the strength estimate, on the
+    /// strength pool.
+    ///
+    /// # Errors
+    /// `Validation` (one problem for `field`), `Overloaded` when the strength pool is full.
+    pub(super) async fn require_strong_password(
+        &self,
+        field: &str,
+        password: &PlainPassword,
+        user_inputs: &[&str],
+    ) -> Result<(), AppError> {
         let inputs = user_inputs.iter().map(|&input| input.to_owned()).collect();
-        match self.ports.strength.weakness(&password, inputs).await? {
+        match self.ports.strength.weakness(password, inputs).await? {
             Some(problem) => Err(AppError::Validation(vec![field_error(field, &problem)])),
-            None => Ok(password),
+            None => Ok(()),
         }
     }
 }

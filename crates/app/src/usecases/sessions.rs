@@ -1,7 +1,7 @@
 //! A signed-in account managing its own sessions and password.
 
 use chrono::{DateTime, Utc};
-use roster_domain::{PasswordProblem, PlainPassword};
+use roster_domain::PlainPassword;
 use secrecy::{ExposeSecret, SecretString};
 use tracing::instrument;
 
@@ -117,19 +117,9 @@ impl Roster {
     ) -> Result<(), AppError> {
         let (account_id, session_id) = caller.require_session()?;
         let account = caller.account.as_ref().ok_or(AppError::Unauthenticated)?;
-        let new_problem = |problem: &PasswordProblem| {
-            AppError::Validation(vec![FieldError::new(
-                "new_password",
-                problem.code(),
-                problem.message(),
-            )])
-        };
         // The length is cheap; the strength estimate waits until the current password is
         // proven, so a stolen session cannot spend it over and over.
-        let new = self
-            .password_policy
-            .check_length(new.expose_secret())
-            .map_err(|problem| new_problem(&problem))?;
+        let new = self.check_new_password_length("new_password", new)?;
         // Guessing the current password with a stolen session is throttled like logins:
         // the same per-email counter, checked before any hashing.
         let canonical = account.email.canonical();
@@ -161,13 +151,8 @@ impl Roster {
         if throttle.is_some() {
             self.ports.login_throttle.clear(canonical).await?;
         }
-        let inputs = account_inputs(account)
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        if let Some(problem) = self.ports.strength.weakness(&new, inputs).await? {
-            return Err(new_problem(&problem));
-        }
+        self.require_strong_password("new_password", &new, &account_inputs(account))
+            .await?;
         let hash = self.ports.hasher.hash(new).await?;
         let now = self.ports.clock.now();
         let audit = caller
