@@ -384,6 +384,35 @@ impl TestApp {
         body["allowed"].as_bool().expect("allowed is a bool")
     }
 
+    /// Moves every stored session `by` into the past (creation, last activity, expiry and
+    /// revocation), on a connection of our own: to the service it is as if that much time had
+    /// passed for those sessions. Deterministic where sleeping past a timeout is not.
+    pub fn age_sessions(&self, by: Duration) {
+        use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+        let seconds = by.as_secs();
+        let columns = ["created_at", "last_seen_at", "expires_at", "revoked_at"];
+        if let Some(path) = self.database_url.strip_prefix("sqlite://") {
+            let shifted = columns
+                .map(|c| format!("{c} = strftime('%Y-%m-%d %H:%M:%f', {c}, '-{seconds} seconds')"))
+                .join(", ");
+            let mut conn = SqliteConnection::establish(path).unwrap();
+            diesel::sql_query("PRAGMA busy_timeout = 5000")
+                .execute(&mut conn)
+                .unwrap();
+            diesel::sql_query(format!("UPDATE sessions SET {shifted}"))
+                .execute(&mut conn)
+                .unwrap();
+        } else {
+            let shifted = columns
+                .map(|c| format!("{c} = {c} - interval '{seconds} seconds'"))
+                .join(", ");
+            let mut conn = PgConnection::establish(&self.database_url).unwrap();
+            diesel::sql_query(format!("UPDATE sessions SET {shifted}"))
+                .execute(&mut conn)
+                .unwrap();
+        }
+    }
+
     /// Rewrites the features file the way an editor does (write a temp file, rename).
     pub fn write_features(&self, content: &str) {
         let temp = self.features_file.with_extension("tmp");
