@@ -100,7 +100,7 @@ struct Acknowledged {
 /// is noticed, few enough for a slow machine.
 const ACKNOWLEDGED_BEFORE_KILL: usize = 50;
 /// How long the burst may take to reach [`ACKNOWLEDGED_BEFORE_KILL`].
-const BURST_TIMEOUT: Duration = Duration::from_secs(60);
+const BURST_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// One writer: registers an account and grants it a role, again and again, until the server
 /// cannot be reached (the kill). Every answered write is either acknowledged or recorded as

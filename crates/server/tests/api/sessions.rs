@@ -182,7 +182,7 @@ async fn idle_sessions_expire_but_active_ones_live(db: Db) {
     let Some(app) = spawn_app_with(db, options).await else {
         return;
     };
-    let forty_minutes = Duration::from_secs(40 * 60);
+    let forty_minutes = Duration::from_mins(40);
     let email = registered(&app).await;
     let idle = app.login_token(&email, PASSWORD).await;
     let active = app.login_token(&email, PASSWORD).await;
