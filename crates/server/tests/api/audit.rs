@@ -16,6 +16,7 @@ on_both_databases!(
     audit_events_are_paginated,
     audit_events_need_audit_read,
     a_features_file_edit_is_recorded,
+    forwarding_headers_do_not_forge_the_source_ip,
 );
 
 const NEW_PASSWORD: &str = "another quite unusual passphrase";
@@ -372,4 +373,44 @@ async fn a_features_file_edit_is_recorded(db: Db) {
         event["target"].as_str().unwrap().starts_with("file:"),
         "{event}"
     );
+}
+
+/// The audit trail records the TCP peer: a client claiming another address in
+/// `X-Forwarded-For`, `Forwarded` or `X-Real-IP` is recorded from where it really is, for an
+/// anonymous event (a failed login) and an authenticated one (a role's creation).
+async fn forwarding_headers_do_not_forge_the_source_ip(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    let claimed = ["203.0.113.9", "198.51.100.9", "192.0.2.9"];
+    let forged = |request: reqwest::RequestBuilder| {
+        request
+            .header("x-forwarded-for", claimed[0])
+            .header("forwarded", format!("for={}", claimed[1]))
+            .header("x-real-ip", claimed[2])
+    };
+    let login = forged(app.client.post(app.url("/v1/auth/login")))
+        .json(&json!({"email": "nobody@example.com", "password": WRONG_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(login, 401, "invalid_credentials").await;
+    let role = forged(app.client.post(app.url("/v1/admin/roles")))
+        .bearer_auth(&root)
+        .json(&json!({"name": "forwarded", "permissions": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(role.status(), 201);
+
+    for action in ["login.failed", "role.created"] {
+        let page = audit_page(&app, &root, &format!("?action={action}")).await;
+        let event = &page["items"][0];
+        assert_eq!(event["action"], action, "{page}");
+        assert_eq!(event["source_ip"], "127.0.0.1", "{event}");
+        for address in claimed {
+            assert!(!event.to_string().contains(address), "{event}");
+        }
+    }
 }
