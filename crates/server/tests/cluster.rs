@@ -86,11 +86,58 @@ impl Database {
     }
 }
 
-/// What the burst got acknowledged before the kill.
+/// What the burst got acknowledged before the kill, and any answer that was not an
+/// acknowledgement (a write the service answered but refused is a failure of its own, not
+/// something to retry past).
 #[derive(Default)]
 struct Acknowledged {
     accounts: Vec<(String, String)>,
     grants: Vec<(String, String)>,
+    refused: Vec<String>,
+}
+
+/// Writes acknowledged (each kind) before the kill: enough that a store losing some of them
+/// is noticed, few enough for a slow machine.
+const ACKNOWLEDGED_BEFORE_KILL: usize = 50;
+/// How long the burst may take to reach [`ACKNOWLEDGED_BEFORE_KILL`].
+const BURST_TIMEOUT: Duration = Duration::from_mins(1);
+
+/// One writer: registers an account and grants it a role, again and again, until the server
+/// cannot be reached (the kill). Every answered write is either acknowledged or recorded as
+/// refused; a write whose connection died unanswered is neither.
+fn write_until_killed(port: u16, root: &str, acknowledged: &Mutex<Acknowledged>) {
+    loop {
+        let email = unique_email("burst");
+        let body = json!({"email": email, "password": PASSWORD});
+        let Ok(reply) = process::http(port, "POST", "/v1/account/register", Some(&body), None)
+        else {
+            return;
+        };
+        if reply.status != 201 {
+            let refused = format!("registration: {} {}", reply.status, reply.body);
+            acknowledged.lock().unwrap().refused.push(refused);
+            continue;
+        }
+        let id = reply.json()["id"].as_str().unwrap().to_owned();
+        acknowledged
+            .lock()
+            .unwrap()
+            .accounts
+            .push((email, id.clone()));
+        let grant = json!({"role": "burst", "scope": "acme.berlin"});
+        let path = format!("/v1/admin/accounts/{id}/grants");
+        let Ok(reply) = process::http(port, "POST", &path, Some(&grant), Some(root)) else {
+            return;
+        };
+        let mut acknowledged = acknowledged.lock().unwrap();
+        if reply.status == 201 {
+            let grant_id = reply.json()["id"].as_str().unwrap().to_owned();
+            acknowledged.grants.push((id, grant_id));
+        } else {
+            let refused = format!("grant: {} {}", reply.status, reply.body);
+            acknowledged.refused.push(refused);
+        }
+    }
 }
 
 fn sigkill_in_the_middle_of_a_burst(database: &Database) {
@@ -111,48 +158,48 @@ fn sigkill_in_the_middle_of_a_burst(database: &Database) {
         .map(|_| {
             let acknowledged = Arc::clone(&acknowledged);
             let root = root.clone();
-            thread::spawn(move || {
-                loop {
-                    let email = unique_email("burst");
-                    let body = json!({"email": email, "password": PASSWORD});
-                    let Ok(reply) =
-                        process::http(port, "POST", "/v1/account/register", Some(&body), None)
-                    else {
-                        return;
-                    };
-                    if reply.status != 201 {
-                        continue;
-                    }
-                    let id = reply.json()["id"].as_str().unwrap().to_owned();
-                    acknowledged
-                        .lock()
-                        .unwrap()
-                        .accounts
-                        .push((email, id.clone()));
-                    let grant = json!({"role": "burst", "scope": "acme.berlin"});
-                    let path = format!("/v1/admin/accounts/{id}/grants");
-                    let Ok(reply) = process::http(port, "POST", &path, Some(&grant), Some(&root))
-                    else {
-                        return;
-                    };
-                    if reply.status == 201 {
-                        let grant_id = reply.json()["id"].as_str().unwrap().to_owned();
-                        acknowledged.lock().unwrap().grants.push((id, grant_id));
-                    }
-                }
-            })
+            thread::spawn(move || write_until_killed(port, &root, &acknowledged))
         })
         .collect();
-    thread::sleep(Duration::from_millis(1500));
+    // Kill once enough writes of each kind were acknowledged, while the writers go on.
+    let started = std::time::Instant::now();
+    loop {
+        // Read under the lock, assert after it: a panic holding it would poison the writers.
+        let (refused, enough) = {
+            let acknowledged = acknowledged.lock().unwrap();
+            let enough = acknowledged.accounts.len() >= ACKNOWLEDGED_BEFORE_KILL
+                && acknowledged.grants.len() >= ACKNOWLEDGED_BEFORE_KILL;
+            (acknowledged.refused.clone(), enough)
+        };
+        assert!(
+            refused.is_empty(),
+            "writes refused during the burst: {refused:?}"
+        );
+        if enough {
+            break;
+        }
+        assert!(
+            started.elapsed() < BURST_TIMEOUT,
+            "fewer than {ACKNOWLEDGED_BEFORE_KILL} acknowledged writes of each kind in {BURST_TIMEOUT:?}"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
     server.kill();
     for writer in writers {
         writer.join().unwrap();
     }
     let acknowledged = std::mem::take(&mut *acknowledged.lock().unwrap());
     assert!(
-        acknowledged.accounts.len() >= 10,
-        "too few writes before the kill: {}",
-        acknowledged.accounts.len()
+        acknowledged.refused.is_empty(),
+        "writes refused during the burst: {:?}",
+        acknowledged.refused
+    );
+    assert!(acknowledged.accounts.len() >= ACKNOWLEDGED_BEFORE_KILL);
+    assert!(acknowledged.grants.len() >= ACKNOWLEDGED_BEFORE_KILL);
+    eprintln!(
+        "killed after {} acknowledged registrations and {} acknowledged grants",
+        acknowledged.accounts.len(),
+        acknowledged.grants.len()
     );
 
     let server = workdir.serve(&borrowed(&env), true);

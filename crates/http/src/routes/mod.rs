@@ -13,8 +13,12 @@ pub(crate) mod me;
 pub(crate) mod register;
 pub(crate) mod roles;
 
-use actix_web::HttpResponse;
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::{Next, from_fn};
 use actix_web::web::{self, ServiceConfig};
+use actix_web::{HttpResponse, ResponseError};
 
 use crate::problem::ApiError;
 
@@ -106,16 +110,43 @@ pub fn configure(cfg: &mut ServiceConfig) {
     .default_service(web::to(not_found));
 }
 
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// A resource whose unsupported methods get the 405 problem with `Allow`.
+fn resource(
+    path: &str,
+) -> actix_web::Resource<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::resource(path).wrap(from_fn(method_not_allowed))
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
+/// actix answers a method the resource lacks with a bare 405 whose `Allow` lists the
+/// resource's methods (RFC 9110 requires it); this turns that into the `method_not_allowed`
+/// problem and keeps `Allow`.
+async fn method_not_allowed(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let response = next.call(req).await?;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return Ok(response);
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let (request, _) = response.into_parts();
+    let mut problem = ApiError::MethodNotAllowed.error_response();
+    if let Some(allow) = allow {
+        problem.headers_mut().insert(header::ALLOW, allow);
+    }
+    Ok(ServiceResponse::new(request, problem))
 }
 
 /// `200 OK` with `Cache-Control: no-store`, for responses carrying account data.

@@ -16,6 +16,9 @@ on_both_databases!(
     audit_events_are_paginated,
     audit_events_need_audit_read,
     a_features_file_edit_is_recorded,
+    forwarding_headers_do_not_forge_the_source_ip,
+    admin_account_creation_and_session_revocation_are_recorded,
+    a_rejected_features_edit_is_recorded,
 );
 
 const NEW_PASSWORD: &str = "another quite unusual passphrase";
@@ -370,6 +373,154 @@ async fn a_features_file_edit_is_recorded(db: Db) {
     );
     assert!(
         event["target"].as_str().unwrap().starts_with("file:"),
+        "{event}"
+    );
+}
+
+/// The audit trail records the TCP peer: a client claiming another address in
+/// `X-Forwarded-For`, `Forwarded` or `X-Real-IP` is recorded from where it really is, for an
+/// anonymous event (a failed login) and an authenticated one (a role's creation).
+async fn forwarding_headers_do_not_forge_the_source_ip(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    let claimed = ["203.0.113.9", "198.51.100.9", "192.0.2.9"];
+    let forged = |request: reqwest::RequestBuilder| {
+        request
+            .header("x-forwarded-for", claimed[0])
+            .header("forwarded", format!("for={}", claimed[1]))
+            .header("x-real-ip", claimed[2])
+    };
+    let login = forged(app.client.post(app.url("/v1/auth/login")))
+        .json(&json!({"email": "nobody@example.com", "password": WRONG_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(login, 401, "invalid_credentials").await;
+    let role = forged(app.client.post(app.url("/v1/admin/roles")))
+        .bearer_auth(&root)
+        .json(&json!({"name": "forwarded", "permissions": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(role.status(), 201);
+
+    for action in ["login.failed", "role.created"] {
+        let page = audit_page(&app, &root, &format!("?action={action}")).await;
+        let event = &page["items"][0];
+        assert_eq!(event["action"], action, "{page}");
+        assert_eq!(event["source_ip"], "127.0.0.1", "{event}");
+        for address in claimed {
+            assert!(!event.to_string().contains(address), "{event}");
+        }
+    }
+}
+
+/// Two actions the scenario does not cause: an administrator creating an account
+/// (`account.created`, with the grants given) and a session revoked from the caller's
+/// session list (`session.revoked`), each with its actor and target.
+async fn admin_account_creation_and_session_revocation_are_recorded(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    app.create_role(&root, "viewer", &[("doc-read", "allow")])
+        .await;
+    let created = app
+        .post_json(
+            "/v1/admin/account/register",
+            &json!({"email": crate::helpers::unique_email("made"), "password": PASSWORD,
+                    "grants": [{"role": "viewer", "scope": "acme"}]}),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let me: Value = app
+        .get_as("/v1/account/me", &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let root_actor = format!("account:{}", me["account"]["id"].as_str().unwrap());
+    let page = audit_page(&app, &root, "?action=account.created").await;
+    let event = &page["items"][0];
+    assert_eq!(event["actor"], root_actor.as_str(), "{page}");
+    assert_eq!(
+        event["target"],
+        format!("account:{}", created["id"].as_str().unwrap()),
+        "{event}"
+    );
+    assert!(
+        event["detail"].as_str().unwrap().contains("viewer"),
+        "{event}"
+    );
+
+    let user = app.new_account("revoker").await;
+    let other = app.login_token(&user.email, PASSWORD).await;
+    let sessions: Value = app
+        .get_as("/v1/account/me/sessions", &user.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let other_id = sessions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = app
+        .delete_as(&format!("/v1/account/me/sessions/{other_id}"), &user.token)
+        .await;
+    assert_eq!(revoked.status(), 204);
+    let page = audit_page(&app, &root, "?action=session.revoked").await;
+    let event = &page["items"][0];
+    assert_eq!(event["actor"], format!("account:{}", user.id), "{page}");
+    assert_eq!(event["target"], format!("session:{other_id}"), "{event}");
+    assert!(!event.to_string().contains(&other), "{event}");
+}
+
+/// A broken edit of the features file is recorded as `features.rejected` by no actor, with
+/// the file as target and the reason (naming the line) as detail.
+async fn a_rejected_features_edit_is_recorded(db: Db) {
+    let Some(app) = spawn_app_with(
+        db,
+        AppOptions {
+            features: Some("enabledFeatures = [\n]\n".into()),
+            ..AppOptions::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    app.write_features("enabledFeatures = [\n    no-such-feature\n]\n");
+    let rejections = || async {
+        audit_page(&app, &root, "?action=features.rejected").await["items"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let recorded = eventually(Duration::from_secs(3), || async {
+        !rejections().await.is_empty()
+    })
+    .await;
+    assert!(recorded.is_some(), "no features.rejected event");
+    let event = &rejections().await[0];
+    assert_eq!(event["actor"], Value::Null, "{event}");
+    assert!(
+        event["target"].as_str().unwrap().starts_with("file:"),
+        "{event}"
+    );
+    let detail = event["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("no-such-feature") && detail.contains("line 2"),
         "{event}"
     );
 }

@@ -7,7 +7,10 @@ use crate::helpers::{
 };
 use crate::on_both_databases;
 
-on_both_databases!(switching_registration_off_in_the_file_takes_effect_without_restart);
+on_both_databases!(
+    switching_registration_off_in_the_file_takes_effect_without_restart,
+    health_probes_and_the_features_endpoint_follow_their_flags,
+);
 
 const OFF: &str =
     "enabledFeatures = [\n]\ndisabledFeatures = [\n    account-registration // off\n]\n";
@@ -102,4 +105,51 @@ async fn switching_registration_off_in_the_file_takes_effect_without_restart(db:
     );
     let features: Value = app.get("/v1/features").await.json().await.unwrap();
     assert!(features["file"]["error"].is_null(), "{features}");
+}
+
+/// `healthchecks` gates `/healthz` and `/readyz`, `feature-flag-information-endpoint` gates
+/// `GET /v1/features`: off at start-up they are 404 `not_found` (and nothing else is), and
+/// switching them on and off again in the file is followed without a restart.
+async fn health_probes_and_the_features_endpoint_follow_their_flags(db: Db) {
+    const GATED_OFF: &str = "enabledFeatures = [\n]\ndisabledFeatures = [\n    healthchecks\n    \
+        feature-flag-information-endpoint\n]\n";
+    let Some(app) = spawn_app_with(
+        db,
+        AppOptions {
+            features: Some(GATED_OFF.into()),
+            ..AppOptions::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let gated = ["/healthz", "/readyz", "/v1/features"];
+    for path in gated {
+        assert_problem(app.get(path).await, 404, "not_found").await;
+    }
+    for ungated in ["/metrics", "/openapi.json"] {
+        assert_eq!(app.get(ungated).await.status(), 200, "{ungated}");
+    }
+
+    let all_answer = |expected: u16| {
+        let app = &app;
+        async move {
+            for path in gated {
+                if app.get(path).await.status() != expected {
+                    return false;
+                }
+            }
+            true
+        }
+    };
+    app.write_features(ON);
+    let on = eventually(Duration::from_secs(2), || all_answer(200)).await;
+    assert!(
+        on.is_some(),
+        "the gated routes did not come back within 2 s"
+    );
+    app.write_features(GATED_OFF);
+    let off = eventually(Duration::from_secs(2), || all_answer(404)).await;
+    assert!(off.is_some(), "the gated routes did not go away within 2 s");
 }

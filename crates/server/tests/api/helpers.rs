@@ -286,10 +286,10 @@ impl TestApp {
             .to_owned()
     }
 
-    /// Creates a super admin directly through the use case (there is no HTTP route for it)
-    /// and returns its session token.
-    pub async fn superadmin_token(&self) -> String {
-        let email = unique_email("root");
+    /// The application's components on this app's database and features file, built the
+    /// way the server builds them, with cheap hashing and `extra` settings: for the use cases
+    /// and jobs that have no HTTP route.
+    pub fn components(&self, extra: &[(&str, &str)]) -> roster::Components {
         let mut env: HashMap<String, String> = HashMap::new();
         env.insert("ROSTER__DATABASE__URL".into(), self.database_url.clone());
         env.insert(
@@ -298,9 +298,20 @@ impl TestApp {
         );
         env.insert("ROSTER__ARGON2__MEMORY_KIB".into(), "1024".into());
         env.insert("ROSTER__ARGON2__ITERATIONS".into(), "1".into());
+        env.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let settings = Settings::load_from(None, Some(env)).unwrap();
-        let components = roster::Components::build(&settings).unwrap();
-        components
+        roster::Components::build(&settings).unwrap()
+    }
+
+    /// Creates a super admin directly through the use case (there is no HTTP route for it)
+    /// and returns its session token.
+    pub async fn superadmin_token(&self) -> String {
+        let email = unique_email("root");
+        self.components(&[])
             .roster
             .create_superadmin(roster_app::RegistrationForm {
                 email: email.clone(),
@@ -382,6 +393,53 @@ impl TestApp {
             .check(token, &json!({"action": action, "scope": scope}))
             .await;
         body["allowed"].as_bool().expect("allowed is a bool")
+    }
+
+    /// Moves every stored session `by` into the past (creation, last activity, expiry and
+    /// revocation), on a connection of our own: to the service it is as if that much time had
+    /// passed for those sessions. Deterministic where sleeping past a timeout is not.
+    pub fn age_sessions(&self, by: Duration) {
+        use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+        let seconds = by.as_secs();
+        let columns = ["created_at", "last_seen_at", "expires_at", "revoked_at"];
+        if let Some(path) = self.database_url.strip_prefix("sqlite://") {
+            let shifted = columns
+                .map(|c| format!("{c} = strftime('%Y-%m-%d %H:%M:%f', {c}, '-{seconds} seconds')"))
+                .join(", ");
+            let mut conn = SqliteConnection::establish(path).unwrap();
+            diesel::sql_query("PRAGMA busy_timeout = 5000")
+                .execute(&mut conn)
+                .unwrap();
+            diesel::sql_query(format!("UPDATE sessions SET {shifted}"))
+                .execute(&mut conn)
+                .unwrap();
+        } else {
+            let shifted = columns
+                .map(|c| format!("{c} = {c} - interval '{seconds} seconds'"))
+                .join(", ");
+            let mut conn = PgConnection::establish(&self.database_url).unwrap();
+            diesel::sql_query(format!("UPDATE sessions SET {shifted}"))
+                .execute(&mut conn)
+                .unwrap();
+        }
+    }
+
+    /// How many session rows the database holds, dead or alive (read on our own connection).
+    pub fn session_rows(&self) -> i64 {
+        use diesel::sql_types::BigInt;
+        use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection};
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let query = diesel::sql_query("SELECT COUNT(*) AS n FROM sessions");
+        let rows: Vec<Count> = match self.database_url.strip_prefix("sqlite://") {
+            Some(path) => query.load(&mut SqliteConnection::establish(path).unwrap()),
+            None => query.load(&mut PgConnection::establish(&self.database_url).unwrap()),
+        }
+        .unwrap();
+        rows[0].n
     }
 
     /// Rewrites the features file the way an editor does (write a temp file, rename).

@@ -4,7 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Db, PASSWORD, TestApp, assert_problem, spawn_app, unique_email};
+use crate::helpers::{
+    AppOptions, Db, PASSWORD, TestApp, assert_problem, spawn_app, spawn_app_with, unique_email,
+};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -107,13 +109,43 @@ fn variants(template: &Value) -> Vec<Vec<u8>> {
     bodies
 }
 
-async fn send(app: &TestApp, method: &str, path: &str, token: Option<&str>, body: Vec<u8>) {
+/// One JSON route under attack: who calls it, a body it accepts, and how it answers that body.
+struct Target<'a> {
+    method: &'static str,
+    path: String,
+    token: Option<&'a str>,
+    template: Value,
+    /// The status the template itself gets when sent first: proof that the caller may use
+    /// the route, so that later refusals come from the route's own code.
+    template_status: u16,
+    /// Answers only the route's own code gives, each of which some body must get: proof
+    /// that the bodies reached the parser and the checks behind it.
+    reached: &'static [(u16, &'static str)],
+}
+
+/// The JSON parser's refusal and the validator's.
+const PARSED_AND_VALIDATED: &[(u16, &str)] = &[(400, "invalid_body"), (422, "validation_failed")];
+
+/// Codes that would mean a body was stopped before the route's own parsing and validation:
+/// the caller's credentials or permissions were gone, or a guard in front refused it.
+const REFUSED_IN_FRONT: [&str; 5] = [
+    "unauthenticated",
+    "forbidden",
+    "feature_disabled",
+    "rate_limited",
+    "too_many_attempts",
+];
+
+/// Sends one body; asserts the answer is below 500 and every refusal a problem document.
+/// Returns the status and, for a refusal, the problem's `code`.
+async fn send(app: &TestApp, target: &Target<'_>, body: Vec<u8>) -> (u16, Option<String>) {
+    let (method, path) = (target.method, target.path.as_str());
     let mut request = app
         .client
         .request(method.parse().unwrap(), app.url(path))
         .header("content-type", "application/json")
         .body(body.clone());
-    if let Some(token) = token {
+    if let Some(token) = target.token {
         request = request.bearer_auth(token);
     }
     let response = request.send().await.expect("request sent");
@@ -129,34 +161,47 @@ async fn send(app: &TestApp, method: &str, path: &str, token: Option<&str>, body
         status < 500,
         "{method} {path} with {shown:?}: {status} {text}"
     );
-    if status >= 400 {
-        assert!(
-            content_type.starts_with("application/problem+json"),
-            "{method} {path} with {shown:?}: {status} as {content_type}"
-        );
-        let problem: Value = serde_json::from_str(&text).expect("a problem is JSON");
-        assert!(problem["code"].is_string(), "{problem}");
-        assert_eq!(problem["status"], status);
+    if status < 400 {
+        return (status, None);
     }
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "{method} {path} with {shown:?}: {status} as {content_type}"
+    );
+    let problem: Value = serde_json::from_str(&text).expect("a problem is JSON");
+    assert_eq!(problem["status"], status, "{problem}");
+    let code = problem["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a problem without a code: {problem}"))
+        .to_owned();
+    assert!(
+        !REFUSED_IN_FRONT.contains(&code.as_str()),
+        "{method} {path} with {shown:?} never reached the route's code: {status} {code}"
+    );
+    (status, Some(code))
 }
 
 async fn hostile_bodies_never_cause_a_server_error(db: Db) {
-    let Some(app) = spawn_app(db).await else {
+    // Failed logins must not throttle the target email: every login body should reach the
+    // credential check, not be refused in front of it.
+    let options = AppOptions {
+        env: vec![(
+            "ROSTER__LOGIN_THROTTLE__FREE_FAILURES".into(),
+            "100000".into(),
+        )],
+        ..AppOptions::default()
+    };
+    let Some(app) = spawn_app_with(db, options).await else {
         return;
     };
     let root = app.superadmin_token().await;
-    let email = unique_email("target");
-    assert_eq!(app.register(&email, PASSWORD).await.status(), 201);
-    let user = app.login_token(&email, PASSWORD).await;
-    let account_id: String = app
-        .get_as("/v1/account/me", &user)
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["account"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    // Each account-bound route gets its own account, so that no body sent to one route can
+    // spend the credentials another route's bodies rely on (an admin reset to a valid
+    // password revokes every session of the account it resets).
+    let login_target = app.new_account("hostile-login").await;
+    let password_changer = app.new_account("hostile-me").await;
+    let reset_target = app.new_account("hostile-reset").await;
+    let grant_holder = app.new_account("hostile-grants").await;
     let role = json!({"name": "hostile-target", "permissions": [{"action": "x-read"}]});
     assert_eq!(
         app.post_json("/v1/admin/roles", &role, Some(&root))
@@ -165,73 +210,115 @@ async fn hostile_bodies_never_cause_a_server_error(db: Db) {
         201
     );
 
-    let endpoints: Vec<(&str, String, Option<&str>, Value)> = vec![
-        (
-            "POST",
-            "/v1/account/register".into(),
-            None,
-            json!({"email": "new@example.com", "password": PASSWORD, "name": "New"}),
-        ),
-        (
-            "POST",
-            "/v1/admin/account/register".into(),
-            Some(&root),
-            json!({"email": "new2@example.com", "password": PASSWORD, "grants": [{"role": "hostile-target", "scope": "acme"}]}),
-        ),
-        (
-            "POST",
-            "/v1/auth/login".into(),
-            None,
-            json!({"email": email, "password": PASSWORD}),
-        ),
-        (
-            "PUT",
-            "/v1/account/me/password".into(),
-            Some(&user),
-            json!({"current_password": "wrong wrong wrong", "new_password": PASSWORD}),
-        ),
-        (
-            "PUT",
-            format!("/v1/admin/accounts/{account_id}/password"),
-            Some(&root),
-            json!({"new_password": "x"}),
-        ),
-        (
-            "POST",
-            "/v1/admin/api-keys".into(),
-            Some(&root),
-            json!({"name": "k", "expires_in": "30d", "grants": []}),
-        ),
-        (
-            "POST",
-            "/v1/admin/roles".into(),
-            Some(&root),
-            json!({"name": "r", "description": "d", "permissions": [{"action": "a", "effect": "allow"}]}),
-        ),
-        (
-            "PUT",
-            "/v1/admin/roles/hostile-target".into(),
-            Some(&root),
-            json!({"description": "d", "permissions": [{"action": "a"}]}),
-        ),
-        (
-            "POST",
-            format!("/v1/admin/accounts/{account_id}/grants"),
-            Some(&root),
-            json!({"role": "hostile-target", "scope": "acme.berlin"}),
-        ),
-        (
-            "POST",
-            "/v1/authz/check".into(),
-            Some(&user),
-            json!({"action": "x-read", "scope": "acme", "account_id": account_id}),
-        ),
+    let targets = [
+        Target {
+            method: "POST",
+            path: "/v1/account/register".into(),
+            token: None,
+            template: json!({"email": unique_email("hostile-new"), "password": PASSWORD, "name": "New"}),
+            template_status: 201,
+            reached: PARSED_AND_VALIDATED,
+        },
+        Target {
+            method: "POST",
+            path: "/v1/admin/account/register".into(),
+            token: Some(&root),
+            template: json!({"email": unique_email("hostile-new2"), "password": PASSWORD, "grants": [{"role": "hostile-target", "scope": "acme"}]}),
+            template_status: 201,
+            reached: PARSED_AND_VALIDATED,
+        },
+        Target {
+            method: "POST",
+            path: "/v1/auth/login".into(),
+            token: None,
+            template: json!({"email": login_target.email, "password": PASSWORD}),
+            template_status: 200,
+            // Login does not validate: a malformed email or password is a failed login.
+            reached: &[(400, "invalid_body"), (401, "invalid_credentials")],
+        },
+        Target {
+            method: "PUT",
+            path: "/v1/account/me/password".into(),
+            token: Some(&password_changer.token),
+            // A wrong current password: no body can change the password and end the
+            // session the route is called with.
+            template: json!({"current_password": "wrong wrong wrong", "new_password": PASSWORD}),
+            template_status: 422,
+            reached: PARSED_AND_VALIDATED,
+        },
+        Target {
+            method: "PUT",
+            path: format!("/v1/admin/accounts/{}/password", reset_target.id),
+            token: Some(&root),
+            template: json!({"new_password": "another long passphrase for the reset"}),
+            template_status: 204,
+            reached: PARSED_AND_VALIDATED,
+        },
+        Target {
+            method: "POST",
+            path: "/v1/admin/api-keys".into(),
+            token: Some(&root),
+            template: json!({"name": "k", "expires_in": "30d", "grants": []}),
+            template_status: 201,
+            reached: PARSED_AND_VALIDATED,
+        },
+        Target {
+            method: "POST",
+            path: "/v1/admin/roles".into(),
+            token: Some(&root),
+            template: json!({"name": "r", "description": "d", "permissions": [{"action": "a", "effect": "allow"}]}),
+            template_status: 201,
+            reached: PARSED_AND_VALIDATED,
+        },
+        Target {
+            method: "PUT",
+            path: "/v1/admin/roles/hostile-target".into(),
+            token: Some(&root),
+            template: json!({"description": "d", "permissions": [{"action": "a"}]}),
+            template_status: 200,
+            reached: PARSED_AND_VALIDATED,
+        },
+        Target {
+            method: "POST",
+            path: format!("/v1/admin/accounts/{}/grants", grant_holder.id),
+            token: Some(&root),
+            template: json!({"role": "hostile-target", "scope": "acme.berlin"}),
+            template_status: 201,
+            reached: PARSED_AND_VALIDATED,
+        },
+        Target {
+            method: "POST",
+            path: "/v1/authz/check".into(),
+            // Checking another principal needs `account-read` on `*`: the super admin has it.
+            token: Some(&root),
+            template: json!({"action": "x-read", "scope": "acme", "account_id": grant_holder.id}),
+            template_status: 200,
+            reached: PARSED_AND_VALIDATED,
+        },
     ];
     let mut sent = 0;
-    for (method, path, token, template) in &endpoints {
-        for body in variants(template) {
-            send(&app, method, path, *token, body).await;
+    for target in &targets {
+        let (status, code) =
+            send(&app, target, serde_json::to_vec(&target.template).unwrap()).await;
+        assert_eq!(
+            status, target.template_status,
+            "{} {} with its template: {code:?}",
+            target.method, target.path
+        );
+        let mut answers: Vec<(u16, Option<String>)> = Vec::new();
+        for body in variants(&target.template) {
+            answers.push(send(&app, target, body).await);
             sent += 1;
+        }
+        for (status, code) in target.reached {
+            assert!(
+                answers
+                    .iter()
+                    .any(|(s, c)| s == status && c.as_deref() == Some(*code)),
+                "{} {}: no body got {status} {code}, so none reached that check: {answers:?}",
+                target.method,
+                target.path
+            );
         }
     }
     assert!(sent > 500, "only {sent} bodies");

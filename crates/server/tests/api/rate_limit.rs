@@ -13,6 +13,7 @@ on_both_databases!(
     switched_off_nothing_is_rate_limited,
     password_change_shares_the_bucket,
     password_reset_shares_the_bucket,
+    forwarding_headers_do_not_open_a_new_bucket,
 );
 
 /// An app whose limiter allows `burst` requests at once and then one a minute.
@@ -135,4 +136,27 @@ async fn password_reset_shares_the_bucket(db: Db) {
         assert_eq!(response.status(), 404, "attempt {attempt}");
     }
     assert_rate_limited(app.put_json(path, &reset, &admin).await).await;
+}
+
+/// The limiter keys on the TCP peer: a client that claims another address in
+/// `X-Forwarded-For`, `Forwarded` or `X-Real-IP` on every request still spends its own bucket.
+async fn forwarding_headers_do_not_open_a_new_bucket(db: Db) {
+    let Some(app) = spawn_limited(db, true, 3).await else {
+        return;
+    };
+    let email = unique_email("forwarded");
+    let login_claiming = |n: u8| {
+        app.client
+            .post(app.url("/v1/auth/login"))
+            .header("x-forwarded-for", format!("203.0.113.{n}"))
+            .header("forwarded", format!("for=198.51.100.{n}"))
+            .header("x-real-ip", format!("192.0.2.{n}"))
+            .json(&json!({"email": email, "password": "wrong password entirely"}))
+            .send()
+    };
+    for n in 1..=3 {
+        let response = login_claiming(n).await.unwrap();
+        assert_eq!(response.status(), 401, "attempt {n}");
+    }
+    assert_rate_limited(login_claiming(4).await.unwrap()).await;
 }

@@ -23,7 +23,24 @@ on_both_databases!(
     racing_disables_leave_a_super_admin,
     racing_failed_logins_are_all_counted,
     unicode_case_and_idn_forms_are_one_account,
+    a_full_hashing_queue_is_503_overloaded_with_retry_after,
+    a_write_held_past_the_database_timeout_is_503_unavailable,
 );
+
+/// Asserts a 503 problem with `code`, a `Retry-After` of at least one second and the
+/// problem conventions (type URN, `no-store`).
+async fn assert_503(response: reqwest::Response, code: &str) {
+    assert_eq!(response.status(), 503);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("Retry-After in whole seconds");
+    assert!(retry_after >= 1, "Retry-After: {retry_after}");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body = assert_problem(response, 503, code).await;
+    assert_eq!(body["type"], format!("urn:roster:problem:{code}"), "{body}");
+}
 
 /// A TCP proxy in front of PostgreSQL that the test can cut (every open connection closed,
 /// new ones closed at once) and restore.
@@ -313,4 +330,102 @@ async fn unicode_case_and_idn_forms_are_one_account(db: Db) {
             given
         );
     }
+}
+
+/// More logins at once than one hashing worker with a queue of one can take: the overflow
+/// is answered 503 `overloaded` with `Retry-After` (not queued), some log in, and once the
+/// burst is over a login succeeds again.
+async fn a_full_hashing_queue_is_503_overloaded_with_retry_after(db: Db) {
+    let options = AppOptions {
+        env: vec![
+            ("ROSTER__ARGON2__WORKERS".into(), "1".into()),
+            ("ROSTER__ARGON2__QUEUE_CAPACITY".into(), "1".into()),
+            // About 100 ms a hash: the burst arrives while the first ones are hashed.
+            ("ROSTER__ARGON2__ITERATIONS".into(), "100".into()),
+        ],
+        ..AppOptions::default()
+    };
+    let Some(app) = spawn_app_with(db, options).await else {
+        return;
+    };
+    let member = app.new_account("overloaded").await;
+    let burst = (0..16).map(|_| app.login(&member.email, PASSWORD));
+    let (mut logged_in, mut overloaded) = (0, 0);
+    for response in join_all(burst).await {
+        if response.status() == 200 {
+            logged_in += 1;
+        } else {
+            assert_503(response, "overloaded").await;
+            overloaded += 1;
+        }
+    }
+    assert!(logged_in >= 1, "no login of the burst was hashed");
+    assert!(overloaded >= 1, "the hashing queue never overflowed");
+    app.login_token(&member.email, PASSWORD).await;
+}
+
+/// Holds the write lock of the test's database on a connection of its own until released:
+/// PostgreSQL locks the `accounts` table, SQLite takes the file's write lock.
+enum WriteLock {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+impl WriteLock {
+    fn take(db: Db, database_url: &str) -> WriteLock {
+        use diesel::connection::SimpleConnection;
+        use diesel::{Connection, PgConnection, SqliteConnection};
+        match db {
+            Db::Postgres => {
+                let mut conn = PgConnection::establish(database_url).unwrap();
+                conn.batch_execute("BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE;")
+                    .unwrap();
+                WriteLock::Postgres(conn)
+            }
+            Db::Sqlite => {
+                let path = database_url.strip_prefix("sqlite://").unwrap();
+                let mut conn = SqliteConnection::establish(path).unwrap();
+                conn.batch_execute("BEGIN EXCLUSIVE;").unwrap();
+                WriteLock::Sqlite(conn)
+            }
+        }
+    }
+
+    fn release(self) {
+        use diesel::connection::SimpleConnection;
+        match self {
+            WriteLock::Postgres(mut conn) => conn.batch_execute("ROLLBACK;").unwrap(),
+            WriteLock::Sqlite(mut conn) => conn.batch_execute("ROLLBACK;").unwrap(),
+        }
+    }
+}
+
+/// A registration held up by a lock past the database's own timeout (PostgreSQL's
+/// `statement_timeout`, SQLite's `busy_timeout`) is 503 `unavailable` with `Retry-After`,
+/// answered soon after that timeout, never a 500 or a hang; once the lock is gone the same
+/// registration succeeds.
+async fn a_write_held_past_the_database_timeout_is_503_unavailable(db: Db) {
+    let options = AppOptions {
+        env: vec![
+            ("ROSTER__DATABASE__STATEMENT_TIMEOUT".into(), "500ms".into()),
+            ("ROSTER__DATABASE__BUSY_TIMEOUT".into(), "500ms".into()),
+        ],
+        ..AppOptions::default()
+    };
+    let Some(app) = spawn_app_with(db, options).await else {
+        return;
+    };
+    let email = unique_email("locked-out");
+    let lock = WriteLock::take(db, &app.database_url);
+    let started = Instant::now();
+    let response = app.register(&email, PASSWORD).await;
+    let took = started.elapsed();
+    assert_503(response, "unavailable").await;
+    assert!(
+        took >= Duration::from_millis(500),
+        "answered before the timeout: {took:?}"
+    );
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    lock.release();
+    assert_eq!(app.register(&email, PASSWORD).await.status(), 201);
 }

@@ -13,6 +13,7 @@ on_both_databases!(
     password_change_revokes_other_sessions_and_the_old_password,
     idle_sessions_expire_but_active_ones_live,
     sessions_expire_at_their_absolute_lifetime,
+    the_cleanup_job_deletes_dead_sessions_and_keeps_live_ones,
 );
 
 async fn registered(app: &TestApp) -> String {
@@ -167,25 +168,39 @@ async fn password_change_revokes_other_sessions_and_the_old_password(db: Db) {
     app.login_token(&email, new_password).await;
 }
 
+/// Idle expiry without racing the clock: with a 1 h idle timeout, both sessions are moved
+/// 40 minutes into the past, one is used, and both are moved 40 minutes back again. The one
+/// used in between was touched by that use (40 minutes idle) and lives; the other has sat
+/// idle 80 minutes and is refused. Every step has 20 minutes of margin.
 async fn idle_sessions_expire_but_active_ones_live(db: Db) {
     let options = AppOptions {
-        env: vec![("ROSTER__SESSIONS__IDLE_TIMEOUT".into(), "2s".into())],
+        env: vec![
+            ("ROSTER__SESSIONS__IDLE_TIMEOUT".into(), "1h".into()),
+            ("ROSTER__SESSIONS__TTL".into(), "12h".into()),
+        ],
         ..AppOptions::default()
     };
     let Some(app) = spawn_app_with(db, options).await else {
         return;
     };
+    let forty_minutes = Duration::from_mins(40);
     let email = registered(&app).await;
     let idle = app.login_token(&email, PASSWORD).await;
     let active = app.login_token(&email, PASSWORD).await;
-    for _ in 0..6 {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        assert_eq!(
-            app.get_as("/v1/account/me", &active).await.status(),
-            200,
-            "active session expired"
-        );
-    }
+    assert_eq!(app.get_as("/v1/account/me", &idle).await.status(), 200);
+
+    app.age_sessions(forty_minutes);
+    assert_eq!(
+        app.get_as("/v1/account/me", &active).await.status(),
+        200,
+        "a session idle for 40 minutes of 60 expired"
+    );
+    app.age_sessions(forty_minutes);
+    assert_eq!(
+        app.get_as("/v1/account/me", &active).await.status(),
+        200,
+        "the session used 40 minutes ago expired: its use was not recorded"
+    );
     assert_problem(
         app.get_as("/v1/account/me", &idle).await,
         401,
@@ -212,4 +227,57 @@ async fn sessions_expire_at_their_absolute_lifetime(db: Db) {
         "unauthenticated",
     )
     .await;
+}
+
+/// The clean-up job (`Roster::clean_up_sessions`, which the server runs periodically) deletes
+/// a revoked, an expired and an idle session, each dead for that one reason, and keeps the
+/// live one. Time passes by moving the stored sessions into the past (see `age_sessions`).
+async fn the_cleanup_job_deletes_dead_sessions_and_keeps_live_ones(db: Db) {
+    const LIFETIMES: [(&str, &str); 2] = [
+        ("ROSTER__SESSIONS__TTL", "2h"),
+        ("ROSTER__SESSIONS__IDLE_TIMEOUT", "1h"),
+    ];
+    let options = AppOptions {
+        env: LIFETIMES
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        ..AppOptions::default()
+    };
+    let Some(app) = spawn_app_with(db, options).await else {
+        return;
+    };
+    let email = registered(&app).await;
+    let me = |token: String| {
+        let app = &app;
+        async move { app.get_as("/v1/account/me", &token).await.status() }
+    };
+    // Expired, never idle: used every 50 minutes until 130 minutes after its creation.
+    let expired = app.login_token(&email, PASSWORD).await;
+    app.age_sessions(Duration::from_mins(50));
+    assert_eq!(me(expired.clone()).await, 200);
+    // Idle, not expired: unused for its last 80 minutes, 80 minutes old.
+    let idle = app.login_token(&email, PASSWORD).await;
+    app.age_sessions(Duration::from_mins(50));
+    assert_eq!(me(expired.clone()).await, 200);
+    app.age_sessions(Duration::from_mins(30));
+    // Revoked, brand new.
+    let revoked = app.login_token(&email, PASSWORD).await;
+    assert_eq!(app.post_as("/v1/auth/logout", &revoked).await.status(), 204);
+    let live = app.login_token(&email, PASSWORD).await;
+    for dead in [&expired, &idle, &revoked] {
+        assert_eq!(me(dead.clone()).await, 401);
+    }
+    assert_eq!(me(live.clone()).await, 200);
+    assert_eq!(app.session_rows(), 4);
+
+    let job = app.components(&LIFETIMES).roster;
+    assert_eq!(
+        job.clean_up_sessions().await.unwrap(),
+        3,
+        "dead sessions deleted"
+    );
+    assert_eq!(app.session_rows(), 1);
+    assert_eq!(me(live).await, 200, "the live session was kept");
+    assert_eq!(job.clean_up_sessions().await.unwrap(), 0);
 }
