@@ -68,7 +68,7 @@ pub struct AccountDto {
     pub email: String,
     #[schema(required = true, example = "Ada")]
     pub name: Option<String>,
-    #[schema(value_type = crate::openapi::AccountStatusName)]
+    #[schema(value_type = crate::schema::AccountStatusName)]
     pub status: &'static str,
     pub is_superadmin: bool,
     #[schema(format = DateTime)]
@@ -197,7 +197,7 @@ pub struct RuleDto {
     pub action: String,
     /// `allow` (the default in requests) or `deny`; always present in responses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = crate::openapi::EffectName, required = false)]
+    #[schema(value_type = crate::schema::EffectName, required = false)]
     pub effect: Option<String>,
 }
 
@@ -311,7 +311,7 @@ pub struct CheckResponse {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Explanation)]
 pub struct ExplanationDto {
-    #[schema(value_type = crate::openapi::CheckReason)]
+    #[schema(value_type = crate::schema::CheckReason)]
     pub reason: &'static str,
     /// The deciding grant (`allowed_by`, `denied_by`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -379,7 +379,7 @@ pub struct AuditListQuery {
     #[param(example = "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07")]
     pub actor: Option<String>,
     /// Only events of this action; an unknown one is 400 `invalid_query`.
-    #[param(value_type = Option<crate::openapi::AuditActionName>)]
+    #[param(value_type = Option<crate::schema::AuditActionName>)]
     pub action: Option<String>,
 }
 
@@ -398,7 +398,7 @@ pub struct AuditEventDto {
         example = "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07"
     )]
     pub actor: Option<String>,
-    #[schema(value_type = crate::openapi::AuditActionName)]
+    #[schema(value_type = crate::schema::AuditActionName)]
     pub action: &'static str,
     /// `kind:id` label: `account:<uuid>`, `api_key:<uuid>`, `role:<name>`, `grant:<uuid>`,
     /// `session:<uuid>`, `email:<address>`, `file:<path>`.
@@ -631,7 +631,7 @@ pub struct LoginResponse {
     /// The session token (`rst_...`) to send as `Authorization: Bearer <token>`.
     #[schema(format = Password)]
     pub token: String,
-    #[schema(schema_with = crate::openapi::token_type)]
+    #[schema(schema_with = crate::schema::token_type)]
     pub token_type: &'static str,
     #[schema(format = "uuid")]
     pub session_id: String,
@@ -664,7 +664,7 @@ pub struct FeaturesResponse {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Feature)]
 pub struct FeatureDto {
-    #[schema(value_type = crate::openapi::FeatureName)]
+    #[schema(value_type = crate::schema::FeatureName)]
     pub name: &'static str,
     pub enabled: bool,
     /// Whether it is on when the file does not mention it.
@@ -705,7 +705,7 @@ impl From<FeatureReport> for FeaturesResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthResponse {
     /// `ok` (`/healthz`), `ready` or `unavailable` (`/readyz`).
-    #[schema(schema_with = crate::openapi::health_status)]
+    #[schema(schema_with = crate::schema::health_status)]
     pub status: &'static str,
     /// Why the service is not ready.
     #[serde(skip_serializing_if = "Option::is_none")]

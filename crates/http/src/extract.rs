@@ -1,6 +1,7 @@
 //! Extractors: JSON bodies held to the contract's rules, and the bearer-token caller.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -11,11 +12,18 @@ use futures_util::future::LocalBoxFuture;
 use roster_app::{AppError, Authenticated, Roster};
 use serde::de::DeserializeOwned;
 
-use crate::hardening::{BodyTimeout, DEFAULT_BODY_TIMEOUT};
 use crate::problem::ApiError;
 
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// How long a request body may take to arrive (`server.body_timeout`), as app data for
+/// [`ApiJson`]; without it, [`DEFAULT_BODY_TIMEOUT`].
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub Duration);
+
+/// The body deadline when none is configured.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A JSON body: `application/json` (else 415), at most [`BODY_LIMIT`] bytes (else 413), and
 /// of exactly the expected shape (else 400 `invalid_body` naming the offending field; the

@@ -10,33 +10,20 @@
 //!
 //! `docs/openapi.json` is this document, checked by `crates/server/tests/api/openapi.rs`.
 
-use std::sync::OnceLock;
-
-use roster_app::Feature;
-use roster_app::audit::AuditAction;
-use roster_domain::{AccountStatus, Effect};
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::{ArrayItems, Object, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{ArrayItems, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
     Components, ContentBuilder, HeaderBuilder, Ref, RefOr, Response, ResponseBuilder,
 };
 use utoipa::{Modify, OpenApi};
 
-use crate::problem::{FieldProblem, ProblemBody};
+use crate::problem::{FieldProblem, Problem};
 use crate::routes::{
     admin_accounts, admin_api_keys, audit, authz, features, grants, health, login, me, register,
     roles,
 };
-
-/// The problem body every error response carries (`application/problem+json`).
-pub(crate) type Problem = ProblemBody<'static>;
-
-/// Name of the bearer security scheme that secured operations refer to.
-pub(crate) const BEARER: &str = "bearer";
-
-/// Media type of every error response.
-pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
+use crate::schema::{BEARER, PROBLEM_JSON, string_enum};
 
 const DESCRIPTION: &str = "Accounts and access: registration, sessions, API keys, roles, \
 grants on hierarchical scopes, authorization checks and an audit trail.
@@ -136,12 +123,6 @@ pub fn openapi_json() -> String {
     openapi()
         .to_pretty_json()
         .expect("the OpenAPI document serializes")
-}
-
-/// [`openapi_json`], built once.
-pub(crate) fn cached_openapi_json() -> &'static str {
-    static DOCUMENT: OnceLock<String> = OnceLock::new();
-    DOCUMENT.get_or_init(openapi_json)
 }
 
 /// Shared responses, the security scheme, and the problems the extractors add.
@@ -353,82 +334,6 @@ fn retry_after() -> (&'static str, utoipa::openapi::header::Header) {
             .description(Some("Seconds to wait before retrying."))
             .build(),
     )
-}
-
-fn string_enum<const N: usize>(values: [&'static str; N]) -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(values))
-        .build()
-}
-
-/// A schema-only type: a string with a closed set of values, kept once under
-/// `components/schemas/<name>` and listed from the type that defines the values.
-macro_rules! string_enum_schema {
-    ($ty:ident, $name:literal, $description:literal, $values:expr) => {
-        #[doc = $description]
-        #[derive(Debug)]
-        pub(crate) struct $ty;
-
-        impl utoipa::PartialSchema for $ty {
-            fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
-                let mut schema = string_enum($values);
-                schema.description = Some($description.to_owned());
-                schema.into()
-            }
-        }
-
-        impl utoipa::ToSchema for $ty {
-            fn name() -> std::borrow::Cow<'static, str> {
-                std::borrow::Cow::Borrowed($name)
-            }
-        }
-    };
-}
-
-string_enum_schema!(
-    AccountStatusName,
-    "AccountStatus",
-    "An account's status: a disabled account cannot log in.",
-    [AccountStatus::Active, AccountStatus::Disabled].map(AccountStatus::as_str)
-);
-string_enum_schema!(
-    EffectName,
-    "Effect",
-    "A rule's effect: a matching `deny` anywhere above the target wins over any `allow`.",
-    [Effect::Allow, Effect::Deny].map(Effect::as_str)
-);
-string_enum_schema!(
-    AuditActionName,
-    "AuditAction",
-    "What an audit event records.",
-    AuditAction::ALL.map(AuditAction::as_str)
-);
-string_enum_schema!(
-    FeatureName,
-    "FeatureName",
-    "A feature flag's name, as written in the features file.",
-    Feature::ALL.map(Feature::name)
-);
-string_enum_schema!(
-    CheckReason,
-    "CheckReason",
-    "What decided an authorization check.",
-    [
-        "superadmin",
-        "allowed_by",
-        "denied_by",
-        "no_matching_grant",
-        "inactive",
-    ]
-);
-
-pub(crate) fn token_type() -> Object {
-    string_enum(["Bearer"])
-}
-
-pub(crate) fn health_status() -> Object {
-    string_enum(["ok", "ready", "unavailable"])
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::metrics::ProblemCode;
+use crate::schema::PROBLEM_JSON;
 
 /// An error on its way to the client.
 #[derive(Debug)]
@@ -61,6 +62,10 @@ impl std::fmt::Display for ApiError {
         write!(f, "{} {code}: {detail}", status.as_u16())
     }
 }
+
+/// The problem body every error response carries (`application/problem+json`), as the
+/// OpenAPI document names it.
+pub(crate) type Problem = ProblemBody<'static>;
 
 /// An RFC 9457 problem, the body of every error response.
 #[derive(Serialize, ToSchema)]
@@ -345,10 +350,7 @@ impl ResponseError for ApiError {
         };
         let mut response = HttpResponse::build(status);
         response.extensions_mut().insert(ProblemCode(code));
-        response.insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        ));
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         match self {
             ApiError::App(AppError::Unauthenticated | AppError::InvalidCredentials) => {

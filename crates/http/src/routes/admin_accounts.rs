@@ -5,14 +5,13 @@ use actix_web::{HttpResponse, Responder};
 use roster_app::{AppError, Roster};
 use roster_domain::{AccountId, AccountStatus};
 
-use super::no_store;
 use crate::dto::{
     AccountDto, AccountListQuery, AccountWithGrantsDto, GrantDto, Page, ResetPasswordRequest,
 };
 use crate::extract::{ApiJson, ApiQuery, Caller};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
 use crate::rate_limit::RateLimited;
+use crate::respond::no_store;
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;

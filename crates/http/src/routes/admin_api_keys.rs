@@ -6,14 +6,13 @@ use roster_app::{AppError, GrantForm, Roster};
 use roster_domain::ApiKeyId;
 
 use super::admin_accounts::{cursor_after, page_limit};
-use super::{created, no_store};
 use crate::dto::{
     ApiKeyDto, ApiKeyWithGrantsDto, CreateApiKeyRequest, CreatedApiKeyResponse, GrantDto, Page,
     PageQuery,
 };
 use crate::extract::{ApiJson, ApiQuery, Caller};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
+use crate::respond::{created, no_store};
 
 fn api_key_id(raw: &str) -> Result<ApiKeyId, ApiError> {
     raw.parse()

@@ -7,11 +7,10 @@ use roster_app::audit::AuditAction;
 use roster_app::ports::AuditQuery;
 
 use super::admin_accounts::{cursor_after, page_limit};
-use super::no_store;
 use crate::dto::{AuditEventDto, AuditListQuery, Page};
 use crate::extract::{ApiQuery, Caller};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
+use crate::respond::no_store;
 
 /// `?actor=account:<id>` and `?action=login.failed` filter; `?cursor=` continues.
 #[utoipa::path(

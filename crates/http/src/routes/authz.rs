@@ -4,11 +4,10 @@ use actix_web::Responder;
 use actix_web::web::Data;
 use roster_app::Roster;
 
-use super::no_store;
 use crate::dto::{CheckRequest, CheckResponse};
 use crate::extract::{ApiJson, Caller};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
+use crate::respond::no_store;
 
 /// `{"allowed": bool, "explanation": {...}}` for the caller, or with `account-read` on `*`
 /// for another account or API key.

@@ -3,8 +3,7 @@ use actix_web::web::Data;
 use roster_app::{Feature, Roster};
 
 use crate::dto::FeaturesResponse;
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
 
 /// `GET /v1/features`: public while `feature-flag-information-endpoint` is on, else 404.
 #[utoipa::path(

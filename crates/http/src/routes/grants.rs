@@ -6,11 +6,10 @@ use roster_app::{AppError, Authenticated, Roster};
 use roster_domain::{GrantId, PrincipalId};
 
 use super::admin_accounts::{cursor_after, page_limit};
-use super::{created, no_store};
 use crate::dto::{GrantDto, GrantRequest, Page, PageQuery};
 use crate::extract::{ApiJson, ApiQuery, Caller};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
+use crate::respond::{created, no_store};
 
 /// Which kind of holder a route serves: one implementation serves both
 /// `/accounts/{id}/grants` and `/api-keys/{id}/grants`.

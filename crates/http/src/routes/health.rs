@@ -7,10 +7,10 @@ use actix_web::web::Data;
 use roster_app::ports::Readiness;
 use roster_app::{Feature, Roster};
 
+use crate::document::ApiDocument;
 use crate::dto::HealthResponse;
 use crate::metrics::Metrics;
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
 
 /// `GET /healthz`: liveness; touches no database.
 #[utoipa::path(
@@ -122,11 +122,14 @@ pub async fn ready(
         (status = 404, description = "`not_found`: the `openapi` feature flag is off.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-pub async fn openapi(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
+pub async fn openapi(
+    roster: Data<Roster>,
+    document: Data<ApiDocument>,
+) -> Result<HttpResponse, ApiError> {
     if !roster.features().is_enabled(Feature::Openapi) {
         return Err(ApiError::NotFound);
     }
     Ok(HttpResponse::Ok()
         .content_type("application/json")
-        .body(crate::openapi::cached_openapi_json()))
+        .body(document.json()))
 }

@@ -4,8 +4,7 @@ use roster_app::Roster;
 
 use crate::dto::{LoginRequest, LoginResponse};
 use crate::extract::{ApiJson, ClientIp};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
 use crate::rate_limit::RateLimited;
 
 /// `POST /v1/auth/login`, rate-limited per client IP before the body is read.

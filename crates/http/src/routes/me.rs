@@ -5,14 +5,13 @@ use actix_web::{HttpResponse, Responder};
 use roster_app::Roster;
 use roster_app::ports::SessionId;
 
-use super::no_store;
 use crate::dto::{
     AccountDto, ApiKeyDto, ChangePasswordRequest, GrantDto, MeResponse, Page, SessionDto,
 };
 use crate::extract::{ApiJson, Caller};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
 use crate::rate_limit::RateLimited;
+use crate::respond::no_store;
 use roster_app::AppError;
 
 /// `POST /v1/auth/logout`: the calling session stops working at once.

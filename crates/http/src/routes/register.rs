@@ -2,14 +2,13 @@ use actix_web::Responder;
 use actix_web::web::Data;
 use roster_app::{RegistrationForm, Roster};
 
-use super::created;
 use crate::dto::{
     AccountDto, AccountWithGrantsDto, AdminRegisterRequest, GrantDto, RegisterRequest,
 };
 use crate::extract::{ApiJson, Caller, ClientIp};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
 use crate::rate_limit::RateLimited;
+use crate::respond::created;
 
 /// Where a created account can be read back (by an administrator).
 fn account_location(account: &AccountDto) -> String {

@@ -5,11 +5,10 @@ use actix_web::{HttpResponse, Responder};
 use roster_app::{AppError, FieldError, Roster};
 
 use super::admin_accounts::page_limit;
-use super::{created, no_store};
 use crate::dto::{Page, PageQuery, RoleDto, RoleRequest};
 use crate::extract::{ApiJson, ApiQuery, Caller};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
+use crate::respond::{created, no_store};
 
 /// `POST /v1/admin/roles`: 201 with the role; 409 `role_exists`.
 #[utoipa::path(
