@@ -148,7 +148,7 @@ mod tests {
             }
             for group in code.split("use super::{").skip(1) {
                 let group = group.split('}').next().unwrap_or_default();
-                for name in group.split(',').map(|name| name.trim()) {
+                for name in group.split(',').map(str::trim) {
                     if !name.is_empty() {
                         let name = name.split("::").next().unwrap_or_default();
                         targets.insert(file_of(files, super_folder, name));
