@@ -365,16 +365,11 @@ impl From<&CheckOutcome> for CheckResponse {
     }
 }
 
-/// `GET /v1/admin/audit-events` query.
+/// `GET /v1/admin/audit-events` filters, beside the page parameters (so unknown names are
+/// not denied here: the query-string rule refuses them before routing).
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct AuditListQuery {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page, passed back unchanged.
-    pub cursor: Option<String>,
+pub struct AuditFilter {
     /// Only events by this actor (exact label).
     #[param(example = "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07")]
     pub actor: Option<String>,
@@ -589,31 +584,14 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// `?limit=&cursor=` plus list-specific filters.
+/// `GET /v1/admin/accounts` filter, beside the page parameters (so unknown names are not
+/// denied here: the query-string rule refuses them before routing).
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct AccountListQuery {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page, passed back unchanged.
-    pub cursor: Option<String>,
+pub struct AccountFilter {
     /// Only the account with this email (exact, after normalization).
     #[param(format = Email)]
     pub email: Option<String>,
-}
-
-/// `?limit=&cursor=` for lists without filters.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page, passed back unchanged.
-    pub cursor: Option<String>,
 }
 
 /// An account with its grants (admin registration, account details).

@@ -1,51 +1,17 @@
 //! `/v1/admin/accounts...`: list, read, disable/enable, reset password.
 
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, Responder};
-use roster_app::{AppError, Roster};
+use roster_app::Roster;
 use roster_domain::{AccountId, AccountStatus};
 
 use crate::dto::{
-    AccountDto, AccountListQuery, AccountWithGrantsDto, GrantDto, Page, ResetPasswordRequest,
+    AccountDto, AccountFilter, AccountWithGrantsDto, GrantDto, Page, ResetPasswordRequest,
 };
-use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::extract::{ApiJson, ApiQuery, Caller, PageParams, PathId};
 use crate::problem::{ApiError, Problem};
 use crate::rate_limit::RateLimited;
 use crate::respond::no_store;
-
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
-
-fn account_id(raw: &str) -> Result<AccountId, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::App(AppError::NotFound("account")))
-}
-
-/// `?limit=` within 1..=200 (default 50), else 400 naming the parameter.
-pub(super) fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
-    match limit {
-        None => Ok(DEFAULT_LIMIT),
-        Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
-        Some(_) => Err(ApiError::InvalidParameter {
-            name: "limit".into(),
-            message: format!("must be between 1 and {MAX_LIMIT}"),
-        }),
-    }
-}
-
-/// `?cursor=`: the last id of the previous page (any of the UUID ids), else 400 naming it.
-pub(super) fn cursor_after<Id: std::str::FromStr>(
-    cursor: Option<&str>,
-) -> Result<Option<Id>, ApiError> {
-    cursor
-        .map(|cursor| {
-            cursor.parse().map_err(|_| ApiError::InvalidParameter {
-                name: "cursor".into(),
-                message: "not a cursor from this list".into(),
-            })
-        })
-        .transpose()
-}
 
 /// `GET /v1/admin/accounts`.
 #[utoipa::path(
@@ -55,7 +21,7 @@ pub(super) fn cursor_after<Id: std::str::FromStr>(
     tag = "accounts",
     summary = "List accounts",
     description = "Oldest first. Needs `account-read` on `*`.",
-    params(AccountListQuery),
+    params(PageParams, AccountFilter),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of accounts.", body = Page<AccountDto>),
@@ -67,13 +33,11 @@ pub(super) fn cursor_after<Id: std::str::FromStr>(
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    query: ApiQuery<AccountListQuery>,
+    page: PageParams,
+    ApiQuery(filter): ApiQuery<AccountFilter>,
 ) -> Result<impl Responder, ApiError> {
-    let query = query.into_inner();
-    let limit = page_limit(query.limit)?;
-    let after = cursor_after(query.cursor.as_deref())?;
     let page = roster
-        .list_accounts(&caller, query.email.as_deref(), after, limit)
+        .list_accounts(&caller, filter.email.as_deref(), page.after()?, page.limit)
         .await?;
     Ok(no_store().json(Page {
         items: page.accounts.iter().map(AccountDto::from).collect(),
@@ -102,9 +66,9 @@ pub async fn list(
 pub async fn get(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<AccountId>,
 ) -> Result<impl Responder, ApiError> {
-    let details = roster.account_details(&caller, account_id(&id)?).await?;
+    let details = roster.account_details(&caller, id).await?;
     Ok(no_store().json(AccountWithGrantsDto {
         account: AccountDto::from(&details.account),
         grants: details.grants.iter().map(GrantDto::from).collect(),
@@ -136,10 +100,10 @@ pub async fn get(
 pub async fn disable(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<AccountId>,
 ) -> Result<impl Responder, ApiError> {
     let account = roster
-        .set_account_status(&caller, account_id(&id)?, AccountStatus::Disabled)
+        .set_account_status(&caller, id, AccountStatus::Disabled)
         .await?;
     Ok(no_store().json(AccountDto::from(&account)))
 }
@@ -164,10 +128,10 @@ pub async fn disable(
 pub async fn enable(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<AccountId>,
 ) -> Result<impl Responder, ApiError> {
     let account = roster
-        .set_account_status(&caller, account_id(&id)?, AccountStatus::Active)
+        .set_account_status(&caller, id, AccountStatus::Active)
         .await?;
     Ok(no_store().json(AccountDto::from(&account)))
 }
@@ -204,11 +168,11 @@ pub async fn reset_password(
     _: RateLimited,
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<AccountId>,
     ApiJson(body): ApiJson<ResetPasswordRequest>,
 ) -> Result<impl Responder, ApiError> {
     roster
-        .reset_password(&caller, account_id(&id)?, &body.new_password)
+        .reset_password(&caller, id, &body.new_password)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

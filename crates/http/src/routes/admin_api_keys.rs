@@ -1,23 +1,16 @@
 //! `/v1/admin/api-keys...`: create, list, read and revoke API keys (`apikey-manage`).
 
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, Responder};
-use roster_app::{AppError, GrantForm, Roster};
+use roster_app::{GrantForm, Roster};
 use roster_domain::ApiKeyId;
 
-use super::admin_accounts::{cursor_after, page_limit};
 use crate::dto::{
     ApiKeyDto, ApiKeyWithGrantsDto, CreateApiKeyRequest, CreatedApiKeyResponse, GrantDto, Page,
-    PageQuery,
 };
-use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::extract::{ApiJson, Caller, PageParams, PathId};
 use crate::problem::{ApiError, Problem};
 use crate::respond::{created, no_store};
-
-fn api_key_id(raw: &str) -> Result<ApiKeyId, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::App(AppError::NotFound("api key")))
-}
 
 /// `POST /v1/admin/api-keys`: 201 with the key, shown only here.
 #[utoipa::path(
@@ -67,7 +60,7 @@ pub async fn create(
     summary = "List API keys",
     description = "Oldest first, revoked and expired keys included. Needs `apikey-manage` on \
         `*`.",
-    params(PageQuery),
+    params(PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of API keys.", body = Page<ApiKeyDto>),
@@ -79,12 +72,11 @@ pub async fn create(
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    query: ApiQuery<PageQuery>,
+    page: PageParams,
 ) -> Result<impl Responder, ApiError> {
-    let query = query.into_inner();
-    let limit = page_limit(query.limit)?;
-    let after = cursor_after(query.cursor.as_deref())?;
-    let page = roster.list_api_keys(&caller, after, limit).await?;
+    let page = roster
+        .list_api_keys(&caller, page.after()?, page.limit)
+        .await?;
     Ok(no_store().json(Page {
         items: page.keys.iter().map(ApiKeyDto::from).collect(),
         next_cursor: page.next_after.map(|id| id.to_string()),
@@ -113,9 +105,9 @@ pub async fn list(
 pub async fn get(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<ApiKeyId>,
 ) -> Result<impl Responder, ApiError> {
-    let details = roster.api_key_details(&caller, api_key_id(&id)?).await?;
+    let details = roster.api_key_details(&caller, id).await?;
     Ok(no_store().json(ApiKeyWithGrantsDto {
         key: ApiKeyDto::from(&details.key),
         grants: details.grants.iter().map(GrantDto::from).collect(),
@@ -143,8 +135,8 @@ pub async fn get(
 pub async fn revoke(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<ApiKeyId>,
 ) -> Result<impl Responder, ApiError> {
-    roster.revoke_api_key(&caller, api_key_id(&id)?).await?;
+    roster.revoke_api_key(&caller, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

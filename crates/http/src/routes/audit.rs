@@ -6,9 +6,8 @@ use roster_app::Roster;
 use roster_app::audit::AuditAction;
 use roster_app::ports::AuditQuery;
 
-use super::admin_accounts::{cursor_after, page_limit};
-use crate::dto::{AuditEventDto, AuditListQuery, Page};
-use crate::extract::{ApiQuery, Caller};
+use crate::dto::{AuditEventDto, AuditFilter, Page};
+use crate::extract::{ApiQuery, Caller, PageParams};
 use crate::problem::{ApiError, Problem};
 use crate::respond::no_store;
 
@@ -20,7 +19,7 @@ use crate::respond::no_store;
     tag = "audit",
     summary = "List audit events",
     description = "Newest first; `actor` and `action` filter exactly. Needs `audit-read` on `*`.",
-    params(AuditListQuery),
+    params(PageParams, AuditFilter),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of events.", body = Page<AuditEventDto>),
@@ -33,10 +32,10 @@ use crate::respond::no_store;
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    query: ApiQuery<AuditListQuery>,
+    page: PageParams,
+    ApiQuery(filter): ApiQuery<AuditFilter>,
 ) -> Result<impl Responder, ApiError> {
-    let query = query.into_inner();
-    let action = query
+    let action = filter
         .action
         .as_deref()
         .map(|text| {
@@ -50,10 +49,10 @@ pub async fn list(
         })
         .transpose()?;
     let audit_query = AuditQuery {
-        actor: query.actor,
+        actor: filter.actor,
         action,
-        before: cursor_after(query.cursor.as_deref())?,
-        limit: page_limit(query.limit)?,
+        before: page.after()?,
+        limit: page.limit,
     };
     let page = roster.audit_events(&caller, &audit_query).await?;
     Ok(no_store().json(Page {

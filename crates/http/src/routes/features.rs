@@ -1,8 +1,9 @@
 use actix_web::HttpResponse;
 use actix_web::web::Data;
-use roster_app::{Feature, Roster};
+use roster_app::Roster;
 
 use crate::dto::FeaturesResponse;
+use crate::extract::{Enabled, FeaturesEndpoint};
 use crate::problem::{ApiError, Problem};
 
 /// `GET /v1/features`: public while `feature-flag-information-endpoint` is on, else 404.
@@ -19,10 +20,9 @@ use crate::problem::{ApiError, Problem};
         (status = 404, description = "`not_found`: the `feature-flag-information-endpoint` feature flag is off.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-pub async fn list(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
-    let features = roster.features();
-    if !features.is_enabled(Feature::FeatureFlagInformationEndpoint) {
-        return Err(ApiError::NotFound);
-    }
-    Ok(HttpResponse::Ok().json(FeaturesResponse::from(features.report())))
+pub async fn list(
+    _: Enabled<FeaturesEndpoint>,
+    roster: Data<Roster>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(FeaturesResponse::from(roster.features().report())))
 }

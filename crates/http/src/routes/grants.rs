@@ -1,76 +1,46 @@
 //! `/v1/admin/accounts/{id}/grants...` and `/v1/admin/api-keys/{id}/grants...`.
 
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, Responder};
-use roster_app::{AppError, Authenticated, Roster};
-use roster_domain::{GrantId, PrincipalId};
+use roster_app::{Authenticated, Roster};
+use roster_domain::{AccountId, ApiKeyId, GrantId, PrincipalId};
 
-use super::admin_accounts::{cursor_after, page_limit};
-use crate::dto::{GrantDto, GrantRequest, Page, PageQuery};
-use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::dto::{GrantDto, GrantRequest, Page};
+use crate::extract::{ApiJson, Caller, PageParams, PathId};
 use crate::problem::{ApiError, Problem};
 use crate::respond::{created, no_store};
 
-/// Which kind of holder a route serves: one implementation serves both
-/// `/accounts/{id}/grants` and `/api-keys/{id}/grants`.
-#[derive(Debug, Clone, Copy)]
-enum HolderKind {
-    Account,
-    ApiKey,
-}
-
-impl HolderKind {
-    fn holder(self, raw: &str) -> Result<PrincipalId, ApiError> {
-        match self {
-            HolderKind::Account => raw
-                .parse()
-                .map(PrincipalId::Account)
-                .map_err(|_| AppError::NotFound("account").into()),
-            HolderKind::ApiKey => raw
-                .parse()
-                .map(PrincipalId::ApiKey)
-                .map_err(|_| AppError::NotFound("api key").into()),
-        }
+/// Where a holder's grants live: one implementation serves both `/accounts/{id}/grants` and
+/// `/api-keys/{id}/grants`.
+fn grants_path(holder: PrincipalId) -> String {
+    match holder {
+        PrincipalId::Account(id) => format!("/v1/admin/accounts/{id}/grants"),
+        PrincipalId::ApiKey(id) => format!("/v1/admin/api-keys/{id}/grants"),
     }
-
-    fn path(self) -> &'static str {
-        match self {
-            HolderKind::Account => "accounts",
-            HolderKind::ApiKey => "api-keys",
-        }
-    }
-}
-
-fn grant_id(raw: &str) -> Result<GrantId, ApiError> {
-    raw.parse().map_err(|_| AppError::NotFound("grant").into())
 }
 
 /// `POST .../{id}/grants`: 201 with the grant.
 async fn create(
-    kind: HolderKind,
     roster: &Roster,
     caller: &Authenticated,
-    id: &str,
+    holder: PrincipalId,
     body: GrantRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let holder = kind.holder(id)?;
     let grant = roster.create_grant(caller, holder, &body.into()).await?;
-    let location = format!("/v1/admin/{}/{id}/grants/{}", kind.path(), grant.id);
+    let location = format!("{}/{}", grants_path(holder), grant.id);
     Ok(created(location, GrantDto::from(&grant)))
 }
 
 /// `GET .../{id}/grants`: a page of the holder's grants, oldest first.
 async fn list(
-    kind: HolderKind,
     roster: &Roster,
     caller: &Authenticated,
-    id: &str,
-    query: PageQuery,
+    holder: PrincipalId,
+    page: PageParams,
 ) -> Result<HttpResponse, ApiError> {
-    let holder = kind.holder(id)?;
-    let limit = page_limit(query.limit)?;
-    let after = cursor_after(query.cursor.as_deref())?;
-    let page = roster.list_grants(caller, holder, after, limit).await?;
+    let page = roster
+        .list_grants(caller, holder, page.after()?, page.limit)
+        .await?;
     Ok(no_store().json(Page {
         items: page.grants.iter().map(GrantDto::from).collect(),
         next_cursor: page.next_after.map(|id| id.to_string()),
@@ -79,14 +49,12 @@ async fn list(
 
 /// `DELETE .../{id}/grants/{grant_id}`: 204; effective from the next request on.
 async fn delete(
-    kind: HolderKind,
     roster: &Roster,
     caller: &Authenticated,
-    (id, grant): (String, String),
+    holder: PrincipalId,
+    grant: GrantId,
 ) -> Result<HttpResponse, ApiError> {
-    roster
-        .delete_grant(caller, kind.holder(&id)?, grant_id(&grant)?)
-        .await?;
+    roster.delete_grant(caller, holder, grant).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -121,10 +89,10 @@ async fn delete(
 pub async fn create_for_account(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<AccountId>,
     ApiJson(body): ApiJson<GrantRequest>,
 ) -> Result<impl Responder, ApiError> {
-    create(HolderKind::Account, &roster, &caller, &id, body).await
+    create(&roster, &caller, PrincipalId::Account(id), body).await
 }
 
 /// `GET /v1/admin/accounts/{id}/grants`.
@@ -138,7 +106,7 @@ pub async fn create_for_account(
         on `*`.",
     params(
         ("id" = String, Path, format = "uuid", description = "The account's id."),
-        PageQuery,
+        PageParams,
     ),
     security(("bearer" = [])),
     responses(
@@ -152,17 +120,10 @@ pub async fn create_for_account(
 pub async fn list_for_account(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
-    query: ApiQuery<PageQuery>,
+    PathId(id): PathId<AccountId>,
+    page: PageParams,
 ) -> Result<impl Responder, ApiError> {
-    list(
-        HolderKind::Account,
-        &roster,
-        &caller,
-        &id,
-        query.into_inner(),
-    )
-    .await
+    list(&roster, &caller, PrincipalId::Account(id), page).await
 }
 
 /// `DELETE /v1/admin/accounts/{id}/grants/{grant_id}`.
@@ -190,9 +151,10 @@ pub async fn list_for_account(
 pub async fn delete_for_account(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    ids: Path<(String, String)>,
+    PathId(id): PathId<AccountId>,
+    PathId(grant): PathId<GrantId>,
 ) -> Result<impl Responder, ApiError> {
-    delete(HolderKind::Account, &roster, &caller, ids.into_inner()).await
+    delete(&roster, &caller, PrincipalId::Account(id), grant).await
 }
 
 /// `POST /v1/admin/api-keys/{id}/grants`.
@@ -226,10 +188,10 @@ pub async fn delete_for_account(
 pub async fn create_for_api_key(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<ApiKeyId>,
     ApiJson(body): ApiJson<GrantRequest>,
 ) -> Result<impl Responder, ApiError> {
-    create(HolderKind::ApiKey, &roster, &caller, &id, body).await
+    create(&roster, &caller, PrincipalId::ApiKey(id), body).await
 }
 
 /// `GET /v1/admin/api-keys/{id}/grants`.
@@ -243,7 +205,7 @@ pub async fn create_for_api_key(
         `*`.",
     params(
         ("id" = String, Path, format = "uuid", description = "The API key's id."),
-        PageQuery,
+        PageParams,
     ),
     security(("bearer" = [])),
     responses(
@@ -257,17 +219,10 @@ pub async fn create_for_api_key(
 pub async fn list_for_api_key(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
-    query: ApiQuery<PageQuery>,
+    PathId(id): PathId<ApiKeyId>,
+    page: PageParams,
 ) -> Result<impl Responder, ApiError> {
-    list(
-        HolderKind::ApiKey,
-        &roster,
-        &caller,
-        &id,
-        query.into_inner(),
-    )
-    .await
+    list(&roster, &caller, PrincipalId::ApiKey(id), page).await
 }
 
 /// `DELETE /v1/admin/api-keys/{id}/grants/{grant_id}`.
@@ -294,7 +249,8 @@ pub async fn list_for_api_key(
 pub async fn delete_for_api_key(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    ids: Path<(String, String)>,
+    PathId(id): PathId<ApiKeyId>,
+    PathId(grant): PathId<GrantId>,
 ) -> Result<impl Responder, ApiError> {
-    delete(HolderKind::ApiKey, &roster, &caller, ids.into_inner()).await
+    delete(&roster, &caller, PrincipalId::ApiKey(id), grant).await
 }

@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use actix_web::HttpResponse;
 use actix_web::web::Data;
+use roster_app::Roster;
 use roster_app::ports::Readiness;
-use roster_app::{Feature, Roster};
 
 use crate::document::ApiDocument;
 use crate::dto::HealthResponse;
+use crate::extract::{Enabled, Healthchecks, MetricsEndpoint, OpenApiEndpoint};
 use crate::metrics::Metrics;
 use crate::problem::{ApiError, Problem};
 
@@ -26,10 +27,7 @@ use crate::problem::{ApiError, Problem};
         (status = 404, description = "`not_found`: the `healthchecks` feature flag is off.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-pub async fn live(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
-    if !roster.features().is_enabled(Feature::Healthchecks) {
-        return Err(ApiError::NotFound);
-    }
+pub async fn live(_: Enabled<Healthchecks>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(HealthResponse {
         status: "ok",
         reason: None,
@@ -53,12 +51,10 @@ pub async fn live(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
     ),
 )]
 pub async fn metrics(
+    _: Enabled<MetricsEndpoint>,
     roster: Data<Roster>,
     metrics: Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
-    if !roster.features().is_enabled(Feature::Metrics) {
-        return Err(ApiError::NotFound);
-    }
     // A database outage must not take the metrics down with it.
     let active_sessions = roster.active_sessions().await.ok();
     Ok(HttpResponse::Ok()
@@ -84,12 +80,9 @@ pub async fn metrics(
     ),
 )]
 pub async fn ready(
-    roster: Data<Roster>,
+    _: Enabled<Healthchecks>,
     readiness: Data<Arc<dyn Readiness>>,
 ) -> Result<HttpResponse, ApiError> {
-    if !roster.features().is_enabled(Feature::Healthchecks) {
-        return Err(ApiError::NotFound);
-    }
     Ok(match readiness.check_ready().await {
         Ok(()) => HttpResponse::Ok().json(HealthResponse {
             status: "ready",
@@ -123,12 +116,9 @@ pub async fn ready(
     ),
 )]
 pub async fn openapi(
-    roster: Data<Roster>,
+    _: Enabled<OpenApiEndpoint>,
     document: Data<ApiDocument>,
 ) -> Result<HttpResponse, ApiError> {
-    if !roster.features().is_enabled(Feature::Openapi) {
-        return Err(ApiError::NotFound);
-    }
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(document.json()))

@@ -1,6 +1,6 @@
 //! The signed-in caller: logout, own account, own sessions, own password.
 
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, Responder};
 use roster_app::Roster;
 use roster_app::ports::SessionId;
@@ -8,11 +8,18 @@ use roster_app::ports::SessionId;
 use crate::dto::{
     AccountDto, ApiKeyDto, ChangePasswordRequest, GrantDto, MeResponse, Page, SessionDto,
 };
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, Caller, PathId, PathResource};
 use crate::problem::{ApiError, Problem};
 use crate::rate_limit::RateLimited;
 use crate::respond::no_store;
-use roster_app::AppError;
+
+impl PathResource for SessionId {
+    const PARAMETER: &'static str = "id";
+    const RESOURCE: &'static str = "session";
+    fn parse(raw: &str) -> Option<Self> {
+        raw.parse().ok().map(SessionId::new)
+    }
+}
 
 /// `POST /v1/auth/logout`: the calling session stops working at once.
 #[utoipa::path(
@@ -116,12 +123,8 @@ pub async fn sessions(
 pub async fn revoke_session(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<SessionId>,
 ) -> Result<impl Responder, ApiError> {
-    let id = id
-        .parse()
-        .map(SessionId::new)
-        .map_err(|_| ApiError::App(AppError::NotFound("session")))?;
     roster.revoke_my_session(&caller, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,9 +4,8 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, Responder};
 use roster_app::{AppError, FieldError, Roster};
 
-use super::admin_accounts::page_limit;
-use crate::dto::{Page, PageQuery, RoleDto, RoleRequest};
-use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::dto::{Page, RoleDto, RoleRequest};
+use crate::extract::{ApiJson, Caller, PageParams};
 use crate::problem::{ApiError, Problem};
 use crate::respond::{created, no_store};
 
@@ -57,7 +56,7 @@ pub async fn create(
     tag = "roles",
     summary = "List roles",
     description = "In name order. Needs `role-manage` on `*`.",
-    params(PageQuery),
+    params(PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of roles.", body = Page<RoleDto>),
@@ -69,18 +68,13 @@ pub async fn create(
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    query: ApiQuery<PageQuery>,
+    page: PageParams,
 ) -> Result<impl Responder, ApiError> {
-    let query = query.into_inner();
-    let limit = page_limit(query.limit)?;
     let page = roster
-        .list_roles(&caller, query.cursor.as_deref(), limit)
+        .list_roles(&caller, page.cursor(), page.limit)
         .await
         .map_err(|error| match error {
-            AppError::Validation(_) => ApiError::InvalidParameter {
-                name: "cursor".into(),
-                message: "not a cursor from this list".into(),
-            },
+            AppError::Validation(_) => PageParams::foreign_cursor(),
             other => other.into(),
         })?;
     Ok(no_store().json(Page {
