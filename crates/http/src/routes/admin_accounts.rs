@@ -2,6 +2,7 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, Responder};
+use roster_app::AppError;
 use roster_app::Roster;
 use roster_domain::{AccountId, AccountStatus};
 
@@ -9,9 +10,17 @@ use crate::dto::{
     AccountDto, AccountFilter, AccountWithGrantsDto, GrantDto, Page, ResetPasswordRequest,
 };
 use crate::extract::{ApiJson, ApiQuery, Caller, PageParams, PathId};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, problems};
 use crate::rate_limit::RateLimited;
 use crate::respond::no_store;
+
+problems!(
+    /// The problems `list` answers besides the shared ones.
+    ListProblems {
+        ApiError::INVALID_QUERY => "`limit` outside 1..=200, or a `cursor` not from this list.",
+        AppError::Forbidden => "no `account-read` on `*`.",
+    }
+);
 
 /// `GET /v1/admin/accounts`.
 #[utoipa::path(
@@ -25,9 +34,7 @@ use crate::respond::no_store;
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of accounts.", body = Page<AccountDto>),
-        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, or a \
-            `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: no `account-read` on `*`.", body = Problem, content_type = "application/problem+json"),
+        ListProblems,
     ),
 )]
 pub async fn list(
@@ -45,6 +52,14 @@ pub async fn list(
     }))
 }
 
+problems!(
+    /// The problems `get` answers besides the shared ones.
+    GetProblems {
+        AppError::Forbidden => "no `account-read` on `*`.",
+        ApiError::NotFound => "no such account (also for a malformed id).",
+    }
+);
+
 /// `GET /v1/admin/accounts/{id}`.
 #[utoipa::path(
     get,
@@ -58,9 +73,7 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The account and its grants.", body = AccountWithGrantsDto),
-        (status = 403, description = "`forbidden`: no `account-read` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such account (also for a malformed id).",
-            body = Problem, content_type = "application/problem+json"),
+        GetProblems,
     ),
 )]
 pub async fn get(
@@ -74,6 +87,15 @@ pub async fn get(
         grants: details.grants.iter().map(GrantDto::from).collect(),
     }))
 }
+
+problems!(
+    /// The problems `disable` answers besides the shared ones.
+    DisableProblems {
+        AppError::Forbidden => "no `account-disable` on `*`.",
+        ApiError::NotFound => "no such account (also for a malformed id).",
+        AppError::LastSuperadmin => "the last active super admin cannot be disabled.",
+    }
+);
 
 /// `POST /v1/admin/accounts/{id}/disable`.
 #[utoipa::path(
@@ -90,11 +112,7 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The account, now disabled.", body = AccountDto),
-        (status = 403, description = "`forbidden`: no `account-disable` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such account (also for a malformed id).",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`last_superadmin`: the last active super admin cannot \
-            be disabled.", body = Problem, content_type = "application/problem+json"),
+        DisableProblems,
     ),
 )]
 pub async fn disable(
@@ -108,6 +126,14 @@ pub async fn disable(
     Ok(no_store().json(AccountDto::from(&account)))
 }
 
+problems!(
+    /// The problems `enable` answers besides the shared ones.
+    EnableProblems {
+        AppError::Forbidden => "no `account-disable` on `*`.",
+        ApiError::NotFound => "no such account (also for a malformed id).",
+    }
+);
+
 /// `POST /v1/admin/accounts/{id}/enable`.
 #[utoipa::path(
     post,
@@ -120,9 +146,7 @@ pub async fn disable(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The account, now active.", body = AccountDto),
-        (status = 403, description = "`forbidden`: no `account-disable` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such account (also for a malformed id).",
-            body = Problem, content_type = "application/problem+json"),
+        EnableProblems,
     ),
 )]
 pub async fn enable(
@@ -135,6 +159,19 @@ pub async fn enable(
         .await?;
     Ok(no_store().json(AccountDto::from(&account)))
 }
+
+problems!(
+    /// The problems `reset_password` answers besides the shared ones.
+    ResetPasswordProblems {
+        AppError::Forbidden => "no `account-password-reset` on `*`.",
+        ApiError::NotFound => "no such account (also for a malformed id).",
+        AppError::Validation(Vec::new()) => "`errors[]`: `new_password` with `password_too_short`, \
+            `password_too_long`, `weak_password`.",
+        ApiError::RateLimited { retry_after_secs: 1 } => "too many requests from this address (checked first, before the token).",
+        AppError::Overloaded { retry_after_secs: 1 } => "too much password-hashing or password-strength work is queued.",
+        AppError::Unavailable(String::new()) => "the database is unreachable.",
+    }
+);
 
 /// `PUT /v1/admin/accounts/{id}/password`.
 #[utoipa::path(
@@ -149,19 +186,7 @@ pub async fn enable(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The password was reset."),
-        (status = 403, description = "`forbidden`: no `account-password-reset` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such account (also for a malformed id).",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`; `errors[]`: `new_password` with \
-            `password_too_short`, `password_too_long`, `weak_password`.", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many requests from this address \
-            (checked first, before the token).",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`overloaded`: too much password-hashing or \
-            password-strength work is queued; or `unavailable`: the database is unreachable.",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        ResetPasswordProblems,
     ),
 )]
 pub async fn reset_password(

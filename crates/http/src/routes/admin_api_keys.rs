@@ -2,6 +2,7 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, Responder};
+use roster_app::AppError;
 use roster_app::{GrantForm, Roster};
 use roster_domain::ApiKeyId;
 
@@ -9,8 +10,20 @@ use crate::dto::{
     ApiKeyDto, ApiKeyWithGrantsDto, CreateApiKeyRequest, CreatedApiKeyResponse, GrantDto, Page,
 };
 use crate::extract::{ApiJson, Caller, PageParams, PathId};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, problems};
 use crate::respond::{created, no_store};
+
+problems!(
+    /// The problems `create` answers besides the shared ones.
+    CreateProblems {
+        AppError::Forbidden => "no `apikey-manage` on `*`, or a grant the caller may not give.",
+        AppError::RoleNotFound => "a grant names an unknown role.",
+        AppError::TooManyGrants { limit: 0 } => "more grants than `grants.max_per_holder` (default 1000).",
+        AppError::Validation(Vec::new()) => "`errors[].code`: `invalid_name` (`name`), `invalid_duration` \
+            (`expires_in`), `invalid_role_name` and `invalid_scope` \
+            (`grants[i].role`, `grants[i].scope`), `duplicate_grant`.",
+    }
+);
 
 /// `POST /v1/admin/api-keys`: 201 with the key, shown only here.
 #[utoipa::path(
@@ -28,14 +41,7 @@ use crate::respond::{created, no_store};
     responses(
         (status = 201, description = "The key was created.", body = CreatedApiKeyResponse,
             headers(("Location" = String, description = "`/v1/admin/api-keys/{id}`"))),
-        (status = 403, description = "`forbidden`: no `apikey-manage` on `*`, or a grant the \
-            caller may not give.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`role_not_found`: a grant names an unknown role.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`too_many_grants`: more grants than \
-            `grants.max_per_holder` (default 1000).", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`; `errors[].code`: `invalid_name` \
-            (`name`), `invalid_duration` (`expires_in`), `invalid_role_name` and \
-            `invalid_scope` (`grants[i].role`, `grants[i].scope`), `duplicate_grant`.", body = Problem, content_type = "application/problem+json"),
+        CreateProblems,
     ),
 )]
 pub async fn create(
@@ -51,6 +57,14 @@ pub async fn create(
     Ok(created(location, CreatedApiKeyResponse::from(created_key)))
 }
 
+problems!(
+    /// The problems `list` answers besides the shared ones.
+    ListProblems {
+        ApiError::INVALID_QUERY => "`limit` outside 1..=200, or a `cursor` not from this list.",
+        AppError::Forbidden => "no `apikey-manage` on `*`.",
+    }
+);
+
 /// `GET /v1/admin/api-keys`.
 #[utoipa::path(
     get,
@@ -64,9 +78,7 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of API keys.", body = Page<ApiKeyDto>),
-        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, or a \
-            `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: no `apikey-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
+        ListProblems,
     ),
 )]
 pub async fn list(
@@ -83,6 +95,14 @@ pub async fn list(
     }))
 }
 
+problems!(
+    /// The problems `get` answers besides the shared ones.
+    GetProblems {
+        AppError::Forbidden => "no `apikey-manage` on `*`.",
+        ApiError::NotFound => "no such API key (also for a malformed id).",
+    }
+);
+
 /// `GET /v1/admin/api-keys/{id}`.
 #[utoipa::path(
     get,
@@ -97,9 +117,7 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The key and its grants.", body = ApiKeyWithGrantsDto),
-        (status = 403, description = "`forbidden`: no `apikey-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such API key (also for a malformed id).",
-            body = Problem, content_type = "application/problem+json"),
+        GetProblems,
     ),
 )]
 pub async fn get(
@@ -114,6 +132,14 @@ pub async fn get(
     }))
 }
 
+problems!(
+    /// The problems `revoke` answers besides the shared ones.
+    RevokeProblems {
+        AppError::Forbidden => "no `apikey-manage` on `*`.",
+        ApiError::NotFound => "no such API key (also for a malformed id).",
+    }
+);
+
 /// `DELETE /v1/admin/api-keys/{id}`: revokes at once; 204.
 #[utoipa::path(
     delete,
@@ -127,9 +153,7 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The key is revoked."),
-        (status = 403, description = "`forbidden`: no `apikey-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such API key (also for a malformed id).",
-            body = Problem, content_type = "application/problem+json"),
+        RevokeProblems,
     ),
 )]
 pub async fn revoke(

@@ -2,14 +2,24 @@
 
 use actix_web::Responder;
 use actix_web::web::Data;
+use roster_app::AppError;
 use roster_app::Roster;
 use roster_app::audit::AuditAction;
 use roster_app::ports::AuditQuery;
 
 use crate::dto::{AuditEventDto, AuditFilter, Page};
 use crate::extract::{ApiQuery, Caller, PageParams};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, problems};
 use crate::respond::no_store;
+
+problems!(
+    /// The problems `list` answers besides the shared ones.
+    ListProblems {
+        ApiError::INVALID_QUERY => "`limit` outside 1..=200, a `cursor` not from this list, or an unknown \
+            `action` (the detail lists the known ones).",
+        AppError::Forbidden => "no `audit-read` on `*`.",
+    }
+);
 
 /// `?actor=account:<id>` and `?action=login.failed` filter; `?cursor=` continues.
 #[utoipa::path(
@@ -23,10 +33,7 @@ use crate::respond::no_store;
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of events.", body = Page<AuditEventDto>),
-        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, a \
-            `cursor` not from this list, or an unknown `action` (the detail lists the known \
-            ones).", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: no `audit-read` on `*`.", body = Problem, content_type = "application/problem+json"),
+        ListProblems,
     ),
 )]
 pub async fn list(

@@ -4,7 +4,14 @@ use roster_app::Roster;
 
 use crate::dto::FeaturesResponse;
 use crate::extract::{Enabled, FeaturesEndpoint};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, problems};
+
+problems!(
+    /// The problems `list` answers besides the shared ones.
+    ListProblems {
+        ApiError::NotFound => "the `feature-flag-information-endpoint` feature flag is off.",
+    }
+);
 
 /// `GET /v1/features`: public while `feature-flag-information-endpoint` is on, else 404.
 #[utoipa::path(
@@ -17,7 +24,7 @@ use crate::problem::{ApiError, Problem};
         the one in force. Public, while the `feature-flag-information-endpoint` flag is on.",
     responses(
         (status = 200, description = "The flags and the file's state.", body = FeaturesResponse),
-        (status = 404, description = "`not_found`: the `feature-flag-information-endpoint` feature flag is off.", body = Problem, content_type = "application/problem+json"),
+        ListProblems,
     ),
 )]
 pub async fn list(

@@ -2,12 +2,13 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, Responder};
+use roster_app::AppError;
 use roster_app::{Authenticated, Roster};
 use roster_domain::{AccountId, ApiKeyId, GrantId, PrincipalId};
 
 use crate::dto::{GrantDto, GrantRequest, Page};
 use crate::extract::{ApiJson, Caller, PageParams, PathId};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, problems};
 use crate::respond::{created, no_store};
 
 /// Where a holder's grants live: one implementation serves both `/accounts/{id}/grants` and
@@ -58,6 +59,21 @@ async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
+problems!(
+    /// The problems `create_for_account` answers besides the shared ones.
+    CreateForAccountProblems {
+        AppError::Forbidden => "no `grant-manage` on the scope, or the role allows more than the \
+            caller holds there.",
+        ApiError::NotFound => "no such account.",
+        AppError::RoleNotFound => "no such role.",
+        AppError::GrantExists => "the account holds this role on this scope already.",
+        AppError::TooManyGrants { limit: 0 } => "it holds `grants.max_per_holder` grants (default 1000) already.",
+        AppError::RoleChanged => "the role's rules changed while the request was checked.",
+        AppError::Validation(Vec::new()) => "`errors[].code`: `invalid_role_name` (`role`), `invalid_scope` \
+            (`scope`).",
+    }
+);
+
 /// `POST /v1/admin/accounts/{id}/grants`.
 #[utoipa::path(
     post,
@@ -74,16 +90,7 @@ async fn delete(
         (status = 201, description = "The grant was created.", body = GrantDto,
             headers(("Location" = String,
                 description = "`/v1/admin/accounts/{id}/grants/{grant_id}`"))),
-        (status = 403, description = "`forbidden`: no `grant-manage` on the scope, or the \
-            role allows more than the caller holds there.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such account; `role_not_found`: no \
-            such role.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`grant_exists`: the account holds this role on this \
-            scope already; `too_many_grants`: it holds `grants.max_per_holder` grants \
-            (default 1000) already; `role_changed`: the role's rules changed while the \
-            request was checked.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`; `errors[].code`: \
-            `invalid_role_name` (`role`), `invalid_scope` (`scope`).", body = Problem, content_type = "application/problem+json"),
+        CreateForAccountProblems,
     ),
 )]
 pub async fn create_for_account(
@@ -94,6 +101,15 @@ pub async fn create_for_account(
 ) -> Result<impl Responder, ApiError> {
     create(&roster, &caller, PrincipalId::Account(id), body).await
 }
+
+problems!(
+    /// The problems `list_for_account` answers besides the shared ones.
+    ListForAccountProblems {
+        ApiError::INVALID_QUERY => "`limit` outside 1..=200, or a `cursor` not from this list.",
+        AppError::Forbidden => "no `account-read` on `*`.",
+        ApiError::NotFound => "no such account.",
+    }
+);
 
 /// `GET /v1/admin/accounts/{id}/grants`.
 #[utoipa::path(
@@ -111,10 +127,7 @@ pub async fn create_for_account(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of the account's grants.", body = Page<GrantDto>),
-        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, or a \
-            `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: no `account-read` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such account.", body = Problem, content_type = "application/problem+json"),
+        ListForAccountProblems,
     ),
 )]
 pub async fn list_for_account(
@@ -125,6 +138,14 @@ pub async fn list_for_account(
 ) -> Result<impl Responder, ApiError> {
     list(&roster, &caller, PrincipalId::Account(id), page).await
 }
+
+problems!(
+    /// The problems `delete_for_account` answers besides the shared ones.
+    DeleteForAccountProblems {
+        AppError::Forbidden => "the caller could not give this grant.",
+        ApiError::NotFound => "no such account, or no such grant of it.",
+    }
+);
 
 /// `DELETE /v1/admin/accounts/{id}/grants/{grant_id}`.
 #[utoipa::path(
@@ -142,10 +163,7 @@ pub async fn list_for_account(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The grant was deleted."),
-        (status = 403, description = "`forbidden`: the caller could not give this grant.",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such account, or no such grant of it.",
-            body = Problem, content_type = "application/problem+json"),
+        DeleteForAccountProblems,
     ),
 )]
 pub async fn delete_for_account(
@@ -156,6 +174,21 @@ pub async fn delete_for_account(
 ) -> Result<impl Responder, ApiError> {
     delete(&roster, &caller, PrincipalId::Account(id), grant).await
 }
+
+problems!(
+    /// The problems `create_for_api_key` answers besides the shared ones.
+    CreateForApiKeyProblems {
+        AppError::Forbidden => "no `grant-manage` on the scope, or the role allows more than the \
+            caller holds there.",
+        ApiError::NotFound => "no such API key.",
+        AppError::RoleNotFound => "no such role.",
+        AppError::GrantExists => "the key holds this role on this scope already.",
+        AppError::TooManyGrants { limit: 0 } => "it holds `grants.max_per_holder` grants (default 1000) already.",
+        AppError::RoleChanged => "the role's rules changed while the request was checked.",
+        AppError::Validation(Vec::new()) => "`errors[].code`: `invalid_role_name` (`role`), `invalid_scope` \
+            (`scope`).",
+    }
+);
 
 /// `POST /v1/admin/api-keys/{id}/grants`.
 #[utoipa::path(
@@ -173,16 +206,7 @@ pub async fn delete_for_account(
         (status = 201, description = "The grant was created.", body = GrantDto,
             headers(("Location" = String,
                 description = "`/v1/admin/api-keys/{id}/grants/{grant_id}`"))),
-        (status = 403, description = "`forbidden`: no `grant-manage` on the scope, or the \
-            role allows more than the caller holds there.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such API key; `role_not_found`: no \
-            such role.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`grant_exists`: the key holds this role on this scope \
-            already; `too_many_grants`: it holds `grants.max_per_holder` grants (default \
-            1000) already; `role_changed`: the role's rules changed while the request was \
-            checked.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`; `errors[].code`: \
-            `invalid_role_name` (`role`), `invalid_scope` (`scope`).", body = Problem, content_type = "application/problem+json"),
+        CreateForApiKeyProblems,
     ),
 )]
 pub async fn create_for_api_key(
@@ -193,6 +217,15 @@ pub async fn create_for_api_key(
 ) -> Result<impl Responder, ApiError> {
     create(&roster, &caller, PrincipalId::ApiKey(id), body).await
 }
+
+problems!(
+    /// The problems `list_for_api_key` answers besides the shared ones.
+    ListForApiKeyProblems {
+        ApiError::INVALID_QUERY => "`limit` outside 1..=200, or a `cursor` not from this list.",
+        AppError::Forbidden => "no `apikey-manage` on `*`.",
+        ApiError::NotFound => "no such API key.",
+    }
+);
 
 /// `GET /v1/admin/api-keys/{id}/grants`.
 #[utoipa::path(
@@ -210,10 +243,7 @@ pub async fn create_for_api_key(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of the key's grants.", body = Page<GrantDto>),
-        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, or a \
-            `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: no `apikey-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such API key.", body = Problem, content_type = "application/problem+json"),
+        ListForApiKeyProblems,
     ),
 )]
 pub async fn list_for_api_key(
@@ -224,6 +254,14 @@ pub async fn list_for_api_key(
 ) -> Result<impl Responder, ApiError> {
     list(&roster, &caller, PrincipalId::ApiKey(id), page).await
 }
+
+problems!(
+    /// The problems `delete_for_api_key` answers besides the shared ones.
+    DeleteForApiKeyProblems {
+        AppError::Forbidden => "the caller could not give this grant.",
+        ApiError::NotFound => "no such API key, or no such grant of it.",
+    }
+);
 
 /// `DELETE /v1/admin/api-keys/{id}/grants/{grant_id}`.
 #[utoipa::path(
@@ -240,10 +278,7 @@ pub async fn list_for_api_key(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The grant was deleted."),
-        (status = 403, description = "`forbidden`: the caller could not give this grant.",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such API key, or no such grant of it.",
-            body = Problem, content_type = "application/problem+json"),
+        DeleteForApiKeyProblems,
     ),
 )]
 pub async fn delete_for_api_key(

@@ -11,7 +11,14 @@ use crate::document::ApiDocument;
 use crate::dto::HealthResponse;
 use crate::extract::{Enabled, Healthchecks, MetricsEndpoint, OpenApiEndpoint};
 use crate::metrics::Metrics;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, problems};
+
+problems!(
+    /// The problems `live` answers besides the shared ones.
+    LiveProblems {
+        ApiError::NotFound => "the `healthchecks` feature flag is off.",
+    }
+);
 
 /// `GET /healthz`: liveness; touches no database.
 #[utoipa::path(
@@ -24,7 +31,7 @@ use crate::problem::{ApiError, Problem};
         the `healthchecks` flag is on.",
     responses(
         (status = 200, description = "`{\"status\": \"ok\"}`", body = HealthResponse),
-        (status = 404, description = "`not_found`: the `healthchecks` feature flag is off.", body = Problem, content_type = "application/problem+json"),
+        LiveProblems,
     ),
 )]
 pub async fn live(_: Enabled<Healthchecks>) -> Result<HttpResponse, ApiError> {
@@ -33,6 +40,13 @@ pub async fn live(_: Enabled<Healthchecks>) -> Result<HttpResponse, ApiError> {
         reason: None,
     }))
 }
+
+problems!(
+    /// The problems `metrics` answers besides the shared ones.
+    MetricsProblems {
+        ApiError::NotFound => "the `metrics` feature flag is off.",
+    }
+);
 
 /// `GET /metrics`: Prometheus text format, while the `metrics` flag is on. Public: bind the
 /// service privately or filter the path at the proxy.
@@ -47,7 +61,7 @@ pub async fn live(_: Enabled<Healthchecks>) -> Result<HttpResponse, ApiError> {
     responses(
         (status = 200, description = "The metrics.", body = String,
             content_type = "text/plain; version=0.0.4; charset=utf-8"),
-        (status = 404, description = "`not_found`: the `metrics` feature flag is off.", body = Problem, content_type = "application/problem+json"),
+        MetricsProblems,
     ),
 )]
 pub async fn metrics(
@@ -62,6 +76,13 @@ pub async fn metrics(
         .body(metrics.render(active_sessions)))
 }
 
+problems!(
+    /// The problems `ready` answers besides the shared ones.
+    ReadyProblems {
+        ApiError::NotFound => "the `healthchecks` feature flag is off.",
+    }
+);
+
 /// `GET /readyz`: 200 while the database answers and migrations are current, else 503.
 #[utoipa::path(
     get,
@@ -73,10 +94,10 @@ pub async fn metrics(
         Public, while the `healthchecks` flag is on.",
     responses(
         (status = 200, description = "`{\"status\": \"ready\"}`", body = HealthResponse),
-        (status = 404, description = "`not_found`: the `healthchecks` feature flag is off.", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Not ready: `{\"status\": \"unavailable\", \
             \"reason\": ...}` (not a problem).", body = HealthResponse,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        ReadyProblems,
     ),
 )]
 pub async fn ready(
@@ -100,6 +121,13 @@ pub async fn ready(
     })
 }
 
+problems!(
+    /// The problems `openapi` answers besides the shared ones.
+    OpenapiProblems {
+        ApiError::NotFound => "the `openapi` feature flag is off.",
+    }
+);
+
 /// `GET /openapi.json`: this API's OpenAPI 3.1 document, while the `openapi` flag is on.
 #[utoipa::path(
     get,
@@ -112,7 +140,7 @@ pub async fn ready(
     responses(
         (status = 200, description = "The document.", body = Object,
             content_type = "application/json"),
-        (status = 404, description = "`not_found`: the `openapi` feature flag is off.", body = Problem, content_type = "application/problem+json"),
+        OpenapiProblems,
     ),
 )]
 pub async fn openapi(
