@@ -24,16 +24,12 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    /// Stored as given (trimmed); unique case-insensitively.
-    #[schema(format = Email, example = "Ada@Example.com")]
+    #[schema(schema_with = crate::schema::email)]
     pub email: String,
-    /// 15 to 128 characters by default (NFKC, Unicode scalar values); not a well-known or
-    /// guessable password.
-    #[schema(value_type = String, format = Password)]
+    #[schema(schema_with = crate::schema::password)]
     pub password: SecretString,
-    /// Display name, 1 to 200 characters, no control characters.
     #[serde(default)]
-    #[schema(example = "Ada")]
+    #[schema(schema_with = crate::schema::display_name)]
     pub name: Option<String>,
 }
 
@@ -51,9 +47,9 @@ impl From<RegisterRequest> for RegistrationForm {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(format = Email, example = "Ada@Example.com")]
+    #[schema(schema_with = crate::schema::email)]
     pub email: String,
-    #[schema(value_type = String, format = Password)]
+    #[schema(schema_with = crate::schema::any_password)]
     pub password: SecretString,
 }
 
@@ -155,10 +151,9 @@ impl From<&NewGrant> for GrantDto {
 #[serde(deny_unknown_fields)]
 pub struct GrantRequest {
     /// An existing role's name.
-    #[schema(example = "tenant-admin")]
+    #[schema(schema_with = crate::schema::role_name)]
     pub role: String,
-    /// `*` or a dot path of 1 to 8 segments; a segment other than the first may be `*`.
-    #[schema(example = "acme.berlin")]
+    #[schema(schema_with = crate::schema::scope)]
     pub scope: String,
 }
 
@@ -175,12 +170,12 @@ impl From<GrantRequest> for GrantForm {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminRegisterRequest {
-    #[schema(format = Email, example = "Ada@Example.com")]
+    #[schema(schema_with = crate::schema::email)]
     pub email: String,
-    #[schema(value_type = String, format = Password)]
+    #[schema(schema_with = crate::schema::password)]
     pub password: SecretString,
     #[serde(default)]
-    #[schema(example = "Ada")]
+    #[schema(schema_with = crate::schema::display_name)]
     pub name: Option<String>,
     /// Grants created together with the account (all or nothing).
     #[serde(default)]
@@ -192,8 +187,7 @@ pub struct AdminRegisterRequest {
 #[serde(deny_unknown_fields)]
 #[schema(as = Rule)]
 pub struct RuleDto {
-    /// An action, `all`, or a prefix ending in `*` (`issuer-*`).
-    #[schema(example = "issuer-*")]
+    #[schema(schema_with = crate::schema::action_pattern)]
     pub action: String,
     /// `allow` (the default in requests) or `deny`; always present in responses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,12 +202,14 @@ pub struct RoleRequest {
     /// 1 to 64 characters `[a-z0-9][a-z0-9_-]*`. Required by `POST`; on `PUT`, if given,
     /// it must be the path's (roles are not renamed).
     #[serde(default)]
-    #[schema(example = "tenant-admin")]
+    #[schema(schema_with = crate::schema::role_name)]
     pub name: Option<String>,
     /// At most 1000 characters.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
     /// At most 256 rules.
+    #[schema(max_items = 256)]
     pub permissions: Vec<RuleDto>,
 }
 
@@ -273,10 +269,9 @@ impl From<&StoredRole> for RoleDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
-    #[schema(example = "issuer-read")]
+    #[schema(schema_with = crate::schema::action)]
     pub action: String,
-    /// One place: `*` or a dot path without `*` segments.
-    #[schema(example = "acme.berlin")]
+    #[schema(schema_with = crate::schema::concrete_scope)]
     pub scope: String,
     /// Check this account instead of the caller (needs `account-read` on `*`).
     #[serde(default)]
@@ -439,13 +434,10 @@ pub struct MeResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
-    /// 1 to 200 characters, no control characters.
-    #[schema(example = "issuer-berlin")]
+    #[schema(schema_with = crate::schema::display_name)]
     pub name: String,
-    /// `<n>s|m|h|d|w` or an ISO 8601 duration of weeks, days, hours, minutes and seconds
-    /// (`PT90M`, `P30D`); at most 3650 days. Left out: the key never expires.
     #[serde(default)]
-    #[schema(example = "30d")]
+    #[schema(schema_with = crate::schema::expires_in)]
     pub expires_in: Option<String>,
     /// The key's own grants (it never inherits its creator's rights).
     #[serde(default)]
@@ -530,10 +522,10 @@ impl From<CreatedApiKey> for CreatedApiKeyResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
-    #[schema(value_type = String, format = Password)]
+    #[schema(schema_with = crate::schema::any_password)]
     pub current_password: SecretString,
     /// Held to the password policy.
-    #[schema(value_type = String, format = Password)]
+    #[schema(schema_with = crate::schema::password)]
     pub new_password: SecretString,
 }
 
@@ -542,7 +534,7 @@ pub struct ChangePasswordRequest {
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordRequest {
     /// Held to the password policy.
-    #[schema(value_type = String, format = Password)]
+    #[schema(schema_with = crate::schema::password)]
     pub new_password: SecretString,
 }
 

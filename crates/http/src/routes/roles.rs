@@ -113,7 +113,7 @@ problems!(
     tag = "roles",
     summary = "Read a role",
     description = "Needs `role-manage` on `*`.",
-    params(("name" = String, Path, description = "The role's name.")),
+    params(("name" = String, Path, description = "The role's name.", pattern = "^[a-z0-9][a-z0-9_-]*$", max_length = 64)),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The role.", body = RoleDto),
@@ -156,7 +156,7 @@ problems!(
     description = "Every holder sees the new rules from its next request. Roles are not \
         renamed: a `name` in the body, if given, must be the path's. Needs `role-manage` on \
         `*`.",
-    params(("name" = String, Path, description = "The role's name.")),
+    params(("name" = String, Path, description = "The role's name.", pattern = "^[a-z0-9][a-z0-9_-]*$", max_length = 64)),
     request_body = RoleRequest,
     security(("bearer" = [])),
     responses(
@@ -195,7 +195,7 @@ problems!(
     tag = "roles",
     summary = "Delete a role",
     description = "Only a role that no account or API key holds. Needs `role-manage` on `*`.",
-    params(("name" = String, Path, description = "The role's name.")),
+    params(("name" = String, Path, description = "The role's name.", pattern = "^[a-z0-9][a-z0-9_-]*$", max_length = 64)),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The role was deleted."),
