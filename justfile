@@ -20,6 +20,11 @@ bench *args:
 fuzz seconds="20":
     bash scripts/fuzz.sh {{seconds}}
 
+# Schemathesis against the release binary's /openapi.json with an all-powerful API key
+# (installs schemathesis into target/schemathesis-venv on first use; python3 needed).
+fuzz-api seconds="120" *args:
+    bash scripts/fuzz-api.sh {{seconds}} {{args}}
+
 # Advisories, licences and duplicate versions (`cargo install cargo-deny`).
 deny:
     cargo deny check

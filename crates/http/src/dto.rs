@@ -24,16 +24,12 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    /// Stored as given (trimmed); unique case-insensitively.
-    #[schema(format = Email, example = "Ada@Example.com")]
+    #[schema(schema_with = crate::schema::email)]
     pub email: String,
-    /// 15 to 128 characters by default (NFKC, Unicode scalar values); not a well-known or
-    /// guessable password.
-    #[schema(value_type = String, format = Password)]
+    #[schema(schema_with = crate::schema::password)]
     pub password: SecretString,
-    /// Display name, 1 to 200 characters, no control characters.
     #[serde(default)]
-    #[schema(example = "Ada")]
+    #[schema(schema_with = crate::schema::display_name)]
     pub name: Option<String>,
 }
 
@@ -51,9 +47,9 @@ impl From<RegisterRequest> for RegistrationForm {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(format = Email, example = "Ada@Example.com")]
+    #[schema(schema_with = crate::schema::email)]
     pub email: String,
-    #[schema(value_type = String, format = Password)]
+    #[schema(schema_with = crate::schema::any_password)]
     pub password: SecretString,
 }
 
@@ -68,7 +64,7 @@ pub struct AccountDto {
     pub email: String,
     #[schema(required = true, example = "Ada")]
     pub name: Option<String>,
-    #[schema(value_type = crate::openapi::AccountStatusName)]
+    #[schema(value_type = crate::schema::AccountStatusName)]
     pub status: &'static str,
     pub is_superadmin: bool,
     #[schema(format = DateTime)]
@@ -155,10 +151,9 @@ impl From<&NewGrant> for GrantDto {
 #[serde(deny_unknown_fields)]
 pub struct GrantRequest {
     /// An existing role's name.
-    #[schema(example = "tenant-admin")]
+    #[schema(schema_with = crate::schema::role_name)]
     pub role: String,
-    /// `*` or a dot path of 1 to 8 segments; a segment other than the first may be `*`.
-    #[schema(example = "acme.berlin")]
+    #[schema(schema_with = crate::schema::scope)]
     pub scope: String,
 }
 
@@ -175,12 +170,12 @@ impl From<GrantRequest> for GrantForm {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminRegisterRequest {
-    #[schema(format = Email, example = "Ada@Example.com")]
+    #[schema(schema_with = crate::schema::email)]
     pub email: String,
-    #[schema(value_type = String, format = Password)]
+    #[schema(schema_with = crate::schema::password)]
     pub password: SecretString,
     #[serde(default)]
-    #[schema(example = "Ada")]
+    #[schema(schema_with = crate::schema::display_name)]
     pub name: Option<String>,
     /// Grants created together with the account (all or nothing).
     #[serde(default)]
@@ -192,12 +187,11 @@ pub struct AdminRegisterRequest {
 #[serde(deny_unknown_fields)]
 #[schema(as = Rule)]
 pub struct RuleDto {
-    /// An action, `all`, or a prefix ending in `*` (`issuer-*`).
-    #[schema(example = "issuer-*")]
+    #[schema(schema_with = crate::schema::action_pattern)]
     pub action: String,
     /// `allow` (the default in requests) or `deny`; always present in responses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = crate::openapi::EffectName, required = false)]
+    #[schema(value_type = crate::schema::EffectName, required = false)]
     pub effect: Option<String>,
 }
 
@@ -208,12 +202,14 @@ pub struct RoleRequest {
     /// 1 to 64 characters `[a-z0-9][a-z0-9_-]*`. Required by `POST`; on `PUT`, if given,
     /// it must be the path's (roles are not renamed).
     #[serde(default)]
-    #[schema(example = "tenant-admin")]
+    #[schema(schema_with = crate::schema::role_name)]
     pub name: Option<String>,
     /// At most 1000 characters.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
     /// At most 256 rules.
+    #[schema(max_items = 256)]
     pub permissions: Vec<RuleDto>,
 }
 
@@ -273,10 +269,9 @@ impl From<&StoredRole> for RoleDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
-    #[schema(example = "issuer-read")]
+    #[schema(schema_with = crate::schema::action)]
     pub action: String,
-    /// One place: `*` or a dot path without `*` segments.
-    #[schema(example = "acme.berlin")]
+    #[schema(schema_with = crate::schema::concrete_scope)]
     pub scope: String,
     /// Check this account instead of the caller (needs `account-read` on `*`).
     #[serde(default)]
@@ -311,7 +306,7 @@ pub struct CheckResponse {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Explanation)]
 pub struct ExplanationDto {
-    #[schema(value_type = crate::openapi::CheckReason)]
+    #[schema(value_type = crate::schema::CheckReason)]
     pub reason: &'static str,
     /// The deciding grant (`allowed_by`, `denied_by`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -365,21 +360,16 @@ impl From<&CheckOutcome> for CheckResponse {
     }
 }
 
-/// `GET /v1/admin/audit-events` query.
+/// `GET /v1/admin/audit-events` filters, beside the page parameters (so unknown names are
+/// not denied here: the query-string rule refuses them before routing).
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct AuditListQuery {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page, passed back unchanged.
-    pub cursor: Option<String>,
+pub struct AuditFilter {
     /// Only events by this actor (exact label).
     #[param(example = "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07")]
     pub actor: Option<String>,
     /// Only events of this action; an unknown one is 400 `invalid_query`.
-    #[param(value_type = Option<crate::openapi::AuditActionName>)]
+    #[param(value_type = Option<crate::schema::AuditActionName>)]
     pub action: Option<String>,
 }
 
@@ -398,7 +388,7 @@ pub struct AuditEventDto {
         example = "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07"
     )]
     pub actor: Option<String>,
-    #[schema(value_type = crate::openapi::AuditActionName)]
+    #[schema(value_type = crate::schema::AuditActionName)]
     pub action: &'static str,
     /// `kind:id` label: `account:<uuid>`, `api_key:<uuid>`, `role:<name>`, `grant:<uuid>`,
     /// `session:<uuid>`, `email:<address>`, `file:<path>`.
@@ -444,13 +434,10 @@ pub struct MeResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
-    /// 1 to 200 characters, no control characters.
-    #[schema(example = "issuer-berlin")]
+    #[schema(schema_with = crate::schema::display_name)]
     pub name: String,
-    /// `<n>s|m|h|d|w` or an ISO 8601 duration of weeks, days, hours, minutes and seconds
-    /// (`PT90M`, `P30D`); at most 3650 days. Left out: the key never expires.
     #[serde(default)]
-    #[schema(example = "30d")]
+    #[schema(schema_with = crate::schema::expires_in)]
     pub expires_in: Option<String>,
     /// The key's own grants (it never inherits its creator's rights).
     #[serde(default)]
@@ -535,10 +522,10 @@ impl From<CreatedApiKey> for CreatedApiKeyResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
-    #[schema(value_type = String, format = Password)]
+    #[schema(schema_with = crate::schema::any_password)]
     pub current_password: SecretString,
     /// Held to the password policy.
-    #[schema(value_type = String, format = Password)]
+    #[schema(schema_with = crate::schema::password)]
     pub new_password: SecretString,
 }
 
@@ -547,7 +534,7 @@ pub struct ChangePasswordRequest {
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordRequest {
     /// Held to the password policy.
-    #[schema(value_type = String, format = Password)]
+    #[schema(schema_with = crate::schema::password)]
     pub new_password: SecretString,
 }
 
@@ -589,31 +576,14 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// `?limit=&cursor=` plus list-specific filters.
+/// `GET /v1/admin/accounts` filter, beside the page parameters (so unknown names are not
+/// denied here: the query-string rule refuses them before routing).
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct AccountListQuery {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page, passed back unchanged.
-    pub cursor: Option<String>,
+pub struct AccountFilter {
     /// Only the account with this email (exact, after normalization).
     #[param(format = Email)]
     pub email: Option<String>,
-}
-
-/// `?limit=&cursor=` for lists without filters.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page, passed back unchanged.
-    pub cursor: Option<String>,
 }
 
 /// An account with its grants (admin registration, account details).
@@ -631,7 +601,7 @@ pub struct LoginResponse {
     /// The session token (`rst_...`) to send as `Authorization: Bearer <token>`.
     #[schema(format = Password)]
     pub token: String,
-    #[schema(schema_with = crate::openapi::token_type)]
+    #[schema(schema_with = crate::schema::token_type)]
     pub token_type: &'static str,
     #[schema(format = "uuid")]
     pub session_id: String,
@@ -664,7 +634,7 @@ pub struct FeaturesResponse {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Feature)]
 pub struct FeatureDto {
-    #[schema(value_type = crate::openapi::FeatureName)]
+    #[schema(value_type = crate::schema::FeatureName)]
     pub name: &'static str,
     pub enabled: bool,
     /// Whether it is on when the file does not mention it.
@@ -705,7 +675,7 @@ impl From<FeatureReport> for FeaturesResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthResponse {
     /// `ok` (`/healthz`), `ready` or `unavailable` (`/readyz`).
-    #[schema(schema_with = crate::openapi::health_status)]
+    #[schema(schema_with = crate::schema::health_status)]
     pub status: &'static str,
     /// Why the service is not ready.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,6 +1,11 @@
-//! Extractors: JSON bodies held to the contract's rules, and the bearer-token caller.
+//! Extractors: what handlers take instead of raw request parts. JSON bodies held to the
+//! contract's rules, query strings, page parameters, path ids, feature-flag gates and the
+//! bearer-token caller; each refuses with the problem the contract names.
 
+use std::marker::PhantomData;
 use std::net::IpAddr;
+use std::str::FromStr;
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -8,14 +13,26 @@ use actix_web::web::{BytesMut, Data};
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
-use roster_app::{AppError, Authenticated, Roster};
+use roster_app::{AppError, Authenticated, Feature, Roster};
+use roster_domain::{AccountId, ApiKeyId, GrantId};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 
-use crate::hardening::{BodyTimeout, DEFAULT_BODY_TIMEOUT};
 use crate::problem::ApiError;
 
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// How long a request body may take to arrive (`server.body_timeout`), as app data for
+/// [`ApiJson`]; without it, [`DEFAULT_BODY_TIMEOUT`].
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub Duration);
+
+/// The body deadline when none is configured.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A JSON body: `application/json` (else 415), at most [`BODY_LIMIT`] bytes (else 413), and
 /// of exactly the expected shape (else 400 `invalid_body` naming the offending field; the
@@ -124,6 +141,220 @@ fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
             message: error.inner().to_string(),
         }
     })
+}
+
+/// Default page size of every list.
+pub const DEFAULT_PAGE_LIMIT: u32 = 50;
+/// Largest page size of every list.
+pub const MAX_PAGE_LIMIT: u32 = 200;
+
+/// `?limit=&cursor=` of a list: `limit` within 1..=[`MAX_PAGE_LIMIT`] (default
+/// [`DEFAULT_PAGE_LIMIT`]), else 400 `invalid_query` naming it. The bounds live here once:
+/// the extractor holds requests to them and [`IntoParams`] documents them. A list's own
+/// filters are read by an [`ApiQuery`] beside it (names no route documents were refused
+/// before routing, by [`crate::hardening`]).
+#[derive(Debug)]
+pub struct PageParams {
+    /// The page size.
+    pub limit: u32,
+    cursor: Option<String>,
+}
+
+/// The two page parameters as sent.
+#[derive(Deserialize)]
+struct RawPage {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+impl PageParams {
+    fn new(raw: RawPage) -> Result<Self, ApiError> {
+        let limit = match raw.limit {
+            None => DEFAULT_PAGE_LIMIT,
+            Some(limit) if (1..=MAX_PAGE_LIMIT).contains(&limit) => limit,
+            Some(_) => {
+                return Err(ApiError::InvalidParameter {
+                    name: "limit".into(),
+                    message: format!("must be between 1 and {MAX_PAGE_LIMIT}"),
+                });
+            }
+        };
+        Ok(Self {
+            limit,
+            cursor: raw.cursor,
+        })
+    }
+
+    /// `?cursor=` as sent, for lists whose cursor is not an id (roles: a name).
+    pub fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref()
+    }
+
+    /// `?cursor=` as the last id of the previous page, else 400 `invalid_query` naming it.
+    pub fn after<Id: FromStr>(&self) -> Result<Option<Id>, ApiError> {
+        self.cursor
+            .as_deref()
+            .map(|cursor| cursor.parse().map_err(|_| Self::foreign_cursor()))
+            .transpose()
+    }
+
+    /// The refusal of a cursor that no page of this list handed out.
+    pub fn foreign_cursor() -> ApiError {
+        ApiError::InvalidParameter {
+            name: "cursor".into(),
+            message: "not a cursor from this list".into(),
+        }
+    }
+}
+
+impl FromRequest for PageParams {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).and_then(PageParams::new))
+    }
+}
+
+impl IntoParams for PageParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let limit = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int32,
+            )))
+            .minimum(Some(1))
+            .maximum(Some(MAX_PAGE_LIMIT))
+            .default(Some(DEFAULT_PAGE_LIMIT.into()));
+        vec![
+            ParameterBuilder::new()
+                .name("limit")
+                .parameter_in(ParameterIn::Query)
+                .description(Some(format!(
+                    "Page size, 1 to {MAX_PAGE_LIMIT} (default {DEFAULT_PAGE_LIMIT})."
+                )))
+                .schema(Some(limit))
+                .build(),
+            ParameterBuilder::new()
+                .name("cursor")
+                .parameter_in(ParameterIn::Query)
+                .description(Some(
+                    "`next_cursor` of the previous page, passed back unchanged.",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build(),
+        ]
+    }
+}
+
+/// A resource named by an id in the path.
+pub trait PathResource: Sized {
+    /// The path parameter that carries it (`{id}`, `{grant_id}`).
+    const PARAMETER: &'static str;
+    /// What a 404 names: "No such account."
+    const RESOURCE: &'static str;
+    /// The id, if `raw` is one.
+    fn parse(raw: &str) -> Option<Self>;
+}
+
+impl PathResource for AccountId {
+    const PARAMETER: &'static str = "id";
+    const RESOURCE: &'static str = "account";
+    fn parse(raw: &str) -> Option<Self> {
+        raw.parse().ok()
+    }
+}
+
+impl PathResource for ApiKeyId {
+    const PARAMETER: &'static str = "id";
+    const RESOURCE: &'static str = "api key";
+    fn parse(raw: &str) -> Option<Self> {
+        raw.parse().ok()
+    }
+}
+
+impl PathResource for GrantId {
+    const PARAMETER: &'static str = "grant_id";
+    const RESOURCE: &'static str = "grant";
+    fn parse(raw: &str) -> Option<Self> {
+        raw.parse().ok()
+    }
+}
+
+/// An id from the path. One that does not parse names no resource: 404 `not_found` naming
+/// the kind ("No such account."), as an unknown id of the right shape is.
+#[derive(Debug, Clone, Copy)]
+pub struct PathId<T>(pub T);
+
+impl<T: PathResource> FromRequest for PathId<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(
+            req.match_info()
+                .get(T::PARAMETER)
+                .and_then(T::parse)
+                .map(PathId)
+                .ok_or(ApiError::App(AppError::NotFound(T::RESOURCE))),
+        )
+    }
+}
+
+/// A feature flag that switches routes off entirely.
+pub trait FeatureGate {
+    /// The flag.
+    const FEATURE: Feature;
+}
+
+/// Passes while the flag `F` is on; while it is off the route answers 404 `not_found`, as a
+/// path that does not exist does (the operations routes: health, metrics, features, this
+/// document). Use-case flags, such as public registration's, are the application's to check.
+#[derive(Debug)]
+pub struct Enabled<F>(PhantomData<F>);
+
+impl<F: FeatureGate> FromRequest for Enabled<F> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let enabled = req
+            .app_data::<Data<Roster>>()
+            .is_some_and(|roster| roster.features().is_enabled(F::FEATURE));
+        std::future::ready(if enabled {
+            Ok(Enabled(PhantomData))
+        } else {
+            Err(ApiError::NotFound)
+        })
+    }
+}
+
+/// `healthchecks`: `GET /healthz` and `GET /readyz`.
+#[derive(Debug)]
+pub enum Healthchecks {}
+impl FeatureGate for Healthchecks {
+    const FEATURE: Feature = Feature::Healthchecks;
+}
+
+/// `metrics`: `GET /metrics`.
+#[derive(Debug)]
+pub enum MetricsEndpoint {}
+impl FeatureGate for MetricsEndpoint {
+    const FEATURE: Feature = Feature::Metrics;
+}
+
+/// `openapi`: `GET /openapi.json`.
+#[derive(Debug)]
+pub enum OpenApiEndpoint {}
+impl FeatureGate for OpenApiEndpoint {
+    const FEATURE: Feature = Feature::Openapi;
+}
+
+/// `feature-flag-information-endpoint`: `GET /v1/features`.
+#[derive(Debug)]
+pub enum FeaturesEndpoint {}
+impl FeatureGate for FeaturesEndpoint {
+    const FEATURE: Feature = Feature::FeatureFlagInformationEndpoint;
 }
 
 /// Deserializes, tracking the path of the first offending field.
@@ -267,6 +498,65 @@ mod tests {
         assert!(query_error("limit=1&limit=2").1.contains("limit"));
         let page = parse_query::<Page>("limit=5&cursor=a%20b").unwrap();
         assert_eq!((page.limit, page.cursor.as_deref()), (Some(5), Some("a b")));
+    }
+
+    fn page(query: &str) -> Result<PageParams, ApiError> {
+        parse_query(query).and_then(PageParams::new)
+    }
+
+    #[test]
+    fn page_limit_is_bounded_and_defaults() {
+        assert_eq!(page("").unwrap().limit, DEFAULT_PAGE_LIMIT);
+        assert_eq!(page("limit=1").unwrap().limit, 1);
+        assert_eq!(page("limit=200&cursor=x").unwrap().limit, MAX_PAGE_LIMIT);
+        for refused in ["limit=0", "limit=201", "limit=-1", "limit=x"] {
+            match page(refused).unwrap_err() {
+                ApiError::InvalidParameter { name, .. } | ApiError::InvalidQuery { name, .. } => {
+                    assert_eq!(name, "limit", "{refused}");
+                }
+                other => panic!("{refused}: {other:?}"),
+            }
+        }
+        // A list's own filters sit beside the page parameters.
+        assert_eq!(page("email=a%40b.example&limit=7").unwrap().limit, 7);
+    }
+
+    #[test]
+    fn a_cursor_must_be_an_id_of_the_list() {
+        let id = uuid::Uuid::now_v7();
+        let after: Option<AccountId> = page(&format!("cursor={id}")).unwrap().after().unwrap();
+        assert_eq!(after.map(|id| id.to_string()), Some(id.to_string()));
+        assert!(page("").unwrap().after::<AccountId>().unwrap().is_none());
+        assert!(matches!(
+            page("cursor=nope").unwrap().after::<AccountId>(),
+            Err(ApiError::InvalidParameter { name, .. }) if name == "cursor"
+        ));
+    }
+
+    fn path_id<T: PathResource>(name: &'static str, value: &str) -> Result<PathId<T>, ApiError> {
+        let req = TestRequest::default()
+            .param(name, value.to_owned())
+            .to_http_request();
+        PathId::<T>::from_request(&req, &mut Payload::None).into_inner()
+    }
+
+    #[test]
+    fn a_path_id_that_does_not_parse_is_404_naming_the_resource() {
+        let id = uuid::Uuid::now_v7().to_string();
+        assert!(path_id::<AccountId>("id", &id).is_ok());
+        assert!(path_id::<GrantId>("grant_id", &id).is_ok());
+        for (result, resource) in [
+            (path_id::<AccountId>("id", "nope").map(|_| ()), "account"),
+            (path_id::<ApiKeyId>("id", "nope").map(|_| ()), "api key"),
+            (path_id::<GrantId>("grant_id", "1").map(|_| ()), "grant"),
+            // The grant id is read from `{grant_id}`, not from the holder's `{id}`.
+            (path_id::<GrantId>("id", &id).map(|_| ()), "grant"),
+        ] {
+            match result {
+                Err(ApiError::App(AppError::NotFound(named))) => assert_eq!(named, resource),
+                other => panic!("{resource}: {other:?}"),
+            }
+        }
     }
 
     #[test]

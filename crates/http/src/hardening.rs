@@ -1,21 +1,19 @@
 //! Defences at the edge, applied by [`crate::request_context`] to every request before any
 //! route runs: security headers on every response, query strings held to one rule on every
-//! route, a cap on connections per client address, a deadline for request bodies, and
-//! `/metrics` kept to its own listener when one is configured.
+//! route, a cap on connections per client address, and `/metrics` kept to its own listener
+//! when one is configured.
 
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use actix_web::dev::{Extensions, ServiceRequest};
-use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::web::Data;
 use percent_encoding::percent_decode;
-use utoipa::openapi::path::{Operation, ParameterIn};
 
+use crate::document::ApiDocument;
 use crate::problem::ApiError;
 use crate::rate_limit::client_key;
 
@@ -60,10 +58,14 @@ pub(crate) fn refuse_early(req: &ServiceRequest) -> Option<ApiError> {
     }
     // Probes and scrapers may add parameters of their own (a load balancer's cache-buster, a
     // Prometheus job's `params:`): there only the text of the query is checked.
-    let known = if MACHINE_POLLED.contains(&req.path()) {
-        None
-    } else {
-        known_parameters(req.request().match_pattern().as_deref(), req.method())
+    // The names each route documents, from the document `crate::configure` registers.
+    let document = req.app_data::<Data<ApiDocument>>();
+    let pattern = req.request().match_pattern();
+    let known = match (document, pattern.as_deref()) {
+        (Some(document), Some(pattern)) if !MACHINE_POLLED.contains(&req.path()) => {
+            document.query_parameters(pattern, req.method())
+        }
+        _ => None,
     };
     check_query(req.query_string(), known).err()
 }
@@ -143,37 +145,6 @@ fn printable(name: &str) -> String {
             }
         })
         .collect()
-}
-
-/// The query parameters each route documents, by (path pattern, method), from the OpenAPI
-/// document: one source for what the docs promise and what the server accepts.
-fn known_parameters(pattern: Option<&str>, method: &Method) -> Option<&'static HashSet<String>> {
-    static TABLE: OnceLock<HashMap<(String, Method), HashSet<String>>> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        let mut table = HashMap::new();
-        for (path, item) in crate::openapi().paths.paths {
-            let operations: [(Method, &Option<Operation>); 5] = [
-                (Method::GET, &item.get),
-                (Method::POST, &item.post),
-                (Method::PUT, &item.put),
-                (Method::DELETE, &item.delete),
-                (Method::PATCH, &item.patch),
-            ];
-            for (method, operation) in operations {
-                let Some(operation) = operation else { continue };
-                let names = operation
-                    .parameters
-                    .iter()
-                    .flatten()
-                    .filter(|parameter| matches!(parameter.parameter_in, ParameterIn::Query))
-                    .map(|parameter| parameter.name.clone())
-                    .collect();
-                table.insert((path.clone(), method), names);
-            }
-        }
-        table
-    });
-    table.get(&(pattern?.to_owned(), method.clone()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -268,14 +239,6 @@ impl ConnectionLimiter {
     }
 }
 
-/// How long a request body may take to arrive (`server.body_timeout`), as app data for
-/// [`crate::ApiJson`]; without it, [`DEFAULT_BODY_TIMEOUT`].
-#[derive(Debug, Clone, Copy)]
-pub struct BodyTimeout(pub Duration);
-
-/// The body deadline when none is configured.
-pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// The address of the listener that serves `/metrics` alone (`server.metrics_bind`), as app
 /// data; `None` serves `/metrics` with everything else.
 #[derive(Debug, Clone, Copy)]
@@ -357,19 +320,6 @@ mod tests {
             Some(("x".to_owned(), "unknown_parameter"))
         );
         assert_eq!(refused("", Some(&[])), None);
-    }
-
-    #[test]
-    fn the_table_comes_from_the_openapi_document() {
-        let accounts = known_parameters(Some("/v1/admin/accounts"), &Method::GET).unwrap();
-        assert_eq!(accounts, &known(&["email", "limit", "cursor"]));
-        assert!(
-            known_parameters(Some("/v1/account/me"), &Method::GET)
-                .unwrap()
-                .is_empty()
-        );
-        assert!(known_parameters(Some("/v1/account/me"), &Method::PATCH).is_none());
-        assert!(known_parameters(None, &Method::GET).is_none());
     }
 
     #[test]

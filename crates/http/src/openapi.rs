@@ -2,41 +2,30 @@
 //!
 //! Each handler carries a `#[utoipa::path]` with its path, parameters, body, success
 //! response and the problems only it can answer; the DTOs derive `ToSchema`/`IntoParams`.
-//! What the extractors add to every route that uses them is added here, by [`Conventions`],
-//! as references to shared responses: `ApiJson` bodies can fail with 400 `invalid_body`,
-//! 413 `payload_too_large` and 415 `unsupported_media_type`; `Caller` with 401
-//! `unauthenticated`; and every route that touches the database with 503 `unavailable` and
-//! 500 `internal_error`.
+//! The problems come from [`ApiError`] (status, `code`, headers): a route lists the errors
+//! it answers with `problems!`, and what the extractors add to every route that uses them is
+//! added here, by [`Conventions`]: a query string that breaks the rule (400 `invalid_query`,
+//! every route), `ApiJson` bodies (400 `invalid_body`, 413 `payload_too_large`, 415
+//! `unsupported_media_type`), `Caller` (401 `unauthenticated`), and the database (503
+//! `unavailable`, 500 `internal_error`). Each problem response lists its codes in
+//! `x-problem-codes`.
 //!
 //! `docs/openapi.json` is this document, checked by `crates/server/tests/api/openapi.rs`.
 
-use std::sync::OnceLock;
-
-use roster_app::Feature;
-use roster_app::audit::AuditAction;
-use roster_domain::{AccountStatus, Effect};
+use roster_app::AppError;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::{ArrayItems, Object, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{ArrayItems, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{
-    Components, ContentBuilder, HeaderBuilder, Ref, RefOr, Response, ResponseBuilder,
-};
+use utoipa::openapi::{Components, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use crate::problem::{FieldProblem, ProblemBody};
+use crate::extract::BODY_LIMIT;
+use crate::problem::{ApiError, FieldProblem, Problem, add_problem, problem_response};
 use crate::routes::{
     admin_accounts, admin_api_keys, audit, authz, features, grants, health, login, me, register,
     roles,
 };
-
-/// The problem body every error response carries (`application/problem+json`).
-pub(crate) type Problem = ProblemBody<'static>;
-
-/// Name of the bearer security scheme that secured operations refer to.
-pub(crate) const BEARER: &str = "bearer";
-
-/// Media type of every error response.
-pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
+use crate::schema::BEARER;
 
 const DESCRIPTION: &str = "Accounts and access: registration, sessions, API keys, roles, \
 grants on hierarchical scopes, authorization checks and an audit trail.
@@ -138,12 +127,6 @@ pub fn openapi_json() -> String {
         .expect("the OpenAPI document serializes")
 }
 
-/// [`openapi_json`], built once.
-pub(crate) fn cached_openapi_json() -> &'static str {
-    static DOCUMENT: OnceLock<String> = OnceLock::new();
-    DOCUMENT.get_or_init(openapi_json)
-}
-
 /// Shared responses, the security scheme, and the problems the extractors add.
 struct Conventions;
 
@@ -162,11 +145,6 @@ impl Modify for Conventions {
                     .build(),
             ),
         );
-        for shared in Shared::ALL {
-            components
-                .responses
-                .insert(shared.name().to_owned(), RefOr::T(shared.response()));
-        }
         refer_to_page_items(components);
         for item in openapi.paths.paths.values_mut() {
             for operation in [
@@ -210,225 +188,75 @@ fn refer_to_page_items(components: &mut Components) {
     }
 }
 
-/// Adds the extractors' problems to `operation` where it does not document that status.
+/// Adds the problems the extractors and the edge answer on every route that uses them: a
+/// query string that breaks the rule (every route), a body that is not JSON of the shape
+/// (`ApiJson`), a missing or bad token (`Caller`), and the database failing (every route that
+/// touches it). Merged into the operation's own response of that status when it has one.
 fn add_shared_responses(operation: &mut Operation) {
     let secured = operation
         .security
         .as_ref()
         .is_some_and(|requirements| !requirements.is_empty());
     let has_body = operation.request_body.is_some();
-    let mut shared = Vec::new();
+    let mut shared = vec![(
+        ApiError::InvalidQuery {
+            name: String::new(),
+            code: "unknown_parameter",
+            message: String::new(),
+        },
+        "a query parameter the operation does not document, or one with control characters \
+         or not UTF-8 once decoded; `errors[0]` names it.",
+    )];
     if has_body {
         shared.extend([
-            Shared::InvalidBody,
-            Shared::PayloadTooLarge,
-            Shared::UnsupportedMediaType,
+            (
+                ApiError::InvalidBody {
+                    field: None,
+                    message: String::new(),
+                },
+                "malformed JSON, a wrong type, a missing or unknown field, or trailing data; \
+                 `detail` names the field.",
+            ),
+            (
+                ApiError::PayloadTooLarge { limit: BODY_LIMIT },
+                "the body exceeds 64 KiB.",
+            ),
+            (
+                ApiError::UnsupportedMediaType,
+                "the body is not `application/json`.",
+            ),
         ]);
     }
     if secured {
-        shared.push(Shared::Unauthenticated);
+        shared.push((
+            AppError::Unauthenticated.into(),
+            "the bearer token is missing, malformed, unknown, expired, idle, revoked, or \
+             belongs to a disabled account.",
+        ));
     }
     if secured || has_body {
-        shared.extend([Shared::Unavailable, Shared::InternalError]);
+        shared.extend([
+            (
+                AppError::Unavailable(String::new()).into(),
+                "the database is unreachable; retry shortly.",
+            ),
+            (
+                AppError::Internal(String::new()).into(),
+                "an unexpected error; the body carries no internals.",
+            ),
+        ]);
     }
-    for shared in shared {
-        operation
+    for (error, when) in shared {
+        let status = error.status_and_code().0.to_string();
+        let response = operation
             .responses
             .responses
-            .entry(shared.status().to_owned())
-            .or_insert_with(|| RefOr::Ref(Ref::from_response_name(shared.name())));
-    }
-}
-
-/// A problem response that many operations share, kept once under `components/responses`.
-#[derive(Debug, Clone, Copy)]
-enum Shared {
-    InvalidBody,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    Unauthenticated,
-    Unavailable,
-    InternalError,
-}
-
-impl Shared {
-    const ALL: [Shared; 6] = [
-        Shared::InvalidBody,
-        Shared::PayloadTooLarge,
-        Shared::UnsupportedMediaType,
-        Shared::Unauthenticated,
-        Shared::Unavailable,
-        Shared::InternalError,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            Shared::InvalidBody => "InvalidBody",
-            Shared::PayloadTooLarge => "PayloadTooLarge",
-            Shared::UnsupportedMediaType => "UnsupportedMediaType",
-            Shared::Unauthenticated => "Unauthenticated",
-            Shared::Unavailable => "Unavailable",
-            Shared::InternalError => "InternalError",
+            .entry(status)
+            .or_insert_with(|| RefOr::T(problem_response()));
+        if let RefOr::T(response) = response {
+            add_problem(response, &error, when);
         }
     }
-
-    fn status(self) -> &'static str {
-        match self {
-            Shared::InvalidBody => "400",
-            Shared::PayloadTooLarge => "413",
-            Shared::UnsupportedMediaType => "415",
-            Shared::Unauthenticated => "401",
-            Shared::Unavailable => "503",
-            Shared::InternalError => "500",
-        }
-    }
-
-    fn response(self) -> Response {
-        let (description, header) = match self {
-            Shared::InvalidBody => (
-                "`invalid_body`: malformed JSON, a wrong type, a missing or unknown field, or \
-                 trailing data; `detail` names the field.",
-                None,
-            ),
-            Shared::PayloadTooLarge => ("`payload_too_large`: the body exceeds 64 KiB.", None),
-            Shared::UnsupportedMediaType => (
-                "`unsupported_media_type`: the body is not `application/json`.",
-                None,
-            ),
-            Shared::Unauthenticated => (
-                "`unauthenticated`: the bearer token is missing, malformed, unknown, expired, \
-                 idle, revoked, or belongs to a disabled account.",
-                Some(www_authenticate()),
-            ),
-            Shared::Unavailable => (
-                "`unavailable`: the database is unreachable; retry shortly.",
-                Some(retry_after()),
-            ),
-            Shared::InternalError => (
-                "`internal_error`: an unexpected error; the body carries no internals.",
-                None,
-            ),
-        };
-        let mut response = problem_response(description);
-        if let Some((name, header)) = header {
-            response.headers.insert(name.to_owned(), header);
-        }
-        response
-    }
-}
-
-/// A response with a `Problem` body.
-fn problem_response(description: &str) -> Response {
-    ResponseBuilder::new()
-        .description(description)
-        .content(
-            PROBLEM_JSON,
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build(),
-        )
-        .build()
-}
-
-fn www_authenticate() -> (&'static str, utoipa::openapi::header::Header) {
-    (
-        "WWW-Authenticate",
-        HeaderBuilder::new()
-            .schema(string_enum(["Bearer"]))
-            .description(Some("Always `Bearer`."))
-            .build(),
-    )
-}
-
-fn retry_after() -> (&'static str, utoipa::openapi::header::Header) {
-    (
-        "Retry-After",
-        HeaderBuilder::new()
-            .schema(
-                ObjectBuilder::new()
-                    .schema_type(Type::Integer)
-                    .minimum(Some(1))
-                    .build(),
-            )
-            .description(Some("Seconds to wait before retrying."))
-            .build(),
-    )
-}
-
-fn string_enum<const N: usize>(values: [&'static str; N]) -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(values))
-        .build()
-}
-
-/// A schema-only type: a string with a closed set of values, kept once under
-/// `components/schemas/<name>` and listed from the type that defines the values.
-macro_rules! string_enum_schema {
-    ($ty:ident, $name:literal, $description:literal, $values:expr) => {
-        #[doc = $description]
-        #[derive(Debug)]
-        pub(crate) struct $ty;
-
-        impl utoipa::PartialSchema for $ty {
-            fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
-                let mut schema = string_enum($values);
-                schema.description = Some($description.to_owned());
-                schema.into()
-            }
-        }
-
-        impl utoipa::ToSchema for $ty {
-            fn name() -> std::borrow::Cow<'static, str> {
-                std::borrow::Cow::Borrowed($name)
-            }
-        }
-    };
-}
-
-string_enum_schema!(
-    AccountStatusName,
-    "AccountStatus",
-    "An account's status: a disabled account cannot log in.",
-    [AccountStatus::Active, AccountStatus::Disabled].map(AccountStatus::as_str)
-);
-string_enum_schema!(
-    EffectName,
-    "Effect",
-    "A rule's effect: a matching `deny` anywhere above the target wins over any `allow`.",
-    [Effect::Allow, Effect::Deny].map(Effect::as_str)
-);
-string_enum_schema!(
-    AuditActionName,
-    "AuditAction",
-    "What an audit event records.",
-    AuditAction::ALL.map(AuditAction::as_str)
-);
-string_enum_schema!(
-    FeatureName,
-    "FeatureName",
-    "A feature flag's name, as written in the features file.",
-    Feature::ALL.map(Feature::name)
-);
-string_enum_schema!(
-    CheckReason,
-    "CheckReason",
-    "What decided an authorization check.",
-    [
-        "superadmin",
-        "allowed_by",
-        "denied_by",
-        "no_matching_grant",
-        "inactive",
-    ]
-);
-
-pub(crate) fn token_type() -> Object {
-    string_enum(["Bearer"])
-}
-
-pub(crate) fn health_status() -> Object {
-    string_enum(["ok", "ready", "unavailable"])
 }
 
 #[cfg(test)]

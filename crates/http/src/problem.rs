@@ -5,13 +5,19 @@
 //! their cause is logged once, here.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use std::collections::BTreeMap;
+
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use roster_app::{AppError, FieldError};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, Response, ResponseBuilder};
 
 use crate::metrics::ProblemCode;
+use crate::schema::{PROBLEM_JSON, string_enum};
 
 /// An error on its way to the client.
 #[derive(Debug)]
@@ -61,6 +67,10 @@ impl std::fmt::Display for ApiError {
         write!(f, "{} {code}: {detail}", status.as_u16())
     }
 }
+
+/// The problem body every error response carries (`application/problem+json`), as the
+/// OpenAPI document names it.
+pub(crate) type Problem = ProblemBody<'static>;
 
 /// An RFC 9457 problem, the body of every error response.
 #[derive(Serialize, ToSchema)]
@@ -319,6 +329,172 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The header a problem carries besides the usual ones: the challenge of a 401, or how
+    /// long to wait before retrying.
+    fn header(&self) -> Option<(HeaderName, HeaderValue)> {
+        match self {
+            ApiError::App(AppError::Unauthenticated | AppError::InvalidCredentials) => {
+                Some((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")))
+            }
+            ApiError::App(
+                AppError::Overloaded { retry_after_secs }
+                | AppError::TooManyAttempts { retry_after_secs },
+            )
+            | ApiError::RateLimited { retry_after_secs } => {
+                Some((header::RETRY_AFTER, HeaderValue::from(*retry_after_secs)))
+            }
+            ApiError::App(AppError::Unavailable(_)) | ApiError::TooManyConnections => {
+                Some((header::RETRY_AFTER, HeaderValue::from_static("1")))
+            }
+            _ => None,
+        }
+    }
+
+    /// Any `invalid_query` refusal, for the OpenAPI document.
+    pub(crate) const INVALID_QUERY: ApiError = ApiError::InvalidParameter {
+        name: String::new(),
+        message: String::new(),
+    };
+
+    /// Status and `code`, as the OpenAPI document lists them.
+    pub(crate) fn status_and_code(&self) -> (u16, &'static str) {
+        let (status, code, _, _) = self.describe();
+        (status.as_u16(), code)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The problems in the OpenAPI document
+
+/// The problems one operation can answer, each with when: `(error, when)`. Status, `code`,
+/// media type and headers come from the table that renders the responses ([`ApiError`]), so
+/// a route's documentation names errors, never status/code pairs of its own.
+pub(crate) fn problem_responses(answers: &[(ApiError, &str)]) -> BTreeMap<String, RefOr<Response>> {
+    let mut responses: BTreeMap<String, RefOr<Response>> = BTreeMap::new();
+    for (error, when) in answers {
+        let status = error.status_and_code().0.to_string();
+        let response = responses
+            .entry(status)
+            .or_insert_with(|| RefOr::T(problem_response()));
+        if let RefOr::T(response) = response {
+            add_problem(response, error, when);
+        }
+    }
+    responses
+}
+
+/// Name of the response extension listing the `code`s a problem response can carry.
+pub(crate) const PROBLEM_CODES: &str = "x-problem-codes";
+
+/// An empty problem response: the `Problem` body, no code yet.
+pub(crate) fn problem_response() -> Response {
+    ResponseBuilder::new()
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .extensions(Some(
+            ExtensionsBuilder::new()
+                .add(PROBLEM_CODES, serde_json::json!([]))
+                .build(),
+        ))
+        .build()
+}
+
+/// The codes `response` documents.
+pub(crate) fn documented_codes(response: &Response) -> Vec<String> {
+    response
+        .extensions
+        .as_ref()
+        .and_then(|extensions| extensions.get(PROBLEM_CODES))
+        .and_then(serde_json::Value::as_array)
+        .map(|codes| {
+            codes
+                .iter()
+                .filter_map(|code| code.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Adds `error` (its code, when, and its header) to a problem response of its status; a code
+/// documented already is left as it is.
+pub(crate) fn add_problem(response: &mut Response, error: &ApiError, when: &str) {
+    let (_, code) = error.status_and_code();
+    if documented_codes(response).iter().any(|known| known == code) {
+        return;
+    }
+    if !response.description.is_empty() {
+        response.description.push(' ');
+    }
+    response.description.push('`');
+    response.description.push_str(code);
+    response.description.push_str("`: ");
+    response.description.push_str(when);
+    if let Some(codes) = response
+        .extensions
+        .get_or_insert_with(Default::default)
+        .get_mut(PROBLEM_CODES)
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        codes.push(code.into());
+    }
+    if let Some((name, _)) = error.header() {
+        let name = header_name(&name);
+        let header = if name == "Retry-After" {
+            HeaderBuilder::new()
+                .schema(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1)),
+                )
+                .description(Some("Seconds to wait before retrying."))
+        } else {
+            HeaderBuilder::new()
+                .schema(string_enum(["Bearer"]))
+                .description(Some("Always `Bearer`."))
+        };
+        response
+            .headers
+            .entry(name.to_owned())
+            .or_insert(header.build());
+    }
+}
+
+/// The header's name as the document spells it.
+fn header_name(name: &HeaderName) -> &'static str {
+    if name == header::RETRY_AFTER {
+        "Retry-After"
+    } else {
+        "WWW-Authenticate"
+    }
+}
+
+/// Declares a type listing the problems of one operation, for its `#[utoipa::path]`
+/// `responses(...)`: `problems!(ListProblems { AppError::Forbidden => "no ..." })`. Each
+/// entry is an error (an `AppError` or an `ApiError`) and when the operation answers it.
+macro_rules! problems {
+    ($(#[$meta:meta])* $name:ident { $($error:expr => $when:expr),+ $(,)? }) => {
+        $(#[$meta])*
+        pub(crate) struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> std::collections::BTreeMap<
+                String,
+                utoipa::openapi::RefOr<utoipa::openapi::Response>,
+            > {
+                $crate::problem::problem_responses(&[
+                    $(($crate::problem::ApiError::from($error), $when)),+
+                ])
+            }
+        }
+    };
+}
+pub(crate) use problems;
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.describe().0
@@ -345,27 +521,10 @@ impl ResponseError for ApiError {
         };
         let mut response = HttpResponse::build(status);
         response.extensions_mut().insert(ProblemCode(code));
-        response.insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        ));
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-        match self {
-            ApiError::App(AppError::Unauthenticated | AppError::InvalidCredentials) => {
-                response
-                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
-            }
-            ApiError::App(
-                AppError::Overloaded { retry_after_secs }
-                | AppError::TooManyAttempts { retry_after_secs },
-            )
-            | ApiError::RateLimited { retry_after_secs } => {
-                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
-            }
-            ApiError::App(AppError::Unavailable(_)) | ApiError::TooManyConnections => {
-                response.insert_header((header::RETRY_AFTER, "1"));
-            }
-            _ => {}
+        if let Some(header) = self.header() {
+            response.insert_header(header);
         }
         if matches!(
             self,

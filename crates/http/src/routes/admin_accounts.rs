@@ -1,52 +1,26 @@
 //! `/v1/admin/accounts...`: list, read, disable/enable, reset password.
 
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, Responder};
-use roster_app::{AppError, Roster};
+use roster_app::AppError;
+use roster_app::Roster;
 use roster_domain::{AccountId, AccountStatus};
 
-use super::no_store;
 use crate::dto::{
-    AccountDto, AccountListQuery, AccountWithGrantsDto, GrantDto, Page, ResetPasswordRequest,
+    AccountDto, AccountFilter, AccountWithGrantsDto, GrantDto, Page, ResetPasswordRequest,
 };
-use crate::extract::{ApiJson, ApiQuery, Caller};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::extract::{ApiJson, ApiQuery, Caller, PageParams, PathId};
+use crate::problem::{ApiError, problems};
 use crate::rate_limit::RateLimited;
+use crate::respond::no_store;
 
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
-
-fn account_id(raw: &str) -> Result<AccountId, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::App(AppError::NotFound("account")))
-}
-
-/// `?limit=` within 1..=200 (default 50), else 400 naming the parameter.
-pub(super) fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
-    match limit {
-        None => Ok(DEFAULT_LIMIT),
-        Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
-        Some(_) => Err(ApiError::InvalidParameter {
-            name: "limit".into(),
-            message: format!("must be between 1 and {MAX_LIMIT}"),
-        }),
+problems!(
+    /// The problems `list` answers besides the shared ones.
+    ListProblems {
+        ApiError::INVALID_QUERY => "`limit` outside 1..=200, or a `cursor` not from this list.",
+        AppError::Forbidden => "no `account-read` on `*`.",
     }
-}
-
-/// `?cursor=`: the last id of the previous page (any of the UUID ids), else 400 naming it.
-pub(super) fn cursor_after<Id: std::str::FromStr>(
-    cursor: Option<&str>,
-) -> Result<Option<Id>, ApiError> {
-    cursor
-        .map(|cursor| {
-            cursor.parse().map_err(|_| ApiError::InvalidParameter {
-                name: "cursor".into(),
-                message: "not a cursor from this list".into(),
-            })
-        })
-        .transpose()
-}
+);
 
 /// `GET /v1/admin/accounts`.
 #[utoipa::path(
@@ -56,31 +30,35 @@ pub(super) fn cursor_after<Id: std::str::FromStr>(
     tag = "accounts",
     summary = "List accounts",
     description = "Oldest first. Needs `account-read` on `*`.",
-    params(AccountListQuery),
+    params(PageParams, AccountFilter),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of accounts.", body = Page<AccountDto>),
-        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, or a \
-            `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: no `account-read` on `*`.", body = Problem, content_type = "application/problem+json"),
+        ListProblems,
     ),
 )]
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    query: ApiQuery<AccountListQuery>,
+    page: PageParams,
+    ApiQuery(filter): ApiQuery<AccountFilter>,
 ) -> Result<impl Responder, ApiError> {
-    let query = query.into_inner();
-    let limit = page_limit(query.limit)?;
-    let after = cursor_after(query.cursor.as_deref())?;
     let page = roster
-        .list_accounts(&caller, query.email.as_deref(), after, limit)
+        .list_accounts(&caller, filter.email.as_deref(), page.after()?, page.limit)
         .await?;
     Ok(no_store().json(Page {
         items: page.accounts.iter().map(AccountDto::from).collect(),
         next_cursor: page.next_after.map(|id| id.to_string()),
     }))
 }
+
+problems!(
+    /// The problems `get` answers besides the shared ones.
+    GetProblems {
+        AppError::Forbidden => "no `account-read` on `*`.",
+        ApiError::NotFound => "no such account (also for a malformed id).",
+    }
+);
 
 /// `GET /v1/admin/accounts/{id}`.
 #[utoipa::path(
@@ -95,22 +73,29 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The account and its grants.", body = AccountWithGrantsDto),
-        (status = 403, description = "`forbidden`: no `account-read` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such account (also for a malformed id).",
-            body = Problem, content_type = "application/problem+json"),
+        GetProblems,
     ),
 )]
 pub async fn get(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<AccountId>,
 ) -> Result<impl Responder, ApiError> {
-    let details = roster.account_details(&caller, account_id(&id)?).await?;
+    let details = roster.account_details(&caller, id).await?;
     Ok(no_store().json(AccountWithGrantsDto {
         account: AccountDto::from(&details.account),
         grants: details.grants.iter().map(GrantDto::from).collect(),
     }))
 }
+
+problems!(
+    /// The problems `disable` answers besides the shared ones.
+    DisableProblems {
+        AppError::Forbidden => "no `account-disable` on `*`.",
+        ApiError::NotFound => "no such account (also for a malformed id).",
+        AppError::LastSuperadmin => "the last active super admin cannot be disabled.",
+    }
+);
 
 /// `POST /v1/admin/accounts/{id}/disable`.
 #[utoipa::path(
@@ -127,23 +112,27 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The account, now disabled.", body = AccountDto),
-        (status = 403, description = "`forbidden`: no `account-disable` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such account (also for a malformed id).",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`last_superadmin`: the last active super admin cannot \
-            be disabled.", body = Problem, content_type = "application/problem+json"),
+        DisableProblems,
     ),
 )]
 pub async fn disable(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<AccountId>,
 ) -> Result<impl Responder, ApiError> {
     let account = roster
-        .set_account_status(&caller, account_id(&id)?, AccountStatus::Disabled)
+        .set_account_status(&caller, id, AccountStatus::Disabled)
         .await?;
     Ok(no_store().json(AccountDto::from(&account)))
 }
+
+problems!(
+    /// The problems `enable` answers besides the shared ones.
+    EnableProblems {
+        AppError::Forbidden => "no `account-disable` on `*`.",
+        ApiError::NotFound => "no such account (also for a malformed id).",
+    }
+);
 
 /// `POST /v1/admin/accounts/{id}/enable`.
 #[utoipa::path(
@@ -157,21 +146,32 @@ pub async fn disable(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The account, now active.", body = AccountDto),
-        (status = 403, description = "`forbidden`: no `account-disable` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such account (also for a malformed id).",
-            body = Problem, content_type = "application/problem+json"),
+        EnableProblems,
     ),
 )]
 pub async fn enable(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<AccountId>,
 ) -> Result<impl Responder, ApiError> {
     let account = roster
-        .set_account_status(&caller, account_id(&id)?, AccountStatus::Active)
+        .set_account_status(&caller, id, AccountStatus::Active)
         .await?;
     Ok(no_store().json(AccountDto::from(&account)))
 }
+
+problems!(
+    /// The problems `reset_password` answers besides the shared ones.
+    ResetPasswordProblems {
+        AppError::Forbidden => "no `account-password-reset` on `*`.",
+        ApiError::NotFound => "no such account (also for a malformed id).",
+        AppError::Validation(Vec::new()) => "`errors[]`: `new_password` with `password_too_short`, \
+            `password_too_long`, `weak_password`.",
+        ApiError::RateLimited { retry_after_secs: 1 } => "too many requests from this address (checked first, before the token).",
+        AppError::Overloaded { retry_after_secs: 1 } => "too much password-hashing or password-strength work is queued.",
+        AppError::Unavailable(String::new()) => "the database is unreachable.",
+    }
+);
 
 /// `PUT /v1/admin/accounts/{id}/password`.
 #[utoipa::path(
@@ -186,30 +186,18 @@ pub async fn enable(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The password was reset."),
-        (status = 403, description = "`forbidden`: no `account-password-reset` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such account (also for a malformed id).",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`; `errors[]`: `new_password` with \
-            `password_too_short`, `password_too_long`, `weak_password`.", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many requests from this address \
-            (checked first, before the token).",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`overloaded`: too much password-hashing or \
-            password-strength work is queued; or `unavailable`: the database is unreachable.",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        ResetPasswordProblems,
     ),
 )]
 pub async fn reset_password(
     _: RateLimited,
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<AccountId>,
     ApiJson(body): ApiJson<ResetPasswordRequest>,
 ) -> Result<impl Responder, ApiError> {
     roster
-        .reset_password(&caller, account_id(&id)?, &body.new_password)
+        .reset_password(&caller, id, &body.new_password)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

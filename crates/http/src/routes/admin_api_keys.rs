@@ -1,24 +1,29 @@
 //! `/v1/admin/api-keys...`: create, list, read and revoke API keys (`apikey-manage`).
 
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, Responder};
-use roster_app::{AppError, GrantForm, Roster};
+use roster_app::AppError;
+use roster_app::{GrantForm, Roster};
 use roster_domain::ApiKeyId;
 
-use super::admin_accounts::{cursor_after, page_limit};
-use super::{created, no_store};
 use crate::dto::{
     ApiKeyDto, ApiKeyWithGrantsDto, CreateApiKeyRequest, CreatedApiKeyResponse, GrantDto, Page,
-    PageQuery,
 };
-use crate::extract::{ApiJson, ApiQuery, Caller};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::extract::{ApiJson, Caller, PageParams, PathId};
+use crate::problem::{ApiError, problems};
+use crate::respond::{created, no_store};
 
-fn api_key_id(raw: &str) -> Result<ApiKeyId, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::App(AppError::NotFound("api key")))
-}
+problems!(
+    /// The problems `create` answers besides the shared ones.
+    CreateProblems {
+        AppError::Forbidden => "no `apikey-manage` on `*`, or a grant the caller may not give.",
+        AppError::RoleNotFound => "a grant names an unknown role.",
+        AppError::TooManyGrants { limit: 0 } => "more grants than `grants.max_per_holder` (default 1000).",
+        AppError::Validation(Vec::new()) => "`errors[].code`: `invalid_name` (`name`), `invalid_duration` \
+            (`expires_in`), `invalid_role_name` and `invalid_scope` \
+            (`grants[i].role`, `grants[i].scope`), `duplicate_grant`.",
+    }
+);
 
 /// `POST /v1/admin/api-keys`: 201 with the key, shown only here.
 #[utoipa::path(
@@ -36,14 +41,7 @@ fn api_key_id(raw: &str) -> Result<ApiKeyId, ApiError> {
     responses(
         (status = 201, description = "The key was created.", body = CreatedApiKeyResponse,
             headers(("Location" = String, description = "`/v1/admin/api-keys/{id}`"))),
-        (status = 403, description = "`forbidden`: no `apikey-manage` on `*`, or a grant the \
-            caller may not give.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`role_not_found`: a grant names an unknown role.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`too_many_grants`: more grants than \
-            `grants.max_per_holder` (default 1000).", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`; `errors[].code`: `invalid_name` \
-            (`name`), `invalid_duration` (`expires_in`), `invalid_role_name` and \
-            `invalid_scope` (`grants[i].role`, `grants[i].scope`), `duplicate_grant`.", body = Problem, content_type = "application/problem+json"),
+        CreateProblems,
     ),
 )]
 pub async fn create(
@@ -59,6 +57,14 @@ pub async fn create(
     Ok(created(location, CreatedApiKeyResponse::from(created_key)))
 }
 
+problems!(
+    /// The problems `list` answers besides the shared ones.
+    ListProblems {
+        ApiError::INVALID_QUERY => "`limit` outside 1..=200, or a `cursor` not from this list.",
+        AppError::Forbidden => "no `apikey-manage` on `*`.",
+    }
+);
+
 /// `GET /v1/admin/api-keys`.
 #[utoipa::path(
     get,
@@ -68,29 +74,34 @@ pub async fn create(
     summary = "List API keys",
     description = "Oldest first, revoked and expired keys included. Needs `apikey-manage` on \
         `*`.",
-    params(PageQuery),
+    params(PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of API keys.", body = Page<ApiKeyDto>),
-        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, or a \
-            `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: no `apikey-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
+        ListProblems,
     ),
 )]
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    query: ApiQuery<PageQuery>,
+    page: PageParams,
 ) -> Result<impl Responder, ApiError> {
-    let query = query.into_inner();
-    let limit = page_limit(query.limit)?;
-    let after = cursor_after(query.cursor.as_deref())?;
-    let page = roster.list_api_keys(&caller, after, limit).await?;
+    let page = roster
+        .list_api_keys(&caller, page.after()?, page.limit)
+        .await?;
     Ok(no_store().json(Page {
         items: page.keys.iter().map(ApiKeyDto::from).collect(),
         next_cursor: page.next_after.map(|id| id.to_string()),
     }))
 }
+
+problems!(
+    /// The problems `get` answers besides the shared ones.
+    GetProblems {
+        AppError::Forbidden => "no `apikey-manage` on `*`.",
+        ApiError::NotFound => "no such API key (also for a malformed id).",
+    }
+);
 
 /// `GET /v1/admin/api-keys/{id}`.
 #[utoipa::path(
@@ -106,22 +117,28 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The key and its grants.", body = ApiKeyWithGrantsDto),
-        (status = 403, description = "`forbidden`: no `apikey-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such API key (also for a malformed id).",
-            body = Problem, content_type = "application/problem+json"),
+        GetProblems,
     ),
 )]
 pub async fn get(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<ApiKeyId>,
 ) -> Result<impl Responder, ApiError> {
-    let details = roster.api_key_details(&caller, api_key_id(&id)?).await?;
+    let details = roster.api_key_details(&caller, id).await?;
     Ok(no_store().json(ApiKeyWithGrantsDto {
         key: ApiKeyDto::from(&details.key),
         grants: details.grants.iter().map(GrantDto::from).collect(),
     }))
 }
+
+problems!(
+    /// The problems `revoke` answers besides the shared ones.
+    RevokeProblems {
+        AppError::Forbidden => "no `apikey-manage` on `*`.",
+        ApiError::NotFound => "no such API key (also for a malformed id).",
+    }
+);
 
 /// `DELETE /v1/admin/api-keys/{id}`: revokes at once; 204.
 #[utoipa::path(
@@ -136,16 +153,14 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The key is revoked."),
-        (status = 403, description = "`forbidden`: no `apikey-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such API key (also for a malformed id).",
-            body = Problem, content_type = "application/problem+json"),
+        RevokeProblems,
     ),
 )]
 pub async fn revoke(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<ApiKeyId>,
 ) -> Result<impl Responder, ApiError> {
-    roster.revoke_api_key(&caller, api_key_id(&id)?).await?;
+    roster.revoke_api_key(&caller, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -2,16 +2,24 @@
 
 use actix_web::Responder;
 use actix_web::web::Data;
+use roster_app::AppError;
 use roster_app::Roster;
 use roster_app::audit::AuditAction;
 use roster_app::ports::AuditQuery;
 
-use super::admin_accounts::{cursor_after, page_limit};
-use super::no_store;
-use crate::dto::{AuditEventDto, AuditListQuery, Page};
-use crate::extract::{ApiQuery, Caller};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::dto::{AuditEventDto, AuditFilter, Page};
+use crate::extract::{ApiQuery, Caller, PageParams};
+use crate::problem::{ApiError, problems};
+use crate::respond::no_store;
+
+problems!(
+    /// The problems `list` answers besides the shared ones.
+    ListProblems {
+        ApiError::INVALID_QUERY => "`limit` outside 1..=200, a `cursor` not from this list, or an unknown \
+            `action` (the detail lists the known ones).",
+        AppError::Forbidden => "no `audit-read` on `*`.",
+    }
+);
 
 /// `?actor=account:<id>` and `?action=login.failed` filter; `?cursor=` continues.
 #[utoipa::path(
@@ -21,23 +29,20 @@ use crate::problem::ApiError;
     tag = "audit",
     summary = "List audit events",
     description = "Newest first; `actor` and `action` filter exactly. Needs `audit-read` on `*`.",
-    params(AuditListQuery),
+    params(PageParams, AuditFilter),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of events.", body = Page<AuditEventDto>),
-        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, a \
-            `cursor` not from this list, or an unknown `action` (the detail lists the known \
-            ones).", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: no `audit-read` on `*`.", body = Problem, content_type = "application/problem+json"),
+        ListProblems,
     ),
 )]
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    query: ApiQuery<AuditListQuery>,
+    page: PageParams,
+    ApiQuery(filter): ApiQuery<AuditFilter>,
 ) -> Result<impl Responder, ApiError> {
-    let query = query.into_inner();
-    let action = query
+    let action = filter
         .action
         .as_deref()
         .map(|text| {
@@ -51,10 +56,10 @@ pub async fn list(
         })
         .transpose()?;
     let audit_query = AuditQuery {
-        actor: query.actor,
+        actor: filter.actor,
         action,
-        before: cursor_after(query.cursor.as_deref())?,
-        limit: page_limit(query.limit)?,
+        before: page.after()?,
+        limit: page.limit,
     };
     let page = roster.audit_events(&caller, &audit_query).await?;
     Ok(no_store().json(Page {

@@ -2,13 +2,24 @@
 
 use actix_web::Responder;
 use actix_web::web::Data;
+use roster_app::AppError;
 use roster_app::Roster;
 
-use super::no_store;
 use crate::dto::{CheckRequest, CheckResponse};
 use crate::extract::{ApiJson, Caller};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, problems};
+use crate::respond::no_store;
+
+problems!(
+    /// The problems `check` answers besides the shared ones.
+    CheckProblems {
+        AppError::Forbidden => "checking another principal without `account-read` on `*`.",
+        ApiError::NotFound => "no such account or API key.",
+        AppError::Validation(Vec::new()) => "`errors[].code`: `invalid_action` (`action`), `invalid_scope` or \
+            `wildcard_scope` (`scope`), `conflicting_subject` (both ids given), \
+            `invalid_id` (`account_id`, `api_key_id`).",
+    }
+);
 
 /// `{"allowed": bool, "explanation": {...}}` for the caller, or with `account-read` on `*`
 /// for another account or API key.
@@ -25,13 +36,7 @@ use crate::problem::ApiError;
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The decision.", body = CheckResponse),
-        (status = 403, description = "`forbidden`: checking another principal without \
-            `account-read` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such account or API key.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`; `errors[].code`: \
-            `invalid_action` (`action`), `invalid_scope` or `wildcard_scope` (`scope`), \
-            `conflicting_subject` (both ids given), `invalid_id` (`account_id`, \
-            `api_key_id`).", body = Problem, content_type = "application/problem+json"),
+        CheckProblems,
     ),
 )]
 pub async fn check(

@@ -1,10 +1,17 @@
 use actix_web::HttpResponse;
 use actix_web::web::Data;
-use roster_app::{Feature, Roster};
+use roster_app::Roster;
 
 use crate::dto::FeaturesResponse;
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::extract::{Enabled, FeaturesEndpoint};
+use crate::problem::{ApiError, problems};
+
+problems!(
+    /// The problems `list` answers besides the shared ones.
+    ListProblems {
+        ApiError::NotFound => "the `feature-flag-information-endpoint` feature flag is off.",
+    }
+);
 
 /// `GET /v1/features`: public while `feature-flag-information-endpoint` is on, else 404.
 #[utoipa::path(
@@ -17,13 +24,12 @@ use crate::problem::ApiError;
         the one in force. Public, while the `feature-flag-information-endpoint` flag is on.",
     responses(
         (status = 200, description = "The flags and the file's state.", body = FeaturesResponse),
-        (status = 404, description = "`not_found`: the `feature-flag-information-endpoint` feature flag is off.", body = Problem, content_type = "application/problem+json"),
+        ListProblems,
     ),
 )]
-pub async fn list(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
-    let features = roster.features();
-    if !features.is_enabled(Feature::FeatureFlagInformationEndpoint) {
-        return Err(ApiError::NotFound);
-    }
-    Ok(HttpResponse::Ok().json(FeaturesResponse::from(features.report())))
+pub async fn list(
+    _: Enabled<FeaturesEndpoint>,
+    roster: Data<Roster>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(FeaturesResponse::from(roster.features().report())))
 }

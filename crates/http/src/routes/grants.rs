@@ -1,77 +1,47 @@
 //! `/v1/admin/accounts/{id}/grants...` and `/v1/admin/api-keys/{id}/grants...`.
 
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, Responder};
-use roster_app::{AppError, Authenticated, Roster};
-use roster_domain::{GrantId, PrincipalId};
+use roster_app::AppError;
+use roster_app::{Authenticated, Roster};
+use roster_domain::{AccountId, ApiKeyId, GrantId, PrincipalId};
 
-use super::admin_accounts::{cursor_after, page_limit};
-use super::{created, no_store};
-use crate::dto::{GrantDto, GrantRequest, Page, PageQuery};
-use crate::extract::{ApiJson, ApiQuery, Caller};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::dto::{GrantDto, GrantRequest, Page};
+use crate::extract::{ApiJson, Caller, PageParams, PathId};
+use crate::problem::{ApiError, problems};
+use crate::respond::{created, no_store};
 
-/// Which kind of holder a route serves: one implementation serves both
-/// `/accounts/{id}/grants` and `/api-keys/{id}/grants`.
-#[derive(Debug, Clone, Copy)]
-enum HolderKind {
-    Account,
-    ApiKey,
-}
-
-impl HolderKind {
-    fn holder(self, raw: &str) -> Result<PrincipalId, ApiError> {
-        match self {
-            HolderKind::Account => raw
-                .parse()
-                .map(PrincipalId::Account)
-                .map_err(|_| AppError::NotFound("account").into()),
-            HolderKind::ApiKey => raw
-                .parse()
-                .map(PrincipalId::ApiKey)
-                .map_err(|_| AppError::NotFound("api key").into()),
-        }
+/// Where a holder's grants live: one implementation serves both `/accounts/{id}/grants` and
+/// `/api-keys/{id}/grants`.
+fn grants_path(holder: PrincipalId) -> String {
+    match holder {
+        PrincipalId::Account(id) => format!("/v1/admin/accounts/{id}/grants"),
+        PrincipalId::ApiKey(id) => format!("/v1/admin/api-keys/{id}/grants"),
     }
-
-    fn path(self) -> &'static str {
-        match self {
-            HolderKind::Account => "accounts",
-            HolderKind::ApiKey => "api-keys",
-        }
-    }
-}
-
-fn grant_id(raw: &str) -> Result<GrantId, ApiError> {
-    raw.parse().map_err(|_| AppError::NotFound("grant").into())
 }
 
 /// `POST .../{id}/grants`: 201 with the grant.
 async fn create(
-    kind: HolderKind,
     roster: &Roster,
     caller: &Authenticated,
-    id: &str,
+    holder: PrincipalId,
     body: GrantRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let holder = kind.holder(id)?;
     let grant = roster.create_grant(caller, holder, &body.into()).await?;
-    let location = format!("/v1/admin/{}/{id}/grants/{}", kind.path(), grant.id);
+    let location = format!("{}/{}", grants_path(holder), grant.id);
     Ok(created(location, GrantDto::from(&grant)))
 }
 
 /// `GET .../{id}/grants`: a page of the holder's grants, oldest first.
 async fn list(
-    kind: HolderKind,
     roster: &Roster,
     caller: &Authenticated,
-    id: &str,
-    query: PageQuery,
+    holder: PrincipalId,
+    page: PageParams,
 ) -> Result<HttpResponse, ApiError> {
-    let holder = kind.holder(id)?;
-    let limit = page_limit(query.limit)?;
-    let after = cursor_after(query.cursor.as_deref())?;
-    let page = roster.list_grants(caller, holder, after, limit).await?;
+    let page = roster
+        .list_grants(caller, holder, page.after()?, page.limit)
+        .await?;
     Ok(no_store().json(Page {
         items: page.grants.iter().map(GrantDto::from).collect(),
         next_cursor: page.next_after.map(|id| id.to_string()),
@@ -80,16 +50,29 @@ async fn list(
 
 /// `DELETE .../{id}/grants/{grant_id}`: 204; effective from the next request on.
 async fn delete(
-    kind: HolderKind,
     roster: &Roster,
     caller: &Authenticated,
-    (id, grant): (String, String),
+    holder: PrincipalId,
+    grant: GrantId,
 ) -> Result<HttpResponse, ApiError> {
-    roster
-        .delete_grant(caller, kind.holder(&id)?, grant_id(&grant)?)
-        .await?;
+    roster.delete_grant(caller, holder, grant).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+problems!(
+    /// The problems `create_for_account` answers besides the shared ones.
+    CreateForAccountProblems {
+        AppError::Forbidden => "no `grant-manage` on the scope, or the role allows more than the \
+            caller holds there.",
+        ApiError::NotFound => "no such account.",
+        AppError::RoleNotFound => "no such role.",
+        AppError::GrantExists => "the account holds this role on this scope already.",
+        AppError::TooManyGrants { limit: 0 } => "it holds `grants.max_per_holder` grants (default 1000) already.",
+        AppError::RoleChanged => "the role's rules changed while the request was checked.",
+        AppError::Validation(Vec::new()) => "`errors[].code`: `invalid_role_name` (`role`), `invalid_scope` \
+            (`scope`).",
+    }
+);
 
 /// `POST /v1/admin/accounts/{id}/grants`.
 #[utoipa::path(
@@ -107,26 +90,26 @@ async fn delete(
         (status = 201, description = "The grant was created.", body = GrantDto,
             headers(("Location" = String,
                 description = "`/v1/admin/accounts/{id}/grants/{grant_id}`"))),
-        (status = 403, description = "`forbidden`: no `grant-manage` on the scope, or the \
-            role allows more than the caller holds there.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such account; `role_not_found`: no \
-            such role.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`grant_exists`: the account holds this role on this \
-            scope already; `too_many_grants`: it holds `grants.max_per_holder` grants \
-            (default 1000) already; `role_changed`: the role's rules changed while the \
-            request was checked.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`; `errors[].code`: \
-            `invalid_role_name` (`role`), `invalid_scope` (`scope`).", body = Problem, content_type = "application/problem+json"),
+        CreateForAccountProblems,
     ),
 )]
 pub async fn create_for_account(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<AccountId>,
     ApiJson(body): ApiJson<GrantRequest>,
 ) -> Result<impl Responder, ApiError> {
-    create(HolderKind::Account, &roster, &caller, &id, body).await
+    create(&roster, &caller, PrincipalId::Account(id), body).await
 }
+
+problems!(
+    /// The problems `list_for_account` answers besides the shared ones.
+    ListForAccountProblems {
+        ApiError::INVALID_QUERY => "`limit` outside 1..=200, or a `cursor` not from this list.",
+        AppError::Forbidden => "no `account-read` on `*`.",
+        ApiError::NotFound => "no such account.",
+    }
+);
 
 /// `GET /v1/admin/accounts/{id}/grants`.
 #[utoipa::path(
@@ -139,32 +122,30 @@ pub async fn create_for_account(
         on `*`.",
     params(
         ("id" = String, Path, format = "uuid", description = "The account's id."),
-        PageQuery,
+        PageParams,
     ),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of the account's grants.", body = Page<GrantDto>),
-        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, or a \
-            `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: no `account-read` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such account.", body = Problem, content_type = "application/problem+json"),
+        ListForAccountProblems,
     ),
 )]
 pub async fn list_for_account(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
-    query: ApiQuery<PageQuery>,
+    PathId(id): PathId<AccountId>,
+    page: PageParams,
 ) -> Result<impl Responder, ApiError> {
-    list(
-        HolderKind::Account,
-        &roster,
-        &caller,
-        &id,
-        query.into_inner(),
-    )
-    .await
+    list(&roster, &caller, PrincipalId::Account(id), page).await
 }
+
+problems!(
+    /// The problems `delete_for_account` answers besides the shared ones.
+    DeleteForAccountProblems {
+        AppError::Forbidden => "the caller could not give this grant.",
+        ApiError::NotFound => "no such account, or no such grant of it.",
+    }
+);
 
 /// `DELETE /v1/admin/accounts/{id}/grants/{grant_id}`.
 #[utoipa::path(
@@ -182,19 +163,32 @@ pub async fn list_for_account(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The grant was deleted."),
-        (status = 403, description = "`forbidden`: the caller could not give this grant.",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such account, or no such grant of it.",
-            body = Problem, content_type = "application/problem+json"),
+        DeleteForAccountProblems,
     ),
 )]
 pub async fn delete_for_account(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    ids: Path<(String, String)>,
+    PathId(id): PathId<AccountId>,
+    PathId(grant): PathId<GrantId>,
 ) -> Result<impl Responder, ApiError> {
-    delete(HolderKind::Account, &roster, &caller, ids.into_inner()).await
+    delete(&roster, &caller, PrincipalId::Account(id), grant).await
 }
+
+problems!(
+    /// The problems `create_for_api_key` answers besides the shared ones.
+    CreateForApiKeyProblems {
+        AppError::Forbidden => "no `grant-manage` on the scope, or the role allows more than the \
+            caller holds there.",
+        ApiError::NotFound => "no such API key.",
+        AppError::RoleNotFound => "no such role.",
+        AppError::GrantExists => "the key holds this role on this scope already.",
+        AppError::TooManyGrants { limit: 0 } => "it holds `grants.max_per_holder` grants (default 1000) already.",
+        AppError::RoleChanged => "the role's rules changed while the request was checked.",
+        AppError::Validation(Vec::new()) => "`errors[].code`: `invalid_role_name` (`role`), `invalid_scope` \
+            (`scope`).",
+    }
+);
 
 /// `POST /v1/admin/api-keys/{id}/grants`.
 #[utoipa::path(
@@ -212,26 +206,26 @@ pub async fn delete_for_account(
         (status = 201, description = "The grant was created.", body = GrantDto,
             headers(("Location" = String,
                 description = "`/v1/admin/api-keys/{id}/grants/{grant_id}`"))),
-        (status = 403, description = "`forbidden`: no `grant-manage` on the scope, or the \
-            role allows more than the caller holds there.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such API key; `role_not_found`: no \
-            such role.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`grant_exists`: the key holds this role on this scope \
-            already; `too_many_grants`: it holds `grants.max_per_holder` grants (default \
-            1000) already; `role_changed`: the role's rules changed while the request was \
-            checked.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`; `errors[].code`: \
-            `invalid_role_name` (`role`), `invalid_scope` (`scope`).", body = Problem, content_type = "application/problem+json"),
+        CreateForApiKeyProblems,
     ),
 )]
 pub async fn create_for_api_key(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<ApiKeyId>,
     ApiJson(body): ApiJson<GrantRequest>,
 ) -> Result<impl Responder, ApiError> {
-    create(HolderKind::ApiKey, &roster, &caller, &id, body).await
+    create(&roster, &caller, PrincipalId::ApiKey(id), body).await
 }
+
+problems!(
+    /// The problems `list_for_api_key` answers besides the shared ones.
+    ListForApiKeyProblems {
+        ApiError::INVALID_QUERY => "`limit` outside 1..=200, or a `cursor` not from this list.",
+        AppError::Forbidden => "no `apikey-manage` on `*`.",
+        ApiError::NotFound => "no such API key.",
+    }
+);
 
 /// `GET /v1/admin/api-keys/{id}/grants`.
 #[utoipa::path(
@@ -244,32 +238,30 @@ pub async fn create_for_api_key(
         `*`.",
     params(
         ("id" = String, Path, format = "uuid", description = "The API key's id."),
-        PageQuery,
+        PageParams,
     ),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of the key's grants.", body = Page<GrantDto>),
-        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, or a \
-            `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: no `apikey-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such API key.", body = Problem, content_type = "application/problem+json"),
+        ListForApiKeyProblems,
     ),
 )]
 pub async fn list_for_api_key(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
-    query: ApiQuery<PageQuery>,
+    PathId(id): PathId<ApiKeyId>,
+    page: PageParams,
 ) -> Result<impl Responder, ApiError> {
-    list(
-        HolderKind::ApiKey,
-        &roster,
-        &caller,
-        &id,
-        query.into_inner(),
-    )
-    .await
+    list(&roster, &caller, PrincipalId::ApiKey(id), page).await
 }
+
+problems!(
+    /// The problems `delete_for_api_key` answers besides the shared ones.
+    DeleteForApiKeyProblems {
+        AppError::Forbidden => "the caller could not give this grant.",
+        ApiError::NotFound => "no such API key, or no such grant of it.",
+    }
+);
 
 /// `DELETE /v1/admin/api-keys/{id}/grants/{grant_id}`.
 #[utoipa::path(
@@ -286,16 +278,14 @@ pub async fn list_for_api_key(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The grant was deleted."),
-        (status = 403, description = "`forbidden`: the caller could not give this grant.",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such API key, or no such grant of it.",
-            body = Problem, content_type = "application/problem+json"),
+        DeleteForApiKeyProblems,
     ),
 )]
 pub async fn delete_for_api_key(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    ids: Path<(String, String)>,
+    PathId(id): PathId<ApiKeyId>,
+    PathId(grant): PathId<GrantId>,
 ) -> Result<impl Responder, ApiError> {
-    delete(HolderKind::ApiKey, &roster, &caller, ids.into_inner()).await
+    delete(&roster, &caller, PrincipalId::ApiKey(id), grant).await
 }

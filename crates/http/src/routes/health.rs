@@ -4,13 +4,21 @@ use std::sync::Arc;
 
 use actix_web::HttpResponse;
 use actix_web::web::Data;
+use roster_app::Roster;
 use roster_app::ports::Readiness;
-use roster_app::{Feature, Roster};
 
+use crate::document::ApiDocument;
 use crate::dto::HealthResponse;
+use crate::extract::{Enabled, Healthchecks, MetricsEndpoint, OpenApiEndpoint};
 use crate::metrics::Metrics;
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, problems};
+
+problems!(
+    /// The problems `live` answers besides the shared ones.
+    LiveProblems {
+        ApiError::NotFound => "the `healthchecks` feature flag is off.",
+    }
+);
 
 /// `GET /healthz`: liveness; touches no database.
 #[utoipa::path(
@@ -23,18 +31,22 @@ use crate::problem::ApiError;
         the `healthchecks` flag is on.",
     responses(
         (status = 200, description = "`{\"status\": \"ok\"}`", body = HealthResponse),
-        (status = 404, description = "`not_found`: the `healthchecks` feature flag is off.", body = Problem, content_type = "application/problem+json"),
+        LiveProblems,
     ),
 )]
-pub async fn live(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
-    if !roster.features().is_enabled(Feature::Healthchecks) {
-        return Err(ApiError::NotFound);
-    }
+pub async fn live(_: Enabled<Healthchecks>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(HealthResponse {
         status: "ok",
         reason: None,
     }))
 }
+
+problems!(
+    /// The problems `metrics` answers besides the shared ones.
+    MetricsProblems {
+        ApiError::NotFound => "the `metrics` feature flag is off.",
+    }
+);
 
 /// `GET /metrics`: Prometheus text format, while the `metrics` flag is on. Public: bind the
 /// service privately or filter the path at the proxy.
@@ -49,22 +61,27 @@ pub async fn live(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
     responses(
         (status = 200, description = "The metrics.", body = String,
             content_type = "text/plain; version=0.0.4; charset=utf-8"),
-        (status = 404, description = "`not_found`: the `metrics` feature flag is off.", body = Problem, content_type = "application/problem+json"),
+        MetricsProblems,
     ),
 )]
 pub async fn metrics(
+    _: Enabled<MetricsEndpoint>,
     roster: Data<Roster>,
     metrics: Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
-    if !roster.features().is_enabled(Feature::Metrics) {
-        return Err(ApiError::NotFound);
-    }
     // A database outage must not take the metrics down with it.
     let active_sessions = roster.active_sessions().await.ok();
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(metrics.render(active_sessions)))
 }
+
+problems!(
+    /// The problems `ready` answers besides the shared ones.
+    ReadyProblems {
+        ApiError::NotFound => "the `healthchecks` feature flag is off.",
+    }
+);
 
 /// `GET /readyz`: 200 while the database answers and migrations are current, else 503.
 #[utoipa::path(
@@ -77,19 +94,16 @@ pub async fn metrics(
         Public, while the `healthchecks` flag is on.",
     responses(
         (status = 200, description = "`{\"status\": \"ready\"}`", body = HealthResponse),
-        (status = 404, description = "`not_found`: the `healthchecks` feature flag is off.", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Not ready: `{\"status\": \"unavailable\", \
             \"reason\": ...}` (not a problem).", body = HealthResponse,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        ReadyProblems,
     ),
 )]
 pub async fn ready(
-    roster: Data<Roster>,
+    _: Enabled<Healthchecks>,
     readiness: Data<Arc<dyn Readiness>>,
 ) -> Result<HttpResponse, ApiError> {
-    if !roster.features().is_enabled(Feature::Healthchecks) {
-        return Err(ApiError::NotFound);
-    }
     Ok(match readiness.check_ready().await {
         Ok(()) => HttpResponse::Ok().json(HealthResponse {
             status: "ready",
@@ -107,6 +121,13 @@ pub async fn ready(
     })
 }
 
+problems!(
+    /// The problems `openapi` answers besides the shared ones.
+    OpenapiProblems {
+        ApiError::NotFound => "the `openapi` feature flag is off.",
+    }
+);
+
 /// `GET /openapi.json`: this API's OpenAPI 3.1 document, while the `openapi` flag is on.
 #[utoipa::path(
     get,
@@ -119,14 +140,14 @@ pub async fn ready(
     responses(
         (status = 200, description = "The document.", body = Object,
             content_type = "application/json"),
-        (status = 404, description = "`not_found`: the `openapi` feature flag is off.", body = Problem, content_type = "application/problem+json"),
+        OpenapiProblems,
     ),
 )]
-pub async fn openapi(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
-    if !roster.features().is_enabled(Feature::Openapi) {
-        return Err(ApiError::NotFound);
-    }
+pub async fn openapi(
+    _: Enabled<OpenApiEndpoint>,
+    document: Data<ApiDocument>,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
         .content_type("application/json")
-        .body(crate::openapi::cached_openapi_json()))
+        .body(document.json()))
 }

@@ -1,12 +1,25 @@
 use actix_web::web::Data;
 use actix_web::{HttpResponse, Responder};
+use roster_app::AppError;
 use roster_app::Roster;
 
 use crate::dto::{LoginRequest, LoginResponse};
 use crate::extract::{ApiJson, ClientIp};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, problems};
 use crate::rate_limit::RateLimited;
+
+problems!(
+    /// The problems `login` answers besides the shared ones.
+    LoginProblems {
+        AppError::InvalidCredentials => "unknown email, wrong password or disabled account (one body for all \
+            three).",
+        ApiError::RateLimited { retry_after_secs: 1 } => "too many requests from this address.",
+        AppError::TooManyAttempts { retry_after_secs: 1 } => "too many failed logins for this email (no lookup or hashing is done \
+            while it waits).",
+        AppError::Overloaded { retry_after_secs: 1 } => "too much password-hashing work is queued.",
+        AppError::Unavailable(String::new()) => "the database is unreachable.",
+    }
+);
 
 /// `POST /v1/auth/login`, rate-limited per client IP before the body is read.
 #[utoipa::path(
@@ -22,19 +35,7 @@ use crate::rate_limit::RateLimited;
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in.", body = LoginResponse),
-        (status = 401, description = "`invalid_credentials`: unknown email, wrong password \
-            or disabled account (one body for all three).",
-            body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
-        (status = 429, description = "`rate_limited`: too many requests from this address; \
-            or `too_many_attempts`: too many failed logins for this email (no lookup or \
-            hashing is done while it waits).",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`overloaded`: too much password-hashing work is \
-            queued; or `unavailable`: the database is unreachable.",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        LoginProblems,
     ),
 )]
 pub async fn login(

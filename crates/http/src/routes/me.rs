@@ -1,19 +1,33 @@
 //! The signed-in caller: logout, own account, own sessions, own password.
 
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, Responder};
+use roster_app::AppError;
 use roster_app::Roster;
 use roster_app::ports::SessionId;
 
-use super::no_store;
 use crate::dto::{
     AccountDto, ApiKeyDto, ChangePasswordRequest, GrantDto, MeResponse, Page, SessionDto,
 };
-use crate::extract::{ApiJson, Caller};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::extract::{ApiJson, Caller, PathId, PathResource};
+use crate::problem::{ApiError, problems};
 use crate::rate_limit::RateLimited;
-use roster_app::AppError;
+use crate::respond::no_store;
+
+impl PathResource for SessionId {
+    const PARAMETER: &'static str = "id";
+    const RESOURCE: &'static str = "session";
+    fn parse(raw: &str) -> Option<Self> {
+        raw.parse().ok().map(SessionId::new)
+    }
+}
+
+problems!(
+    /// The problems `logout` answers besides the shared ones.
+    LogoutProblems {
+        AppError::Unauthenticated => "no valid session token (an API key has no session to act on).",
+    }
+);
 
 /// `POST /v1/auth/logout`: the calling session stops working at once.
 #[utoipa::path(
@@ -27,10 +41,7 @@ use roster_app::AppError;
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out."),
-        (status = 401, description = "`unauthenticated`: no valid session token (an API key \
-            has no session to act on).",
-            body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        LogoutProblems,
     ),
 )]
 pub async fn logout(
@@ -64,6 +75,13 @@ pub async fn me(Caller(caller): Caller) -> Result<impl Responder, ApiError> {
     }))
 }
 
+problems!(
+    /// The problems `sessions` answers besides the shared ones.
+    SessionsProblems {
+        AppError::Unauthenticated => "no valid session token (an API key has no session to act on).",
+    }
+);
+
 /// `GET /v1/account/me/sessions`.
 #[utoipa::path(
     get,
@@ -76,10 +94,7 @@ pub async fn me(Caller(caller): Caller) -> Result<impl Responder, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The live sessions.", body = Page<SessionDto>),
-        (status = 401, description = "`unauthenticated`: no valid session token (an API key \
-            has no session to act on).",
-            body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        SessionsProblems,
     ),
 )]
 pub async fn sessions(
@@ -94,6 +109,14 @@ pub async fn sessions(
     }))
 }
 
+problems!(
+    /// The problems `revoke_session` answers besides the shared ones.
+    RevokeSessionProblems {
+        AppError::Unauthenticated => "no valid session token (an API key has no session to act on).",
+        ApiError::NotFound => "not a live session of the caller.",
+    }
+);
+
 /// `DELETE /v1/account/me/sessions/{id}`.
 #[utoipa::path(
     delete,
@@ -106,26 +129,31 @@ pub async fn sessions(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The session was revoked."),
-        (status = 401, description = "`unauthenticated`: no valid session token (an API key \
-            has no session to act on).",
-            body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
-        (status = 404, description = "`not_found`: not a live session of the caller.",
-            body = Problem, content_type = "application/problem+json"),
+        RevokeSessionProblems,
     ),
 )]
 pub async fn revoke_session(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    id: Path<String>,
+    PathId(id): PathId<SessionId>,
 ) -> Result<impl Responder, ApiError> {
-    let id = id
-        .parse()
-        .map(SessionId::new)
-        .map_err(|_| ApiError::App(AppError::NotFound("session")))?;
     roster.revoke_my_session(&caller, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+problems!(
+    /// The problems `change_password` answers besides the shared ones.
+    ChangePasswordProblems {
+        AppError::Unauthenticated => "no valid session token (an API key has no session to act on).",
+        AppError::Validation(Vec::new()) => "`errors[]`: `current_password` with `incorrect_password`, or \
+            `new_password` with `password_too_short`, `password_too_long`, \
+            `weak_password`.",
+        ApiError::RateLimited { retry_after_secs: 1 } => "too many requests from this address (checked first, before the token).",
+        AppError::TooManyAttempts { retry_after_secs: 1 } => "too many wrong current passwords for this account.",
+        AppError::Overloaded { retry_after_secs: 1 } => "too much password-hashing or password-strength work is queued.",
+        AppError::Unavailable(String::new()) => "the database is unreachable.",
+    }
+);
 
 /// `PUT /v1/account/me/password`.
 #[utoipa::path(
@@ -139,23 +167,7 @@ pub async fn revoke_session(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The password was changed."),
-        (status = 401, description = "`unauthenticated`: no valid session token (an API key \
-            has no session to act on).",
-            body = Problem, content_type = "application/problem+json",
-            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
-        (status = 422, description = "`validation_failed`; `errors[]`: `current_password` \
-            with `incorrect_password`, or `new_password` with `password_too_short`, \
-            `password_too_long`, `weak_password`.",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many requests from this address \
-            (checked first, before the token); or `too_many_attempts`: too many wrong current \
-            passwords for this account.",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`overloaded`: too much password-hashing or \
-            password-strength work is queued; or `unavailable`: the database is unreachable.",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        ChangePasswordProblems,
     ),
 )]
 pub async fn change_password(

@@ -22,14 +22,15 @@ use actix_web::{HttpResponse, ResponseError};
 
 use crate::problem::ApiError;
 
-/// Registers every route. The caller puts `Data<Roster>`, `Data<Arc<dyn Readiness>>` and
+/// Registers every route ([`crate::configure`] adds the app data the routes share). The
+/// caller puts `Data<Roster>`, `Data<Arc<dyn Readiness>>` and
 /// `Data<ClientRateLimiter>` (login and public registration) into the app.
 ///
 /// actix tries resources in registration order (and again for the metrics' route label),
 /// and every pattern with a `{parameter}` is a regex match: the two calls services make on
 /// every request come first, so they skip the walk over the administration routes (about
 /// 10 µs of CPU for the check when it came after them).
-pub fn configure(cfg: &mut ServiceConfig) {
+pub(crate) fn configure(cfg: &mut ServiceConfig) {
     // Routes read queries with `ApiQuery`; a `web::Query` still answers with a problem.
     cfg.app_data(web::QueryConfig::default().error_handler(|error, _| {
         ApiError::InvalidQuery {
@@ -147,19 +148,4 @@ async fn method_not_allowed(
         problem.headers_mut().insert(header::ALLOW, allow);
     }
     Ok(ServiceResponse::new(request, problem))
-}
-
-/// `200 OK` with `Cache-Control: no-store`, for responses carrying account data.
-fn no_store() -> actix_web::HttpResponseBuilder {
-    let mut response = HttpResponse::Ok();
-    response.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
-    response
-}
-
-/// `201 Created` with `Location` and `Cache-Control: no-store`.
-fn created(location: String, body: impl serde::Serialize) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((actix_web::http::header::LOCATION, location))
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(body)
 }

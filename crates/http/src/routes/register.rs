@@ -1,20 +1,35 @@
 use actix_web::Responder;
 use actix_web::web::Data;
+use roster_app::AppError;
 use roster_app::{RegistrationForm, Roster};
 
-use super::created;
 use crate::dto::{
     AccountDto, AccountWithGrantsDto, AdminRegisterRequest, GrantDto, RegisterRequest,
 };
 use crate::extract::{ApiJson, Caller, ClientIp};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, problems};
 use crate::rate_limit::RateLimited;
+use crate::respond::created;
 
 /// Where a created account can be read back (by an administrator).
 fn account_location(account: &AccountDto) -> String {
     format!("/v1/admin/accounts/{}", account.id)
 }
+
+problems!(
+    /// The problems `register_self` answers besides the shared ones.
+    RegisterSelfProblems {
+        AppError::FeatureDisabled("account-registration") => "public registration is switched off (checked before the body is \
+            validated).",
+        AppError::EmailTaken => "an account with this email exists.",
+        AppError::TooManyGrants { limit: 0 } => "more grants than `grants.max_per_holder` (default 1000).",
+        AppError::Validation(Vec::new()) => "`errors[].code`: `invalid_email`, `invalid_name`, \
+            `password_too_short`, `password_too_long`, `weak_password`.",
+        ApiError::RateLimited { retry_after_secs: 1 } => "too many requests from this address.",
+        AppError::Overloaded { retry_after_secs: 1 } => "too much password-hashing work is queued.",
+        AppError::Unavailable(String::new()) => "the database is unreachable.",
+    }
+);
 
 /// `POST /v1/account/register`: public, only while `account-registration` is on;
 /// rate-limited per client IP before anything else.
@@ -31,23 +46,7 @@ fn account_location(account: &AccountDto) -> String {
     responses(
         (status = 201, description = "The account was created.", body = AccountDto,
             headers(("Location" = String, description = "`/v1/admin/accounts/{id}`"))),
-        (status = 403, description = "`feature_disabled`: public registration is switched \
-            off (checked before the body is validated).",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`email_taken`: an account with this email exists; \
-            `too_many_grants`: more grants than `grants.max_per_holder` (default 1000).",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`; `errors[].code`: \
-            `invalid_email`, `invalid_name`, `password_too_short`, `password_too_long`, \
-            `weak_password`.",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many requests from this address.",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`overloaded`: too much password-hashing work is \
-            queued; or `unavailable`: the database is unreachable.",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        RegisterSelfProblems,
     ),
 )]
 pub async fn register_self(
@@ -59,6 +58,22 @@ pub async fn register_self(
     let account = AccountDto::from(&roster.register_self(body.into(), source_ip).await?);
     Ok(created(account_location(&account), account))
 }
+
+problems!(
+    /// The problems `register_by_admin` answers besides the shared ones.
+    RegisterByAdminProblems {
+        AppError::Forbidden => "no `account-create` on `*`, or a grant the caller may not give.",
+        AppError::RoleNotFound => "a grant names an unknown role.",
+        AppError::EmailTaken => "an account with this email exists.",
+        AppError::TooManyGrants { limit: 0 } => "more grants than `grants.max_per_holder` (default 1000).",
+        AppError::Validation(Vec::new()) => "`errors[].code`: `invalid_email`, `invalid_name`, \
+            `password_too_short`, `password_too_long`, `weak_password`, \
+            `invalid_role_name` and `invalid_scope` (as `grants[i].role`, \
+            `grants[i].scope`), `duplicate_grant`.",
+        AppError::Overloaded { retry_after_secs: 1 } => "too much password-hashing work is queued.",
+        AppError::Unavailable(String::new()) => "the database is unreachable.",
+    }
+);
 
 /// `POST /v1/admin/account/register`: `account-create` on `*`, plus the rights to give
 /// each of `grants`; the account and its grants are created together or not at all.
@@ -77,23 +92,7 @@ pub async fn register_self(
         (status = 201, description = "The account was created with its grants.",
             body = AccountWithGrantsDto,
             headers(("Location" = String, description = "`/v1/admin/accounts/{id}`"))),
-        (status = 403, description = "`forbidden`: no `account-create` on `*`, or a grant \
-            the caller may not give.",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`role_not_found`: a grant names an unknown role.",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`email_taken`: an account with this email exists; \
-            `too_many_grants`: more grants than `grants.max_per_holder` (default 1000).",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`; `errors[].code`: \
-            `invalid_email`, `invalid_name`, `password_too_short`, `password_too_long`, \
-            `weak_password`, `invalid_role_name` and `invalid_scope` (as \
-            `grants[i].role`, `grants[i].scope`), `duplicate_grant`.",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`overloaded`: too much password-hashing work is \
-            queued; or `unavailable`: the database is unreachable.",
-            body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        RegisterByAdminProblems,
     ),
 )]
 pub async fn register_by_admin(

@@ -4,12 +4,23 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, Responder};
 use roster_app::{AppError, FieldError, Roster};
 
-use super::admin_accounts::page_limit;
-use super::{created, no_store};
-use crate::dto::{Page, PageQuery, RoleDto, RoleRequest};
-use crate::extract::{ApiJson, ApiQuery, Caller};
-use crate::openapi::Problem;
-use crate::problem::ApiError;
+use crate::dto::{Page, RoleDto, RoleRequest};
+use crate::extract::{ApiJson, Caller, PageParams};
+use crate::problem::{ApiError, problems};
+use crate::respond::{created, no_store};
+
+problems!(
+    /// The problems `create` answers besides the shared ones.
+    CreateProblems {
+        AppError::Forbidden => "no `role-manage` on `*`.",
+        AppError::RoleExists => "a role with this name exists.",
+        AppError::Validation(Vec::new()) => "`errors[].code`: `missing_field` (`name`), `invalid_role_name` \
+            (`name`), `invalid_description` and `description_too_long`  \
+            (`description`), `too_many_rules` (`permissions`), `invalid_action` \
+            and  `invalid_effect` (`permissions[i].action`, \
+            `permissions[i].effect`).",
+    }
+);
 
 /// `POST /v1/admin/roles`: 201 with the role; 409 `role_exists`.
 #[utoipa::path(
@@ -24,12 +35,7 @@ use crate::problem::ApiError;
     responses(
         (status = 201, description = "The role was created.", body = RoleDto,
             headers(("Location" = String, description = "`/v1/admin/roles/{name}`"))),
-        (status = 403, description = "`forbidden`: no `role-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`role_exists`: a role with this name exists.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`; `errors[].code`: `missing_field` \
-            (`name`), `invalid_role_name` (`name`), `invalid_description` and `description_too_long` \\
-            (`description`), `too_many_rules` (`permissions`), `invalid_action` and \\
-            `invalid_effect` (`permissions[i].action`, `permissions[i].effect`).", body = Problem, content_type = "application/problem+json"),
+        CreateProblems,
     ),
 )]
 pub async fn create(
@@ -50,6 +56,14 @@ pub async fn create(
     Ok(created(location, RoleDto::from(&role)))
 }
 
+problems!(
+    /// The problems `list` answers besides the shared ones.
+    ListProblems {
+        ApiError::INVALID_QUERY => "`limit` outside 1..=200, or a `cursor` not from this list.",
+        AppError::Forbidden => "no `role-manage` on `*`.",
+    }
+);
+
 /// `GET /v1/admin/roles`, in name order.
 #[utoipa::path(
     get,
@@ -58,30 +72,23 @@ pub async fn create(
     tag = "roles",
     summary = "List roles",
     description = "In name order. Needs `role-manage` on `*`.",
-    params(PageQuery),
+    params(PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of roles.", body = Page<RoleDto>),
-        (status = 400, description = "`invalid_query`: `limit` outside 1..=200, or a \
-            `cursor` not from this list.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: no `role-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
+        ListProblems,
     ),
 )]
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    query: ApiQuery<PageQuery>,
+    page: PageParams,
 ) -> Result<impl Responder, ApiError> {
-    let query = query.into_inner();
-    let limit = page_limit(query.limit)?;
     let page = roster
-        .list_roles(&caller, query.cursor.as_deref(), limit)
+        .list_roles(&caller, page.cursor(), page.limit)
         .await
         .map_err(|error| match error {
-            AppError::Validation(_) => ApiError::InvalidParameter {
-                name: "cursor".into(),
-                message: "not a cursor from this list".into(),
-            },
+            AppError::Validation(_) => PageParams::foreign_cursor(),
             other => other.into(),
         })?;
     Ok(no_store().json(Page {
@@ -89,6 +96,14 @@ pub async fn list(
         next_cursor: page.next_after.map(|name| name.to_string()),
     }))
 }
+
+problems!(
+    /// The problems `get` answers besides the shared ones.
+    GetProblems {
+        AppError::Forbidden => "no `role-manage` on `*`.",
+        ApiError::NotFound => "no such role.",
+    }
+);
 
 /// `GET /v1/admin/roles/{name}`.
 #[utoipa::path(
@@ -98,12 +113,11 @@ pub async fn list(
     tag = "roles",
     summary = "Read a role",
     description = "Needs `role-manage` on `*`.",
-    params(("name" = String, Path, description = "The role's name.")),
+    params(("name" = String, Path, description = "The role's name.", pattern = "^[a-z0-9][a-z0-9_-]*$", max_length = 64)),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The role.", body = RoleDto),
-        (status = 403, description = "`forbidden`: no `role-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such role.", body = Problem, content_type = "application/problem+json"),
+        GetProblems,
     ),
 )]
 pub async fn get(
@@ -114,6 +128,22 @@ pub async fn get(
     let role = roster.role(&caller, &name).await?;
     Ok(no_store().json(RoleDto::from(&role)))
 }
+
+problems!(
+    /// The problems `replace` answers besides the shared ones.
+    ReplaceProblems {
+        AppError::Forbidden => "no `role-manage` on `*`, or the role is held and the caller may not \
+            take the old rules away and give the new ones at every grant of it.",
+        ApiError::NotFound => "no such role.",
+        AppError::RoleChanged => "the role's rules or grants changed while the request was checked; \
+            nothing was written, retry.",
+        AppError::Validation(Vec::new()) => "`errors[].code`: `name_mismatch` (`name`), `invalid_role_name` \
+            (`name`), `invalid_description` and `description_too_long`  \
+            (`description`), `too_many_rules` (`permissions`), `invalid_action` \
+            and  `invalid_effect` (`permissions[i].action`, \
+            `permissions[i].effect`).",
+    }
+);
 
 /// `PUT /v1/admin/roles/{name}`: replaces description and rules. A `name` in the body, if
 /// given, must be the path's (roles are not renamed).
@@ -126,21 +156,12 @@ pub async fn get(
     description = "Every holder sees the new rules from its next request. Roles are not \
         renamed: a `name` in the body, if given, must be the path's. Needs `role-manage` on \
         `*`.",
-    params(("name" = String, Path, description = "The role's name.")),
+    params(("name" = String, Path, description = "The role's name.", pattern = "^[a-z0-9][a-z0-9_-]*$", max_length = 64)),
     request_body = RoleRequest,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The role as replaced.", body = RoleDto),
-        (status = 403, description = "`forbidden`: no `role-manage` on `*`, or the role is \
-            held and the caller may not take the old rules away and give the new ones at \
-            every grant of it.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such role.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`role_changed`: the role's rules or grants changed \
-            while the request was checked; nothing was written, retry.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`; `errors[].code`: `name_mismatch` \
-            (`name`), `invalid_role_name` (`name`), `invalid_description` and `description_too_long` \\
-            (`description`), `too_many_rules` (`permissions`), `invalid_action` and \\
-            `invalid_effect` (`permissions[i].action`, `permissions[i].effect`).", body = Problem, content_type = "application/problem+json"),
+        ReplaceProblems,
     ),
 )]
 pub async fn replace(
@@ -157,6 +178,15 @@ pub async fn replace(
     Ok(no_store().json(RoleDto::from(&role)))
 }
 
+problems!(
+    /// The problems `delete` answers besides the shared ones.
+    DeleteProblems {
+        AppError::Forbidden => "no `role-manage` on `*`.",
+        ApiError::NotFound => "no such role.",
+        AppError::RoleInUse => "an account or API key still holds it.",
+    }
+);
+
 /// `DELETE /v1/admin/roles/{name}`: 204; 409 `role_in_use` while granted.
 #[utoipa::path(
     delete,
@@ -165,14 +195,11 @@ pub async fn replace(
     tag = "roles",
     summary = "Delete a role",
     description = "Only a role that no account or API key holds. Needs `role-manage` on `*`.",
-    params(("name" = String, Path, description = "The role's name.")),
+    params(("name" = String, Path, description = "The role's name.", pattern = "^[a-z0-9][a-z0-9_-]*$", max_length = 64)),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The role was deleted."),
-        (status = 403, description = "`forbidden`: no `role-manage` on `*`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such role.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`role_in_use`: an account or API key still holds it.",
-            body = Problem, content_type = "application/problem+json"),
+        DeleteProblems,
     ),
 )]
 pub async fn delete(

@@ -478,11 +478,70 @@ pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str
         .to_owned();
     assert_eq!(content_type, "application/problem+json");
     assert!(response.headers().contains_key("x-request-id"));
+    let url = response.url().clone();
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], code, "{body}");
+    assert_documented(&url, status, code);
     assert_eq!(body["status"], status);
     for field in ["type", "title", "detail"] {
         assert!(body[field].is_string(), "problem without {field}: {body}");
     }
     body
+}
+
+/// Problems the edge answers on any path, described once in the document's conventions
+/// rather than per operation.
+const UNDOCUMENTED_PER_OPERATION: [&str; 4] = [
+    "method_not_allowed",
+    "too_many_connections",
+    "request_timeout",
+    "not_found",
+];
+
+/// Asserts that the OpenAPI document lists `code` under `status` for the path `url` is on,
+/// so every problem a test sees is one the document promises (`x-problem-codes` of the
+/// operations of that path). A path the document does not describe (an unknown route) and the
+/// edge's own problems are left out; a `not_found` is checked where the path is a documented
+/// one whose operations document a 404.
+fn assert_documented(url: &reqwest::Url, status: u16, code: &str) {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    let document =
+        DOCUMENT.get_or_init(|| serde_json::to_value(roster_http::openapi()).expect("document"));
+    let segments: Vec<&str> = url.path().split('/').collect();
+    let matched = document["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .filter(|(template, _)| {
+            let template: Vec<&str> = template.split('/').collect();
+            template.len() == segments.len()
+                && template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t.starts_with('{') || t == s)
+        })
+        .max_by_key(|(template, _)| template.matches('{').count() == 0);
+    let Some((template, item)) = matched else {
+        return;
+    };
+    let documented: Vec<&str> = item
+        .as_object()
+        .expect("path item")
+        .values()
+        .filter_map(|operation| {
+            operation["responses"][status.to_string()]["x-problem-codes"].as_array()
+        })
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    // A 404 is checked where the path's operations document one.
+    let checked_404 = code == "not_found" && !documented.is_empty();
+    if UNDOCUMENTED_PER_OPERATION.contains(&code) && !checked_404 {
+        return;
+    }
+    assert!(
+        documented.contains(&code),
+        "{template}: the answer {status} `{code}` is not in the OpenAPI document (it lists \
+         {documented:?}); list the error in the route's `problems!`"
+    );
 }
