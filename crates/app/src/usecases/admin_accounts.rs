@@ -149,3 +149,6 @@ impl Roster {
             .ok_or(AppError::NotFound("account"))
     }
 }
+
+#[cfg(test)]
+mod tests;

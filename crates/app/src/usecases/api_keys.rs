@@ -199,39 +199,4 @@ fn child_expiry(
 }
 
 #[cfg(test)]
-mod child_expiry_tests {
-    use chrono::{Duration, TimeZone, Utc};
-
-    use super::*;
-
-    fn parent(expires_at: Option<DateTime<Utc>>) -> ApiKey {
-        ApiKey {
-            id: ApiKeyId::new(Uuid::now_v7()),
-            name: "parent".into(),
-            created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-            created_by: None,
-            expires_at,
-            last_used_at: None,
-            revoked_at: None,
-        }
-    }
-
-    #[test]
-    fn a_child_never_outlives_its_parent() {
-        let t = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
-        let (earlier, later) = (t - Duration::days(1), t + Duration::days(1));
-        // Created by an account (no parent key): as asked.
-        assert_eq!(child_expiry(None, None), None);
-        assert_eq!(child_expiry(Some(t), None), Some(t));
-        // By a key that never expires: as asked.
-        assert_eq!(child_expiry(None, Some(&parent(None))), None);
-        assert_eq!(child_expiry(Some(t), Some(&parent(None))), Some(t));
-        // By an expiring key: never later than the parent.
-        assert_eq!(child_expiry(None, Some(&parent(Some(t)))), Some(t));
-        assert_eq!(child_expiry(Some(later), Some(&parent(Some(t)))), Some(t));
-        assert_eq!(
-            child_expiry(Some(earlier), Some(&parent(Some(t)))),
-            Some(earlier)
-        );
-    }
-}
+mod tests;

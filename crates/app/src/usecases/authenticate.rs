@@ -134,3 +134,6 @@ impl Roster {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

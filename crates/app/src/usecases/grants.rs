@@ -241,3 +241,6 @@ fn not_found(holder: PrincipalId) -> AppError {
         PrincipalId::ApiKey(_) => AppError::NotFound("api key"),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -178,4 +178,4 @@ impl Roster {
 }
 
 #[cfg(test)]
-mod tests;
+mod test_support;

@@ -309,3 +309,6 @@ impl Roster {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
