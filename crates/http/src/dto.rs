@@ -4,8 +4,7 @@
 //! exactly what is (de)serialized here.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use roster_app::audit::AuditEvent;
-use roster_app::ports::{ApiKey, GrantRecord, NewGrant, StoredRole};
+use roster_app::model::{ApiKey, AuditEvent, GrantRecord, NewGrant, StoredRole};
 use roster_app::{
     CheckForm, CheckOutcome, CreatedApiKey, FeatureReport, FeatureState, GrantForm, LoginSuccess,
     OwnSession, RegistrationForm, RoleForm, RuleForm,

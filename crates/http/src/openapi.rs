@@ -13,7 +13,7 @@
 use std::sync::OnceLock;
 
 use roster_app::Feature;
-use roster_app::audit::AuditAction;
+use roster_app::model::AuditAction;
 use roster_domain::{AccountStatus, Effect};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{ArrayItems, Object, ObjectBuilder, Schema, Type};

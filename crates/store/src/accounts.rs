@@ -3,11 +3,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use roster_app::audit::AuditEvent;
-use roster_app::ports::{
-    AccountPage, AccountRepository, NewGrant, PasswordHash, SessionId, StatusChange, StoreError,
+use roster_app::model::{
+    AccountPage, AuditEvent, NewGrant, PasswordHash, SessionId, StatusChange, StoreError,
     StoredAccount,
 };
+use roster_app::ports::AccountRepository;
 use roster_domain::{Account, AccountId, AccountStatus, Grant, PrincipalId};
 
 use crate::api_keys::revoke_keys_created_by;

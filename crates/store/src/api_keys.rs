@@ -5,9 +5,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use roster_app::audit::AuditEvent;
-use roster_app::ports::NewGrant;
-use roster_app::ports::{ApiKey, ApiKeyPage, ApiKeyStore, StoreError, StoredApiKey, TokenDigest};
+use roster_app::model::{
+    ApiKey, ApiKeyPage, AuditEvent, NewGrant, StoreError, StoredApiKey, TokenDigest,
+};
+use roster_app::ports::ApiKeyStore;
 use roster_domain::{AccountStatus, ApiKeyId, PrincipalId};
 use uuid::Uuid;
 

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use roster_app::audit::{AuditAction, AuditEvent};
-use roster_app::ports::{AuditLog, AuditPage, AuditQuery, StoreError};
+use roster_app::model::{AuditAction, AuditEvent, AuditPage, AuditQuery, StoreError};
+use roster_app::ports::AuditLog;
 
 use crate::connection::{DbConnection, Store};
 use crate::errors::{TxError, corrupt, translate};

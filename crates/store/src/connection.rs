@@ -9,7 +9,8 @@ use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use roster_app::ports::{Readiness, StoreError};
+use roster_app::model::StoreError;
+use roster_app::ports::Readiness;
 
 use crate::errors::{TxError, pool_unavailable, translate};
 use crate::grants_cache::GrantsCache;

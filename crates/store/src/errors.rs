@@ -1,7 +1,7 @@
 //! Driver errors to port errors, at the seam.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use roster_app::ports::StoreError;
+use roster_app::model::StoreError;
 
 /// Translates a diesel error; `duplicate` names what a unique violation means at this call.
 pub(crate) fn translate(error: DieselError, duplicate: &'static str) -> StoreError {

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use roster_app::audit::AuditEvent;
-use roster_app::ports::{GrantInsertion, GrantPage, GrantRecord, GrantStore, NewGrant, StoreError};
+use roster_app::model::{AuditEvent, GrantInsertion, GrantPage, GrantRecord, NewGrant, StoreError};
+use roster_app::ports::GrantStore;
 use roster_domain::{Grant, GrantId, PrincipalId};
 
 use crate::audit::record;

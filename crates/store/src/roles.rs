@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use roster_app::audit::AuditEvent;
-use roster_app::ports::{
-    CheckedRole, RoleDeletion, RoleHolding, RolePage, RoleStore, StoreError, StoredRole,
+use roster_app::model::{
+    AuditEvent, CheckedRole, RoleDeletion, RoleHolding, RolePage, StoreError, StoredRole,
 };
+use roster_app::ports::RoleStore;
 use roster_domain::{AccountId, ApiKeyId, PrincipalId, Role, RoleName, ScopePath};
 use uuid::Uuid;
 

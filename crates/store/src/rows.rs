@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use roster_app::ports::{ApiKey, PasswordHash, StoreError, TokenDigest};
+use roster_app::model::{ApiKey, PasswordHash, StoreError, TokenDigest};
 use roster_domain::{
     Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Effect, Email, Grant,
     GrantId, Permission, RoleName, ScopePath,

@@ -5,12 +5,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use roster_app::ports::{
-    NewSession, SessionId, SessionRecord, SessionStore, SessionSummary, StoreError, TokenDigest,
+use roster_app::model::{
+    NewSession, SessionId, SessionRecord, SessionSummary, StoreError, TokenDigest,
 };
+use roster_app::ports::SessionStore;
 use roster_domain::{AccountId, PrincipalId};
 
-use roster_app::audit::AuditEvent;
+use roster_app::model::AuditEvent;
 
 use crate::audit::record;
 use crate::connection::{Store, with_backend, write_transaction};

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use roster_app::LoginThrottlePolicy;
-use roster_app::audit::AuditEvent;
-use roster_app::ports::{LoginThrottle, StoreError, ThrottleState};
+use roster_app::model::{AuditEvent, StoreError, ThrottleState};
+use roster_app::ports::LoginThrottle;
 
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};

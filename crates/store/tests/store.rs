@@ -20,11 +20,13 @@ use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::sqlite::SqliteConnection;
 use roster_app::LoginThrottlePolicy;
-use roster_app::audit::{AuditAction, AuditEvent};
+use roster_app::model::{
+    ApiKey, AuditAction, AuditEvent, AuditQuery, CheckedRole, GrantInsertion, NewGrant, NewSession,
+    PasswordHash, RoleHolding, SessionId, SessionRecord, StatusChange, StoreError, TokenDigest,
+};
 use roster_app::ports::{
-    AccountRepository, ApiKey, ApiKeyStore, AuditLog, AuditQuery, CheckedRole, GrantInsertion,
-    GrantStore, LoginThrottle, NewGrant, NewSession, PasswordHash, Readiness, RoleHolding,
-    RoleStore, SessionId, SessionRecord, SessionStore, StatusChange, StoreError, TokenDigest,
+    AccountRepository, ApiKeyStore, AuditLog, GrantStore, LoginThrottle, Readiness, RoleStore,
+    SessionStore,
 };
 use roster_domain::{
     Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Email, Grant, GrantId,

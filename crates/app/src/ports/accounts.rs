@@ -2,34 +2,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use roster_domain::{Account, AccountId, AccountStatus, Grant};
 
-use super::{NewGrant, PasswordHash, SessionId, StoreError};
-use crate::audit::AuditEvent;
-
-/// An account together with its password hash, as needed to check a login.
-#[derive(Debug, Clone)]
-pub struct StoredAccount {
-    pub account: Account,
-    pub password_hash: PasswordHash,
-}
-
-/// One page of accounts in id order (ids are time-ordered UUID v7).
-#[derive(Debug, Clone, Default)]
-pub struct AccountPage {
-    pub accounts: Vec<Account>,
-    /// The id to continue after, when more accounts follow.
-    pub next_after: Option<AccountId>,
-}
-
-/// The outcome of a status change, decided inside the store's transaction.
-#[derive(Debug, Clone)]
-pub enum StatusChange {
-    /// Done (or already so); the account as it now is.
-    Changed(Account),
-    /// No account with this id.
-    NotFound,
-    /// Disabling it would leave no active super admin.
-    LastSuperadmin,
-}
+use crate::model::{
+    AccountPage, AuditEvent, NewGrant, PasswordHash, SessionId, StatusChange, StoreError,
+    StoredAccount,
+};
 
 /// Port: persistent accounts.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]

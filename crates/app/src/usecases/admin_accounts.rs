@@ -6,9 +6,8 @@ use tracing::instrument;
 
 use super::register::account_inputs;
 use super::{Authenticated, Roster};
-use crate::audit::AuditAction;
 use crate::error::AppError;
-use crate::ports::{AccountPage, GrantRecord, StatusChange};
+use crate::model::{AccountPage, AuditAction, GrantRecord, StatusChange};
 
 /// An account with the grants it holds.
 #[derive(Debug, Clone)]

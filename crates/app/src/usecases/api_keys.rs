@@ -9,10 +9,9 @@ use uuid::Uuid;
 
 use super::grants::{GrantForm, describe_grants, parse_grant_forms};
 use super::{Authenticated, Roster};
-use crate::audit::AuditAction;
 use crate::error::{AppError, FieldError};
 use crate::lifetime::parse_lifetime;
-use crate::ports::{ApiKey, ApiKeyPage, GrantRecord, NewGrant, StoreError};
+use crate::model::{ApiKey, ApiKeyPage, AuditAction, GrantRecord, NewGrant, StoreError};
 
 /// A freshly created key. `secret` is the bearer token, shown to the client exactly once.
 #[derive(Debug)]

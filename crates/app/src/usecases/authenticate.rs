@@ -7,9 +7,8 @@ use roster_domain::{Account, ApiKeyId, Principal, PrincipalId};
 use tracing::instrument;
 
 use super::Roster;
-use crate::audit::{AuditAction, AuditEvent};
 use crate::error::AppError;
-use crate::ports::{ApiKey, SessionId};
+use crate::model::{ApiKey, AuditAction, AuditEvent, SessionId};
 
 /// Activity is written back at most this often per session, so authenticated reads do not
 /// each cost a write.

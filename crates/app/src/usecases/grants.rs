@@ -9,9 +9,8 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::{Authenticated, Roster};
-use crate::audit::AuditAction;
 use crate::error::{AppError, FieldError};
-use crate::ports::{GrantInsertion, GrantPage, NewGrant, StoreError};
+use crate::model::{AuditAction, GrantInsertion, GrantPage, NewGrant, StoreError};
 
 /// A grant as it arrives from a client, not yet validated.
 #[derive(Debug, Clone, PartialEq, Eq)]

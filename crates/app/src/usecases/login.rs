@@ -9,9 +9,8 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::Roster;
-use crate::audit::{AuditAction, AuditEvent};
 use crate::error::AppError;
-use crate::ports::{NewSession, SessionId, ThrottleState};
+use crate::model::{AuditAction, AuditEvent, NewSession, SessionId, ThrottleState};
 
 /// Failures older than this, with no newer one, are forgotten: the count starts afresh.
 const FAILURE_MEMORY: chrono::Duration = chrono::Duration::days(1);

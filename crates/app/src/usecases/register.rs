@@ -14,10 +14,8 @@ use uuid::Uuid;
 
 use super::grants::{GrantForm, describe_grants, parse_grant_forms};
 use super::{Authenticated, Roster};
-use crate::audit::{AuditAction, AuditEvent};
 use crate::error::{AppError, FieldError};
-use crate::features::Feature;
-use crate::ports::{NewGrant, StoreError};
+use crate::model::{AuditAction, AuditEvent, Feature, NewGrant, StoreError};
 
 /// A registration as it arrives from a client, not yet validated.
 #[derive(Debug)]

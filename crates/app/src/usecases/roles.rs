@@ -10,9 +10,8 @@ use roster_domain::{
 use tracing::instrument;
 
 use super::{Authenticated, Roster};
-use crate::audit::AuditAction;
 use crate::error::{AppError, FieldError};
-use crate::ports::{CheckedRole, RoleDeletion, RolePage, StoreError, StoredRole};
+use crate::model::{AuditAction, CheckedRole, RoleDeletion, RolePage, StoreError, StoredRole};
 
 /// Most rules a role may carry: far beyond any sensible role, small enough that evaluation
 /// and storage stay cheap.

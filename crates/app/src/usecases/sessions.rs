@@ -7,9 +7,8 @@ use tracing::instrument;
 
 use super::register::account_inputs;
 use super::{Authenticated, Roster};
-use crate::audit::AuditAction;
 use crate::error::{AppError, FieldError};
-use crate::ports::{SessionId, SessionSummary};
+use crate::model::{AuditAction, SessionId, SessionSummary};
 
 /// Most sessions deleted by one cleanup run: bounded work, the next run continues.
 const CLEANUP_BATCH: i64 = 1000;

@@ -21,12 +21,14 @@ use uuid::Uuid;
 
 use super::{Authenticated, RegistrationForm, Roster, RosterPorts, RosterSettings};
 use crate::error::{AppError, FieldError};
-use crate::features::{Feature, MockFeatureManager};
-use crate::ports::{
-    ApiKey, HashError, MockAccountRepository, MockApiKeyStore, MockAuditLog, MockClock,
-    MockGrantStore, MockLoginThrottle, MockPasswordHasher, MockPasswordStrength, MockRoleStore,
-    MockSessionStore, MockTokenSource, PasswordHash, SessionId, SessionRecord, StoredAccount,
+use crate::model::{
+    ApiKey, Feature, HashError, PasswordHash, SessionId, SessionRecord, StoredAccount,
     StoredApiKey, ThrottleState, TokenDigest,
+};
+use crate::ports::{
+    MockAccountRepository, MockApiKeyStore, MockAuditLog, MockClock, MockFeatureManager,
+    MockGrantStore, MockLoginThrottle, MockPasswordHasher, MockPasswordStrength, MockReadiness,
+    MockRoleStore, MockSessionStore, MockTokenSource,
 };
 
 /// Passes the default policy (15..=128 characters, zxcvbn score >= 3).
@@ -62,6 +64,7 @@ pub(super) struct Ports {
     pub(super) hasher: MockPasswordHasher,
     pub(super) strength: MockPasswordStrength,
     pub(super) features: MockFeatureManager,
+    pub(super) readiness: MockReadiness,
     pub(super) clock: MockClock,
     pub(super) tokens: MockTokenSource,
 }
@@ -79,6 +82,7 @@ impl Ports {
             hasher: MockPasswordHasher::new(),
             strength: inline_strength(),
             features: MockFeatureManager::new(),
+            readiness: MockReadiness::new(),
             clock: MockClock::new(),
             tokens: MockTokenSource::new(),
         }
@@ -97,6 +101,7 @@ impl Ports {
                 hasher: Arc::new(self.hasher),
                 strength: Arc::new(self.strength),
                 features: Arc::new(self.features),
+                readiness: Arc::new(self.readiness),
                 clock: Arc::new(self.clock),
                 tokens: Arc::new(self.tokens),
             },
@@ -402,8 +407,8 @@ pub(super) fn target_id() -> AccountId {
     account("target@example.com", AccountStatus::Active, false).id
 }
 
-pub(super) fn role_record(name: &str, permissions: Vec<Permission>) -> crate::ports::StoredRole {
-    crate::ports::StoredRole {
+pub(super) fn role_record(name: &str, permissions: Vec<Permission>) -> crate::model::StoredRole {
+    crate::model::StoredRole {
         role: roster_domain::Role {
             name: RoleName::parse(name).unwrap(),
             description: String::new(),

@@ -3,8 +3,7 @@
 use actix_web::Responder;
 use actix_web::web::Data;
 use roster_app::Roster;
-use roster_app::audit::AuditAction;
-use roster_app::ports::AuditQuery;
+use roster_app::model::{AuditAction, AuditQuery};
 
 use super::admin_accounts::{cursor_after, page_limit};
 use super::no_store;

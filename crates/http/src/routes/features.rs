@@ -21,9 +21,8 @@ use crate::problem::ApiError;
     ),
 )]
 pub async fn list(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
-    let features = roster.features();
-    if !features.is_enabled(Feature::FeatureFlagInformationEndpoint) {
+    if !roster.is_enabled(Feature::FeatureFlagInformationEndpoint) {
         return Err(ApiError::NotFound);
     }
-    Ok(HttpResponse::Ok().json(FeaturesResponse::from(features.report())))
+    Ok(HttpResponse::Ok().json(FeaturesResponse::from(roster.feature_report())))
 }

@@ -1,10 +1,7 @@
 //! Operations endpoints: health probes, metrics and the OpenAPI document.
 
-use std::sync::Arc;
-
 use actix_web::HttpResponse;
 use actix_web::web::Data;
-use roster_app::ports::Readiness;
 use roster_app::{Feature, Roster};
 
 use crate::dto::HealthResponse;
@@ -27,7 +24,7 @@ use crate::problem::ApiError;
     ),
 )]
 pub async fn live(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
-    if !roster.features().is_enabled(Feature::Healthchecks) {
+    if !roster.is_enabled(Feature::Healthchecks) {
         return Err(ApiError::NotFound);
     }
     Ok(HttpResponse::Ok().json(HealthResponse {
@@ -56,7 +53,7 @@ pub async fn metrics(
     roster: Data<Roster>,
     metrics: Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
-    if !roster.features().is_enabled(Feature::Metrics) {
+    if !roster.is_enabled(Feature::Metrics) {
         return Err(ApiError::NotFound);
     }
     // A database outage must not take the metrics down with it.
@@ -83,14 +80,11 @@ pub async fn metrics(
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
     ),
 )]
-pub async fn ready(
-    roster: Data<Roster>,
-    readiness: Data<Arc<dyn Readiness>>,
-) -> Result<HttpResponse, ApiError> {
-    if !roster.features().is_enabled(Feature::Healthchecks) {
+pub async fn ready(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
+    if !roster.is_enabled(Feature::Healthchecks) {
         return Err(ApiError::NotFound);
     }
-    Ok(match readiness.check_ready().await {
+    Ok(match roster.check_ready().await {
         Ok(()) => HttpResponse::Ok().json(HealthResponse {
             status: "ready",
             reason: None,
@@ -123,7 +117,7 @@ pub async fn ready(
     ),
 )]
 pub async fn openapi(roster: Data<Roster>) -> Result<HttpResponse, ApiError> {
-    if !roster.features().is_enabled(Feature::Openapi) {
+    if !roster.is_enabled(Feature::Openapi) {
         return Err(ApiError::NotFound);
     }
     Ok(HttpResponse::Ok()

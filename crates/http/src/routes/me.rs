@@ -3,7 +3,7 @@
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, Responder};
 use roster_app::Roster;
-use roster_app::ports::SessionId;
+use roster_app::model::SessionId;
 
 use super::no_store;
 use crate::dto::{

@@ -18,8 +18,8 @@ use actix_web::web::{self, ServiceConfig};
 
 use crate::problem::ApiError;
 
-/// Registers every route. The caller puts `Data<Roster>`, `Data<Arc<dyn Readiness>>` and
-/// `Data<ClientRateLimiter>` (login and public registration) into the app.
+/// Registers every route. The caller puts `Data<Roster>` and `Data<ClientRateLimiter>` (login
+/// and public registration) into the app.
 ///
 /// actix tries resources in registration order (and again for the metrics' route label),
 /// and every pattern with a `{parameter}` is a regex match: the two calls services make on

@@ -8,7 +8,7 @@ use mockall::predicate::eq;
 use roster_domain::{AccountStatus, PrincipalId};
 
 use crate::error::AppError;
-use crate::ports::PasswordHash;
+use crate::model::PasswordHash;
 use crate::usecases::Authenticated;
 use crate::usecases::test_support::*;
 

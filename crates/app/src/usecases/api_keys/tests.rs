@@ -9,7 +9,7 @@ use roster_domain::Permission;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::AppError;
-use crate::ports::{ApiKey, IssuedToken, TokenDigest};
+use crate::model::{ApiKey, IssuedToken, TokenDigest};
 use crate::usecases::Authenticated;
 use crate::usecases::test_support::*;
 

@@ -6,7 +6,7 @@ use mockall::predicate::eq;
 use roster_domain::{AccountStatus, Permission, Principal, PrincipalId};
 
 use crate::error::AppError;
-use crate::ports::{SessionRecord, StoreError, StoredApiKey, TokenDigest};
+use crate::model::{SessionRecord, StoreError, StoredApiKey, TokenDigest};
 use crate::usecases::SessionSettings;
 use crate::usecases::test_support::*;
 

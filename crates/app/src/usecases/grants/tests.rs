@@ -37,7 +37,7 @@ async fn a_delegate_cannot_give_its_superior_a_deny() {
 
 #[tokio::test]
 async fn a_grant_is_taken_away_only_by_who_could_give_it() {
-    let deny_grant = crate::ports::GrantRecord {
+    let deny_grant = crate::model::GrantRecord {
         grant: Grant {
             role: RoleName::parse("locked").unwrap(),
             ..grant(7, "acme.berlin", vec![Permission::deny(ActionPattern::All)])

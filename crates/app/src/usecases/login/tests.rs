@@ -8,9 +8,11 @@ use mockall::predicate::eq;
 use roster_domain::AccountStatus;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::audit::{AuditAction, AuditEvent};
 use crate::error::AppError;
-use crate::ports::{HashError, IssuedToken, NewSession, StoreError, ThrottleState, TokenDigest};
+use crate::model::{
+    AuditAction, AuditEvent, HashError, IssuedToken, NewSession, StoreError, ThrottleState,
+    TokenDigest,
+};
 use crate::usecases::test_support::*;
 use crate::usecases::{LoginThrottlePolicy, SessionSettings};
 
@@ -440,7 +442,7 @@ mod over_long_password_tests {
     use secrecy::SecretString;
 
     use crate::error::AppError;
-    use crate::ports::{PasswordHash, StoredAccount, ThrottleState};
+    use crate::model::{PasswordHash, StoredAccount, ThrottleState};
     use crate::usecases::test_support::{HASH, Ports, account, now};
 
     /// A password no policy could have accepted is never normalized whole and fails like a

@@ -8,7 +8,7 @@ use roster_domain::{
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::ports::{HashError, StoreError};
+use crate::model::{HashError, StoreError};
 use crate::usecases::test_support::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -784,7 +784,8 @@ mod strength_pool_tests {
     use mockall::predicate::eq;
 
     use super::super::*;
-    use crate::ports::{HashError, MockPasswordStrength};
+    use crate::model::HashError;
+    use crate::ports::MockPasswordStrength;
     use crate::usecases::test_support::{Ports, field_errors, fields_and_codes};
 
     fn form(password: &str) -> RegistrationForm {

@@ -18,7 +18,7 @@ async fn role_manage_alone_cannot_change_the_rules_of_a_held_role() {
         .expect_find_role()
         .returning(move |_| Ok(Some(current.clone())));
     ports.roles.expect_holdings().times(1).returning(|_| {
-        Ok(vec![crate::ports::RoleHolding {
+        Ok(vec![crate::model::RoleHolding {
             holder: PrincipalId::Account(AccountId::new(Uuid::from_u128(0xad))),
             scope: ScopePath::root(),
         }])

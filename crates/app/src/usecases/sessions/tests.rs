@@ -9,7 +9,7 @@ mod password_change_tests {
     use roster_domain::{AccountStatus, Principal, PrincipalId};
 
     use super::super::*;
-    use crate::ports::{HashError, PasswordHash, ThrottleState};
+    use crate::model::{HashError, PasswordHash, ThrottleState};
     use crate::usecases::test_support::{
         HASH, Ports, account, field_errors, fields_and_codes, now, session_id,
     };

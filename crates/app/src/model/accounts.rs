@@ -1,0 +1,32 @@
+//! Accounts as the store keeps them: with their password hash, in pages, and the outcome of
+//! a status change.
+
+use roster_domain::{Account, AccountId};
+
+use crate::model::PasswordHash;
+
+/// An account together with its password hash, as needed to check a login.
+#[derive(Debug, Clone)]
+pub struct StoredAccount {
+    pub account: Account,
+    pub password_hash: PasswordHash,
+}
+
+/// One page of accounts in id order (ids are time-ordered UUID v7).
+#[derive(Debug, Clone, Default)]
+pub struct AccountPage {
+    pub accounts: Vec<Account>,
+    /// The id to continue after, when more accounts follow.
+    pub next_after: Option<AccountId>,
+}
+
+/// The outcome of a status change, decided inside the store's transaction.
+#[derive(Debug, Clone)]
+pub enum StatusChange {
+    /// Done (or already so); the account as it now is.
+    Changed(Account),
+    /// No account with this id.
+    NotFound,
+    /// Disabling it would leave no active super admin.
+    LastSuperadmin,
+}
