@@ -32,7 +32,7 @@ impl AccountRepository for Store {
         let grants = grants.to_vec();
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "email", |conn| {
+            write_transaction(conn, |conn| {
                 diesel::insert_into(accounts::table)
                     .values(NewAccountRow::new(&account, &password_hash))
                     .execute(conn)?;
@@ -53,7 +53,7 @@ impl AccountRepository for Store {
                 .filter(accounts::email_canonical.eq(&canonical_email))
                 .get_result::<AccountRow>(conn)
                 .optional()
-                .map_err(|e| translate(e, "account"))?;
+                .map_err(translate)?;
             row.map(|row| {
                 let (account, password_hash) = row.into_account()?;
                 Ok(StoredAccount {
@@ -72,7 +72,7 @@ impl AccountRepository for Store {
                 .find(id.to_string())
                 .get_result::<AccountRow>(conn)
                 .optional()
-                .map_err(|e| translate(e, "account"))?;
+                .map_err(translate)?;
             row.map(|row| row.into_account().map(|(account, _)| account))
                 .transpose()
         })
@@ -90,7 +90,7 @@ impl AccountRepository for Store {
                 .filter(accounts::is_superadmin.eq(true))
                 .count()
                 .get_result(conn)
-                .map_err(|e| translate(e, "account"))?;
+                .map_err(translate)?;
             Ok(count > 0)
         })
         .await
@@ -113,9 +113,7 @@ impl AccountRepository for Store {
             if let Some(after) = after {
                 query = query.filter(accounts::id.gt(after.to_string()));
             }
-            let rows = query
-                .load::<AccountRow>(conn)
-                .map_err(|e| translate(e, "account"))?;
+            let rows = query.load::<AccountRow>(conn).map_err(translate)?;
             let (accounts, next_after) = page(
                 rows,
                 limit,
@@ -139,7 +137,7 @@ impl AccountRepository for Store {
     ) -> Result<StatusChange, StoreError> {
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "account", |conn| {
+            write_transaction(conn, |conn| {
                 let Some(row) = accounts::table
                     .find(id.to_string())
                     .get_result::<AccountRow>(conn)
@@ -192,7 +190,7 @@ impl AccountRepository for Store {
                 .select(accounts::password_hash)
                 .get_result::<String>(conn)
                 .optional()
-                .map_err(|e| translate(e, "account"))?;
+                .map_err(translate)?;
             Ok(hash.map(PasswordHash::new))
         })
         .await
@@ -209,7 +207,7 @@ impl AccountRepository for Store {
         let password_hash = password_hash.clone();
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "account", |conn| {
+            write_transaction(conn, |conn| {
                 let at = to_db_time(at);
                 let updated = diesel::update(accounts::table.find(id.to_string()))
                     .set((

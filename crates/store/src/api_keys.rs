@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use roster_app::model::{
-    ApiKey, ApiKeyPage, AuditEvent, NewGrant, StoreError, StoredApiKey, TokenDigest,
+    ApiKey, ApiKeyPage, AuditEvent, Missing, NewGrant, StoreError, StoredApiKey, TokenDigest,
 };
 use roster_app::ports::ApiKeyStore;
 use roster_domain::{AccountStatus, ApiKeyId, PrincipalId};
@@ -34,13 +34,13 @@ impl ApiKeyStore for Store {
         let grants = grants.to_vec();
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "api key", |conn| {
+            write_transaction(conn, |conn| {
                 // Roles before the creator: the lock order of the role-update trigger.
                 for grant in &grants {
                     lock_role(conn, grant.role.as_str())?;
                 }
                 if !creator_may_create(conn, key.created_by.as_deref(), key.created_at)? {
-                    return Err(StoreError::Missing("creator").into());
+                    return Err(StoreError::Missing(Missing::Creator).into());
                 }
                 diesel::insert_into(api_keys::table)
                     .values(NewApiKeyRow::new(&key, &digest))
@@ -59,7 +59,7 @@ impl ApiKeyStore for Store {
                 .find(id.to_string())
                 .get_result::<ApiKeyRow>(c)
                 .optional())
-            .map_err(|e| translate(e, "api key"))?;
+            .map_err(translate)?;
             let Some(row) = row else {
                 return Ok(None);
             };
@@ -94,9 +94,7 @@ impl ApiKeyStore for Store {
             if let Some(after) = after {
                 query = query.filter(api_keys::id.gt(after.to_string()));
             }
-            let rows = query
-                .load::<ApiKeyRow>(conn)
-                .map_err(|e| translate(e, "api key"))?;
+            let rows = query.load::<ApiKeyRow>(conn).map_err(translate)?;
             let (keys, next_after) = page(
                 rows,
                 limit,
@@ -114,8 +112,7 @@ impl ApiKeyStore for Store {
     ) -> Result<Vec<ApiKeyId>, StoreError> {
         self.run(move |conn| {
             let mut live = Vec::new();
-            let generations =
-                generations_created_by(conn, creator).map_err(|e| translate(e, "api key"))?;
+            let generations = generations_created_by(conn, creator).map_err(translate)?;
             for generation in generations {
                 let ids: Vec<String> = api_keys::table
                     .filter(api_keys::id.eq_any(&generation))
@@ -123,7 +120,7 @@ impl ApiKeyStore for Store {
                     .order(api_keys::id)
                     .select(api_keys::id)
                     .load(conn)
-                    .map_err(|e| translate(e, "api key"))?;
+                    .map_err(translate)?;
                 for id in ids {
                     let id = Uuid::parse_str(&id).map_err(|e| corrupt("api key id", e))?;
                     live.push(ApiKeyId::new(id));
@@ -142,7 +139,7 @@ impl ApiKeyStore for Store {
     ) -> Result<Option<ApiKey>, StoreError> {
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "api key", |conn| {
+            write_transaction(conn, |conn| {
                 let at = to_db_time(at);
                 let revoked = diesel::update(
                     api_keys::table
@@ -173,7 +170,7 @@ impl ApiKeyStore for Store {
             diesel::update(api_keys::table.find(id.to_string()))
                 .set(api_keys::last_used_at.eq(to_db_time(at)))
                 .execute(conn)
-                .map_err(|e| translate(e, "api key"))?;
+                .map_err(translate)?;
             Ok(())
         })
         .await

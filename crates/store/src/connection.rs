@@ -338,28 +338,23 @@ impl Store {
 /// where `work` takes row locks with `FOR UPDATE` as needed).
 pub(crate) fn write_transaction<T>(
     conn: &mut DbConnection,
-    duplicate: &'static str,
     work: impl FnOnce(&mut DbConnection) -> Result<T, TxError>,
 ) -> Result<T, StoreError> {
     match conn {
         DbConnection::Sqlite(_) => {
-            conn.batch_execute("BEGIN IMMEDIATE")
-                .map_err(|e| translate(e, duplicate))?;
+            conn.batch_execute("BEGIN IMMEDIATE").map_err(translate)?;
             match work(conn) {
                 Ok(value) => {
-                    conn.batch_execute("COMMIT")
-                        .map_err(|e| translate(e, duplicate))?;
+                    conn.batch_execute("COMMIT").map_err(translate)?;
                     Ok(value)
                 }
                 Err(error) => {
                     let _ = conn.batch_execute("ROLLBACK");
-                    Err(error.into_store(duplicate))
+                    Err(error.into_store())
                 }
             }
         }
-        DbConnection::Pg(_) => conn
-            .transaction(work)
-            .map_err(|e: TxError| e.into_store(duplicate)),
+        DbConnection::Pg(_) => conn.transaction(work).map_err(|e: TxError| e.into_store()),
     }
 }
 

@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use roster_app::model::{AuditEvent, GrantInsertion, GrantPage, GrantRecord, NewGrant, StoreError};
+use roster_app::model::{
+    AuditEvent, GrantInsertion, GrantPage, GrantRecord, Missing, NewGrant, StoreError,
+};
 use roster_app::ports::GrantStore;
 use roster_domain::{Grant, GrantId, PrincipalId};
 
@@ -55,7 +57,7 @@ pub(crate) fn lock_role(conn: &mut DbConnection, name: &str) -> Result<Option<St
 }
 
 /// Inserts `grants` for `holder` inside the caller's transaction. An unknown role is
-/// `Missing("role")`, a repeated (role, scope) `Duplicate("grant")`, and a role whose rules
+/// `Missing(Role)`, a repeated (role, scope) `Duplicate(Grant)`, and a role whose rules
 /// are no longer those the grant was authorized against `RoleChanged` (an edit of the role
 /// committed since: the grant is refused rather than given with rules nobody checked).
 pub(crate) fn insert_grants(
@@ -65,7 +67,7 @@ pub(crate) fn insert_grants(
 ) -> Result<(), TxError> {
     for grant in grants {
         let Some(rules) = lock_role(conn, grant.role.as_str())? else {
-            return Err(StoreError::Missing("role").into());
+            return Err(StoreError::Missing(Missing::Role).into());
         };
         if parse_permissions(&rules)? != grant.role_rules {
             return Err(StoreError::RoleChanged.into());
@@ -92,7 +94,7 @@ pub(crate) fn insert_grants(
                 ))
                 .execute(conn),
         };
-        inserted.map_err(|e| TxError::Store(translate(e, "grant")))?;
+        inserted.map_err(|e| TxError::Store(translate(e)))?;
     }
     Ok(())
 }
@@ -221,7 +223,7 @@ fn load_grants(
             query.load(conn)
         }
     }
-    .map_err(|e| translate(e, "grant"))?;
+    .map_err(translate)?;
     let mut decoder = GrantDecoder::default();
     rows.into_iter()
         .map(|row| into_record(&mut decoder, row))
@@ -249,14 +251,14 @@ impl GrantStore for Store {
         let grant = grant.clone();
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "grant", |conn| {
+            write_transaction(conn, |conn| {
                 // Role first, then holder: the lock order of the role-update trigger.
                 let role_exists = lock_role(conn, grant.role.as_str())?.is_some();
                 let Some(held) = lock_holder_and_count(conn, holder)? else {
-                    return Err(StoreError::Missing("holder").into());
+                    return Err(StoreError::Missing(Missing::Holder).into());
                 };
                 if !role_exists {
-                    return Err(StoreError::Missing("role").into());
+                    return Err(StoreError::Missing(Missing::Role).into());
                 }
                 if held >= i64::from(max_per_holder) {
                     return Ok(GrantInsertion::TooManyGrants);
@@ -309,7 +311,7 @@ impl GrantStore for Store {
     ) -> Result<bool, StoreError> {
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "grant", |conn| {
+            write_transaction(conn, |conn| {
                 let deleted = match holder {
                     PrincipalId::Account(account) => diesel::delete(
                         account_grants::table

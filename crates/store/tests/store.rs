@@ -21,8 +21,9 @@ use diesel::connection::SimpleConnection;
 use diesel::sqlite::SqliteConnection;
 use roster_app::LoginThrottlePolicy;
 use roster_app::model::{
-    ApiKey, AuditAction, AuditEvent, AuditQuery, CheckedRole, GrantInsertion, NewGrant, NewSession,
-    PasswordHash, RoleHolding, SessionId, SessionRecord, StatusChange, StoreError, TokenDigest,
+    ApiKey, AuditAction, AuditEvent, AuditQuery, CheckedRole, Conflict, GrantInsertion, Missing,
+    NewGrant, NewSession, PasswordHash, RoleHolding, SessionId, SessionRecord, StatusChange,
+    StoreError, TokenDigest,
 };
 use roster_app::ports::{
     AccountRepository, ApiKeyStore, AuditLog, GrantStore, LoginThrottle, Readiness, RoleStore,
@@ -58,6 +59,7 @@ on_both_backends!(
     parallel_login_failures_are_all_counted,
     stale_login_failures_are_forgotten,
     grants_per_holder_are_capped,
+    each_uniqueness_rule_is_its_own_conflict,
     concurrent_grants_never_pass_the_cap,
     grant_pages_follow_creation_order,
     disabling_an_account_revokes_the_keys_it_created,
@@ -342,7 +344,7 @@ async fn canonical_email_is_unique(db: TestDb) {
         );
         assert_eq!(
             store.insert(&twin, &hash(), &[], &audit()).await,
-            Err(StoreError::Duplicate("email")),
+            Err(StoreError::Duplicate(Conflict::Email)),
             "{spelling:?}"
         );
         assert_eq!(
@@ -431,7 +433,7 @@ async fn missing_accounts_are_none(db: TestDb) {
 }
 
 /// 24 tasks insert the same canonical email at once (spelled four ways): exactly one wins,
-/// every other gets `Duplicate("email")` and nothing else (no "database is locked", no pool
+/// every other gets `Duplicate(Email)` and nothing else (no "database is locked", no pool
 /// timeout). Several rounds, because one round rarely exposes a missing busy timeout.
 async fn concurrent_inserts_of_one_email(db: TestDb) {
     const RACERS: usize = 24;
@@ -464,13 +466,13 @@ async fn concurrent_inserts_of_one_email(db: TestDb) {
         for task in tasks {
             match task.await.expect("insert task panicked") {
                 (racer, Ok(())) => winners.push(racer),
-                (_, Err(StoreError::Duplicate("email"))) => duplicates += 1,
+                (_, Err(StoreError::Duplicate(Conflict::Email))) => duplicates += 1,
                 (_, Err(other)) => unexpected.push(other),
             }
         }
         assert!(
             unexpected.is_empty(),
-            "round {round}: only Duplicate(\"email\") may fail an insert: {unexpected:?}"
+            "round {round}: only Duplicate(Email) may fail an insert: {unexpected:?}"
         );
         assert_eq!(winners.len(), 1, "round {round}: exactly one insert wins");
         assert_eq!(duplicates, RACERS - 1, "round {round}");
@@ -617,7 +619,7 @@ async fn duplicate_session_digest(db: TestDb) {
     let collision = new_session(&bob, digest("shared"), now());
     assert_eq!(
         store.create(&collision, &audit()).await,
-        Err(StoreError::Duplicate("session"))
+        Err(StoreError::Duplicate(Conflict::SessionDigest))
     );
     let found = find_session(&store, &first.token_digest).await;
     assert_eq!(found.id, first.id, "the first session is untouched");
@@ -989,7 +991,7 @@ async fn api_keys_round_trip(db: TestDb) {
         store
             .insert_api_key(&first, &digest("k4"), &[], &audit())
             .await,
-        Err(StoreError::Duplicate("api key"))
+        Err(StoreError::Duplicate(Conflict::ApiKeyId))
     );
 
     let found = store.find_api_key(first.id).await.unwrap().unwrap();
@@ -1383,7 +1385,7 @@ async fn grants_per_holder_are_capped(db: TestDb) {
             Ok(GrantInsertion::Inserted)
         );
     }
-    // An unknown holder is still `Missing("holder")`, an unknown role `Missing("role")`.
+    // An unknown holder is still `Missing(Holder)`, an unknown role `Missing(Role)`.
     assert_eq!(
         store
             .insert_grant(
@@ -1393,7 +1395,7 @@ async fn grants_per_holder_are_capped(db: TestDb) {
                 &audit()
             )
             .await,
-        Err(StoreError::Missing("holder"))
+        Err(StoreError::Missing(Missing::Holder))
     );
     let bob = account("bob@example.com", None, false, now());
     store.insert(&bob, &hash(), &[], &audit()).await.unwrap();
@@ -1406,8 +1408,53 @@ async fn grants_per_holder_are_capped(db: TestDb) {
                 &audit()
             )
             .await,
-        Err(StoreError::Missing("role"))
+        Err(StoreError::Missing(Missing::Role))
     );
+}
+
+/// A unique violation is told by the rule it broke, not by the write that broke it: a
+/// repeated grant inside an account's creation is a grant conflict, not a taken email.
+async fn each_uniqueness_rule_is_its_own_conflict(db: TestDb) {
+    let store = db.store();
+    any_role(&store, "ops").await;
+    assert_eq!(
+        store
+            .insert_role(
+                &role("ops", vec![Permission::allow(ActionPattern::All)]),
+                now(),
+                &audit()
+            )
+            .await,
+        Err(StoreError::Duplicate(Conflict::Role))
+    );
+    let ada = account("ada@example.com", None, false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    let key = api_key("bot", None);
+    store
+        .insert_api_key(&key, &digest("bot"), &[], &audit())
+        .await
+        .unwrap();
+    for holder in [PrincipalId::Account(ada.id), PrincipalId::ApiKey(key.id)] {
+        let first = new_grant("ops", "acme");
+        assert_eq!(
+            store.insert_grant(holder, &first, 10, &audit()).await,
+            Ok(GrantInsertion::Inserted)
+        );
+        assert_eq!(
+            store
+                .insert_grant(holder, &new_grant("ops", "acme"), 10, &audit())
+                .await,
+            Err(StoreError::Duplicate(Conflict::Grant)),
+            "{holder}"
+        );
+    }
+    let bob = account("bob@example.com", None, false, now());
+    let twice = [new_grant("ops", "acme"), new_grant("ops", "acme")];
+    assert_eq!(
+        store.insert(&bob, &hash(), &twice, &audit()).await,
+        Err(StoreError::Duplicate(Conflict::Grant))
+    );
+    assert_eq!(store.find_by_id(bob.id).await.unwrap(), None);
 }
 
 /// Many inserts for one holder one below the cap, all at once: exactly one gets in, each
@@ -1589,12 +1636,12 @@ async fn disabling_an_account_revokes_the_keys_it_created(db: TestDb) {
     let late = key_by("late", PrincipalId::Account(ada.id));
     assert_eq!(
         insert_key(&store, &late).await,
-        Err(StoreError::Missing("creator"))
+        Err(StoreError::Missing(Missing::Creator))
     );
     let minted = key_by("minted", PrincipalId::ApiKey(child.id));
     assert_eq!(
         insert_key(&store, &minted).await,
-        Err(StoreError::Missing("creator"))
+        Err(StoreError::Missing(Missing::Creator))
     );
     assert!(store.find_api_key(late.id).await.unwrap().is_none());
 
@@ -1651,7 +1698,7 @@ async fn revoking_a_key_revokes_the_keys_it_created(db: TestDb) {
     let orphan = key_by("orphan", PrincipalId::ApiKey(expired.id));
     assert_eq!(
         insert_key(&store, &orphan).await,
-        Err(StoreError::Missing("creator"))
+        Err(StoreError::Missing(Missing::Creator))
     );
 }
 
@@ -1696,7 +1743,7 @@ async fn a_disabled_creator_never_leaves_a_live_key(db: TestDb) {
                     "round {round}: {} is live after its creator was disabled",
                     key.name
                 ),
-                Err(StoreError::Missing("creator")) => {}
+                Err(StoreError::Missing(Missing::Creator)) => {}
                 Err(other) => panic!("round {round}: {other}"),
             }
         }

@@ -22,5 +22,5 @@ pub use features::{Feature, FeatureReport, FeatureSource, FeatureState};
 pub use grants::{GrantInsertion, GrantPage, GrantRecord, NewGrant};
 pub use roles::{CheckedRole, RoleDeletion, RoleHolding, RolePage, StoredRole};
 pub use sessions::{NewSession, SessionId, SessionRecord, SessionSummary};
-pub use store_error::StoreError;
+pub use store_error::{Conflict, Missing, StoreError};
 pub use throttle::ThrottleState;

@@ -15,8 +15,8 @@ pub trait AccountRepository: Send + Sync {
     /// transaction: all or nothing.
     ///
     /// # Errors
-    /// `Duplicate("email")` when an account with the same canonical email exists;
-    /// `Missing("role")` when a grant names an unknown role; `Unavailable`.
+    /// `Duplicate(Email)` when an account with the same canonical email exists;
+    /// `Missing(Role)` when a grant names an unknown role; `Unavailable`.
     async fn insert(
         &self,
         account: &Account,

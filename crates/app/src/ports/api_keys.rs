@@ -17,8 +17,8 @@ pub trait ApiKeyStore: Send + Sync {
     /// nothing (else its child could slip past the cascading revocation).
     ///
     /// # Errors
-    /// `Duplicate("api key")` on an id collision; `Missing("role")` when a grant names an
-    /// unknown role; `Missing("creator")` when the creator is gone, disabled, revoked or
+    /// `Duplicate(ApiKeyId)` on an id collision; `Missing(Role)` when a grant names an
+    /// unknown role; `Missing(Creator)` when the creator is gone, disabled, revoked or
     /// expired; `Unavailable`.
     async fn insert_api_key(
         &self,

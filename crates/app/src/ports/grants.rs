@@ -13,8 +13,8 @@ pub trait GrantStore: Send + Sync {
     /// inserts cannot together pass the cap.
     ///
     /// # Errors
-    /// `Duplicate("grant")` when the holder has this role on this scope already;
-    /// `Missing("role")` for an unknown role; `Missing("holder")` for an unknown account or
+    /// `Duplicate(Grant)` when the holder has this role on this scope already;
+    /// `Missing(Role)` for an unknown role; `Missing(Holder)` for an unknown account or
     /// API key; `Unavailable`.
     async fn insert_grant(
         &self,

@@ -11,7 +11,7 @@ use crate::model::{
 #[async_trait]
 pub trait RoleStore: Send + Sync {
     /// # Errors
-    /// `Duplicate("role")` when the name is taken; `Unavailable`.
+    /// `Duplicate(Role)` when the name is taken; `Unavailable`.
     async fn insert_role(
         &self,
         role: &Role,

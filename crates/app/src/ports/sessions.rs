@@ -13,7 +13,7 @@ pub trait SessionStore: Send + Sync {
     /// Persists a new session.
     ///
     /// # Errors
-    /// `Duplicate("session")` on a token digest collision; `Unavailable`.
+    /// `Duplicate(SessionDigest)` on a token digest collision; `Unavailable`.
     async fn create(&self, session: &NewSession, audit: &AuditEvent) -> Result<(), StoreError>;
 
     /// Finds a session, its account and the account's grants by token digest, in one

@@ -11,7 +11,7 @@ use super::grants::{GrantForm, describe_grants, parse_grant_forms};
 use super::{Authenticated, Roster};
 use crate::error::{AppError, FieldError};
 use crate::lifetime::parse_lifetime;
-use crate::model::{ApiKey, ApiKeyPage, AuditAction, GrantRecord, NewGrant, StoreError};
+use crate::model::{ApiKey, ApiKeyPage, AuditAction, GrantRecord, Missing, NewGrant, StoreError};
 
 /// A freshly created key. `secret` is the bearer token, shown to the client exactly once.
 #[derive(Debug)]
@@ -97,9 +97,9 @@ impl Roster {
             .await
         {
             Ok(()) => {}
-            Err(StoreError::Missing("role")) => return Err(AppError::RoleNotFound),
+            Err(StoreError::Missing(Missing::Role)) => return Err(AppError::RoleNotFound),
             // Disabled or revoked while this request ran: as if it had been a moment earlier.
-            Err(StoreError::Missing("creator")) => return Err(AppError::Unauthenticated),
+            Err(StoreError::Missing(Missing::Creator)) => return Err(AppError::Unauthenticated),
             Err(other) => return Err(other.into()),
         }
         tracing::info!(api_key_id = %key.id, created_by = %caller.principal.id, "api key created");

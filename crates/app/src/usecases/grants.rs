@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use super::{Authenticated, Roster};
 use crate::error::{AppError, FieldError};
-use crate::model::{AuditAction, GrantInsertion, GrantPage, NewGrant, StoreError};
+use crate::model::{
+    AuditAction, Conflict, GrantInsertion, GrantPage, Missing, NewGrant, StoreError,
+};
 
 /// A grant as it arrives from a client, not yet validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,9 +149,9 @@ impl Roster {
         {
             Ok(GrantInsertion::Inserted) => Ok(grant),
             Ok(GrantInsertion::TooManyGrants) => Err(AppError::TooManyGrants { limit }),
-            Err(StoreError::Duplicate(_)) => Err(AppError::GrantExists),
-            Err(StoreError::Missing("role")) => Err(AppError::RoleNotFound),
-            Err(StoreError::Missing(_)) => Err(not_found(holder)),
+            Err(StoreError::Duplicate(Conflict::Grant)) => Err(AppError::GrantExists),
+            Err(StoreError::Missing(Missing::Role)) => Err(AppError::RoleNotFound),
+            Err(StoreError::Missing(Missing::Holder)) => Err(not_found(holder)),
             Err(other) => Err(other.into()),
         }
     }

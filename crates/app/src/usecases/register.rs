@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::grants::{GrantForm, describe_grants, parse_grant_forms};
 use super::{Authenticated, Roster};
 use crate::error::{AppError, FieldError};
-use crate::model::{AuditAction, AuditEvent, Feature, NewGrant, StoreError};
+use crate::model::{AuditAction, AuditEvent, Conflict, Feature, Missing, NewGrant, StoreError};
 
 /// A registration as it arrives from a client, not yet validated.
 #[derive(Debug)]
@@ -281,8 +281,8 @@ impl Roster {
             .await
         {
             Ok(()) => Ok(account),
-            Err(StoreError::Duplicate("email")) => Err(AppError::EmailTaken),
-            Err(StoreError::Missing("role")) => Err(AppError::RoleNotFound),
+            Err(StoreError::Duplicate(Conflict::Email)) => Err(AppError::EmailTaken),
+            Err(StoreError::Missing(Missing::Role)) => Err(AppError::RoleNotFound),
             Err(other) => Err(other.into()),
         }
     }

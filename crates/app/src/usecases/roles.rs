@@ -11,7 +11,9 @@ use tracing::instrument;
 
 use super::{Authenticated, Roster};
 use crate::error::{AppError, FieldError};
-use crate::model::{AuditAction, CheckedRole, RoleDeletion, RolePage, StoreError, StoredRole};
+use crate::model::{
+    AuditAction, CheckedRole, Conflict, RoleDeletion, RolePage, StoreError, StoredRole,
+};
 
 /// Most rules a role may carry: far beyond any sensible role, small enough that evaluation
 /// and storage stay cheap.
@@ -148,7 +150,7 @@ impl Roster {
                 created_at: now,
                 updated_at: now,
             }),
-            Err(StoreError::Duplicate(_)) => Err(AppError::RoleExists),
+            Err(StoreError::Duplicate(Conflict::Role)) => Err(AppError::RoleExists),
             Err(other) => Err(other.into()),
         }
     }

@@ -8,7 +8,7 @@ use roster_domain::{
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::{HashError, StoreError};
+use crate::model::{Conflict, HashError, StoreError};
 use crate::usecases::test_support::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -279,7 +279,7 @@ async fn register_self_maps_a_duplicate_insert_to_email_taken() {
         .accounts
         .expect_insert()
         .times(1)
-        .returning(|_, _, _, _| Err(StoreError::Duplicate("email")));
+        .returning(|_, _, _, _| Err(StoreError::Duplicate(Conflict::Email)));
     let roster = ports.build();
 
     let result = roster
