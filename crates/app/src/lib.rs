@@ -12,7 +12,7 @@ pub use error::{AppError, FieldError};
 pub use model::{Feature, FeatureReport, FeatureSource, FeatureState};
 pub use ports::FeatureManager;
 pub use usecases::{
-    AccountDetails, ApiKeyDetails, Authenticated, CheckForm, CheckOutcome, CreatedApiKey,
-    GrantForm, GrantLimits, LoginSuccess, LoginThrottlePolicy, OwnSession, RegistrationForm,
-    RoleForm, Roster, RosterPorts, RosterSettings, RuleForm, SessionSettings,
+    AccountDetails, ApiKeyDetails, Authenticated, CallerKind, CheckForm, CheckOutcome,
+    CreatedApiKey, GrantForm, GrantLimits, LoginSuccess, LoginThrottlePolicy, OwnSession,
+    RegistrationForm, RoleForm, Roster, RosterPorts, RosterSettings, RuleForm, SessionSettings,
 };

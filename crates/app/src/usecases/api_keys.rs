@@ -79,10 +79,7 @@ impl Roster {
             name: name.into_string(),
             created_at: now,
             created_by: Some(caller.principal.id.to_string()),
-            expires_at: child_expiry(
-                lifetime.map(|lifetime| now + lifetime),
-                caller.api_key.as_ref(),
-            ),
+            expires_at: child_expiry(lifetime.map(|lifetime| now + lifetime), caller.api_key()),
             last_used_at: None,
             revoked_at: None,
         };

@@ -3,6 +3,7 @@
 use roster_domain::{Action, BuiltinAction, Decision, Principal, PrincipalId, ScopePath};
 use tracing::instrument;
 
+use super::caller::{principal_of_account, principal_of_api_key};
 use super::{Authenticated, Roster};
 use crate::error::{AppError, FieldError};
 
@@ -126,12 +127,8 @@ impl Roster {
                 if !account.can_log_in() {
                     return Ok(None);
                 }
-                let grants = self.ports.accounts.grants_of(account_id).await?;
-                Ok(Some(Principal {
-                    id,
-                    is_superadmin: account.is_superadmin,
-                    grants: grants.into(),
-                }))
+                let grants = self.account_grants(account_id).await?;
+                Ok(Some(principal_of_account(&account, grants)))
             }
             PrincipalId::ApiKey(key_id) => {
                 let stored = self
@@ -143,11 +140,7 @@ impl Roster {
                 if !stored.key.is_usable(self.ports.clock.now()) {
                     return Ok(None);
                 }
-                Ok(Some(Principal {
-                    id,
-                    is_superadmin: false,
-                    grants: stored.grants,
-                }))
+                Ok(Some(principal_of_api_key(&stored.key, stored.grants)))
             }
         }
     }

@@ -6,8 +6,8 @@ mod api_keys;
 mod audit;
 mod authenticate;
 mod authz;
+mod caller;
 mod grants;
-mod guards;
 mod login;
 mod register;
 mod roles;
@@ -27,8 +27,8 @@ use crate::ports::{
 
 pub use admin_accounts::AccountDetails;
 pub use api_keys::{ApiKeyDetails, CreatedApiKey};
-pub use authenticate::Authenticated;
 pub use authz::{CheckForm, CheckOutcome};
+pub use caller::{Authenticated, CallerKind};
 pub use grants::GrantForm;
 pub use login::LoginSuccess;
 pub use register::RegistrationForm;

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use roster_domain::{
     Account, AccountId, AccountStatus, BuiltinAction, DisplayName, Email, PasswordProblem,
-    PlainPassword, PrincipalId, Rights, ScopePath,
+    PlainPassword, PrincipalId, Rights,
 };
 use secrecy::{ExposeSecret, SecretString};
 use tracing::instrument;
@@ -189,10 +189,7 @@ impl Roster {
         form: RegistrationForm,
         grants: Vec<GrantForm>,
     ) -> Result<(Account, Vec<NewGrant>), AppError> {
-        let create = BuiltinAction::AccountCreate.action();
-        if !actor.principal.allows(&create, &ScopePath::root()) {
-            return Err(AppError::Forbidden);
-        }
+        actor.require_global(BuiltinAction::AccountCreate)?;
         let grants = parse_grant_forms(&grants);
         let registration = form.validate(self).await;
         let (registration, grants) = match (registration, grants) {

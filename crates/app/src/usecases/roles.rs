@@ -284,7 +284,7 @@ impl Roster {
     async fn held_or_gone(
         &self,
         holder: PrincipalId,
-    ) -> Result<Option<super::guards::Held>, AppError> {
+    ) -> Result<Option<super::caller::Held>, AppError> {
         match self.held_by(holder).await {
             Ok(held) => Ok(Some(held)),
             Err(AppError::NotFound(_)) => Ok(None),

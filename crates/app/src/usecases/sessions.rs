@@ -21,16 +21,6 @@ pub struct OwnSession {
     pub current: bool,
 }
 
-impl Authenticated {
-    /// The session behind the call, or `Unauthenticated` for callers without one (API keys).
-    fn require_session(&self) -> Result<(roster_domain::AccountId, SessionId), AppError> {
-        match (&self.account, self.session_id) {
-            (Some(account), Some(session)) => Ok((account.id, session)),
-            _ => Err(AppError::Unauthenticated),
-        }
-    }
-}
-
 impl Roster {
     /// Ends the calling session; its token stops working at once.
     ///
@@ -38,7 +28,8 @@ impl Roster {
     /// `Unauthenticated` for a caller without a session; `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn logout(&self, caller: &Authenticated) -> Result<(), AppError> {
-        let (account_id, session_id) = caller.require_session()?;
+        let (account, session_id) = caller.require_session()?;
+        let account_id = account.id;
         let now = self.ports.clock.now();
         let audit = caller
             .audit(AuditAction::Logout, now)
@@ -56,7 +47,8 @@ impl Roster {
     /// # Errors
     /// `Unauthenticated` for a caller without a session; `Unavailable`.
     pub async fn my_sessions(&self, caller: &Authenticated) -> Result<Vec<OwnSession>, AppError> {
-        let (account_id, current) = caller.require_session()?;
+        let (account, current) = caller.require_session()?;
+        let account_id = account.id;
         let now = self.ports.clock.now();
         let sessions = self.ports.sessions.list_active(account_id, now).await?;
         Ok(sessions
@@ -79,7 +71,7 @@ impl Roster {
         caller: &Authenticated,
         id: SessionId,
     ) -> Result<(), AppError> {
-        let (account_id, _) = caller.require_session()?;
+        let account_id = caller.require_session()?.0.id;
         let now = self.ports.clock.now();
         let audit = caller
             .audit(AuditAction::SessionRevoked, now)
@@ -114,8 +106,8 @@ impl Roster {
         current: &SecretString,
         new: &SecretString,
     ) -> Result<(), AppError> {
-        let (account_id, session_id) = caller.require_session()?;
-        let account = caller.account.as_ref().ok_or(AppError::Unauthenticated)?;
+        let (account, session_id) = caller.require_session()?;
+        let account_id = account.id;
         // The length is cheap; the strength estimate waits until the current password is
         // proven, so a stolen session cannot spend it over and over.
         let new = self.check_new_password_length("new_password", new)?;

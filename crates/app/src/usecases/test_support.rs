@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use mockall::predicate::eq;
 use roster_domain::{
     Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Email, Grant, GrantId,
-    Permission, PlainPassword, Principal, PrincipalId, RoleName, ScopePath,
+    Permission, PlainPassword, RoleName, ScopePath,
 };
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -328,18 +328,13 @@ pub(super) fn pattern(text: &str) -> ActionPattern {
     ActionPattern::parse(text).unwrap()
 }
 
+/// An account calling through a session (account id `0xad`), holding `grants`.
 pub(super) fn actor(is_superadmin: bool, grants: Vec<Grant>) -> Authenticated {
-    Authenticated {
-        principal: Principal {
-            id: PrincipalId::Account(AccountId::new(Uuid::from_u128(0xad))),
-            is_superadmin,
-            grants: grants.into(),
-        },
-        account: None,
-        session_id: None,
-        api_key: None,
-        source_ip: None,
-    }
+    let account = Account {
+        id: AccountId::new(Uuid::from_u128(0xad)),
+        ..account("actor@example.com", AccountStatus::Active, is_superadmin)
+    };
+    Authenticated::by_session(account, session_id(), grants.into(), None)
 }
 
 /// The field errors of a validation error, in order; panics on any other outcome.

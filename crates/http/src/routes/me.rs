@@ -58,8 +58,8 @@ pub async fn logout(
 )]
 pub async fn me(Caller(caller): Caller) -> Result<impl Responder, ApiError> {
     Ok(no_store().json(MeResponse {
-        account: caller.account.as_ref().map(AccountDto::from),
-        api_key: caller.api_key.as_ref().map(ApiKeyDto::from),
+        account: caller.account().map(AccountDto::from),
+        api_key: caller.api_key().map(ApiKeyDto::from),
         grants: caller.principal.grants.iter().map(GrantDto::from).collect(),
     }))
 }

@@ -7,6 +7,7 @@ use roster_domain::{AccountStatus, Permission, Principal, PrincipalId};
 
 use crate::error::AppError;
 use crate::model::{SessionRecord, StoreError, StoredApiKey, TokenDigest};
+use crate::usecases::CallerKind;
 use crate::usecases::SessionSettings;
 use crate::usecases::test_support::*;
 
@@ -208,8 +209,15 @@ async fn authenticate_builds_the_principal_from_the_account_and_its_grants() {
                 grants: grants.clone().into()
             }
         );
-        assert_eq!(authenticated.account.as_ref(), Some(&ada));
-        assert_eq!(authenticated.session_id, Some(session_id()));
+        assert!(
+            matches!(
+                &authenticated.kind,
+                CallerKind::Session { account, session_id: id }
+                    if *account == ada && *id == session_id()
+            ),
+            "{:?}",
+            authenticated.kind
+        );
         assert_eq!(
             authenticated.principal_label(),
             format!("account:{}", ada.id)
@@ -309,8 +317,12 @@ async fn authenticate_accepts_an_api_key_with_exactly_its_own_grants() {
             grants: grants.into()
         }
     );
-    assert!(caller.account.is_none() && caller.session_id.is_none());
-    assert_eq!(caller.api_key.map(|key| key.id), Some(api_key_id()));
+    assert!(
+        matches!(&caller.kind, CallerKind::ApiKey { key } if key.id == api_key_id()),
+        "{:?}",
+        caller.kind
+    );
+    assert!(caller.account().is_none());
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ mod password_change_tests {
     //! current password never reaches the strength estimate.
 
     use chrono::Duration;
-    use roster_domain::{AccountStatus, Principal, PrincipalId};
+    use roster_domain::AccountStatus;
 
     use super::super::*;
     use crate::model::{HashError, PasswordHash, ThrottleState};
@@ -18,17 +18,7 @@ mod password_change_tests {
 
     fn caller() -> Authenticated {
         let account = account("ada@example.com", AccountStatus::Active, false);
-        Authenticated {
-            principal: Principal {
-                id: PrincipalId::Account(account.id),
-                is_superadmin: false,
-                grants: Vec::new().into(),
-            },
-            account: Some(account),
-            session_id: Some(session_id()),
-            api_key: None,
-            source_ip: None,
-        }
+        Authenticated::by_session(account, session_id(), Vec::new().into(), None)
     }
 
     /// The throttle answers `state` once; the stored hash is [`HASH`].
@@ -173,5 +163,49 @@ mod password_change_tests {
             fields_and_codes(&errors),
             [("current_password", "incorrect_password")]
         );
+    }
+}
+
+mod api_key_callers {
+    //! An API key has no session: the session use cases refuse it before any port call (the
+    //! bare mocks panic on any call).
+
+    use secrecy::SecretString;
+
+    use crate::error::AppError;
+    use crate::usecases::Authenticated;
+    use crate::usecases::test_support::{Ports, api_key_id, stored_key};
+
+    fn key_caller() -> Authenticated {
+        let stored = stored_key(None, None, None);
+        Authenticated::by_api_key(stored.key, stored.grants, None)
+    }
+
+    #[tokio::test]
+    async fn an_api_key_cannot_use_the_session_use_cases() {
+        let roster = Ports::new().build();
+        let caller = key_caller();
+        assert_eq!(
+            caller.principal_label(),
+            format!("api_key:{}", api_key_id())
+        );
+        let secret = SecretString::from("quartz-lantern-fjord-obelisk-9");
+        let results = [
+            ("logout", roster.logout(&caller).await.err()),
+            ("my_sessions", roster.my_sessions(&caller).await.err()),
+            (
+                "change_my_password",
+                roster
+                    .change_my_password(&caller, &secret, &secret)
+                    .await
+                    .err(),
+            ),
+        ];
+        for (use_case, error) in results {
+            assert!(
+                matches!(error, Some(AppError::Unauthenticated)),
+                "{use_case}: {error:?}"
+            );
+        }
     }
 }
