@@ -39,7 +39,7 @@ impl ApiKeyStore for Store {
                 for grant in &grants {
                     lock_role(conn, grant.role.as_str())?;
                 }
-                if !creator_may_create(conn, key.created_by.as_deref(), key.created_at)? {
+                if !creator_may_create(conn, key.created_by, key.created_at)? {
                     return Err(StoreError::Missing(Missing::Creator).into());
                 }
                 diesel::insert_into(api_keys::table)
@@ -177,43 +177,44 @@ impl ApiKeyStore for Store {
     }
 }
 
-/// Whether the principal labelled `created_by` (`account:<id>` or `api_key:<id>`) may still
+/// Whether the principal `created_by` may still
 /// create a key at `at`: an active account, or a key neither revoked nor expired. Its row is
 /// locked `FOR SHARE` on PostgreSQL (SQLite: the transaction holds the write lock), so a
 /// concurrent disabling or revocation either waits for this key and then revokes it with
-/// the rest, or commits first and this insert is refused. A label that names no stored row
-/// (keys written by hand, without a creator) has nothing to check.
+/// the rest, or commits first and this insert is refused. A key without a creator (written by
+/// hand) has nothing to check, nor has a creator that names no stored row.
 fn creator_may_create(
     conn: &mut DbConnection,
-    created_by: Option<&str>,
+    created_by: Option<PrincipalId>,
     at: DateTime<Utc>,
 ) -> Result<bool, TxError> {
-    let Some(label) = created_by else {
-        return Ok(true);
-    };
-    if let Some(id) = label.strip_prefix("account:") {
-        let query = accounts::table.find(id).select(accounts::status);
-        let status: Vec<String> = match conn {
-            DbConnection::Pg(pg) => query.for_share().load(pg)?,
-            DbConnection::Sqlite(_) => query.load(conn)?,
-        };
-        Ok(status
-            .iter()
-            .all(|status| status == AccountStatus::Active.as_str()))
-    } else if let Some(id) = label.strip_prefix("api_key:") {
-        let query = api_keys::table
-            .find(id)
-            .select((api_keys::revoked_at, api_keys::expires_at));
-        let found: Vec<(Option<NaiveDateTime>, Option<NaiveDateTime>)> = match conn {
-            DbConnection::Pg(pg) => query.for_share().load(pg)?,
-            DbConnection::Sqlite(_) => query.load(conn)?,
-        };
-        let at = to_db_time(at);
-        Ok(found.iter().all(|(revoked_at, expires_at)| {
-            revoked_at.is_none() && expires_at.is_none_or(|expires_at| at < expires_at)
-        }))
-    } else {
-        Ok(true)
+    match created_by {
+        None => Ok(true),
+        Some(PrincipalId::Account(id)) => {
+            let query = accounts::table
+                .find(id.to_string())
+                .select(accounts::status);
+            let status: Vec<String> = match conn {
+                DbConnection::Pg(pg) => query.for_share().load(pg)?,
+                DbConnection::Sqlite(_) => query.load(conn)?,
+            };
+            Ok(status
+                .iter()
+                .all(|status| status == AccountStatus::Active.as_str()))
+        }
+        Some(PrincipalId::ApiKey(id)) => {
+            let query = api_keys::table
+                .find(id.to_string())
+                .select((api_keys::revoked_at, api_keys::expires_at));
+            let found: Vec<(Option<NaiveDateTime>, Option<NaiveDateTime>)> = match conn {
+                DbConnection::Pg(pg) => query.for_share().load(pg)?,
+                DbConnection::Sqlite(_) => query.load(conn)?,
+            };
+            let at = to_db_time(at);
+            Ok(found.iter().all(|(revoked_at, expires_at)| {
+                revoked_at.is_none() && expires_at.is_none_or(|expires_at| at < expires_at)
+            }))
+        }
     }
 }
 

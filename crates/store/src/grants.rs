@@ -13,7 +13,7 @@ use roster_domain::{Grant, GrantId, PrincipalId};
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, translate};
-use crate::rows::{GrantDecoder, from_db_time, page, parse_permissions, to_db_time};
+use crate::rows::{GrantDecoder, from_db_time, page, parse_creator, parse_permissions, to_db_time};
 use crate::schema::{account_grants, accounts, api_key_grants, api_keys, roles};
 
 /// (id, role_name, scope, permissions, created_at, created_by)
@@ -31,7 +31,7 @@ fn into_record(decoder: &mut GrantDecoder, row: GrantListRow) -> Result<GrantRec
     Ok(GrantRecord {
         grant: decoder.grant((id, role, scope, permissions))?,
         created_at: from_db_time(created_at),
-        created_by,
+        created_by: created_by.as_deref().map(parse_creator).transpose()?,
     })
 }
 
@@ -80,7 +80,7 @@ pub(crate) fn insert_grants(
                     account_grants::role_name.eq(grant.role.as_str()),
                     account_grants::scope.eq(grant.scope.to_string()),
                     account_grants::created_at.eq(to_db_time(grant.created_at)),
-                    account_grants::created_by.eq(grant.created_by.as_deref()),
+                    account_grants::created_by.eq(grant.created_by.map(|by| by.to_string())),
                 ))
                 .execute(conn),
             PrincipalId::ApiKey(id) => diesel::insert_into(api_key_grants::table)
@@ -90,7 +90,7 @@ pub(crate) fn insert_grants(
                     api_key_grants::role_name.eq(grant.role.as_str()),
                     api_key_grants::scope.eq(grant.scope.to_string()),
                     api_key_grants::created_at.eq(to_db_time(grant.created_at)),
-                    api_key_grants::created_by.eq(grant.created_by.as_deref()),
+                    api_key_grants::created_by.eq(grant.created_by.map(|by| by.to_string())),
                 ))
                 .execute(conn),
         };

@@ -969,7 +969,7 @@ fn api_key(name: &str, expires_at: Option<DateTime<Utc>>) -> ApiKey {
         id: ApiKeyId::new(Uuid::now_v7()),
         name: name.to_owned(),
         created_at: now(),
-        created_by: Some("account:0190".to_owned()),
+        created_by: Some(PrincipalId::Account(AccountId::new(Uuid::now_v7()))),
         expires_at,
         last_used_at: None,
         revoked_at: None,
@@ -1414,6 +1414,7 @@ async fn grants_per_holder_are_capped(db: TestDb) {
 
 /// A unique violation is told by the rule it broke, not by the write that broke it: a
 /// repeated grant inside an account's creation is a grant conflict, not a taken email.
+/// (And a grant's creator reads back typed.)
 async fn each_uniqueness_rule_is_its_own_conflict(db: TestDb) {
     let store = db.store();
     any_role(&store, "ops").await;
@@ -1447,6 +1448,27 @@ async fn each_uniqueness_rule_is_its_own_conflict(db: TestDb) {
             Err(StoreError::Duplicate(Conflict::Grant)),
             "{holder}"
         );
+    }
+    // The creator is read back as the principal written, for accounts and keys alike.
+    let by_key = NewGrant {
+        created_by: Some(PrincipalId::ApiKey(key.id)),
+        ..new_grant("ops", "acme.berlin")
+    };
+    let by_account = NewGrant {
+        created_by: Some(PrincipalId::Account(ada.id)),
+        ..new_grant("ops", "acme.paris")
+    };
+    for grant in [&by_key, &by_account] {
+        store
+            .insert_grant(PrincipalId::Account(ada.id), grant, 10, &audit())
+            .await
+            .unwrap();
+        let found = store
+            .find_grant(PrincipalId::Account(ada.id), grant.id)
+            .await
+            .unwrap()
+            .expect("the grant");
+        assert_eq!(found.created_by, grant.created_by);
     }
     let bob = account("bob@example.com", None, false, now());
     let twice = [new_grant("ops", "acme"), new_grant("ops", "acme")];
@@ -1569,7 +1591,7 @@ async fn grant_pages_follow_creation_order(db: TestDb) {
 /// A key created by `creator` (a `PrincipalId` label), never expiring.
 fn key_by(name: &str, creator: PrincipalId) -> ApiKey {
     ApiKey {
-        created_by: Some(creator.to_string()),
+        created_by: Some(creator),
         ..api_key(name, None)
     }
 }

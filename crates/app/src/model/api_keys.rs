@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use roster_domain::{ApiKeyId, Grant};
+use roster_domain::{ApiKeyId, Grant, PrincipalId};
 
 use crate::model::TokenDigest;
 
@@ -13,8 +13,8 @@ pub struct ApiKey {
     pub id: ApiKeyId,
     pub name: String,
     pub created_at: DateTime<Utc>,
-    /// Who created it, as `account:<id>` or `api_key:<id>`.
-    pub created_by: Option<String>,
+    /// Who created it; `None` for a key written without a creator.
+    pub created_by: Option<PrincipalId>,
     /// `None`: the key does not expire (it can still be revoked).
     pub expires_at: Option<DateTime<Utc>>,
     /// When the key last authenticated a request (written at most once a minute).

@@ -1,7 +1,7 @@
 //! Grants as written and as stored, and the outcome of inserting one.
 
 use chrono::{DateTime, Utc};
-use roster_domain::{Grant, GrantId, Permission, RoleName, ScopePath};
+use roster_domain::{Grant, GrantId, Permission, PrincipalId, RoleName, ScopePath};
 
 /// A grant to write: `role` on `scope`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,8 +10,8 @@ pub struct NewGrant {
     pub role: RoleName,
     pub scope: ScopePath,
     pub created_at: DateTime<Utc>,
-    /// `account:<id>` or `api_key:<id>` of the principal that granted it.
-    pub created_by: Option<String>,
+    /// The principal that granted it.
+    pub created_by: Option<PrincipalId>,
     /// The role's rules the grant was authorized against: the store refuses the grant with
     /// `RoleChanged` if the role's rules differ when it writes.
     pub role_rules: Vec<Permission>,
@@ -22,7 +22,7 @@ pub struct NewGrant {
 pub struct GrantRecord {
     pub grant: Grant,
     pub created_at: DateTime<Utc>,
-    pub created_by: Option<String>,
+    pub created_by: Option<PrincipalId>,
 }
 
 /// The outcome of inserting one grant, decided inside the store's transaction.

@@ -78,7 +78,7 @@ impl Roster {
             id,
             name: name.into_string(),
             created_at: now,
-            created_by: Some(caller.principal.id.to_string()),
+            created_by: Some(caller.principal.id),
             expires_at: child_expiry(lifetime.map(|lifetime| now + lifetime), caller.api_key()),
             last_used_at: None,
             revoked_at: None,

@@ -109,7 +109,7 @@ impl Roster {
                 role,
                 scope,
                 created_at: now,
-                created_by: Some(caller.principal_label()),
+                created_by: Some(caller.principal.id),
                 role_rules: stored.role.permissions,
             });
         }

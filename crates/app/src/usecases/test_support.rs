@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use mockall::predicate::eq;
 use roster_domain::{
     Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Email, Grant, GrantId,
-    Permission, PlainPassword, RoleName, ScopePath,
+    Permission, PlainPassword, PrincipalId, RoleName, ScopePath,
 };
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -367,7 +367,7 @@ pub(super) fn stored_key(
             id: api_key_id(),
             name: "ci deploy".to_owned(),
             created_at: now() - Duration::days(1),
-            created_by: Some("account:x".to_owned()),
+            created_by: Some(PrincipalId::Account(AccountId::new(Uuid::from_u128(0xad)))),
             expires_at,
             last_used_at,
             revoked_at,

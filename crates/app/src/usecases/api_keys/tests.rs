@@ -114,7 +114,7 @@ async fn create_api_key_stores_only_the_digest_and_returns_the_secret_once() {
         assert_eq!(key.name, "ci deploy");
         assert_eq!(key.created_at, now());
         assert_eq!(key.expires_at, expires_at);
-        assert_eq!(key.created_by, Some(caller.principal.id.to_string()));
+        assert_eq!(key.created_by, Some(caller.principal.id));
         assert_eq!((key.last_used_at, key.revoked_at), (None, None));
         assert_eq!(created.secret.expose_secret(), API_KEY);
     }
