@@ -1,14 +1,16 @@
 //! `AccountRepository` on diesel.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use roster_app::model::{
-    AccountPage, AuditEvent, NewGrant, PasswordHash, SessionId, StatusChange, StoreError,
-    StoredAccount,
+    AccountPage, AccountWithGrants, AuditEvent, NewGrant, PasswordHash, SessionId, StatusChange,
+    StoreError, StoredAccount,
 };
 use roster_app::ports::AccountRepository;
-use roster_domain::{Account, AccountId, AccountStatus, Grant, PrincipalId};
+use roster_domain::{Account, AccountId, AccountStatus, PrincipalId};
 
 use crate::api_keys::revoke_keys_created_by;
 use crate::audit::record;
@@ -79,9 +81,30 @@ impl AccountRepository for Store {
         .await
     }
 
-    async fn grants_of(&self, id: AccountId) -> Result<Vec<Grant>, StoreError> {
-        self.run(move |conn| holder_grants(conn, PrincipalId::Account(id)))
-            .await
+    async fn find_with_grants(
+        &self,
+        id: AccountId,
+    ) -> Result<Option<AccountWithGrants>, StoreError> {
+        let cache = Arc::clone(&self.grants_cache);
+        self.run(move |conn| {
+            let row = accounts::table
+                .find(id.to_string())
+                .get_result::<AccountRow>(conn)
+                .optional()
+                .map_err(translate)?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            // The same loading as a session's grants (`find_by_digest`): served from the
+            // cache while the account's grants version is unchanged.
+            let version = row.grants_version;
+            let (account, _) = row.into_account()?;
+            let grants = cache.get_or_load(PrincipalId::Account(id), version, || {
+                holder_grants(conn, PrincipalId::Account(id))
+            })?;
+            Ok(Some(AccountWithGrants { account, grants }))
+        })
+        .await
     }
 
     async fn superadmin_exists(&self) -> Result<bool, StoreError> {

@@ -1,7 +1,9 @@
 //! Accounts as the store keeps them: with their password hash, in pages, and the outcome of
 //! a status change.
 
-use roster_domain::{Account, AccountId};
+use std::sync::Arc;
+
+use roster_domain::{Account, AccountId, Grant};
 
 use crate::model::PasswordHash;
 
@@ -10,6 +12,15 @@ use crate::model::PasswordHash;
 pub struct StoredAccount {
     pub account: Account,
     pub password_hash: PasswordHash,
+}
+
+/// An account with every grant it holds (each carrying its role's current rules): what the
+/// guards weigh and what checking the account's permissions evaluates. Shared: the adapter
+/// may hand out the same cached list to many requests, as with a session's grants.
+#[derive(Debug, Clone)]
+pub struct AccountWithGrants {
+    pub account: Account,
+    pub grants: Arc<[Grant]>,
 }
 
 /// One page of accounts in id order (ids are time-ordered UUID v7).

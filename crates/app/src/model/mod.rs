@@ -14,7 +14,7 @@ mod sessions;
 mod store_error;
 mod throttle;
 
-pub use accounts::{AccountPage, StatusChange, StoredAccount};
+pub use accounts::{AccountPage, AccountWithGrants, StatusChange, StoredAccount};
 pub use api_keys::{ApiKey, ApiKeyPage, StoredApiKey};
 pub use audit::{AuditAction, AuditEvent, AuditPage, AuditQuery};
 pub use credentials::{HashError, IssuedToken, PasswordHash, TokenDigest};

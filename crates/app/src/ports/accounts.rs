@@ -1,10 +1,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use roster_domain::{Account, AccountId, AccountStatus, Grant};
+use roster_domain::{Account, AccountId, AccountStatus};
 
 use crate::model::{
-    AccountPage, AuditEvent, NewGrant, PasswordHash, SessionId, StatusChange, StoreError,
-    StoredAccount,
+    AccountPage, AccountWithGrants, AuditEvent, NewGrant, PasswordHash, SessionId, StatusChange,
+    StoreError, StoredAccount,
 };
 
 /// Port: persistent accounts.
@@ -40,11 +40,16 @@ pub trait AccountRepository: Send + Sync {
     /// `Unavailable` when the database cannot be reached.
     async fn find_by_id(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
 
-    /// Every grant held by the account, each carrying its role's permission rules.
+    /// Finds an account with every grant it holds, each carrying its role's current rules,
+    /// in one database call; the grants are loaded the way a session's are (the adapter may
+    /// serve them from its cache while they are unchanged).
     ///
     /// # Errors
     /// `Unavailable` when the database cannot be reached.
-    async fn grants_of(&self, id: AccountId) -> Result<Vec<Grant>, StoreError>;
+    async fn find_with_grants(
+        &self,
+        id: AccountId,
+    ) -> Result<Option<AccountWithGrants>, StoreError>;
 
     /// Whether at least one super admin exists (for bootstrap).
     ///

@@ -118,17 +118,11 @@ impl Roster {
     async fn load_principal(&self, id: PrincipalId) -> Result<Option<Principal>, AppError> {
         match id {
             PrincipalId::Account(account_id) => {
-                let account = self
-                    .ports
-                    .accounts
-                    .find_by_id(account_id)
-                    .await?
-                    .ok_or(AppError::NotFound("account"))?;
-                if !account.can_log_in() {
+                let found = self.account_with_grants(account_id).await?;
+                if !found.account.can_log_in() {
                     return Ok(None);
                 }
-                let grants = self.account_grants(account_id).await?;
-                Ok(Some(principal_of_account(&account, grants)))
+                Ok(Some(principal_of_account(&found.account, found.grants)))
             }
             PrincipalId::ApiKey(key_id) => {
                 let stored = self
@@ -145,3 +139,6 @@ impl Roster {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

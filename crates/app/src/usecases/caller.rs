@@ -17,7 +17,7 @@ use roster_domain::{
 
 use super::Roster;
 use crate::error::AppError;
-use crate::model::{ApiKey, AuditAction, AuditEvent, SessionId};
+use crate::model::{AccountWithGrants, ApiKey, AuditAction, AuditEvent, SessionId};
 
 /// Who is calling: the principal (with its grants, for permission checks), what it signed in
 /// with, and from where.
@@ -179,6 +179,14 @@ pub(super) struct Held {
 }
 
 impl Held {
+    /// What an account holds.
+    pub(super) fn of_account(found: &AccountWithGrants) -> Self {
+        Self {
+            is_superadmin: found.account.is_superadmin,
+            grants: Arc::clone(&found.grants),
+        }
+    }
+
     pub(super) fn rights(&self) -> Rights<'_> {
         Rights {
             is_superadmin: self.is_superadmin,
@@ -191,10 +199,7 @@ impl Roster {
     /// What `holder` holds now; `NotFound` (account or API key) when it does not exist.
     pub(super) async fn held_by(&self, holder: PrincipalId) -> Result<Held, AppError> {
         match holder {
-            PrincipalId::Account(id) => {
-                let account = self.existing_account(id).await?;
-                self.held_by_account(&account).await
-            }
+            PrincipalId::Account(id) => Ok(Held::of_account(&self.account_with_grants(id).await?)),
             PrincipalId::ApiKey(id) => {
                 let stored = self
                     .ports
@@ -236,16 +241,16 @@ impl Roster {
         Ok(())
     }
 
-    /// What `account` holds now.
-    pub(super) async fn held_by_account(&self, account: &Account) -> Result<Held, AppError> {
-        Ok(Held {
-            is_superadmin: account.is_superadmin,
-            grants: self.account_grants(account.id).await?,
-        })
-    }
-
-    /// The account's grants with their roles' current rules.
-    pub(super) async fn account_grants(&self, id: AccountId) -> Result<Arc<[Grant]>, AppError> {
-        Ok(self.ports.accounts.grants_of(id).await?.into())
+    /// The account with this id and every grant it holds now, or `NotFound`: one lookup,
+    /// through the same grant loading (and cache) as a session's.
+    pub(super) async fn account_with_grants(
+        &self,
+        id: AccountId,
+    ) -> Result<AccountWithGrants, AppError> {
+        self.ports
+            .accounts
+            .find_with_grants(id)
+            .await?
+            .ok_or(AppError::NotFound("account"))
     }
 }

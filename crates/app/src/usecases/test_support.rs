@@ -22,8 +22,8 @@ use uuid::Uuid;
 use super::{Authenticated, RegistrationForm, Roster, RosterPorts, RosterSettings};
 use crate::error::{AppError, FieldError};
 use crate::model::{
-    ApiKey, Feature, HashError, PasswordHash, SessionId, SessionRecord, StoredAccount,
-    StoredApiKey, ThrottleState, TokenDigest,
+    AccountWithGrants, ApiKey, Feature, HashError, PasswordHash, SessionId, SessionRecord,
+    StoredAccount, StoredApiKey, ThrottleState, TokenDigest,
 };
 use crate::ports::{
     MockAccountRepository, MockApiKeyStore, MockAuditLog, MockClock, MockFeatureManager,
@@ -256,7 +256,7 @@ impl Ports {
     /// A refused token: no activity is recorded and no grants are loaded.
     pub(super) fn forbid_session_use(&mut self) -> &mut Self {
         self.sessions.expect_touch().never();
-        self.accounts.expect_grants_of().never();
+        self.accounts.expect_find_with_grants().never();
         self
     }
 }
@@ -385,15 +385,14 @@ impl Ports {
     /// The account behind [`account`]'s id exists, holding `grants`.
     pub(super) fn target_account(&mut self, is_superadmin: bool, grants: Vec<Grant>) -> &mut Self {
         let target = account("target@example.com", AccountStatus::Active, is_superadmin);
-        let id = target.id;
+        let found = AccountWithGrants {
+            account: target,
+            grants: grants.into(),
+        };
         self.accounts
-            .expect_find_by_id()
-            .with(eq(id))
-            .returning(move |_| Ok(Some(target.clone())));
-        self.accounts
-            .expect_grants_of()
-            .with(eq(id))
-            .returning(move |_| Ok(grants.clone()));
+            .expect_find_with_grants()
+            .with(eq(found.account.id))
+            .returning(move |_| Ok(Some(found.clone())));
         self
     }
 }

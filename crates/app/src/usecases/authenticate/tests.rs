@@ -195,7 +195,7 @@ async fn authenticate_builds_the_principal_from_the_account_and_its_grants() {
         };
         ports.presented_session(Some(record)).clock_at(now());
         // The grants come with the session, in the same database call.
-        ports.accounts.expect_grants_of().never();
+        ports.accounts.expect_find_with_grants().never();
         ports.sessions.expect_touch().never();
         let roster = ports.build();
 
@@ -304,7 +304,7 @@ async fn authenticate_accepts_an_api_key_with_exactly_its_own_grants() {
         .with(eq(api_key_id()), eq(now()))
         .times(1)
         .returning(|_, _| Ok(()));
-    ports.accounts.expect_grants_of().never();
+    ports.accounts.expect_find_with_grants().never();
     let roster = ports.build();
 
     let caller = roster.authenticate_bearer(API_KEY, None).await.unwrap();
