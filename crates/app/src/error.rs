@@ -1,7 +1,7 @@
 //! The application layer's one error type. `roster-http` maps each variant to a status and a
 //! stable problem `code` in a single match.
 
-use crate::ports::{HashError, StoreError};
+use crate::model::{HashError, StoreError};
 
 /// One invalid input field, reported back to the client as `errors[]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,18 +1,18 @@
-//! Roster's application layer: the ports (traits the adapters implement) and the use cases
-//! that orchestrate them. Nothing here knows about HTTP, SQL, files or the system clock; the
+//! Roster's application layer: the model (records both sides share), the ports (traits the
+//! adapters implement) and the use cases that orchestrate them. Nothing here knows about HTTP, SQL, files or the system clock; the
 //! composition root in `crates/server` plugs adapters in as `Arc<dyn Port>`.
 
-pub mod audit;
 pub mod error;
-pub mod features;
 pub mod lifetime;
+pub mod model;
 pub mod ports;
 pub mod usecases;
 
 pub use error::{AppError, FieldError};
-pub use features::{Feature, FeatureManager, FeatureReport, FeatureSource, FeatureState};
+pub use model::{Feature, FeatureReport, FeatureSource, FeatureState};
+pub use ports::FeatureManager;
 pub use usecases::{
-    AccountDetails, ApiKeyDetails, Authenticated, CheckForm, CheckOutcome, CreatedApiKey,
-    GrantForm, GrantLimits, LoginSuccess, LoginThrottlePolicy, OwnSession, RegistrationForm,
-    RoleForm, Roster, RosterPorts, RosterSettings, RuleForm, SessionSettings,
+    AccountDetails, ApiKeyDetails, Authenticated, CallerKind, CheckForm, CheckOutcome,
+    CreatedApiKey, GrantForm, GrantLimits, LoginSuccess, LoginThrottlePolicy, OwnSession,
+    RegistrationForm, RoleForm, Roster, RosterPorts, RosterSettings, RuleForm, SessionSettings,
 };

@@ -17,7 +17,8 @@ use async_trait::async_trait;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use password_hash::{Output, ParamsString, PasswordHash as PhcHash, SaltString};
 use rand::rngs::OsRng;
-use roster_app::ports::{HashError, PasswordHash, PasswordHasher};
+use roster_app::model::{HashError, PasswordHash};
+use roster_app::ports::PasswordHasher;
 use roster_domain::PlainPassword;
 use tokio::sync::oneshot;
 

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
-use roster_app::ports::{HashError, PasswordStrength};
+use roster_app::model::HashError;
+use roster_app::ports::PasswordStrength;
 use roster_domain::{PasswordProblem, PlainPassword, STRENGTH_BUDGET};
 use tokio::sync::oneshot;
 

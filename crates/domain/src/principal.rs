@@ -28,6 +28,30 @@ impl fmt::Display for PrincipalId {
     }
 }
 
+impl PrincipalId {
+    /// Reads the `account:<uuid>` / `api_key:<uuid>` form that [`Display`](fmt::Display)
+    /// writes; `None` for anything else.
+    ///
+    /// ```
+    /// use roster_domain::{AccountId, PrincipalId};
+    /// use uuid::Uuid;
+    ///
+    /// let id = PrincipalId::Account(AccountId::new(Uuid::from_u128(7)));
+    /// assert_eq!(PrincipalId::parse(&id.to_string()), Some(id));
+    /// assert_eq!(PrincipalId::parse("account:not-a-uuid"), None);
+    /// assert_eq!(PrincipalId::parse("group:00000000-0000-0000-0000-000000000007"), None);
+    /// ```
+    pub fn parse(label: &str) -> Option<PrincipalId> {
+        if let Some(id) = label.strip_prefix("account:") {
+            id.parse().ok().map(PrincipalId::Account)
+        } else if let Some(id) = label.strip_prefix("api_key:") {
+            id.parse().ok().map(PrincipalId::ApiKey)
+        } else {
+            None
+        }
+    }
+}
+
 /// An authenticated principal with everything authorization needs.
 ///
 /// ```

@@ -10,7 +10,7 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use roster_app::features::{Feature, FeatureSource};
+use roster_app::model::{Feature, FeatureSource};
 
 use crate::file::{self, MAX_FILE_BYTES, ReadError};
 use crate::parser::{self, Document, ListKey, ListSpan, ParseError, TokenKind};

@@ -15,8 +15,8 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use roster_app::features::{Feature, FeatureManager, FeatureReport, FeatureState};
-use roster_app::ports::Clock;
+use roster_app::model::{Feature, FeatureReport, FeatureState};
+use roster_app::ports::{Clock, FeatureManager};
 
 use crate::file::{self, MAX_FILE_BYTES, ReadError};
 use crate::parser::{FeatureFile, ParseError, parse_bytes};
@@ -435,7 +435,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     use super::*;
     use Feature::{AccountRegistration as Reg, Metrics, Openapi};
-    use roster_app::features::FeatureSource;
+    use roster_app::model::FeatureSource;
     use std::fs;
     use std::sync::atomic::{AtomicI64, Ordering};
     use std::time::Instant;

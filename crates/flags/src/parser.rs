@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use roster_app::features::{Feature, FeatureSource, FeatureState};
+use roster_app::model::{Feature, FeatureSource, FeatureState};
 
 /// The two lists a features file may hold, as parsed. Order follows the file; a name listed
 /// twice in one list appears once.

@@ -4,8 +4,7 @@
 //! exactly what is (de)serialized here.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use roster_app::audit::AuditEvent;
-use roster_app::ports::{ApiKey, GrantRecord, NewGrant, StoredRole};
+use roster_app::model::{ApiKey, AuditEvent, GrantRecord, NewGrant, StoredRole};
 use roster_app::{
     CheckForm, CheckOutcome, CreatedApiKey, FeatureReport, FeatureState, GrantForm, LoginSuccess,
     OwnSession, RegistrationForm, RoleForm, RuleForm,
@@ -128,7 +127,7 @@ impl From<&GrantRecord> for GrantDto {
     fn from(record: &GrantRecord) -> Self {
         Self {
             created_at: Some(timestamp(record.created_at)),
-            created_by: record.created_by.clone(),
+            created_by: record.created_by.map(|by| by.to_string()),
             ..GrantDto::from(&record.grant)
         }
     }
@@ -141,7 +140,7 @@ impl From<&NewGrant> for GrantDto {
             role: grant.role.to_string(),
             scope: grant.scope.to_string(),
             created_at: Some(timestamp(grant.created_at)),
-            created_by: grant.created_by.clone(),
+            created_by: grant.created_by.map(|by| by.to_string()),
         }
     }
 }
@@ -472,7 +471,7 @@ impl From<&ApiKey> for ApiKeyDto {
             id: key.id.to_string(),
             name: key.name.clone(),
             created_at: timestamp(key.created_at),
-            created_by: key.created_by.clone(),
+            created_by: key.created_by.map(|by| by.to_string()),
             expires_at: key.expires_at.map(timestamp),
             last_used_at: key.last_used_at.map(timestamp),
             revoked: key.revoked_at.is_some(),

@@ -320,7 +320,7 @@ impl<F: FeatureGate> FromRequest for Enabled<F> {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let enabled = req
             .app_data::<Data<Roster>>()
-            .is_some_and(|roster| roster.features().is_enabled(F::FEATURE));
+            .is_some_and(|roster| roster.is_enabled(F::FEATURE));
         std::future::ready(if enabled {
             Ok(Enabled(PhantomData))
         } else {

@@ -44,7 +44,7 @@ pub use rate_limit::{ClientRateLimiter, RateLimitSettings, RateLimited};
 pub use request_context::{InFlight, X_REQUEST_ID, request_context};
 
 /// Registers every route and the OpenAPI document they serve and check queries against.
-/// The caller puts `Data<Roster>`, `Data<Arc<dyn Readiness>>`, `Data<Metrics>` and
+/// The caller puts `Data<Roster>`, `Data<Metrics>` and
 /// `Data<ClientRateLimiter>` into the app; see [`routes::configure`].
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.app_data(served_document());

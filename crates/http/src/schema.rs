@@ -3,7 +3,7 @@
 //! A leaf: it imports nothing from this crate, so DTOs, problems and routes can all use it.
 
 use roster_app::Feature;
-use roster_app::audit::AuditAction;
+use roster_app::model::AuditAction;
 use roster_domain::{AccountStatus, Effect, account, action, email, password, role, scope};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, Type};

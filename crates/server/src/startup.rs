@@ -8,8 +8,8 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::web::Data;
 use actix_web::{App, HttpServer};
-use roster_app::audit::{AuditAction, AuditEvent};
-use roster_app::ports::{Readiness, SystemClock};
+use roster_app::model::{AuditAction, AuditEvent};
+use roster_app::ports::SystemClock;
 use roster_app::{
     AppError, Feature, FeatureManager, RegistrationForm, Roster, RosterPorts, RosterSettings,
 };
@@ -83,6 +83,7 @@ impl Components {
             hasher: hasher.clone(),
             strength: Arc::new(StrengthPool::start(settings.strength)?),
             features: features.clone(),
+            readiness: Arc::new(store.clone()),
             clock,
             tokens: Arc::new(RandomTokens),
         };
@@ -178,7 +179,6 @@ impl Application {
         let forget_idle_clients =
             tokio::spawn(forget_idle_clients_periodically(rate_limiter.clone()));
         let roster = Data::new(components.roster);
-        let readiness: Data<Arc<dyn Readiness>> = Data::new(Arc::new(components.store));
         let in_flight = InFlight::default();
         let in_flight_data = Data::new(in_flight.clone());
         let body_timeout = Data::new(BodyTimeout(settings.body_timeout));
@@ -197,7 +197,6 @@ impl Application {
                 .app_data(metrics_only.clone())
                 .app_data(in_flight_data.clone())
                 .app_data(roster.clone())
-                .app_data(readiness.clone())
                 .app_data(rate_limiter.clone())
                 .app_data(metrics.clone())
                 .configure(roster_http::configure)

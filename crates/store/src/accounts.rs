@@ -1,14 +1,16 @@
 //! `AccountRepository` on diesel.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use roster_app::audit::AuditEvent;
-use roster_app::ports::{
-    AccountPage, AccountRepository, NewGrant, PasswordHash, SessionId, StatusChange, StoreError,
-    StoredAccount,
+use roster_app::model::{
+    AccountPage, AccountWithGrants, AuditEvent, NewGrant, PasswordHash, SessionId, StatusChange,
+    StoreError, StoredAccount,
 };
-use roster_domain::{Account, AccountId, AccountStatus, Grant, PrincipalId};
+use roster_app::ports::AccountRepository;
+use roster_domain::{Account, AccountId, AccountStatus, PrincipalId};
 
 use crate::api_keys::revoke_keys_created_by;
 use crate::audit::record;
@@ -32,7 +34,7 @@ impl AccountRepository for Store {
         let grants = grants.to_vec();
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "email", |conn| {
+            write_transaction(conn, |conn| {
                 diesel::insert_into(accounts::table)
                     .values(NewAccountRow::new(&account, &password_hash))
                     .execute(conn)?;
@@ -53,7 +55,7 @@ impl AccountRepository for Store {
                 .filter(accounts::email_canonical.eq(&canonical_email))
                 .get_result::<AccountRow>(conn)
                 .optional()
-                .map_err(|e| translate(e, "account"))?;
+                .map_err(translate)?;
             row.map(|row| {
                 let (account, password_hash) = row.into_account()?;
                 Ok(StoredAccount {
@@ -72,16 +74,37 @@ impl AccountRepository for Store {
                 .find(id.to_string())
                 .get_result::<AccountRow>(conn)
                 .optional()
-                .map_err(|e| translate(e, "account"))?;
+                .map_err(translate)?;
             row.map(|row| row.into_account().map(|(account, _)| account))
                 .transpose()
         })
         .await
     }
 
-    async fn grants_of(&self, id: AccountId) -> Result<Vec<Grant>, StoreError> {
-        self.run(move |conn| holder_grants(conn, PrincipalId::Account(id)))
-            .await
+    async fn find_with_grants(
+        &self,
+        id: AccountId,
+    ) -> Result<Option<AccountWithGrants>, StoreError> {
+        let cache = Arc::clone(&self.grants_cache);
+        self.run(move |conn| {
+            let row = accounts::table
+                .find(id.to_string())
+                .get_result::<AccountRow>(conn)
+                .optional()
+                .map_err(translate)?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            // The same loading as a session's grants (`find_by_digest`): served from the
+            // cache while the account's grants version is unchanged.
+            let version = row.grants_version;
+            let (account, _) = row.into_account()?;
+            let grants = cache.get_or_load(PrincipalId::Account(id), version, || {
+                holder_grants(conn, PrincipalId::Account(id))
+            })?;
+            Ok(Some(AccountWithGrants { account, grants }))
+        })
+        .await
     }
 
     async fn superadmin_exists(&self) -> Result<bool, StoreError> {
@@ -90,7 +113,7 @@ impl AccountRepository for Store {
                 .filter(accounts::is_superadmin.eq(true))
                 .count()
                 .get_result(conn)
-                .map_err(|e| translate(e, "account"))?;
+                .map_err(translate)?;
             Ok(count > 0)
         })
         .await
@@ -113,9 +136,7 @@ impl AccountRepository for Store {
             if let Some(after) = after {
                 query = query.filter(accounts::id.gt(after.to_string()));
             }
-            let rows = query
-                .load::<AccountRow>(conn)
-                .map_err(|e| translate(e, "account"))?;
+            let rows = query.load::<AccountRow>(conn).map_err(translate)?;
             let (accounts, next_after) = page(
                 rows,
                 limit,
@@ -139,7 +160,7 @@ impl AccountRepository for Store {
     ) -> Result<StatusChange, StoreError> {
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "account", |conn| {
+            write_transaction(conn, |conn| {
                 let Some(row) = accounts::table
                     .find(id.to_string())
                     .get_result::<AccountRow>(conn)
@@ -192,7 +213,7 @@ impl AccountRepository for Store {
                 .select(accounts::password_hash)
                 .get_result::<String>(conn)
                 .optional()
-                .map_err(|e| translate(e, "account"))?;
+                .map_err(translate)?;
             Ok(hash.map(PasswordHash::new))
         })
         .await
@@ -209,7 +230,7 @@ impl AccountRepository for Store {
         let password_hash = password_hash.clone();
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "account", |conn| {
+            write_transaction(conn, |conn| {
                 let at = to_db_time(at);
                 let updated = diesel::update(accounts::table.find(id.to_string()))
                     .set((

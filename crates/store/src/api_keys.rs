@@ -5,9 +5,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use roster_app::audit::AuditEvent;
-use roster_app::ports::NewGrant;
-use roster_app::ports::{ApiKey, ApiKeyPage, ApiKeyStore, StoreError, StoredApiKey, TokenDigest};
+use roster_app::model::{
+    ApiKey, ApiKeyPage, AuditEvent, Missing, NewGrant, StoreError, StoredApiKey, TokenDigest,
+};
+use roster_app::ports::ApiKeyStore;
 use roster_domain::{AccountStatus, ApiKeyId, PrincipalId};
 use uuid::Uuid;
 
@@ -33,13 +34,13 @@ impl ApiKeyStore for Store {
         let grants = grants.to_vec();
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "api key", |conn| {
+            write_transaction(conn, |conn| {
                 // Roles before the creator: the lock order of the role-update trigger.
                 for grant in &grants {
                     lock_role(conn, grant.role.as_str())?;
                 }
-                if !creator_may_create(conn, key.created_by.as_deref(), key.created_at)? {
-                    return Err(StoreError::Missing("creator").into());
+                if !creator_may_create(conn, key.created_by, key.created_at)? {
+                    return Err(StoreError::Missing(Missing::Creator).into());
                 }
                 diesel::insert_into(api_keys::table)
                     .values(NewApiKeyRow::new(&key, &digest))
@@ -58,7 +59,7 @@ impl ApiKeyStore for Store {
                 .find(id.to_string())
                 .get_result::<ApiKeyRow>(c)
                 .optional())
-            .map_err(|e| translate(e, "api key"))?;
+            .map_err(translate)?;
             let Some(row) = row else {
                 return Ok(None);
             };
@@ -93,9 +94,7 @@ impl ApiKeyStore for Store {
             if let Some(after) = after {
                 query = query.filter(api_keys::id.gt(after.to_string()));
             }
-            let rows = query
-                .load::<ApiKeyRow>(conn)
-                .map_err(|e| translate(e, "api key"))?;
+            let rows = query.load::<ApiKeyRow>(conn).map_err(translate)?;
             let (keys, next_after) = page(
                 rows,
                 limit,
@@ -113,8 +112,7 @@ impl ApiKeyStore for Store {
     ) -> Result<Vec<ApiKeyId>, StoreError> {
         self.run(move |conn| {
             let mut live = Vec::new();
-            let generations =
-                generations_created_by(conn, creator).map_err(|e| translate(e, "api key"))?;
+            let generations = generations_created_by(conn, creator).map_err(translate)?;
             for generation in generations {
                 let ids: Vec<String> = api_keys::table
                     .filter(api_keys::id.eq_any(&generation))
@@ -122,7 +120,7 @@ impl ApiKeyStore for Store {
                     .order(api_keys::id)
                     .select(api_keys::id)
                     .load(conn)
-                    .map_err(|e| translate(e, "api key"))?;
+                    .map_err(translate)?;
                 for id in ids {
                     let id = Uuid::parse_str(&id).map_err(|e| corrupt("api key id", e))?;
                     live.push(ApiKeyId::new(id));
@@ -141,7 +139,7 @@ impl ApiKeyStore for Store {
     ) -> Result<Option<ApiKey>, StoreError> {
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "api key", |conn| {
+            write_transaction(conn, |conn| {
                 let at = to_db_time(at);
                 let revoked = diesel::update(
                     api_keys::table
@@ -172,50 +170,51 @@ impl ApiKeyStore for Store {
             diesel::update(api_keys::table.find(id.to_string()))
                 .set(api_keys::last_used_at.eq(to_db_time(at)))
                 .execute(conn)
-                .map_err(|e| translate(e, "api key"))?;
+                .map_err(translate)?;
             Ok(())
         })
         .await
     }
 }
 
-/// Whether the principal labelled `created_by` (`account:<id>` or `api_key:<id>`) may still
+/// Whether the principal `created_by` may still
 /// create a key at `at`: an active account, or a key neither revoked nor expired. Its row is
 /// locked `FOR SHARE` on PostgreSQL (SQLite: the transaction holds the write lock), so a
 /// concurrent disabling or revocation either waits for this key and then revokes it with
-/// the rest, or commits first and this insert is refused. A label that names no stored row
-/// (keys written by hand, without a creator) has nothing to check.
+/// the rest, or commits first and this insert is refused. A key without a creator (written by
+/// hand) has nothing to check, nor has a creator that names no stored row.
 fn creator_may_create(
     conn: &mut DbConnection,
-    created_by: Option<&str>,
+    created_by: Option<PrincipalId>,
     at: DateTime<Utc>,
 ) -> Result<bool, TxError> {
-    let Some(label) = created_by else {
-        return Ok(true);
-    };
-    if let Some(id) = label.strip_prefix("account:") {
-        let query = accounts::table.find(id).select(accounts::status);
-        let status: Vec<String> = match conn {
-            DbConnection::Pg(pg) => query.for_share().load(pg)?,
-            DbConnection::Sqlite(_) => query.load(conn)?,
-        };
-        Ok(status
-            .iter()
-            .all(|status| status == AccountStatus::Active.as_str()))
-    } else if let Some(id) = label.strip_prefix("api_key:") {
-        let query = api_keys::table
-            .find(id)
-            .select((api_keys::revoked_at, api_keys::expires_at));
-        let found: Vec<(Option<NaiveDateTime>, Option<NaiveDateTime>)> = match conn {
-            DbConnection::Pg(pg) => query.for_share().load(pg)?,
-            DbConnection::Sqlite(_) => query.load(conn)?,
-        };
-        let at = to_db_time(at);
-        Ok(found.iter().all(|(revoked_at, expires_at)| {
-            revoked_at.is_none() && expires_at.is_none_or(|expires_at| at < expires_at)
-        }))
-    } else {
-        Ok(true)
+    match created_by {
+        None => Ok(true),
+        Some(PrincipalId::Account(id)) => {
+            let query = accounts::table
+                .find(id.to_string())
+                .select(accounts::status);
+            let status: Vec<String> = match conn {
+                DbConnection::Pg(pg) => query.for_share().load(pg)?,
+                DbConnection::Sqlite(_) => query.load(conn)?,
+            };
+            Ok(status
+                .iter()
+                .all(|status| status == AccountStatus::Active.as_str()))
+        }
+        Some(PrincipalId::ApiKey(id)) => {
+            let query = api_keys::table
+                .find(id.to_string())
+                .select((api_keys::revoked_at, api_keys::expires_at));
+            let found: Vec<(Option<NaiveDateTime>, Option<NaiveDateTime>)> = match conn {
+                DbConnection::Pg(pg) => query.for_share().load(pg)?,
+                DbConnection::Sqlite(_) => query.load(conn)?,
+            };
+            let at = to_db_time(at);
+            Ok(found.iter().all(|(revoked_at, expires_at)| {
+                revoked_at.is_none() && expires_at.is_none_or(|expires_at| at < expires_at)
+            }))
+        }
     }
 }
 

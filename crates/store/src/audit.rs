@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use roster_app::audit::{AuditAction, AuditEvent};
-use roster_app::ports::{AuditLog, AuditPage, AuditQuery, StoreError};
+use roster_app::model::{AuditAction, AuditEvent, AuditPage, AuditQuery, StoreError};
+use roster_app::ports::AuditLog;
 
 use crate::connection::{DbConnection, Store};
 use crate::errors::{TxError, corrupt, translate};
@@ -75,7 +75,7 @@ pub(crate) fn record(conn: &mut DbConnection, event: &AuditEvent) -> Result<(), 
 impl AuditLog for Store {
     async fn record(&self, event: &AuditEvent) -> Result<(), StoreError> {
         let event = event.clone();
-        self.run(move |conn| record(conn, &event).map_err(|e| e.into_store("audit event")))
+        self.run(move |conn| record(conn, &event).map_err(TxError::into_store))
             .await
     }
 
@@ -95,9 +95,7 @@ impl AuditLog for Store {
             if let Some(before) = query.before {
                 select = select.filter(audit_events::id.lt(before.to_string()));
             }
-            let rows = select
-                .load::<AuditRow>(conn)
-                .map_err(|e| translate(e, "audit event"))?;
+            let rows = select.load::<AuditRow>(conn).map_err(translate)?;
             let (events, next_before) = page(rows, query.limit, AuditRow::into_event, |e| e.id)?;
             Ok(AuditPage {
                 events,

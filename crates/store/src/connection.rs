@@ -9,7 +9,8 @@ use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use roster_app::ports::{Readiness, StoreError};
+use roster_app::model::StoreError;
+use roster_app::ports::Readiness;
 
 use crate::errors::{TxError, pool_unavailable, translate};
 use crate::grants_cache::GrantsCache;
@@ -337,28 +338,23 @@ impl Store {
 /// where `work` takes row locks with `FOR UPDATE` as needed).
 pub(crate) fn write_transaction<T>(
     conn: &mut DbConnection,
-    duplicate: &'static str,
     work: impl FnOnce(&mut DbConnection) -> Result<T, TxError>,
 ) -> Result<T, StoreError> {
     match conn {
         DbConnection::Sqlite(_) => {
-            conn.batch_execute("BEGIN IMMEDIATE")
-                .map_err(|e| translate(e, duplicate))?;
+            conn.batch_execute("BEGIN IMMEDIATE").map_err(translate)?;
             match work(conn) {
                 Ok(value) => {
-                    conn.batch_execute("COMMIT")
-                        .map_err(|e| translate(e, duplicate))?;
+                    conn.batch_execute("COMMIT").map_err(translate)?;
                     Ok(value)
                 }
                 Err(error) => {
                     let _ = conn.batch_execute("ROLLBACK");
-                    Err(error.into_store(duplicate))
+                    Err(error.into_store())
                 }
             }
         }
-        DbConnection::Pg(_) => conn
-            .transaction(work)
-            .map_err(|e: TxError| e.into_store(duplicate)),
+        DbConnection::Pg(_) => conn.transaction(work).map_err(|e: TxError| e.into_store()),
     }
 }
 

@@ -4,14 +4,16 @@
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use roster_app::audit::AuditEvent;
-use roster_app::ports::{GrantInsertion, GrantPage, GrantRecord, GrantStore, NewGrant, StoreError};
+use roster_app::model::{
+    AuditEvent, GrantInsertion, GrantPage, GrantRecord, Missing, NewGrant, StoreError,
+};
+use roster_app::ports::GrantStore;
 use roster_domain::{Grant, GrantId, PrincipalId};
 
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, translate};
-use crate::rows::{GrantDecoder, from_db_time, page, parse_permissions, to_db_time};
+use crate::rows::{GrantDecoder, from_db_time, page, parse_creator, parse_permissions, to_db_time};
 use crate::schema::{account_grants, accounts, api_key_grants, api_keys, roles};
 
 /// (id, role_name, scope, permissions, created_at, created_by)
@@ -29,7 +31,7 @@ fn into_record(decoder: &mut GrantDecoder, row: GrantListRow) -> Result<GrantRec
     Ok(GrantRecord {
         grant: decoder.grant((id, role, scope, permissions))?,
         created_at: from_db_time(created_at),
-        created_by,
+        created_by: created_by.as_deref().map(parse_creator).transpose()?,
     })
 }
 
@@ -55,7 +57,7 @@ pub(crate) fn lock_role(conn: &mut DbConnection, name: &str) -> Result<Option<St
 }
 
 /// Inserts `grants` for `holder` inside the caller's transaction. An unknown role is
-/// `Missing("role")`, a repeated (role, scope) `Duplicate("grant")`, and a role whose rules
+/// `Missing(Role)`, a repeated (role, scope) `Duplicate(Grant)`, and a role whose rules
 /// are no longer those the grant was authorized against `RoleChanged` (an edit of the role
 /// committed since: the grant is refused rather than given with rules nobody checked).
 pub(crate) fn insert_grants(
@@ -65,7 +67,7 @@ pub(crate) fn insert_grants(
 ) -> Result<(), TxError> {
     for grant in grants {
         let Some(rules) = lock_role(conn, grant.role.as_str())? else {
-            return Err(StoreError::Missing("role").into());
+            return Err(StoreError::Missing(Missing::Role).into());
         };
         if parse_permissions(&rules)? != grant.role_rules {
             return Err(StoreError::RoleChanged.into());
@@ -78,7 +80,7 @@ pub(crate) fn insert_grants(
                     account_grants::role_name.eq(grant.role.as_str()),
                     account_grants::scope.eq(grant.scope.to_string()),
                     account_grants::created_at.eq(to_db_time(grant.created_at)),
-                    account_grants::created_by.eq(grant.created_by.as_deref()),
+                    account_grants::created_by.eq(grant.created_by.map(|by| by.to_string())),
                 ))
                 .execute(conn),
             PrincipalId::ApiKey(id) => diesel::insert_into(api_key_grants::table)
@@ -88,11 +90,11 @@ pub(crate) fn insert_grants(
                     api_key_grants::role_name.eq(grant.role.as_str()),
                     api_key_grants::scope.eq(grant.scope.to_string()),
                     api_key_grants::created_at.eq(to_db_time(grant.created_at)),
-                    api_key_grants::created_by.eq(grant.created_by.as_deref()),
+                    api_key_grants::created_by.eq(grant.created_by.map(|by| by.to_string())),
                 ))
                 .execute(conn),
         };
-        inserted.map_err(|e| TxError::Store(translate(e, "grant")))?;
+        inserted.map_err(|e| TxError::Store(translate(e)))?;
     }
     Ok(())
 }
@@ -221,7 +223,7 @@ fn load_grants(
             query.load(conn)
         }
     }
-    .map_err(|e| translate(e, "grant"))?;
+    .map_err(translate)?;
     let mut decoder = GrantDecoder::default();
     rows.into_iter()
         .map(|row| into_record(&mut decoder, row))
@@ -249,14 +251,14 @@ impl GrantStore for Store {
         let grant = grant.clone();
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "grant", |conn| {
+            write_transaction(conn, |conn| {
                 // Role first, then holder: the lock order of the role-update trigger.
                 let role_exists = lock_role(conn, grant.role.as_str())?.is_some();
                 let Some(held) = lock_holder_and_count(conn, holder)? else {
-                    return Err(StoreError::Missing("holder").into());
+                    return Err(StoreError::Missing(Missing::Holder).into());
                 };
                 if !role_exists {
-                    return Err(StoreError::Missing("role").into());
+                    return Err(StoreError::Missing(Missing::Role).into());
                 }
                 if held >= i64::from(max_per_holder) {
                     return Ok(GrantInsertion::TooManyGrants);
@@ -309,7 +311,7 @@ impl GrantStore for Store {
     ) -> Result<bool, StoreError> {
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "grant", |conn| {
+            write_transaction(conn, |conn| {
                 let deleted = match holder {
                     PrincipalId::Account(account) => diesel::delete(
                         account_grants::table

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use quick_cache::sync::Cache;
 use quick_cache::sync::DefaultLifecycle;
 use quick_cache::{DefaultHashBuilder, OptionsBuilder, Weighter};
-use roster_app::ports::StoreError;
+use roster_app::model::StoreError;
 use roster_domain::{Grant, PrincipalId};
 
 /// How many grants the cache holds at most, over all principals (a grant in memory takes a

@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use roster_app::audit::AuditEvent;
-use roster_app::ports::{
-    CheckedRole, RoleDeletion, RoleHolding, RolePage, RoleStore, StoreError, StoredRole,
+use roster_app::model::{
+    AuditEvent, CheckedRole, RoleDeletion, RoleHolding, RolePage, StoreError, StoredRole,
 };
+use roster_app::ports::RoleStore;
 use roster_domain::{AccountId, ApiKeyId, PrincipalId, Role, RoleName, ScopePath};
 use uuid::Uuid;
 
@@ -131,7 +131,7 @@ impl RoleStore for Store {
         let role = role.clone();
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "role", |conn| {
+            write_transaction(conn, |conn| {
                 diesel::insert_into(roles::table)
                     .values((
                         roles::name.eq(role.name.as_str()),
@@ -154,7 +154,7 @@ impl RoleStore for Store {
                 .find(name.as_str())
                 .get_result::<RoleRow>(conn)
                 .optional()
-                .map_err(|e| translate(e, "role"))?
+                .map_err(translate)?
                 .map(RoleRow::into_stored)
                 .transpose()
         })
@@ -174,9 +174,7 @@ impl RoleStore for Store {
             if let Some(after) = &after {
                 query = query.filter(roles::name.gt(after.as_str().to_owned()));
             }
-            let rows = query
-                .load::<RoleRow>(conn)
-                .map_err(|e| translate(e, "role"))?;
+            let rows = query.load::<RoleRow>(conn).map_err(translate)?;
             let (roles, next_after) =
                 page(rows, limit, RoleRow::into_stored, |r| r.role.name.clone())?;
             Ok(RolePage { roles, next_after })
@@ -186,7 +184,7 @@ impl RoleStore for Store {
 
     async fn holdings(&self, name: &RoleName) -> Result<Vec<RoleHolding>, StoreError> {
         let name = name.clone();
-        self.run(move |conn| load_holdings(conn, &name).map_err(|e| translate(e, "grant"))?)
+        self.run(move |conn| load_holdings(conn, &name).map_err(translate)?)
             .await
     }
 
@@ -201,7 +199,7 @@ impl RoleStore for Store {
         let role = role.clone();
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "role", |conn| {
+            write_transaction(conn, |conn| {
                 if !still_as_checked(conn, &role.name, &checked)? {
                     return Err(StoreError::RoleChanged.into());
                 }
@@ -233,7 +231,7 @@ impl RoleStore for Store {
         let name = name.clone();
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "role", |conn| {
+            write_transaction(conn, |conn| {
                 // On PostgreSQL, lock the role first: a grant being inserted holds it
                 // `FOR SHARE` (see `grants::lock_role`), so this waits for that grant and
                 // then counts it, instead of failing on the foreign key.

@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use roster_app::ports::{ApiKey, PasswordHash, StoreError, TokenDigest};
+use roster_app::model::{ApiKey, PasswordHash, StoreError, TokenDigest};
 use roster_domain::{
     Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Effect, Email, Grant,
-    GrantId, Permission, RoleName, ScopePath,
+    GrantId, Permission, PrincipalId, RoleName, ScopePath,
 };
 use serde::{Deserialize, Serialize};
 
@@ -218,7 +218,7 @@ impl ApiKeyRow {
             id,
             name: self.name,
             created_at: from_db_time(self.created_at),
-            created_by: self.created_by,
+            created_by: self.created_by.as_deref().map(parse_creator).transpose()?,
             expires_at: self.expires_at.map(from_db_time),
             last_used_at: self.last_used_at.map(from_db_time),
             revoked_at: self.revoked_at.map(from_db_time),
@@ -234,7 +234,7 @@ pub(crate) struct NewApiKeyRow<'a> {
     pub name: &'a str,
     pub key_digest: &'a str,
     pub created_at: NaiveDateTime,
-    pub created_by: Option<&'a str>,
+    pub created_by: Option<String>,
     pub expires_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
@@ -247,10 +247,15 @@ impl<'a> NewApiKeyRow<'a> {
             name: &key.name,
             key_digest: digest.as_str(),
             created_at: to_db_time(key.created_at),
-            created_by: key.created_by.as_deref(),
+            created_by: key.created_by.map(|by| by.to_string()),
             expires_at: key.expires_at.map(to_db_time),
             last_used_at: key.last_used_at.map(to_db_time),
             revoked_at: key.revoked_at.map(to_db_time),
         }
     }
+}
+
+/// A stored `created_by` label (`account:<id>` or `api_key:<id>`, as `PrincipalId` writes it).
+pub(crate) fn parse_creator(label: &str) -> Result<PrincipalId, StoreError> {
+    PrincipalId::parse(label).ok_or_else(|| corrupt("creator", label))
 }

@@ -5,12 +5,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use roster_app::ports::{
-    NewSession, SessionId, SessionRecord, SessionStore, SessionSummary, StoreError, TokenDigest,
+use roster_app::model::{
+    NewSession, SessionId, SessionRecord, SessionSummary, StoreError, TokenDigest,
 };
+use roster_app::ports::SessionStore;
 use roster_domain::{AccountId, PrincipalId};
 
-use roster_app::audit::AuditEvent;
+use roster_app::model::AuditEvent;
 
 use crate::audit::record;
 use crate::connection::{Store, with_backend, write_transaction};
@@ -33,7 +34,7 @@ impl SessionStore for Store {
                 last_seen_at: to_db_time(session.created_at),
                 expires_at: to_db_time(session.expires_at),
             };
-            write_transaction(conn, "session", |conn| {
+            write_transaction(conn, |conn| {
                 diesel::insert_into(sessions::table)
                     .values(row)
                     .execute(conn)?;
@@ -65,7 +66,7 @@ impl SessionStore for Store {
                 ))
                 .get_result::<(SessionRow, AccountRow)>(c)
                 .optional())
-            .map_err(|e| translate(e, "session"))?;
+            .map_err(translate)?;
             let Some((session, account)) = row else {
                 return Ok(None);
             };
@@ -101,7 +102,7 @@ impl SessionStore for Store {
             )
             .set(sessions::last_seen_at.eq(at))
             .execute(conn)
-            .map_err(|e| translate(e, "session"))?;
+            .map_err(translate)?;
             Ok(())
         })
         .await
@@ -126,7 +127,7 @@ impl SessionStore for Store {
                     sessions::revoked_at,
                 ))
                 .load::<SessionRow>(conn)
-                .map_err(|e| translate(e, "session"))?;
+                .map_err(translate)?;
             rows.into_iter()
                 .map(|row| {
                     Ok(SessionSummary {
@@ -150,7 +151,7 @@ impl SessionStore for Store {
     ) -> Result<bool, StoreError> {
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "session", |conn| {
+            write_transaction(conn, |conn| {
                 let revoked = diesel::update(
                     sessions::table
                         .find(id.to_string())
@@ -175,7 +176,7 @@ impl SessionStore for Store {
                 .filter(sessions::expires_at.gt(to_db_time(now)))
                 .count()
                 .get_result(conn)
-                .map_err(|e| translate(e, "session"))
+                .map_err(translate)
         })
         .await
     }
@@ -197,13 +198,13 @@ impl SessionStore for Store {
                 .select(sessions::id)
                 .limit(limit)
                 .load::<String>(conn)
-                .map_err(|e| translate(e, "session"))?;
+                .map_err(translate)?;
             if dead.is_empty() {
                 return Ok(0);
             }
             diesel::delete(sessions::table.filter(sessions::id.eq_any(&dead)))
                 .execute(conn)
-                .map_err(|e| translate(e, "session"))
+                .map_err(translate)
         })
         .await
     }

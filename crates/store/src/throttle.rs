@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use roster_app::LoginThrottlePolicy;
-use roster_app::audit::AuditEvent;
-use roster_app::ports::{LoginThrottle, StoreError, ThrottleState};
+use roster_app::model::{AuditEvent, StoreError, ThrottleState};
+use roster_app::ports::LoginThrottle;
 
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
@@ -23,7 +23,7 @@ impl LoginThrottle for Store {
                 .select((login_throttle::failures, login_throttle::locked_until))
                 .get_result::<(i32, Option<chrono::NaiveDateTime>)>(conn)
                 .optional()
-                .map_err(|e| translate(e, "login throttle"))?;
+                .map_err(translate)?;
             Ok(row.map(|(failures, locked_until)| ThrottleState {
                 failures: u32::try_from(failures).unwrap_or(0),
                 locked_until: locked_until.map(from_db_time),
@@ -43,7 +43,7 @@ impl LoginThrottle for Store {
         let policy = *policy;
         let audit = audit.clone();
         self.run(move |conn| {
-            write_transaction(conn, "login throttle", |conn| {
+            write_transaction(conn, |conn| {
                 let at_db = to_db_time(at);
                 ensure_row(conn, &email, at_db)?;
                 // The increment locks the row (PostgreSQL) or runs under the write lock
@@ -80,7 +80,7 @@ impl LoginThrottle for Store {
         self.run(move |conn| {
             diesel::delete(login_throttle::table.find(&email))
                 .execute(conn)
-                .map_err(|e| translate(e, "login throttle"))?;
+                .map_err(translate)?;
             Ok(())
         })
         .await
@@ -93,7 +93,7 @@ impl LoginThrottle for Store {
                 .select(login_throttle::email_canonical)
                 .limit(limit)
                 .load::<String>(conn)
-                .map_err(|e| translate(e, "login throttle"))?;
+                .map_err(translate)?;
             if stale.is_empty() {
                 return Ok(0);
             }
@@ -101,7 +101,7 @@ impl LoginThrottle for Store {
                 login_throttle::table.filter(login_throttle::email_canonical.eq_any(&stale)),
             )
             .execute(conn)
-            .map_err(|e| translate(e, "login throttle"))
+            .map_err(translate)
         })
         .await
     }

@@ -20,11 +20,14 @@ use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::sqlite::SqliteConnection;
 use roster_app::LoginThrottlePolicy;
-use roster_app::audit::{AuditAction, AuditEvent};
+use roster_app::model::{
+    ApiKey, AuditAction, AuditEvent, AuditQuery, CheckedRole, Conflict, GrantInsertion, Missing,
+    NewGrant, NewSession, PasswordHash, RoleHolding, SessionId, SessionRecord, StatusChange,
+    StoreError, TokenDigest,
+};
 use roster_app::ports::{
-    AccountRepository, ApiKey, ApiKeyStore, AuditLog, AuditQuery, CheckedRole, GrantInsertion,
-    GrantStore, LoginThrottle, NewGrant, NewSession, PasswordHash, Readiness, RoleHolding,
-    RoleStore, SessionId, SessionRecord, SessionStore, StatusChange, StoreError, TokenDigest,
+    AccountRepository, ApiKeyStore, AuditLog, GrantStore, LoginThrottle, Readiness, RoleStore,
+    SessionStore,
 };
 use roster_domain::{
     Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Email, Grant, GrantId,
@@ -56,6 +59,7 @@ on_both_backends!(
     parallel_login_failures_are_all_counted,
     stale_login_failures_are_forgotten,
     grants_per_holder_are_capped,
+    each_uniqueness_rule_is_its_own_conflict,
     concurrent_grants_never_pass_the_cap,
     grant_pages_follow_creation_order,
     disabling_an_account_revokes_the_keys_it_created,
@@ -340,7 +344,7 @@ async fn canonical_email_is_unique(db: TestDb) {
         );
         assert_eq!(
             store.insert(&twin, &hash(), &[], &audit()).await,
-            Err(StoreError::Duplicate("email")),
+            Err(StoreError::Duplicate(Conflict::Email)),
             "{spelling:?}"
         );
         assert_eq!(
@@ -429,7 +433,7 @@ async fn missing_accounts_are_none(db: TestDb) {
 }
 
 /// 24 tasks insert the same canonical email at once (spelled four ways): exactly one wins,
-/// every other gets `Duplicate("email")` and nothing else (no "database is locked", no pool
+/// every other gets `Duplicate(Email)` and nothing else (no "database is locked", no pool
 /// timeout). Several rounds, because one round rarely exposes a missing busy timeout.
 async fn concurrent_inserts_of_one_email(db: TestDb) {
     const RACERS: usize = 24;
@@ -462,13 +466,13 @@ async fn concurrent_inserts_of_one_email(db: TestDb) {
         for task in tasks {
             match task.await.expect("insert task panicked") {
                 (racer, Ok(())) => winners.push(racer),
-                (_, Err(StoreError::Duplicate("email"))) => duplicates += 1,
+                (_, Err(StoreError::Duplicate(Conflict::Email))) => duplicates += 1,
                 (_, Err(other)) => unexpected.push(other),
             }
         }
         assert!(
             unexpected.is_empty(),
-            "round {round}: only Duplicate(\"email\") may fail an insert: {unexpected:?}"
+            "round {round}: only Duplicate(Email) may fail an insert: {unexpected:?}"
         );
         assert_eq!(winners.len(), 1, "round {round}: exactly one insert wins");
         assert_eq!(duplicates, RACERS - 1, "round {round}");
@@ -615,7 +619,7 @@ async fn duplicate_session_digest(db: TestDb) {
     let collision = new_session(&bob, digest("shared"), now());
     assert_eq!(
         store.create(&collision, &audit()).await,
-        Err(StoreError::Duplicate("session"))
+        Err(StoreError::Duplicate(Conflict::SessionDigest))
     );
     let found = find_session(&store, &first.token_digest).await;
     assert_eq!(found.id, first.id, "the first session is untouched");
@@ -656,7 +660,7 @@ async fn grants_are_read_with_their_rules(db: TestDb) {
     let bob = account("bob@example.com", None, false, now());
     store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
     store.insert(&bob, &hash(), &[], &audit()).await.unwrap();
-    assert_eq!(store.grants_of(ada.id).await.unwrap(), []);
+    assert_eq!(grants_of(&store, ada.id).await, []);
 
     // The store does not write roles and grants yet: insert them by hand.
     let mut raw = db.raw_connection();
@@ -682,7 +686,7 @@ async fn grants_are_read_with_their_rules(db: TestDb) {
     .unwrap();
     let add_grant = "INSERT INTO account_grants (id, account_id, role_name, scope, created_at) \
                      VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP)";
-    // UUID v7 ids sort by creation: the order grants_of returns them in.
+    // UUID v7 ids sort by creation: the order find_with_grants returns them in.
     let (first, second, bobs) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
     raw.execute(
         add_grant,
@@ -727,18 +731,29 @@ async fn grants_are_read_with_their_rules(db: TestDb) {
             ActionPattern::parse("account-read").unwrap(),
         )],
     };
-    assert_eq!(store.grants_of(ada.id).await.unwrap(), [ops, viewer]);
-    let bobs_grants = store.grants_of(bob.id).await.unwrap();
+    assert_eq!(grants_of(&store, ada.id).await, [ops, viewer]);
+    let bobs_grants = grants_of(&store, bob.id).await;
     assert_eq!(bobs_grants.len(), 1);
     assert_eq!(bobs_grants[0].id, GrantId::new(bobs));
     assert!(bobs_grants[0].scope.is_root());
-    assert_eq!(
+    assert!(
         store
-            .grants_of(AccountId::new(Uuid::now_v7()))
+            .find_with_grants(AccountId::new(Uuid::now_v7()))
             .await
-            .unwrap(),
-        []
+            .unwrap()
+            .is_none()
     );
+}
+
+/// The grants `find_with_grants` finds with the account, which must exist.
+async fn grants_of(store: &Store, id: AccountId) -> Vec<Grant> {
+    let found = store
+        .find_with_grants(id)
+        .await
+        .unwrap()
+        .expect("the account exists");
+    assert_eq!(found.account.id, id);
+    found.grants.to_vec()
 }
 
 // Written out by hand for the ignored PostgreSQL variant; once fixed, move the case into
@@ -965,7 +980,7 @@ fn api_key(name: &str, expires_at: Option<DateTime<Utc>>) -> ApiKey {
         id: ApiKeyId::new(Uuid::now_v7()),
         name: name.to_owned(),
         created_at: now(),
-        created_by: Some("account:0190".to_owned()),
+        created_by: Some(PrincipalId::Account(AccountId::new(Uuid::now_v7()))),
         expires_at,
         last_used_at: None,
         revoked_at: None,
@@ -987,7 +1002,7 @@ async fn api_keys_round_trip(db: TestDb) {
         store
             .insert_api_key(&first, &digest("k4"), &[], &audit())
             .await,
-        Err(StoreError::Duplicate("api key"))
+        Err(StoreError::Duplicate(Conflict::ApiKeyId))
     );
 
     let found = store.find_api_key(first.id).await.unwrap().unwrap();
@@ -1381,7 +1396,7 @@ async fn grants_per_holder_are_capped(db: TestDb) {
             Ok(GrantInsertion::Inserted)
         );
     }
-    // An unknown holder is still `Missing("holder")`, an unknown role `Missing("role")`.
+    // An unknown holder is still `Missing(Holder)`, an unknown role `Missing(Role)`.
     assert_eq!(
         store
             .insert_grant(
@@ -1391,7 +1406,7 @@ async fn grants_per_holder_are_capped(db: TestDb) {
                 &audit()
             )
             .await,
-        Err(StoreError::Missing("holder"))
+        Err(StoreError::Missing(Missing::Holder))
     );
     let bob = account("bob@example.com", None, false, now());
     store.insert(&bob, &hash(), &[], &audit()).await.unwrap();
@@ -1404,8 +1419,75 @@ async fn grants_per_holder_are_capped(db: TestDb) {
                 &audit()
             )
             .await,
-        Err(StoreError::Missing("role"))
+        Err(StoreError::Missing(Missing::Role))
     );
+}
+
+/// A unique violation is told by the rule it broke, not by the write that broke it: a
+/// repeated grant inside an account's creation is a grant conflict, not a taken email.
+/// (And a grant's creator reads back typed.)
+async fn each_uniqueness_rule_is_its_own_conflict(db: TestDb) {
+    let store = db.store();
+    any_role(&store, "ops").await;
+    assert_eq!(
+        store
+            .insert_role(
+                &role("ops", vec![Permission::allow(ActionPattern::All)]),
+                now(),
+                &audit()
+            )
+            .await,
+        Err(StoreError::Duplicate(Conflict::Role))
+    );
+    let ada = account("ada@example.com", None, false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    let key = api_key("bot", None);
+    store
+        .insert_api_key(&key, &digest("bot"), &[], &audit())
+        .await
+        .unwrap();
+    for holder in [PrincipalId::Account(ada.id), PrincipalId::ApiKey(key.id)] {
+        let first = new_grant("ops", "acme");
+        assert_eq!(
+            store.insert_grant(holder, &first, 10, &audit()).await,
+            Ok(GrantInsertion::Inserted)
+        );
+        assert_eq!(
+            store
+                .insert_grant(holder, &new_grant("ops", "acme"), 10, &audit())
+                .await,
+            Err(StoreError::Duplicate(Conflict::Grant)),
+            "{holder}"
+        );
+    }
+    // The creator is read back as the principal written, for accounts and keys alike.
+    let by_key = NewGrant {
+        created_by: Some(PrincipalId::ApiKey(key.id)),
+        ..new_grant("ops", "acme.berlin")
+    };
+    let by_account = NewGrant {
+        created_by: Some(PrincipalId::Account(ada.id)),
+        ..new_grant("ops", "acme.paris")
+    };
+    for grant in [&by_key, &by_account] {
+        store
+            .insert_grant(PrincipalId::Account(ada.id), grant, 10, &audit())
+            .await
+            .unwrap();
+        let found = store
+            .find_grant(PrincipalId::Account(ada.id), grant.id)
+            .await
+            .unwrap()
+            .expect("the grant");
+        assert_eq!(found.created_by, grant.created_by);
+    }
+    let bob = account("bob@example.com", None, false, now());
+    let twice = [new_grant("ops", "acme"), new_grant("ops", "acme")];
+    assert_eq!(
+        store.insert(&bob, &hash(), &twice, &audit()).await,
+        Err(StoreError::Duplicate(Conflict::Grant))
+    );
+    assert_eq!(store.find_by_id(bob.id).await.unwrap(), None);
 }
 
 /// Many inserts for one holder one below the cap, all at once: exactly one gets in, each
@@ -1520,7 +1602,7 @@ async fn grant_pages_follow_creation_order(db: TestDb) {
 /// A key created by `creator` (a `PrincipalId` label), never expiring.
 fn key_by(name: &str, creator: PrincipalId) -> ApiKey {
     ApiKey {
-        created_by: Some(creator.to_string()),
+        created_by: Some(creator),
         ..api_key(name, None)
     }
 }
@@ -1587,12 +1669,12 @@ async fn disabling_an_account_revokes_the_keys_it_created(db: TestDb) {
     let late = key_by("late", PrincipalId::Account(ada.id));
     assert_eq!(
         insert_key(&store, &late).await,
-        Err(StoreError::Missing("creator"))
+        Err(StoreError::Missing(Missing::Creator))
     );
     let minted = key_by("minted", PrincipalId::ApiKey(child.id));
     assert_eq!(
         insert_key(&store, &minted).await,
-        Err(StoreError::Missing("creator"))
+        Err(StoreError::Missing(Missing::Creator))
     );
     assert!(store.find_api_key(late.id).await.unwrap().is_none());
 
@@ -1649,7 +1731,7 @@ async fn revoking_a_key_revokes_the_keys_it_created(db: TestDb) {
     let orphan = key_by("orphan", PrincipalId::ApiKey(expired.id));
     assert_eq!(
         insert_key(&store, &orphan).await,
-        Err(StoreError::Missing("creator"))
+        Err(StoreError::Missing(Missing::Creator))
     );
 }
 
@@ -1694,7 +1776,7 @@ async fn a_disabled_creator_never_leaves_a_live_key(db: TestDb) {
                     "round {round}: {} is live after its creator was disabled",
                     key.name
                 ),
-                Err(StoreError::Missing("creator")) => {}
+                Err(StoreError::Missing(Missing::Creator)) => {}
                 Err(other) => panic!("round {round}: {other}"),
             }
         }

@@ -1,35 +1,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use roster_domain::{Account, AccountId, AccountStatus, Grant};
+use roster_domain::{Account, AccountId, AccountStatus};
 
-use super::{NewGrant, PasswordHash, SessionId, StoreError};
-use crate::audit::AuditEvent;
-
-/// An account together with its password hash, as needed to check a login.
-#[derive(Debug, Clone)]
-pub struct StoredAccount {
-    pub account: Account,
-    pub password_hash: PasswordHash,
-}
-
-/// One page of accounts in id order (ids are time-ordered UUID v7).
-#[derive(Debug, Clone, Default)]
-pub struct AccountPage {
-    pub accounts: Vec<Account>,
-    /// The id to continue after, when more accounts follow.
-    pub next_after: Option<AccountId>,
-}
-
-/// The outcome of a status change, decided inside the store's transaction.
-#[derive(Debug, Clone)]
-pub enum StatusChange {
-    /// Done (or already so); the account as it now is.
-    Changed(Account),
-    /// No account with this id.
-    NotFound,
-    /// Disabling it would leave no active super admin.
-    LastSuperadmin,
-}
+use crate::model::{
+    AccountPage, AccountWithGrants, AuditEvent, NewGrant, PasswordHash, SessionId, StatusChange,
+    StoreError, StoredAccount,
+};
 
 /// Port: persistent accounts.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -39,8 +15,8 @@ pub trait AccountRepository: Send + Sync {
     /// transaction: all or nothing.
     ///
     /// # Errors
-    /// `Duplicate("email")` when an account with the same canonical email exists;
-    /// `Missing("role")` when a grant names an unknown role; `Unavailable`.
+    /// `Duplicate(Email)` when an account with the same canonical email exists;
+    /// `Missing(Role)` when a grant names an unknown role; `Unavailable`.
     async fn insert(
         &self,
         account: &Account,
@@ -64,11 +40,16 @@ pub trait AccountRepository: Send + Sync {
     /// `Unavailable` when the database cannot be reached.
     async fn find_by_id(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
 
-    /// Every grant held by the account, each carrying its role's permission rules.
+    /// Finds an account with every grant it holds, each carrying its role's current rules,
+    /// in one database call; the grants are loaded the way a session's are (the adapter may
+    /// serve them from its cache while they are unchanged).
     ///
     /// # Errors
     /// `Unavailable` when the database cannot be reached.
-    async fn grants_of(&self, id: AccountId) -> Result<Vec<Grant>, StoreError>;
+    async fn find_with_grants(
+        &self,
+        id: AccountId,
+    ) -> Result<Option<AccountWithGrants>, StoreError>;
 
     /// Whether at least one super admin exists (for bootstrap).
     ///

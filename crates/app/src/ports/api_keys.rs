@@ -1,51 +1,10 @@
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use roster_domain::{ApiKeyId, Grant, PrincipalId};
+use roster_domain::{ApiKeyId, PrincipalId};
 
-use super::{NewGrant, StoreError, TokenDigest};
-use crate::audit::AuditEvent;
-
-/// An API key as stored and listed. The key itself is never stored, only its digest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiKey {
-    pub id: ApiKeyId,
-    pub name: String,
-    pub created_at: DateTime<Utc>,
-    /// Who created it, as `account:<id>` or `api_key:<id>`.
-    pub created_by: Option<String>,
-    /// `None`: the key does not expire (it can still be revoked).
-    pub expires_at: Option<DateTime<Utc>>,
-    /// When the key last authenticated a request (written at most once a minute).
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-impl ApiKey {
-    /// Whether the key may authenticate a request at `now`.
-    pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
-        self.revoked_at.is_none() && self.expires_at.is_none_or(|expires_at| now < expires_at)
-    }
-}
-
-/// A stored key with the digest a presented key must match and the key's grants.
-#[derive(Debug, Clone)]
-pub struct StoredApiKey {
-    pub key: ApiKey,
-    pub digest: TokenDigest,
-    /// The key's grants with their roles' current rules (empty for a revoked key). Shared:
-    /// the adapter may hand out the same cached list to many requests.
-    pub grants: Arc<[Grant]>,
-}
-
-/// One page of API keys in id (creation) order.
-#[derive(Debug, Clone, Default)]
-pub struct ApiKeyPage {
-    pub keys: Vec<ApiKey>,
-    /// The id to continue after, when more keys follow.
-    pub next_after: Option<ApiKeyId>,
-}
+use crate::model::{
+    ApiKey, ApiKeyPage, AuditEvent, NewGrant, StoreError, StoredApiKey, TokenDigest,
+};
 
 /// Port: persistent API keys and their grants.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -58,8 +17,8 @@ pub trait ApiKeyStore: Send + Sync {
     /// nothing (else its child could slip past the cascading revocation).
     ///
     /// # Errors
-    /// `Duplicate("api key")` on an id collision; `Missing("role")` when a grant names an
-    /// unknown role; `Missing("creator")` when the creator is gone, disabled, revoked or
+    /// `Duplicate(ApiKeyId)` on an id collision; `Missing(Role)` when a grant names an
+    /// unknown role; `Missing(Creator)` when the creator is gone, disabled, revoked or
     /// expired; `Unavailable`.
     async fn insert_api_key(
         &self,

@@ -1,47 +1,7 @@
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use roster_domain::{Grant, GrantId, Permission, PrincipalId, RoleName, ScopePath};
+use roster_domain::{GrantId, PrincipalId};
 
-use super::StoreError;
-use crate::audit::AuditEvent;
-
-/// A grant to write: `role` on `scope`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewGrant {
-    pub id: GrantId,
-    pub role: RoleName,
-    pub scope: ScopePath,
-    pub created_at: DateTime<Utc>,
-    /// `account:<id>` or `api_key:<id>` of the principal that granted it.
-    pub created_by: Option<String>,
-    /// The role's rules the grant was authorized against: the store refuses the grant with
-    /// `RoleChanged` if the role's rules differ when it writes.
-    pub role_rules: Vec<Permission>,
-}
-
-/// A stored grant with its rules (for evaluation) and its provenance (for listing).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GrantRecord {
-    pub grant: Grant,
-    pub created_at: DateTime<Utc>,
-    pub created_by: Option<String>,
-}
-
-/// The outcome of inserting one grant, decided inside the store's transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GrantInsertion {
-    Inserted,
-    /// The holder holds `max_per_holder` grants already; nothing was written.
-    TooManyGrants,
-}
-
-/// One page of a holder's grants in creation (id) order.
-#[derive(Debug, Clone, Default)]
-pub struct GrantPage {
-    pub grants: Vec<GrantRecord>,
-    /// The id to continue after, when more grants follow.
-    pub next_after: Option<GrantId>,
-}
+use crate::model::{AuditEvent, GrantInsertion, GrantPage, GrantRecord, NewGrant, StoreError};
 
 /// Port: grants held by accounts and API keys. Every write records its audit event in the
 /// same transaction.
@@ -53,8 +13,8 @@ pub trait GrantStore: Send + Sync {
     /// inserts cannot together pass the cap.
     ///
     /// # Errors
-    /// `Duplicate("grant")` when the holder has this role on this scope already;
-    /// `Missing("role")` for an unknown role; `Missing("holder")` for an unknown account or
+    /// `Duplicate(Grant)` when the holder has this role on this scope already;
+    /// `Missing(Role)` for an unknown role; `Missing(Holder)` for an unknown account or
     /// API key; `Unavailable`.
     async fn insert_grant(
         &self,

@@ -1,39 +1,7 @@
-use std::fmt;
-
 use async_trait::async_trait;
 use roster_domain::PlainPassword;
 
-/// A password hash in PHC string format (`$argon2id$v=19$m=...`). Not a secret in the
-/// cryptographic sense, but never logged: `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PasswordHash(String);
-
-impl PasswordHash {
-    pub fn new(phc: impl Into<String>) -> Self {
-        Self(phc.into())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for PasswordHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PasswordHash([REDACTED])")
-    }
-}
-
-/// Failures of the password hasher.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HashError {
-    /// The bounded hashing queue is full: refuse now rather than queue without bound.
-    #[error("password hashing is overloaded")]
-    Overloaded { retry_after_secs: u64 },
-    /// A malformed stored hash or a broken worker.
-    #[error("password hashing failed: {0}")]
-    Internal(String),
-}
+use crate::model::{HashError, PasswordHash};
 
 /// Port: slow, memory-hard password hashing, run off the async threads with bounded
 /// concurrency.

@@ -1,11 +1,14 @@
 //! Port traits: what the use cases need from the outside world. Each is small, owned here,
 //! and implemented by an adapter crate (`roster-store`, `roster-crypto`, `roster-flags`).
 //! With the `mock` feature every port has a mockall double (`MockAccountRepository`, ...).
+//! The records the ports take and return are in [`crate::model`]; this module holds only the
+//! traits (and [`SystemClock`], the real clock).
 
 mod accounts;
 mod api_keys;
 mod audit_log;
 mod clock;
+mod features;
 mod grants;
 mod hashing;
 mod readiness;
@@ -15,18 +18,19 @@ mod strength;
 mod throttle;
 mod tokens;
 
-pub use accounts::{AccountPage, AccountRepository, StatusChange, StoredAccount};
-pub use api_keys::{ApiKey, ApiKeyPage, ApiKeyStore, StoredApiKey};
-pub use audit_log::{AuditLog, AuditPage, AuditQuery};
+pub use accounts::AccountRepository;
+pub use api_keys::ApiKeyStore;
+pub use audit_log::AuditLog;
 pub use clock::{Clock, SystemClock};
-pub use grants::{GrantInsertion, GrantPage, GrantRecord, GrantStore, NewGrant};
-pub use hashing::{HashError, PasswordHash, PasswordHasher};
+pub use features::FeatureManager;
+pub use grants::GrantStore;
+pub use hashing::PasswordHasher;
 pub use readiness::Readiness;
-pub use roles::{CheckedRole, RoleDeletion, RoleHolding, RolePage, RoleStore, StoredRole};
-pub use sessions::{NewSession, SessionId, SessionRecord, SessionStore, SessionSummary};
+pub use roles::RoleStore;
+pub use sessions::SessionStore;
 pub use strength::PasswordStrength;
-pub use throttle::{LoginThrottle, ThrottleState};
-pub use tokens::{IssuedToken, TokenDigest, TokenSource};
+pub use throttle::LoginThrottle;
+pub use tokens::TokenSource;
 
 #[cfg(any(test, feature = "mock"))]
 pub use accounts::MockAccountRepository;
@@ -36,6 +40,8 @@ pub use api_keys::MockApiKeyStore;
 pub use audit_log::MockAuditLog;
 #[cfg(any(test, feature = "mock"))]
 pub use clock::MockClock;
+#[cfg(any(test, feature = "mock"))]
+pub use features::MockFeatureManager;
 #[cfg(any(test, feature = "mock"))]
 pub use grants::MockGrantStore;
 #[cfg(any(test, feature = "mock"))]
@@ -52,24 +58,3 @@ pub use strength::MockPasswordStrength;
 pub use throttle::MockLoginThrottle;
 #[cfg(any(test, feature = "mock"))]
 pub use tokens::MockTokenSource;
-
-/// Failures of a storage port, translated from driver errors at the adapter seam.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    /// A uniqueness constraint refused the write; the payload names what was duplicated.
-    #[error("duplicate {0}")]
-    Duplicate(&'static str),
-    /// A row the write refers to does not exist; the payload names it (`role`, `holder`).
-    #[error("missing {0}")]
-    Missing(&'static str),
-    /// A role's rules, or where it is held, changed since the write was checked against them
-    /// (a role edit racing a grant of the role); the write was not made.
-    #[error("the role changed since the request was checked")]
-    RoleChanged,
-    /// The database could not be reached or timed out; retrying later may succeed.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
-    /// Anything else: a bug, corrupt data, a constraint we did not expect.
-    #[error("storage error: {0}")]
-    Internal(String),
-}

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 
-use super::StoreError;
+use crate::model::StoreError;
 
 /// Port: whether the backing database can serve requests (for `GET /readyz`).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]

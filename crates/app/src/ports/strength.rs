@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use roster_domain::{PasswordProblem, PlainPassword};
 
-use super::HashError;
+use crate::model::HashError;
 
 /// Port: the strength estimate of a new password ([`PlainPassword::weakness`]), which costs up
 /// to a few hundred milliseconds of CPU, run off the async threads with bounded concurrency.

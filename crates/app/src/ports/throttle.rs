@@ -1,18 +1,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::StoreError;
-use crate::audit::AuditEvent;
+use crate::model::{AuditEvent, StoreError, ThrottleState};
 use crate::usecases::LoginThrottlePolicy;
-
-/// Failed logins recorded for one canonical email.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ThrottleState {
-    /// Consecutive failures since the last success.
-    pub failures: u32,
-    /// Logins are refused before any hashing until then.
-    pub locked_until: Option<DateTime<Utc>>,
-}
 
 /// Port: per-account login throttling, shared by every node through the database.
 ///

@@ -1,42 +1,6 @@
-use std::fmt;
-
 use roster_domain::ApiKeyId;
-use secrecy::SecretString;
-use subtle::ConstantTimeEq;
 
-/// The SHA-256 digest of a bearer token, hex encoded: what the database stores and looks up.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct TokenDigest(String);
-
-impl TokenDigest {
-    pub fn new(hex: impl Into<String>) -> Self {
-        Self(hex.into())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Compares in constant time, so response timing does not reveal how much of a guessed
-    /// key's digest matched the stored one.
-    pub fn matches(&self, other: &TokenDigest) -> bool {
-        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
-    }
-}
-
-impl fmt::Debug for TokenDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // A prefix is enough to correlate in a debugger; the digest itself is not a secret.
-        write!(f, "TokenDigest({}…)", self.0.get(..8).unwrap_or(""))
-    }
-}
-
-/// A freshly issued token: the secret goes to the client once, the digest to the database.
-#[derive(Debug)]
-pub struct IssuedToken {
-    pub token: SecretString,
-    pub digest: TokenDigest,
-}
+use crate::model::{IssuedToken, TokenDigest};
 
 /// Port: random bearer tokens and their digests.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]

@@ -4,11 +4,11 @@ use roster_domain::{Account, AccountId, AccountStatus, BuiltinAction, Email, Pri
 use secrecy::SecretString;
 use tracing::instrument;
 
+use super::caller::Held;
 use super::register::account_inputs;
 use super::{Authenticated, Roster};
-use crate::audit::AuditAction;
 use crate::error::AppError;
-use crate::ports::{AccountPage, GrantRecord, StatusChange};
+use crate::model::{AccountPage, AuditAction, GrantRecord, StatusChange};
 
 /// An account with the grants it holds.
 #[derive(Debug, Clone)]
@@ -73,8 +73,7 @@ impl Roster {
         status: AccountStatus,
     ) -> Result<Account, AppError> {
         caller.require_global(BuiltinAction::AccountDisable)?;
-        let account = self.existing_account(id).await?;
-        let held = self.held_by_account(&account).await?;
+        let held = Held::of_account(&self.account_with_grants(id).await?);
         match status {
             // Disabling revokes the keys the account created, so they are weighed too.
             AccountStatus::Disabled => {
@@ -118,10 +117,14 @@ impl Roster {
         new_password: &SecretString,
     ) -> Result<(), AppError> {
         caller.require_global(BuiltinAction::AccountPasswordReset)?;
-        let account = self.existing_account(id).await?;
-        caller.require_may_act_on(self.held_by_account(&account).await?.rights())?;
+        let target = self.account_with_grants(id).await?;
+        caller.require_may_act_on(Held::of_account(&target).rights())?;
         let password = self
-            .check_new_password("new_password", new_password, &account_inputs(&account))
+            .check_new_password(
+                "new_password",
+                new_password,
+                &account_inputs(&target.account),
+            )
             .await?;
         let hash = self.ports.hasher.hash(password).await?;
         let now = self.ports.clock.now();
@@ -149,3 +152,6 @@ impl Roster {
             .ok_or(AppError::NotFound("account"))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,10 +9,9 @@ use uuid::Uuid;
 
 use super::grants::{GrantForm, describe_grants, parse_grant_forms};
 use super::{Authenticated, Roster};
-use crate::audit::AuditAction;
 use crate::error::{AppError, FieldError};
 use crate::lifetime::parse_lifetime;
-use crate::ports::{ApiKey, ApiKeyPage, GrantRecord, NewGrant, StoreError};
+use crate::model::{ApiKey, ApiKeyPage, AuditAction, GrantRecord, Missing, NewGrant, StoreError};
 
 /// A freshly created key. `secret` is the bearer token, shown to the client exactly once.
 #[derive(Debug)]
@@ -79,11 +78,8 @@ impl Roster {
             id,
             name: name.into_string(),
             created_at: now,
-            created_by: Some(caller.principal.id.to_string()),
-            expires_at: child_expiry(
-                lifetime.map(|lifetime| now + lifetime),
-                caller.api_key.as_ref(),
-            ),
+            created_by: Some(caller.principal.id),
+            expires_at: child_expiry(lifetime.map(|lifetime| now + lifetime), caller.api_key()),
             last_used_at: None,
             revoked_at: None,
         };
@@ -98,9 +94,9 @@ impl Roster {
             .await
         {
             Ok(()) => {}
-            Err(StoreError::Missing("role")) => return Err(AppError::RoleNotFound),
+            Err(StoreError::Missing(Missing::Role)) => return Err(AppError::RoleNotFound),
             // Disabled or revoked while this request ran: as if it had been a moment earlier.
-            Err(StoreError::Missing("creator")) => return Err(AppError::Unauthenticated),
+            Err(StoreError::Missing(Missing::Creator)) => return Err(AppError::Unauthenticated),
             Err(other) => return Err(other.into()),
         }
         tracing::info!(api_key_id = %key.id, created_by = %caller.principal.id, "api key created");
@@ -199,39 +195,4 @@ fn child_expiry(
 }
 
 #[cfg(test)]
-mod child_expiry_tests {
-    use chrono::{Duration, TimeZone, Utc};
-
-    use super::*;
-
-    fn parent(expires_at: Option<DateTime<Utc>>) -> ApiKey {
-        ApiKey {
-            id: ApiKeyId::new(Uuid::now_v7()),
-            name: "parent".into(),
-            created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-            created_by: None,
-            expires_at,
-            last_used_at: None,
-            revoked_at: None,
-        }
-    }
-
-    #[test]
-    fn a_child_never_outlives_its_parent() {
-        let t = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
-        let (earlier, later) = (t - Duration::days(1), t + Duration::days(1));
-        // Created by an account (no parent key): as asked.
-        assert_eq!(child_expiry(None, None), None);
-        assert_eq!(child_expiry(Some(t), None), Some(t));
-        // By a key that never expires: as asked.
-        assert_eq!(child_expiry(None, Some(&parent(None))), None);
-        assert_eq!(child_expiry(Some(t), Some(&parent(None))), Some(t));
-        // By an expiring key: never later than the parent.
-        assert_eq!(child_expiry(None, Some(&parent(Some(t)))), Some(t));
-        assert_eq!(child_expiry(Some(later), Some(&parent(Some(t)))), Some(t));
-        assert_eq!(
-            child_expiry(Some(earlier), Some(&parent(Some(t)))),
-            Some(earlier)
-        );
-    }
-}
+mod tests;

@@ -4,9 +4,8 @@
 use roster_domain::BuiltinAction;
 
 use super::{Authenticated, Roster};
-use crate::audit::AuditEvent;
 use crate::error::AppError;
-use crate::ports::{AuditPage, AuditQuery};
+use crate::model::{AuditEvent, AuditPage, AuditQuery};
 
 impl Roster {
     /// Events newest first, optionally of one actor or one action.

@@ -2,44 +2,16 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Duration, Utc};
-use roster_domain::{Account, ApiKeyId, Principal, PrincipalId};
+use chrono::Duration;
+use roster_domain::ApiKeyId;
 use tracing::instrument;
 
-use super::Roster;
-use crate::audit::{AuditAction, AuditEvent};
+use super::{Authenticated, Roster};
 use crate::error::AppError;
-use crate::ports::{ApiKey, SessionId};
 
 /// Activity is written back at most this often per session, so authenticated reads do not
 /// each cost a write.
 const TOUCH_INTERVAL_SECS: i64 = 60;
-
-/// Who is calling: the principal (with its grants, for permission checks) and, for a session,
-/// the account and session behind it, or for an API key, the key.
-#[derive(Debug, Clone)]
-pub struct Authenticated {
-    pub principal: Principal,
-    pub account: Option<Account>,
-    pub session_id: Option<SessionId>,
-    pub api_key: Option<ApiKey>,
-    /// The client's address, for the audit trail.
-    pub source_ip: Option<IpAddr>,
-}
-
-impl Authenticated {
-    /// A short label for logs: `account:<id>` or `api_key:<id>`. Never the token.
-    pub fn principal_label(&self) -> String {
-        self.principal.id.to_string()
-    }
-
-    /// An audit event of `action` at `at`, acted by this caller from its address.
-    pub(super) fn audit(&self, action: AuditAction, at: DateTime<Utc>) -> AuditEvent {
-        AuditEvent::new(action, at)
-            .actor(self.principal.id)
-            .from_ip(self.source_ip)
-    }
-}
 
 impl Roster {
     /// Resolves a bearer token: a session token or an API key. Expired, idle, revoked and
@@ -55,18 +27,20 @@ impl Roster {
         token: &str,
         source_ip: Option<IpAddr>,
     ) -> Result<Authenticated, AppError> {
-        let mut caller = if self.ports.tokens.looks_like_session_token(token) {
-            self.authenticate_session(token).await?
+        if self.ports.tokens.looks_like_session_token(token) {
+            self.authenticate_session(token, source_ip).await
         } else if let Some(id) = self.ports.tokens.api_key_id(token) {
-            self.authenticate_api_key(id, token).await?
+            self.authenticate_api_key(id, token, source_ip).await
         } else {
-            return Err(AppError::Unauthenticated);
-        };
-        caller.source_ip = source_ip;
-        Ok(caller)
+            Err(AppError::Unauthenticated)
+        }
     }
 
-    async fn authenticate_session(&self, token: &str) -> Result<Authenticated, AppError> {
+    async fn authenticate_session(
+        &self,
+        token: &str,
+        source_ip: Option<IpAddr>,
+    ) -> Result<Authenticated, AppError> {
         let digest = self.ports.tokens.digest(token);
         let Some(session) = self.ports.sessions.find_by_digest(&digest).await? else {
             return Err(AppError::Unauthenticated);
@@ -87,17 +61,12 @@ impl Roster {
         if now - session.last_seen_at >= touch_after {
             self.ports.sessions.touch(session.id, now).await?;
         }
-        Ok(Authenticated {
-            principal: Principal {
-                id: PrincipalId::Account(session.account.id),
-                is_superadmin: session.account.is_superadmin,
-                grants: session.grants,
-            },
-            account: Some(session.account),
-            session_id: Some(session.id),
-            api_key: None,
-            source_ip: None,
-        })
+        Ok(Authenticated::by_session(
+            session.account,
+            session.id,
+            session.grants,
+            source_ip,
+        ))
     }
 
     /// One primary-key lookup by the id embedded in the key, then a constant-time digest
@@ -106,6 +75,7 @@ impl Roster {
         &self,
         id: ApiKeyId,
         token: &str,
+        source_ip: Option<IpAddr>,
     ) -> Result<Authenticated, AppError> {
         let Some(stored) = self.ports.api_keys.find_api_key(id).await? else {
             return Err(AppError::Unauthenticated);
@@ -121,16 +91,13 @@ impl Roster {
         if stale {
             self.ports.api_keys.touch_api_key(id, now).await?;
         }
-        Ok(Authenticated {
-            principal: Principal {
-                id: PrincipalId::ApiKey(id),
-                is_superadmin: false,
-                grants: stored.grants,
-            },
-            account: None,
-            session_id: None,
-            api_key: Some(stored.key),
-            source_ip: None,
-        })
+        Ok(Authenticated::by_api_key(
+            stored.key,
+            stored.grants,
+            source_ip,
+        ))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,6 +3,7 @@
 use roster_domain::{Action, BuiltinAction, Decision, Principal, PrincipalId, ScopePath};
 use tracing::instrument;
 
+use super::caller::{principal_of_account, principal_of_api_key};
 use super::{Authenticated, Roster};
 use crate::error::{AppError, FieldError};
 
@@ -117,21 +118,11 @@ impl Roster {
     async fn load_principal(&self, id: PrincipalId) -> Result<Option<Principal>, AppError> {
         match id {
             PrincipalId::Account(account_id) => {
-                let account = self
-                    .ports
-                    .accounts
-                    .find_by_id(account_id)
-                    .await?
-                    .ok_or(AppError::NotFound("account"))?;
-                if !account.can_log_in() {
+                let found = self.account_with_grants(account_id).await?;
+                if !found.account.can_log_in() {
                     return Ok(None);
                 }
-                let grants = self.ports.accounts.grants_of(account_id).await?;
-                Ok(Some(Principal {
-                    id,
-                    is_superadmin: account.is_superadmin,
-                    grants: grants.into(),
-                }))
+                Ok(Some(principal_of_account(&found.account, found.grants)))
             }
             PrincipalId::ApiKey(key_id) => {
                 let stored = self
@@ -143,12 +134,11 @@ impl Roster {
                 if !stored.key.is_usable(self.ports.clock.now()) {
                     return Ok(None);
                 }
-                Ok(Some(Principal {
-                    id,
-                    is_superadmin: false,
-                    grants: stored.grants,
-                }))
+                Ok(Some(principal_of_api_key(&stored.key, stored.grants)))
             }
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

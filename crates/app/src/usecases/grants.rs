@@ -9,9 +9,10 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::{Authenticated, Roster};
-use crate::audit::AuditAction;
 use crate::error::{AppError, FieldError};
-use crate::ports::{GrantInsertion, GrantPage, NewGrant, StoreError};
+use crate::model::{
+    AuditAction, Conflict, GrantInsertion, GrantPage, Missing, NewGrant, StoreError,
+};
 
 /// A grant as it arrives from a client, not yet validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +109,7 @@ impl Roster {
                 role,
                 scope,
                 created_at: now,
-                created_by: Some(caller.principal_label()),
+                created_by: Some(caller.principal.id),
                 role_rules: stored.role.permissions,
             });
         }
@@ -148,9 +149,9 @@ impl Roster {
         {
             Ok(GrantInsertion::Inserted) => Ok(grant),
             Ok(GrantInsertion::TooManyGrants) => Err(AppError::TooManyGrants { limit }),
-            Err(StoreError::Duplicate(_)) => Err(AppError::GrantExists),
-            Err(StoreError::Missing("role")) => Err(AppError::RoleNotFound),
-            Err(StoreError::Missing(_)) => Err(not_found(holder)),
+            Err(StoreError::Duplicate(Conflict::Grant)) => Err(AppError::GrantExists),
+            Err(StoreError::Missing(Missing::Role)) => Err(AppError::RoleNotFound),
+            Err(StoreError::Missing(Missing::Holder)) => Err(not_found(holder)),
             Err(other) => Err(other.into()),
         }
     }
@@ -241,3 +242,6 @@ fn not_found(holder: PrincipalId) -> AppError {
         PrincipalId::ApiKey(_) => AppError::NotFound("api key"),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,9 +9,8 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::Roster;
-use crate::audit::{AuditAction, AuditEvent};
 use crate::error::AppError;
-use crate::ports::{NewSession, SessionId, ThrottleState};
+use crate::model::{AuditAction, AuditEvent, NewSession, SessionId, ThrottleState};
 
 /// Failures older than this, with no newer one, are forgotten: the count starts afresh.
 const FAILURE_MEMORY: chrono::Duration = chrono::Duration::days(1);
@@ -155,63 +154,4 @@ impl Roster {
 }
 
 #[cfg(test)]
-mod over_long_password_tests {
-    use roster_domain::{AccountStatus, PlainPassword};
-    use secrecy::SecretString;
-
-    use super::super::tests::{HASH, Ports, account, now};
-    use crate::error::AppError;
-    use crate::ports::{PasswordHash, StoredAccount, ThrottleState};
-
-    /// A password no policy could have accepted is never normalized whole and fails like a
-    /// wrong one: one verify against the dummy hash, one failure counted.
-    #[tokio::test]
-    async fn an_over_long_password_fails_after_the_dummy_verify() {
-        let ada = account("ada@example.com", AccountStatus::Active, false);
-        let mut ports = Ports::new();
-        ports.clock.expect_now().return_const(now());
-        ports
-            .login_throttle
-            .expect_state()
-            .times(1)
-            .returning(|_| Ok(None));
-        let stored = StoredAccount {
-            account: ada.clone(),
-            password_hash: PasswordHash::new(HASH),
-        };
-        ports
-            .accounts
-            .expect_find_by_email()
-            .times(1)
-            .returning(move |_| Ok(Some(stored.clone())));
-        ports
-            .hasher
-            .expect_verify()
-            .withf(|password: &PlainPassword, stored| {
-                password.expose().is_empty() && stored.is_none()
-            })
-            .times(1)
-            .returning(|_, _| Ok(false));
-        ports
-            .login_throttle
-            .expect_record_failure()
-            .times(1)
-            .returning(|_, _, _, _| {
-                Ok(ThrottleState {
-                    failures: 1,
-                    locked_until: None,
-                })
-            });
-        ports.sessions.expect_create().never();
-        // The finding: 63 KB of a character that NFKC expands eighteen-fold.
-        let password = SecretString::from("\u{FDFA}".repeat(21_000));
-        let result = ports
-            .build()
-            .login("ada@example.com", &password, None)
-            .await;
-        assert!(
-            matches!(result, Err(AppError::InvalidCredentials)),
-            "{result:?}"
-        );
-    }
-}
+mod tests;

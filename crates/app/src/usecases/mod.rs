@@ -6,8 +6,8 @@ mod api_keys;
 mod audit;
 mod authenticate;
 mod authz;
+mod caller;
 mod grants;
-mod guards;
 mod login;
 mod register;
 mod roles;
@@ -18,16 +18,17 @@ use std::sync::Arc;
 use chrono::Duration;
 use roster_domain::PasswordPolicy;
 
-use crate::features::FeatureManager;
+use crate::error::AppError;
+use crate::model::{Feature, FeatureReport};
 use crate::ports::{
-    AccountRepository, ApiKeyStore, AuditLog, Clock, GrantStore, LoginThrottle, PasswordHasher,
-    PasswordStrength, RoleStore, SessionStore, TokenSource,
+    AccountRepository, ApiKeyStore, AuditLog, Clock, FeatureManager, GrantStore, LoginThrottle,
+    PasswordHasher, PasswordStrength, Readiness, RoleStore, SessionStore, TokenSource,
 };
 
 pub use admin_accounts::AccountDetails;
 pub use api_keys::{ApiKeyDetails, CreatedApiKey};
-pub use authenticate::Authenticated;
 pub use authz::{CheckForm, CheckOutcome};
+pub use caller::{Authenticated, CallerKind};
 pub use grants::GrantForm;
 pub use login::LoginSuccess;
 pub use register::RegistrationForm;
@@ -135,6 +136,7 @@ pub struct RosterPorts {
     pub hasher: Arc<dyn PasswordHasher>,
     pub strength: Arc<dyn PasswordStrength>,
     pub features: Arc<dyn FeatureManager>,
+    pub readiness: Arc<dyn Readiness>,
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<dyn TokenSource>,
 }
@@ -166,9 +168,23 @@ impl Roster {
         }
     }
 
-    /// The feature manager, for handlers that gate whole routes (`GET /v1/features`, ...).
-    pub fn features(&self) -> &dyn FeatureManager {
-        self.ports.features.as_ref()
+    /// Whether `feature` is on right now, for adapters that gate whole routes
+    /// (`GET /v1/features`, the health probes, ...). An in-memory read.
+    pub fn is_enabled(&self, feature: Feature) -> bool {
+        self.ports.features.is_enabled(feature)
+    }
+
+    /// Every flag's state and the features file's, for `GET /v1/features`.
+    pub fn feature_report(&self) -> FeatureReport {
+        self.ports.features.report()
+    }
+
+    /// Whether the database answers and its schema is current (`GET /readyz`).
+    ///
+    /// # Errors
+    /// `Unavailable` with the reason otherwise.
+    pub async fn check_ready(&self) -> Result<(), AppError> {
+        Ok(self.ports.readiness.check_ready().await?)
     }
 
     /// The password policy in force.
@@ -178,4 +194,4 @@ impl Roster {
 }
 
 #[cfg(test)]
-mod tests;
+mod test_support;

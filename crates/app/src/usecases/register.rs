@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use roster_domain::{
     Account, AccountId, AccountStatus, BuiltinAction, DisplayName, Email, PasswordProblem,
-    PlainPassword, PrincipalId, Rights, ScopePath,
+    PlainPassword, PrincipalId, Rights,
 };
 use secrecy::{ExposeSecret, SecretString};
 use tracing::instrument;
@@ -14,10 +14,8 @@ use uuid::Uuid;
 
 use super::grants::{GrantForm, describe_grants, parse_grant_forms};
 use super::{Authenticated, Roster};
-use crate::audit::{AuditAction, AuditEvent};
 use crate::error::{AppError, FieldError};
-use crate::features::Feature;
-use crate::ports::{NewGrant, StoreError};
+use crate::model::{AuditAction, AuditEvent, Conflict, Feature, Missing, NewGrant, StoreError};
 
 /// A registration as it arrives from a client, not yet validated.
 #[derive(Debug)]
@@ -191,10 +189,7 @@ impl Roster {
         form: RegistrationForm,
         grants: Vec<GrantForm>,
     ) -> Result<(Account, Vec<NewGrant>), AppError> {
-        let create = BuiltinAction::AccountCreate.action();
-        if !actor.principal.allows(&create, &ScopePath::root()) {
-            return Err(AppError::Forbidden);
-        }
+        actor.require_global(BuiltinAction::AccountCreate)?;
         let grants = parse_grant_forms(&grants);
         let registration = form.validate(self).await;
         let (registration, grants) = match (registration, grants) {
@@ -283,100 +278,12 @@ impl Roster {
             .await
         {
             Ok(()) => Ok(account),
-            Err(StoreError::Duplicate("email")) => Err(AppError::EmailTaken),
-            Err(StoreError::Missing("role")) => Err(AppError::RoleNotFound),
+            Err(StoreError::Duplicate(Conflict::Email)) => Err(AppError::EmailTaken),
+            Err(StoreError::Missing(Missing::Role)) => Err(AppError::RoleNotFound),
             Err(other) => Err(other.into()),
         }
     }
 }
 
 #[cfg(test)]
-mod strength_pool_tests {
-    //! Registration asks the strength port (the bounded pool) for the estimate, after the
-    //! cheap length check.
-
-    use mockall::predicate::eq;
-
-    use super::super::tests::{Ports, field_errors, fields_and_codes};
-    use super::*;
-    use crate::ports::{HashError, MockPasswordStrength};
-
-    fn form(password: &str) -> RegistrationForm {
-        RegistrationForm {
-            email: "ada@example.com".to_owned(),
-            password: SecretString::from(password),
-            name: Some("Ada Lovelace".to_owned()),
-        }
-    }
-
-    fn ports(strength: MockPasswordStrength) -> Ports {
-        let mut ports = Ports::new();
-        ports
-            .features
-            .expect_is_enabled()
-            .with(eq(Feature::AccountRegistration))
-            .return_const(true);
-        ports.strength = strength;
-        ports.accounts.expect_find_by_email().never();
-        ports.accounts.expect_insert().never();
-        ports.hasher.expect_hash().never();
-        ports
-    }
-
-    #[tokio::test]
-    async fn a_full_strength_pool_is_overloaded_before_any_write() {
-        let mut strength = MockPasswordStrength::new();
-        strength
-            .expect_weakness()
-            .withf(|password, inputs| {
-                password.expose() == "quartz-lantern-fjord-obelisk-9"
-                    && *inputs == ["ada@example.com", "ada", "Ada Lovelace"]
-            })
-            .times(1)
-            .returning(|_, _| {
-                Err(HashError::Overloaded {
-                    retry_after_secs: 1,
-                })
-            });
-        let result = ports(strength)
-            .build()
-            .register_self(form("quartz-lantern-fjord-obelisk-9"), None)
-            .await;
-        assert!(
-            matches!(
-                result,
-                Err(AppError::Overloaded {
-                    retry_after_secs: 1
-                })
-            ),
-            "{result:?}"
-        );
-    }
-
-    #[tokio::test]
-    async fn the_estimate_is_the_ports_answer_and_length_problems_skip_it() {
-        let mut strength = MockPasswordStrength::new();
-        strength.expect_weakness().times(1).returning(|_, _| {
-            Ok(Some(PasswordProblem::Weak {
-                hint: "Checked on the pool.".to_owned(),
-            }))
-        });
-        let roster = ports(strength).build();
-        let errors = field_errors(
-            roster
-                .register_self(form("quartz-lantern-fjord-obelisk-9"), None)
-                .await,
-        );
-        assert_eq!(fields_and_codes(&errors), [("password", "weak_password")]);
-        assert_eq!(
-            errors[0].message,
-            "password is too easy to guess. Checked on the pool."
-        );
-        // Too short: refused without a second estimate (`times(1)` above).
-        let errors = field_errors(roster.register_self(form("short"), None).await);
-        assert_eq!(
-            fields_and_codes(&errors),
-            [("password", "password_too_short")]
-        );
-    }
-}
+mod tests;

@@ -10,9 +10,10 @@ use roster_domain::{
 use tracing::instrument;
 
 use super::{Authenticated, Roster};
-use crate::audit::AuditAction;
 use crate::error::{AppError, FieldError};
-use crate::ports::{CheckedRole, RoleDeletion, RolePage, StoreError, StoredRole};
+use crate::model::{
+    AuditAction, CheckedRole, Conflict, RoleDeletion, RolePage, StoreError, StoredRole,
+};
 
 /// Most rules a role may carry: far beyond any sensible role, small enough that evaluation
 /// and storage stay cheap.
@@ -149,7 +150,7 @@ impl Roster {
                 created_at: now,
                 updated_at: now,
             }),
-            Err(StoreError::Duplicate(_)) => Err(AppError::RoleExists),
+            Err(StoreError::Duplicate(Conflict::Role)) => Err(AppError::RoleExists),
             Err(other) => Err(other.into()),
         }
     }
@@ -283,7 +284,7 @@ impl Roster {
     async fn held_or_gone(
         &self,
         holder: PrincipalId,
-    ) -> Result<Option<super::guards::Held>, AppError> {
+    ) -> Result<Option<super::caller::Held>, AppError> {
         match self.held_by(holder).await {
             Ok(held) => Ok(Some(held)),
             Err(AppError::NotFound(_)) => Ok(None),
@@ -309,3 +310,6 @@ impl Roster {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

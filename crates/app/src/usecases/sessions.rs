@@ -7,9 +7,8 @@ use tracing::instrument;
 
 use super::register::account_inputs;
 use super::{Authenticated, Roster};
-use crate::audit::AuditAction;
 use crate::error::{AppError, FieldError};
-use crate::ports::{SessionId, SessionSummary};
+use crate::model::{AuditAction, SessionId, SessionSummary};
 
 /// Most sessions deleted by one cleanup run: bounded work, the next run continues.
 const CLEANUP_BATCH: i64 = 1000;
@@ -22,16 +21,6 @@ pub struct OwnSession {
     pub current: bool,
 }
 
-impl Authenticated {
-    /// The session behind the call, or `Unauthenticated` for callers without one (API keys).
-    fn require_session(&self) -> Result<(roster_domain::AccountId, SessionId), AppError> {
-        match (&self.account, self.session_id) {
-            (Some(account), Some(session)) => Ok((account.id, session)),
-            _ => Err(AppError::Unauthenticated),
-        }
-    }
-}
-
 impl Roster {
     /// Ends the calling session; its token stops working at once.
     ///
@@ -39,7 +28,8 @@ impl Roster {
     /// `Unauthenticated` for a caller without a session; `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn logout(&self, caller: &Authenticated) -> Result<(), AppError> {
-        let (account_id, session_id) = caller.require_session()?;
+        let (account, session_id) = caller.require_session()?;
+        let account_id = account.id;
         let now = self.ports.clock.now();
         let audit = caller
             .audit(AuditAction::Logout, now)
@@ -57,7 +47,8 @@ impl Roster {
     /// # Errors
     /// `Unauthenticated` for a caller without a session; `Unavailable`.
     pub async fn my_sessions(&self, caller: &Authenticated) -> Result<Vec<OwnSession>, AppError> {
-        let (account_id, current) = caller.require_session()?;
+        let (account, current) = caller.require_session()?;
+        let account_id = account.id;
         let now = self.ports.clock.now();
         let sessions = self.ports.sessions.list_active(account_id, now).await?;
         Ok(sessions
@@ -80,7 +71,7 @@ impl Roster {
         caller: &Authenticated,
         id: SessionId,
     ) -> Result<(), AppError> {
-        let (account_id, _) = caller.require_session()?;
+        let account_id = caller.require_session()?.0.id;
         let now = self.ports.clock.now();
         let audit = caller
             .audit(AuditAction::SessionRevoked, now)
@@ -115,8 +106,8 @@ impl Roster {
         current: &SecretString,
         new: &SecretString,
     ) -> Result<(), AppError> {
-        let (account_id, session_id) = caller.require_session()?;
-        let account = caller.account.as_ref().ok_or(AppError::Unauthenticated)?;
+        let (account, session_id) = caller.require_session()?;
+        let account_id = account.id;
         // The length is cheap; the strength estimate waits until the current password is
         // proven, so a stolen session cannot spend it over and over.
         let new = self.check_new_password_length("new_password", new)?;
@@ -197,177 +188,4 @@ impl Roster {
 }
 
 #[cfg(test)]
-mod password_change_tests {
-    //! `change_my_password` spends its expensive work last: a throttled caller or a wrong
-    //! current password never reaches the strength estimate.
-
-    use chrono::Duration;
-    use roster_domain::{AccountStatus, Principal, PrincipalId};
-
-    use super::super::tests::{
-        HASH, Ports, account, field_errors, fields_and_codes, now, session_id,
-    };
-    use super::*;
-    use crate::ports::{HashError, PasswordHash, ThrottleState};
-
-    const STRONG: &str = "quartz-lantern-fjord-obelisk-9";
-
-    fn caller() -> Authenticated {
-        let account = account("ada@example.com", AccountStatus::Active, false);
-        Authenticated {
-            principal: Principal {
-                id: PrincipalId::Account(account.id),
-                is_superadmin: false,
-                grants: Vec::new().into(),
-            },
-            account: Some(account),
-            session_id: Some(session_id()),
-            api_key: None,
-            source_ip: None,
-        }
-    }
-
-    /// The throttle answers `state` once; the stored hash is [`HASH`].
-    fn ports(state: Option<ThrottleState>) -> Ports {
-        let mut ports = Ports::new();
-        ports.clock.expect_now().return_const(now());
-        ports
-            .login_throttle
-            .expect_state()
-            .times(1)
-            .returning(move |_| Ok(state));
-        ports
-            .accounts
-            .expect_password_hash()
-            .returning(|_| Ok(Some(PasswordHash::new(HASH))));
-        ports
-    }
-
-    async fn change(ports: Ports, current: &str, new: &str) -> Result<(), AppError> {
-        ports
-            .build()
-            .change_my_password(
-                &caller(),
-                &SecretString::from(current),
-                &SecretString::from(new),
-            )
-            .await
-    }
-
-    #[tokio::test]
-    async fn a_throttled_caller_gets_no_strength_estimate_nor_hashing() {
-        let mut ports = ports(Some(ThrottleState {
-            failures: 9,
-            locked_until: Some(now() + Duration::minutes(5)),
-        }));
-        ports.strength = crate::ports::MockPasswordStrength::new();
-        ports.strength.expect_weakness().never();
-        ports.hasher.expect_verify().never();
-        ports.hasher.expect_hash().never();
-        let result = change(ports, "the current one", STRONG).await;
-        assert!(
-            matches!(result, Err(AppError::TooManyAttempts { retry_after_secs }) if retry_after_secs > 0),
-            "{result:?}"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_wrong_current_password_gets_no_strength_estimate() {
-        let mut ports = ports(None);
-        ports.strength = crate::ports::MockPasswordStrength::new();
-        ports.strength.expect_weakness().never();
-        ports
-            .hasher
-            .expect_verify()
-            .times(1)
-            .returning(|_, _| Ok(false));
-        ports.hasher.expect_hash().never();
-        ports
-            .login_throttle
-            .expect_record_failure()
-            .times(1)
-            .returning(|_, _, _, _| {
-                Ok(ThrottleState {
-                    failures: 1,
-                    locked_until: None,
-                })
-            });
-        let errors = field_errors(change(ports, "wrong", STRONG).await);
-        assert_eq!(
-            fields_and_codes(&errors),
-            [("current_password", "incorrect_password")]
-        );
-    }
-
-    #[tokio::test]
-    async fn a_weak_new_password_is_refused_after_the_current_one_is_proven() {
-        let mut ports = ports(None);
-        ports
-            .hasher
-            .expect_verify()
-            .times(1)
-            .returning(|_, _| Ok(true));
-        ports.hasher.expect_hash().never();
-        let errors = field_errors(change(ports, "the current one", "passwordpassword").await);
-        assert_eq!(
-            fields_and_codes(&errors),
-            [("new_password", "weak_password")]
-        );
-    }
-
-    #[tokio::test]
-    async fn a_full_strength_pool_is_overloaded() {
-        let mut ports = ports(None);
-        ports
-            .hasher
-            .expect_verify()
-            .times(1)
-            .returning(|_, _| Ok(true));
-        ports.hasher.expect_hash().never();
-        ports.strength = crate::ports::MockPasswordStrength::new();
-        ports.strength.expect_weakness().times(1).returning(|_, _| {
-            Err(HashError::Overloaded {
-                retry_after_secs: 1,
-            })
-        });
-        let result = change(ports, "the current one", STRONG).await;
-        assert!(
-            matches!(
-                result,
-                Err(AppError::Overloaded {
-                    retry_after_secs: 1
-                })
-            ),
-            "{result:?}"
-        );
-    }
-
-    #[tokio::test]
-    async fn an_over_long_current_password_fails_against_the_dummy_hash() {
-        let mut ports = ports(None);
-        ports.strength = crate::ports::MockPasswordStrength::new();
-        ports.strength.expect_weakness().never();
-        ports
-            .hasher
-            .expect_verify()
-            .withf(|_, stored| stored.is_none())
-            .times(1)
-            .returning(|_, _| Ok(false));
-        ports
-            .login_throttle
-            .expect_record_failure()
-            .times(1)
-            .returning(|_, _, _, _| {
-                Ok(ThrottleState {
-                    failures: 1,
-                    locked_until: None,
-                })
-            });
-        let current = "\u{FDFA}".repeat(21_000);
-        let errors = field_errors(change(ports, &current, STRONG).await);
-        assert_eq!(
-            fields_and_codes(&errors),
-            [("current_password", "incorrect_password")]
-        );
-    }
-}
+mod tests;

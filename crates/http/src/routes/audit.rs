@@ -4,8 +4,7 @@ use actix_web::Responder;
 use actix_web::web::Data;
 use roster_app::AppError;
 use roster_app::Roster;
-use roster_app::audit::AuditAction;
-use roster_app::ports::AuditQuery;
+use roster_app::model::{AuditAction, AuditQuery};
 
 use crate::dto::{AuditEventDto, AuditFilter, Page};
 use crate::extract::{ApiQuery, Caller, PageParams};

@@ -31,5 +31,5 @@ pub async fn list(
     _: Enabled<FeaturesEndpoint>,
     roster: Data<Roster>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(FeaturesResponse::from(roster.features().report())))
+    Ok(HttpResponse::Ok().json(FeaturesResponse::from(roster.feature_report())))
 }

@@ -1,11 +1,8 @@
 //! Operations endpoints: health probes, metrics and the OpenAPI document.
 
-use std::sync::Arc;
-
 use actix_web::HttpResponse;
 use actix_web::web::Data;
 use roster_app::Roster;
-use roster_app::ports::Readiness;
 
 use crate::document::ApiDocument;
 use crate::dto::HealthResponse;
@@ -102,9 +99,9 @@ problems!(
 )]
 pub async fn ready(
     _: Enabled<Healthchecks>,
-    readiness: Data<Arc<dyn Readiness>>,
+    roster: Data<Roster>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(match readiness.check_ready().await {
+    Ok(match roster.check_ready().await {
         Ok(()) => HttpResponse::Ok().json(HealthResponse {
             status: "ready",
             reason: None,

@@ -4,7 +4,7 @@ use actix_web::web::Data;
 use actix_web::{HttpResponse, Responder};
 use roster_app::AppError;
 use roster_app::Roster;
-use roster_app::ports::SessionId;
+use roster_app::model::SessionId;
 
 use crate::dto::{
     AccountDto, ApiKeyDto, ChangePasswordRequest, GrantDto, MeResponse, Page, SessionDto,
@@ -69,8 +69,8 @@ pub async fn logout(
 )]
 pub async fn me(Caller(caller): Caller) -> Result<impl Responder, ApiError> {
     Ok(no_store().json(MeResponse {
-        account: caller.account.as_ref().map(AccountDto::from),
-        api_key: caller.api_key.as_ref().map(ApiKeyDto::from),
+        account: caller.account().map(AccountDto::from),
+        api_key: caller.api_key().map(ApiKeyDto::from),
         grants: caller.principal.grants.iter().map(GrantDto::from).collect(),
     }))
 }

@@ -23,7 +23,7 @@ use actix_web::{HttpResponse, ResponseError};
 use crate::problem::ApiError;
 
 /// Registers every route ([`crate::configure`] adds the app data the routes share). The
-/// caller puts `Data<Roster>`, `Data<Arc<dyn Readiness>>` and
+/// caller puts `Data<Roster>` and
 /// `Data<ClientRateLimiter>` (login and public registration) into the app.
 ///
 /// actix tries resources in registration order (and again for the metrics' route label),

@@ -1,4 +1,4 @@
-//! The feature-flag catalog and the port through which use cases ask whether a feature is on.
+//! The feature-flag catalog and what the feature manager reports.
 //!
 //! The catalog is closed: every flag the service understands is a [`Feature`] variant with a
 //! default, so a typo in the operator's file is caught instead of silently ignored.
@@ -115,15 +115,4 @@ pub struct FeatureReport {
     /// Why the most recent read of the file was rejected, while the last good state stays in
     /// force; `None` when the file in force is the file on disk.
     pub error: Option<String>,
-}
-
-/// Port: answers whether a feature is on. Implementations must be cheap (an in-memory read)
-/// because handlers ask on every request.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-pub trait FeatureManager: Send + Sync {
-    /// Whether `feature` is on right now.
-    fn is_enabled(&self, feature: Feature) -> bool;
-
-    /// The full state for `GET /v1/features` and `roster features list`.
-    fn report(&self) -> FeatureReport;
 }

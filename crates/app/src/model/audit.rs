@@ -1,6 +1,7 @@
 //! Audit events: who did what to which target, when and from where. Each is written in the
 //! same database transaction as the change it records, so a change without its event (or an
-//! event without its change) cannot exist. Events never carry a secret.
+//! event without its change) cannot exist. Events never carry a secret. Read back newest first,
+//! by [`AuditQuery`].
 
 use std::fmt;
 use std::net::IpAddr;
@@ -148,7 +149,7 @@ impl AuditEvent {
     ///
     /// ```
     /// use chrono::Utc;
-    /// use roster_app::audit::{AuditAction, AuditEvent};
+    /// use roster_app::model::{AuditAction, AuditEvent};
     ///
     /// let event = AuditEvent::new(AuditAction::AccountDisabled, Utc::now()).revoked_api_keys(2);
     /// assert_eq!(event.detail.as_deref(), Some("revoked 2 API keys it created (directly or through its keys)"));
@@ -171,4 +172,20 @@ impl AuditEvent {
         self.detail = Some(detail.into().replace('\0', "\u{fffd}"));
         self
     }
+}
+/// Which events to list: newest first, before the cursor, optionally one actor or action.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub action: Option<AuditAction>,
+    pub before: Option<Uuid>,
+    pub limit: u32,
+}
+
+/// One page of events, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    /// The id to continue before, when older events follow.
+    pub next_before: Option<Uuid>,
 }
