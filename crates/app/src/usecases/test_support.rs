@@ -85,6 +85,12 @@ impl Ports {
     }
 
     pub(super) fn build(self) -> Roster {
+        self.build_with(RosterSettings::default())
+    }
+
+    /// A [`Roster`] with these policies instead of the defaults (for boundaries the defaults
+    /// cannot reach, such as an idle timeout shorter than the touch interval).
+    pub(super) fn build_with(self, settings: RosterSettings) -> Roster {
         Roster::new(
             RosterPorts {
                 accounts: Arc::new(self.accounts),
@@ -100,7 +106,7 @@ impl Ports {
                 clock: Arc::new(self.clock),
                 tokens: Arc::new(self.tokens),
             },
-            RosterSettings::default(),
+            settings,
         )
     }
 
