@@ -30,3 +30,6 @@ impl Roster {
         Ok(self.ports.audit.record(event).await?)
     }
 }
+
+#[cfg(test)]
+mod tests;

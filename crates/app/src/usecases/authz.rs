@@ -152,3 +152,6 @@ impl Roster {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
