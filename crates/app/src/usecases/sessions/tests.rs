@@ -367,4 +367,64 @@ mod own_session_tests {
         assert_eq!(roster.active_sessions().await.unwrap(), 17);
         assert_eq!(roster.clean_up_sessions().await.unwrap(), 3);
     }
+
+    #[tokio::test]
+    async fn a_proven_password_change_keeps_the_current_session_and_reports_a_lost_race() {
+        use crate::audit::AuditAction;
+        use crate::ports::PasswordHash;
+        use crate::usecases::test_support::HASH;
+
+        const NEW: &str = "quartz-lantern-fjord-obelisk-9";
+        for (written, expected) in [(true, "Ok(())"), (false, "Err(Unauthenticated)")] {
+            let mut ports = Ports::new();
+            ports.clock_at(now());
+            ports
+                .login_throttle
+                .expect_state()
+                .times(1)
+                .returning(|_| Ok(None));
+            ports.login_throttle.expect_clear().never();
+            ports.login_throttle.expect_record_failure().never();
+            ports
+                .accounts
+                .expect_password_hash()
+                .with(eq(ada().id))
+                .times(1)
+                .returning(|_| Ok(Some(PasswordHash::new(HASH))));
+            ports
+                .hasher
+                .expect_verify()
+                .times(1)
+                .returning(|_, _| Ok(true));
+            ports
+                .hasher
+                .expect_hash()
+                .withf(|new| new.expose() == NEW)
+                .times(1)
+                .returning(|_| Ok(PasswordHash::new(HASH)));
+            ports
+                .accounts
+                .expect_set_password()
+                .withf(|id, hash, keep, at, audit| {
+                    *id == ada().id
+                        && hash.as_str() == HASH
+                        && *keep == Some(session_id())
+                        && *at == now()
+                        && audit.action == AuditAction::PasswordChanged
+                })
+                .times(1)
+                .returning(move |_, _, _, _, _| Ok(written));
+            let roster = ports.build();
+
+            // The account was deleted meanwhile when nothing was written.
+            let result = roster
+                .change_my_password(
+                    &caller(),
+                    &SecretString::from("the current one"),
+                    &SecretString::from(NEW),
+                )
+                .await;
+            assert_eq!(format!("{result:?}"), expected);
+        }
+    }
 }
