@@ -33,7 +33,7 @@ async fn the_audit_trail_is_read_only_with_audit_read() {
     assert!(matches!(refused, Err(AppError::Forbidden)), "{refused:?}");
     let auditor = actor(false, vec![grant(1, "*", vec![allow("audit-read")])]);
     let listed = roster.audit_events(&auditor, &query).await.unwrap();
-    assert_eq!(listed.events, [event.clone()]);
+    assert_eq!(listed.events, std::slice::from_ref(&event));
     assert_eq!(listed.next_before, Some(event.id));
 }
 

@@ -183,8 +183,8 @@ async fn an_api_key_is_checked_over_its_grants_while_usable() {
         let outcome = roster.check(&reader(), &form).await.unwrap();
         let seen = match outcome {
             CheckOutcome::Inactive => "inactive",
-            outcome if outcome.is_allowed() => "allowed",
-            _ => "denied",
+            outcome @ CheckOutcome::Decided(_) if outcome.is_allowed() => "allowed",
+            CheckOutcome::Decided(_) => "denied",
         };
         assert_eq!(seen, expected);
     }
