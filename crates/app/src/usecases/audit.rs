@@ -29,3 +29,6 @@ impl Roster {
         Ok(self.ports.audit.record(event).await?)
     }
 }
+
+#[cfg(test)]
+mod tests;

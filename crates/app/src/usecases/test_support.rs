@@ -89,6 +89,12 @@ impl Ports {
     }
 
     pub(super) fn build(self) -> Roster {
+        self.build_with(RosterSettings::default())
+    }
+
+    /// A [`Roster`] with these policies instead of the defaults (for boundaries the defaults
+    /// cannot reach, such as an idle timeout shorter than the touch interval).
+    pub(super) fn build_with(self, settings: RosterSettings) -> Roster {
         Roster::new(
             RosterPorts {
                 accounts: Arc::new(self.accounts),
@@ -105,7 +111,7 @@ impl Ports {
                 clock: Arc::new(self.clock),
                 tokens: Arc::new(self.tokens),
             },
-            RosterSettings::default(),
+            settings,
         )
     }
 
@@ -386,9 +392,13 @@ impl Ports {
     pub(super) fn target_account(&mut self, is_superadmin: bool, grants: Vec<Grant>) -> &mut Self {
         let target = account("target@example.com", AccountStatus::Active, is_superadmin);
         let found = AccountWithGrants {
-            account: target,
+            account: target.clone(),
             grants: grants.into(),
         };
+        self.accounts
+            .expect_find_by_id()
+            .with(eq(target.id))
+            .returning(move |_| Ok(Some(target.clone())));
         self.accounts
             .expect_find_with_grants()
             .with(eq(found.account.id))

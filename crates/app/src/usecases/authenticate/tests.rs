@@ -372,3 +372,70 @@ async fn authenticate_refuses_wrong_revoked_and_expired_api_keys() {
         );
     }
 }
+
+#[test]
+fn a_callers_label_names_its_kind_and_id_and_nothing_else() {
+    let account = actor(false, vec![]);
+    assert_eq!(
+        account.principal_label(),
+        "account:00000000-0000-0000-0000-0000000000ad"
+    );
+    let mut key = actor(false, vec![]);
+    key.principal.id = PrincipalId::ApiKey(api_key_id());
+    assert_eq!(
+        key.principal_label(),
+        "api_key:01900000-0000-7000-8000-00000000aaaa"
+    );
+}
+
+#[tokio::test]
+async fn a_short_idle_timeout_touches_sessions_at_half_of_it() {
+    // Idle after 90 s: activity is written back after 45 s, not the usual 60 s, so a session
+    // in use cannot go idle between two writes.
+    let settings = crate::usecases::RosterSettings {
+        sessions: SessionSettings {
+            idle_timeout: Duration::seconds(90),
+            ..SessionSettings::default()
+        },
+        ..crate::usecases::RosterSettings::default()
+    };
+    let ada = account("ada@example.com", AccountStatus::Active, false);
+    for (seconds_ago, touched) in [(44, false), (45, true), (89, true), (90, false)] {
+        let last_seen = now() - Duration::seconds(seconds_ago);
+        let mut ports = Ports::new();
+        ports
+            .presented_session(Some(session(ada.clone(), last_seen)))
+            .clock_at(now());
+        ports
+            .sessions
+            .expect_touch()
+            .times(usize::from(touched))
+            .returning(|_, _| Ok(()));
+        let roster = ports.build_with(settings);
+
+        let result = roster.authenticate_bearer(TOKEN, None).await;
+
+        // At 90 s the session is idle: refused, and not touched.
+        assert_eq!(
+            result.is_ok(),
+            seconds_ago < 90,
+            "{seconds_ago}s: {result:?}"
+        );
+    }
+}
+
+#[test]
+fn the_roster_uses_the_password_policy_from_its_settings_and_hides_its_ports() {
+    let policy = roster_domain::PasswordPolicy::new(20, 64).unwrap();
+    let settings = crate::usecases::RosterSettings {
+        password_policy: policy,
+        ..crate::usecases::RosterSettings::default()
+    };
+    let roster = Ports::new().build_with(settings);
+    assert_eq!(roster.password_policy(), &policy);
+    // Debug output names the ports without dumping the adapters behind them.
+    assert!(
+        format!("{roster:?}").contains("RosterPorts { .. }"),
+        "{roster:?}"
+    );
+}

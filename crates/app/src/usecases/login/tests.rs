@@ -497,3 +497,18 @@ mod over_long_password_tests {
         );
     }
 }
+
+#[tokio::test]
+async fn old_login_failures_are_forgotten_a_day_later_in_batches() {
+    let mut ports = Ports::new();
+    ports.clock_at(now());
+    ports
+        .login_throttle
+        .expect_forget_stale()
+        .with(eq(now() - Duration::days(1)), eq(1000))
+        .times(1)
+        .returning(|_, _| Ok(7));
+    let roster = ports.build();
+
+    assert_eq!(roster.forget_old_login_failures().await.unwrap(), 7);
+}

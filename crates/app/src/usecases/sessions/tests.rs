@@ -209,3 +209,236 @@ mod api_key_callers {
         }
     }
 }
+
+mod own_session_tests {
+    //! Logout, listing and revoking one's own sessions, and the periodic session jobs.
+
+    use chrono::Duration;
+    use mockall::predicate::eq;
+    use roster_domain::AccountStatus;
+    use uuid::Uuid;
+
+    use super::super::*;
+    use crate::model::{SessionId, SessionSummary};
+    use crate::usecases::SessionSettings;
+    use crate::usecases::test_support::{Ports, account, now, session_id, stored_key};
+
+    fn ada() -> roster_domain::Account {
+        account("ada@example.com", AccountStatus::Active, false)
+    }
+
+    /// Ada, calling with the session [`session_id`].
+    fn caller() -> Authenticated {
+        Authenticated::by_session(ada(), session_id(), Vec::new().into(), None)
+    }
+
+    /// An API key: a caller without a session.
+    fn key_caller() -> Authenticated {
+        let stored = stored_key(None, None, None);
+        Authenticated::by_api_key(stored.key, stored.grants, None)
+    }
+
+    fn other_session_id() -> SessionId {
+        SessionId::new(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0043))
+    }
+
+    fn summary(id: SessionId, last_seen_at: chrono::DateTime<chrono::Utc>) -> SessionSummary {
+        SessionSummary {
+            id,
+            created_at: now() - Duration::hours(2),
+            last_seen_at,
+            expires_at: now() + Duration::hours(10),
+        }
+    }
+
+    #[tokio::test]
+    async fn callers_without_a_session_have_no_sessions_to_manage() {
+        let mut ports = Ports::new();
+        ports.sessions.expect_revoke().never();
+        ports.sessions.expect_list_active().never();
+        ports.accounts.expect_set_password().never();
+        let roster = ports.build();
+        let caller = key_caller();
+
+        let logout = roster.logout(&caller).await;
+        assert!(
+            matches!(logout, Err(AppError::Unauthenticated)),
+            "{logout:?}"
+        );
+        let listed = roster.my_sessions(&caller).await;
+        assert!(
+            matches!(listed, Err(AppError::Unauthenticated)),
+            "{listed:?}"
+        );
+        let revoked = roster.revoke_my_session(&caller, session_id()).await;
+        assert!(
+            matches!(revoked, Err(AppError::Unauthenticated)),
+            "{revoked:?}"
+        );
+        let changed = roster
+            .change_my_password(&caller, &SecretString::from("a"), &SecretString::from("b"))
+            .await;
+        assert!(
+            matches!(changed, Err(AppError::Unauthenticated)),
+            "{changed:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn logout_revokes_the_calling_session_with_an_audit_event() {
+        let mut ports = Ports::new();
+        ports.clock_at(now());
+        let label = caller().principal_label();
+        ports
+            .sessions
+            .expect_revoke()
+            .withf(move |account, id, at, audit| {
+                *account == ada().id
+                    && *id == session_id()
+                    && *at == now()
+                    && audit.actor.as_deref() == Some(label.as_str())
+                    && audit.target == Some(format!("session:{}", session_id()))
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(true));
+        let roster = ports.build();
+
+        roster.logout(&caller()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn revoking_an_own_session_needs_it_to_be_live_and_the_callers() {
+        for (found, expected) in [(true, "Ok(())"), (false, "Err(NotFound(\"session\"))")] {
+            let mut ports = Ports::new();
+            ports.clock_at(now());
+            ports
+                .sessions
+                .expect_revoke()
+                .withf(|account, id, _, _| *account == ada().id && *id == other_session_id())
+                .times(1)
+                .returning(move |_, _, _, _| Ok(found));
+            let roster = ports.build();
+
+            let result = roster
+                .revoke_my_session(&caller(), other_session_id())
+                .await;
+            assert_eq!(format!("{result:?}"), expected);
+        }
+    }
+
+    #[tokio::test]
+    async fn my_sessions_leaves_out_idle_ones_and_marks_the_current_one() {
+        let idle = SessionSettings::default().idle_timeout;
+        let just_alive = summary(other_session_id(), now() - idle + Duration::seconds(1));
+        let just_idle = summary(SessionId::new(Uuid::from_u128(0x44)), now() - idle);
+        let current = summary(session_id(), now() - Duration::minutes(1));
+        let listed = vec![current.clone(), just_alive.clone(), just_idle];
+        let mut ports = Ports::new();
+        ports.clock_at(now());
+        ports
+            .sessions
+            .expect_list_active()
+            .with(eq(ada().id), eq(now()))
+            .times(1)
+            .returning(move |_, _| Ok(listed.clone()));
+        let roster = ports.build();
+
+        let sessions = roster.my_sessions(&caller()).await.unwrap();
+        assert_eq!(
+            sessions,
+            [
+                OwnSession {
+                    session: current,
+                    current: true
+                },
+                OwnSession {
+                    session: just_alive,
+                    current: false
+                },
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_session_jobs_pass_the_clock_and_report_the_store_counts() {
+        let idle = SessionSettings::default().idle_timeout;
+        let mut ports = Ports::new();
+        ports.clock_at(now());
+        ports
+            .sessions
+            .expect_count_active()
+            .with(eq(now()))
+            .times(1)
+            .returning(|_| Ok(17));
+        ports
+            .sessions
+            .expect_delete_dead()
+            .with(eq(now()), eq(now() - idle), eq(1000))
+            .times(1)
+            .returning(|_, _, _| Ok(3));
+        let roster = ports.build();
+
+        assert_eq!(roster.active_sessions().await.unwrap(), 17);
+        assert_eq!(roster.clean_up_sessions().await.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_proven_password_change_keeps_the_current_session_and_reports_a_lost_race() {
+        use crate::model::AuditAction;
+        use crate::model::PasswordHash;
+        use crate::usecases::test_support::HASH;
+
+        const NEW: &str = "quartz-lantern-fjord-obelisk-9";
+        for (written, expected) in [(true, "Ok(())"), (false, "Err(Unauthenticated)")] {
+            let mut ports = Ports::new();
+            ports.clock_at(now());
+            ports
+                .login_throttle
+                .expect_state()
+                .times(1)
+                .returning(|_| Ok(None));
+            ports.login_throttle.expect_clear().never();
+            ports.login_throttle.expect_record_failure().never();
+            ports
+                .accounts
+                .expect_password_hash()
+                .with(eq(ada().id))
+                .times(1)
+                .returning(|_| Ok(Some(PasswordHash::new(HASH))));
+            ports
+                .hasher
+                .expect_verify()
+                .times(1)
+                .returning(|_, _| Ok(true));
+            ports
+                .hasher
+                .expect_hash()
+                .withf(|new| new.expose() == NEW)
+                .times(1)
+                .returning(|_| Ok(PasswordHash::new(HASH)));
+            ports
+                .accounts
+                .expect_set_password()
+                .withf(|id, hash, keep, at, audit| {
+                    *id == ada().id
+                        && hash.as_str() == HASH
+                        && *keep == Some(session_id())
+                        && *at == now()
+                        && audit.action == AuditAction::PasswordChanged
+                })
+                .times(1)
+                .returning(move |_, _, _, _, _| Ok(written));
+            let roster = ports.build();
+
+            // The account was deleted meanwhile when nothing was written.
+            let result = roster
+                .change_my_password(
+                    &caller(),
+                    &SecretString::from("the current one"),
+                    &SecretString::from(NEW),
+                )
+                .await;
+            assert_eq!(format!("{result:?}"), expected);
+        }
+    }
+}
