@@ -10,7 +10,6 @@ use std::path::Path;
 
 use actix_web::web::Data;
 use roster_app::Roster;
-use roster_app::audit::{AuditAction, AuditEvent};
 use roster_flags::{FileFeatureManager, ReloadEvent};
 use roster_http::{ClientRateLimiter, Metrics};
 use tokio::task::JoinHandle;
@@ -75,8 +74,8 @@ async fn forget_idle_clients_periodically(limiter: Data<ClientRateLimiter>) {
 }
 
 /// Records every reload or rejected edit of the features file in the audit trail (each node
-/// records what it applied). The watcher calls back on its own thread; the write runs on the
-/// runtime.
+/// records what it applied) and counts it in the metrics. The watcher calls back on its own
+/// thread; the write runs on the runtime.
 pub(crate) fn audit_feature_reloads(
     features: &FileFeatureManager,
     roster: &Roster,
@@ -87,35 +86,13 @@ pub(crate) fn audit_feature_reloads(
     let roster = roster.clone();
     let file = file.display().to_string();
     features.on_change(Box::new(move |event| {
-        let at = chrono::Utc::now();
         metrics.observe_feature_reload(match event {
             ReloadEvent::Reloaded { .. } => "reloaded",
             ReloadEvent::Rejected { .. } => "rejected",
         });
-        let audit = match event {
-            ReloadEvent::Reloaded { changed } => {
-                let detail = if changed.is_empty() {
-                    "no value changed".to_owned()
-                } else {
-                    changed
-                        .iter()
-                        .map(|state| {
-                            let value = if state.enabled { "on" } else { "off" };
-                            format!("{}={value}", state.feature.name())
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                AuditEvent::new(AuditAction::FeaturesReloaded, at).detail(detail)
-            }
-            ReloadEvent::Rejected { error } => {
-                AuditEvent::new(AuditAction::FeaturesRejected, at).detail(error.clone())
-            }
-        }
-        .target("file", &file);
-        let roster = roster.clone();
+        let (roster, event, file) = (roster.clone(), event.clone(), file.clone());
         runtime.spawn(async move {
-            if let Err(error) = roster.record_audit_event(&audit).await {
+            if let Err(error) = roster.record_feature_reload(&event, &file).await {
                 tracing::warn!(%error, "could not record the features reload in the audit trail");
             }
         });

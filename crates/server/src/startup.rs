@@ -11,7 +11,8 @@ use actix_web::web::Data;
 use actix_web::{App, HttpServer};
 use roster_app::ports::{Readiness, SystemClock};
 use roster_app::{
-    AppError, Feature, FeatureManager, RegistrationForm, Roster, RosterPorts, RosterSettings,
+    AppError, BootstrapOutcome, Feature, FeatureManager, RegistrationForm, Roster, RosterPorts,
+    RosterSettings,
 };
 use roster_crypto::{Argon2Hasher, RandomTokens, StrengthPool};
 use roster_flags::{FileFeatureManager, WatchHandle};
@@ -279,33 +280,27 @@ impl MetricsProbe for Probe {
     }
 }
 
-/// Creates the configured super admin unless one exists. Idempotent across restarts; nodes
-/// starting together race on the unique email, and the losers see it as already done.
+/// Runs the super-admin bootstrap use case with the configured email and password, and
+/// says what it did in the log.
 async fn bootstrap_superadmin(
     roster: &Roster,
     bootstrap: &BootstrapSettings,
 ) -> Result<(), StartupError> {
-    let failed = |e: AppError| StartupError::Bootstrap(describe(&e));
-    if roster.superadmin_exists().await.map_err(failed)? {
-        tracing::info!("bootstrap: a super admin exists already; nothing to do");
-        return Ok(());
-    }
-    let form = RegistrationForm {
-        email: bootstrap.email.clone(),
-        password: bootstrap.password.clone(),
-        name: None,
-    };
-    match roster.create_superadmin(form).await {
-        Ok(account) => {
+    let form = RegistrationForm::new(bootstrap.email.clone(), bootstrap.password.clone(), None);
+    match roster.bootstrap_superadmin(form).await {
+        Ok(BootstrapOutcome::Created(account)) => {
             tracing::info!(account_id = %account.id, "bootstrap: super admin created");
             Ok(())
         }
-        Err(AppError::EmailTaken) if roster.superadmin_exists().await.map_err(failed)? => Ok(()),
+        Ok(BootstrapOutcome::AlreadyExists) => {
+            tracing::info!("bootstrap: a super admin exists already; nothing to do");
+            Ok(())
+        }
         Err(AppError::EmailTaken) => Err(StartupError::Bootstrap(
             "an ordinary account already uses bootstrap.superadmin_email; choose another email"
                 .into(),
         )),
-        Err(error) => Err(failed(error)),
+        Err(error) => Err(StartupError::Bootstrap(describe(&error))),
     }
 }
 

@@ -36,6 +36,16 @@ struct ValidRegistration {
 }
 
 impl RegistrationForm {
+    /// A form as the adapter received it (JSON body, CLI arguments, bootstrap settings);
+    /// nothing is checked until a use case validates it.
+    pub fn new(email: String, password: SecretString, name: Option<String>) -> RegistrationForm {
+        RegistrationForm {
+            email,
+            password,
+            name,
+        }
+    }
+
     /// Parses every field and reports all problems at once, each naming its field. The
     /// password's strength is estimated on the strength pool, once its length is right.
     async fn validate(self, roster: &Roster) -> Result<ValidRegistration, AppError> {
@@ -302,11 +312,11 @@ mod strength_pool_tests {
     use crate::ports::{HashError, MockPasswordStrength};
 
     fn form(password: &str) -> RegistrationForm {
-        RegistrationForm {
-            email: "ada@example.com".to_owned(),
-            password: SecretString::from(password),
-            name: Some("Ada Lovelace".to_owned()),
-        }
+        RegistrationForm::new(
+            "ada@example.com".to_owned(),
+            SecretString::from(password),
+            Some("Ada Lovelace".to_owned()),
+        )
     }
 
     fn ports(strength: MockPasswordStrength) -> Ports {
