@@ -16,3 +16,4 @@ pub use usecases::{
     CreatedApiKey, GrantForm, GrantLimits, LoginSuccess, LoginThrottlePolicy, OwnSession,
     RegistrationForm, RoleForm, Roster, RosterPorts, RosterSettings, RuleForm, SessionSettings,
 };
+pub use usecases::{BootstrapOutcome, ReloadEvent};

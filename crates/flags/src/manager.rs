@@ -15,6 +15,8 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+// The event is the application's type: the features-reload audit use case takes it as is.
+pub use roster_app::ReloadEvent;
 use roster_app::model::{Feature, FeatureReport, FeatureState};
 use roster_app::ports::{Clock, FeatureManager};
 
@@ -68,18 +70,6 @@ impl LoadError {
     pub fn problem(&self) -> &FileProblem {
         &self.problem
     }
-}
-
-/// Told to [`FileFeatureManager::on_change`] listeners after each reload or rejected edit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReloadEvent {
-    /// A changed, valid file is now in force (any previous error is cleared). `changed` holds
-    /// the new state of each feature whose on/off value changed, in catalog order; it is empty
-    /// when the edit changed only comments or layout.
-    Reloaded { changed: Vec<FeatureState> },
-    /// An edit was rejected and the last good state stays in force. Sent once per distinct
-    /// error, like the warning in the log.
-    Rejected { error: String },
 }
 
 /// A callback registered with [`FileFeatureManager::on_change`].

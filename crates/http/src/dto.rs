@@ -34,11 +34,7 @@ pub struct RegisterRequest {
 
 impl From<RegisterRequest> for RegistrationForm {
     fn from(request: RegisterRequest) -> Self {
-        RegistrationForm {
-            email: request.email,
-            password: request.password,
-            name: request.name,
-        }
+        RegistrationForm::new(request.email, request.password, request.name)
     }
 }
 

@@ -99,11 +99,7 @@ pub async fn run(command: Option<Command>, settings: Settings) -> Result<(), Cli
         } => {
             let password = superadmin_password()?;
             let components = Components::build(&settings).map_err(fail)?;
-            let form = RegistrationForm {
-                email,
-                password,
-                name,
-            };
+            let form = RegistrationForm::new(email, password, name);
             let account = components
                 .roster
                 .create_superadmin(form)

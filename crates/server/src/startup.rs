@@ -1,26 +1,29 @@
 //! The composition root: chooses adapters from settings, wires them into the use cases and
-//! the HTTP server.
+//! the HTTP server. Only wiring lives here; what runs beside the server is in
+//! [`crate::jobs`] and how it stops is in [`crate::shutdown`].
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::web::Data;
 use actix_web::{App, HttpServer};
-use roster_app::model::{AuditAction, AuditEvent};
 use roster_app::ports::SystemClock;
 use roster_app::{
-    AppError, Feature, FeatureManager, RegistrationForm, Roster, RosterPorts, RosterSettings,
+    AppError, BootstrapOutcome, Feature, FeatureManager, RegistrationForm, Roster, RosterPorts,
+    RosterSettings,
 };
 use roster_crypto::{Argon2Hasher, RandomTokens, StrengthPool};
-use roster_flags::{FileFeatureManager, ReloadEvent, WatchHandle};
+use roster_flags::{FileFeatureManager, WatchHandle};
 use roster_http::ClientRateLimiter;
 use roster_http::{BodyTimeout, ConnectionLimiter, MetricsListener};
 use roster_http::{InFlight, Metrics, MetricsProbe};
 use roster_store::Store;
 
+use crate::jobs::{PeriodicJobs, audit_feature_reloads};
 use crate::settings::{BootstrapSettings, Settings};
+use crate::shutdown::drain_on_signal;
 
 /// Why the service could not start. Each message is meant for the operator as is.
 #[derive(Debug, thiserror::Error)]
@@ -119,8 +122,7 @@ pub struct Application {
     metrics_port: Option<u16>,
     server: Server,
     _features_watch: WatchHandle,
-    cleanup: tokio::task::JoinHandle<()>,
-    forget_idle_clients: tokio::task::JoinHandle<()>,
+    jobs: PeriodicJobs,
 }
 
 impl std::fmt::Debug for Application {
@@ -152,7 +154,12 @@ impl Application {
             store: components.store.clone(),
             hasher: components.hasher.clone(),
         }))));
-        audit_feature_reloads(&components, &settings.features_file, metrics.clone());
+        audit_feature_reloads(
+            &components.features,
+            &components.roster,
+            &settings.features_file,
+            metrics.clone(),
+        );
         let features_watch = components.features.watch(settings.features_poll_interval);
         let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind {
             addr: settings.bind,
@@ -173,11 +180,9 @@ impl Application {
                     .map_err(|source| StartupError::Bind { addr, source })
             })
             .transpose()?;
-        let cleanup = tokio::spawn(clean_up_sessions_periodically(components.roster.clone()));
         // One limiter for all workers, so a client's bucket does not depend on the worker.
         let rate_limiter = Data::new(ClientRateLimiter::new(&settings.rate_limit));
-        let forget_idle_clients =
-            tokio::spawn(forget_idle_clients_periodically(rate_limiter.clone()));
+        let jobs = PeriodicJobs::start(components.roster.clone(), rate_limiter.clone());
         let roster = Data::new(components.roster);
         let in_flight = InFlight::default();
         let in_flight_data = Data::new(in_flight.clone());
@@ -232,8 +237,7 @@ impl Application {
             metrics_port,
             server,
             _features_watch: features_watch,
-            cleanup,
-            forget_idle_clients,
+            jobs,
         })
     }
 
@@ -254,92 +258,8 @@ impl Application {
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        self.cleanup.abort();
-        self.forget_idle_clients.abort();
+        self.jobs.stop();
         result
-    }
-}
-
-/// On SIGTERM or SIGINT: stop accepting connections, let the requests inside the service
-/// finish (up to `deadline`), then stop the server. actix's own graceful stop could drop a
-/// request that was accepted but not yet finished, so the count of requests in flight
-/// decides.
-async fn drain_on_signal(handle: ServerHandle, in_flight: InFlight, deadline: std::time::Duration) {
-    wait_for_shutdown_signal().await;
-    tracing::info!(
-        in_flight = in_flight.count(),
-        "shutdown signal received; finishing requests in flight"
-    );
-    handle.pause().await;
-    let give_up = tokio::time::Instant::now() + deadline;
-    // Idle twice in a row: a connection accepted just before the pause has had time to
-    // reach the service.
-    let mut idle_checks = 0;
-    while idle_checks < 2 && tokio::time::Instant::now() < give_up {
-        idle_checks = if in_flight.count() == 0 {
-            idle_checks + 1
-        } else {
-            0
-        };
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    if in_flight.count() > 0 {
-        tracing::warn!(
-            in_flight = in_flight.count(),
-            "shutdown deadline reached; stopping anyway"
-        );
-    }
-    handle.stop(true).await;
-}
-
-async fn wait_for_shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut terminate), Ok(mut interrupt)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot listen for shutdown signals; stop the process with SIGKILL");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = terminate.recv() => {}
-        _ = interrupt.recv() => {}
-    }
-}
-
-/// How often dead sessions are deleted.
-const SESSION_CLEANUP_INTERVAL: std::time::Duration = std::time::Duration::from_mins(5);
-
-/// Deletes expired, revoked and idle sessions and day-old login failures in bounded
-/// batches, forever. Failures (the database being away) are logged and retried at the next
-/// tick.
-async fn clean_up_sessions_periodically(roster: Roster) {
-    let mut ticks = tokio::time::interval(SESSION_CLEANUP_INTERVAL);
-    loop {
-        ticks.tick().await;
-        match roster.clean_up_sessions().await {
-            Ok(0) => {}
-            Ok(deleted) => tracing::info!(deleted, "dead sessions deleted"),
-            Err(error) => {
-                tracing::warn!(%error, "session cleanup failed; retrying at the next tick");
-            }
-        }
-        match roster.forget_old_login_failures().await {
-            Ok(0) => {}
-            Ok(forgotten) => tracing::info!(forgotten, "old login failures forgotten"),
-            Err(error) => {
-                tracing::warn!(%error, "login failure cleanup failed; retrying at the next tick");
-            }
-        }
-    }
-}
-
-/// Drops full rate-limit buckets every minute, keeping the limiter's memory bounded.
-async fn forget_idle_clients_periodically(limiter: Data<ClientRateLimiter>) {
-    let mut ticks = tokio::time::interval(std::time::Duration::from_mins(1));
-    loop {
-        ticks.tick().await;
-        limiter.forget_idle();
     }
 }
 
@@ -359,76 +279,27 @@ impl MetricsProbe for Probe {
     }
 }
 
-/// Records every reload or rejected edit of the features file in the audit trail (each node
-/// records what it applied). The watcher calls back on its own thread; the write runs on the
-/// runtime.
-fn audit_feature_reloads(components: &Components, file: &std::path::Path, metrics: Data<Metrics>) {
-    let runtime = tokio::runtime::Handle::current();
-    let roster = components.roster.clone();
-    let file = file.display().to_string();
-    components.features.on_change(Box::new(move |event| {
-        let at = chrono::Utc::now();
-        metrics.observe_feature_reload(match event {
-            ReloadEvent::Reloaded { .. } => "reloaded",
-            ReloadEvent::Rejected { .. } => "rejected",
-        });
-        let audit = match event {
-            ReloadEvent::Reloaded { changed } => {
-                let detail = if changed.is_empty() {
-                    "no value changed".to_owned()
-                } else {
-                    changed
-                        .iter()
-                        .map(|state| {
-                            let value = if state.enabled { "on" } else { "off" };
-                            format!("{}={value}", state.feature.name())
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                AuditEvent::new(AuditAction::FeaturesReloaded, at).detail(detail)
-            }
-            ReloadEvent::Rejected { error } => {
-                AuditEvent::new(AuditAction::FeaturesRejected, at).detail(error.clone())
-            }
-        }
-        .target("file", &file);
-        let roster = roster.clone();
-        runtime.spawn(async move {
-            if let Err(error) = roster.record_audit_event(&audit).await {
-                tracing::warn!(%error, "could not record the features reload in the audit trail");
-            }
-        });
-    }));
-}
-
-/// Creates the configured super admin unless one exists. Idempotent across restarts; nodes
-/// starting together race on the unique email, and the losers see it as already done.
+/// Runs the super-admin bootstrap use case with the configured email and password, and
+/// says what it did in the log.
 async fn bootstrap_superadmin(
     roster: &Roster,
     bootstrap: &BootstrapSettings,
 ) -> Result<(), StartupError> {
-    let failed = |e: AppError| StartupError::Bootstrap(describe(&e));
-    if roster.superadmin_exists().await.map_err(failed)? {
-        tracing::info!("bootstrap: a super admin exists already; nothing to do");
-        return Ok(());
-    }
-    let form = RegistrationForm {
-        email: bootstrap.email.clone(),
-        password: bootstrap.password.clone(),
-        name: None,
-    };
-    match roster.create_superadmin(form).await {
-        Ok(account) => {
+    let form = RegistrationForm::new(bootstrap.email.clone(), bootstrap.password.clone(), None);
+    match roster.bootstrap_superadmin(form).await {
+        Ok(BootstrapOutcome::Created(account)) => {
             tracing::info!(account_id = %account.id, "bootstrap: super admin created");
             Ok(())
         }
-        Err(AppError::EmailTaken) if roster.superadmin_exists().await.map_err(failed)? => Ok(()),
+        Ok(BootstrapOutcome::AlreadyExists) => {
+            tracing::info!("bootstrap: a super admin exists already; nothing to do");
+            Ok(())
+        }
         Err(AppError::EmailTaken) => Err(StartupError::Bootstrap(
             "an ordinary account already uses bootstrap.superadmin_email; choose another email"
                 .into(),
         )),
-        Err(error) => Err(failed(error)),
+        Err(error) => Err(StartupError::Bootstrap(describe(&error))),
     }
 }
 

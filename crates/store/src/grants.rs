@@ -14,7 +14,39 @@ use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, translate};
 use crate::rows::{GrantDecoder, from_db_time, page, parse_creator, parse_permissions, to_db_time};
-use crate::schema::{account_grants, accounts, api_key_grants, api_keys, roles};
+use crate::schema::roles;
+
+/// Runs `$body` once, over the tables of `$holder`'s kind: `$grants` names the grant table's
+/// schema module (`account_grants` or `api_key_grants`), `$holder_column` its column naming
+/// the holder, `$holders` the holders' own table (`accounts` or `api_keys`), and `$holder_id`
+/// the holder's id as stored. The two grant tables have the same shape (two tables only so
+/// that each cascades from its holder), so every grant query is written once, here; diesel's
+/// tables are distinct types, so the body is compiled once per kind.
+macro_rules! with_holder_tables {
+    (
+        $holder:expr,
+        |$grants:ident, $holder_column:ident, $holders:ident, $holder_id:ident| $body:expr
+    ) => {
+        match $holder {
+            PrincipalId::Account(id) => {
+                use crate::schema::account_grants as $grants;
+                use crate::schema::account_grants::account_id as $holder_column;
+                #[allow(unused_imports)] // only the holder lock reads it
+                use crate::schema::accounts as $holders;
+                let $holder_id = id.to_string();
+                $body
+            }
+            PrincipalId::ApiKey(id) => {
+                use crate::schema::api_key_grants as $grants;
+                use crate::schema::api_key_grants::api_key_id as $holder_column;
+                #[allow(unused_imports)] // only the holder lock reads it
+                use crate::schema::api_keys as $holders;
+                let $holder_id = id.to_string();
+                $body
+            }
+        }
+    };
+}
 
 /// (id, role_name, scope, permissions, created_at, created_by)
 type GrantListRow = (
@@ -72,28 +104,18 @@ pub(crate) fn insert_grants(
         if parse_permissions(&rules)? != grant.role_rules {
             return Err(StoreError::RoleChanged.into());
         }
-        let inserted = match holder {
-            PrincipalId::Account(id) => diesel::insert_into(account_grants::table)
+        let inserted = with_holder_tables!(holder, |grants, holder_column, _holders, holder_id| {
+            diesel::insert_into(grants::table)
                 .values((
-                    account_grants::id.eq(grant.id.to_string()),
-                    account_grants::account_id.eq(id.to_string()),
-                    account_grants::role_name.eq(grant.role.as_str()),
-                    account_grants::scope.eq(grant.scope.to_string()),
-                    account_grants::created_at.eq(to_db_time(grant.created_at)),
-                    account_grants::created_by.eq(grant.created_by.map(|by| by.to_string())),
+                    grants::id.eq(grant.id.to_string()),
+                    holder_column.eq(holder_id),
+                    grants::role_name.eq(grant.role.as_str()),
+                    grants::scope.eq(grant.scope.to_string()),
+                    grants::created_at.eq(to_db_time(grant.created_at)),
+                    grants::created_by.eq(grant.created_by.map(|by| by.to_string())),
                 ))
-                .execute(conn),
-            PrincipalId::ApiKey(id) => diesel::insert_into(api_key_grants::table)
-                .values((
-                    api_key_grants::id.eq(grant.id.to_string()),
-                    api_key_grants::api_key_id.eq(id.to_string()),
-                    api_key_grants::role_name.eq(grant.role.as_str()),
-                    api_key_grants::scope.eq(grant.scope.to_string()),
-                    api_key_grants::created_at.eq(to_db_time(grant.created_at)),
-                    api_key_grants::created_by.eq(grant.created_by.map(|by| by.to_string())),
-                ))
-                .execute(conn),
-        };
+                .execute(conn)
+        });
         inserted.map_err(|e| TxError::Store(translate(e)))?;
     }
     Ok(())
@@ -112,40 +134,21 @@ fn lock_holder_and_count(
     conn: &mut DbConnection,
     holder: PrincipalId,
 ) -> Result<Option<i64>, TxError> {
-    let found: Vec<String> = match (holder, &mut *conn) {
-        (PrincipalId::Account(id), DbConnection::Pg(pg)) => accounts::table
-            .find(id.to_string())
-            .select(accounts::id)
-            .for_no_key_update()
-            .load(pg)?,
-        (PrincipalId::ApiKey(id), DbConnection::Pg(pg)) => api_keys::table
-            .find(id.to_string())
-            .select(api_keys::id)
-            .for_no_key_update()
-            .load(pg)?,
-        (PrincipalId::Account(id), sqlite) => accounts::table
-            .find(id.to_string())
-            .select(accounts::id)
-            .load(sqlite)?,
-        (PrincipalId::ApiKey(id), sqlite) => api_keys::table
-            .find(id.to_string())
-            .select(api_keys::id)
-            .load(sqlite)?,
-    };
-    if found.is_empty() {
-        return Ok(None);
-    }
-    let held: i64 = match holder {
-        PrincipalId::Account(id) => account_grants::table
-            .filter(account_grants::account_id.eq(id.to_string()))
+    with_holder_tables!(holder, |grants, holder_column, holders, holder_id| {
+        let holder_row = holders::table.find(holder_id.as_str()).select(holders::id);
+        let found: Vec<String> = match conn {
+            DbConnection::Pg(pg) => holder_row.for_no_key_update().load(pg)?,
+            DbConnection::Sqlite(_) => holder_row.load(conn)?,
+        };
+        if found.is_empty() {
+            return Ok(None);
+        }
+        let held: i64 = grants::table
+            .filter(holder_column.eq(holder_id.as_str()))
             .count()
-            .get_result(conn)?,
-        PrincipalId::ApiKey(id) => api_key_grants::table
-            .filter(api_key_grants::api_key_id.eq(id.to_string()))
-            .count()
-            .get_result(conn)?,
-    };
-    Ok(Some(held))
+            .get_result(conn)?;
+        Ok(Some(held))
+    })
 }
 
 /// Which of a holder's grants to load.
@@ -165,65 +168,34 @@ fn load_grants(
     holder: PrincipalId,
     selection: Selection,
 ) -> Result<Vec<GrantRecord>, StoreError> {
-    let rows: Vec<GrantListRow> = match holder {
-        PrincipalId::Account(id) => {
-            let mut query = account_grants::table
+    let rows: Vec<GrantListRow> =
+        with_holder_tables!(holder, |grants, holder_column, _holders, holder_id| {
+            let mut query = grants::table
                 .inner_join(roles::table)
-                .filter(account_grants::account_id.eq(id.to_string()))
+                .filter(holder_column.eq(holder_id))
                 .select((
-                    account_grants::id,
-                    account_grants::role_name,
-                    account_grants::scope,
+                    grants::id,
+                    grants::role_name,
+                    grants::scope,
                     roles::permissions,
-                    account_grants::created_at,
-                    account_grants::created_by,
+                    grants::created_at,
+                    grants::created_by,
                 ))
-                .order(account_grants::id)
+                .order(grants::id)
                 .into_boxed();
             match selection {
                 Selection::All => {}
-                Selection::One(grant) => {
-                    query = query.filter(account_grants::id.eq(grant.to_string()));
-                }
+                Selection::One(grant) => query = query.filter(grants::id.eq(grant.to_string())),
                 Selection::Page(after, limit) => {
                     if let Some(after) = after {
-                        query = query.filter(account_grants::id.gt(after.to_string()));
+                        query = query.filter(grants::id.gt(after.to_string()));
                     }
                     query = query.limit(i64::from(limit) + 1);
                 }
             }
             query.load(conn)
-        }
-        PrincipalId::ApiKey(id) => {
-            let mut query = api_key_grants::table
-                .inner_join(roles::table)
-                .filter(api_key_grants::api_key_id.eq(id.to_string()))
-                .select((
-                    api_key_grants::id,
-                    api_key_grants::role_name,
-                    api_key_grants::scope,
-                    roles::permissions,
-                    api_key_grants::created_at,
-                    api_key_grants::created_by,
-                ))
-                .order(api_key_grants::id)
-                .into_boxed();
-            match selection {
-                Selection::All => {}
-                Selection::One(grant) => {
-                    query = query.filter(api_key_grants::id.eq(grant.to_string()));
-                }
-                Selection::Page(after, limit) => {
-                    if let Some(after) = after {
-                        query = query.filter(api_key_grants::id.gt(after.to_string()));
-                    }
-                    query = query.limit(i64::from(limit) + 1);
-                }
-            }
-            query.load(conn)
-        }
-    }
-    .map_err(translate)?;
+        })
+        .map_err(translate)?;
     let mut decoder = GrantDecoder::default();
     rows.into_iter()
         .map(|row| into_record(&mut decoder, row))
@@ -312,20 +284,15 @@ impl GrantStore for Store {
         let audit = audit.clone();
         self.run(move |conn| {
             write_transaction(conn, |conn| {
-                let deleted = match holder {
-                    PrincipalId::Account(account) => diesel::delete(
-                        account_grants::table
-                            .find(id.to_string())
-                            .filter(account_grants::account_id.eq(account.to_string())),
-                    )
-                    .execute(conn)?,
-                    PrincipalId::ApiKey(key) => diesel::delete(
-                        api_key_grants::table
-                            .find(id.to_string())
-                            .filter(api_key_grants::api_key_id.eq(key.to_string())),
-                    )
-                    .execute(conn)?,
-                };
+                let deleted =
+                    with_holder_tables!(holder, |grants, holder_column, _holders, holder_id| {
+                        diesel::delete(
+                            grants::table
+                                .find(id.to_string())
+                                .filter(holder_column.eq(holder_id)),
+                        )
+                        .execute(conn)?
+                    });
                 if deleted > 0 {
                     record(conn, &audit)?;
                 }

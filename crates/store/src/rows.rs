@@ -56,6 +56,42 @@ pub(crate) struct AccountRow {
 
 impl AccountRow {
     pub fn into_account(self) -> Result<(Account, PasswordHash), StoreError> {
+        let account = AccountWithoutHashRow {
+            id: self.id,
+            email: self.email,
+            email_canonical: self.email_canonical,
+            name: self.name,
+            status: self.status,
+            is_superadmin: self.is_superadmin,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            grants_version: self.grants_version,
+        }
+        .into_account()?;
+        Ok((account, PasswordHash::new(self.password_hash)))
+    }
+}
+
+/// Every column of `accounts` but the password hash, selected by name
+/// (`AccountWithoutHashRow::as_select()`), for reads that check no password: the session
+/// lookup behind every authenticated request has no use for the hash, so it never loads it.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = accounts)]
+pub(crate) struct AccountWithoutHashRow {
+    pub id: String,
+    pub email: String,
+    pub email_canonical: String,
+    pub name: Option<String>,
+    pub status: String,
+    pub is_superadmin: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    /// Raised with every change to the account's grants (see `grants_cache`).
+    pub grants_version: i64,
+}
+
+impl AccountWithoutHashRow {
+    pub fn into_account(self) -> Result<Account, StoreError> {
         let id = self
             .id
             .parse::<AccountId>()
@@ -75,7 +111,7 @@ impl AccountRow {
             .map_err(|e| corrupt("name", e))?;
         let status =
             AccountStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?;
-        let account = Account {
+        Ok(Account {
             id,
             email,
             name,
@@ -83,8 +119,7 @@ impl AccountRow {
             is_superadmin: self.is_superadmin,
             created_at: from_db_time(self.created_at),
             updated_at: from_db_time(self.updated_at),
-        };
-        Ok((account, PasswordHash::new(self.password_hash)))
+        })
     }
 }
 

@@ -17,7 +17,7 @@ use crate::audit::record;
 use crate::connection::{Store, with_backend, write_transaction};
 use crate::errors::{corrupt, translate};
 use crate::grants::holder_grants;
-use crate::rows::{AccountRow, NewSessionRow, SessionRow, from_db_time, to_db_time};
+use crate::rows::{AccountWithoutHashRow, NewSessionRow, SessionRow, from_db_time, to_db_time};
 use crate::schema::{accounts, sessions};
 
 #[async_trait]
@@ -62,16 +62,16 @@ impl SessionStore for Store {
                         sessions::expires_at,
                         sessions::revoked_at,
                     ),
-                    accounts::all_columns,
+                    AccountWithoutHashRow::as_select(),
                 ))
-                .get_result::<(SessionRow, AccountRow)>(c)
+                .get_result::<(SessionRow, AccountWithoutHashRow)>(c)
                 .optional())
             .map_err(translate)?;
             let Some((session, account)) = row else {
                 return Ok(None);
             };
             let version = account.grants_version;
-            let (account, _) = account.into_account()?;
+            let account = account.into_account()?;
             let grants = if session.revoked_at.is_none() {
                 cache.get_or_load(PrincipalId::Account(account.id), version, || {
                     holder_grants(conn, PrincipalId::Account(account.id))

@@ -47,6 +47,7 @@ on_both_backends!(
     missing_accounts_are_none,
     concurrent_inserts_of_one_email,
     sessions_round_trip,
+    the_session_lookup_never_reads_the_password_hash,
     touch_only_moves_forward,
     duplicate_session_digest,
     session_needs_an_existing_account,
@@ -538,6 +539,32 @@ async fn sessions_round_trip(db: TestDb) {
             .unwrap()
     );
     assert!(find_session(&store, &session.token_digest).await.revoked);
+}
+
+/// Authentication looks the session up on every request and needs no password hash: with
+/// the hash column renamed away, the lookup still works, while the login lookup (which does
+/// need the hash) fails, which shows the rename took effect.
+async fn the_session_lookup_never_reads_the_password_hash(db: TestDb) {
+    let store = db.store();
+    let ada = account("ada@example.com", Some("Ada"), false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    let session = new_session(&ada, digest("ada-hashless"), now());
+    store.create(&session, &audit()).await.unwrap();
+
+    db.raw_connection()
+        .execute(
+            "ALTER TABLE accounts RENAME COLUMN password_hash TO password_hash_elsewhere",
+            &[],
+        )
+        .unwrap();
+
+    let found = find_session(&store, &session.token_digest).await;
+    assert_eq!(found.id, session.id);
+    assert_same_account(&found.account, &ada);
+    assert!(
+        store.find_by_email(ada.email.canonical()).await.is_err(),
+        "the login lookup reads the hash, so it must fail without the column"
+    );
 }
 
 async fn touch_only_moves_forward(db: TestDb) {

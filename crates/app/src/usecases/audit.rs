@@ -1,11 +1,11 @@
-//! Reading the audit trail (`audit-read`) and recording events that have no database change
-//! of their own.
+//! Reading the audit trail (`audit-read`). Events are written by the use case that acts,
+//! in the same transaction where there is one (the features file's in `feature_reloads`).
 
 use roster_domain::BuiltinAction;
 
 use super::{Authenticated, Roster};
 use crate::error::AppError;
-use crate::model::{AuditEvent, AuditPage, AuditQuery};
+use crate::model::{AuditPage, AuditQuery};
 
 impl Roster {
     /// Events newest first, optionally of one actor or one action.
@@ -19,14 +19,6 @@ impl Roster {
     ) -> Result<AuditPage, AppError> {
         caller.require_global(BuiltinAction::AuditRead)?;
         Ok(self.ports.audit.list_audit_events(query).await?)
-    }
-
-    /// Records an event that changes nothing else (a features file reload).
-    ///
-    /// # Errors
-    /// `Unavailable`.
-    pub async fn record_audit_event(&self, event: &AuditEvent) -> Result<(), AppError> {
-        Ok(self.ports.audit.record(event).await?)
     }
 }
 

@@ -20,9 +20,9 @@ use crate::model::{AuditAction, AuditEvent, Conflict, Feature, Missing, NewGrant
 /// A registration as it arrives from a client, not yet validated.
 #[derive(Debug)]
 pub struct RegistrationForm {
-    pub email: String,
-    pub password: SecretString,
-    pub name: Option<String>,
+    email: String,
+    password: SecretString,
+    name: Option<String>,
 }
 
 /// A registration whose every field has been parsed and checked against the policy.
@@ -34,6 +34,16 @@ struct ValidRegistration {
 }
 
 impl RegistrationForm {
+    /// A form as the adapter received it (JSON body, CLI arguments, bootstrap settings);
+    /// nothing is checked until a use case validates it.
+    pub fn new(email: String, password: SecretString, name: Option<String>) -> RegistrationForm {
+        RegistrationForm {
+            email,
+            password,
+            name,
+        }
+    }
+
     /// Parses every field and reports all problems at once, each naming its field. The
     /// password's strength is estimated on the strength pool, once its length is right.
     async fn validate(self, roster: &Roster) -> Result<ValidRegistration, AppError> {

@@ -279,11 +279,11 @@ pub(super) fn inline_strength() -> MockPasswordStrength {
 }
 
 pub(super) fn form(email: &str, password: &str, name: Option<&str>) -> RegistrationForm {
-    RegistrationForm {
-        email: email.to_owned(),
-        password: SecretString::from(password),
-        name: name.map(str::to_owned),
-    }
+    RegistrationForm::new(
+        email.to_owned(),
+        SecretString::from(password),
+        name.map(str::to_owned),
+    )
 }
 
 pub(super) fn secret(password: &str) -> SecretString {

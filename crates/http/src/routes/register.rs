@@ -100,11 +100,7 @@ pub async fn register_by_admin(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<AdminRegisterRequest>,
 ) -> Result<impl Responder, ApiError> {
-    let form = RegistrationForm {
-        email: body.email,
-        password: body.password,
-        name: body.name,
-    };
+    let form = RegistrationForm::new(body.email, body.password, body.name);
     let grants = body.grants.into_iter().map(Into::into).collect();
     let (account, grants) = roster.register_by_admin(&caller, form, grants).await?;
     let account = AccountDto::from(&account);

@@ -313,11 +313,11 @@ impl TestApp {
         let email = unique_email("root");
         self.components(&[])
             .roster
-            .create_superadmin(roster_app::RegistrationForm {
-                email: email.clone(),
-                password: PASSWORD.to_owned().into(),
-                name: None,
-            })
+            .create_superadmin(roster_app::RegistrationForm::new(
+                email.clone(),
+                PASSWORD.to_owned().into(),
+                None,
+            ))
             .await
             .unwrap();
         self.login_token(&email, PASSWORD).await

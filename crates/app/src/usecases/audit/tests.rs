@@ -1,11 +1,11 @@
-//! Reading and recording the audit trail with mock ports.
+//! Reading the audit trail with mock ports (recording a reload is `feature_reloads`' job).
 //! The mock ports and fixtures are in [`crate::usecases::test_support`].
 
 use mockall::predicate::eq;
 
 use crate::error::AppError;
 use crate::model::{AuditAction, AuditEvent};
-use crate::model::{AuditPage, AuditQuery, StoreError};
+use crate::model::{AuditPage, AuditQuery};
 use crate::usecases::test_support::*;
 
 #[tokio::test]
@@ -35,28 +35,4 @@ async fn the_audit_trail_is_read_only_with_audit_read() {
     let listed = roster.audit_events(&auditor, &query).await.unwrap();
     assert_eq!(listed.events, std::slice::from_ref(&event));
     assert_eq!(listed.next_before, Some(event.id));
-}
-
-#[tokio::test]
-async fn an_event_without_a_change_of_its_own_is_recorded_once() {
-    let event = AuditEvent::new(AuditAction::FeaturesReloaded, now()).detail("2 flags changed");
-    for (answer, expected) in [
-        (Ok(()), "Ok(())"),
-        (
-            Err(StoreError::Unavailable("down".into())),
-            "Err(Unavailable(\"down\"))",
-        ),
-    ] {
-        let mut ports = Ports::new();
-        ports
-            .audit
-            .expect_record()
-            .with(eq(event.clone()))
-            .times(1)
-            .returning(move |_| answer.clone());
-        let roster = ports.build();
-
-        let result = roster.record_audit_event(&event).await;
-        assert_eq!(format!("{result:?}"), expected);
-    }
 }

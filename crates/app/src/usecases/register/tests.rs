@@ -789,11 +789,11 @@ mod strength_pool_tests {
     use crate::usecases::test_support::{Ports, field_errors, fields_and_codes};
 
     fn form(password: &str) -> RegistrationForm {
-        RegistrationForm {
-            email: "ada@example.com".to_owned(),
-            password: SecretString::from(password),
-            name: Some("Ada Lovelace".to_owned()),
-        }
+        RegistrationForm::new(
+            "ada@example.com".to_owned(),
+            SecretString::from(password),
+            Some("Ada Lovelace".to_owned()),
+        )
     }
 
     fn ports(strength: MockPasswordStrength) -> Ports {
