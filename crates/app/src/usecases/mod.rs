@@ -199,3 +199,5 @@ impl Roster {
 
 #[cfg(test)]
 mod test_support;
+#[cfg(test)]
+mod tests;

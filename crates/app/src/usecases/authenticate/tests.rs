@@ -218,6 +218,8 @@ async fn authenticate_builds_the_principal_from_the_account_and_its_grants() {
             "{:?}",
             authenticated.kind
         );
+        assert_eq!(authenticated.account(), Some(&ada));
+        assert!(authenticated.api_key().is_none());
         assert_eq!(
             authenticated.principal_label(),
             format!("account:{}", ada.id)
