@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, Type};
 
 use crate::problem::ApiError;
 
@@ -153,11 +153,45 @@ pub const MAX_PAGE_LIMIT: u32 = 200;
 /// the extractor holds requests to them and [`IntoParams`] documents them. A list's own
 /// filters are read by an [`ApiQuery`] beside it (names no route documents were refused
 /// before routing, by [`crate::hardening`]).
+///
+/// `C` is the cursor's shape ([`IdCursor`] for the lists in id order, [`RoleNameCursor`] for
+/// roles): it states in the document what a cursor looks like, so that a client (or a fuzzer)
+/// generating one from the document sends one the list can read.
 #[derive(Debug)]
-pub struct PageParams {
+pub struct PageParams<C = IdCursor> {
     /// The page size.
     pub limit: u32,
     cursor: Option<String>,
+    shape: PhantomData<C>,
+}
+
+/// What a list's cursor looks like, for the document.
+pub trait CursorShape {
+    /// The schema of `?cursor=`.
+    fn schema() -> Object;
+}
+
+/// The cursor of a list in id order: the last id of the previous page, a UUID.
+#[derive(Debug)]
+pub enum IdCursor {}
+
+impl CursorShape for IdCursor {
+    fn schema() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::Custom("uuid".to_owned())))
+            .build()
+    }
+}
+
+/// The cursor of the role list: the last role name of the previous page.
+#[derive(Debug)]
+pub enum RoleNameCursor {}
+
+impl CursorShape for RoleNameCursor {
+    fn schema() -> Object {
+        crate::schema::role_name()
+    }
 }
 
 /// The two page parameters as sent.
@@ -167,7 +201,7 @@ struct RawPage {
     cursor: Option<String>,
 }
 
-impl PageParams {
+impl<C> PageParams<C> {
     fn new(raw: RawPage) -> Result<Self, ApiError> {
         let limit = match raw.limit {
             None => DEFAULT_PAGE_LIMIT,
@@ -182,20 +216,8 @@ impl PageParams {
         Ok(Self {
             limit,
             cursor: raw.cursor,
+            shape: PhantomData,
         })
-    }
-
-    /// `?cursor=` as sent, for lists whose cursor is not an id (roles: a name).
-    pub fn cursor(&self) -> Option<&str> {
-        self.cursor.as_deref()
-    }
-
-    /// `?cursor=` as the last id of the previous page, else 400 `invalid_query` naming it.
-    pub fn after<Id: FromStr>(&self) -> Result<Option<Id>, ApiError> {
-        self.cursor
-            .as_deref()
-            .map(|cursor| cursor.parse().map_err(|_| Self::foreign_cursor()))
-            .transpose()
     }
 
     /// The refusal of a cursor that no page of this list handed out.
@@ -207,7 +229,24 @@ impl PageParams {
     }
 }
 
-impl FromRequest for PageParams {
+impl PageParams<IdCursor> {
+    /// `?cursor=` as the last id of the previous page, else 400 `invalid_query` naming it.
+    pub fn after<Id: FromStr>(&self) -> Result<Option<Id>, ApiError> {
+        self.cursor
+            .as_deref()
+            .map(|cursor| cursor.parse().map_err(|_| Self::foreign_cursor()))
+            .transpose()
+    }
+}
+
+impl PageParams<RoleNameCursor> {
+    /// `?cursor=` as sent: the last role name of the previous page.
+    pub fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref()
+    }
+}
+
+impl<C> FromRequest for PageParams<C> {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
@@ -216,13 +255,11 @@ impl FromRequest for PageParams {
     }
 }
 
-impl IntoParams for PageParams {
+impl<C: CursorShape> IntoParams for PageParams<C> {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         let limit = ObjectBuilder::new()
             .schema_type(Type::Integer)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                utoipa::openapi::KnownFormat::Int32,
-            )))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
             .minimum(Some(1))
             .maximum(Some(MAX_PAGE_LIMIT))
             .default(Some(DEFAULT_PAGE_LIMIT.into()));
@@ -241,7 +278,7 @@ impl IntoParams for PageParams {
                 .description(Some(
                     "`next_cursor` of the previous page, passed back unchanged.",
                 ))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .schema(Some(C::schema()))
                 .build(),
         ]
     }

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, Responder};
 use roster_app::{AppError, FieldError, Roster};
 
 use crate::dto::{Page, RoleDto, RoleRequest};
-use crate::extract::{ApiJson, Caller, PageParams};
+use crate::extract::{ApiJson, Caller, PageParams, RoleNameCursor};
 use crate::problem::{ApiError, problems};
 use crate::respond::{created, no_store};
 
@@ -72,7 +72,7 @@ problems!(
     tag = "roles",
     summary = "List roles",
     description = "In name order. Needs `role-manage` on `*`.",
-    params(PageParams),
+    params(PageParams<RoleNameCursor>),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of roles.", body = Page<RoleDto>),
@@ -82,13 +82,13 @@ problems!(
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    page: PageParams,
+    page: PageParams<RoleNameCursor>,
 ) -> Result<impl Responder, ApiError> {
     let page = roster
         .list_roles(&caller, page.cursor(), page.limit)
         .await
         .map_err(|error| match error {
-            AppError::Validation(_) => PageParams::foreign_cursor(),
+            AppError::Validation(_) => PageParams::<RoleNameCursor>::foreign_cursor(),
             other => other.into(),
         })?;
     Ok(no_store().json(Page {
