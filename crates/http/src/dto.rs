@@ -29,7 +29,7 @@ pub struct RegisterRequest {
     #[schema(schema_with = crate::schema::password)]
     pub password: SecretString,
     #[serde(default)]
-    #[schema(schema_with = crate::schema::display_name)]
+    #[schema(schema_with = crate::schema::optional_display_name)]
     pub name: Option<String>,
 }
 
@@ -175,7 +175,7 @@ pub struct AdminRegisterRequest {
     #[schema(schema_with = crate::schema::password)]
     pub password: SecretString,
     #[serde(default)]
-    #[schema(schema_with = crate::schema::display_name)]
+    #[schema(schema_with = crate::schema::optional_display_name)]
     pub name: Option<String>,
     /// Grants created together with the account (all or nothing).
     #[serde(default)]
@@ -191,7 +191,7 @@ pub struct RuleDto {
     pub action: String,
     /// `allow` (the default in requests) or `deny`; always present in responses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = crate::schema::EffectName, required = false)]
+    #[schema(value_type = Option<crate::schema::EffectName>, required = false)]
     pub effect: Option<String>,
 }
 
@@ -202,7 +202,7 @@ pub struct RoleRequest {
     /// 1 to 64 characters `[a-z0-9][a-z0-9_-]*`. Required by `POST`; on `PUT`, if given,
     /// it must be the path's (roles are not renamed).
     #[serde(default)]
-    #[schema(schema_with = crate::schema::role_name)]
+    #[schema(schema_with = crate::schema::optional_role_name)]
     pub name: Option<String>,
     /// At most 1000 characters.
     #[serde(default)]
@@ -437,7 +437,7 @@ pub struct CreateApiKeyRequest {
     #[schema(schema_with = crate::schema::display_name)]
     pub name: String,
     #[serde(default)]
-    #[schema(schema_with = crate::schema::expires_in)]
+    #[schema(schema_with = crate::schema::optional_expires_in)]
     pub expires_in: Option<String>,
     /// The key's own grants (it never inherits its creator's rights).
     #[serde(default)]

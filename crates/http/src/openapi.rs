@@ -286,6 +286,114 @@ mod tests {
         }
     }
 
+    /// Whether a property's schema allows `null`.
+    fn allows_null(schema: &serde_json::Value) -> bool {
+        let null_type = |s: &serde_json::Value| match &s["type"] {
+            serde_json::Value::String(kind) => kind == "null",
+            serde_json::Value::Array(kinds) => kinds.iter().any(|kind| kind == "null"),
+            _ => false,
+        };
+        null_type(schema)
+            || ["oneOf", "anyOf"].iter().any(|key| {
+                schema[*key]
+                    .as_array()
+                    .is_some_and(|choices| choices.iter().any(null_type))
+            })
+    }
+
+    /// Whether the DTO `T` reads `body`.
+    fn reads<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> bool {
+        serde_json::from_value::<T>(body).is_ok()
+    }
+
+    /// A property may be `null` in the document exactly when the server reads `null` there:
+    /// each request schema, with each of its properties set to `null` in turn on a body of
+    /// the right shape, is read by its DTO if and only if the document allows that `null`.
+    #[test]
+    fn request_fields_are_nullable_exactly_where_the_server_accepts_null() {
+        use serde_json::json;
+
+        use crate::dto::{
+            AdminRegisterRequest, ChangePasswordRequest, CheckRequest, CreateApiKeyRequest,
+            GrantRequest, LoginRequest, RegisterRequest, ResetPasswordRequest, RoleRequest,
+            RuleDto,
+        };
+
+        type Reader = fn(serde_json::Value) -> bool;
+        let credentials = json!({"email": "a@b.example", "password": "p"});
+        let requests: [(&str, serde_json::Value, Reader); 10] = [
+            ("RegisterRequest", credentials.clone(), reads::<RegisterRequest>),
+            (
+                "AdminRegisterRequest",
+                credentials.clone(),
+                reads::<AdminRegisterRequest>,
+            ),
+            ("LoginRequest", credentials, reads::<LoginRequest>),
+            (
+                "GrantRequest",
+                json!({"role": "r", "scope": "s"}),
+                reads::<GrantRequest>,
+            ),
+            ("Rule", json!({"action": "a"}), reads::<RuleDto>),
+            ("RoleRequest", json!({"permissions": []}), reads::<RoleRequest>),
+            (
+                "CheckRequest",
+                json!({"action": "a", "scope": "s"}),
+                reads::<CheckRequest>,
+            ),
+            (
+                "CreateApiKeyRequest",
+                json!({"name": "n"}),
+                reads::<CreateApiKeyRequest>,
+            ),
+            (
+                "ChangePasswordRequest",
+                json!({"current_password": "a", "new_password": "b"}),
+                reads::<ChangePasswordRequest>,
+            ),
+            (
+                "ResetPasswordRequest",
+                json!({"new_password": "b"}),
+                reads::<ResetPasswordRequest>,
+            ),
+        ];
+        let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
+        let schemas = &document["components"]["schemas"];
+
+        // Every request body of the document is in the table (a new one must be added).
+        for item in document["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                let Some(target) = operation
+                    .pointer("/requestBody/content/application~1json/schema/$ref")
+                    .and_then(|r| r.as_str())
+                else {
+                    continue;
+                };
+                let name = target.rsplit('/').next().unwrap();
+                assert!(
+                    requests.iter().any(|(listed, ..)| *listed == name),
+                    "request body {name} is not checked here"
+                );
+            }
+        }
+
+        for (name, base, reader) in requests {
+            assert!(reader(base.clone()), "{name}: the base body is not read");
+            let properties = schemas[name]["properties"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{name} has no properties"));
+            for (field, schema) in properties {
+                let mut body = base.clone();
+                body[field] = serde_json::Value::Null;
+                assert_eq!(
+                    allows_null(schema),
+                    reader(body),
+                    "{name}.{field}: the document and the server disagree on null ({schema})"
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_reference_resolves() {
         let text = openapi_json();

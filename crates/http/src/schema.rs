@@ -6,7 +6,7 @@ use roster_app::Feature;
 use roster_app::audit::AuditAction;
 use roster_domain::{AccountStatus, Effect, account, action, email, password, role, scope};
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type};
 
 /// Name of the bearer security scheme that secured operations refer to.
 pub(crate) const BEARER: &str = "bearer";
@@ -245,4 +245,30 @@ pub(crate) fn expires_in() -> Object {
         ))
         .examples(["30d"])
         .build()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Optional fields. The request DTOs read them as `Option` with `#[serde(default)]`, so `null`
+// is accepted as "left out"; the document says so (`schema_with` replaces utoipa's own
+// handling of `Option`, which would have added the `null`).
+
+/// A string schema that also allows `null`.
+fn string_or_null(mut object: Object) -> Object {
+    object.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
+    object
+}
+
+/// [`display_name`], or `null` for none.
+pub(crate) fn optional_display_name() -> Object {
+    string_or_null(display_name())
+}
+
+/// [`role_name`], or `null` for none.
+pub(crate) fn optional_role_name() -> Object {
+    string_or_null(role_name())
+}
+
+/// [`expires_in`], or `null` for a key that never expires.
+pub(crate) fn optional_expires_in() -> Object {
+    string_or_null(expires_in())
 }
