@@ -319,23 +319,40 @@ impl PathResource for GrantId {
 }
 
 /// An id from the path. One that does not parse names no resource: 404 `not_found` naming
-/// the kind ("No such account."), as an unknown id of the right shape is.
+/// the kind ("No such account."), as an unknown id of the right shape is, but only to an
+/// authenticated caller: whoever is not gets the [`Caller`]'s 401 and learns nothing about
+/// the path. For routes that take a [`Caller`].
 #[derive(Debug, Clone, Copy)]
 pub struct PathId<T>(pub T);
 
-impl<T: PathResource> FromRequest for PathId<T> {
+impl<T: PathResource + 'static> FromRequest for PathId<T> {
     type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
+    /// actix extracts a handler's arguments together, not one after the other: a `Caller`
+    /// still looking up its token would lose to an immediate 404 here, whatever the order of
+    /// the arguments. So a malformed id waits for its own authentication of the request
+    /// (a second token lookup, on this error path only) and answers the 401 first.
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        std::future::ready(
-            req.match_info()
-                .get(T::PARAMETER)
-                .and_then(T::parse)
-                .map(PathId)
-                .ok_or(ApiError::App(AppError::NotFound(T::RESOURCE))),
-        )
+        match path_id::<T>(req) {
+            Ok(id) => Box::pin(std::future::ready(Ok(PathId(id)))),
+            Err(not_found) => {
+                let caller = Caller::from_request(req, &mut Payload::None);
+                Box::pin(async move {
+                    caller.await?;
+                    Err(not_found)
+                })
+            }
+        }
     }
+}
+
+/// The id in `T`'s path parameter, else 404 `not_found` naming the resource.
+fn path_id<T: PathResource>(req: &HttpRequest) -> Result<T, ApiError> {
+    req.match_info()
+        .get(T::PARAMETER)
+        .and_then(T::parse)
+        .ok_or(ApiError::App(AppError::NotFound(T::RESOURCE)))
 }
 
 /// A feature flag that switches routes off entirely.
@@ -570,24 +587,24 @@ mod tests {
         ));
     }
 
-    fn path_id<T: PathResource>(name: &'static str, value: &str) -> Result<PathId<T>, ApiError> {
+    fn parse_id<T: PathResource>(name: &'static str, value: &str) -> Result<T, ApiError> {
         let req = TestRequest::default()
             .param(name, value.to_owned())
             .to_http_request();
-        PathId::<T>::from_request(&req, &mut Payload::None).into_inner()
+        path_id::<T>(&req)
     }
 
     #[test]
     fn a_path_id_that_does_not_parse_is_404_naming_the_resource() {
         let id = uuid::Uuid::now_v7().to_string();
-        assert!(path_id::<AccountId>("id", &id).is_ok());
-        assert!(path_id::<GrantId>("grant_id", &id).is_ok());
+        assert!(parse_id::<AccountId>("id", &id).is_ok());
+        assert!(parse_id::<GrantId>("grant_id", &id).is_ok());
         for (result, resource) in [
-            (path_id::<AccountId>("id", "nope").map(|_| ()), "account"),
-            (path_id::<ApiKeyId>("id", "nope").map(|_| ()), "api key"),
-            (path_id::<GrantId>("grant_id", "1").map(|_| ()), "grant"),
+            (parse_id::<AccountId>("id", "nope").map(|_| ()), "account"),
+            (parse_id::<ApiKeyId>("id", "nope").map(|_| ()), "api key"),
+            (parse_id::<GrantId>("grant_id", "1").map(|_| ()), "grant"),
             // The grant id is read from `{grant_id}`, not from the holder's `{id}`.
-            (path_id::<GrantId>("id", &id).map(|_| ()), "grant"),
+            (parse_id::<GrantId>("id", &id).map(|_| ()), "grant"),
         ] {
             match result {
                 Err(ApiError::App(AppError::NotFound(named))) => assert_eq!(named, resource),

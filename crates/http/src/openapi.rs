@@ -322,7 +322,11 @@ mod tests {
         type Reader = fn(serde_json::Value) -> bool;
         let credentials = json!({"email": "a@b.example", "password": "p"});
         let requests: [(&str, serde_json::Value, Reader); 10] = [
-            ("RegisterRequest", credentials.clone(), reads::<RegisterRequest>),
+            (
+                "RegisterRequest",
+                credentials.clone(),
+                reads::<RegisterRequest>,
+            ),
             (
                 "AdminRegisterRequest",
                 credentials.clone(),
@@ -335,7 +339,11 @@ mod tests {
                 reads::<GrantRequest>,
             ),
             ("Rule", json!({"action": "a"}), reads::<RuleDto>),
-            ("RoleRequest", json!({"permissions": []}), reads::<RoleRequest>),
+            (
+                "RoleRequest",
+                json!({"permissions": []}),
+                reads::<RoleRequest>,
+            ),
             (
                 "CheckRequest",
                 json!({"action": "a", "scope": "s"}),
