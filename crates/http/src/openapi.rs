@@ -14,7 +14,9 @@
 
 use roster_app::AppError;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::{ArrayItems, Schema};
+use utoipa::openapi::schema::{
+    AllOfBuilder, AnyOfBuilder, ArrayItems, ObjectBuilder, Schema, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Components, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
@@ -146,6 +148,7 @@ impl Modify for Conventions {
             ),
         );
         refer_to_page_items(components);
+        at_most_one_subject(components);
         for item in openapi.paths.paths.values_mut() {
             for operation in [
                 &mut item.get,
@@ -186,6 +189,36 @@ fn refer_to_page_items(components: &mut Components) {
                 ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item))));
         }
     }
+}
+
+/// `POST /v1/authz/check` names at most one principal to check: `account_id` or
+/// `api_key_id`, never both (else 422 `conflicting_subject`). utoipa has no `not`, so the
+/// rule is stated as "one of the two is absent or null", beside the derived fields.
+fn at_most_one_subject(components: &mut Components) {
+    let Some(fields) = components.schemas.remove("CheckRequest") else {
+        return;
+    };
+    let description = match &fields {
+        RefOr::T(Schema::Object(object)) => object.description.clone(),
+        _ => None,
+    };
+    let left_out = |field: &str| {
+        ObjectBuilder::new()
+            .property(field, ObjectBuilder::new().schema_type(Type::Null))
+            .build()
+    };
+    let rule = AnyOfBuilder::new()
+        .item(left_out("account_id"))
+        .item(left_out("api_key_id"))
+        .description(Some("Not both `account_id` and `api_key_id`."));
+    components.schemas.insert(
+        "CheckRequest".to_owned(),
+        AllOfBuilder::new()
+            .item(fields)
+            .item(rule)
+            .description(description)
+            .into(),
+    );
 }
 
 /// Adds the problems the extractors and the edge answer on every route that uses them: a
@@ -387,7 +420,12 @@ mod tests {
 
         for (name, base, reader) in requests {
             assert!(reader(base.clone()), "{name}: the base body is not read");
-            let properties = schemas[name]["properties"]
+            // A schema with a rule beside its fields (`CheckRequest`) has them in `allOf[0]`.
+            let fields = match schemas[name].get("allOf") {
+                Some(parts) => &parts[0],
+                None => &schemas[name],
+            };
+            let properties = fields["properties"]
                 .as_object()
                 .unwrap_or_else(|| panic!("{name} has no properties"));
             for (field, schema) in properties {
