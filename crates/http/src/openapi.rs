@@ -348,13 +348,13 @@ mod tests {
 
         use crate::dto::{
             AdminRegisterRequest, ChangePasswordRequest, CheckRequest, CreateApiKeyRequest,
-            GrantRequest, LoginRequest, RegisterRequest, ResetPasswordRequest, RoleRequest,
-            RuleDto,
+            GrantRequest, LoginRequest, NewRoleRequest, RegisterRequest, ResetPasswordRequest,
+            RoleRequest, RuleDto,
         };
 
         type Reader = fn(serde_json::Value) -> bool;
         let credentials = json!({"email": "a@b.example", "password": "p"});
-        let requests: [(&str, serde_json::Value, Reader); 10] = [
+        let requests: [(&str, serde_json::Value, Reader); 11] = [
             (
                 "RegisterRequest",
                 credentials.clone(),
@@ -376,6 +376,11 @@ mod tests {
                 "RoleRequest",
                 json!({"permissions": []}),
                 reads::<RoleRequest>,
+            ),
+            (
+                "NewRoleRequest",
+                json!({"name": "r", "permissions": []}),
+                reads::<NewRoleRequest>,
             ),
             (
                 "CheckRequest",

@@ -2,9 +2,9 @@
 
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, Responder};
-use roster_app::{AppError, FieldError, Roster};
+use roster_app::{AppError, Roster};
 
-use crate::dto::{Page, RoleDto, RoleRequest};
+use crate::dto::{NewRoleRequest, Page, RoleDto, RoleRequest};
 use crate::extract::{ApiJson, Caller, PageParams, RoleNameCursor};
 use crate::problem::{ApiError, problems};
 use crate::respond::{created, no_store};
@@ -14,8 +14,7 @@ problems!(
     CreateProblems {
         AppError::Forbidden => "no `role-manage` on `*`.",
         AppError::RoleExists => "a role with this name exists.",
-        AppError::Validation(Vec::new()) => "`errors[].code`: `missing_field` (`name`), `invalid_role_name` \
-            (`name`), `invalid_description` and `description_too_long`  \
+        AppError::Validation(Vec::new()) => "`errors[].code`: `invalid_role_name` (`name`), `invalid_description` and `description_too_long`  \
             (`description`), `too_many_rules` (`permissions`), `invalid_action` \
             and  `invalid_effect` (`permissions[i].action`, \
             `permissions[i].effect`).",
@@ -29,8 +28,8 @@ problems!(
     operation_id = "createRole",
     tag = "roles",
     summary = "Create a role",
-    description = "Needs `role-manage` on `*`. `name` is required here.",
-    request_body = RoleRequest,
+    description = "Needs `role-manage` on `*`.",
+    request_body = NewRoleRequest,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The role was created.", body = RoleDto,
@@ -41,17 +40,9 @@ problems!(
 pub async fn create(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    ApiJson(body): ApiJson<RoleRequest>,
+    ApiJson(body): ApiJson<NewRoleRequest>,
 ) -> Result<impl Responder, ApiError> {
-    let Some(name) = body.name.clone() else {
-        return Err(AppError::Validation(vec![FieldError::new(
-            "name",
-            "missing_field",
-            "a role needs a name",
-        )])
-        .into());
-    };
-    let role = roster.create_role(&caller, &body.into_form(name)).await?;
+    let role = roster.create_role(&caller, &body.into()).await?;
     let location = format!("/v1/admin/roles/{}", role.role.name);
     Ok(created(location, RoleDto::from(&role)))
 }
