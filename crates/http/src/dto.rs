@@ -223,9 +223,12 @@ pub struct RuleDto {
 pub struct NewRoleRequest {
     #[schema(schema_with = crate::schema::role_name)]
     pub name: String,
-    /// At most 1000 characters.
+    /// At most 1000 characters; line breaks and tabs but no other control characters.
     #[serde(default)]
-    #[schema(max_length = 1000)]
+    #[schema(
+        max_length = 1000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub description: Option<String>,
     /// At most 256 rules.
     #[schema(max_items = 256)]
@@ -252,9 +255,12 @@ pub struct RoleRequest {
     #[serde(default)]
     #[schema(schema_with = crate::schema::optional_role_name)]
     pub name: Option<String>,
-    /// At most 1000 characters.
+    /// At most 1000 characters; line breaks and tabs but no other control characters.
     #[serde(default)]
-    #[schema(max_length = 1000)]
+    #[schema(
+        max_length = 1000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub description: Option<String>,
     /// At most 256 rules.
     #[schema(max_items = 256)]
