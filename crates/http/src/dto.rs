@@ -7,8 +7,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use roster_app::audit::AuditEvent;
 use roster_app::ports::{ApiKey, GrantRecord, NewGrant, StoredRole};
 use roster_app::{
-    CheckForm, CheckOutcome, CreatedApiKey, FeatureReport, FeatureState, GrantForm, LoginSuccess,
-    OwnSession, RegistrationForm, RoleForm, RuleForm,
+    AppError, CheckForm, CheckOutcome, CreatedApiKey, FeatureReport, FeatureState, FieldError,
+    GrantForm, LoginSuccess, OwnSession, RegistrationForm, RoleForm, RuleForm,
 };
 use roster_domain::{Account, DisplayName, Grant, Reason};
 use secrecy::{ExposeSecret, SecretString};
@@ -221,8 +221,11 @@ pub struct RuleDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRoleRequest {
-    #[schema(schema_with = crate::schema::role_name)]
-    pub name: String,
+    /// Read as optional so that a missing or null name is reported with the other fields'
+    /// problems (422 `missing_field`), not as a malformed body.
+    #[serde(default)]
+    #[schema(schema_with = crate::schema::role_name, required = true)]
+    pub name: Option<String>,
     /// At most 1000 characters; line breaks and tabs but no other control characters.
     #[serde(default)]
     #[schema(
@@ -235,14 +238,25 @@ pub struct NewRoleRequest {
     pub permissions: Vec<RuleDto>,
 }
 
-impl From<NewRoleRequest> for RoleForm {
-    fn from(request: NewRoleRequest) -> Self {
-        RoleRequest {
+impl NewRoleRequest {
+    /// The form to validate, else 422 `missing_field` when the name is missing or null.
+    ///
+    /// # Errors
+    /// `AppError::Validation` naming `name`.
+    pub fn into_form(self) -> Result<RoleForm, AppError> {
+        let Some(name) = self.name else {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "name",
+                "missing_field",
+                "a role needs a name",
+            )]));
+        };
+        Ok(RoleRequest {
             name: None,
-            description: request.description,
-            permissions: request.permissions,
+            description: self.description,
+            permissions: self.permissions,
         }
-        .into_form(request.name)
+        .into_form(name))
     }
 }
 

@@ -14,7 +14,8 @@ problems!(
     CreateProblems {
         AppError::Forbidden => "no `role-manage` on `*`.",
         AppError::RoleExists => "a role with this name exists.",
-        AppError::Validation(Vec::new()) => "`errors[].code`: `invalid_role_name` (`name`), `invalid_description` and `description_too_long`  \
+        AppError::Validation(Vec::new()) => "`errors[].code`: `missing_field` (`name`), `invalid_role_name` \
+            (`name`), `invalid_description` and `description_too_long`  \
             (`description`), `too_many_rules` (`permissions`), `invalid_action` \
             and  `invalid_effect` (`permissions[i].action`, \
             `permissions[i].effect`).",
@@ -42,7 +43,7 @@ pub async fn create(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<NewRoleRequest>,
 ) -> Result<impl Responder, ApiError> {
-    let role = roster.create_role(&caller, &body.into()).await?;
+    let role = roster.create_role(&caller, &body.into_form()?).await?;
     let location = format!("/v1/admin/roles/{}", role.role.name);
     Ok(created(location, RoleDto::from(&role)))
 }
