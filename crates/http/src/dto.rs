@@ -226,12 +226,8 @@ pub struct NewRoleRequest {
     #[serde(default)]
     #[schema(schema_with = crate::schema::role_name, required = true)]
     pub name: Option<String>,
-    /// At most 1000 characters; line breaks and tabs but no other control characters.
     #[serde(default)]
-    #[schema(
-        max_length = 1000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = crate::schema::role_description)]
     pub description: Option<String>,
     /// At most 256 rules.
     #[schema(max_items = 256)]
@@ -269,12 +265,8 @@ pub struct RoleRequest {
     #[serde(default)]
     #[schema(schema_with = crate::schema::optional_role_name)]
     pub name: Option<String>,
-    /// At most 1000 characters; line breaks and tabs but no other control characters.
     #[serde(default)]
-    #[schema(
-        max_length = 1000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = crate::schema::role_description)]
     pub description: Option<String>,
     /// At most 256 rules.
     #[schema(max_items = 256)]

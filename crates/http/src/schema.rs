@@ -4,7 +4,7 @@
 
 use roster_app::Feature;
 use roster_app::audit::AuditAction;
-use roster_domain::{AccountStatus, Effect, account, action, email, password, role, scope};
+use roster_domain::{AccountStatus, Effect, account, action, email, password, role, scope, text};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type};
 
@@ -144,22 +144,82 @@ pub(crate) fn email() -> Object {
         .build()
 }
 
-/// A display name or an API key's name: 1 to 200 characters, no control characters.
+/// A regex character class of what free text shown to people may not contain: control
+/// characters (but those in `allowed`), bidirectional controls and invisible characters, as
+/// the domain's `text` module defines them. The domain allows a joiner or a variation
+/// selector inside some scripts and emoji; the document, simpler and stricter, refuses them
+/// all. Characters outside the BMP are written as themselves (`\u` escapes stop at U+FFFF).
+fn hidden_characters(allowed: &[char]) -> String {
+    let hidden = |c: char| {
+        !allowed.contains(&c)
+            && (c.is_control() || text::is_bidi_control(c) || text::is_invisible(c))
+    };
+    let write = |class: &mut String, c: char| {
+        if u32::from(c) <= 0xffff {
+            class.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            class.push(c);
+        }
+    };
+    let mut class = String::new();
+    let mut run: Option<(char, char)> = None;
+    for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+        match (hidden(c), run) {
+            (true, Some((first, _))) => run = Some((first, c)),
+            (true, None) => run = Some((c, c)),
+            (false, Some((first, last))) => {
+                write(&mut class, first);
+                if last != first {
+                    class.push('-');
+                    write(&mut class, last);
+                }
+                run = None;
+            }
+            (false, None) => {}
+        }
+    }
+    if let Some((first, last)) = run {
+        write(&mut class, first);
+        if last != first {
+            class.push('-');
+            write(&mut class, last);
+        }
+    }
+    class
+}
+
+/// A display name or an API key's name: 1 to 200 characters, not only spaces, nothing hidden.
 pub(crate) fn display_name() -> Object {
+    let hidden = hidden_characters(&[]);
     constrained(
         1,
         account::MAX_NAME_LENGTH,
-        Some(
-            "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-                .to_owned(),
-        ),
+        Some(format!("^[^{hidden}]*[^\\s{hidden}][^{hidden}]*$")),
     )
     .description(Some(format!(
-        "1 to {} characters, not only spaces, no control characters.",
+        "1 to {} characters, not only spaces, no control, bidirectional-control or invisible \
+         characters.",
         account::MAX_NAME_LENGTH
     )))
     .examples(["Ada"])
     .build()
+}
+
+/// A role's description: at most 1000 characters; line breaks and tabs, but nothing else
+/// hidden.
+pub(crate) fn role_description() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .max_length(Some(1000))
+        .pattern(Some(format!(
+            "^[^{}]*$",
+            hidden_characters(&['\t', '\n', '\r'])
+        )))
+        .description(Some(
+            "At most 1000 characters; line breaks and tabs, but no other control, \
+             bidirectional-control or invisible characters.",
+        ))
+        .build()
 }
 
 /// A role name: `[a-z0-9][a-z0-9_-]*`, at most 64 characters.
