@@ -2,6 +2,8 @@
 //! OpenAPI document (closed sets of strings, the problem media type, the security scheme).
 //! A leaf: it imports nothing from this crate, so DTOs, problems and routes can all use it.
 
+use std::fmt::Write as _;
+
 use roster_app::Feature;
 use roster_app::audit::AuditAction;
 use roster_domain::{AccountStatus, Effect, account, action, email, password, role, scope, text};
@@ -154,9 +156,10 @@ fn hidden_characters(allowed: &[char]) -> String {
         !allowed.contains(&c)
             && (c.is_control() || text::is_bidi_control(c) || text::is_invisible(c))
     };
-    let write = |class: &mut String, c: char| {
+    let push_char = |class: &mut String, c: char| {
         if u32::from(c) <= 0xffff {
-            class.push_str(&format!("\\u{:04x}", u32::from(c)));
+            // Writing to a `String` cannot fail.
+            let _ = write!(class, "\\u{:04x}", u32::from(c));
         } else {
             class.push(c);
         }
@@ -168,10 +171,10 @@ fn hidden_characters(allowed: &[char]) -> String {
             (true, Some((first, _))) => run = Some((first, c)),
             (true, None) => run = Some((c, c)),
             (false, Some((first, last))) => {
-                write(&mut class, first);
+                push_char(&mut class, first);
                 if last != first {
                     class.push('-');
-                    write(&mut class, last);
+                    push_char(&mut class, last);
                 }
                 run = None;
             }
@@ -179,10 +182,10 @@ fn hidden_characters(allowed: &[char]) -> String {
         }
     }
     if let Some((first, last)) = run {
-        write(&mut class, first);
+        push_char(&mut class, first);
         if last != first {
             class.push('-');
-            write(&mut class, last);
+            push_char(&mut class, last);
         }
     }
     class
