@@ -6,12 +6,14 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use roster_app::model::{ApiKey, AuditEvent, GrantRecord, NewGrant, StoredRole};
 use roster_app::{
-    CheckForm, CheckOutcome, CreatedApiKey, FeatureReport, FeatureState, GrantForm, LoginSuccess,
-    OwnSession, RegistrationForm, RoleForm, RuleForm,
+    AppError, CheckForm, CheckOutcome, CreatedApiKey, FeatureReport, FeatureState, FieldError,
+    GrantForm, LoginSuccess, OwnSession, RegistrationForm, RoleForm, RuleForm,
 };
 use roster_domain::{Account, DisplayName, Grant, Reason};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::Ref;
+use utoipa::openapi::schema::{Array, ArrayBuilder};
 use utoipa::{IntoParams, ToSchema};
 
 /// RFC 3339 UTC with a `Z`, whole seconds.
@@ -28,7 +30,7 @@ pub struct RegisterRequest {
     #[schema(schema_with = crate::schema::password)]
     pub password: SecretString,
     #[serde(default)]
-    #[schema(schema_with = crate::schema::display_name)]
+    #[schema(schema_with = crate::schema::optional_display_name)]
     pub name: Option<String>,
 }
 
@@ -161,6 +163,26 @@ impl From<GrantRequest> for GrantForm {
     }
 }
 
+/// A list of grants to create, each role on a scope at most once (else 422
+/// `duplicate_grant`, which `uniqueItems` states).
+fn unique_grants(description: &str) -> Array {
+    ArrayBuilder::new()
+        .items(Ref::from_schema_name("GrantRequest"))
+        .unique_items(true)
+        .description(Some(format!(
+            "{description} A role on a scope at most once."
+        )))
+        .build()
+}
+
+fn registration_grants() -> Array {
+    unique_grants("Grants created together with the account (all or nothing).")
+}
+
+fn api_key_grants() -> Array {
+    unique_grants("The key's own grants (it never inherits its creator's rights).")
+}
+
 /// `POST /v1/admin/account/register`: a registration plus optional grants.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -170,10 +192,10 @@ pub struct AdminRegisterRequest {
     #[schema(schema_with = crate::schema::password)]
     pub password: SecretString,
     #[serde(default)]
-    #[schema(schema_with = crate::schema::display_name)]
+    #[schema(schema_with = crate::schema::optional_display_name)]
     pub name: Option<String>,
-    /// Grants created together with the account (all or nothing).
     #[serde(default)]
+    #[schema(schema_with = registration_grants)]
     pub grants: Vec<GrantRequest>,
 }
 
@@ -186,22 +208,60 @@ pub struct RuleDto {
     pub action: String,
     /// `allow` (the default in requests) or `deny`; always present in responses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = crate::schema::EffectName, required = false)]
+    #[schema(value_type = Option<crate::schema::EffectName>, required = false)]
     pub effect: Option<String>,
 }
 
-/// `POST /v1/admin/roles` and `PUT /v1/admin/roles/{name}` (where `name` may be left out).
+/// `POST /v1/admin/roles`: a new role, named.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRoleRequest {
+    /// Read as optional so that a missing or null name is reported with the other fields'
+    /// problems (422 `missing_field`), not as a malformed body.
+    #[serde(default)]
+    #[schema(schema_with = crate::schema::role_name, required = true)]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = crate::schema::role_description)]
+    pub description: Option<String>,
+    /// At most 256 rules.
+    #[schema(max_items = 256)]
+    pub permissions: Vec<RuleDto>,
+}
+
+impl NewRoleRequest {
+    /// The form to validate, else 422 `missing_field` when the name is missing or null.
+    ///
+    /// # Errors
+    /// `AppError::Validation` naming `name`.
+    pub fn into_form(self) -> Result<RoleForm, AppError> {
+        let Some(name) = self.name else {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "name",
+                "missing_field",
+                "a role needs a name",
+            )]));
+        };
+        Ok(RoleRequest {
+            name: None,
+            description: self.description,
+            permissions: self.permissions,
+        }
+        .into_form(name))
+    }
+}
+
+/// `PUT /v1/admin/roles/{name}`: a role's new content (the path names it).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleRequest {
-    /// 1 to 64 characters `[a-z0-9][a-z0-9_-]*`. Required by `POST`; on `PUT`, if given,
-    /// it must be the path's (roles are not renamed).
+    /// 1 to 64 characters `[a-z0-9][a-z0-9_-]*`; if given, it must be the path's (roles are
+    /// not renamed).
     #[serde(default)]
-    #[schema(schema_with = crate::schema::role_name)]
+    #[schema(schema_with = crate::schema::optional_role_name)]
     pub name: Option<String>,
-    /// At most 1000 characters.
     #[serde(default)]
-    #[schema(max_length = 1000)]
+    #[schema(schema_with = crate::schema::role_description)]
     pub description: Option<String>,
     /// At most 256 rules.
     #[schema(max_items = 256)]
@@ -360,8 +420,12 @@ impl From<&CheckOutcome> for CheckResponse {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditFilter {
-    /// Only events by this actor (exact label).
-    #[param(example = "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07")]
+    /// Only events by this actor (exact label; no control characters, as in every query
+    /// value).
+    #[param(
+        example = "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07",
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub actor: Option<String>,
     /// Only events of this action; an unknown one is 400 `invalid_query`.
     #[param(value_type = Option<crate::schema::AuditActionName>)]
@@ -432,10 +496,10 @@ pub struct CreateApiKeyRequest {
     #[schema(schema_with = crate::schema::display_name)]
     pub name: String,
     #[serde(default)]
-    #[schema(schema_with = crate::schema::expires_in)]
+    #[schema(schema_with = crate::schema::optional_expires_in)]
     pub expires_in: Option<String>,
-    /// The key's own grants (it never inherits its creator's rights).
     #[serde(default)]
+    #[schema(schema_with = api_key_grants)]
     pub grants: Vec<GrantRequest>,
 }
 
@@ -576,8 +640,9 @@ pub struct Page<T> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AccountFilter {
-    /// Only the account with this email (exact, after normalization).
-    #[param(format = Email)]
+    /// Only the account with this email (exact, after normalization). Any text without
+    /// control characters is accepted: one that is no account's email matches nothing.
+    #[param(example = "Ada@Example.com", pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub email: Option<String>,
 }
 

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, Type};
 
 use crate::problem::ApiError;
 
@@ -153,11 +153,45 @@ pub const MAX_PAGE_LIMIT: u32 = 200;
 /// the extractor holds requests to them and [`IntoParams`] documents them. A list's own
 /// filters are read by an [`ApiQuery`] beside it (names no route documents were refused
 /// before routing, by [`crate::hardening`]).
+///
+/// `C` is the cursor's shape ([`IdCursor`] for the lists in id order, [`RoleNameCursor`] for
+/// roles): it states in the document what a cursor looks like, so that a client (or a fuzzer)
+/// generating one from the document sends one the list can read.
 #[derive(Debug)]
-pub struct PageParams {
+pub struct PageParams<C = IdCursor> {
     /// The page size.
     pub limit: u32,
     cursor: Option<String>,
+    shape: PhantomData<C>,
+}
+
+/// What a list's cursor looks like, for the document.
+pub trait CursorShape {
+    /// The schema of `?cursor=`.
+    fn schema() -> Object;
+}
+
+/// The cursor of a list in id order: the last id of the previous page, a UUID.
+#[derive(Debug)]
+pub enum IdCursor {}
+
+impl CursorShape for IdCursor {
+    fn schema() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::Custom("uuid".to_owned())))
+            .build()
+    }
+}
+
+/// The cursor of the role list: the last role name of the previous page.
+#[derive(Debug)]
+pub enum RoleNameCursor {}
+
+impl CursorShape for RoleNameCursor {
+    fn schema() -> Object {
+        crate::schema::role_name()
+    }
 }
 
 /// The two page parameters as sent.
@@ -167,7 +201,7 @@ struct RawPage {
     cursor: Option<String>,
 }
 
-impl PageParams {
+impl<C> PageParams<C> {
     fn new(raw: RawPage) -> Result<Self, ApiError> {
         let limit = match raw.limit {
             None => DEFAULT_PAGE_LIMIT,
@@ -182,20 +216,8 @@ impl PageParams {
         Ok(Self {
             limit,
             cursor: raw.cursor,
+            shape: PhantomData,
         })
-    }
-
-    /// `?cursor=` as sent, for lists whose cursor is not an id (roles: a name).
-    pub fn cursor(&self) -> Option<&str> {
-        self.cursor.as_deref()
-    }
-
-    /// `?cursor=` as the last id of the previous page, else 400 `invalid_query` naming it.
-    pub fn after<Id: FromStr>(&self) -> Result<Option<Id>, ApiError> {
-        self.cursor
-            .as_deref()
-            .map(|cursor| cursor.parse().map_err(|_| Self::foreign_cursor()))
-            .transpose()
     }
 
     /// The refusal of a cursor that no page of this list handed out.
@@ -207,7 +229,24 @@ impl PageParams {
     }
 }
 
-impl FromRequest for PageParams {
+impl PageParams<IdCursor> {
+    /// `?cursor=` as the last id of the previous page, else 400 `invalid_query` naming it.
+    pub fn after<Id: FromStr>(&self) -> Result<Option<Id>, ApiError> {
+        self.cursor
+            .as_deref()
+            .map(|cursor| cursor.parse().map_err(|_| Self::foreign_cursor()))
+            .transpose()
+    }
+}
+
+impl PageParams<RoleNameCursor> {
+    /// `?cursor=` as sent: the last role name of the previous page.
+    pub fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref()
+    }
+}
+
+impl<C> FromRequest for PageParams<C> {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
@@ -216,13 +255,11 @@ impl FromRequest for PageParams {
     }
 }
 
-impl IntoParams for PageParams {
+impl<C: CursorShape> IntoParams for PageParams<C> {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         let limit = ObjectBuilder::new()
             .schema_type(Type::Integer)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                utoipa::openapi::KnownFormat::Int32,
-            )))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
             .minimum(Some(1))
             .maximum(Some(MAX_PAGE_LIMIT))
             .default(Some(DEFAULT_PAGE_LIMIT.into()));
@@ -241,7 +278,7 @@ impl IntoParams for PageParams {
                 .description(Some(
                     "`next_cursor` of the previous page, passed back unchanged.",
                 ))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .schema(Some(C::schema()))
                 .build(),
         ]
     }
@@ -282,23 +319,40 @@ impl PathResource for GrantId {
 }
 
 /// An id from the path. One that does not parse names no resource: 404 `not_found` naming
-/// the kind ("No such account."), as an unknown id of the right shape is.
+/// the kind ("No such account."), as an unknown id of the right shape is, but only to an
+/// authenticated caller: whoever is not gets the [`Caller`]'s 401 and learns nothing about
+/// the path. For routes that take a [`Caller`].
 #[derive(Debug, Clone, Copy)]
 pub struct PathId<T>(pub T);
 
-impl<T: PathResource> FromRequest for PathId<T> {
+impl<T: PathResource + 'static> FromRequest for PathId<T> {
     type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
+    /// actix extracts a handler's arguments together, not one after the other: a `Caller`
+    /// still looking up its token would lose to an immediate 404 here, whatever the order of
+    /// the arguments. So a malformed id waits for its own authentication of the request
+    /// (a second token lookup, on this error path only) and answers the 401 first.
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        std::future::ready(
-            req.match_info()
-                .get(T::PARAMETER)
-                .and_then(T::parse)
-                .map(PathId)
-                .ok_or(ApiError::App(AppError::NotFound(T::RESOURCE))),
-        )
+        match path_id::<T>(req) {
+            Ok(id) => Box::pin(std::future::ready(Ok(PathId(id)))),
+            Err(not_found) => {
+                let caller = Caller::from_request(req, &mut Payload::None);
+                Box::pin(async move {
+                    caller.await?;
+                    Err(not_found)
+                })
+            }
+        }
     }
+}
+
+/// The id in `T`'s path parameter, else 404 `not_found` naming the resource.
+fn path_id<T: PathResource>(req: &HttpRequest) -> Result<T, ApiError> {
+    req.match_info()
+        .get(T::PARAMETER)
+        .and_then(T::parse)
+        .ok_or(ApiError::App(AppError::NotFound(T::RESOURCE)))
 }
 
 /// A feature flag that switches routes off entirely.
@@ -533,24 +587,24 @@ mod tests {
         ));
     }
 
-    fn path_id<T: PathResource>(name: &'static str, value: &str) -> Result<PathId<T>, ApiError> {
+    fn parse_id<T: PathResource>(name: &'static str, value: &str) -> Result<T, ApiError> {
         let req = TestRequest::default()
             .param(name, value.to_owned())
             .to_http_request();
-        PathId::<T>::from_request(&req, &mut Payload::None).into_inner()
+        path_id::<T>(&req)
     }
 
     #[test]
     fn a_path_id_that_does_not_parse_is_404_naming_the_resource() {
         let id = uuid::Uuid::now_v7().to_string();
-        assert!(path_id::<AccountId>("id", &id).is_ok());
-        assert!(path_id::<GrantId>("grant_id", &id).is_ok());
+        assert!(parse_id::<AccountId>("id", &id).is_ok());
+        assert!(parse_id::<GrantId>("grant_id", &id).is_ok());
         for (result, resource) in [
-            (path_id::<AccountId>("id", "nope").map(|_| ()), "account"),
-            (path_id::<ApiKeyId>("id", "nope").map(|_| ()), "api key"),
-            (path_id::<GrantId>("grant_id", "1").map(|_| ()), "grant"),
+            (parse_id::<AccountId>("id", "nope").map(|_| ()), "account"),
+            (parse_id::<ApiKeyId>("id", "nope").map(|_| ()), "api key"),
+            (parse_id::<GrantId>("grant_id", "1").map(|_| ()), "grant"),
             // The grant id is read from `{grant_id}`, not from the holder's `{id}`.
-            (path_id::<GrantId>("id", &id).map(|_| ()), "grant"),
+            (parse_id::<GrantId>("id", &id).map(|_| ()), "grant"),
         ] {
             match result {
                 Err(ApiError::App(AppError::NotFound(named))) => assert_eq!(named, resource),

@@ -14,7 +14,9 @@
 
 use roster_app::AppError;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::{ArrayItems, Schema};
+use utoipa::openapi::schema::{
+    AllOfBuilder, AnyOfBuilder, ArrayItems, ObjectBuilder, Schema, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Components, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
@@ -146,6 +148,7 @@ impl Modify for Conventions {
             ),
         );
         refer_to_page_items(components);
+        at_most_one_subject(components);
         for item in openapi.paths.paths.values_mut() {
             for operation in [
                 &mut item.get,
@@ -186,6 +189,36 @@ fn refer_to_page_items(components: &mut Components) {
                 ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item))));
         }
     }
+}
+
+/// `POST /v1/authz/check` names at most one principal to check: `account_id` or
+/// `api_key_id`, never both (else 422 `conflicting_subject`). utoipa has no `not`, so the
+/// rule is stated as "one of the two is absent or null", beside the derived fields.
+fn at_most_one_subject(components: &mut Components) {
+    let Some(fields) = components.schemas.remove("CheckRequest") else {
+        return;
+    };
+    let description = match &fields {
+        RefOr::T(Schema::Object(object)) => object.description.clone(),
+        _ => None,
+    };
+    let left_out = |field: &str| {
+        ObjectBuilder::new()
+            .property(field, ObjectBuilder::new().schema_type(Type::Null))
+            .build()
+    };
+    let rule = AnyOfBuilder::new()
+        .item(left_out("account_id"))
+        .item(left_out("api_key_id"))
+        .description(Some("Not both `account_id` and `api_key_id`."));
+    components.schemas.insert(
+        "CheckRequest".to_owned(),
+        AllOfBuilder::new()
+            .item(fields)
+            .item(rule)
+            .description(description)
+            .into(),
+    );
 }
 
 /// Adds the problems the extractors and the edge answer on every route that uses them: a
@@ -281,6 +314,136 @@ mod tests {
                 assert!(
                     operation["responses"].as_object().unwrap().len() >= 2,
                     "{method} {path} documents no problem"
+                );
+            }
+        }
+    }
+
+    /// Whether a property's schema allows `null`.
+    fn allows_null(schema: &serde_json::Value) -> bool {
+        let null_type = |s: &serde_json::Value| match &s["type"] {
+            serde_json::Value::String(kind) => kind == "null",
+            serde_json::Value::Array(kinds) => kinds.iter().any(|kind| kind == "null"),
+            _ => false,
+        };
+        null_type(schema)
+            || ["oneOf", "anyOf"].iter().any(|key| {
+                schema[*key]
+                    .as_array()
+                    .is_some_and(|choices| choices.iter().any(null_type))
+            })
+    }
+
+    /// Whether the DTO `T` reads `body`.
+    fn reads<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> bool {
+        serde_json::from_value::<T>(body).is_ok()
+    }
+
+    /// A property may be `null` in the document exactly when the server reads `null` there:
+    /// each request schema, with each of its properties set to `null` in turn on a body of
+    /// the right shape, is read by its DTO if and only if the document allows that `null`.
+    #[test]
+    fn request_fields_are_nullable_exactly_where_the_server_accepts_null() {
+        use serde_json::json;
+
+        use crate::dto::{
+            AdminRegisterRequest, ChangePasswordRequest, CheckRequest, CreateApiKeyRequest,
+            GrantRequest, LoginRequest, NewRoleRequest, RegisterRequest, ResetPasswordRequest,
+            RoleRequest, RuleDto,
+        };
+
+        type Reader = fn(serde_json::Value) -> bool;
+        let credentials = json!({"email": "a@b.example", "password": "p"});
+        let requests: [(&str, serde_json::Value, Reader); 11] = [
+            (
+                "RegisterRequest",
+                credentials.clone(),
+                reads::<RegisterRequest>,
+            ),
+            (
+                "AdminRegisterRequest",
+                credentials.clone(),
+                reads::<AdminRegisterRequest>,
+            ),
+            ("LoginRequest", credentials, reads::<LoginRequest>),
+            (
+                "GrantRequest",
+                json!({"role": "r", "scope": "s"}),
+                reads::<GrantRequest>,
+            ),
+            ("Rule", json!({"action": "a"}), reads::<RuleDto>),
+            (
+                "RoleRequest",
+                json!({"permissions": []}),
+                reads::<RoleRequest>,
+            ),
+            (
+                "NewRoleRequest",
+                json!({"name": "r", "permissions": []}),
+                |body| {
+                    // A missing or null name is refused after reading (422 `missing_field`).
+                    serde_json::from_value::<NewRoleRequest>(body)
+                        .is_ok_and(|request| request.into_form().is_ok())
+                },
+            ),
+            (
+                "CheckRequest",
+                json!({"action": "a", "scope": "s"}),
+                reads::<CheckRequest>,
+            ),
+            (
+                "CreateApiKeyRequest",
+                json!({"name": "n"}),
+                reads::<CreateApiKeyRequest>,
+            ),
+            (
+                "ChangePasswordRequest",
+                json!({"current_password": "a", "new_password": "b"}),
+                reads::<ChangePasswordRequest>,
+            ),
+            (
+                "ResetPasswordRequest",
+                json!({"new_password": "b"}),
+                reads::<ResetPasswordRequest>,
+            ),
+        ];
+        let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
+        let schemas = &document["components"]["schemas"];
+
+        // Every request body of the document is in the table (a new one must be added).
+        for item in document["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                let Some(target) = operation
+                    .pointer("/requestBody/content/application~1json/schema/$ref")
+                    .and_then(|r| r.as_str())
+                else {
+                    continue;
+                };
+                let name = target.rsplit('/').next().unwrap();
+                assert!(
+                    requests.iter().any(|(listed, ..)| *listed == name),
+                    "request body {name} is not checked here"
+                );
+            }
+        }
+
+        for (name, base, reader) in requests {
+            assert!(reader(base.clone()), "{name}: the base body is not read");
+            // A schema with a rule beside its fields (`CheckRequest`) has them in `allOf[0]`.
+            let fields = match schemas[name].get("allOf") {
+                Some(parts) => &parts[0],
+                None => &schemas[name],
+            };
+            let properties = fields["properties"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{name} has no properties"));
+            for (field, schema) in properties {
+                let mut body = base.clone();
+                body[field] = serde_json::Value::Null;
+                assert_eq!(
+                    allows_null(schema),
+                    reader(body),
+                    "{name}.{field}: the document and the server disagree on null ({schema})"
                 );
             }
         }

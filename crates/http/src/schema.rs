@@ -2,11 +2,13 @@
 //! OpenAPI document (closed sets of strings, the problem media type, the security scheme).
 //! A leaf: it imports nothing from this crate, so DTOs, problems and routes can all use it.
 
+use std::fmt::Write as _;
+
 use roster_app::Feature;
 use roster_app::model::AuditAction;
-use roster_domain::{AccountStatus, Effect, account, action, email, password, role, scope};
+use roster_domain::{AccountStatus, Effect, account, action, email, password, role, scope, text};
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type};
 
 /// Name of the bearer security scheme that secured operations refer to.
 pub(crate) const BEARER: &str = "bearer";
@@ -144,22 +146,83 @@ pub(crate) fn email() -> Object {
         .build()
 }
 
-/// A display name or an API key's name: 1 to 200 characters, no control characters.
+/// A regex character class of what free text shown to people may not contain: control
+/// characters (but those in `allowed`), bidirectional controls and invisible characters, as
+/// the domain's `text` module defines them. The domain allows a joiner or a variation
+/// selector inside some scripts and emoji; the document, simpler and stricter, refuses them
+/// all. Characters outside the BMP are written as themselves (`\u` escapes stop at U+FFFF).
+fn hidden_characters(allowed: &[char]) -> String {
+    let hidden = |c: char| {
+        !allowed.contains(&c)
+            && (c.is_control() || text::is_bidi_control(c) || text::is_invisible(c))
+    };
+    let push_char = |class: &mut String, c: char| {
+        if u32::from(c) <= 0xffff {
+            // Writing to a `String` cannot fail.
+            let _ = write!(class, "\\u{:04x}", u32::from(c));
+        } else {
+            class.push(c);
+        }
+    };
+    let mut class = String::new();
+    let mut run: Option<(char, char)> = None;
+    for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+        match (hidden(c), run) {
+            (true, Some((first, _))) => run = Some((first, c)),
+            (true, None) => run = Some((c, c)),
+            (false, Some((first, last))) => {
+                push_char(&mut class, first);
+                if last != first {
+                    class.push('-');
+                    push_char(&mut class, last);
+                }
+                run = None;
+            }
+            (false, None) => {}
+        }
+    }
+    if let Some((first, last)) = run {
+        push_char(&mut class, first);
+        if last != first {
+            class.push('-');
+            push_char(&mut class, last);
+        }
+    }
+    class
+}
+
+/// A display name or an API key's name: 1 to 200 characters, not only spaces, nothing hidden.
 pub(crate) fn display_name() -> Object {
+    let hidden = hidden_characters(&[]);
     constrained(
         1,
         account::MAX_NAME_LENGTH,
-        Some(
-            "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-                .to_owned(),
-        ),
+        Some(format!("^[^{hidden}]*[^\\s{hidden}][^{hidden}]*$")),
     )
     .description(Some(format!(
-        "1 to {} characters, not only spaces, no control characters.",
+        "1 to {} characters, not only spaces, no control, bidirectional-control or invisible \
+         characters.",
         account::MAX_NAME_LENGTH
     )))
     .examples(["Ada"])
     .build()
+}
+
+/// A role's description: at most 1000 characters; line breaks and tabs, but nothing else
+/// hidden.
+pub(crate) fn role_description() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .max_length(Some(1000))
+        .pattern(Some(format!(
+            "^[^{}]*$",
+            hidden_characters(&['\t', '\n', '\r'])
+        )))
+        .description(Some(
+            "At most 1000 characters; line breaks and tabs, but no other control, \
+             bidirectional-control or invisible characters.",
+        ))
+        .build()
 }
 
 /// A role name: `[a-z0-9][a-z0-9_-]*`, at most 64 characters.
@@ -245,4 +308,30 @@ pub(crate) fn expires_in() -> Object {
         ))
         .examples(["30d"])
         .build()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Optional fields. The request DTOs read them as `Option` with `#[serde(default)]`, so `null`
+// is accepted as "left out"; the document says so (`schema_with` replaces utoipa's own
+// handling of `Option`, which would have added the `null`).
+
+/// A string schema that also allows `null`.
+fn string_or_null(mut object: Object) -> Object {
+    object.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
+    object
+}
+
+/// [`display_name`], or `null` for none.
+pub(crate) fn optional_display_name() -> Object {
+    string_or_null(display_name())
+}
+
+/// [`role_name`], or `null` for none.
+pub(crate) fn optional_role_name() -> Object {
+    string_or_null(role_name())
+}
+
+/// [`expires_in`], or `null` for a key that never expires.
+pub(crate) fn optional_expires_in() -> Object {
+    string_or_null(expires_in())
 }

@@ -2,10 +2,10 @@
 
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, Responder};
-use roster_app::{AppError, FieldError, Roster};
+use roster_app::{AppError, Roster};
 
-use crate::dto::{Page, RoleDto, RoleRequest};
-use crate::extract::{ApiJson, Caller, PageParams};
+use crate::dto::{NewRoleRequest, Page, RoleDto, RoleRequest};
+use crate::extract::{ApiJson, Caller, PageParams, RoleNameCursor};
 use crate::problem::{ApiError, problems};
 use crate::respond::{created, no_store};
 
@@ -29,8 +29,8 @@ problems!(
     operation_id = "createRole",
     tag = "roles",
     summary = "Create a role",
-    description = "Needs `role-manage` on `*`. `name` is required here.",
-    request_body = RoleRequest,
+    description = "Needs `role-manage` on `*`.",
+    request_body = NewRoleRequest,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The role was created.", body = RoleDto,
@@ -41,17 +41,9 @@ problems!(
 pub async fn create(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    ApiJson(body): ApiJson<RoleRequest>,
+    ApiJson(body): ApiJson<NewRoleRequest>,
 ) -> Result<impl Responder, ApiError> {
-    let Some(name) = body.name.clone() else {
-        return Err(AppError::Validation(vec![FieldError::new(
-            "name",
-            "missing_field",
-            "a role needs a name",
-        )])
-        .into());
-    };
-    let role = roster.create_role(&caller, &body.into_form(name)).await?;
+    let role = roster.create_role(&caller, &body.into_form()?).await?;
     let location = format!("/v1/admin/roles/{}", role.role.name);
     Ok(created(location, RoleDto::from(&role)))
 }
@@ -72,7 +64,7 @@ problems!(
     tag = "roles",
     summary = "List roles",
     description = "In name order. Needs `role-manage` on `*`.",
-    params(PageParams),
+    params(PageParams<RoleNameCursor>),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of roles.", body = Page<RoleDto>),
@@ -82,13 +74,13 @@ problems!(
 pub async fn list(
     roster: Data<Roster>,
     Caller(caller): Caller,
-    page: PageParams,
+    page: PageParams<RoleNameCursor>,
 ) -> Result<impl Responder, ApiError> {
     let page = roster
         .list_roles(&caller, page.cursor(), page.limit)
         .await
         .map_err(|error| match error {
-            AppError::Validation(_) => PageParams::foreign_cursor(),
+            AppError::Validation(_) => PageParams::<RoleNameCursor>::foreign_cursor(),
             other => other.into(),
         })?;
     Ok(no_store().json(Page {

@@ -17,6 +17,7 @@ on_both_databases!(
     a_wrong_method_is_405_naming_the_allowed_ones,
     the_callers_request_id_is_echoed,
     a_chunked_body_over_the_limit_is_413,
+    a_malformed_path_id_is_401_to_the_unauthenticated,
 );
 
 /// One problem of each family: the framework's (404, 405, 415, 400) and the use cases' (401,
@@ -223,4 +224,91 @@ async fn a_chunked_body_over_the_limit_is_413(db: Db) {
             .contains("content-type: application/problem+json"),
         "{reply}"
     );
+}
+
+/// Authentication comes before the path: on every documented route with an id in its path,
+/// a malformed id is 401 `unauthenticated` to a caller without a token, with a revoked
+/// session token or with a revoked API key (tokens that need a lookup, which the path check
+/// must not overtake), and 404 `not_found` only to an authenticated caller.
+async fn a_malformed_path_id_is_401_to_the_unauthenticated(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    let gone = app.new_account("gone").await;
+    assert_eq!(
+        app.post_as("/v1/auth/logout", &gone.token).await.status(),
+        204
+    );
+    let created = app
+        .post_json("/v1/admin/api-keys", &json!({"name": "gone"}), Some(&root))
+        .await;
+    assert_eq!(created.status(), 201);
+    let key: serde_json::Value = created.json().await.unwrap();
+    let revoked = app
+        .delete_as(
+            &format!("/v1/admin/api-keys/{}", key["id"].as_str().unwrap()),
+            &root,
+        )
+        .await;
+    assert_eq!(revoked.status(), 204);
+    let revoked_key = key["key"].as_str().unwrap();
+
+    let document: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
+    let mut checked = 0;
+    for (template, item) in document["paths"].as_object().unwrap() {
+        if !template.contains("id}") {
+            continue;
+        }
+        let path = template
+            .replace("{id}", "not-an-id")
+            .replace("{grant_id}", "not-an-id");
+        for (method, operation) in item.as_object().unwrap() {
+            let body = match operation
+                .pointer("/requestBody/content/application~1json/schema/$ref")
+                .and_then(|r| r.as_str())
+            {
+                None => None,
+                Some("#/components/schemas/GrantRequest") => {
+                    Some(json!({"role": "some-role", "scope": "acme"}))
+                }
+                Some("#/components/schemas/ResetPasswordRequest") => {
+                    Some(json!({"new_password": PASSWORD}))
+                }
+                Some(other) => panic!("{method} {template}: add a valid {other} here"),
+            };
+            for (who, token, status, code) in [
+                ("no token", None, 401, "unauthenticated"),
+                (
+                    "a revoked session",
+                    Some(gone.token.as_str()),
+                    401,
+                    "unauthenticated",
+                ),
+                (
+                    "a revoked API key",
+                    Some(revoked_key),
+                    401,
+                    "unauthenticated",
+                ),
+                ("a super admin", Some(root.as_str()), 404, "not_found"),
+            ] {
+                let mut request = app
+                    .client
+                    .request(method.to_uppercase().parse().unwrap(), app.url(&path));
+                if let Some(token) = token {
+                    request = request.bearer_auth(token);
+                }
+                if let Some(body) = &body {
+                    request = request.json(body);
+                }
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), status, "{method} {path} with {who}");
+                assert_problem(response, status, code).await;
+            }
+            checked += 1;
+        }
+    }
+    // accounts/{id} x4 routes, api-keys/{id} x2, grants x6, sessions/{id}.
+    assert!(checked >= 13, "only {checked} operations with a path id");
 }
