@@ -3,6 +3,7 @@
 //! A leaf: it imports nothing from this crate, so DTOs, problems and routes can all use it.
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use roster_app::Feature;
 use roster_app::model::AuditAction;
@@ -164,36 +165,48 @@ fn hidden_characters(allowed: &[char]) -> String {
             class.push(c);
         }
     };
+    let push_run = |class: &mut String, (first, last): (char, char)| {
+        push_char(class, first);
+        if last != first {
+            class.push('-');
+            push_char(class, last);
+        }
+    };
     let mut class = String::new();
     let mut run: Option<(char, char)> = None;
     for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
         match (hidden(c), run) {
             (true, Some((first, _))) => run = Some((first, c)),
             (true, None) => run = Some((c, c)),
-            (false, Some((first, last))) => {
-                push_char(&mut class, first);
-                if last != first {
-                    class.push('-');
-                    push_char(&mut class, last);
-                }
+            (false, Some(ended)) => {
+                push_run(&mut class, ended);
                 run = None;
             }
             (false, None) => {}
         }
     }
-    if let Some((first, last)) = run {
-        push_char(&mut class, first);
-        if last != first {
-            class.push('-');
-            push_char(&mut class, last);
-        }
+    if let Some(ended) = run {
+        push_run(&mut class, ended);
     }
     class
 }
 
+/// [`hidden_characters`] with nothing allowed, scanned once per process: the document uses
+/// it for every name field, and each scan walks every code point.
+fn hidden_in_names() -> &'static str {
+    static CLASS: OnceLock<String> = OnceLock::new();
+    CLASS.get_or_init(|| hidden_characters(&[]))
+}
+
+/// [`hidden_characters`] but tabs and line breaks, scanned once per process.
+fn hidden_in_descriptions() -> &'static str {
+    static CLASS: OnceLock<String> = OnceLock::new();
+    CLASS.get_or_init(|| hidden_characters(&['\t', '\n', '\r']))
+}
+
 /// A display name or an API key's name: 1 to 200 characters, not only spaces, nothing hidden.
 pub(crate) fn display_name() -> Object {
-    let hidden = hidden_characters(&[]);
+    let hidden = hidden_in_names();
     constrained(
         1,
         account::MAX_NAME_LENGTH,
@@ -214,10 +227,7 @@ pub(crate) fn role_description() -> Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .max_length(Some(1000))
-        .pattern(Some(format!(
-            "^[^{}]*$",
-            hidden_characters(&['\t', '\n', '\r'])
-        )))
+        .pattern(Some(format!("^[^{}]*$", hidden_in_descriptions())))
         .description(Some(
             "At most 1000 characters; line breaks and tabs, but no other control, \
              bidirectional-control or invisible characters.",
