@@ -18,16 +18,19 @@ pub enum Feature {
     Healthchecks,
     /// `GET /metrics`.
     Metrics,
+    /// The web console under `/console/`.
+    WebConsole,
 }
 
 impl Feature {
     /// Every feature, in catalog order.
-    pub const ALL: [Feature; 5] = [
+    pub const ALL: [Feature; 6] = [
         Feature::AccountRegistration,
         Feature::FeatureFlagInformationEndpoint,
         Feature::Openapi,
         Feature::Healthchecks,
         Feature::Metrics,
+        Feature::WebConsole,
     ];
 
     /// The name used in `features/_features.conf` and over HTTP.
@@ -38,6 +41,7 @@ impl Feature {
             Feature::Openapi => "openapi",
             Feature::Healthchecks => "healthchecks",
             Feature::Metrics => "metrics",
+            Feature::WebConsole => "web-console",
         }
     }
 
@@ -48,7 +52,8 @@ impl Feature {
             | Feature::FeatureFlagInformationEndpoint
             | Feature::Openapi
             | Feature::Healthchecks
-            | Feature::Metrics => true,
+            | Feature::Metrics
+            | Feature::WebConsole => true,
         }
     }
 
@@ -64,6 +69,7 @@ impl Feature {
             Feature::Openapi => "The OpenAPI document at GET /openapi.json.",
             Feature::Healthchecks => "Liveness and readiness probes at /healthz and /readyz.",
             Feature::Metrics => "Prometheus metrics at GET /metrics.",
+            Feature::WebConsole => "The web console for people at /console/.",
         }
     }
 

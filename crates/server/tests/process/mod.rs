@@ -16,12 +16,13 @@ use tempfile::TempDir;
 pub const ROSTER: &str = env!("CARGO_BIN_EXE_roster");
 pub const FEATURES_TEMPLATE: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/_features.conf");
-pub const KNOWN_FEATURES: [&str; 5] = [
+pub const KNOWN_FEATURES: [&str; 6] = [
     "account-registration",
     "feature-flag-information-endpoint",
     "openapi",
     "healthchecks",
     "metrics",
+    "web-console",
 ];
 pub const PASSWORD: &str = "correct horse battery staple orbit";
 /// Cheap hashing: these tests are about the process, not about argon2's cost.
