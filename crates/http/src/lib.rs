@@ -35,7 +35,9 @@ use std::sync::OnceLock;
 use actix_web::web::{Data, ServiceConfig};
 
 pub use document::ApiDocument;
-pub use extract::{ApiJson, ApiQuery, BODY_LIMIT, BodyTimeout, Caller, DEFAULT_BODY_TIMEOUT};
+pub use extract::{
+    ApiJson, ApiQuery, BODY_LIMIT, BodyTimeout, Caller, DEFAULT_BODY_TIMEOUT, client_ip,
+};
 pub use hardening::{ConnectionLimiter, MetricsListener, set_security_headers};
 pub use metrics::{Metrics, MetricsProbe, ProblemCode, record_protocol_error};
 pub use openapi::{openapi, openapi_json};

@@ -116,7 +116,8 @@ pub(crate) struct FieldProblem<'a> {
 
 impl ApiError {
     /// (status, code, title, detail) in one place: the whole mapping of the API's errors.
-    fn describe(&self) -> (StatusCode, &'static str, &'static str, String) {
+    /// The console maps its failures through this same table.
+    pub fn describe(&self) -> (StatusCode, &'static str, &'static str, String) {
         use AppError as E;
         match self {
             ApiError::App(error) => match error {
@@ -495,13 +496,9 @@ macro_rules! problems {
 }
 pub(crate) use problems;
 
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        self.describe().0
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let (status, code, title, detail) = self.describe();
+impl ApiError {
+    /// Logs the cause of a 5xx once, where it becomes a response (the body never carries it).
+    pub fn log_cause(&self) {
         match self {
             ApiError::App(AppError::Internal(cause)) => {
                 tracing::error!(%cause, "internal error");
@@ -511,6 +508,17 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.describe().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code, title, detail) = self.describe();
+        self.log_cause();
         let body = ProblemBody {
             type_uri: format!("urn:roster:problem:{code}"),
             title,

@@ -17,6 +17,26 @@ use roster_store::{Backend, DatabaseSettings};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+/// `server.public_url`: `http://` or `https://`, a host, an optional port; nothing else.
+fn public_url(text: &str) -> Result<String, SettingsError> {
+    let text = text.trim();
+    let reason = "must be http:// or https:// followed by a host and optional port \
+        (example: https://id.example.com)";
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or_else(|| invalid("server.public_url", reason))?;
+    let authority = rest.trim_end_matches('/');
+    if authority.is_empty()
+        || !authority
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    {
+        return Err(invalid("server.public_url", reason));
+    }
+    Ok(text.trim_end_matches('/').to_owned())
+}
+
 /// The built-in defaults, in the same shape as an operator's TOML file.
 const DEFAULTS: &str = r#"
 [server]
@@ -92,6 +112,7 @@ struct RawServer {
     bind: String,
     shutdown_timeout: String,
     metrics_bind: Option<String>,
+    public_url: Option<String>,
     body_timeout: String,
     max_connections: usize,
     max_connections_per_ip: usize,
@@ -226,6 +247,10 @@ pub struct Settings {
     /// `server.metrics_bind`: a second listener that serves `/metrics` alone (and then the
     /// main listener does not); `None` serves `/metrics` on `bind`.
     pub metrics_bind: Option<SocketAddr>,
+    /// `server.public_url`: where people reach the server (`https://id.example.com`), when
+    /// set. The console accepts forms only from this origin, and marks its cookies `Secure`
+    /// when it is https.
+    pub public_url: Option<String>,
     /// `server.body_timeout`: how long a request body may take to arrive (408 after).
     pub body_timeout: Duration,
     /// `server.max_connections`: open connections in total (split evenly over the workers).
@@ -306,6 +331,12 @@ impl Settings {
                 "must differ from server.bind",
             ));
         }
+        let public_url = raw
+            .server
+            .public_url
+            .filter(|text| !text.trim().is_empty())
+            .map(|text| public_url(&text))
+            .transpose()?;
         let body_timeout = duration("server.body_timeout", &raw.server.body_timeout)?;
         if body_timeout.is_zero() {
             return Err(invalid("server.body_timeout", "must be greater than zero"));
@@ -426,6 +457,7 @@ impl Settings {
             bind,
             shutdown_timeout: duration("server.shutdown_timeout", &raw.server.shutdown_timeout)?,
             metrics_bind,
+            public_url,
             body_timeout,
             max_connections: raw.server.max_connections,
             max_connections_per_ip: raw.server.max_connections_per_ip,

@@ -14,6 +14,7 @@ use roster_app::{
     AppError, BootstrapOutcome, Feature, FeatureManager, RegistrationForm, Roster, RosterPorts,
     RosterSettings,
 };
+use roster_console::ConsoleSettings;
 use roster_crypto::{Argon2Hasher, RandomTokens, StrengthPool};
 use roster_flags::{FileFeatureManager, WatchHandle};
 use roster_http::ClientRateLimiter;
@@ -187,6 +188,7 @@ impl Application {
         let in_flight = InFlight::default();
         let in_flight_data = Data::new(in_flight.clone());
         let body_timeout = Data::new(BodyTimeout(settings.body_timeout));
+        let console_settings = Data::new(ConsoleSettings::new(settings.public_url.as_deref()));
         let metrics_only = Data::new(MetricsListener(
             metrics_listener.as_ref().map(|(addr, _)| *addr),
         ));
@@ -204,7 +206,9 @@ impl Application {
                 .app_data(roster.clone())
                 .app_data(rate_limiter.clone())
                 .app_data(metrics.clone())
+                .app_data(console_settings.clone())
                 .configure(roster_http::configure)
+                .configure(roster_console::configure)
         })
         .workers(workers)
         .max_connections(per_worker)

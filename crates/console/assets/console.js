@@ -1,0 +1,33 @@
+// Roster console: small enhancements only. Every flow works without this file.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  // Ask before a destructive form is sent (revoke, delete, disable).
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+      }
+    });
+  }
+  // Copy buttons: <button data-copy="element-id">. Hidden without script, shown here.
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      const source = document.getElementById(button.dataset.copy);
+      if (!source) return;
+      try {
+        await navigator.clipboard.writeText(source.textContent.trim());
+        button.textContent = "Copied";
+      } catch {
+        // No clipboard access (an http page other than localhost): select the text instead.
+        const range = document.createRange();
+        range.selectNodeContents(source);
+        const selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+        button.textContent = "Selected: press Ctrl+C";
+      }
+    });
+  }
+});

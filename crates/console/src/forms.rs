@@ -1,0 +1,183 @@
+//! Posted forms: read within the API's limits, checked against cross-site requests before
+//! anything else, then parsed. A handler that takes a [`Form`] runs only for a request that
+//! passed [`crate::csrf::verify`]; a forged one is answered 403 and changes nothing.
+
+use std::collections::HashMap;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::{BytesMut, Data};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use roster_http::{BODY_LIMIT, BodyTimeout, DEFAULT_BODY_TIMEOUT};
+use serde::de::DeserializeOwned;
+
+use crate::csrf::{self, CSRF_FIELD};
+use crate::render::ConsoleError;
+
+/// A form posted as `application/x-www-form-urlencoded`, CSRF-checked, with its fields
+/// parsed into `T` (fields `T` does not name, such as the token, are ignored) and also kept
+/// as sent, for repeated fields (`role`, `scope` of several grant rows).
+#[derive(Debug)]
+pub struct Form<T> {
+    pub fields: T,
+    #[expect(dead_code, reason = "read by the admin pages' grant rows, being built")]
+    pub raw: FormFields,
+}
+
+/// The fields of a form that carries nothing but its token (sign out, revoke, delete).
+#[derive(Debug, serde::Deserialize)]
+pub struct NoFields {}
+
+/// The fields of a form in the order sent.
+#[derive(Debug, Default)]
+pub struct FormFields(Vec<(String, String)>);
+
+impl FormFields {
+    /// Every value sent under `name`, in order.
+    #[expect(dead_code, reason = "read by the admin pages' grant rows, being built")]
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The first value sent under `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
+    type Error = ConsoleError;
+    type Future = LocalBoxFuture<'static, Result<Self, ConsoleError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_form(&req) {
+                return Err(ConsoleError::BadForm(
+                    "The form must be sent as application/x-www-form-urlencoded.",
+                ));
+            }
+            let deadline = req
+                .app_data::<Data<BodyTimeout>>()
+                .map_or(DEFAULT_BODY_TIMEOUT, |timeout| timeout.0);
+            let read = async {
+                let mut body = BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk
+                        .map_err(|_| ConsoleError::BadForm("The form did not arrive whole."))?;
+                    if body.len() + chunk.len() > BODY_LIMIT {
+                        return Err(ConsoleError::BadForm("The form is too large."));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(body)
+            };
+            let body = actix_web::rt::time::timeout(deadline, read)
+                .await
+                .map_err(|_| ConsoleError::BadForm("The form took too long to arrive."))??;
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+                .map_err(|_| ConsoleError::BadForm("The form could not be read."))?;
+            let raw = FormFields(pairs);
+            csrf::verify(&req, raw.get(CSRF_FIELD)).map_err(ConsoleError::Csrf)?;
+            if raw.0.iter().any(|(name, value)| {
+                name.chars()
+                    .chain(value.chars())
+                    .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+            }) {
+                return Err(ConsoleError::BadForm("The form holds control characters."));
+            }
+            // Single-valued fields into `T`; the first value wins for a repeated name.
+            let mut single: HashMap<&str, &str> = HashMap::new();
+            for (name, value) in &raw.0 {
+                single.entry(name).or_insert(value);
+            }
+            let encoded = serde_urlencoded::to_string(&single)
+                .map_err(|_| ConsoleError::BadForm("The form could not be read."))?;
+            let fields = serde_urlencoded::from_str(&encoded).map_err(|_| {
+                ConsoleError::BadForm("The form is missing a field or has one of the wrong kind.")
+            })?;
+            Ok(Form { fields, raw })
+        })
+    }
+}
+
+fn is_form(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| {
+            essence
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// The problems of a submitted form, each next to the field it is about: the use cases'
+/// validation errors keyed by the JSON field names the forms also use, so the same
+/// `errors[].field` that names a field in the API puts a message beside it here.
+#[derive(Debug, Default)]
+pub struct FieldErrors {
+    by_field: Vec<(String, String)>,
+    /// A problem that is not about one field (wrong credentials, a refusal).
+    pub general: Option<String>,
+}
+
+impl FieldErrors {
+    /// The use case's field errors.
+    pub fn from_app(errors: Vec<roster_app::FieldError>) -> FieldErrors {
+        FieldErrors {
+            by_field: errors
+                .into_iter()
+                .map(|error| (error.field, error.message))
+                .collect(),
+            general: None,
+        }
+    }
+
+    /// A problem about the form as a whole.
+    pub fn general(message: impl Into<String>) -> FieldErrors {
+        FieldErrors {
+            by_field: Vec::new(),
+            general: Some(message.into()),
+        }
+    }
+
+    /// One problem about `field`.
+    pub fn field(field: &str, message: impl Into<String>) -> FieldErrors {
+        FieldErrors {
+            by_field: vec![(field.to_owned(), message.into())],
+            general: None,
+        }
+    }
+
+    /// The message for `field`, when it has one.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.by_field
+            .iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, message)| message.as_str())
+    }
+
+    /// Every problem, for the summary at the top of the form.
+    pub fn all(&self) -> Vec<&str> {
+        self.general
+            .iter()
+            .map(String::as_str)
+            .chain(self.by_field.iter().map(|(_, message)| message.as_str()))
+            .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.general.is_none() && self.by_field.is_empty()
+    }
+}

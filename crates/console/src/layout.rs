@@ -1,0 +1,98 @@
+//! The frame every page shares: who is signed in, the menu of what they may do, the token
+//! their forms carry, and a one-line notice after an action.
+
+use roster_app::Authenticated;
+use roster_domain::{Action, BuiltinAction, ScopePath};
+
+use crate::csrf;
+use crate::session::Viewer;
+
+/// One entry of the menu.
+#[derive(Debug, Clone)]
+pub struct MenuItem {
+    pub label: &'static str,
+    pub href: &'static str,
+    /// The page being shown (`aria-current="page"`).
+    pub current: bool,
+}
+
+/// A menu entry and who sees it.
+struct Entry {
+    label: &'static str,
+    href: &'static str,
+    /// Shown to principals allowed any of these actions on `*` (super admins see all).
+    /// Empty: shown to everyone signed in.
+    needs_any: &'static [BuiltinAction],
+}
+
+/// The menu, in order. It only shows what the principal may use; each page and action
+/// still checks through its use case.
+const MENU: &[Entry] = &[Entry {
+    label: "My account",
+    href: "/console/account",
+    needs_any: &[],
+}];
+
+/// What the frame shows.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The signed-in account's email, shown in the header; `None` on the sign-in pages.
+    pub signed_in_as: Option<String>,
+    pub menu: Vec<MenuItem>,
+    /// The token every form of the page carries.
+    pub csrf_token: String,
+    /// A one-line confirmation of what the last action did.
+    pub notice: Option<&'static str>,
+}
+
+impl Layout {
+    /// The frame of a signed-in page at `path`.
+    pub fn signed_in(viewer: &Viewer, path: &str) -> Layout {
+        Layout {
+            signed_in_as: Some(viewer.account().email.as_str().to_owned()),
+            menu: menu_for(&viewer.caller, path),
+            csrf_token: viewer.csrf_token.clone(),
+            notice: None,
+        }
+    }
+
+    /// The frame of a sign-in or sign-up page, its forms bound to `token_secret`.
+    pub fn anonymous(token_secret: &str) -> Layout {
+        Layout {
+            signed_in_as: None,
+            menu: Vec::new(),
+            csrf_token: csrf::token_for(token_secret),
+            notice: None,
+        }
+    }
+
+    /// The same frame with a notice.
+    pub fn with_notice(mut self, notice: Option<&'static str>) -> Layout {
+        self.notice = notice;
+        self
+    }
+}
+
+/// The menu entries `caller` may use, the one for `path` marked current.
+fn menu_for(caller: &Authenticated, path: &str) -> Vec<MenuItem> {
+    MENU.iter()
+        .filter(|entry| {
+            entry.needs_any.is_empty()
+                || entry
+                    .needs_any
+                    .iter()
+                    .any(|action| may_globally(caller, *action))
+        })
+        .map(|entry| MenuItem {
+            label: entry.label,
+            href: entry.href,
+            current: path == entry.href || path.starts_with(&format!("{}/", entry.href)),
+        })
+        .collect()
+}
+
+/// Whether `caller` may do `action` on `*` (what the built-in admin actions are checked on).
+pub fn may_globally(caller: &Authenticated, action: BuiltinAction) -> bool {
+    let action: Action = action.into();
+    caller.principal.allows(&action, &ScopePath::root())
+}

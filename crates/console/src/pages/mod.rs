@@ -1,0 +1,63 @@
+//! The console's pages, one module per page (or small group of pages); each reads like a JSON
+//! route: extract (a [`crate::session::Viewer`], a [`crate::forms::Form`]), call one use
+//! case, render a typed template or redirect.
+
+mod account;
+mod register;
+mod sign_in;
+
+use actix_web::web::{self, Data, ServiceConfig};
+use actix_web::{HttpRequest, HttpResponse};
+use roster_http::ClientRateLimiter;
+
+use crate::render::see_other;
+use crate::session::session_token;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.route("", web::get().to(home))
+        .route("/", web::get().to(home));
+    sign_in::configure(cfg);
+    register::configure(cfg);
+    account::configure(cfg);
+}
+
+/// `/console/`: the account page when signed in, else the sign-in page.
+async fn home(req: HttpRequest) -> HttpResponse {
+    if session_token(&req).is_some() {
+        see_other("/console/account")
+    } else {
+        see_other("/console/login")
+    }
+}
+
+/// The notices a page may show after a redirect (`?done=`): a closed set, so nothing a link
+/// carries is ever shown back as text.
+pub(crate) fn notice(done: Option<&str>) -> Option<&'static str> {
+    Some(match done? {
+        "signed-out" => "You are signed out.",
+        "session-ended" => "Your session has ended. Please sign in again.",
+        "welcome" => "Welcome! Your account is ready.",
+        "password-changed" => "Password changed. Your other sessions were signed out.",
+        "session-revoked" => "The session was signed out.",
+        _ => return None,
+    })
+}
+
+/// The `?done=` and `?next=` a page may be reached with.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct Landing {
+    pub done: Option<String>,
+    pub next: Option<String>,
+}
+
+/// The per-address limit the API's login and registration share, taken by the console's
+/// sign-in and sign-up too: `Some(message)` when this address must wait.
+pub(crate) fn over_rate_limit(req: &HttpRequest) -> Option<String> {
+    let limiter = req.app_data::<Data<ClientRateLimiter>>()?;
+    let ip = roster_http::client_ip(req)?;
+    let wait = limiter.check(ip).err()?;
+    Some(format!(
+        "Too many requests from your network. Try again in {} seconds.",
+        wait.as_secs().max(1)
+    ))
+}

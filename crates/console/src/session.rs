@@ -1,0 +1,206 @@
+//! Signing in with a cookie. The cookie holds the same session token a bearer client holds:
+//! one kind of server-side session, listed, idled out, revoked and ended the same way. Only
+//! the console reads the cookie; the JSON API takes bearer tokens only, so a cookie can never
+//! authorise a cross-site JSON request.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use roster_app::{AppError, Authenticated, CallerKind, Roster};
+
+use crate::render::ConsoleError;
+
+/// The cookie holding the session token.
+pub const SESSION_COOKIE: &str = "roster_session";
+
+/// Every console cookie is sent back only to the console's paths.
+const COOKIE_PATH: &str = "/console";
+
+/// What the console needs from the server's settings.
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleSettings {
+    /// The origin of `server.public_url` (`https://id.example.com`), when set: the one origin
+    /// forms may be posted from. Without it, the origin the request itself names (its `Host`)
+    /// is expected.
+    pub public_origin: Option<String>,
+}
+
+impl ConsoleSettings {
+    /// Settings for a server reachable at `public_url` (scheme, host and optional port; a
+    /// path or trailing slash is ignored).
+    pub fn new(public_url: Option<&str>) -> ConsoleSettings {
+        let public_origin = public_url.map(|url| {
+            let url = url.trim_end_matches('/');
+            // Keep `scheme://host[:port]`, drop any path.
+            match url.split_once("://") {
+                Some((scheme, rest)) => {
+                    let authority = rest.split('/').next().unwrap_or_default();
+                    format!(
+                        "{}://{}",
+                        scheme.to_ascii_lowercase(),
+                        authority.to_ascii_lowercase()
+                    )
+                }
+                None => url.to_ascii_lowercase(),
+            }
+        });
+        ConsoleSettings { public_origin }
+    }
+
+    /// Cookies are `Secure` when the server is reached over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_origin
+            .as_deref()
+            .is_some_and(|origin| origin.starts_with("https://"))
+    }
+}
+
+/// The settings in force for `req` (the defaults when the app registered none).
+pub fn settings_of(req: &HttpRequest) -> ConsoleSettings {
+    req.app_data::<Data<ConsoleSettings>>()
+        .map(|settings| settings.get_ref().clone())
+        .unwrap_or_default()
+}
+
+/// A console cookie: `HttpOnly` (no script reads it), `SameSite=Strict` (no other site's
+/// page sends it), `Secure` under https, scoped to `/console`, and gone when the browser
+/// closes; the server-side session's own lifetime and idle timeout still apply.
+pub fn console_cookie(
+    name: &'static str,
+    value: String,
+    settings: &ConsoleSettings,
+) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path(COOKIE_PATH)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(settings.secure_cookies())
+        .finish()
+}
+
+/// A cookie that deletes `name` in the browser.
+pub fn expired_cookie(name: &'static str, settings: &ConsoleSettings) -> Cookie<'static> {
+    let mut cookie = console_cookie(name, String::new(), settings);
+    cookie.make_removal();
+    cookie
+}
+
+/// The session token the browser sent, if any.
+pub fn session_token(req: &HttpRequest) -> Option<String> {
+    req.cookie(SESSION_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|token| !token.is_empty())
+}
+
+/// A signed-in person: the caller every use case takes, built from the session cookie
+/// exactly as the JSON API builds it from a bearer token. Pages that take a `Viewer` send
+/// whoever is not signed in (or whose session ended) to the sign-in page, and back here
+/// afterwards.
+#[derive(Debug)]
+pub struct Viewer {
+    pub caller: Authenticated,
+    /// The token this viewer's forms carry (derived from the session token).
+    pub csrf_token: String,
+}
+
+impl Viewer {
+    /// The signed-in account (a viewer always has one: API keys cannot sign in here).
+    pub fn account(&self) -> &roster_domain::Account {
+        match &self.caller.kind {
+            CallerKind::Session { account, .. } => account,
+            CallerKind::ApiKey { .. } => unreachable!("a viewer is built from sessions only"),
+        }
+    }
+}
+
+impl FromRequest for Viewer {
+    type Error = ConsoleError;
+    type Future = LocalBoxFuture<'static, Result<Self, ConsoleError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let token = session_token(req);
+        let roster = req.app_data::<Data<Roster>>().cloned();
+        let source_ip = roster_http::client_ip(req);
+        let return_to = return_path(req);
+        Box::pin(async move {
+            let signed_out = || ConsoleError::SignedOut {
+                return_to: return_to.clone(),
+            };
+            let (Some(token), Some(roster)) = (token, roster) else {
+                return Err(signed_out());
+            };
+            match roster.authenticate_bearer(&token, source_ip).await {
+                Ok(caller) if matches!(caller.kind, CallerKind::Session { .. }) => Ok(Viewer {
+                    caller,
+                    csrf_token: crate::csrf::token_for(&token),
+                }),
+                // An API key is not a way to sign in to the console.
+                Ok(_) | Err(AppError::Unauthenticated) => Err(signed_out()),
+                Err(other) => Err(other.into()),
+            }
+        })
+    }
+}
+
+/// Where to come back to after signing in: the page asked for, when it is a console page
+/// read with GET (a form posted with an ended session is not replayed).
+fn return_path(req: &HttpRequest) -> Option<String> {
+    if req.method() != actix_web::http::Method::GET {
+        return None;
+    }
+    let path = req.uri().path_and_query()?.as_str();
+    is_console_path(path).then(|| path.to_owned())
+}
+
+/// Whether `path` is a path of this console (and nothing that would leave it: no scheme, no
+/// `//host`, no backslash that a browser would read as a slash).
+pub fn is_console_path(path: &str) -> bool {
+    path.starts_with("/console/")
+        && !path.starts_with("/console//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_origin_is_scheme_and_authority_only() {
+        let settings = ConsoleSettings::new(Some("HTTPS://Id.Example.com:8443/roster/"));
+        assert_eq!(
+            settings.public_origin.as_deref(),
+            Some("https://id.example.com:8443")
+        );
+        assert!(settings.secure_cookies());
+        assert!(!ConsoleSettings::new(Some("http://localhost:8080")).secure_cookies());
+        assert!(!ConsoleSettings::new(None).secure_cookies());
+    }
+
+    #[test]
+    fn cookies_are_http_only_strict_and_scoped() {
+        let https = ConsoleSettings::new(Some("https://id.example.com"));
+        let cookie = console_cookie(SESSION_COOKIE, "t".into(), &https).to_string();
+        for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/console"] {
+            assert!(cookie.contains(part), "{cookie} lacks {part}");
+        }
+        let http = console_cookie(SESSION_COOKIE, "t".into(), &ConsoleSettings::default());
+        assert!(!http.to_string().contains("Secure"));
+    }
+
+    #[test]
+    fn only_console_paths_are_returned_to() {
+        assert!(is_console_path("/console/admin/accounts?cursor=x"));
+        for path in [
+            "/v1/account/me",
+            "//evil.example",
+            "/console//evil.example",
+            "/console/\\evil",
+            "https://evil.example/console/",
+        ] {
+            assert!(!is_console_path(path), "{path}");
+        }
+    }
+}
