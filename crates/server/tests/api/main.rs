@@ -9,6 +9,7 @@ mod api_keys;
 mod audit;
 mod authz;
 mod bootstrap;
+mod console;
 mod conventions;
 mod features;
 mod grants;

@@ -1,0 +1,566 @@
+//! The web console over plain HTTP (no browser): its cookies, its headers, its protection
+//! against cross-site requests, and its flags. Browser tests (tests/browser) drive the same
+//! pages through Chromium.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::redirect::Policy;
+use serde_json::Value;
+
+use crate::helpers::{AppOptions, Db, PASSWORD, TestApp, eventually, spawn_app, spawn_app_with};
+use crate::on_both_databases;
+
+/// A browser-like client: keeps the console's cookies, sends its own origin, follows no
+/// redirect (the tests look at each one).
+struct Browser<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+    cookies: HashMap<String, String>,
+    /// What `Origin` to send on POSTs; `None` sends none.
+    origin: Option<String>,
+}
+
+/// A response as the tests read it.
+struct Page {
+    status: u16,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The hidden CSRF token of the page's first form.
+    fn csrf_token(&self) -> String {
+        let marker = r#"name="csrf_token" value=""#;
+        let start = self.body.find(marker).expect("a form with a csrf_token") + marker.len();
+        let end = start + self.body[start..].find('"').unwrap();
+        self.body[start..end].to_owned()
+    }
+
+    /// The `Set-Cookie` header for `name`, whole.
+    fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find(|value| value.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+    }
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Browser<'a> {
+        Browser {
+            app,
+            client: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+            origin: Some(app.address.clone()),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn read(&mut self, response: reqwest::Response) -> Page {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        for value in headers.get_all(SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || text.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let body = response.text().await.unwrap();
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let response = self
+            .client
+            .get(self.app.url(path))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.read(response).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let mut request = self
+            .client
+            .post(self.app.url(path))
+            .header(COOKIE, self.cookie_header())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(fields).unwrap());
+        if let Some(origin) = &self.origin {
+            request = request.header(ORIGIN, origin);
+        }
+        let response = request.send().await.unwrap();
+        self.read(response).await
+    }
+
+    /// Signs in through the console's form; returns the response to the POST.
+    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let token = self.get("/console/login").await.csrf_token();
+        self.post(
+            "/console/login",
+            &[
+                ("csrf_token", &token),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// The session token in the cookie.
+    fn session_token(&self) -> String {
+        self.cookies["roster_session"].clone()
+    }
+}
+
+on_both_databases!(
+    signing_in_opens_an_api_session_in_a_strict_http_only_cookie,
+    signing_out_ends_the_session,
+);
+
+async fn signing_in_opens_an_api_session_in_a_strict_http_only_cookie(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let member = app.new_account("console").await;
+    let mut browser = Browser::new(&app);
+
+    let login = browser.get("/console/login").await;
+    assert_eq!(login.status, 200);
+    let pre_session = login
+        .set_cookie("roster_csrf")
+        .expect("a pre-session cookie");
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(pre_session.contains(part), "{pre_session}");
+    }
+
+    let signed_in = browser.sign_in(&member.email, PASSWORD).await;
+    assert_eq!(signed_in.status, 303);
+    assert_eq!(signed_in.location(), "/console/account");
+    let cookie = signed_in
+        .set_cookie("roster_session")
+        .expect("a session cookie");
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    // Not Secure over plain http (a browser would drop it); see the https test below.
+    assert!(!cookie.contains("Secure"), "{cookie}");
+
+    // The same server-side session as the API's: listed there, beside the bearer one.
+    let sessions: Value = app
+        .get_as("/v1/account/me/sessions", &member.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sessions["items"].as_array().unwrap().len(), 2, "{sessions}");
+    let me = app.get_as("/v1/account/me", &browser.session_token()).await;
+    assert_eq!(me.status(), 200);
+
+    let account = browser.get("/console/account").await;
+    assert_eq!(account.status, 200);
+    assert!(account.body.contains(&member.email));
+    assert!(account.body.contains("You have no grants yet"));
+}
+
+async fn signing_out_ends_the_session(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let member = app.new_account("console").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&member.email, PASSWORD).await;
+    let token = browser.session_token();
+
+    let account = browser.get("/console/account").await;
+    let signed_out = browser
+        .post("/console/logout", &[("csrf_token", &account.csrf_token())])
+        .await;
+    assert_eq!(signed_out.status, 303);
+    assert_eq!(signed_out.location(), "/console/login?done=signed-out");
+    assert!(!browser.cookies.contains_key("roster_session"));
+    // The server-side session is over, not just the cookie.
+    assert_eq!(app.get_as("/v1/account/me", &token).await.status(), 401);
+    let back = browser.get("/console/account").await;
+    assert_eq!(back.status, 303);
+}
+
+#[tokio::test]
+async fn every_console_response_carries_the_console_headers() {
+    let Some(app) = spawn_app(Db::Sqlite).await else {
+        return;
+    };
+    let member = app.new_account("console").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&member.email, PASSWORD).await;
+    for path in ["/console/login", "/console/account", "/console/register"] {
+        let page = browser.get(path).await;
+        let header = |name: &str| {
+            page.headers
+                .get(name)
+                .map(|value| value.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        let csp = header("content-security-policy");
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(header("cache-control"), "no-store", "{path}");
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+    }
+    // The embedded files are served (and may be cached briefly).
+    let css = browser.get("/console/assets/console.css").await;
+    assert_eq!(css.status, 200);
+    assert!(
+        css.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert!(css.body.contains("prefers-color-scheme: dark"));
+}
+
+#[tokio::test]
+async fn a_forged_cross_site_post_is_refused_and_changes_nothing() {
+    let Some(app) = spawn_app(Db::Sqlite).await else {
+        return;
+    };
+    let member = app.new_account("console").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&member.email, PASSWORD).await;
+    let token = browser.get("/console/account").await.csrf_token();
+    let new_password = "a completely different passphrase here";
+    let change = [
+        ("csrf_token", token.as_str()),
+        ("current_password", PASSWORD),
+        ("new_password", new_password),
+    ];
+
+    // From another origin, even with the right token.
+    browser.origin = Some("https://evil.example".to_owned());
+    let forged = browser.post("/console/account/password", &change).await;
+    assert_eq!(forged.status, 403);
+    assert!(forged.body.contains("Nothing was changed"));
+    // Same origin, but without the token, or with another browser's token.
+    browser.origin = Some(app.address.clone());
+    let without_token = browser
+        .post(
+            "/console/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", new_password),
+            ],
+        )
+        .await;
+    assert_eq!(without_token.status, 403);
+    let mut other = Browser::new(&app);
+    let foreign_token = other.get("/console/login").await.csrf_token();
+    let with_foreign = browser
+        .post(
+            "/console/account/password",
+            &[
+                ("csrf_token", foreign_token.as_str()),
+                ("current_password", PASSWORD),
+                ("new_password", new_password),
+            ],
+        )
+        .await;
+    assert_eq!(with_foreign.status, 403);
+    // A browser that says the request is cross-site.
+    let mut request = reqwest::Client::new()
+        .post(app.url("/console/logout"))
+        .header(COOKIE, browser.cookie_header())
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "cross-site")
+        .body(serde_urlencoded::to_string([("csrf_token", token.as_str())]).unwrap());
+    request = request.header(ORIGIN, app.address.clone());
+    assert_eq!(request.send().await.unwrap().status(), 403);
+
+    // Nothing changed: the old password still works, the session too.
+    assert_eq!(app.login(&member.email, PASSWORD).await.status(), 200);
+    assert_eq!(browser.get("/console/account").await.status, 200);
+
+    // The genuine form does change it.
+    let genuine = browser.post("/console/account/password", &change).await;
+    assert_eq!(genuine.status, 303);
+    assert_eq!(genuine.location(), "/console/account?done=password-changed");
+    assert_eq!(app.login(&member.email, new_password).await.status(), 200);
+}
+
+#[tokio::test]
+async fn wrong_credentials_show_one_message_and_open_no_session() {
+    let Some(app) = spawn_app(Db::Sqlite).await else {
+        return;
+    };
+    let member = app.new_account("console").await;
+    let mut browser = Browser::new(&app);
+    for (email, password) in [
+        (member.email.as_str(), "not the password at all, sorry"),
+        ("nobody-here@example.com", PASSWORD),
+    ] {
+        let page = browser.sign_in(email, password).await;
+        assert_eq!(page.status, 401);
+        assert!(page.body.contains("The email or password is incorrect."));
+        assert!(
+            page.body.contains(&format!(r#"value="{email}""#)),
+            "the email is kept"
+        );
+        assert!(
+            !page.body.contains(password),
+            "a password is never shown back"
+        );
+        assert!(page.set_cookie("roster_session").is_none());
+    }
+}
+
+#[tokio::test]
+async fn sign_in_returns_to_the_page_asked_for_and_nowhere_else() {
+    let Some(app) = spawn_app(Db::Sqlite).await else {
+        return;
+    };
+    let member = app.new_account("console").await;
+    let mut browser = Browser::new(&app);
+    let asked = browser.get("/console/account?done=welcome").await;
+    assert_eq!(asked.status, 303);
+    let login_path = asked.location().to_owned();
+    assert_eq!(
+        login_path,
+        "/console/login?next=%2Fconsole%2Faccount%3Fdone%3Dwelcome"
+    );
+    let token = browser.get(&login_path).await.csrf_token();
+    let back = browser
+        .post(
+            "/console/login",
+            &[
+                ("csrf_token", token.as_str()),
+                ("email", member.email.as_str()),
+                ("password", PASSWORD),
+                ("next", "/console/account?done=welcome"),
+            ],
+        )
+        .await;
+    assert_eq!(back.location(), "/console/account?done=welcome");
+    for next in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/console//evil.example",
+    ] {
+        let mut other = Browser::new(&app);
+        let token = other.get("/console/login").await.csrf_token();
+        let page = other
+            .post(
+                "/console/login",
+                &[
+                    ("csrf_token", token.as_str()),
+                    ("email", member.email.as_str()),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(page.location(), "/console/account", "{next}");
+    }
+}
+
+#[tokio::test]
+async fn an_api_key_is_not_a_console_sign_in() {
+    let Some(app) = spawn_app(Db::Sqlite).await else {
+        return;
+    };
+    let admin = app.superadmin_token().await;
+    let key: Value = app
+        .post_json(
+            "/v1/admin/api-keys",
+            &serde_json::json!({"name": "ci"}),
+            Some(&admin),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut browser = Browser::new(&app);
+    browser.cookies.insert(
+        "roster_session".to_owned(),
+        key["key"].as_str().unwrap().to_owned(),
+    );
+    let page = browser.get("/console/account").await;
+    assert_eq!(page.status, 303);
+    assert!(page.location().starts_with("/console/login"));
+}
+
+#[tokio::test]
+async fn sign_up_signs_in_and_shows_the_rules_and_errors_beside_the_fields() {
+    let Some(app) = spawn_app(Db::Sqlite).await else {
+        return;
+    };
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/console/register").await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("At least 15 and at most 128 characters"));
+    let token = form.csrf_token();
+
+    let short = browser
+        .post(
+            "/console/register",
+            &[
+                ("csrf_token", &token),
+                ("email", "new@example.com"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(short.status, 422);
+    assert!(short.body.contains(r#"id="password-error""#));
+    assert!(short.body.contains(r#"value="new@example.com""#));
+
+    let created = browser
+        .post(
+            "/console/register",
+            &[
+                ("csrf_token", &token),
+                ("email", "new@example.com"),
+                ("name", "Newcomer"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303);
+    assert_eq!(created.location(), "/console/account?done=welcome");
+    let account = browser.get("/console/account?done=welcome").await;
+    assert!(account.body.contains("Welcome! Your account is ready."));
+    assert!(account.body.contains("Newcomer"));
+
+    let mut again = Browser::new(&app);
+    let token = again.get("/console/register").await.csrf_token();
+    let taken = again
+        .post(
+            "/console/register",
+            &[
+                ("csrf_token", &token),
+                ("email", "NEW@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, 409);
+    assert!(taken.body.contains(r#"id="email-error""#));
+}
+
+#[tokio::test]
+async fn sign_up_is_gone_while_registration_is_off_and_the_console_while_it_is_off() {
+    let Some(app) = spawn_app_with(
+        Db::Sqlite,
+        AppOptions {
+            features: Some("disabledFeatures = [ account-registration ]\n".to_owned()),
+            ..AppOptions::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.get("/console/register").await.status, 404);
+    let login = browser.get("/console/login").await;
+    assert!(
+        !login.body.contains("/console/register"),
+        "no link to a missing page"
+    );
+    let token = login.csrf_token();
+    let refused = browser
+        .post(
+            "/console/register",
+            &[
+                ("csrf_token", &token),
+                ("email", "x@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 404);
+
+    app.write_features("disabledFeatures = [ web-console ]\n");
+    let gone = eventually(Duration::from_secs(5), || {
+        let url = app.url("/console/login");
+        async move { reqwest::get(url).await.unwrap().status() == 404 }
+    })
+    .await;
+    assert!(
+        gone.is_some(),
+        "the console answers 404 once web-console is off"
+    );
+    assert_eq!(
+        reqwest::get(app.url("/console/assets/console.css"))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // The API is untouched.
+    assert_eq!(app.register("y@example.com", PASSWORD).await.status(), 201);
+}
+
+#[tokio::test]
+async fn under_an_https_public_url_cookies_are_secure_and_only_that_origin_may_post() {
+    let Some(app) = spawn_app_with(
+        Db::Sqlite,
+        AppOptions {
+            env: vec![(
+                "ROSTER__SERVER__PUBLIC_URL".to_owned(),
+                "https://id.example.com".to_owned(),
+            )],
+            ..AppOptions::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let member = app.new_account("console").await;
+    let mut browser = Browser::new(&app);
+    let login = browser.get("/console/login").await;
+    assert!(login.set_cookie("roster_csrf").unwrap().contains("Secure"));
+    // The local address is not the public origin.
+    let refused = browser.sign_in(&member.email, PASSWORD).await;
+    assert_eq!(refused.status, 403);
+    browser.origin = Some("https://id.example.com".to_owned());
+    let signed_in = browser.sign_in(&member.email, PASSWORD).await;
+    assert_eq!(signed_in.status, 303);
+    assert!(
+        signed_in
+            .set_cookie("roster_session")
+            .unwrap()
+            .contains("Secure")
+    );
+}
