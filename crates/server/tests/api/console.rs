@@ -463,7 +463,7 @@ async fn sign_up_signs_in_and_shows_the_rules_and_errors_beside_the_fields() {
 
     let mut again = Browser::new(&app);
     let token = again.get("/console/register").await.csrf_token();
-    let taken = again
+    let duplicate = again
         .post(
             "/console/register",
             &[
@@ -473,8 +473,8 @@ async fn sign_up_signs_in_and_shows_the_rules_and_errors_beside_the_fields() {
             ],
         )
         .await;
-    assert_eq!(taken.status, 409);
-    assert!(taken.body.contains(r#"id="email-error""#));
+    assert_eq!(duplicate.status, 409);
+    assert!(duplicate.body.contains(r#"id="email-error""#));
 }
 
 #[tokio::test]
