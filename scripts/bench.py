@@ -147,7 +147,7 @@ class Server:
             raise SystemExit(f"{method} {path}: expected {expected}, got {status}: {answer}")
         return answer
 
-    def load(self, path, *, method="GET", body=None, token=None, connections=4,
+    def load(self, path, *, method="GET", body=None, token=None, cookie=None, connections=4,
              requests=None, duration=None, start=1, retry_overloaded=False):
         """Runs roster-loadgen http against this server and returns its JSON report."""
         command = [str(LOADGEN), "http", "--addr", self.addr, "--method", method,
@@ -156,6 +156,8 @@ class Server:
             command += ["--body", json.dumps(body)]
         if token:
             command += ["--header", f"authorization: Bearer {token}"]
+        if cookie:
+            command += ["--header", f"cookie: {cookie}"]
         command += ["--requests", str(requests)] if requests else ["--duration", str(duration)]
         if retry_overloaded:
             command.append("--retry-overloaded")
@@ -360,6 +362,56 @@ def crafted_passwords(server, token, seconds):
     return {name: json.loads(p.communicate()[0]) for name, p in {**floods, **probes}.items()}
 
 
+def console_accounts(server, runs, duration):
+    """The console's accounts page against the JSON list it shows, both 50 accounts a page, as
+    the super admin (the page through its session cookie, the list through the same token as
+    a bearer). Needs at least 50 accounts. Returns the samples and the median ratio."""
+    root = server.must(200, "POST", "/v1/auth/login", {"email": ROOT_EMAIL, "password": ROOT_PASSWORD})["token"]
+    listed = server.must(200, "GET", "/v1/admin/accounts?limit=50", token=root)
+    if len(listed["items"]) != 50:
+        raise SystemExit(f"the console benchmark needs 50 accounts, found {len(listed['items'])}")
+    samples = interleaved(runs, {
+        "accounts_json": lambda: server.measure(200, "/v1/admin/accounts?limit=50", duration=duration, token=root),
+        "accounts_page": lambda: server.measure(200, "/console/admin/accounts?limit=50", duration=duration,
+                                                cookie=f"roster_session={root}"),
+    })
+    return samples, median_ratio(samples["accounts_page"], samples["accounts_json"], "cpu_us", "cpu_us")
+
+
+def console_targets(r):
+    page, listed = r["accounts_page"]["cpu_us"], r["accounts_json"]["cpu_us"]
+    return [("console accounts page / JSON list (50)", f"{page:.0f} / {listed:.0f} us: {r['console_ratio']:.2f}",
+             "<= 3", r["console_ratio"] <= 3)]
+
+
+def print_console(r):
+    print(f"\n== {r['backend']}: console ==")
+    ok = True
+    for name, measured, limit, holds in console_targets(r):
+        ok &= holds
+        print(f"{'PASS' if holds else 'FAIL':<6}{name:<40}{measured:<52}{limit}")
+    return ok
+
+
+def bench_console_only(backend, args):
+    """Only the console scenario (`--only-console`): 60 accounts, then the two lists."""
+    results = {"backend": backend}
+    with tempfile.TemporaryDirectory(prefix=f"roster-bench-{backend}-") as workdir:
+        server = Server(backend, workdir, args.pg_url)
+        try:
+            report = server.load("/v1/account/register", method="POST", connections=4, requests=60,
+                                 body={"email": "reg{n}@bench.example", "password": PASSWORD, "name": "Bench {n}"},
+                                 retry_overloaded=True)
+            if report["statuses"] != {"201": 60}:
+                raise SystemExit(f"registrations: {report}")
+            print(f"[{backend}] console accounts page vs JSON list ({args.runs} rounds)", flush=True)
+            samples, results["console_ratio"] = console_accounts(server, args.runs, args.duration)
+            results.update({name: medians(values) for name, values in samples.items()})
+        finally:
+            server.stop()
+    return results
+
+
 def bench_crafted_only(backend, args):
     """Only the crafted-password scenario (`--only-crafted`), with the least set-up."""
     results = {"backend": backend}
@@ -441,6 +493,10 @@ def bench_backend(backend, args):
 
             print(f"[{backend}] crafted passwords ({args.crafted_seconds} s)", flush=True)
             results["crafted"] = crafted_passwords(server, tokens[1], args.crafted_seconds)
+
+            print(f"[{backend}] console accounts page vs JSON list ({runs} rounds)", flush=True)
+            samples, results["console_ratio"] = console_accounts(server, runs, d)
+            keep(samples)
 
             print(f"[{backend}] {args.bulk_accounts} more accounts, sessions and grants", flush=True)
             add_bulk_accounts(server, args.bulk_accounts)
@@ -564,7 +620,7 @@ def print_report(r):
           f"{r['vmhwm_kib'] / 1024:.1f} MiB after, {r['vmhwm_end_kib'] / 1024:.1f} MiB at the end")
     print(f"\n== {b}: targets ==")
     ok = True
-    for name, measured, limit, holds in targets(r) + crafted_targets(r):
+    for name, measured, limit, holds in targets(r) + crafted_targets(r) + console_targets(r):
         ok &= holds
         print(f"{'PASS' if holds else 'FAIL':<6}{name:<40}{measured:<52}{limit}")
     return ok
@@ -585,6 +641,8 @@ def main():
                         help="seconds of crafted-password floods")
     parser.add_argument("--only-crafted", action="store_true",
                         help="run only the crafted-password scenario (issue 12)")
+    parser.add_argument("--only-console", action="store_true",
+                        help="run only the console scenario (issue 14)")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--bin-dir", type=Path, default=ROOT / "target/release",
                         help="where roster and roster-loadgen are (to bench a saved build)")
@@ -596,9 +654,13 @@ def main():
             raise SystemExit(f"{binary} is missing: run scripts/bench.sh (cargo build --release)")
     print(f"machine: {os.cpu_count()} CPUs; argon2id m={ARGON2['memory_kib']} KiB, "
           f"t={ARGON2['iterations']}, p={ARGON2['parallelism']}; {args.runs} runs per figure", flush=True)
-    if args.only_crafted:
-        all_results = [bench_crafted_only(b, args) for b in args.backends.split(",")]
-        ok = all([print_crafted(r) for r in all_results])
+    if args.only_crafted or args.only_console:
+        if args.only_crafted:
+            all_results = [bench_crafted_only(b, args) for b in args.backends.split(",")]
+            ok = all([print_crafted(r) for r in all_results])
+        else:
+            all_results = [bench_console_only(b, args) for b in args.backends.split(",")]
+            ok = all([print_console(r) for r in all_results])
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(all_results, indent=1))
