@@ -450,7 +450,7 @@ pub struct AuditEventDto {
     #[schema(value_type = crate::schema::AuditActionName)]
     pub action: &'static str,
     /// `kind:id` label: `account:<uuid>`, `api_key:<uuid>`, `role:<name>`, `grant:<uuid>`,
-    /// `session:<uuid>`, `email:<address>`, `file:<path>`.
+    /// `session:<uuid>`, `email:<address>`, `file:<path>`, `feature:<name>`.
     #[schema(required = true, example = "role:tenant-admin")]
     pub target: Option<String>,
     /// The TCP peer address.
