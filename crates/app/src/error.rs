@@ -1,7 +1,7 @@
 //! The application layer's one error type. `roster-http` maps each variant to a status and a
 //! stable problem `code` in a single match.
 
-use crate::model::{HashError, StoreError};
+use crate::model::{FeatureEditError, HashError, StoreError};
 
 /// One invalid input field, reported back to the client as `errors[]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +74,16 @@ pub enum AppError {
     /// Disabling this account would leave no active super admin.
     #[error("the last active super admin cannot be disabled")]
     LastSuperadmin,
+    /// The features file may not be written by the service (its permissions, a read-only
+    /// mount): a flag cannot be switched from here; the operator edits the file where it is
+    /// managed.
+    #[error("features file is read-only")]
+    FeaturesFileReadOnly,
+    /// The features file cannot be edited safely (it does not parse, cannot be read, or the
+    /// state in force is not the file on disk): nothing was written; the operator fixes it by
+    /// hand first.
+    #[error("features file cannot be edited")]
+    FeaturesFileInvalid,
     /// The password-hashing queue is full; retry after the given number of seconds.
     #[error("overloaded")]
     Overloaded { retry_after_secs: u64 },
@@ -104,6 +114,18 @@ impl From<HashError> for AppError {
         match error {
             HashError::Overloaded { retry_after_secs } => AppError::Overloaded { retry_after_secs },
             HashError::Internal(cause) => AppError::Internal(cause),
+        }
+    }
+}
+
+impl From<FeatureEditError> for AppError {
+    fn from(error: FeatureEditError) -> Self {
+        match error {
+            FeatureEditError::ReadOnly(_) => AppError::FeaturesFileReadOnly,
+            FeatureEditError::Invalid(_) => AppError::FeaturesFileInvalid,
+            FeatureEditError::Failed(cause) => {
+                AppError::Internal(format!("cannot write the features file: {cause}"))
+            }
         }
     }
 }

@@ -9,7 +9,9 @@ pub mod ports;
 pub mod usecases;
 
 pub use error::{AppError, FieldError};
-pub use model::{Feature, FeatureReport, FeatureSource, FeatureState};
+pub use model::{
+    ClientInfo, Feature, FeatureEditError, FeatureReport, FeatureSource, FeatureState,
+};
 pub use ports::FeatureManager;
 pub use usecases::{
     AccountDetails, ApiKeyDetails, Authenticated, CallerKind, CheckForm, CheckOutcome,

@@ -194,7 +194,8 @@ impl From<Action> for ActionPattern {
 ///
 /// assert_eq!(BuiltinAction::AccountCreate.name(), "account-create");
 /// assert_eq!(BuiltinAction::GrantManage.action().as_str(), "grant-manage");
-/// assert_eq!(BuiltinAction::ALL.len(), 8);
+/// assert_eq!(BuiltinAction::FeatureManage.name(), "feature-manage");
+/// assert_eq!(BuiltinAction::ALL.len(), 9);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BuiltinAction {
@@ -214,11 +215,13 @@ pub enum BuiltinAction {
     AuditRead,
     /// `grant-manage`: create and delete grants, at the grant's scope.
     GrantManage,
+    /// `feature-manage`: switch feature flags on and off (the console's features page).
+    FeatureManage,
 }
 
 impl BuiltinAction {
     /// Every built-in action, in declaration order.
-    pub const ALL: [BuiltinAction; 8] = [
+    pub const ALL: [BuiltinAction; 9] = [
         BuiltinAction::AccountCreate,
         BuiltinAction::AccountRead,
         BuiltinAction::AccountDisable,
@@ -227,6 +230,7 @@ impl BuiltinAction {
         BuiltinAction::ApikeyManage,
         BuiltinAction::AuditRead,
         BuiltinAction::GrantManage,
+        BuiltinAction::FeatureManage,
     ];
 
     /// The action's name, e.g. `account-create`.
@@ -240,6 +244,7 @@ impl BuiltinAction {
             BuiltinAction::ApikeyManage => "apikey-manage",
             BuiltinAction::AuditRead => "audit-read",
             BuiltinAction::GrantManage => "grant-manage",
+            BuiltinAction::FeatureManage => "feature-manage",
         }
     }
 
@@ -381,6 +386,7 @@ mod tests {
                 "apikey-manage",
                 "audit-read",
                 "grant-manage",
+                "feature-manage",
             ]
         );
         for builtin in BuiltinAction::ALL {

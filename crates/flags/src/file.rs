@@ -47,3 +47,65 @@ pub(crate) fn read(path: &Path) -> Result<Option<Vec<u8>>, ReadError> {
     }
     Ok(Some(bytes))
 }
+
+/// Whether [`crate::set_feature`] could replace the file at `path` now, as this process: the
+/// file (a symlink's target, which is what the editor writes) exists and may be written, or
+/// it is missing and the folder that would hold it may be written; either way the folder too,
+/// because the atomic replace writes a new file there and renames it over the old one. A
+/// file whose permissions forbid writing counts as read-only even where the rename would get
+/// past them: the operator said so.
+///
+/// A few metadata calls and `access(2)` checks, cheap enough for every page view. Answers for
+/// the process's real user and groups (the service is not set-uid), and sees read-only mounts.
+pub(crate) fn writable(path: &Path) -> bool {
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => match std::fs::canonicalize(path) {
+            Ok(target) => target,
+            // A dangling link: the editor cannot resolve it either.
+            Err(_) => return false,
+        },
+        _ => path.to_owned(),
+    };
+    let folder = match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    match std::fs::metadata(&target) {
+        Ok(metadata) => metadata.is_file() && may_write(&target, false) && may_write(folder, true),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            // The editor creates missing folders: the nearest one that exists must take them.
+            for ancestor in folder.ancestors() {
+                let ancestor = if ancestor.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    ancestor
+                };
+                match std::fs::metadata(ancestor) {
+                    Ok(metadata) => return metadata.is_dir() && may_write(ancestor, true),
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                    Err(_) => return false,
+                }
+            }
+            false
+        }
+        Err(_) => false,
+    }
+}
+
+/// `access(2)`: may this process write `path` (and, for a folder, enter it)?
+#[cfg(unix)]
+fn may_write(path: &Path, folder: bool) -> bool {
+    use rustix::fs::Access;
+    let wanted = if folder {
+        Access::WRITE_OK | Access::EXEC_OK
+    } else {
+        Access::WRITE_OK
+    };
+    rustix::fs::access(path, wanted).is_ok()
+}
+
+/// Without `access(2)`, the read-only attribute is all there is to go by.
+#[cfg(not(unix))]
+fn may_write(path: &Path, _folder: bool) -> bool {
+    std::fs::metadata(path).is_ok_and(|metadata| !metadata.permissions().readonly())
+}

@@ -1,5 +1,6 @@
 //! Roster's file-backed feature flags: parses `features/_features.conf`, serves the flags
-//! through the `FeatureManager` port with hot reload, and edits the file for the CLI.
+//! through the `FeatureManager` port with hot reload, and edits the file for the CLI and,
+//! through the port's `set`, for the console.
 //!
 //! The server builds one [`FileFeatureManager`] at start-up (a bad file stops start-up),
 //! keeps the [`WatchHandle`] from [`FileFeatureManager::watch`] alive, and hands the manager

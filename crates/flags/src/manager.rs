@@ -17,9 +17,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 // The event is the application's type: the features-reload audit use case takes it as is.
 pub use roster_app::ReloadEvent;
-use roster_app::model::{Feature, FeatureReport, FeatureState};
+use roster_app::model::{Feature, FeatureEditError, FeatureReport, FeatureState};
 use roster_app::ports::{Clock, FeatureManager};
 
+use crate::editor::{EditError, set_feature};
 use crate::file::{self, MAX_FILE_BYTES, ReadError};
 use crate::parser::{FeatureFile, ParseError, parse_bytes};
 
@@ -121,6 +122,11 @@ pub struct FileFeatureManager {
     current: RwLock<Arc<Current>>,
     poll: Mutex<PollState>,
     listeners: Mutex<Vec<Arc<Listener>>>,
+    /// Held through each [`FeatureManager::set`]: an edit reads the file, changes it and
+    /// replaces it, so two at once would each write their own change over the original and
+    /// one would be lost. (Nodes sharing one file through a network mount are not covered;
+    /// their edits come from people, seconds apart.)
+    edit: Mutex<()>,
 }
 
 impl fmt::Debug for FileFeatureManager {
@@ -184,6 +190,7 @@ impl FileFeatureManager {
                 candidate: None,
             }),
             listeners: Mutex::new(Vec::new()),
+            edit: Mutex::new(()),
         }))
     }
 
@@ -332,7 +339,65 @@ impl FeatureManager for FileFeatureManager {
             features: current.features.clone(),
             loaded_at: current.loaded_at,
             error: current.error.as_ref().map(FileProblem::summary),
+            path: self.path.display().to_string(),
+            writable: file::writable(&self.path),
         }
+    }
+
+    /// Edits the file with the CLI's editor ([`set_feature`]: only the lines naming the
+    /// feature change, the result is checked and replaces the file atomically), then reads it
+    /// back at once so the change is in force on return; listeners hear the reload as usual.
+    ///
+    /// Refused, with the file untouched, while the state in force is not the file on disk (a
+    /// rejected edit, a deleted or unreadable file): editing would put in force whatever the
+    /// disk says about every other flag, and a deleted file would come back from the template
+    /// with every default, public registration included.
+    fn set(&self, feature: Feature, enabled: bool) -> Result<bool, FeatureEditError> {
+        let _edit = lock(&self.edit);
+        // Whatever changed on disk since the watcher last looked is seen first.
+        self.poll_and_notify(false);
+        if let Some(problem) = &read(&self.current).error {
+            return Err(FeatureEditError::Invalid(problem.to_string()));
+        }
+        if !file::writable(&self.path) {
+            return Err(FeatureEditError::ReadOnly(format!(
+                "{} (or its folder) may not be written by this process",
+                self.path.display()
+            )));
+        }
+        let outcome = set_feature(&self.path, feature, enabled).map_err(edit_error)?;
+        if outcome.changed() {
+            self.poll_and_notify(false);
+            tracing::info!(
+                path = %self.path.display(),
+                %feature,
+                enabled,
+                "features file edited"
+            );
+        }
+        Ok(outcome.changed())
+    }
+}
+
+/// The editor's refusal as the port reports it; the message (which may name the path) is for
+/// the operator's log.
+fn edit_error(error: EditError) -> FeatureEditError {
+    let message = error.to_string();
+    match error {
+        EditError::Write { cause, .. }
+            if matches!(
+                cause.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            ) =>
+        {
+            FeatureEditError::ReadOnly(message)
+        }
+        EditError::Write { .. } => FeatureEditError::Failed(message),
+        EditError::Read { .. }
+        | EditError::NotAFile { .. }
+        | EditError::TooLarge { .. }
+        | EditError::Invalid { .. }
+        | EditError::Unsafe { .. } => FeatureEditError::Invalid(message),
     }
 }
 
@@ -425,6 +490,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     use super::*;
     use Feature::{AccountRegistration as Reg, Metrics, Openapi};
+    use roster_app::model::FeatureEditError;
     use roster_app::model::FeatureSource;
     use std::fs;
     use std::sync::atomic::{AtomicI64, Ordering};
@@ -809,5 +875,278 @@ mod tests {
         let port: Arc<dyn FeatureManager> = fixture.load();
         assert!(!port.is_enabled(Reg));
         assert_eq!(port.report().features.len(), Feature::ALL.len());
+    }
+
+    // Switching a flag through the port (the console).
+
+    const OPERATOR_FILE: &str = "\
+# Ticket OPS-12: registration stays off.
+disabledFeatures = [
+    account-registration   // only admins create accounts
+]
+";
+
+    /// Whether this process can write `path` whatever its permission bits say (root, or
+    /// `CAP_DAC_OVERRIDE`): then `0o444` does not make a file read-only for it. Found by
+    /// trying, so the tests below hold as root (CI) and as anyone else (run them as `nobody`
+    /// with `setpriv --reuid=65534 --regid=65534 --clear-groups` to see the read-only side).
+    #[cfg(unix)]
+    fn permissions_do_not_bind(path: &Path) -> bool {
+        fs::OpenOptions::new().append(true).open(path).is_ok()
+    }
+
+    #[cfg(unix)]
+    fn set_mode(path: &Path, mode: u32) {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn set_edits_the_file_keeps_its_comments_and_is_in_force_at_once() {
+        let fixture = Fixture::new(Some(OPERATOR_FILE));
+        let manager = fixture.load();
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&heard);
+        manager.on_change(Box::new(move |event| {
+            sink.lock().unwrap().push(event.clone());
+        }));
+        let loaded_at = manager.report().loaded_at;
+        // No watcher runs: only the set itself can put the change in force.
+        assert_eq!(manager.set(Metrics, false), Ok(true));
+        assert!(!manager.is_enabled(Metrics), "in force on return");
+        assert!(!manager.is_enabled(Reg), "the rest as it was");
+        let report = manager.report();
+        assert!(report.loaded_at > loaded_at);
+        assert_eq!(
+            report
+                .features
+                .iter()
+                .find(|s| s.feature == Metrics)
+                .unwrap()
+                .source,
+            FeatureSource::DisabledList
+        );
+        assert_eq!(
+            fs::read_to_string(&fixture.path).unwrap(),
+            "\
+# Ticket OPS-12: registration stays off.
+disabledFeatures = [
+    account-registration   // only admins create accounts
+    metrics
+]
+"
+        );
+        // Listeners (the audit trail and the metrics) hear the reload as from the watcher.
+        assert_eq!(
+            heard.lock().unwrap().as_slice(),
+            [ReloadEvent::Reloaded {
+                changed: vec![FeatureState {
+                    feature: Metrics,
+                    enabled: false,
+                    source: FeatureSource::DisabledList,
+                }]
+            }]
+        );
+
+        // Already so: nothing written, nothing reloaded.
+        let before = fs::read(&fixture.path).unwrap();
+        let loaded_at = manager.report().loaded_at;
+        assert_eq!(manager.set(Metrics, false), Ok(false));
+        assert_eq!(fs::read(&fixture.path).unwrap(), before);
+        assert_eq!(manager.report().loaded_at, loaded_at);
+
+        assert_eq!(manager.set(Metrics, true), Ok(true));
+        assert!(manager.is_enabled(Metrics));
+        assert!(!manager.is_enabled(Reg));
+        assert!(
+            fs::read_to_string(&fixture.path)
+                .unwrap()
+                .contains("// only admins create accounts")
+        );
+    }
+
+    #[test]
+    fn set_creates_a_missing_file_while_the_defaults_are_in_force() {
+        let fixture = Fixture::new(None);
+        let manager = fixture.load();
+        assert!(manager.report().writable);
+        assert_eq!(manager.set(Reg, false), Ok(true));
+        assert!(!manager.is_enabled(Reg));
+        let text = fs::read_to_string(&fixture.path).unwrap();
+        assert!(text.starts_with("# Roster feature flags."), "{text}");
+        assert_eq!(manager.report().error, None);
+    }
+
+    #[test]
+    fn set_refuses_a_file_that_does_not_parse_and_leaves_it_untouched() {
+        let fixture = Fixture::new(Some(REGISTRATION_OFF));
+        let manager = fixture.load();
+        // Broken after start, and not yet seen by any watcher: the set looks first.
+        fixture.write(BROKEN);
+        let result = manager.set(Metrics, false);
+        assert!(
+            matches!(&result, Err(FeatureEditError::Invalid(why)) if why.contains("metrix")),
+            "{result:?}"
+        );
+        assert_eq!(fs::read_to_string(&fixture.path).unwrap(), BROKEN);
+        assert!(manager.is_enabled(Metrics));
+        assert!(!manager.is_enabled(Reg), "the last good state stays");
+    }
+
+    #[test]
+    fn set_refuses_to_recreate_a_file_deleted_while_in_force() {
+        let fixture = Fixture::new(Some(REGISTRATION_OFF));
+        let manager = fixture.load();
+        fs::remove_file(&fixture.path).unwrap();
+        // Recreating it from the template would switch public registration back on.
+        let result = manager.set(Metrics, false);
+        assert!(
+            matches!(&result, Err(FeatureEditError::Invalid(_))),
+            "{result:?}"
+        );
+        assert!(!fixture.path.exists());
+        assert!(!manager.is_enabled(Reg));
+        assert!(manager.is_enabled(Metrics));
+    }
+
+    #[test]
+    fn set_refuses_a_directory_at_the_path() {
+        let fixture = Fixture::new(None);
+        let manager = fixture.load();
+        fs::create_dir(&fixture.path).unwrap();
+        let result = manager.set(Metrics, false);
+        assert!(
+            matches!(&result, Err(FeatureEditError::Invalid(_))),
+            "{result:?}"
+        );
+        assert!(!manager.report().writable);
+    }
+
+    #[test]
+    fn the_report_names_the_path_as_configured() {
+        let fixture = Fixture::new(Some(REGISTRATION_OFF));
+        let manager = fixture.load();
+        let report = manager.report();
+        assert_eq!(report.path, fixture.path.display().to_string());
+        assert!(report.writable);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_read_only_file_is_reported_and_refused() {
+        let fixture = Fixture::new(Some(REGISTRATION_OFF));
+        let manager = fixture.load();
+        set_mode(&fixture.path, 0o444);
+        let privileged = permissions_do_not_bind(&fixture.path);
+        assert_eq!(manager.report().writable, privileged);
+        let result = manager.set(Metrics, false);
+        if privileged {
+            assert_eq!(result, Ok(true));
+        } else {
+            assert!(
+                matches!(&result, Err(FeatureEditError::ReadOnly(_))),
+                "{result:?}"
+            );
+            assert_eq!(fs::read_to_string(&fixture.path).unwrap(), REGISTRATION_OFF);
+            assert!(manager.is_enabled(Metrics));
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_read_only_folder_is_reported_and_refused() {
+        for existing in [true, false] {
+            let fixture = Fixture::new(existing.then_some(REGISTRATION_OFF));
+            let manager = fixture.load();
+            set_mode(fixture.dir.path(), 0o555);
+            let probe = fixture.dir.path().join("probe");
+            let privileged = fs::write(&probe, "").is_ok();
+            assert_eq!(
+                manager.report().writable,
+                privileged,
+                "file exists: {existing}"
+            );
+            let result = manager.set(Metrics, false);
+            set_mode(fixture.dir.path(), 0o755);
+            if privileged {
+                assert_eq!(result, Ok(true));
+            } else {
+                assert!(
+                    matches!(&result, Err(FeatureEditError::ReadOnly(_))),
+                    "file exists: {existing}: {result:?}"
+                );
+                assert_eq!(fixture.path.exists(), existing);
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_judged_by_its_target() {
+        let fixture = Fixture::new(None);
+        let elsewhere = tempfile::tempdir().unwrap();
+        let target = elsewhere.path().join("flags.conf");
+        fs::write(&target, REGISTRATION_OFF).unwrap();
+        std::os::unix::fs::symlink(&target, &fixture.path).unwrap();
+        let manager = fixture.load();
+        assert!(manager.report().writable);
+        assert_eq!(manager.set(Metrics, false), Ok(true));
+        assert!(
+            fs::symlink_metadata(&fixture.path)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(fs::read_to_string(&target).unwrap().contains("metrics"));
+
+        // A dangling link cannot be edited (the editor cannot resolve it either).
+        let dangling = Fixture::new(None);
+        std::os::unix::fs::symlink(dangling.dir.path().join("gone"), &dangling.path).unwrap();
+        let manager = dangling.load();
+        assert!(!manager.report().writable);
+    }
+
+    #[test]
+    fn a_missing_file_in_missing_folders_is_writable_where_they_can_be_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("etc/roster/_features.conf");
+        let manager = FileFeatureManager::load(&path, Arc::new(TickingClock::default())).unwrap();
+        assert!(manager.report().writable);
+        assert_eq!(manager.set(Reg, false), Ok(true));
+        assert!(path.exists());
+
+        // Under a regular file, no folder can be made (the manager would not even load).
+        let blocked = dir.path().join("a-file");
+        fs::write(&blocked, "").unwrap();
+        assert!(!file::writable(&blocked.join("_features.conf")));
+    }
+
+    #[test]
+    fn concurrent_sets_lose_no_edit() {
+        let fixture = Fixture::new(Some("# one line per flag, please\n"));
+        let manager = fixture.load();
+        for enabled in [false, true, false] {
+            let start = Arc::new(std::sync::Barrier::new(Feature::ALL.len()));
+            let threads: Vec<_> = Feature::ALL
+                .into_iter()
+                .map(|feature| {
+                    let (manager, start) = (Arc::clone(&manager), Arc::clone(&start));
+                    thread::spawn(move || {
+                        start.wait();
+                        manager.set(feature, enabled)
+                    })
+                })
+                .collect();
+            for thread in threads {
+                assert_eq!(thread.join().unwrap(), Ok(true));
+            }
+            let on_disk = crate::parser::parse(&fs::read_to_string(&fixture.path).unwrap())
+                .unwrap()
+                .resolve();
+            for state in on_disk {
+                assert_eq!(state.enabled, enabled, "{state:?}");
+                assert_eq!(manager.is_enabled(state.feature), enabled, "{state:?}");
+            }
+        }
     }
 }

@@ -450,7 +450,7 @@ pub struct AuditEventDto {
     #[schema(value_type = crate::schema::AuditActionName)]
     pub action: &'static str,
     /// `kind:id` label: `account:<uuid>`, `api_key:<uuid>`, `role:<name>`, `grant:<uuid>`,
-    /// `session:<uuid>`, `email:<address>`, `file:<path>`.
+    /// `session:<uuid>`, `email:<address>`, `file:<path>`, `feature:<name>`.
     #[schema(required = true, example = "role:tenant-admin")]
     pub target: Option<String>,
     /// The TCP peer address.
@@ -612,6 +612,17 @@ pub struct SessionDto {
     pub expires_at: String,
     /// Whether this is the session making the request.
     pub current: bool,
+    /// The `User-Agent` the client sent at login (control and invisible characters removed,
+    /// at most 200 characters); null when it sent none.
+    #[schema(
+        required = true,
+        max_length = 200,
+        example = "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"
+    )]
+    pub user_agent: Option<String>,
+    /// The client's address at login (the TCP peer).
+    #[schema(required = true, example = "192.0.2.10")]
+    pub source_ip: Option<String>,
 }
 
 impl From<&OwnSession> for SessionDto {
@@ -622,6 +633,8 @@ impl From<&OwnSession> for SessionDto {
             last_seen_at: timestamp(own.session.last_seen_at),
             expires_at: timestamp(own.session.expires_at),
             current: own.current,
+            user_agent: own.session.user_agent.clone(),
+            source_ip: own.session.source_ip.map(|ip| ip.to_string()),
         }
     }
 }

@@ -13,7 +13,7 @@ use actix_web::web::{BytesMut, Data};
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
-use roster_app::{AppError, Authenticated, Feature, Roster};
+use roster_app::{AppError, Authenticated, ClientInfo, Feature, Roster};
 use roster_domain::{AccountId, ApiKeyId, GrantId};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -477,6 +477,31 @@ impl FromRequest for ClientIp {
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         std::future::ready(Ok(ClientIp(client_ip(req))))
+    }
+}
+
+/// The client as a session records it at login: its address ([`client_ip`]) and its
+/// `User-Agent` header as sent (bytes that are not UTF-8 become U+FFFD); the use case cleans
+/// and cuts it before storing.
+#[derive(Debug, Clone)]
+pub struct Client(pub ClientInfo);
+
+/// The `User-Agent` header as sent, if any.
+pub fn user_agent(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::USER_AGENT)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+}
+
+impl FromRequest for Client {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Client(ClientInfo {
+            source_ip: client_ip(req),
+            user_agent: user_agent(req),
+        })))
     }
 }
 

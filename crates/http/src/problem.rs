@@ -217,6 +217,23 @@ impl ApiError {
                     "Last super admin",
                     "The last active super admin cannot be disabled.".into(),
                 ),
+                E::FeaturesFileReadOnly => (
+                    StatusCode::CONFLICT,
+                    "features_file_read_only",
+                    "Features file read-only",
+                    "The service may not write the features file (its permissions, or a \
+                     read-only mount); switch the flag where the file is managed."
+                        .into(),
+                ),
+                E::FeaturesFileInvalid => (
+                    StatusCode::CONFLICT,
+                    "features_file_invalid",
+                    "Features file invalid",
+                    "The features file cannot be edited safely (it does not parse, cannot be \
+                     read, or is not the file in force); nothing was written. Fix it by hand \
+                     first."
+                        .into(),
+                ),
                 E::Overloaded { .. } => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "overloaded",
@@ -542,5 +559,47 @@ impl ResponseError for ApiError {
             response.force_close();
         }
         response.body(serde_json::to_vec(&body).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::MessageBody as _;
+    use roster_app::FeatureEditError;
+
+    use super::*;
+
+    fn rendered(error: AppError) -> (StatusCode, serde_json::Value) {
+        let response = ApiError::from(error).error_response();
+        let status = response.status();
+        let body = response.into_body().try_into_bytes().unwrap();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    /// A features file the console cannot edit is the operator's to fix, not a server error;
+    /// the problem names neither the path nor the cause (the log has them).
+    #[test]
+    fn a_features_file_that_cannot_be_edited_is_a_conflict() {
+        let path = "/etc/roster/secret-place/_features.conf";
+        for (error, code) in [
+            (
+                FeatureEditError::ReadOnly(format!("{path}: Read-only file system")),
+                "features_file_read_only",
+            ),
+            (
+                FeatureEditError::Invalid(format!("{path} line 3: unknown feature \"metrix\"")),
+                "features_file_invalid",
+            ),
+        ] {
+            let (status, body) = rendered(AppError::from(error));
+            assert_eq!(status, StatusCode::CONFLICT, "{body}");
+            assert_eq!(body["code"], code);
+            assert_eq!(body["type"], format!("urn:roster:problem:{code}"));
+            let text = body.to_string();
+            assert!(
+                !text.contains("secret-place") && !text.contains("metrix"),
+                "{text}"
+            );
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use roster_app::model::{ApiKey, PasswordHash, StoreError, TokenDigest};
+use roster_app::model::{ApiKey, PasswordHash, SessionId, SessionSummary, StoreError, TokenDigest};
 use roster_domain::{
     Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Effect, Email, Grant,
     GrantId, Permission, PrincipalId, RoleName, ScopePath,
@@ -163,6 +163,35 @@ pub(crate) struct SessionRow {
     pub revoked_at: Option<NaiveDateTime>,
 }
 
+/// The columns of `sessions` listed to the session's owner, selected by name.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub(crate) struct SessionSummaryRow {
+    pub id: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub user_agent: Option<String>,
+    pub source_ip: Option<String>,
+}
+
+impl SessionSummaryRow {
+    pub fn into_summary(self) -> Result<SessionSummary, StoreError> {
+        Ok(SessionSummary {
+            id: SessionId::new(self.id.parse().map_err(|e| corrupt("session id", e))?),
+            created_at: from_db_time(self.created_at),
+            last_seen_at: from_db_time(self.last_seen_at),
+            expires_at: from_db_time(self.expires_at),
+            user_agent: self.user_agent,
+            source_ip: self
+                .source_ip
+                .map(|ip| ip.parse())
+                .transpose()
+                .map_err(|e| corrupt("session source ip", e))?,
+        })
+    }
+}
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = sessions)]
 pub(crate) struct NewSessionRow<'a> {
@@ -172,6 +201,8 @@ pub(crate) struct NewSessionRow<'a> {
     pub created_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+    pub user_agent: Option<&'a str>,
+    pub source_ip: Option<String>,
 }
 
 /// One permission rule as stored in `roles.permissions` (a JSON array).

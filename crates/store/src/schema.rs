@@ -24,6 +24,8 @@ diesel::table! {
         last_seen_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        user_agent -> Nullable<Text>,
+        source_ip -> Nullable<Text>,
     }
 }
 

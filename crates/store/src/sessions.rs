@@ -17,7 +17,9 @@ use crate::audit::record;
 use crate::connection::{Store, with_backend, write_transaction};
 use crate::errors::{corrupt, translate};
 use crate::grants::holder_grants;
-use crate::rows::{AccountWithoutHashRow, NewSessionRow, SessionRow, from_db_time, to_db_time};
+use crate::rows::{
+    AccountWithoutHashRow, NewSessionRow, SessionRow, SessionSummaryRow, from_db_time, to_db_time,
+};
 use crate::schema::{accounts, sessions};
 
 #[async_trait]
@@ -33,6 +35,8 @@ impl SessionStore for Store {
                 created_at: to_db_time(session.created_at),
                 last_seen_at: to_db_time(session.created_at),
                 expires_at: to_db_time(session.expires_at),
+                user_agent: session.user_agent.as_deref(),
+                source_ip: session.source_ip.map(|ip| ip.to_string()),
             };
             write_transaction(conn, |conn| {
                 diesel::insert_into(sessions::table)
@@ -119,24 +123,11 @@ impl SessionStore for Store {
                 .filter(sessions::revoked_at.is_null())
                 .filter(sessions::expires_at.gt(to_db_time(now)))
                 .order(sessions::id.desc())
-                .select((
-                    sessions::id,
-                    sessions::created_at,
-                    sessions::last_seen_at,
-                    sessions::expires_at,
-                    sessions::revoked_at,
-                ))
-                .load::<SessionRow>(conn)
+                .select(SessionSummaryRow::as_select())
+                .load::<SessionSummaryRow>(conn)
                 .map_err(translate)?;
             rows.into_iter()
-                .map(|row| {
-                    Ok(SessionSummary {
-                        id: SessionId::new(row.id.parse().map_err(|e| corrupt("session id", e))?),
-                        created_at: from_db_time(row.created_at),
-                        last_seen_at: from_db_time(row.last_seen_at),
-                        expires_at: from_db_time(row.expires_at),
-                    })
-                })
+                .map(SessionSummaryRow::into_summary)
                 .collect()
         })
         .await

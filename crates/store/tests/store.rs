@@ -47,6 +47,7 @@ on_both_backends!(
     missing_accounts_are_none,
     concurrent_inserts_of_one_email,
     sessions_round_trip,
+    listed_sessions_keep_where_they_were_opened_from,
     the_session_lookup_never_reads_the_password_hash,
     touch_only_moves_forward,
     duplicate_session_digest,
@@ -132,6 +133,8 @@ fn new_session(
         token_digest,
         created_at,
         expires_at: created_at + TimeDelta::days(30),
+        user_agent: None,
+        source_ip: None,
     }
 }
 
@@ -539,6 +542,57 @@ async fn sessions_round_trip(db: TestDb) {
             .unwrap()
     );
     assert!(find_session(&store, &session.token_digest).await.revoked);
+}
+
+/// The owner's list of sessions shows the client each was opened from (user agent and
+/// address, IPv4 and IPv6 alike), and none for a client that sent nothing; newest first, live
+/// sessions only.
+async fn listed_sessions_keep_where_they_were_opened_from(db: TestDb) {
+    let store = db.store();
+    let ada = account("ada@example.com", None, false, now() - TimeDelta::hours(1));
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    let browser = NewSession {
+        user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0 \u{e9}".to_owned()),
+        source_ip: Some("192.0.2.7".parse().unwrap()),
+        ..new_session(&ada, digest("ada-browser"), now() - TimeDelta::minutes(2))
+    };
+    let script = NewSession {
+        user_agent: Some("curl/8.5.0".to_owned()),
+        source_ip: Some("2001:db8::1".parse().unwrap()),
+        ..new_session(&ada, digest("ada-script"), now() - TimeDelta::minutes(1))
+    };
+    let bare = new_session(&ada, digest("ada-bare"), now());
+    let revoked = NewSession {
+        user_agent: Some("revoked".to_owned()),
+        ..new_session(&ada, digest("ada-revoked"), now())
+    };
+    for session in [&browser, &script, &bare, &revoked] {
+        store.create(session, &audit()).await.unwrap();
+    }
+    assert!(
+        store
+            .revoke(ada.id, revoked.id, now(), &audit())
+            .await
+            .unwrap()
+    );
+
+    let listed = store.list_active(ada.id, now()).await.unwrap();
+    let seen: Vec<_> = listed
+        .iter()
+        .map(|s| (s.id, s.user_agent.as_deref(), s.source_ip))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (bare.id, None, None),
+            (script.id, script.user_agent.as_deref(), script.source_ip),
+            (browser.id, browser.user_agent.as_deref(), browser.source_ip),
+        ]
+    );
+    let first = &listed[2];
+    assert_eq!(first.created_at, browser.created_at);
+    assert_eq!(first.last_seen_at, browser.created_at);
+    assert_eq!(first.expires_at, browser.expires_at);
 }
 
 /// Authentication looks the session up on every request and needs no password hash: with

@@ -33,11 +33,12 @@ pub enum AuditAction {
     ApiKeyRevoked,
     FeaturesReloaded,
     FeaturesRejected,
+    FeatureChanged,
 }
 
 impl AuditAction {
     /// Every action, for validating filters.
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::AccountRegistered,
         AuditAction::AccountCreated,
         AuditAction::SuperadminCreated,
@@ -58,6 +59,7 @@ impl AuditAction {
         AuditAction::ApiKeyRevoked,
         AuditAction::FeaturesReloaded,
         AuditAction::FeaturesRejected,
+        AuditAction::FeatureChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +84,7 @@ impl AuditAction {
             AuditAction::ApiKeyRevoked => "api_key.revoked",
             AuditAction::FeaturesReloaded => "features.reloaded",
             AuditAction::FeaturesRejected => "features.rejected",
+            AuditAction::FeatureChanged => "feature.changed",
         }
     }
 

@@ -121,4 +121,28 @@ pub struct FeatureReport {
     /// Why the most recent read of the file was rejected, while the last good state stays in
     /// force; `None` when the file in force is the file on disk.
     pub error: Option<String>,
+    /// The features file's path as the operator configured it. For operators (the console's
+    /// features page, behind `feature-manage`); the public `GET /v1/features` does not show it.
+    pub path: String,
+    /// Whether [`FeatureManager::set`](crate::ports::FeatureManager::set) could write the file
+    /// now: it exists and may be written, or it is missing and its folder may be written (the
+    /// atomic replace writes a new file in the folder and renames it over the old one).
+    pub writable: bool,
+}
+
+/// Why switching a feature left the features file as it was.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FeatureEditError {
+    /// The file, or the folder that holds it, may not be written by the service (its
+    /// permissions, a read-only mount such as a Kubernetes ConfigMap).
+    #[error("the features file is read-only: {0}")]
+    ReadOnly(String),
+    /// The file cannot be edited safely: it does not parse, cannot be read, is not a regular
+    /// file, is missing while the service runs on it, or has a layout the editor does not
+    /// handle. The operator fixes it by hand.
+    #[error("the features file cannot be edited: {0}")]
+    Invalid(String),
+    /// Writing failed for another reason (a full disk, an I/O error).
+    #[error("cannot write the features file: {0}")]
+    Failed(String),
 }

@@ -18,9 +18,11 @@ pub use accounts::{AccountPage, AccountWithGrants, StatusChange, StoredAccount};
 pub use api_keys::{ApiKey, ApiKeyPage, StoredApiKey};
 pub use audit::{AuditAction, AuditEvent, AuditPage, AuditQuery};
 pub use credentials::{HashError, IssuedToken, PasswordHash, TokenDigest};
-pub use features::{Feature, FeatureReport, FeatureSource, FeatureState};
+pub use features::{Feature, FeatureEditError, FeatureReport, FeatureSource, FeatureState};
 pub use grants::{GrantInsertion, GrantPage, GrantRecord, NewGrant};
 pub use roles::{CheckedRole, RoleDeletion, RoleHolding, RolePage, StoredRole};
-pub use sessions::{NewSession, SessionId, SessionRecord, SessionSummary};
+pub use sessions::{
+    ClientInfo, MAX_USER_AGENT_CHARS, NewSession, SessionId, SessionRecord, SessionSummary,
+};
 pub use store_error::{Conflict, Missing, StoreError};
 pub use throttle::ThrottleState;

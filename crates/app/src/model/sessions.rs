@@ -1,10 +1,12 @@
-//! Server-side sessions: their public id, a session to open, one found by token digest, one
-//! as listed to its owner.
+//! Server-side sessions: their public id, the client that opens one, a session to open, one
+//! found by token digest, one as listed to its owner.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use roster_domain::text::{is_bidi_control, is_invisible};
 use roster_domain::{Account, AccountId, Grant};
 use uuid::Uuid;
 
@@ -30,6 +32,52 @@ impl fmt::Display for SessionId {
     }
 }
 
+/// The most characters of a `User-Agent` a session keeps.
+pub const MAX_USER_AGENT_CHARS: usize = 200;
+
+/// The client signing in, as the adapter saw it: its address (the TCP peer) and the
+/// `User-Agent` it sent, raw. A session keeps both so that its owner can tell their sessions
+/// apart; [`ClientInfo::stored_user_agent`] is the form kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub source_ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    /// The user agent as a session stores it: control characters, bidirectional controls and
+    /// invisible characters removed (it is shown to people, and a header is anyone's text),
+    /// surrounding white space trimmed, cut to [`MAX_USER_AGENT_CHARS`] characters; `None`
+    /// when nothing is left.
+    ///
+    /// ```
+    /// use roster_app::model::ClientInfo;
+    ///
+    /// let client = ClientInfo {
+    ///     source_ip: None,
+    ///     user_agent: Some(" curl/8.5\u{202e}.0\r\n ".to_owned()),
+    /// };
+    /// assert_eq!(client.stored_user_agent().as_deref(), Some("curl/8.5.0"));
+    ///
+    /// let long = ClientInfo { source_ip: None, user_agent: Some("é".repeat(300)) };
+    /// assert_eq!(long.stored_user_agent().unwrap().chars().count(), 200);
+    ///
+    /// let blank = ClientInfo { source_ip: None, user_agent: Some("\u{7}  ".to_owned()) };
+    /// assert_eq!(blank.stored_user_agent(), None);
+    /// ```
+    pub fn stored_user_agent(&self) -> Option<String> {
+        let raw = self.user_agent.as_deref()?;
+        let visible: String = raw
+            .chars()
+            .filter(|&c| !(c.is_control() || is_bidi_control(c) || is_invisible(c)))
+            .collect();
+        let kept: String = visible.trim().chars().take(MAX_USER_AGENT_CHARS).collect();
+        // Cutting may leave white space at the end.
+        let kept = kept.trim_end();
+        (!kept.is_empty()).then(|| kept.to_owned())
+    }
+}
+
 /// A session to persist at login. Only the token's digest is stored.
 #[derive(Debug, Clone)]
 pub struct NewSession {
@@ -38,6 +86,10 @@ pub struct NewSession {
     pub token_digest: TokenDigest,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The client's `User-Agent`, as [`ClientInfo::stored_user_agent`] keeps it.
+    pub user_agent: Option<String>,
+    /// The client's address at login (the TCP peer).
+    pub source_ip: Option<IpAddr>,
 }
 
 /// A stored session together with its account and the account's grants, as found by token
@@ -62,4 +114,9 @@ pub struct SessionSummary {
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The client's `User-Agent` at login; `None` when it sent none (or the session predates
+    /// recording it).
+    pub user_agent: Option<String>,
+    /// The client's address at login.
+    pub source_ip: Option<IpAddr>,
 }

@@ -1,7 +1,5 @@
 //! Password login: one argon2 verify, then a fresh server-side session.
 
-use std::net::IpAddr;
-
 use chrono::{DateTime, Utc};
 use roster_domain::{Account, Email, PlainPassword, PrincipalId};
 use secrecy::{ExposeSecret, SecretString};
@@ -10,7 +8,7 @@ use uuid::Uuid;
 
 use super::Roster;
 use crate::error::AppError;
-use crate::model::{AuditAction, AuditEvent, NewSession, SessionId, ThrottleState};
+use crate::model::{AuditAction, AuditEvent, ClientInfo, NewSession, SessionId, ThrottleState};
 
 /// Failures older than this, with no newer one, are forgotten: the count starts afresh.
 const FAILURE_MEMORY: chrono::Duration = chrono::Duration::days(1);
@@ -37,6 +35,10 @@ impl Roster {
     /// [`LoginThrottlePolicy`](super::LoginThrottlePolicy)); a throttled attempt is refused
     /// before any hashing. A success forgets the failures.
     ///
+    /// The session keeps where it was opened from: the client's address and its `User-Agent`
+    /// (cleaned and cut, see [`ClientInfo::stored_user_agent`]), so that its owner can tell
+    /// their sessions apart.
+    ///
     /// # Errors
     /// `TooManyAttempts`, `InvalidCredentials`, `Overloaded`, `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
@@ -44,8 +46,9 @@ impl Roster {
         &self,
         email: &str,
         password: &SecretString,
-        source_ip: Option<IpAddr>,
+        client: &ClientInfo,
     ) -> Result<LoginSuccess, AppError> {
+        let source_ip = client.source_ip;
         // A password longer than any policy allows cannot be any account's: it fails like a
         // wrong one, after the same hashing work (against the dummy hash), and is never
         // normalized past a bounded prefix.
@@ -102,6 +105,8 @@ impl Roster {
             token_digest: issued.digest,
             created_at: now,
             expires_at: now + self.sessions.ttl,
+            user_agent: client.stored_user_agent(),
+            source_ip,
         };
         let audit = AuditEvent::new(AuditAction::LoginSucceeded, now)
             .actor(PrincipalId::Account(account.id))

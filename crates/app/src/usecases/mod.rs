@@ -9,6 +9,7 @@ mod authz;
 mod bootstrap;
 mod caller;
 mod feature_reloads;
+mod features;
 mod grants;
 mod login;
 mod register;

@@ -4,7 +4,7 @@ use roster_app::AppError;
 use roster_app::Roster;
 
 use crate::dto::{LoginRequest, LoginResponse};
-use crate::extract::{ApiJson, ClientIp};
+use crate::extract::{ApiJson, Client};
 use crate::problem::{ApiError, problems};
 use crate::rate_limit::RateLimited;
 
@@ -31,7 +31,8 @@ problems!(
     description = "Exchanges email and password for a new session token (absolute lifetime \
         12 h and idle timeout 1 h by default). Unknown email, wrong password and disabled \
         account give the same answer after the same work. Rate-limited per client IP \
-        (shared with public registration) and throttled per account after repeated failures.",
+        (shared with public registration) and throttled per account after repeated failures. \
+        The session records the client's address and `User-Agent` (see `listMySessions`).",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in.", body = LoginResponse),
@@ -40,11 +41,11 @@ problems!(
 )]
 pub async fn login(
     _: RateLimited,
-    ClientIp(source_ip): ClientIp,
+    Client(client): Client,
     roster: Data<Roster>,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<impl Responder, ApiError> {
-    let success = roster.login(&body.email, &body.password, source_ip).await?;
+    let success = roster.login(&body.email, &body.password, &client).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(LoginResponse::from(success)))

@@ -2,6 +2,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use roster_app::AppError;
+
 use crate::helpers::{
     AppOptions, Db, PASSWORD, assert_problem, eventually, spawn_app_with, unique_email,
 };
@@ -10,6 +12,7 @@ use crate::on_both_databases;
 on_both_databases!(
     switching_registration_off_in_the_file_takes_effect_without_restart,
     health_probes_and_the_features_endpoint_follow_their_flags,
+    a_holder_of_feature_manage_switches_a_flag_for_every_node,
 );
 
 const OFF: &str =
@@ -152,4 +155,93 @@ async fn health_probes_and_the_features_endpoint_follow_their_flags(db: Db) {
     app.write_features(GATED_OFF);
     let off = eventually(Duration::from_secs(2), || all_answer(404)).await;
     assert!(off.is_some(), "the gated routes did not go away within 2 s");
+}
+
+/// Switching a flag through the use case the console calls (there is no JSON route for it):
+/// only a holder of `feature-manage` on `*` may; the file is edited with its comments kept;
+/// the running server (another node reading the same file) follows; the audit trail shows
+/// who switched what; a broken file is refused and left as it was.
+async fn a_holder_of_feature_manage_switches_a_flag_for_every_node(db: Db) {
+    const COMMENTED: &str = "# OPS-12: flags for the staging cluster\nenabledFeatures = [\n    \
+        metrics   // scraped\n]\n";
+    let Some(app) = spawn_app_with(
+        db,
+        AppOptions {
+            features: Some(COMMENTED.into()),
+            ..AppOptions::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    let operator = app.new_account("flags").await;
+    app.create_role(&root, "flag-operator", &[("feature-manage", "allow")])
+        .await;
+    app.grant_ok(&root, &operator.id, "flag-operator", "*")
+        .await;
+    let bystander = app.new_account("bystander").await;
+    // The console runs in a node of its own here: the same database and features file.
+    let node = app.components(&[]).roster;
+
+    let caller = node
+        .authenticate_bearer(&bystander.token, None)
+        .await
+        .unwrap();
+    let refused = node
+        .set_feature(&caller, "account-registration", false)
+        .await;
+    assert!(matches!(refused, Err(AppError::Forbidden)), "{refused:?}");
+    assert_eq!(
+        std::fs::read_to_string(&app.features_file).unwrap(),
+        COMMENTED
+    );
+
+    let caller = node
+        .authenticate_bearer(&operator.token, Some("192.0.2.7".parse().unwrap()))
+        .await
+        .unwrap();
+    let state = node
+        .set_feature(&caller, "account-registration", false)
+        .await
+        .unwrap();
+    assert!(!state.enabled);
+    assert!(!node.is_enabled(roster_app::Feature::AccountRegistration));
+    let text = std::fs::read_to_string(&app.features_file).unwrap();
+    assert!(
+        text.starts_with(COMMENTED) && text.contains("account-registration"),
+        "{text}"
+    );
+    let took = eventually(Duration::from_secs(2), || async {
+        app.register(&unique_email("probe"), PASSWORD)
+            .await
+            .status()
+            == 403
+    })
+    .await;
+    assert!(took.is_some(), "the server did not follow within 2 s");
+
+    let events: Value = app
+        .get_as("/v1/admin/audit-events?action=feature.changed", &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = events["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{events}");
+    assert_eq!(items[0]["actor"], format!("account:{}", operator.id));
+    assert_eq!(items[0]["target"], "feature:account-registration");
+    assert_eq!(items[0]["detail"], "disabled");
+    assert_eq!(items[0]["source_ip"], "192.0.2.7");
+
+    // A broken file is the operator's to fix: refused, and not a byte changed.
+    let broken = "disabledFeatures = [\n    metrix\n]\n";
+    app.write_features(broken);
+    let refused = node.set_feature(&caller, "metrics", false).await;
+    assert!(
+        matches!(refused, Err(AppError::FeaturesFileInvalid)),
+        "{refused:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&app.features_file).unwrap(), broken);
 }

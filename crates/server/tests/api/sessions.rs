@@ -10,6 +10,7 @@ use crate::on_both_databases;
 on_both_databases!(
     logout_revokes_only_that_session,
     sessions_are_listed_and_revocable,
+    sessions_show_the_device_and_address_they_were_opened_from,
     password_change_revokes_other_sessions_and_the_old_password,
     idle_sessions_expire_but_active_ones_live,
     sessions_expire_at_their_absolute_lifetime,
@@ -116,6 +117,67 @@ async fn sessions_are_listed_and_revocable(db: Db) {
         app.get_as("/v1/account/me", &stranger_token).await.status(),
         200
     );
+}
+
+/// A login records the client's `User-Agent` (cleaned: no control or invisible characters, at
+/// most 200 characters) and address, and the owner's list of sessions shows them; a client
+/// that sends no `User-Agent` shows null.
+async fn sessions_show_the_device_and_address_they_were_opened_from(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let email = registered(&app).await;
+    let browser = login_with_user_agent(
+        &app,
+        &email,
+        Some(b"Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"),
+    )
+    .await;
+    // A tab and an obs-text byte (not UTF-8) are header bytes a client may send.
+    let long = [b"Tool\t/1.0 \xff".as_slice(), &[b'x'; 300]].concat();
+    let script = login_with_user_agent(&app, &email, Some(&long)).await;
+    let bare = login_with_user_agent(&app, &email, None).await;
+
+    let list: Value = app
+        .get_as("/v1/account/me/sessions", &browser)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{list}");
+    // Newest first: bare, script, browser (the current one).
+    assert_eq!(items[2]["current"], true, "{list}");
+    assert_eq!(
+        items[2]["user_agent"],
+        "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"
+    );
+    let cleaned = items[1]["user_agent"].as_str().unwrap();
+    assert!(cleaned.starts_with("Tool/1.0 \u{fffd}xxx"), "{cleaned:?}");
+    assert_eq!(cleaned.chars().count(), 200);
+    assert_eq!(items[0]["user_agent"], Value::Null, "{list}");
+    for item in items {
+        assert_eq!(item["source_ip"], "127.0.0.1", "{list}");
+    }
+    for token in [&script, &bare] {
+        assert_eq!(app.get_as("/v1/account/me", token).await.status(), 200);
+    }
+}
+
+/// Logs in sending `user_agent` as the `User-Agent` header (none for `None`); the token.
+async fn login_with_user_agent(app: &TestApp, email: &str, user_agent: Option<&[u8]>) -> String {
+    let mut request = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .json(&json!({"email": email, "password": PASSWORD}));
+    if let Some(user_agent) = user_agent {
+        let value = reqwest::header::HeaderValue::from_bytes(user_agent).unwrap();
+        request = request.header(reqwest::header::USER_AGENT, value);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
 }
 
 async fn password_change_revokes_other_sessions_and_the_old_password(db: Db) {

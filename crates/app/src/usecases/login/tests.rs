@@ -10,8 +10,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::AppError;
 use crate::model::{
-    AuditAction, AuditEvent, HashError, IssuedToken, NewSession, StoreError, ThrottleState,
-    TokenDigest,
+    AuditAction, AuditEvent, ClientInfo, HashError, IssuedToken, NewSession, StoreError,
+    ThrottleState, TokenDigest,
 };
 use crate::usecases::test_support::*;
 use crate::usecases::{LoginThrottlePolicy, SessionSettings};
@@ -34,7 +34,11 @@ async fn login_with_an_unknown_email_verifies_against_the_dummy_hash() {
     let roster = ports.build();
 
     let result = roster
-        .login(" Nobody@Example.com ", &secret(STRONG), None)
+        .login(
+            " Nobody@Example.com ",
+            &secret(STRONG),
+            &ClientInfo::default(),
+        )
         .await;
 
     assert!(
@@ -53,7 +57,9 @@ async fn login_with_a_malformed_email_still_costs_one_verify() {
         ports.verify(STRONG, None, Ok(true)).forbid_session();
         let roster = ports.build();
 
-        let result = roster.login(email, &secret(STRONG), None).await;
+        let result = roster
+            .login(email, &secret(STRONG), &ClientInfo::default())
+            .await;
 
         assert!(
             matches!(result, Err(AppError::InvalidCredentials)),
@@ -77,7 +83,7 @@ async fn login_with_a_wrong_password_opens_no_session() {
         .login(
             "ada@example.com",
             &secret("wrong horse battery staple"),
-            None,
+            &ClientInfo::default(),
         )
         .await;
 
@@ -99,7 +105,9 @@ async fn login_to_a_disabled_account_fails_like_a_wrong_password() {
         .forbid_session();
     let roster = ports.build();
 
-    let result = roster.login("ada@example.com", &secret(STRONG), None).await;
+    let result = roster
+        .login("ada@example.com", &secret(STRONG), &ClientInfo::default())
+        .await;
 
     assert!(
         matches!(result, Err(AppError::InvalidCredentials)),
@@ -136,8 +144,15 @@ async fn login_opens_a_session_and_returns_the_issued_token() {
         });
     let roster = ports.build();
 
+    let client = ClientInfo {
+        source_ip: Some("192.0.2.7".parse().unwrap()),
+        user_agent: Some(format!(
+            "Mozilla/5.0\r\nX-Injected: 1 \u{202e}{}",
+            "a".repeat(300)
+        )),
+    };
     let success = roster
-        .login("  ada@EXAMPLE.com ", &secret(STRONG), None)
+        .login("  ada@EXAMPLE.com ", &secret(STRONG), &client)
         .await
         .unwrap();
 
@@ -153,6 +168,15 @@ async fn login_opens_a_session_and_returns_the_issued_token() {
     assert_eq!(session.created_at, now());
     assert_eq!(session.expires_at, now() + SessionSettings::default().ttl);
     assert_eq!(session.expires_at, now() + Duration::hours(12));
+    // Where the session was opened from, for its owner's list: the address as is, the
+    // user agent without its control characters and cut to 200 characters.
+    assert_eq!(session.source_ip, client.source_ip);
+    let user_agent = session.user_agent.as_deref().unwrap();
+    assert!(
+        user_agent.starts_with("Mozilla/5.0X-Injected: 1 aaa"),
+        "{user_agent:?}"
+    );
+    assert_eq!(user_agent.chars().count(), 200);
 
     assert_eq!(success.token.expose_secret(), TOKEN);
     assert_eq!(success.session_id, session.id);
@@ -177,7 +201,9 @@ async fn login_reports_an_overloaded_hasher() {
         .forbid_session();
     let roster = ports.build();
 
-    let result = roster.login("ada@example.com", &secret(STRONG), None).await;
+    let result = roster
+        .login("ada@example.com", &secret(STRONG), &ClientInfo::default())
+        .await;
 
     assert!(
         matches!(
@@ -204,7 +230,9 @@ async fn login_reports_an_overloaded_hasher_for_unknown_emails_too() {
         .forbid_session();
     let roster = ports.build();
 
-    let result = roster.login("not-an-email", &secret(STRONG), None).await;
+    let result = roster
+        .login("not-an-email", &secret(STRONG), &ClientInfo::default())
+        .await;
 
     assert!(
         matches!(
@@ -231,7 +259,9 @@ async fn login_reports_an_unavailable_store() {
     ports.hasher.expect_verify().never();
     ports.forbid_session();
     let roster = ports.build();
-    let result = roster.login("ada@example.com", &secret(STRONG), None).await;
+    let result = roster
+        .login("ada@example.com", &secret(STRONG), &ClientInfo::default())
+        .await;
     assert!(
         matches!(result, Err(AppError::Unavailable(_))),
         "lookup: {result:?}"
@@ -257,7 +287,9 @@ async fn login_reports_an_unavailable_store() {
         .times(1)
         .returning(|_, _| Err(StoreError::Unavailable("down".to_owned())));
     let roster = ports.build();
-    let result = roster.login("ada@example.com", &secret(STRONG), None).await;
+    let result = roster
+        .login("ada@example.com", &secret(STRONG), &ClientInfo::default())
+        .await;
     assert!(
         matches!(result, Err(AppError::Unavailable(_))),
         "session create: {result:?}"
@@ -289,7 +321,9 @@ async fn login_refuses_a_throttled_email_before_any_lookup_or_hashing() {
     ports.forbid_session();
     let roster = ports.build();
 
-    let result = roster.login("Ada@Example.com", &secret(STRONG), None).await;
+    let result = roster
+        .login("Ada@Example.com", &secret(STRONG), &ClientInfo::default())
+        .await;
 
     assert!(
         matches!(
@@ -341,7 +375,7 @@ async fn login_records_a_failure_with_the_configured_policy() {
         .login(
             "ada@example.com",
             &secret("wrong horse battery staple"),
-            None,
+            &ClientInfo::default(),
         )
         .await;
 
@@ -385,7 +419,7 @@ async fn successful_login_with_throttle_state(state: ThrottleState, expect_clear
     let roster = ports.build();
 
     roster
-        .login("ada@example.com", &secret(STRONG), None)
+        .login("ada@example.com", &secret(STRONG), &ClientInfo::default())
         .await
         .unwrap();
 }
@@ -442,7 +476,7 @@ mod over_long_password_tests {
     use secrecy::SecretString;
 
     use crate::error::AppError;
-    use crate::model::{PasswordHash, StoredAccount, ThrottleState};
+    use crate::model::{ClientInfo, PasswordHash, StoredAccount, ThrottleState};
     use crate::usecases::test_support::{HASH, Ports, account, now};
 
     /// A password no policy could have accepted is never normalized whole and fails like a
@@ -489,7 +523,7 @@ mod over_long_password_tests {
         let password = SecretString::from("\u{FDFA}".repeat(21_000));
         let result = ports
             .build()
-            .login("ada@example.com", &password, None)
+            .login("ada@example.com", &password, &ClientInfo::default())
             .await;
         assert!(
             matches!(result, Err(AppError::InvalidCredentials)),

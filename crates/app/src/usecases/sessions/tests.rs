@@ -248,6 +248,8 @@ mod own_session_tests {
             created_at: now() - Duration::hours(2),
             last_seen_at,
             expires_at: now() + Duration::hours(10),
+            user_agent: Some("curl/8.5.0".to_owned()),
+            source_ip: Some("192.0.2.7".parse().unwrap()),
         }
     }
 
