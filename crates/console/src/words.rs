@@ -60,6 +60,39 @@ impl From<&Grant> for GrantInWords {
     }
 }
 
+/// A session's device as people name it ("Chrome on Linux"), from its `User-Agent`; the
+/// text itself when it names no browser we know, "unknown device" when there is none.
+pub fn device_in_words(user_agent: Option<&str>) -> String {
+    let Some(agent) = user_agent.filter(|agent| !agent.trim().is_empty()) else {
+        return "unknown device".to_owned();
+    };
+    // Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari".
+    const BROWSERS: [(&str, &str); 7] = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+        ("reqwest", "a Rust program"),
+    ];
+    const SYSTEMS: [(&str, &str); 6] = [
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ];
+    let browser = BROWSERS.iter().find(|(marker, _)| agent.contains(marker));
+    let system = SYSTEMS.iter().find(|(marker, _)| agent.contains(marker));
+    match (browser, system) {
+        (Some((_, browser)), Some((_, system))) => format!("{browser} on {system}"),
+        (Some((_, browser)), None) => (*browser).to_owned(),
+        _ => agent.chars().take(60).collect(),
+    }
+}
+
 /// A point in time as people read it, to the minute, in UTC.
 pub fn when(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -75,6 +108,23 @@ pub fn when_or(at: Option<DateTime<Utc>>, none: &'static str) -> String {
 mod tests {
     use super::*;
     use roster_domain::Action;
+
+    #[test]
+    fn devices_are_named_by_browser_and_system() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+        assert_eq!(device_in_words(Some(chrome)), "Chrome on Linux");
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36 Edg/120.0";
+        assert_eq!(device_in_words(Some(edge)), "Edge on Windows");
+        let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_in_words(Some(safari)), "Safari on iPhone");
+        assert_eq!(device_in_words(Some("curl/8.5.0")), "curl");
+        assert_eq!(
+            device_in_words(Some("my-deploy-bot 1.0")),
+            "my-deploy-bot 1.0"
+        );
+        assert_eq!(device_in_words(None), "unknown device");
+        assert_eq!(device_in_words(Some("  ")), "unknown device");
+    }
 
     #[test]
     fn rules_and_scopes_read_as_sentences() {

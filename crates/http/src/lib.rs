@@ -36,7 +36,7 @@ use actix_web::web::{Data, ServiceConfig};
 
 pub use document::ApiDocument;
 pub use extract::{
-    ApiJson, ApiQuery, BODY_LIMIT, BodyTimeout, Caller, DEFAULT_BODY_TIMEOUT, client_ip,
+    ApiJson, ApiQuery, BODY_LIMIT, BodyTimeout, Caller, Client, DEFAULT_BODY_TIMEOUT, client_ip,
 };
 pub use hardening::{ConnectionLimiter, MetricsListener, set_security_headers};
 pub use metrics::{Metrics, MetricsProbe, ProblemCode, record_protocol_error};

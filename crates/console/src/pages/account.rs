@@ -16,7 +16,7 @@ use crate::forms::{FieldErrors, Form, NoFields};
 use crate::layout::Layout;
 use crate::render::{ConsoleError, html, see_other};
 use crate::session::{SESSION_COOKIE, Viewer, expired_cookie, settings_of};
-use crate::words::{GrantInWords, when};
+use crate::words::{GrantInWords, device_in_words, when};
 
 const PATH: &str = "/console/account";
 
@@ -32,6 +32,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// One of my sessions as listed.
 struct SessionRow {
     id: String,
+    /// "Chrome on Linux".
+    device: String,
+    /// The `User-Agent` as stored, for whoever wants the detail.
+    user_agent: Option<String>,
+    /// Where it signed in from.
+    address: String,
     created_at: String,
     last_seen_at: String,
     expires_at: String,
@@ -72,6 +78,12 @@ async fn render(
             .iter()
             .map(|own| SessionRow {
                 id: own.session.id.to_string(),
+                device: device_in_words(own.session.user_agent.as_deref()),
+                user_agent: own.session.user_agent.clone(),
+                address: own
+                    .session
+                    .source_ip
+                    .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
                 created_at: when(own.session.created_at),
                 last_seen_at: when(own.session.last_seen_at),
                 expires_at: when(own.session.expires_at),

@@ -6,6 +6,7 @@ use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use roster_app::{AppError, Feature, RegistrationForm, Roster};
+use roster_http::Client;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -85,6 +86,7 @@ struct RegisterForm {
 async fn register(
     req: HttpRequest,
     roster: Data<Roster>,
+    Client(client): Client,
     form: Form<RegisterForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     require_open(&roster)?;
@@ -93,7 +95,6 @@ async fn register(
         password,
         name,
     } = form.fields;
-    let source_ip = roster_http::client_ip(&req);
     let refused = |status: StatusCode, errors: FieldErrors| {
         let (layout, cookie) = anonymous_layout(&req);
         let page = page(&roster, layout, email.clone(), name.clone(), errors);
@@ -108,7 +109,7 @@ async fn register(
     let password = SecretString::from(password);
     let display_name = Some(name.trim().to_owned()).filter(|name| !name.is_empty());
     let registration = RegistrationForm::new(email.clone(), password.clone(), display_name);
-    match roster.register_self(registration, source_ip).await {
+    match roster.register_self(registration, client.source_ip).await {
         Ok(_) => {}
         Err(AppError::Validation(errors)) => {
             return Ok(refused(
@@ -129,7 +130,7 @@ async fn register(
         Err(other) => return Err(other.into()),
     }
     // Signed in at once, as with any product's sign-up.
-    let success = roster.login(&email, &password, source_ip).await?;
+    let success = roster.login(&email, &password, &client).await?;
     let mut response = see_other("/console/account?done=welcome");
     let token = secrecy::ExposeSecret::expose_secret(&success.token).to_owned();
     let _ = response.add_cookie(&console_cookie(SESSION_COOKIE, token, &settings_of(&req)));

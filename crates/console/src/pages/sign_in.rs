@@ -7,6 +7,7 @@ use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use roster_app::{AppError, Feature, Roster};
+use roster_http::Client;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -100,6 +101,7 @@ struct LoginForm {
 async fn sign_in(
     req: HttpRequest,
     roster: Data<Roster>,
+    Client(client): Client,
     form: Form<LoginForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let LoginForm {
@@ -107,7 +109,6 @@ async fn sign_in(
         password,
         next,
     } = form.fields;
-    let source_ip = roster_http::client_ip(&req);
     let refused = |status: StatusCode, message: String| {
         let (layout, cookie) = anonymous_layout(&req);
         let page = LoginPage {
@@ -123,7 +124,7 @@ async fn sign_in(
         return Ok(refused(StatusCode::TOO_MANY_REQUESTS, message));
     }
     let password = SecretString::from(password);
-    match roster.login(&email, &password, source_ip).await {
+    match roster.login(&email, &password, &client).await {
         Ok(success) => {
             let mut response = see_other(destination(next.as_deref()));
             let token = secrecy::ExposeSecret::expose_secret(&success.token).to_owned();

@@ -12,6 +12,9 @@ use serde_json::Value;
 use crate::helpers::{AppOptions, Db, PASSWORD, TestApp, eventually, spawn_app, spawn_app_with};
 use crate::on_both_databases;
 
+/// What the test browser says it is.
+const BROWSER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+
 /// A browser-like client: keeps the console's cookies, sends its own origin, follows no
 /// redirect (the tests look at each one).
 struct Browser<'a> {
@@ -62,6 +65,7 @@ impl<'a> Browser<'a> {
             app,
             client: reqwest::Client::builder()
                 .redirect(Policy::none())
+                .user_agent(BROWSER_AGENT)
                 .build()
                 .unwrap(),
             cookies: HashMap::new(),
@@ -191,6 +195,9 @@ async fn signing_in_opens_an_api_session_in_a_strict_http_only_cookie(db: Db) {
     assert_eq!(account.status, 200);
     assert!(account.body.contains(&member.email));
     assert!(account.body.contains("You have no grants yet"));
+    // The session list says which device and address each session came from.
+    assert!(account.body.contains("Chrome on Linux"), "{}", account.body);
+    assert!(account.body.contains("<td>127.0.0.1</td>"));
 }
 
 async fn signing_out_ends_the_session(db: Db) {
