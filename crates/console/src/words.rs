@@ -60,30 +60,31 @@ impl From<&Grant> for GrantInWords {
     }
 }
 
+// Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari".
+const BROWSERS: [(&str, &str); 7] = [
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+    ("curl/", "curl"),
+    ("reqwest", "a Rust program"),
+];
+const SYSTEMS: [(&str, &str); 6] = [
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+];
+
 /// A session's device as people name it ("Chrome on Linux"), from its `User-Agent`; the
 /// text itself when it names no browser we know, "unknown device" when there is none.
 pub fn device_in_words(user_agent: Option<&str>) -> String {
     let Some(agent) = user_agent.filter(|agent| !agent.trim().is_empty()) else {
         return "unknown device".to_owned();
     };
-    // Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari".
-    const BROWSERS: [(&str, &str); 7] = [
-        ("Edg/", "Edge"),
-        ("OPR/", "Opera"),
-        ("Firefox/", "Firefox"),
-        ("Chrome/", "Chrome"),
-        ("Safari/", "Safari"),
-        ("curl/", "curl"),
-        ("reqwest", "a Rust program"),
-    ];
-    const SYSTEMS: [(&str, &str); 6] = [
-        ("Android", "Android"),
-        ("iPhone", "iPhone"),
-        ("iPad", "iPad"),
-        ("Windows", "Windows"),
-        ("Mac OS X", "macOS"),
-        ("Linux", "Linux"),
-    ];
     let browser = BROWSERS.iter().find(|(marker, _)| agent.contains(marker));
     let system = SYSTEMS.iter().find(|(marker, _)| agent.contains(marker));
     match (browser, system) {
