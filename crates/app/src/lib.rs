@@ -15,7 +15,8 @@ pub use model::{
 pub use ports::FeatureManager;
 pub use usecases::{
     AccountDetails, ApiKeyDetails, Authenticated, CallerKind, CheckForm, CheckOutcome,
-    CreatedApiKey, GrantForm, GrantLimits, LoginSuccess, LoginThrottlePolicy, OwnSession,
-    RegistrationForm, RoleForm, Roster, RosterPorts, RosterSettings, RuleForm, SessionSettings,
+    CreatedApiKey, GrantForm, GrantLimits, GrantOptions, LoginSuccess, LoginThrottlePolicy,
+    OwnSession, RegistrationForm, RoleForm, Roster, RosterPorts, RosterSettings, RuleForm,
+    SessionSettings,
 };
 pub use usecases::{BootstrapOutcome, ReloadEvent};

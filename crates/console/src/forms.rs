@@ -22,7 +22,6 @@ use crate::render::ConsoleError;
 #[derive(Debug)]
 pub struct Form<T> {
     pub fields: T,
-    #[expect(dead_code, reason = "read by the admin pages' grant rows, being built")]
     pub raw: FormFields,
 }
 
@@ -35,8 +34,13 @@ pub struct NoFields {}
 pub struct FormFields(Vec<(String, String)>);
 
 impl FormFields {
+    /// Fields as if sent in this order, for tests of what reads them.
+    #[cfg(test)]
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> FormFields {
+        FormFields(pairs)
+    }
+
     /// Every value sent under `name`, in order.
-    #[expect(dead_code, reason = "read by the admin pages' grant rows, being built")]
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0
             .iter()

@@ -27,11 +27,18 @@ struct Entry {
 
 /// The menu, in order. It only shows what the principal may use; each page and action
 /// still checks through its use case.
-const MENU: &[Entry] = &[Entry {
-    label: "My account",
-    href: "/console/account",
-    needs_any: &[],
-}];
+const MENU: &[Entry] = &[
+    Entry {
+        label: "My account",
+        href: "/console/account",
+        needs_any: &[],
+    },
+    Entry {
+        label: "Accounts",
+        href: "/console/admin/accounts",
+        needs_any: &[BuiltinAction::AccountRead],
+    },
+];
 
 /// What the frame shows.
 #[derive(Debug, Clone)]

@@ -36,10 +36,6 @@ pub fn rule_in_words(rule: &Permission) -> String {
 /// A grant as shown in a list: the role, the scope, and what it lets its holder do.
 #[derive(Debug, Clone)]
 pub struct GrantInWords {
-    #[expect(
-        dead_code,
-        reason = "read by the admin pages' grant lists, being built"
-    )]
     pub id: String,
     pub role: String,
     pub scope: String,
@@ -91,6 +87,19 @@ pub fn device_in_words(user_agent: Option<&str>) -> String {
         (Some((_, browser)), Some((_, system))) => format!("{browser} on {system}"),
         (Some((_, browser)), None) => (*browser).to_owned(),
         _ => agent.chars().take(60).collect(),
+    }
+}
+
+/// Where a grant may be given, beside a scope field: `scopes` are where the viewer manages
+/// grants (see `roster_app::GrantOptions`), and anything beneath them is open too.
+pub fn grant_scopes_hint(scopes: &[ScopePath]) -> String {
+    if scopes.iter().any(ScopePath::is_root) {
+        "You may give roles on any scope: * for everywhere, or a dot path such as acme or \
+         acme.berlin for an organization or tenant and everything beneath it."
+            .to_owned()
+    } else {
+        let listed: Vec<String> = scopes.iter().map(ToString::to_string).collect();
+        format!("You may give roles at or beneath: {}.", listed.join(", "))
     }
 }
 
@@ -149,6 +158,16 @@ mod tests {
         assert!(
             scope_in_words(&ScopePath::parse("acme.*").unwrap())
                 .contains("every scope matching acme.*")
+        );
+    }
+
+    #[test]
+    fn the_scopes_hint_names_where_grants_may_go() {
+        let parse = |s| ScopePath::parse(s).unwrap();
+        assert!(grant_scopes_hint(&[ScopePath::root()]).contains("any scope"));
+        assert_eq!(
+            grant_scopes_hint(&[parse("acme"), parse("globex.paris")]),
+            "You may give roles at or beneath: acme, globex.paris."
         );
     }
 }

@@ -4,7 +4,10 @@
 //! (see [`roster_domain::may_change_grant`]). A super admin's grants change only by a super
 //! admin.
 
-use roster_domain::{BuiltinAction, GrantId, PrincipalId, Rights, Role, RoleName, ScopePath};
+use roster_domain::{
+    BuiltinAction, Grant, GrantId, PrincipalId, Rights, Role, RoleName, ScopePath, may_delegate,
+    may_manage_grants_on,
+};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -19,6 +22,39 @@ use crate::model::{
 pub struct GrantForm {
     pub role: String,
     pub scope: String,
+}
+
+/// What a caller may give, for a form that offers only that: the roles it may grant
+/// somewhere, and the scopes at or beneath which it may manage grants. An offer, not a
+/// promise: giving a role still goes through [`Roster::create_grant`]'s checks (the role may
+/// be delegable on some of these scopes only, and a deny rule weighs the holder's rights).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantOptions {
+    /// Every role the caller may give on at least one scope where it manages grants (every
+    /// role for a super admin), in name order.
+    pub roles: Vec<RoleName>,
+    /// Where the caller may manage grants (`*` for a super admin), in order. Granting on a
+    /// scope beneath one of these is allowed as well. A scope beneath another stays listed:
+    /// some roles may be delegable on the narrower one only.
+    pub scopes: Vec<ScopePath>,
+}
+
+/// How many roles one read of the role port asks for while collecting [`GrantOptions`].
+const ROLE_PAGE: u32 = 200;
+
+/// The scopes of `grants` on which they hold `grant-manage` throughout (see
+/// [`may_manage_grants_on`]), each once, in order. Only the scopes of the grants themselves
+/// are candidates: where a deny beneath a grant's scope keeps it from qualifying, the
+/// sub-scopes still open cannot be listed (there are endlessly many), so none is offered.
+fn grant_manage_scopes(grants: &[Grant]) -> Vec<ScopePath> {
+    let mut scopes: Vec<ScopePath> = grants
+        .iter()
+        .map(|grant| grant.scope.clone())
+        .filter(|scope| may_manage_grants_on(grants, scope))
+        .collect();
+    scopes.sort();
+    scopes.dedup();
+    scopes
 }
 
 /// Parses the grants of a creation request; problems name `grants[i].role` / `.scope`, and
@@ -214,6 +250,51 @@ impl Roster {
         } else {
             Err(AppError::NotFound("grant"))
         }
+    }
+
+    /// What the caller may give (see [`GrantOptions`]): for a super admin every role and `*`;
+    /// for anyone else the roles it may delegate on at least one scope where it holds
+    /// `grant-manage` throughout, and those scopes. Needs no `role-manage` (a delegate
+    /// usually lacks it: roles are read here only to be offered), but `grant-manage`
+    /// somewhere; whoever may grant nowhere learns nothing about roles.
+    ///
+    /// # Errors
+    /// `Forbidden` (no `grant-manage` anywhere), `Unavailable`.
+    pub async fn grant_options(&self, caller: &Authenticated) -> Result<GrantOptions, AppError> {
+        let principal = &caller.principal;
+        let managed = if principal.is_superadmin {
+            vec![ScopePath::root()]
+        } else {
+            grant_manage_scopes(&principal.grants)
+        };
+        if managed.is_empty() {
+            return Err(AppError::Forbidden);
+        }
+        let mut roles = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.ports.roles.list_roles(after, ROLE_PAGE).await?;
+            let last_page = page.roles.is_empty() || page.next_after.is_none();
+            roles.extend(
+                page.roles
+                    .into_iter()
+                    .filter(|stored| {
+                        principal.is_superadmin
+                            || managed
+                                .iter()
+                                .any(|scope| may_delegate(&principal.grants, &stored.role, scope))
+                    })
+                    .map(|stored| stored.role.name),
+            );
+            if last_page {
+                break;
+            }
+            after = page.next_after;
+        }
+        Ok(GrantOptions {
+            roles,
+            scopes: managed,
+        })
     }
 
     async fn require_holder(&self, holder: PrincipalId) -> Result<(), AppError> {

@@ -34,7 +34,7 @@ pub use authz::{CheckForm, CheckOutcome};
 pub use bootstrap::BootstrapOutcome;
 pub use caller::{Authenticated, CallerKind};
 pub use feature_reloads::ReloadEvent;
-pub use grants::GrantForm;
+pub use grants::{GrantForm, GrantOptions};
 pub use login::LoginSuccess;
 pub use register::RegistrationForm;
 pub use roles::{RoleForm, RuleForm};

@@ -3,6 +3,7 @@
 //! case, render a typed template or redirect.
 
 mod account;
+mod admin_accounts;
 mod register;
 mod sign_in;
 
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     sign_in::configure(cfg);
     register::configure(cfg);
     account::configure(cfg);
+    admin_accounts::configure(cfg);
 }
 
 /// `/console/`: the account page when signed in, else the sign-in page.
@@ -39,6 +41,12 @@ pub(crate) fn notice(done: Option<&str>) -> Option<&'static str> {
         "welcome" => "Welcome! Your account is ready.",
         "password-changed" => "Password changed. Your other sessions were signed out.",
         "session-revoked" => "The session was signed out.",
+        "account-created" => "Account created.",
+        "account-disabled" => "Account disabled. Its sessions and API keys stopped working.",
+        "account-enabled" => "Account enabled. It can sign in again.",
+        "password-reset" => "Password reset. Every session of the account was signed out.",
+        "grant-added" => "Grant added.",
+        "grant-removed" => "Grant removed.",
         _ => return None,
     })
 }

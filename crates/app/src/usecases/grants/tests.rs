@@ -546,3 +546,132 @@ async fn deleting_a_grant_writes_it_with_an_audit_event_and_reports_a_lost_race(
         }
     }
 }
+
+/// The role port holds `pages` of roles; `list_roles` answers them in turn, each page asked
+/// for exactly once, continuing after the last name of the one before.
+fn roles_in_pages(ports: &mut Ports, pages: Vec<Vec<crate::model::StoredRole>>) {
+    let count = pages.len();
+    for (i, page) in pages.into_iter().enumerate() {
+        let after = i
+            .checked_sub(1)
+            .map(|_| page_marker(i - 1))
+            .map(|name| RoleName::parse(&name).unwrap());
+        let next_after = (i + 1 < count).then(|| RoleName::parse(&page_marker(i)).unwrap());
+        ports
+            .roles
+            .expect_list_roles()
+            .with(mockall::predicate::eq(after), mockall::predicate::always())
+            .times(1)
+            .returning(move |_, _| {
+                Ok(crate::model::RolePage {
+                    roles: page.clone(),
+                    next_after: next_after.clone(),
+                })
+            });
+    }
+}
+
+/// The cursor after page `i` of [`roles_in_pages`].
+fn page_marker(i: usize) -> String {
+    format!("zz-end-of-page-{i}")
+}
+
+fn names(options: &crate::usecases::GrantOptions) -> (Vec<&str>, Vec<String>) {
+    (
+        options.roles.iter().map(RoleName::as_str).collect(),
+        options.scopes.iter().map(ToString::to_string).collect(),
+    )
+}
+
+#[tokio::test]
+async fn a_super_admin_is_offered_every_role_everywhere() {
+    let mut ports = Ports::new();
+    roles_in_pages(
+        &mut ports,
+        vec![
+            vec![
+                role_record("auditor", vec![allow("audit-read")]),
+                role_record("owner", vec![allow("all")]),
+            ],
+            vec![role_record(
+                "sealed",
+                vec![Permission::deny(ActionPattern::All)],
+            )],
+        ],
+    );
+    let roster = ports.build();
+
+    let options = roster.grant_options(&actor(true, vec![])).await.unwrap();
+
+    assert_eq!(
+        names(&options),
+        (vec!["auditor", "owner", "sealed"], vec!["*".to_owned()])
+    );
+}
+
+#[tokio::test]
+async fn a_delegate_is_offered_only_roles_it_may_delegate_where_it_manages_grants() {
+    // grant-manage and issuer-* on acme; issuer-sign besides on acme.berlin; reading on
+    // globex (where it manages nothing).
+    let delegate = actor(
+        false,
+        vec![
+            grant(1, "acme", vec![allow("grant-manage"), allow("issuer-*")]),
+            grant(2, "acme.berlin", vec![allow("issuer-sign")]),
+            grant(3, "globex", vec![allow("audit-read")]),
+        ],
+    );
+    let mut ports = Ports::new();
+    roles_in_pages(
+        &mut ports,
+        vec![vec![
+            // Within what it holds on acme.
+            role_record("issuer-reader", vec![allow("issuer-read")]),
+            // Would escalate: `all` is more than it holds anywhere.
+            role_record("owner", vec![allow("all")]),
+            // Held on globex only, where it may not grant.
+            role_record("auditor", vec![allow("audit-read")]),
+            // Would hand on grant-manage itself, which it holds on acme: allowed there.
+            role_record("delegator", vec![allow("grant-manage")]),
+        ]],
+    );
+    let roster = ports.build();
+
+    let options = roster.grant_options(&delegate).await.unwrap();
+
+    assert_eq!(
+        names(&options),
+        (
+            vec!["issuer-reader", "delegator"],
+            vec!["acme".to_owned(), "acme.berlin".to_owned()]
+        )
+    );
+}
+
+#[tokio::test]
+async fn whoever_may_grant_nowhere_is_refused_without_reading_roles() {
+    let mut ports = Ports::new();
+    ports.roles.expect_list_roles().never();
+    ports.roles.expect_find_role().never();
+    let roster = ports.build();
+
+    let nobody = actor(false, vec![]);
+    // Plenty of rights, but grant management denied beneath the only grant's scope, so
+    // it holds grant-manage throughout no scope it has a grant on.
+    let fenced = actor(
+        false,
+        vec![
+            grant(1, "acme", vec![allow("all")]),
+            grant(
+                2,
+                "acme.berlin",
+                vec![Permission::deny(pattern("grant-manage"))],
+            ),
+        ],
+    );
+    let reader = actor(false, vec![grant(3, "*", vec![allow("account-read")])]);
+    for caller in [nobody, fenced, reader] {
+        let result = roster.grant_options(&caller).await;
+        assert!(matches!(result, Err(AppError::Forbidden)), "{result:?}");
+    }
+}

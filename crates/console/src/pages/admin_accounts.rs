@@ -1,0 +1,959 @@
+//! Account administration: the list (search by email, pages, a "Create account" form on the
+//! same page), and one account's page (its facts and grants, disable/enable, reset password,
+//! add and remove grants). The actions a viewer sees are those its grants allow; every one
+//! is still checked by its use case.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Data, ServiceConfig};
+use askama::Template;
+use roster_app::model::AccountPage;
+use roster_app::{
+    AccountDetails, AppError, Authenticated, GrantForm, GrantOptions, RegistrationForm, Roster,
+};
+use roster_domain::{
+    Account, AccountId, AccountStatus, BuiltinAction, Grant, GrantId, PrincipalId, Rights, Role,
+    may_act_on, may_change_grant,
+};
+use roster_http::ApiError;
+use secrecy::SecretString;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::notice;
+use crate::forms::{FieldErrors, Form, NoFields};
+use crate::grant_rows::{GrantRowView, GrantRows};
+use crate::layout::{Layout, may_globally};
+use crate::render::{ConsoleError, encode_component, html, see_other};
+use crate::session::Viewer;
+use crate::words::{GrantInWords, grant_scopes_hint, when};
+
+const PATH: &str = "/console/admin/accounts";
+
+/// Page size when `?limit=` is absent, and the largest accepted: the API's.
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 200;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.route("/admin/accounts", web::get().to(list))
+        .route("/admin/accounts", web::post().to(create))
+        .route("/admin/accounts/{id}", web::get().to(show))
+        .route("/admin/accounts/{id}/disable", web::post().to(disable))
+        .route("/admin/accounts/{id}/enable", web::post().to(enable))
+        .route(
+            "/admin/accounts/{id}/password",
+            web::post().to(reset_password),
+        )
+        .route("/admin/accounts/{id}/grants", web::post().to(add_grant))
+        .route(
+            "/admin/accounts/{id}/grants/{grant_id}/delete",
+            web::post().to(remove_grant),
+        );
+}
+
+// ---------------------------------------------------------------------------------------
+// The list, and the create form on it.
+
+/// One account in the list.
+struct AccountRow {
+    id: String,
+    email: String,
+    name: Option<String>,
+    active: bool,
+    is_superadmin: bool,
+    created_at: String,
+}
+
+impl From<&Account> for AccountRow {
+    fn from(account: &Account) -> Self {
+        AccountRow {
+            id: account.id.to_string(),
+            email: account.email.as_str().to_owned(),
+            name: account.name.as_ref().map(ToString::to_string),
+            active: account.status == AccountStatus::Active,
+            is_superadmin: account.is_superadmin,
+            created_at: when(account.created_at),
+        }
+    }
+}
+
+/// What may be offered in a grant form: the roles as `<option>`s, the scopes as a
+/// `<datalist>` with a hint in words.
+struct Offer {
+    roles: Vec<String>,
+    scopes: Vec<String>,
+    scopes_hint: String,
+}
+
+/// Why a grant form is replaced by a sentence.
+const MAY_NOT_GRANT: &str =
+    "You may not give roles: that needs grant management (grant-manage) on some scope.";
+const NO_ROLES: &str = "There are no roles yet: create one under Roles, then give it here.";
+const NO_ROLE_IN_REACH: &str = "None of the roles is yours to give: you may give a role only \
+    where you manage grants, and only if you hold its every action there.";
+
+impl Offer {
+    /// The offer for `options`, or why there is none.
+    fn of(caller: &Authenticated, options: &GrantOptions) -> Result<Offer, &'static str> {
+        if options.roles.is_empty() {
+            // A super admin is offered every role: none means there is none.
+            return Err(if caller.principal.is_superadmin {
+                NO_ROLES
+            } else {
+                NO_ROLE_IN_REACH
+            });
+        }
+        Ok(Offer {
+            roles: options
+                .roles
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+            scopes: options.scopes.iter().map(ToString::to_string).collect(),
+            scopes_hint: grant_scopes_hint(&options.scopes),
+        })
+    }
+}
+
+/// The "Create account" form, for viewers with `account-create`.
+struct CreateForm {
+    email: String,
+    name: String,
+    rows: Vec<GrantRowView>,
+    /// `None`: the viewer may give no role, so the form has no grant rows; `no_offer` says why.
+    offer: Option<Offer>,
+    no_offer: &'static str,
+    min_length: usize,
+    max_length: usize,
+}
+
+#[derive(Template)]
+#[template(path = "admin_accounts.html")]
+struct AccountsPage {
+    layout: Layout,
+    /// The email searched for, as typed.
+    search: String,
+    accounts: Vec<AccountRow>,
+    /// The link to the next page, when there is one.
+    next_page: Option<String>,
+    create: Option<CreateForm>,
+    /// The create form's problems.
+    errors: FieldErrors,
+}
+
+/// `?email=&cursor=&limit=` as sent (`?done=` after a redirect).
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    email: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+    done: Option<String>,
+}
+
+/// The list's parameters, checked.
+#[derive(Debug, PartialEq, Eq)]
+struct Listing {
+    email: Option<String>,
+    after: Option<AccountId>,
+    limit: u32,
+}
+
+impl Listing {
+    /// The first page, unfiltered.
+    fn first() -> Listing {
+        Listing {
+            email: None,
+            after: None,
+            limit: DEFAULT_LIMIT,
+        }
+    }
+
+    /// Checks the query like the API does (a limit in 1..=200, a cursor this list handed
+    /// out); an empty field counts as absent, as a search form sends it.
+    fn parse(query: &ListQuery) -> Result<Listing, ConsoleError> {
+        let present = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .map(str::to_owned)
+        };
+        let limit = match present(&query.limit) {
+            None => DEFAULT_LIMIT,
+            Some(text) => text
+                .parse()
+                .ok()
+                .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+                .ok_or_else(|| {
+                    invalid_parameter("limit", format!("must be between 1 and {MAX_LIMIT}"))
+                })?,
+        };
+        let after = present(&query.cursor)
+            .map(|cursor| {
+                Uuid::parse_str(&cursor)
+                    .map(AccountId::new)
+                    .map_err(|_| invalid_parameter("cursor", "not a cursor from this list".into()))
+            })
+            .transpose()?;
+        Ok(Listing {
+            email: present(&query.email),
+            after,
+            limit,
+        })
+    }
+
+    /// The link to the page after `last`, keeping the search and the page size.
+    fn next_href(&self, last: AccountId) -> String {
+        let mut href = format!("{PATH}?cursor={last}");
+        if let Some(email) = &self.email {
+            href.push_str("&email=");
+            href.push_str(&encode_component(email));
+        }
+        if self.limit != DEFAULT_LIMIT {
+            href.push_str("&limit=");
+            href.push_str(&self.limit.to_string());
+        }
+        href
+    }
+}
+
+fn invalid_parameter(name: &str, message: String) -> ConsoleError {
+    ConsoleError::App(ApiError::InvalidParameter {
+        name: name.to_owned(),
+        message,
+    })
+}
+
+/// What the create form shows: as typed (never the password), with its problems.
+struct Typed {
+    email: String,
+    name: String,
+    rows: GrantRows,
+}
+
+impl Typed {
+    fn blank() -> Typed {
+        Typed {
+            email: String::new(),
+            name: String::new(),
+            rows: GrantRows::blank(),
+        }
+    }
+}
+
+/// What the viewer may give, or why it may give nothing (the use case's `Forbidden`: no
+/// `grant-manage` anywhere).
+async fn offer_for(
+    roster: &Roster,
+    caller: &Authenticated,
+) -> Result<Result<Offer, &'static str>, AppError> {
+    match roster.grant_options(caller).await {
+        Ok(options) => Ok(Offer::of(caller, &options)),
+        Err(AppError::Forbidden) => Ok(Err(MAY_NOT_GRANT)),
+        Err(other) => Err(other),
+    }
+}
+
+/// The list page: `listing`'s page of accounts, and the create form (for viewers with
+/// `account-create`) holding `typed` with `errors`.
+async fn render_list(
+    roster: &Roster,
+    viewer: &Viewer,
+    listing: &Listing,
+    status: StatusCode,
+    notice_text: Option<&'static str>,
+    typed: Typed,
+    errors: FieldErrors,
+) -> Result<HttpResponse, ConsoleError> {
+    let AccountPage {
+        accounts,
+        next_after,
+    } = roster
+        .list_accounts(
+            &viewer.caller,
+            listing.email.as_deref(),
+            listing.after,
+            listing.limit,
+        )
+        .await?;
+    let create = if may_globally(&viewer.caller, BuiltinAction::AccountCreate) {
+        let policy = roster.password_policy();
+        let offer = offer_for(roster, &viewer.caller).await?;
+        Some(CreateForm {
+            email: typed.email,
+            name: typed.name,
+            rows: typed.rows.views(&errors),
+            no_offer: offer.as_ref().err().copied().unwrap_or_default(),
+            offer: offer.ok(),
+            min_length: policy.min_length(),
+            max_length: policy.max_length(),
+        })
+    } else {
+        None
+    };
+    let page = AccountsPage {
+        layout: Layout::signed_in(viewer, PATH).with_notice(notice_text),
+        search: listing.email.clone().unwrap_or_default(),
+        accounts: accounts.iter().map(AccountRow::from).collect(),
+        next_page: next_after.map(|last| listing.next_href(last)),
+        create,
+        errors,
+    };
+    Ok(html(status, &page))
+}
+
+/// `GET /console/admin/accounts`.
+async fn list(
+    roster: Data<Roster>,
+    viewer: Viewer,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    let listing = Listing::parse(&query)?;
+    render_list(
+        &roster,
+        &viewer,
+        &listing,
+        StatusCode::OK,
+        notice(query.done.as_deref()),
+        Typed::blank(),
+        FieldErrors::default(),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateAccountForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /console/admin/accounts`: the account and its grants, all or nothing; then its page.
+async fn create(
+    roster: Data<Roster>,
+    viewer: Viewer,
+    form: Form<CreateAccountForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let rows = GrantRows::from_form(&form.raw);
+    let CreateAccountForm {
+        email,
+        name,
+        password,
+    } = form.fields;
+    let display_name = Some(name.trim().to_owned()).filter(|name| !name.is_empty());
+    let registration =
+        RegistrationForm::new(email.clone(), SecretString::from(password), display_name);
+    let (status, errors) = match roster
+        .register_by_admin(&viewer.caller, registration, rows.to_send())
+        .await
+    {
+        Ok((account, _)) => {
+            return Ok(see_other(&format!(
+                "{PATH}/{}?done=account-created",
+                account.id
+            )));
+        }
+        Err(AppError::Validation(errors)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, rows.field_errors(errors))
+        }
+        Err(AppError::EmailTaken) => (
+            StatusCode::CONFLICT,
+            FieldErrors::field(
+                "email",
+                "An account with this email address already exists. Search for it above.",
+            ),
+        ),
+        Err(AppError::RoleNotFound) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FieldErrors::general(
+                "One of the roles no longer exists (it may have been deleted meanwhile). \
+                 Nothing was created; choose the roles again.",
+            ),
+        ),
+        Err(AppError::TooManyGrants { limit }) => (
+            StatusCode::CONFLICT,
+            FieldErrors::general(format!(
+                "An account may hold at most {limit} grants. Nothing was created."
+            )),
+        ),
+        // With `account-create`, a refusal is about a grant: a role the viewer may not give
+        // on that scope. Without it, the form was never offered: the error page.
+        Err(AppError::Forbidden) if may_globally(&viewer.caller, BuiltinAction::AccountCreate) => (
+            StatusCode::FORBIDDEN,
+            FieldErrors::general(
+                "Your grants do not allow giving one of these roles on its scope. Nothing was \
+                 created. Choose a scope where you manage grants, and a role whose every action \
+                 you hold there.",
+            ),
+        ),
+        Err(other) => return Err(other.into()),
+    };
+    let typed = Typed { email, name, rows };
+    render_list(
+        &roster,
+        &viewer,
+        &Listing::first(),
+        status,
+        None,
+        typed,
+        errors,
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// One account.
+
+/// One grant of the account, with whether the viewer may take it away.
+struct GrantItem {
+    words: GrantInWords,
+    created_at: String,
+    removable: bool,
+}
+
+/// The "Add grant" form.
+struct AddGrant {
+    offer: Offer,
+    role: String,
+    scope: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_account.html")]
+struct AccountDetailPage {
+    layout: Layout,
+    id: String,
+    email: String,
+    name: Option<String>,
+    active: bool,
+    is_superadmin: bool,
+    created_at: String,
+    updated_at: String,
+    grants: Vec<GrantItem>,
+    actions: Actions,
+    /// Why disabling or enabling was refused (the last super admin).
+    status_problem: Option<String>,
+    /// `None` with `add_grant_note` saying why.
+    add_grant: Option<AddGrant>,
+    add_grant_note: &'static str,
+    grant_errors: FieldErrors,
+    password_errors: FieldErrors,
+    min_length: usize,
+    max_length: usize,
+}
+
+/// What went wrong with one of the page's forms, shown beside it.
+#[derive(Debug, Default)]
+struct Problems {
+    status: Option<String>,
+    password: FieldErrors,
+    grant: FieldErrors,
+    /// The add-grant form as typed.
+    grant_typed: (String, String),
+}
+
+/// The actions the viewer is offered on an account. A courtesy: each is checked again by
+/// its use case, which may still refuse (disabling also weighs the API keys the account
+/// created, which this page does not load).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Actions {
+    set_status: bool,
+    reset_password: bool,
+}
+
+impl Actions {
+    /// What `caller` may do to an account holding `target`: the built-in action on `*`, and
+    /// every right the account holds (see [`may_act_on`]).
+    fn for_target(caller: &Authenticated, target: Rights<'_>) -> Actions {
+        let acts_on = may_act_on(&caller.principal, target);
+        Actions {
+            set_status: acts_on && may_globally(caller, BuiltinAction::AccountDisable),
+            reset_password: acts_on && may_globally(caller, BuiltinAction::AccountPasswordReset),
+        }
+    }
+}
+
+/// Whether `caller` may take `grant` away from the account holding `target`: what
+/// [`Roster::delete_grant`] checks, on what this page loaded.
+fn may_remove(caller: &Authenticated, target: Rights<'_>, grant: &Grant) -> bool {
+    let role = Role {
+        name: grant.role.clone(),
+        description: String::new(),
+        permissions: grant.permissions.clone(),
+    };
+    may_change_grant(&caller.principal, target, &role, &grant.scope)
+}
+
+/// An account id from the path; a malformed one names no account.
+fn account_id(raw: &str) -> Result<AccountId, ConsoleError> {
+    Uuid::parse_str(raw)
+        .map(AccountId::new)
+        .map_err(|_| AppError::NotFound("account").into())
+}
+
+fn account_path(id: AccountId) -> String {
+    format!("{PATH}/{id}")
+}
+
+async fn render_account(
+    roster: &Roster,
+    viewer: &Viewer,
+    id: AccountId,
+    status: StatusCode,
+    notice_text: Option<&'static str>,
+    problems: Problems,
+) -> Result<HttpResponse, ConsoleError> {
+    let AccountDetails { account, grants } = roster.account_details(&viewer.caller, id).await?;
+    let held: Vec<Grant> = grants.iter().map(|record| record.grant.clone()).collect();
+    let target = Rights {
+        is_superadmin: account.is_superadmin,
+        grants: &held,
+    };
+    let (add_grant, add_grant_note) =
+        if account.is_superadmin && !viewer.caller.principal.is_superadmin {
+            (
+                None,
+                "Only a super admin changes the grants of a super admin.",
+            )
+        } else {
+            match offer_for(roster, &viewer.caller).await? {
+                Ok(offer) => {
+                    let (role, scope) = problems.grant_typed;
+                    (Some(AddGrant { offer, role, scope }), "")
+                }
+                Err(why) => (None, why),
+            }
+        };
+    let policy = roster.password_policy();
+    let path = account_path(id);
+    let page = AccountDetailPage {
+        layout: Layout::signed_in(viewer, &path).with_notice(notice_text),
+        id: account.id.to_string(),
+        email: account.email.as_str().to_owned(),
+        name: account.name.as_ref().map(ToString::to_string),
+        active: account.status == AccountStatus::Active,
+        is_superadmin: account.is_superadmin,
+        created_at: when(account.created_at),
+        updated_at: when(account.updated_at),
+        grants: grants
+            .iter()
+            .map(|record| GrantItem {
+                words: GrantInWords::from(&record.grant),
+                created_at: when(record.created_at),
+                removable: may_remove(&viewer.caller, target, &record.grant),
+            })
+            .collect(),
+        actions: Actions::for_target(&viewer.caller, target),
+        status_problem: problems.status,
+        add_grant,
+        add_grant_note,
+        grant_errors: problems.grant,
+        password_errors: problems.password,
+        min_length: policy.min_length(),
+        max_length: policy.max_length(),
+    };
+    Ok(html(status, &page))
+}
+
+/// `?done=` after a redirect.
+#[derive(Debug, Default, Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+/// `GET /console/admin/accounts/{id}`.
+async fn show(
+    roster: Data<Roster>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    query: web::Query<Done>,
+) -> Result<HttpResponse, ConsoleError> {
+    let id = account_id(&id)?;
+    render_account(
+        &roster,
+        &viewer,
+        id,
+        StatusCode::OK,
+        notice(query.done.as_deref()),
+        Problems::default(),
+    )
+    .await
+}
+
+/// `POST .../disable` and `.../enable`.
+async fn set_status(
+    roster: &Roster,
+    viewer: &Viewer,
+    raw_id: &str,
+    status: AccountStatus,
+) -> Result<HttpResponse, ConsoleError> {
+    let id = account_id(raw_id)?;
+    match roster.set_account_status(&viewer.caller, id, status).await {
+        Ok(_) => {
+            let done = match status {
+                AccountStatus::Active => "account-enabled",
+                AccountStatus::Disabled => "account-disabled",
+            };
+            Ok(see_other(&format!("{}?done={done}", account_path(id))))
+        }
+        Err(AppError::LastSuperadmin) => {
+            let problems = Problems {
+                status: Some(
+                    "This is the last active super admin: disabling it would leave nobody who \
+                     may do everything. Create another super admin first (on the server: \
+                     roster superadmin create --email ...), then disable this one."
+                        .to_owned(),
+                ),
+                ..Problems::default()
+            };
+            render_account(roster, viewer, id, StatusCode::CONFLICT, None, problems).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn disable(
+    roster: Data<Roster>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, ConsoleError> {
+    set_status(&roster, &viewer, &id, AccountStatus::Disabled).await
+}
+
+async fn enable(
+    roster: Data<Roster>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, ConsoleError> {
+    set_status(&roster, &viewer, &id, AccountStatus::Active).await
+}
+
+#[derive(Debug, Deserialize)]
+struct ResetPasswordForm {
+    #[serde(default)]
+    new_password: String,
+}
+
+/// `POST .../password`: a new password; every session of the account ends.
+async fn reset_password(
+    roster: Data<Roster>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: Form<ResetPasswordForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let id = account_id(&id)?;
+    let password = SecretString::from(form.fields.new_password);
+    match roster.reset_password(&viewer.caller, id, &password).await {
+        Ok(()) => Ok(see_other(&format!(
+            "{}?done=password-reset",
+            account_path(id)
+        ))),
+        Err(AppError::Validation(errors)) => {
+            let problems = Problems {
+                password: FieldErrors::from_app(errors),
+                ..Problems::default()
+            };
+            render_account(
+                &roster,
+                &viewer,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                problems,
+            )
+            .await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct AddGrantForm {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    scope: String,
+}
+
+/// `POST .../grants`: one role on one scope.
+async fn add_grant(
+    roster: Data<Roster>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: Form<AddGrantForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let id = account_id(&id)?;
+    let AddGrantForm { role, scope } = form.fields;
+    let grant = GrantForm {
+        role: role.trim().to_owned(),
+        scope: scope.trim().to_owned(),
+    };
+    let (status, errors) = match roster
+        .create_grant(&viewer.caller, PrincipalId::Account(id), &grant)
+        .await
+    {
+        Ok(_) => {
+            return Ok(see_other(&format!("{}?done=grant-added", account_path(id))));
+        }
+        Err(AppError::Validation(errors)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FieldErrors::from_app(errors),
+        ),
+        Err(AppError::RoleNotFound) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FieldErrors::field("role", "No role with this name exists (any more)."),
+        ),
+        Err(AppError::GrantExists) => (
+            StatusCode::CONFLICT,
+            FieldErrors::general("This account already has this role on this scope."),
+        ),
+        Err(AppError::TooManyGrants { limit }) => (
+            StatusCode::CONFLICT,
+            FieldErrors::general(format!(
+                "This account holds {limit} grants, the most allowed. Remove one before adding \
+                 another."
+            )),
+        ),
+        Err(AppError::Forbidden) => (
+            StatusCode::FORBIDDEN,
+            FieldErrors::general(
+                "Your grants do not allow giving this role on this scope to this account. You \
+                 may give a role only on a scope where you manage grants, only if you hold its \
+                 every action there, and never to someone who holds more than you.",
+            ),
+        ),
+        Err(other) => return Err(other.into()),
+    };
+    let problems = Problems {
+        grant: errors,
+        grant_typed: (role, scope),
+        ..Problems::default()
+    };
+    render_account(&roster, &viewer, id, status, None, problems).await
+}
+
+/// `POST .../grants/{grant_id}/delete`.
+async fn remove_grant(
+    roster: Data<Roster>,
+    viewer: Viewer,
+    path: web::Path<(String, String)>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (raw_id, raw_grant) = path.into_inner();
+    let id = account_id(&raw_id)?;
+    let grant_id = Uuid::parse_str(&raw_grant)
+        .map(GrantId::new)
+        .map_err(|_| ConsoleError::from(AppError::NotFound("grant")))?;
+    roster
+        .delete_grant(&viewer.caller, PrincipalId::Account(id), grant_id)
+        .await?;
+    Ok(see_other(&format!(
+        "{}?done=grant-removed",
+        account_path(id)
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use roster_domain::{ActionPattern, Permission, Principal, RoleName, ScopePath};
+
+    use super::*;
+
+    fn query(email: &str, cursor: &str, limit: &str) -> ListQuery {
+        let some = |value: &str| Some(value.to_owned());
+        ListQuery {
+            email: some(email),
+            cursor: some(cursor),
+            limit: some(limit),
+            done: None,
+        }
+    }
+
+    #[test]
+    fn the_list_query_is_checked_like_the_api() {
+        assert_eq!(
+            Listing::parse(&ListQuery::default()).unwrap(),
+            Listing::first()
+        );
+        // A search form sends empty fields: they count as absent.
+        assert_eq!(
+            Listing::parse(&query("", " ", "")).unwrap(),
+            Listing::first()
+        );
+        let id = "0190f0a0-0000-7000-8000-000000000001";
+        let listing = Listing::parse(&query(" Ada@Example.com ", id, "200")).unwrap();
+        assert_eq!(listing.email.as_deref(), Some("Ada@Example.com"));
+        assert_eq!(listing.after.map(|a| a.to_string()).as_deref(), Some(id));
+        assert_eq!(listing.limit, 200);
+        for (cursor, limit) in [("x", "5"), (id, "0"), (id, "201"), (id, "ten")] {
+            let refused = Listing::parse(&query("", cursor, limit)).unwrap_err();
+            assert_eq!(
+                actix_web::ResponseError::status_code(&refused),
+                StatusCode::BAD_REQUEST,
+                "{cursor} {limit}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_next_page_keeps_the_search_and_the_page_size() {
+        let last = AccountId::new(Uuid::from_u128(7));
+        assert_eq!(
+            Listing::first().next_href(last),
+            format!("/console/admin/accounts?cursor={last}")
+        );
+        let listing = Listing {
+            email: Some("a+b@example.com".to_owned()),
+            after: None,
+            limit: 10,
+        };
+        assert_eq!(
+            listing.next_href(last),
+            format!("/console/admin/accounts?cursor={last}&email=a%2Bb%40example.com&limit=10")
+        );
+    }
+
+    fn grant(scope: &str, rules: Vec<Permission>) -> Grant {
+        Grant {
+            id: GrantId::new(Uuid::from_u128(1)),
+            role: RoleName::parse("r").unwrap(),
+            scope: ScopePath::parse(scope).unwrap(),
+            permissions: rules,
+        }
+    }
+
+    fn allow(action: &str) -> Permission {
+        Permission::allow(ActionPattern::parse(action).unwrap())
+    }
+
+    fn caller(is_superadmin: bool, grants: Vec<Grant>) -> Authenticated {
+        Authenticated {
+            principal: Principal {
+                id: PrincipalId::Account(AccountId::new(Uuid::from_u128(0xad))),
+                is_superadmin,
+                grants: Arc::from(grants),
+            },
+            kind: roster_app::CallerKind::ApiKey {
+                key: roster_app::model::ApiKey {
+                    id: roster_domain::ApiKeyId::new(Uuid::from_u128(0xad)),
+                    name: "test".to_owned(),
+                    created_at: chrono::DateTime::UNIX_EPOCH,
+                    created_by: None,
+                    expires_at: None,
+                    last_used_at: None,
+                    revoked_at: None,
+                },
+            },
+            source_ip: None,
+        }
+    }
+
+    #[test]
+    fn actions_are_offered_only_on_accounts_holding_no_more_than_the_viewer() {
+        let helpdesk = caller(
+            false,
+            vec![
+                grant("*", vec![allow("account-*")]),
+                grant("acme", vec![allow("issuer-read")]),
+            ],
+        );
+        let reader = [grant("acme.berlin", vec![allow("issuer-read")])];
+        let operator = [grant("acme.berlin", vec![allow("issuer-sign")])];
+        let rights = |grants: &'static [Grant]| Rights {
+            is_superadmin: false,
+            grants,
+        };
+        let reader: &'static [Grant] = Box::leak(Box::new(reader));
+        let operator: &'static [Grant] = Box::leak(Box::new(operator));
+        let both = Actions {
+            set_status: true,
+            reset_password: true,
+        };
+        let neither = Actions {
+            set_status: false,
+            reset_password: false,
+        };
+        assert_eq!(Actions::for_target(&helpdesk, rights(reader)), both);
+        assert_eq!(Actions::for_target(&helpdesk, rights(operator)), neither);
+        let superadmin = Rights {
+            is_superadmin: true,
+            grants: &[],
+        };
+        assert_eq!(Actions::for_target(&helpdesk, superadmin), neither);
+        assert_eq!(Actions::for_target(&caller(true, vec![]), superadmin), both);
+        // Without the built-in action, nothing, whatever else is held.
+        let resetter = caller(
+            false,
+            vec![grant("*", vec![allow("account-password-reset")])],
+        );
+        assert_eq!(
+            Actions::for_target(&resetter, rights(&[])),
+            Actions {
+                set_status: false,
+                reset_password: true,
+            }
+        );
+    }
+
+    #[test]
+    fn an_empty_offer_says_why() {
+        let options = |roles: &[&str], scopes: &[&str]| GrantOptions {
+            roles: roles.iter().map(|r| RoleName::parse(r).unwrap()).collect(),
+            scopes: scopes
+                .iter()
+                .map(|s| ScopePath::parse(s).unwrap())
+                .collect(),
+        };
+        let delegate = caller(false, vec![]);
+        let offer = Offer::of(&delegate, &options(&["reader"], &["acme"])).unwrap();
+        assert_eq!(
+            (offer.roles, offer.scopes),
+            (vec!["reader".to_owned()], vec!["acme".to_owned()])
+        );
+        assert_eq!(
+            Offer::of(&delegate, &options(&[], &["acme"])).err(),
+            Some(NO_ROLE_IN_REACH)
+        );
+        assert_eq!(
+            Offer::of(&caller(true, vec![]), &options(&[], &["*"])).err(),
+            Some(NO_ROLES)
+        );
+    }
+
+    #[test]
+    fn a_grant_is_removable_only_by_who_could_give_it() {
+        let delegate = caller(
+            false,
+            vec![grant(
+                "acme",
+                vec![allow("grant-manage"), allow("issuer-*")],
+            )],
+        );
+        let none = Rights {
+            is_superadmin: false,
+            grants: &[],
+        };
+        assert!(may_remove(
+            &delegate,
+            none,
+            &grant("acme.berlin", vec![allow("issuer-read")])
+        ));
+        assert!(!may_remove(
+            &delegate,
+            none,
+            &grant("acme.berlin", vec![allow("all")])
+        ));
+        assert!(!may_remove(
+            &delegate,
+            none,
+            &grant("globex", vec![allow("issuer-read")])
+        ));
+    }
+}
