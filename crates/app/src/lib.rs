@@ -16,4 +16,8 @@ pub use usecases::{
     CreatedApiKey, GrantForm, GrantLimits, LoginSuccess, LoginThrottlePolicy, OwnSession,
     RegistrationForm, RoleForm, Roster, RosterPorts, RosterSettings, RuleForm, SessionSettings,
 };
+pub use usecases::{
+    AuditTrail, AuditTrailForm, CHECK_CHOICE_LIMIT, CheckChoices, CheckSubject, PrincipalNames,
+    SubjectCheck, SubjectCheckForm,
+};
 pub use usecases::{BootstrapOutcome, ReloadEvent};
