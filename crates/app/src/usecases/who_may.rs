@@ -152,21 +152,33 @@ impl Roster {
             account_id: None,
             api_key_id: None,
         };
-        // Every problem at once, in the form's order, before any lookup.
+        // Every problem at once, in the form's order.
         let mut errors = Vec::new();
-        let wanted = form.wanted().map_err(|error| errors.push(error)).ok();
-        if let Err(AppError::Validation(problems)) = check.validate() {
-            errors.extend(problems);
-        }
-        let Some(wanted) = wanted.filter(|_| errors.is_empty()) else {
-            return Err(AppError::Validation(errors));
-        };
         let field = if form.api_key_id.trim().is_empty() {
             "principal"
         } else {
             "api_key_id"
         };
-        let subject = self.find_subject(caller, wanted, field).await?;
+        let subject = match form.wanted() {
+            Ok(wanted) => match self.find_subject(caller, wanted, field).await {
+                Ok(subject) => Some(subject),
+                Err(AppError::Validation(problems)) => {
+                    errors.extend(problems);
+                    None
+                }
+                Err(other) => return Err(other),
+            },
+            Err(problem) => {
+                errors.push(problem);
+                None
+            }
+        };
+        if let Err(AppError::Validation(problems)) = check.validate() {
+            errors.extend(problems);
+        }
+        let Some(subject) = subject.filter(|_| errors.is_empty()) else {
+            return Err(AppError::Validation(errors));
+        };
         match &subject {
             CheckSubject::Caller => {}
             CheckSubject::Account(account) => check.account_id = Some(account.id.to_string()),
@@ -186,8 +198,8 @@ impl Roster {
         let unknown = |message: &str| {
             AppError::Validation(vec![FieldError::new(field, "unknown_principal", message)])
         };
-        let found = match wanted {
-            Wanted::Caller => return Ok(CheckSubject::Caller),
+        match wanted {
+            Wanted::Caller => Ok(CheckSubject::Caller),
             Wanted::Email(email) => self
                 .list_accounts(caller, Some(email.as_str()), None, 1)
                 .await?
@@ -216,8 +228,7 @@ impl Roster {
                         .ok_or_else(|| unknown("No account or API key has this id.")),
                 }
             }
-        };
-        found
+        }
     }
 
     /// The API key `id` as a subject, named for a caller allowed `apikey-manage`.

@@ -206,7 +206,9 @@ async fn a_label_is_taken_as_it_is_and_nothing_else_is_an_actor() {
 
 #[tokio::test]
 async fn bad_filters_are_field_errors_before_anything_is_read() {
-    let cases: &[(&str, &str, &[&str], &[(&str, &str)])] = &[
+    // (actor, action, the auditor's further rights, the problems)
+    type Case<'a> = (&'a str, &'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: &[Case] = &[
         (
             "bob",
             "login.nope",

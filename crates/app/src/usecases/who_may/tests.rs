@@ -138,7 +138,7 @@ async fn an_empty_principal_is_the_caller_itself() {
 }
 
 #[tokio::test]
-async fn every_problem_of_the_form_is_named_before_any_lookup() {
+async fn a_malformed_principal_is_named_with_the_other_problems_and_looked_up_nowhere() {
     let key = api_key_id().to_string();
     let cases: Vec<(SubjectCheckForm, Vec<(&str, &str)>)> = vec![
         (
@@ -183,7 +183,7 @@ async fn nobody_by_that_name_is_a_problem_of_the_field_that_named_them() {
     ports
         .accounts
         .expect_list()
-        .times(1)
+        .times(2)
         .returning(|_, _, _| Ok(AccountPage::default()));
     ports
         .accounts
@@ -220,6 +220,20 @@ async fn nobody_by_that_name_is_a_problem_of_the_field_that_named_them() {
             "{form:?}"
         );
     }
+    // Named together with the form's other problems.
+    let result = roster
+        .check_subject(
+            &reader_with(&[]),
+            &form("ghost@example.com", "", "Bad!", "acme"),
+        )
+        .await;
+    assert_eq!(
+        fields_and_codes(&field_errors(result)),
+        [
+            ("principal", "unknown_principal"),
+            ("action", "invalid_action")
+        ]
+    );
 }
 
 /// The key [`api_key_id`] exists (looked up by the subject search and by the check).
