@@ -27,11 +27,23 @@ struct Entry {
 
 /// The menu, in order. It only shows what the principal may use; each page and action
 /// still checks through its use case.
-const MENU: &[Entry] = &[Entry {
-    label: "My account",
-    href: "/console/account",
-    needs_any: &[],
-}];
+const MENU: &[Entry] = &[
+    Entry {
+        label: "My account",
+        href: "/console/account",
+        needs_any: &[],
+    },
+    Entry {
+        label: "Audit",
+        href: "/console/admin/audit",
+        needs_any: &[BuiltinAction::AuditRead],
+    },
+    Entry {
+        label: "Who may do what",
+        href: "/console/admin/check",
+        needs_any: &[BuiltinAction::AccountRead],
+    },
+];
 
 /// What the frame shows.
 #[derive(Debug, Clone)]

@@ -3,6 +3,8 @@
 //! case, render a typed template or redirect.
 
 mod account;
+mod audit;
+mod check;
 mod register;
 mod sign_in;
 
@@ -19,6 +21,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     sign_in::configure(cfg);
     register::configure(cfg);
     account::configure(cfg);
+    audit::configure(cfg);
+    check::configure(cfg);
 }
 
 /// `/console/`: the account page when signed in, else the sign-in page.
