@@ -19,4 +19,8 @@ pub use usecases::{
     OwnSession, RegistrationForm, RoleForm, Roster, RosterPorts, RosterSettings, RuleForm,
     SessionSettings,
 };
+pub use usecases::{
+    AuditTrail, AuditTrailForm, CHECK_CHOICE_LIMIT, CheckChoices, CheckSubject, PrincipalNames,
+    SubjectCheck, SubjectCheckForm,
+};
 pub use usecases::{BootstrapOutcome, ReloadEvent};

@@ -38,6 +38,16 @@ const MENU: &[Entry] = &[
         href: "/console/admin/accounts",
         needs_any: &[BuiltinAction::AccountRead],
     },
+    Entry {
+        label: "Audit",
+        href: "/console/admin/audit",
+        needs_any: &[BuiltinAction::AuditRead],
+    },
+    Entry {
+        label: "Who may do what",
+        href: "/console/admin/check",
+        needs_any: &[BuiltinAction::AccountRead],
+    },
 ];
 
 /// What the frame shows.

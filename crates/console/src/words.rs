@@ -1,7 +1,11 @@
 //! Grants, rules, scopes and times said in words, for people rather than machines.
 
 use chrono::{DateTime, Utc};
-use roster_domain::{ActionPattern, Effect, Grant, Permission, ScopePath};
+use roster_app::model::{AuditAction, AuditEvent};
+use roster_app::{CheckOutcome, CheckSubject, PrincipalNames};
+use roster_domain::{
+    ActionPattern, Effect, Grant, Match, Permission, PrincipalId, Reason, ScopePath,
+};
 
 /// Where a grant applies, in words.
 pub fn scope_in_words(scope: &ScopePath) -> String {
@@ -114,10 +118,603 @@ pub fn when_or(at: Option<DateTime<Utc>>, none: &'static str) -> String {
     at.map_or_else(|| none.to_owned(), when)
 }
 
+/// An account or API key as an audit event labels it (`account:<id>`), in words: the
+/// account's email or the key's name when the viewer may know them, else the label itself.
+pub fn principal_in_words(label: &str, names: &PrincipalNames) -> String {
+    match PrincipalId::parse(label) {
+        Some(PrincipalId::Account(id)) => names
+            .accounts
+            .get(&id)
+            .map_or_else(|| label.to_owned(), ToString::to_string),
+        Some(PrincipalId::ApiKey(id)) => names
+            .api_keys
+            .get(&id)
+            .map_or_else(|| label.to_owned(), |name| api_key_named(name)),
+        None => label.to_owned(),
+    }
+}
+
+fn api_key_named(name: &str) -> String {
+    format!("API key \u{201c}{name}\u{201d}")
+}
+
+/// What an audit action is, in a few words (the action filter's choices).
+pub fn audit_action_in_words(action: AuditAction) -> &'static str {
+    match action {
+        AuditAction::AccountRegistered => "Someone signed up",
+        AuditAction::AccountCreated => "Account created by an administrator",
+        AuditAction::SuperadminCreated => "Super admin created",
+        AuditAction::LoginSucceeded => "Signed in",
+        AuditAction::LoginFailed => "Failed sign-in or password check",
+        AuditAction::Logout => "Signed out",
+        AuditAction::SessionRevoked => "Session signed out by its owner",
+        AuditAction::PasswordChanged => "Password changed",
+        AuditAction::PasswordReset => "Password reset by an administrator",
+        AuditAction::AccountDisabled => "Account disabled",
+        AuditAction::AccountEnabled => "Account enabled",
+        AuditAction::RoleCreated => "Role created",
+        AuditAction::RoleUpdated => "Role changed",
+        AuditAction::RoleDeleted => "Role deleted",
+        AuditAction::GrantCreated => "Role granted",
+        AuditAction::GrantDeleted => "Grant removed",
+        AuditAction::ApiKeyCreated => "API key created",
+        AuditAction::ApiKeyRevoked => "API key revoked",
+        AuditAction::FeaturesReloaded => "Features file reloaded",
+        AuditAction::FeaturesRejected => "Features file edit rejected",
+        AuditAction::FeatureChanged => "Feature switched",
+    }
+}
+
+/// `role@scope, role@scope` (or `no grants`), as account and API key creations record the
+/// grants they gave: "with role viewer on acme and role auditor on *".
+fn grants_in_words(listed: &str) -> String {
+    if listed == "no grants" {
+        return "with no grants".to_owned();
+    }
+    let grants: Option<Vec<String>> = listed
+        .split(", ")
+        .map(|grant| {
+            let (role, scope) = grant.split_once('@')?;
+            Some(format!("role {role} on {scope}"))
+        })
+        .collect();
+    match grants {
+        Some(grants) => format!("with {}", grants.join(" and ")),
+        None => format!("({listed})"),
+    }
+}
+
+/// An audit event as a sentence: who did what to whom, with what the event's detail adds
+/// ("ada@example.com granted role viewer on acme.berlin to bob@example.com"). Accounts and
+/// keys are named as [`principal_in_words`] can; an event recorded without an actor was
+/// done by someone not signed in (a sign-in, a sign-up) or by the service itself.
+pub fn audit_event_in_words(event: &AuditEvent, names: &PrincipalNames) -> String {
+    let actor = event.actor.as_deref().map_or_else(
+        || "Someone".to_owned(),
+        |label| principal_in_words(label, names),
+    );
+    // The target after its noun: "the account ada@example.com", "the API key “ci”", or
+    // its bare id when the viewer may not know more.
+    let target = match event.target.as_deref() {
+        None => "an unknown target".to_owned(),
+        Some(label) => match PrincipalId::parse(label) {
+            Some(PrincipalId::Account(id)) => names
+                .accounts
+                .get(&id)
+                .map_or_else(|| id.to_string(), ToString::to_string),
+            Some(PrincipalId::ApiKey(id)) => names
+                .api_keys
+                .get(&id)
+                .map_or_else(|| id.to_string(), |name| format!("\u{201c}{name}\u{201d}")),
+            None => label.to_owned(),
+        },
+    };
+    // The part after `kind:` of a target such as `role:viewer` or `email:ada@example.com`.
+    let target_id = event
+        .target
+        .as_deref()
+        .and_then(|label| label.split_once(':'))
+        .map_or("an unknown target", |(_, id)| id);
+    let detail = event.detail.as_deref();
+    // A detail that only adds to the sentence: ", and revoked 2 API keys it created".
+    let and_detail = |sentence: String| match detail {
+        Some(detail) => format!("{sentence}, and {detail}"),
+        None => sentence,
+    };
+    let with_detail = |sentence: String| match detail {
+        Some(detail) => format!("{sentence} ({detail})"),
+        None => sentence,
+    };
+    match event.action {
+        AuditAction::AccountRegistered => match event.actor {
+            Some(_) => format!("{actor} signed up"),
+            None => format!("The account {target} signed up"),
+        },
+        AuditAction::AccountCreated => {
+            let grants = detail.map_or_else(String::new, |listed| {
+                format!(" {}", grants_in_words(listed))
+            });
+            format!("{actor} created the account {target}{grants}")
+        }
+        AuditAction::SuperadminCreated => {
+            format!("The super admin {target} was created (from the command line or at start-up)")
+        }
+        AuditAction::LoginSucceeded => format!("{actor} signed in"),
+        AuditAction::LoginFailed => match event.actor {
+            None => format!("Someone failed to sign in as {target_id}"),
+            Some(_) => with_detail(format!("{actor} failed a password check as {target_id}")),
+        },
+        AuditAction::Logout => format!("{actor} signed out"),
+        AuditAction::SessionRevoked => format!("{actor} signed out one of their sessions"),
+        AuditAction::PasswordChanged => {
+            if event.actor.is_some() && event.actor == event.target {
+                format!("{actor} changed their password; their other sessions ended")
+            } else {
+                format!("{actor} changed the password of {target}")
+            }
+        }
+        AuditAction::PasswordReset => {
+            format!("{actor} reset the password of {target}; every session of the account ended")
+        }
+        AuditAction::AccountDisabled => {
+            and_detail(format!("{actor} disabled the account {target}"))
+        }
+        AuditAction::AccountEnabled => format!("{actor} enabled the account {target}"),
+        AuditAction::RoleCreated => match detail {
+            Some(rules) => format!("{actor} created the role {target_id} with the rules: {rules}"),
+            None => format!("{actor} created the role {target_id}"),
+        },
+        AuditAction::RoleUpdated => match detail {
+            Some(rules) => format!("{actor} changed the rules of the role {target_id} to: {rules}"),
+            None => format!("{actor} changed the role {target_id}"),
+        },
+        AuditAction::RoleDeleted => format!("{actor} deleted the role {target_id}"),
+        AuditAction::GrantCreated | AuditAction::GrantDeleted => match event.grant_change() {
+            Some(change) => {
+                let holder = principal_in_words(&change.holder.to_string(), names);
+                let (verb, joint) = if event.action == AuditAction::GrantCreated {
+                    ("granted", "to")
+                } else {
+                    ("removed", "from")
+                };
+                format!(
+                    "{actor} {verb} role {} on {} {joint} {holder}",
+                    change.role, change.scope
+                )
+            }
+            None if event.action == AuditAction::GrantCreated => {
+                with_detail(format!("{actor} created the grant {target_id}"))
+            }
+            None => with_detail(format!("{actor} removed the grant {target_id}")),
+        },
+        AuditAction::ApiKeyCreated => {
+            // `name "ci deploy"; role@scope, ...` (the name as Rust quotes it).
+            let parsed = detail
+                .and_then(|detail| detail.strip_prefix("name \""))
+                .and_then(|rest| rest.rsplit_once("\"; "));
+            match parsed {
+                Some((name, grants)) => format!(
+                    "{actor} created the {} {}",
+                    api_key_named(name),
+                    grants_in_words(grants)
+                ),
+                None => with_detail(format!("{actor} created the API key {target}")),
+            }
+        }
+        AuditAction::ApiKeyRevoked => and_detail(format!("{actor} revoked the API key {target}")),
+        AuditAction::FeaturesReloaded => match detail {
+            Some("no value changed") | None => {
+                "The features file was reloaded; no value changed".to_owned()
+            }
+            Some(changes) => format!("The features file was reloaded: {changes}"),
+        },
+        AuditAction::FeaturesRejected => format!(
+            "An edit of the features file was refused, and the last good state stays in force: {}",
+            detail.unwrap_or("no reason recorded")
+        ),
+        AuditAction::FeatureChanged => match detail {
+            Some("enabled") => format!("{actor} switched the feature {target_id} on"),
+            Some("disabled") => format!("{actor} switched the feature {target_id} off"),
+            _ => with_detail(format!("{actor} switched the feature {target_id}")),
+        },
+    }
+}
+
+/// Whose permission a check is about: "You", an email, an API key.
+pub fn subject_in_words(subject: &CheckSubject) -> String {
+    match subject {
+        CheckSubject::Caller => "You".to_owned(),
+        CheckSubject::Account(account) => account.email.to_string(),
+        CheckSubject::ApiKey {
+            name: Some(name), ..
+        } => api_key_named(name),
+        CheckSubject::ApiKey { id, name: None } => format!("API key {id}"),
+    }
+}
+
+/// Why a check came out as it did, as a sentence with the deciding grant and rule:
+/// "Allowed by the grant of role tenant-admin on acme: rule “all” allows every action."
+pub fn check_in_words(
+    outcome: &CheckOutcome,
+    subject: &CheckSubject,
+    action: &str,
+    scope: &str,
+) -> String {
+    let decision = match outcome {
+        CheckOutcome::Inactive => {
+            let what = match subject {
+                CheckSubject::ApiKey { .. } => "the API key is revoked or has expired",
+                CheckSubject::Account(_) | CheckSubject::Caller => "the account is disabled",
+            };
+            return format!("Denied: {what}, so it may do nothing, whatever its grants say.");
+        }
+        CheckOutcome::Decided(decision) => decision,
+    };
+    let by = |m: &Match| format!("the grant of role {} on {}", m.role, m.scope);
+    match decision.reason() {
+        Reason::SuperAdmin => {
+            "Allowed: super admin. A super admin may do every action everywhere, whatever their \
+             grants say."
+                .to_owned()
+        }
+        Reason::AllowedBy(m) => format!(
+            "Allowed by {}: rule \u{201c}{}\u{201d} allows {}.",
+            by(m),
+            m.rule.pattern,
+            pattern_in_words(&m.rule.pattern)
+        ),
+        Reason::DeniedBy(m) => format!(
+            "Denied by {}: rule \u{201c}{}\u{201d} denies {}, and a deny wins over any allow.",
+            by(m),
+            m.rule.pattern,
+            pattern_in_words(&m.rule.pattern)
+        ),
+        Reason::NoMatchingGrant => format!("Denied: no grant that covers {scope} allows {action}."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use roster_domain::Action;
+    use chrono::TimeZone;
+    use roster_domain::{
+        Account, AccountId, AccountStatus, Action, ApiKeyId, Decision, Email, GrantId, RoleName,
+    };
+    use uuid::Uuid;
+
+    fn ada() -> AccountId {
+        AccountId::new(Uuid::from_u128(1))
+    }
+
+    fn bob() -> AccountId {
+        AccountId::new(Uuid::from_u128(2))
+    }
+
+    fn key() -> ApiKeyId {
+        ApiKeyId::new(Uuid::from_u128(3))
+    }
+
+    /// Ada and Bob by email, the key by name.
+    fn names() -> PrincipalNames {
+        let mut names = PrincipalNames::default();
+        names
+            .accounts
+            .insert(ada(), Email::parse("ada@example.com").unwrap());
+        names
+            .accounts
+            .insert(bob(), Email::parse("bob@example.com").unwrap());
+        names.api_keys.insert(key(), "ci deploy".to_owned());
+        names
+    }
+
+    /// An event of `action` as the use case that records it writes it: Ada acting on Bob.
+    fn sample(action: AuditAction) -> AuditEvent {
+        let at = Utc.with_ymd_and_hms(2026, 3, 14, 15, 9, 26).unwrap();
+        let event = AuditEvent::new(action, at);
+        let by_ada = event.clone().actor(PrincipalId::Account(ada()));
+        let session = Uuid::from_u128(0x5e55);
+        match action {
+            AuditAction::AccountRegistered | AuditAction::PasswordChanged => {
+                by_ada.target("account", ada())
+            }
+            AuditAction::AccountCreated => by_ada
+                .target("account", bob())
+                .detail("viewer@acme.berlin, auditor@*"),
+            AuditAction::SuperadminCreated => event.target("account", ada()),
+            AuditAction::LoginFailed => event.target("email", "x@example.com"),
+            AuditAction::LoginSucceeded | AuditAction::Logout | AuditAction::SessionRevoked => {
+                by_ada.target("session", session)
+            }
+            AuditAction::PasswordReset | AuditAction::AccountEnabled => {
+                by_ada.target("account", bob())
+            }
+            AuditAction::AccountDisabled => by_ada.target("account", bob()).revoked_api_keys(2),
+            AuditAction::RoleCreated | AuditAction::RoleUpdated => by_ada
+                .target("role", "viewer")
+                .detail("allow account-read, deny audit-read"),
+            AuditAction::RoleDeleted => by_ada.target("role", "viewer"),
+            AuditAction::GrantCreated => by_ada.target("grant", Uuid::from_u128(9)).detail(
+                format!("viewer@acme.berlin to {}", PrincipalId::Account(bob())),
+            ),
+            AuditAction::GrantDeleted => by_ada.target("grant", Uuid::from_u128(9)).detail(
+                format!("viewer@acme.berlin from {}", PrincipalId::ApiKey(key())),
+            ),
+            AuditAction::ApiKeyCreated => by_ada
+                .target("api_key", key())
+                .detail("name \"ci deploy\"; issuer-admin@acme"),
+            AuditAction::ApiKeyRevoked => by_ada.target("api_key", key()).revoked_api_keys(1),
+            AuditAction::FeaturesReloaded => event
+                .target("file", "features/_features.conf")
+                .detail("account-registration=off, metrics=on"),
+            AuditAction::FeaturesRejected => event
+                .target("file", "features/_features.conf")
+                .detail("line 2: unknown feature `no-such-feature`"),
+            AuditAction::FeatureChanged => {
+                by_ada.target("feature", "web-console").detail("disabled")
+            }
+        }
+    }
+
+    /// What each action's sample says; an action missing here fails the test below.
+    const SENTENCES: &[(AuditAction, &str)] = &[
+        (AuditAction::AccountRegistered, "ada@example.com signed up"),
+        (
+            AuditAction::AccountCreated,
+            "ada@example.com created the account bob@example.com with role viewer on acme.berlin \
+             and role auditor on *",
+        ),
+        (
+            AuditAction::SuperadminCreated,
+            "The super admin ada@example.com was created (from the command line or at start-up)",
+        ),
+        (AuditAction::LoginSucceeded, "ada@example.com signed in"),
+        (
+            AuditAction::LoginFailed,
+            "Someone failed to sign in as x@example.com",
+        ),
+        (AuditAction::Logout, "ada@example.com signed out"),
+        (
+            AuditAction::SessionRevoked,
+            "ada@example.com signed out one of their sessions",
+        ),
+        (
+            AuditAction::PasswordChanged,
+            "ada@example.com changed their password; their other sessions ended",
+        ),
+        (
+            AuditAction::PasswordReset,
+            "ada@example.com reset the password of bob@example.com; every session of the account \
+             ended",
+        ),
+        (
+            AuditAction::AccountDisabled,
+            "ada@example.com disabled the account bob@example.com, and revoked 2 API keys it \
+             created (directly or through its keys)",
+        ),
+        (
+            AuditAction::AccountEnabled,
+            "ada@example.com enabled the account bob@example.com",
+        ),
+        (
+            AuditAction::RoleCreated,
+            "ada@example.com created the role viewer with the rules: allow account-read, deny \
+             audit-read",
+        ),
+        (
+            AuditAction::RoleUpdated,
+            "ada@example.com changed the rules of the role viewer to: allow account-read, deny \
+             audit-read",
+        ),
+        (
+            AuditAction::RoleDeleted,
+            "ada@example.com deleted the role viewer",
+        ),
+        (
+            AuditAction::GrantCreated,
+            "ada@example.com granted role viewer on acme.berlin to bob@example.com",
+        ),
+        (
+            AuditAction::GrantDeleted,
+            "ada@example.com removed role viewer on acme.berlin from API key \u{201c}ci deploy\u{201d}",
+        ),
+        (
+            AuditAction::ApiKeyCreated,
+            "ada@example.com created the API key \u{201c}ci deploy\u{201d} with role issuer-admin \
+             on acme",
+        ),
+        (
+            AuditAction::ApiKeyRevoked,
+            "ada@example.com revoked the API key \u{201c}ci deploy\u{201d}, and revoked 1 API key \
+             it created (directly or through its keys)",
+        ),
+        (
+            AuditAction::FeaturesReloaded,
+            "The features file was reloaded: account-registration=off, metrics=on",
+        ),
+        (
+            AuditAction::FeaturesRejected,
+            "An edit of the features file was refused, and the last good state stays in force: \
+             line 2: unknown feature `no-such-feature`",
+        ),
+        (
+            AuditAction::FeatureChanged,
+            "ada@example.com switched the feature web-console off",
+        ),
+    ];
+
+    #[test]
+    fn every_audit_action_is_said_in_words() {
+        let names = names();
+        let mut labels = Vec::new();
+        for action in AuditAction::ALL {
+            let expected = SENTENCES
+                .iter()
+                .find(|(said, _)| *said == action)
+                .map_or_else(
+                    || panic!("no wording for {action}: add it to SENTENCES"),
+                    |(_, sentence)| *sentence,
+                );
+            let said = audit_event_in_words(&sample(action), &names);
+            assert_eq!(said, expected, "{action}");
+            assert!(!said.contains(action.as_str()), "{action}: {said}");
+            labels.push(audit_action_in_words(action));
+        }
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(
+            labels.len(),
+            AuditAction::ALL.len(),
+            "two actions share a label"
+        );
+    }
+
+    #[test]
+    fn events_name_only_whom_the_viewer_may_know() {
+        let nobody = PrincipalNames::default();
+        let granted = audit_event_in_words(&sample(AuditAction::GrantCreated), &nobody);
+        assert_eq!(
+            granted,
+            format!(
+                "{} granted role viewer on acme.berlin to {}",
+                PrincipalId::Account(ada()),
+                PrincipalId::Account(bob())
+            )
+        );
+        let key_label = PrincipalId::ApiKey(key()).to_string();
+        assert_eq!(principal_in_words(&key_label, &nobody), key_label);
+        assert_eq!(
+            principal_in_words(&key_label, &names()),
+            "API key \u{201c}ci deploy\u{201d}"
+        );
+        // A key acting, and a password check failed by someone signed in.
+        let by_key = sample(AuditAction::RoleDeleted);
+        let by_key = AuditEvent {
+            actor: Some(key_label),
+            ..by_key
+        };
+        assert_eq!(
+            audit_event_in_words(&by_key, &names()),
+            "API key \u{201c}ci deploy\u{201d} deleted the role viewer"
+        );
+        let checked = AuditEvent::new(AuditAction::LoginFailed, Utc::now())
+            .actor(PrincipalId::Account(ada()))
+            .target("email", "ada@example.com")
+            .detail("wrong current password on password change");
+        assert_eq!(
+            audit_event_in_words(&checked, &names()),
+            "ada@example.com failed a password check as ada@example.com (wrong current password \
+             on password change)"
+        );
+    }
+
+    #[test]
+    fn details_of_an_unexpected_shape_are_shown_as_they_are() {
+        let names = names();
+        let odd_grant = AuditEvent {
+            detail: Some("something else".to_owned()),
+            ..sample(AuditAction::GrantCreated)
+        };
+        assert_eq!(
+            audit_event_in_words(&odd_grant, &names),
+            format!(
+                "ada@example.com created the grant {} (something else)",
+                Uuid::from_u128(9)
+            )
+        );
+        let no_grants = AuditEvent {
+            detail: Some("no grants".to_owned()),
+            ..sample(AuditAction::AccountCreated)
+        };
+        assert_eq!(
+            audit_event_in_words(&no_grants, &names),
+            "ada@example.com created the account bob@example.com with no grants"
+        );
+        let unchanged = AuditEvent {
+            detail: Some("no value changed".to_owned()),
+            ..sample(AuditAction::FeaturesReloaded)
+        };
+        assert_eq!(
+            audit_event_in_words(&unchanged, &names),
+            "The features file was reloaded; no value changed"
+        );
+    }
+
+    fn decided_by(effect: Effect, pattern: &str) -> Match {
+        Match {
+            grant: GrantId::new(Uuid::from_u128(5)),
+            role: RoleName::parse("tenant-admin").unwrap(),
+            scope: ScopePath::parse("acme").unwrap(),
+            rule: Permission {
+                pattern: ActionPattern::parse(pattern).unwrap(),
+                effect,
+            },
+        }
+    }
+
+    #[test]
+    fn a_check_says_what_decided_it() {
+        let ada = Account {
+            id: ada(),
+            email: Email::parse("ada@example.com").unwrap(),
+            name: None,
+            status: AccountStatus::Active,
+            is_superadmin: false,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let account = CheckSubject::Account(ada);
+        let say = |outcome: CheckOutcome, subject: &CheckSubject| {
+            check_in_words(&outcome, subject, "audit-read", "acme.berlin")
+        };
+        let allowed = |m| CheckOutcome::Decided(Decision::Allowed(Reason::AllowedBy(m)));
+        assert_eq!(
+            say(allowed(decided_by(Effect::Allow, "all")), &account),
+            "Allowed by the grant of role tenant-admin on acme: rule \u{201c}all\u{201d} allows \
+             every action."
+        );
+        assert_eq!(
+            say(allowed(decided_by(Effect::Allow, "audit-*")), &account),
+            "Allowed by the grant of role tenant-admin on acme: rule \u{201c}audit-*\u{201d} \
+             allows every action starting with \u{201c}audit-\u{201d}."
+        );
+        assert_eq!(
+            say(
+                CheckOutcome::Decided(Decision::Denied(Reason::DeniedBy(decided_by(
+                    Effect::Deny,
+                    "audit-read"
+                )))),
+                &account
+            ),
+            "Denied by the grant of role tenant-admin on acme: rule \u{201c}audit-read\u{201d} \
+             denies audit-read, and a deny wins over any allow."
+        );
+        assert_eq!(
+            say(
+                CheckOutcome::Decided(Decision::Denied(Reason::NoMatchingGrant)),
+                &CheckSubject::Caller
+            ),
+            "Denied: no grant that covers acme.berlin allows audit-read."
+        );
+        assert!(
+            say(
+                CheckOutcome::Decided(Decision::Allowed(Reason::SuperAdmin)),
+                &account
+            )
+            .starts_with("Allowed: super admin.")
+        );
+        assert!(say(CheckOutcome::Inactive, &account).contains("the account is disabled"));
+        let key = CheckSubject::ApiKey {
+            id: key(),
+            name: None,
+        };
+        assert!(say(CheckOutcome::Inactive, &key).contains("the API key is revoked"));
+        assert_eq!(
+            subject_in_words(&key),
+            format!("API key {}", ApiKeyId::new(Uuid::from_u128(3)))
+        );
+        assert_eq!(subject_in_words(&account), "ada@example.com");
+        assert_eq!(subject_in_words(&CheckSubject::Caller), "You");
+    }
 
     #[test]
     fn devices_are_named_by_browser_and_system() {

@@ -7,6 +7,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
+use roster_domain::PrincipalId;
 use uuid::Uuid;
 
 /// What happened. The string forms (`account.registered`, ...) are stable: clients filter
@@ -176,6 +177,66 @@ impl AuditEvent {
         self
     }
 }
+/// What the detail of a `grant.created` or `grant.deleted` event says: the grant's role and
+/// scope and its holder, written by the grants use cases as `role@scope to holder` (created)
+/// and `role@scope from holder` (deleted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GrantChange<'a> {
+    pub role: &'a str,
+    pub scope: &'a str,
+    /// The account or API key that was given (or lost) the grant.
+    pub holder: PrincipalId,
+}
+
+impl AuditEvent {
+    /// The grant a `grant.created` / `grant.deleted` event is about, read back from its
+    /// detail; `None` for other events and for a detail of another shape (an event written
+    /// by an older version).
+    ///
+    /// ```
+    /// use chrono::Utc;
+    /// use roster_app::model::{AuditAction, AuditEvent};
+    ///
+    /// let event = AuditEvent::new(AuditAction::GrantCreated, Utc::now())
+    ///     .detail("viewer@acme.berlin to account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07");
+    /// let change = event.grant_change().unwrap();
+    /// assert_eq!((change.role, change.scope), ("viewer", "acme.berlin"));
+    /// assert_eq!(change.holder.to_string(), "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07");
+    /// ```
+    pub fn grant_change(&self) -> Option<GrantChange<'_>> {
+        let joint = match self.action {
+            AuditAction::GrantCreated => " to ",
+            AuditAction::GrantDeleted => " from ",
+            _ => return None,
+        };
+        let (grant, holder) = self.detail.as_deref()?.split_once(joint)?;
+        // Role names and scopes hold no `@`.
+        let (role, scope) = grant.split_once('@')?;
+        Some(GrantChange {
+            role,
+            scope,
+            holder: PrincipalId::parse(holder)?,
+        })
+    }
+
+    /// The accounts and API keys the event names: its actor, its target and, for a grant
+    /// change, the grant's holder (each once, in that order).
+    pub fn principals(&self) -> Vec<PrincipalId> {
+        let mut named = Vec::with_capacity(3);
+        let labelled = [self.actor.as_deref(), self.target.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter_map(PrincipalId::parse);
+        let holder = self.grant_change().map(|change| change.holder);
+        for id in labelled.chain(holder) {
+            if !named.contains(&id) {
+                named.push(id);
+            }
+        }
+        named
+    }
+}
+
 /// Which events to list: newest first, before the cursor, optionally one actor or action.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {
@@ -191,4 +252,74 @@ pub struct AuditPage {
     pub events: Vec<AuditEvent>,
     /// The id to continue before, when older events follow.
     pub next_before: Option<Uuid>,
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use roster_domain::{AccountId, ApiKeyId};
+
+    use super::*;
+
+    fn account(n: u128) -> PrincipalId {
+        PrincipalId::Account(AccountId::new(Uuid::from_u128(n)))
+    }
+
+    fn key(n: u128) -> PrincipalId {
+        PrincipalId::ApiKey(ApiKeyId::new(Uuid::from_u128(n)))
+    }
+
+    #[test]
+    fn a_grant_change_is_read_back_from_what_the_grant_use_cases_write() {
+        // The shapes `create_grant` and `delete_grant` write (see their tests).
+        let created = AuditEvent::new(AuditAction::GrantCreated, Utc::now())
+            .detail(format!("issuer-admin@acme.*.issuer to {}", key(2)));
+        assert_eq!(
+            created.grant_change(),
+            Some(GrantChange {
+                role: "issuer-admin",
+                scope: "acme.*.issuer",
+                holder: key(2),
+            })
+        );
+        let deleted = AuditEvent::new(AuditAction::GrantDeleted, Utc::now())
+            .detail(format!("viewer@* from {}", account(3)));
+        assert_eq!(
+            deleted.grant_change(),
+            Some(GrantChange {
+                role: "viewer",
+                scope: "*",
+                holder: account(3),
+            })
+        );
+        // Another action, or a detail of another shape, says nothing about a grant.
+        let role = AuditEvent::new(AuditAction::RoleCreated, Utc::now())
+            .detail(format!("viewer@* to {}", account(3)));
+        assert_eq!(role.grant_change(), None);
+        for detail in [
+            "viewer@acme".to_owned(),
+            format!("viewer to {}", account(3)),
+            "viewer@acme to someone".to_owned(),
+            format!("viewer@acme from {}", account(3)),
+        ] {
+            let event = AuditEvent::new(AuditAction::GrantCreated, Utc::now()).detail(&detail);
+            assert_eq!(event.grant_change(), None, "{detail}");
+        }
+    }
+
+    #[test]
+    fn the_principals_an_event_names_are_listed_once_each() {
+        let event = AuditEvent::new(AuditAction::GrantCreated, Utc::now())
+            .actor(account(1))
+            .target("grant", Uuid::from_u128(9))
+            .detail(format!("viewer@acme to {}", key(2)));
+        assert_eq!(event.principals(), [account(1), key(2)]);
+        let own = AuditEvent::new(AuditAction::PasswordChanged, Utc::now())
+            .actor(account(1))
+            .target("account", AccountId::new(Uuid::from_u128(1)));
+        assert_eq!(own.principals(), [account(1)]);
+        let anonymous = AuditEvent::new(AuditAction::LoginFailed, Utc::now())
+            .target("email", "ada@example.com");
+        assert!(anonymous.principals().is_empty());
+    }
 }

@@ -16,7 +16,7 @@ mod throttle;
 
 pub use accounts::{AccountPage, AccountWithGrants, StatusChange, StoredAccount};
 pub use api_keys::{ApiKey, ApiKeyPage, StoredApiKey};
-pub use audit::{AuditAction, AuditEvent, AuditPage, AuditQuery};
+pub use audit::{AuditAction, AuditEvent, AuditPage, AuditQuery, GrantChange};
 pub use credentials::{HashError, IssuedToken, PasswordHash, TokenDigest};
 pub use features::{Feature, FeatureEditError, FeatureReport, FeatureSource, FeatureState};
 pub use grants::{GrantInsertion, GrantPage, GrantRecord, NewGrant};

@@ -33,7 +33,7 @@ impl CheckOutcome {
 }
 
 impl CheckForm {
-    fn validate(&self) -> Result<(Action, ScopePath, Option<PrincipalId>), AppError> {
+    pub(super) fn validate(&self) -> Result<(Action, ScopePath, Option<PrincipalId>), AppError> {
         let mut errors = Vec::new();
         let action = Action::parse(&self.action)
             .map_err(|e| errors.push(FieldError::new("action", e.code(), e.to_string())))

@@ -15,6 +15,7 @@ mod login;
 mod register;
 mod roles;
 mod sessions;
+mod who_may;
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ use crate::ports::{
 
 pub use admin_accounts::AccountDetails;
 pub use api_keys::{ApiKeyDetails, CreatedApiKey};
+pub use audit::{AuditTrail, AuditTrailForm, PrincipalNames};
 pub use authz::{CheckForm, CheckOutcome};
 pub use bootstrap::BootstrapOutcome;
 pub use caller::{Authenticated, CallerKind};
@@ -39,6 +41,7 @@ pub use login::LoginSuccess;
 pub use register::RegistrationForm;
 pub use roles::{RoleForm, RuleForm};
 pub use sessions::OwnSession;
+pub use who_may::{CHECK_CHOICE_LIMIT, CheckChoices, CheckSubject, SubjectCheck, SubjectCheckForm};
 
 /// Session lifetimes, from settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,6 +4,8 @@
 
 mod account;
 mod admin_accounts;
+mod audit;
+mod check;
 mod register;
 mod sign_in;
 
@@ -21,6 +23,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     register::configure(cfg);
     account::configure(cfg);
     admin_accounts::configure(cfg);
+    audit::configure(cfg);
+    check::configure(cfg);
 }
 
 /// `/console/`: the account page when signed in, else the sign-in page.
