@@ -20,7 +20,9 @@ pub use audit::{AuditAction, AuditEvent, AuditPage, AuditQuery};
 pub use credentials::{HashError, IssuedToken, PasswordHash, TokenDigest};
 pub use features::{Feature, FeatureReport, FeatureSource, FeatureState};
 pub use grants::{GrantInsertion, GrantPage, GrantRecord, NewGrant};
-pub use roles::{CheckedRole, RoleDeletion, RoleHolding, RolePage, StoredRole};
+pub use roles::{
+    CheckedRole, RoleDeletion, RoleHolder, RoleHolders, RoleHolding, RolePage, StoredRole,
+};
 pub use sessions::{NewSession, SessionId, SessionRecord, SessionSummary};
 pub use store_error::{Conflict, Missing, StoreError};
 pub use throttle::ThrottleState;
