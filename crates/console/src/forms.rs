@@ -22,7 +22,6 @@ use crate::render::ConsoleError;
 #[derive(Debug)]
 pub struct Form<T> {
     pub fields: T,
-    #[expect(dead_code, reason = "read by the admin pages' grant rows, being built")]
     pub raw: FormFields,
 }
 
@@ -36,12 +35,22 @@ pub struct FormFields(Vec<(String, String)>);
 
 impl FormFields {
     /// Every value sent under `name`, in order.
-    #[expect(dead_code, reason = "read by the admin pages' grant rows, being built")]
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0
             .iter()
             .filter(move |(field, _)| field == name)
             .map(|(_, value)| value.as_str())
+    }
+
+    /// Fields as if sent in this order (for tests of what reads them).
+    #[cfg(test)]
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> FormFields {
+        FormFields(
+            pairs
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+        )
     }
 
     /// The first value sent under `name`.

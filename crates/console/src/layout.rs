@@ -27,11 +27,23 @@ struct Entry {
 
 /// The menu, in order. It only shows what the principal may use; each page and action
 /// still checks through its use case.
-const MENU: &[Entry] = &[Entry {
-    label: "My account",
-    href: "/console/account",
-    needs_any: &[],
-}];
+const MENU: &[Entry] = &[
+    Entry {
+        label: "My account",
+        href: "/console/account",
+        needs_any: &[],
+    },
+    Entry {
+        label: "Roles",
+        href: "/console/admin/roles",
+        needs_any: &[BuiltinAction::RoleManage],
+    },
+    Entry {
+        label: "API keys",
+        href: "/console/admin/api-keys",
+        needs_any: &[BuiltinAction::ApikeyManage],
+    },
+];
 
 /// What the frame shows.
 #[derive(Debug, Clone)]

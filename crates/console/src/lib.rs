@@ -15,7 +15,7 @@
 //!
 //! # Module stack
 //! `lib` -> `pages` (one module per page) -> `layout` (the frame every page shares, the
-//! menu) -> `session`, `csrf`, `forms`, `render`, `words` -> `guard`, `assets`.
+//! menu) -> `session`, `csrf`, `forms`, `rows`, `render`, `words` -> `guard`, `assets`.
 
 mod assets;
 mod csrf;
@@ -24,6 +24,7 @@ mod guard;
 mod layout;
 mod pages;
 mod render;
+mod rows;
 mod session;
 mod words;
 
