@@ -317,7 +317,6 @@ async fn create(
         .await;
     let (status, errors) = match created {
         Ok(created) => {
-            tracing::info!(api_key_id = %created.key.id, "api key created in the console");
             return Ok(html(
                 StatusCode::CREATED,
                 &CreatedPage::new(&viewer, &created),
