@@ -10,7 +10,9 @@ use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use roster_http::ClientRateLimiter;
 
-use crate::render::see_other;
+use roster_app::AppError;
+
+use crate::render::{ConsoleError, see_other};
 use crate::session::session_token;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -19,6 +21,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
     sign_in::configure(cfg);
     register::configure(cfg);
     account::configure(cfg);
+    cfg.default_service(web::to(not_found));
+}
+
+/// Any other path under `/console/`: the console's own "not found" page, not the API's JSON.
+async fn not_found() -> Result<HttpResponse, ConsoleError> {
+    Err(AppError::NotFound("page").into())
 }
 
 /// `/console/`: the account page when signed in, else the sign-in page.
