@@ -31,6 +31,9 @@ const fn signed_in(name: &'static str, path: &'static str) -> Page {
     }
 }
 
+/// A phone's window (CSS pixels).
+const PHONE: (u32, u32) = (390, 844);
+
 /// Every console page reachable now; a new page is one more line. Signed-in pages are
 /// viewed by the bootstrapped super admin, who may see them all.
 const PAGES: &[Page] = &[
@@ -69,4 +72,42 @@ async fn no_console_page_has_a_serious_accessibility_violation() {
         visitor.close().await;
         admin.close().await;
     }
+}
+
+/// On a phone-sized screen the pages still pass, and nothing is wider than the screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_pages_fit_a_phone() {
+    let Some(console) = Console::start() else {
+        return;
+    };
+    let visitor = console.browser().await;
+    let admin = console.browser().await;
+    admin.sign_in(ADMIN_EMAIL, PASSWORD).await;
+    for browser in [&visitor, &admin] {
+        browser.resize(PHONE.0, PHONE.1).await;
+    }
+    for page in PAGES {
+        let browser = if page.signed_in { &admin } else { &visitor };
+        browser.goto(page.path).await;
+        assert_eq!(browser.location().await, page.path, "{}", page.name);
+        let overflow = browser
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                vec![],
+            )
+            .await
+            .expect("the page's width");
+        assert_eq!(
+            overflow.as_i64(),
+            Some(0),
+            "{} scrolls sideways on a phone",
+            page.name
+        );
+        let name = format!("{}-phone", page.name);
+        browser.snap(&name).await;
+        axe::check(browser, &name).await;
+    }
+    visitor.close().await;
+    admin.close().await;
 }

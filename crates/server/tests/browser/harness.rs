@@ -466,7 +466,16 @@ impl Browser {
         };
         // The whole page, not just the window: grow the window until the page fits (the
         // window's own frame is the difference between its outer and inner heights).
-        let height = self
+        let (width, height) = self
+            .client
+            .get_window_size()
+            .await
+            .expect("the window size");
+        let (width, height) = (
+            u32::try_from(width).expect("a window width"),
+            u32::try_from(height).expect("a window height"),
+        );
+        let needed = self
             .client
             .execute(
                 "return Math.ceil(document.documentElement.scrollHeight \
@@ -475,25 +484,33 @@ impl Browser {
             )
             .await
             .ok()
-            .and_then(|height| height.as_u64())
-            .and_then(|height| u32::try_from(height).ok())
-            .unwrap_or(WINDOW.1);
-        let tall = height > WINDOW.1;
+            .and_then(|needed| needed.as_u64())
+            .and_then(|needed| u32::try_from(needed).ok())
+            .unwrap_or(height);
+        let tall = needed > height;
         if tall {
             self.client
-                .set_window_size(WINDOW.0, height)
+                .set_window_size(width, needed)
                 .await
                 .expect("the window grows");
         }
         let png = self.client.screenshot().await.expect("a screenshot");
         if tall {
             self.client
-                .set_window_size(WINDOW.0, WINDOW.1)
+                .set_window_size(width, height)
                 .await
                 .expect("the window shrinks back");
         }
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+
+    /// Makes the window `width` by `height` pixels (a phone's: 390 by 844).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("the window resizes");
     }
 
     /// Ends the session (its Chromium closes).
