@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
@@ -82,7 +82,7 @@ pub struct Driver {
     port: u16,
     chromium: PathBuf,
     _shell: Child,
-    _pipe: Mutex<ChildStdin>,
+    _pipe: ChildStdin,
 }
 
 impl Driver {
@@ -129,7 +129,7 @@ impl Driver {
             port,
             chromium: tools.chromium,
             _shell: shell,
-            _pipe: Mutex::new(pipe),
+            _pipe: pipe,
         }
     }
 }
@@ -182,7 +182,11 @@ impl Console {
 
     /// A new browser whose system asks pages for `scheme`.
     pub async fn browser_in(&self, scheme: Scheme) -> Browser {
+        // A profile of our own, removed with the browser: left to chromedriver, every session
+        // would leave its profile behind in /tmp.
+        let profile = tempfile::tempdir().expect("a profile directory");
         let mut args = vec![
+            format!("--user-data-dir={}", profile.path().display()),
             "--headless=new".to_owned(),
             "--no-sandbox".to_owned(),
             "--disable-gpu".to_owned(),
@@ -211,6 +215,7 @@ impl Console {
         Browser {
             client,
             origin: self.origin(),
+            _profile: profile,
         }
     }
 
@@ -306,6 +311,7 @@ where
 pub struct Browser {
     pub client: Client,
     origin: String,
+    _profile: tempfile::TempDir,
 }
 
 impl Browser {
@@ -513,7 +519,7 @@ impl Browser {
             .expect("the window resizes");
     }
 
-    /// Ends the session (its Chromium closes).
+    /// Ends the session (its Chromium closes, then its profile is removed).
     pub async fn close(self) {
         self.client.close().await.expect("the session ends");
     }
