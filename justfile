@@ -12,6 +12,17 @@ test:
 test-pg url="postgres://postgres@127.0.0.1:5432/test":
     ROSTER_TEST_POSTGRES_URL={{url}} cargo test --workspace
 
+# The browser tests alone (headless Chromium through chromedriver; axe-core from npm).
+test-browser:
+    bash scripts/install-test-tools.sh
+    cargo test -p roster --test browser
+
+# Screenshots of the console's pages into docs/console/img, taken by the browser tests
+# (apt-get install chromium chromium-driver; axe-core is installed into target/test-tools).
+screenshots:
+    bash scripts/install-test-tools.sh
+    ROSTER_SCREENSHOTS=docs/console/img cargo test -p roster --test browser
+
 # Server CPU per request, argon2 baselines, memory and overload, SQLite and PostgreSQL (~4 min).
 bench *args:
     bash scripts/bench.sh {{args}}

@@ -10,15 +10,24 @@
 //!
 //! `SameSite=Strict` cookies already keep other sites' requests from carrying the session;
 //! these checks hold even where that does not (an older browser, a sibling subdomain).
+//!
+//! The origin is checked twice: first by [`refuse_cross_origin`], in front of every console
+//! route, so a forged request is answered 403 before anything reads it (whether or not the
+//! browser sent a cookie: without one the page would otherwise answer "sign in first"); then
+//! with the token, by [`verify`], when a [`crate::forms::Form`] is read.
 
-use actix_web::HttpRequest;
-use actix_web::http::header;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, ResponseError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::render::ConsoleError;
 use crate::session::{ConsoleSettings, session_token, settings_of};
 
 /// The pre-session cookie: a random secret that anonymous forms' tokens derive from.
@@ -76,6 +85,20 @@ pub fn verify(req: &HttpRequest, sent_token: Option<&str>) -> Result<(), CsrfRef
     } else {
         Err(CsrfRefusal::BadToken)
     }
+}
+
+/// Answers 403 (the console's "Request refused" page) to a state-changing request that the
+/// browser says comes from another origin, before any extractor runs; safe methods pass.
+pub async fn refuse_cross_origin(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !same_origin(req.request(), &settings_of(req.request())) {
+        let response = ConsoleError::Csrf(CsrfRefusal::CrossOrigin).error_response();
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// Whether the request comes from the console's own origin, as far as the browser says.
@@ -170,6 +193,43 @@ mod tests {
             .cookie(Cookie::new(CSRF_COOKIE, "pre-session"))
             .to_http_request();
         assert_eq!(verify(&req, Some(&token_for("pre-session"))), Ok(()));
+    }
+
+    /// A forged POST without any cookie (what a `SameSite=Strict` browser sends cross-site)
+    /// is refused as forged, not sent to sign in; reading pages from anywhere still works.
+    #[actix_web::test]
+    async fn cross_origin_writes_are_refused_before_the_handler_runs() {
+        use actix_web::middleware::from_fn;
+        use actix_web::{App, HttpResponse, test, web};
+
+        let app = test::init_service(
+            App::new().service(
+                web::scope("/console")
+                    .wrap(from_fn(refuse_cross_origin))
+                    .route("/x", web::to(HttpResponse::Ok)),
+            ),
+        )
+        .await;
+        let call = |method: Method, headers: &[(&'static str, &'static str)]| {
+            let mut req = TestRequest::default()
+                .method(method)
+                .uri("/console/x")
+                .insert_header((header::HOST, "localhost:8080"));
+            for header in headers {
+                req = req.insert_header(*header);
+            }
+            req.to_request()
+        };
+        let forged = [
+            ("origin", "http://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+        ];
+        let status = |req| async { test::call_service(&app, req).await.status().as_u16() };
+        assert_eq!(status(call(Method::POST, &forged)).await, 403);
+        assert_eq!(status(call(Method::DELETE, &forged)).await, 403);
+        assert_eq!(status(call(Method::GET, &forged)).await, 200);
+        let own = [("origin", "http://localhost:8080")];
+        assert_eq!(status(call(Method::POST, &own)).await, 200);
     }
 
     #[test]

@@ -43,6 +43,13 @@ pub async fn console_guard(
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Not the API's `no-referrer`: under it a browser sends `Origin: null` with every form
+    // post, even to its own origin, and the origin check (csrf.rs) would refuse them all.
+    // `same-origin` still sends nothing to other sites.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     if !is_asset {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

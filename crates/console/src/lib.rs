@@ -40,6 +40,7 @@ pub use session::{ConsoleSettings, SESSION_COOKIE};
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
         web::scope("/console")
+            .wrap(from_fn(csrf::refuse_cross_origin))
             .wrap(from_fn(guard::console_guard))
             .configure(assets::configure)
             .configure(pages::configure),

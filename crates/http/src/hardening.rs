@@ -19,16 +19,18 @@ use crate::rate_limit::client_key;
 
 /// The headers every response carries. Every body this API sends is JSON or plain text, never
 /// a page, so nothing may be loaded, framed or sniffed. A response that sets its own
-/// `Content-Security-Policy` (a future HTML page) keeps it.
+/// `Content-Security-Policy` or `Referrer-Policy` (an HTML page of the console) keeps it.
 pub fn set_security_headers(headers: &mut HeaderMap) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    if !headers.contains_key(header::REFERRER_POLICY) {
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
@@ -339,5 +341,14 @@ mod tests {
             "nosniff"
         );
         assert_eq!(headers.get(header::REFERRER_POLICY).unwrap(), "no-referrer");
+
+        // A page's own referrer policy stays too (the console's forms need their origin sent).
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+        set_security_headers(&mut headers);
+        assert_eq!(headers.get(header::REFERRER_POLICY).unwrap(), "same-origin");
     }
 }

@@ -15,7 +15,9 @@ use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use roster_http::ClientRateLimiter;
 
-use crate::render::see_other;
+use roster_app::AppError;
+
+use crate::render::{ConsoleError, see_other};
 use crate::session::session_token;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -29,6 +31,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
     check::configure(cfg);
     roles::configure(cfg);
     api_keys::configure(cfg);
+    cfg.default_service(web::to(not_found));
+}
+
+/// Any other path under `/console/`: the console's own "not found" page, not the API's JSON.
+async fn not_found() -> Result<HttpResponse, ConsoleError> {
+    Err(AppError::NotFound("page").into())
 }
 
 /// `/console/`: the account page when signed in, else the sign-in page.

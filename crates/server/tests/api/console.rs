@@ -197,7 +197,11 @@ async fn signing_in_opens_an_api_session_in_a_strict_http_only_cookie(db: Db) {
     assert!(account.body.contains("You have no grants yet"));
     // The session list says which device and address each session came from.
     assert!(account.body.contains("Chrome on Linux"), "{}", account.body);
-    assert!(account.body.contains("<td>127.0.0.1</td>"));
+    assert!(
+        account
+            .body
+            .contains(r#"data-label="Address">127.0.0.1</td>"#)
+    );
 }
 
 async fn signing_out_ends_the_session(db: Db) {
