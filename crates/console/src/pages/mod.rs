@@ -6,6 +6,7 @@ mod account;
 mod admin_accounts;
 mod audit;
 mod check;
+mod features;
 mod register;
 mod sign_in;
 
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     admin_accounts::configure(cfg);
     audit::configure(cfg);
     check::configure(cfg);
+    features::configure(cfg);
 }
 
 /// `/console/`: the account page when signed in, else the sign-in page.
@@ -51,6 +53,8 @@ pub(crate) fn notice(done: Option<&str>) -> Option<&'static str> {
         "password-reset" => "Password reset. Every session of the account was signed out.",
         "grant-added" => "Grant added.",
         "grant-removed" => "Grant removed.",
+        "feature-on" => "Flag switched on. It is in force now.",
+        "feature-off" => "Flag switched off. It is in force now.",
         _ => return None,
     })
 }
