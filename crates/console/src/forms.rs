@@ -34,18 +34,23 @@ pub struct NoFields {}
 pub struct FormFields(Vec<(String, String)>);
 
 impl FormFields {
-    /// Fields as if sent in this order, for tests of what reads them.
-    #[cfg(test)]
-    pub fn from_pairs(pairs: Vec<(String, String)>) -> FormFields {
-        FormFields(pairs)
-    }
-
     /// Every value sent under `name`, in order.
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0
             .iter()
             .filter(move |(field, _)| field == name)
             .map(|(_, value)| value.as_str())
+    }
+
+    /// Fields as if sent in this order (for tests of what reads them).
+    #[cfg(test)]
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> FormFields {
+        FormFields(
+            pairs
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+        )
     }
 
     /// The first value sent under `name`.

@@ -153,12 +153,7 @@ mod tests {
     use super::*;
 
     fn fields(pairs: &[(&str, &str)]) -> FormFields {
-        FormFields::from_pairs(
-            pairs
-                .iter()
-                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-                .collect(),
-        )
+        FormFields::from_pairs(pairs)
     }
 
     fn grant(role: &str, scope: &str) -> GrantForm {

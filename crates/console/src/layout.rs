@@ -39,6 +39,16 @@ const MENU: &[Entry] = &[
         needs_any: &[BuiltinAction::AccountRead],
     },
     Entry {
+        label: "Roles",
+        href: "/console/admin/roles",
+        needs_any: &[BuiltinAction::RoleManage],
+    },
+    Entry {
+        label: "API keys",
+        href: "/console/admin/api-keys",
+        needs_any: &[BuiltinAction::ApikeyManage],
+    },
+    Entry {
         label: "Audit",
         href: "/console/admin/audit",
         needs_any: &[BuiltinAction::AuditRead],

@@ -15,7 +15,8 @@
 //!
 //! # Module stack
 //! `lib` -> `pages` (one module per page) -> `layout` (the frame every page shares, the
-//! menu) -> `session`, `csrf`, `forms`, `grant_rows`, `render`, `words` -> `guard`, `assets`.
+//! menu) -> `session`, `csrf`, `forms`, `grant_rows`, `rows`, `render`, `words` -> `guard`,
+//! `assets`.
 
 mod assets;
 mod csrf;
@@ -25,6 +26,7 @@ mod guard;
 mod layout;
 mod pages;
 mod render;
+mod rows;
 mod session;
 mod words;
 

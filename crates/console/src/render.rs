@@ -44,6 +44,8 @@ pub enum ConsoleError {
     Csrf(CsrfRefusal),
     /// A form that is not a form of this console (wrong type, too large, missing a field).
     BadForm(&'static str),
+    /// A link this console did not make (a list's cursor from elsewhere, edited by hand).
+    BadLink(&'static str),
     /// A use case refused or failed (held as the API's error, to map through its table).
     App(ApiError),
 }
@@ -59,7 +61,7 @@ impl std::fmt::Display for ConsoleError {
         match self {
             ConsoleError::SignedOut { .. } => f.write_str("signed out"),
             ConsoleError::Csrf(refusal) => write!(f, "cross-site request refused: {refusal:?}"),
-            ConsoleError::BadForm(message) => f.write_str(message),
+            ConsoleError::BadForm(message) | ConsoleError::BadLink(message) => f.write_str(message),
             ConsoleError::App(error) => error.fmt(f),
         }
     }
@@ -79,7 +81,7 @@ impl ResponseError for ConsoleError {
         match self {
             ConsoleError::SignedOut { .. } => StatusCode::SEE_OTHER,
             ConsoleError::Csrf(_) => StatusCode::FORBIDDEN,
-            ConsoleError::BadForm(_) => StatusCode::BAD_REQUEST,
+            ConsoleError::BadForm(_) | ConsoleError::BadLink(_) => StatusCode::BAD_REQUEST,
             ConsoleError::App(error) => error.describe().0,
         }
     }
@@ -102,6 +104,7 @@ impl ResponseError for ConsoleError {
                     .to_owned(),
             ),
             ConsoleError::BadForm(message) => ("Form not understood", (*message).to_owned()),
+            ConsoleError::BadLink(message) => ("Link not understood", (*message).to_owned()),
             ConsoleError::App(error) => {
                 error.log_cause();
                 let (_, _, title, detail) = error.describe();

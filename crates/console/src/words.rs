@@ -1,7 +1,7 @@
 //! Grants, rules, scopes and times said in words, for people rather than machines.
 
 use chrono::{DateTime, Utc};
-use roster_app::model::{AuditAction, AuditEvent};
+use roster_app::model::{ApiKey, AuditAction, AuditEvent, RoleHolder, RoleHolders};
 use roster_app::{CheckOutcome, CheckSubject, FeatureSource, PrincipalNames};
 use roster_domain::{
     ActionPattern, Effect, Grant, Match, Permission, PrincipalId, Reason, ScopePath,
@@ -125,9 +125,77 @@ pub fn when(at: DateTime<Utc>) -> String {
 }
 
 /// An optional point in time, or `none` (such as "never") when there is none.
-#[expect(dead_code, reason = "read by the admin pages, being built")]
 pub fn when_or(at: Option<DateTime<Utc>>, none: &'static str) -> String {
     at.map_or_else(|| none.to_owned(), when)
+}
+
+/// One grant of a role by who holds it and where: "ada@example.com on acme.berlin", "API key
+/// ci-deploy on *"; a holder the reader may not see named is "an account" or "an API key".
+pub fn holder_in_words(holder: &RoleHolder) -> String {
+    let who = match (&holder.holder, &holder.label) {
+        (PrincipalId::Account(_), Some(email)) => email.clone(),
+        (PrincipalId::Account(_), None) => "an account".to_owned(),
+        (PrincipalId::ApiKey(_), Some(name)) => format!("API key {name}"),
+        (PrincipalId::ApiKey(_), None) => "an API key".to_owned(),
+    };
+    format!("{who} on {}", holder.scope)
+}
+
+/// The holders of a role as a list a sentence can end with: "ada@example.com on
+/// acme.berlin, API key ci-deploy on *, and 3 more".
+pub fn holders_in_words(found: &RoleHolders) -> String {
+    let mut parts: Vec<String> = found.holders.iter().map(holder_in_words).collect();
+    let listed = u64::try_from(parts.len()).unwrap_or(u64::MAX);
+    let more = found.total.saturating_sub(listed);
+    match (parts.is_empty(), more) {
+        (true, 1) => return "one holder".to_owned(),
+        (true, more) => return format!("{more} holders"),
+        (false, 0) => {}
+        (false, more) => parts.push(format!("{more} more")),
+    }
+    match parts.as_slice() {
+        [one] => one.clone(),
+        [first, second] => format!("{first} and {second}"),
+        [init @ .., last] => format!("{}, and {last}", init.join(", ")),
+        [] => String::new(),
+    }
+}
+
+/// Where an API key stands, for the badge beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl KeyStatus {
+    /// The key's status at `now`: revoked wins over expired (it is the lasting fact).
+    pub fn of(key: &ApiKey, now: DateTime<Utc>) -> KeyStatus {
+        if key.revoked_at.is_some() {
+            KeyStatus::Revoked
+        } else if key.is_usable(now) {
+            KeyStatus::Active
+        } else {
+            KeyStatus::Expired
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::Expired => "expired",
+            KeyStatus::Revoked => "revoked",
+        }
+    }
+
+    /// The badge's class: `good` for a key that works, `bad` for one that does not.
+    pub fn badge(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "good",
+            KeyStatus::Expired | KeyStatus::Revoked => "bad",
+        }
+    }
 }
 
 /// An account or API key as an audit event labels it (`account:<id>`), in words: the
@@ -794,5 +862,101 @@ mod tests {
             grant_scopes_hint(&[parse("acme"), parse("globex.paris")]),
             "You may give roles at or beneath: acme, globex.paris."
         );
+    }
+}
+
+#[cfg(test)]
+mod holder_and_key_tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+    use roster_domain::{AccountId, ApiKeyId};
+    use uuid::Uuid;
+
+    fn held_by(account: Option<&str>, key: Option<&str>, scope: &str) -> RoleHolder {
+        let id = Uuid::from_u128(7);
+        RoleHolder {
+            holder: if key.is_some() || account.is_none() {
+                PrincipalId::ApiKey(ApiKeyId::new(id))
+            } else {
+                PrincipalId::Account(AccountId::new(id))
+            },
+            label: account.or(key).map(str::to_owned),
+            scope: ScopePath::parse(scope).unwrap(),
+        }
+    }
+
+    #[test]
+    fn holders_read_as_a_list_ending_with_how_many_more() {
+        let ada = held_by(Some("ada@example.com"), None, "acme.berlin");
+        let ci = held_by(None, Some("ci-deploy"), "*");
+        let found = |holders: Vec<RoleHolder>, total| RoleHolders { holders, total };
+        assert_eq!(
+            holders_in_words(&found(vec![ada.clone(), ci.clone()], 5)),
+            "ada@example.com on acme.berlin, API key ci-deploy on *, and 3 more"
+        );
+        assert_eq!(
+            holders_in_words(&found(vec![ada.clone(), ci.clone()], 2)),
+            "ada@example.com on acme.berlin and API key ci-deploy on *"
+        );
+        assert_eq!(
+            holders_in_words(&found(vec![ada.clone()], 2)),
+            "ada@example.com on acme.berlin and 1 more"
+        );
+        assert_eq!(
+            holders_in_words(&found(vec![ada], 1)),
+            "ada@example.com on acme.berlin"
+        );
+        assert_eq!(holders_in_words(&found(vec![], 4)), "4 holders");
+        assert_eq!(holders_in_words(&found(vec![], 1)), "one holder");
+    }
+
+    #[test]
+    fn unnamed_holders_are_said_by_their_kind() {
+        let account = RoleHolder {
+            label: None,
+            ..held_by(Some("hidden@example.com"), None, "acme")
+        };
+        let key = RoleHolder {
+            label: None,
+            ..held_by(None, Some("hidden"), "*")
+        };
+        assert_eq!(holder_in_words(&account), "an account on acme");
+        assert_eq!(holder_in_words(&key), "an API key on *");
+    }
+
+    #[test]
+    fn a_key_is_active_until_it_expires_or_is_revoked() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 14, 15, 9, 26).unwrap();
+        let key = ApiKey {
+            id: ApiKeyId::new(Uuid::from_u128(1)),
+            name: "ci".into(),
+            created_at: now - Duration::days(1),
+            created_by: None,
+            expires_at: Some(now + Duration::minutes(1)),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        assert_eq!(KeyStatus::of(&key, now), KeyStatus::Active);
+        let never = ApiKey {
+            expires_at: None,
+            ..key.clone()
+        };
+        assert_eq!(KeyStatus::of(&never, now), KeyStatus::Active);
+        let expired = ApiKey {
+            expires_at: Some(now),
+            ..key.clone()
+        };
+        assert_eq!(KeyStatus::of(&expired, now), KeyStatus::Expired);
+        let revoked = ApiKey {
+            revoked_at: Some(now - Duration::hours(1)),
+            ..expired
+        };
+        assert_eq!(KeyStatus::of(&revoked, now), KeyStatus::Revoked);
+        assert_eq!(
+            [KeyStatus::Active, KeyStatus::Expired, KeyStatus::Revoked].map(KeyStatus::word),
+            ["active", "expired", "revoked"]
+        );
+        assert_eq!(KeyStatus::Active.badge(), "good");
+        assert_eq!(KeyStatus::Revoked.badge(), "bad");
     }
 }

@@ -2,9 +2,11 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use roster_app::model::{
-    AuditEvent, CheckedRole, RoleDeletion, RoleHolding, RolePage, StoreError, StoredRole,
+    AuditEvent, CheckedRole, RoleDeletion, RoleHolder, RoleHolders, RoleHolding, RolePage,
+    StoreError, StoredRole,
 };
 use roster_app::ports::RoleStore;
 use roster_domain::{AccountId, ApiKeyId, PrincipalId, Role, RoleName, ScopePath};
@@ -14,7 +16,7 @@ use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, corrupt, translate};
 use crate::rows::{StoredRule, from_db_time, page, parse_permissions, to_db_time};
-use crate::schema::{account_grants, api_key_grants, roles};
+use crate::schema::{account_grants, accounts, api_key_grants, api_keys, roles};
 
 /// Column order must match `schema::roles`.
 #[derive(Debug, Queryable)]
@@ -119,6 +121,83 @@ fn holding(
     })
 }
 
+/// The first `limit` grants of role `name` with their holders' labels, and how many grants
+/// there are in all; `None` when there is no such role. See [`RoleStore::holders`].
+fn load_holders(
+    conn: &mut DbConnection,
+    name: &RoleName,
+    limit: u32,
+) -> Result<Option<RoleHolders>, TxError> {
+    let found: Option<String> = roles::table
+        .find(name.as_str())
+        .select(roles::name)
+        .get_result(conn)
+        .optional()?;
+    if found.is_none() {
+        return Ok(None);
+    }
+    let by_accounts: Vec<(String, String, String)> = account_grants::table
+        .inner_join(accounts::table)
+        .filter(account_grants::role_name.eq(name.as_str()))
+        .order(account_grants::id)
+        .limit(i64::from(limit))
+        .select((
+            account_grants::account_id,
+            accounts::email,
+            account_grants::scope,
+        ))
+        .load(conn)?;
+    let room = limit.saturating_sub(u32::try_from(by_accounts.len()).unwrap_or(u32::MAX));
+    let by_keys: Vec<(String, String, String)> = if room == 0 {
+        Vec::new()
+    } else {
+        api_key_grants::table
+            .inner_join(api_keys::table)
+            .filter(api_key_grants::role_name.eq(name.as_str()))
+            .order(api_key_grants::id)
+            .limit(i64::from(room))
+            .select((
+                api_key_grants::api_key_id,
+                api_keys::name,
+                api_key_grants::scope,
+            ))
+            .load(conn)?
+    };
+    let held_by_accounts: i64 = account_grants::table
+        .filter(account_grants::role_name.eq(name.as_str()))
+        .count()
+        .get_result(conn)?;
+    let held_by_keys: i64 = api_key_grants::table
+        .filter(api_key_grants::role_name.eq(name.as_str()))
+        .count()
+        .get_result(conn)?;
+    let account = |id: Uuid| PrincipalId::Account(AccountId::new(id));
+    let key = |id: Uuid| PrincipalId::ApiKey(ApiKeyId::new(id));
+    let holders = by_accounts
+        .into_iter()
+        .map(|row| labelled(row, account))
+        .chain(by_keys.into_iter().map(|row| labelled(row, key)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(RoleHolders {
+        holders,
+        total: u64::try_from(held_by_accounts + held_by_keys)
+            .map_err(|e| corrupt("grant count", e))?,
+    }))
+}
+
+/// A (holder id, label, scope) row as a [`RoleHolder`].
+fn labelled(
+    (holder, label, scope): (String, String, String),
+    principal: impl Fn(Uuid) -> PrincipalId,
+) -> Result<RoleHolder, StoreError> {
+    let RoleHolding { holder, scope } = holding((holder, scope), principal)?;
+    Ok(RoleHolder {
+        holder,
+        label: Some(label),
+        scope,
+    })
+}
+
 #[async_trait]
 impl RoleStore for Store {
     async fn insert_role(
@@ -186,6 +265,27 @@ impl RoleStore for Store {
         let name = name.clone();
         self.run(move |conn| load_holdings(conn, &name).map_err(translate)?)
             .await
+    }
+
+    async fn holders(
+        &self,
+        name: &RoleName,
+        limit: u32,
+    ) -> Result<Option<RoleHolders>, StoreError> {
+        let name = name.clone();
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                // PostgreSQL's default isolation gives each statement its own snapshot; the
+                // count must see the grants the list saw. (SQLite's transaction is one
+                // snapshot already.)
+                if let DbConnection::Pg(pg) = conn {
+                    pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+                }
+                load_holders(conn, &name, limit)
+            })
+            .map_err(TxError::into_store)
+        })
+        .await
     }
 
     async fn update_role(

@@ -22,8 +22,8 @@ use diesel::sqlite::SqliteConnection;
 use roster_app::LoginThrottlePolicy;
 use roster_app::model::{
     ApiKey, AuditAction, AuditEvent, AuditQuery, CheckedRole, Conflict, GrantInsertion, Missing,
-    NewGrant, NewSession, PasswordHash, RoleHolding, SessionId, SessionRecord, StatusChange,
-    StoreError, TokenDigest,
+    NewGrant, NewSession, PasswordHash, RoleHolder, RoleHolders, RoleHolding, SessionId,
+    SessionRecord, StatusChange, StoreError, TokenDigest,
 };
 use roster_app::ports::{
     AccountRepository, ApiKeyStore, AuditLog, GrantStore, LoginThrottle, Readiness, RoleStore,
@@ -67,6 +67,7 @@ on_both_backends!(
     disabling_an_account_revokes_the_keys_it_created,
     revoking_a_key_revokes_the_keys_it_created,
     a_disabled_creator_never_leaves_a_live_key,
+    role_holders_are_named_accounts_first_and_counted,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1975,4 +1976,73 @@ async fn an_account_whose_last_grant_fails_is_not_written_at_all(db: TestDb) {
         .unwrap()
         .events;
     assert!(events.is_empty(), "{events:?}");
+}
+
+/// Who holds a role, for a refused deletion to name: accounts' grants first, then keys', each
+/// in creation order, at most `limit`, with every grant of the role counted (and no other
+/// role's); an account is named by its email as given, a key by its name.
+async fn role_holders_are_named_accounts_first_and_counted(db: TestDb) {
+    let store = db.store();
+    any_role(&store, "ops").await;
+    any_role(&store, "viewer").await;
+    let ops = RoleName::parse("ops").unwrap();
+    assert_eq!(
+        store.holders(&RoleName::parse("nope").unwrap(), 5).await,
+        Ok(None)
+    );
+    assert_eq!(
+        store.holders(&ops, 5).await,
+        Ok(Some(RoleHolders::default()))
+    );
+
+    let ada = account("Ada@Example.com", None, false, now());
+    let bob = account("bob@example.com", None, false, now());
+    store.insert(&ada, &hash(), &[], &audit()).await.unwrap();
+    store.insert(&bob, &hash(), &[], &audit()).await.unwrap();
+    let ci = api_key("ci-deploy", None);
+    let backup = api_key("backup", None);
+    insert_key(&store, &ci).await.unwrap();
+    insert_key(&store, &backup).await.unwrap();
+    // Interleaved kinds: the list still puts accounts first.
+    for (holder, role, scope) in [
+        (PrincipalId::Account(ada.id), "ops", "acme.berlin"),
+        (PrincipalId::ApiKey(ci.id), "ops", "*"),
+        (PrincipalId::Account(bob.id), "ops", "acme"),
+        (PrincipalId::ApiKey(backup.id), "ops", "acme.paris"),
+        (PrincipalId::Account(ada.id), "viewer", "*"),
+        (PrincipalId::ApiKey(backup.id), "viewer", "*"),
+    ] {
+        assert_eq!(
+            store
+                .insert_grant(holder, &new_grant(role, scope), 10, &audit())
+                .await,
+            Ok(GrantInsertion::Inserted)
+        );
+    }
+    let holder = |holder: PrincipalId, label: &str, scope: &str| RoleHolder {
+        holder,
+        label: Some(label.to_owned()),
+        scope: ScopePath::parse(scope).unwrap(),
+    };
+    let all = [
+        holder(
+            PrincipalId::Account(ada.id),
+            "Ada@Example.com",
+            "acme.berlin",
+        ),
+        holder(PrincipalId::Account(bob.id), "bob@example.com", "acme"),
+        holder(PrincipalId::ApiKey(ci.id), "ci-deploy", "*"),
+        holder(PrincipalId::ApiKey(backup.id), "backup", "acme.paris"),
+    ];
+    for limit in [0, 1, 2, 3, 4, 10] {
+        let shown = all.iter().take(limit).cloned().collect();
+        assert_eq!(
+            store.holders(&ops, u32::try_from(limit).unwrap()).await,
+            Ok(Some(RoleHolders {
+                holders: shown,
+                total: 4
+            })),
+            "limit {limit}"
+        );
+    }
 }

@@ -20,7 +20,9 @@ pub use audit::{AuditAction, AuditEvent, AuditPage, AuditQuery, GrantChange};
 pub use credentials::{HashError, IssuedToken, PasswordHash, TokenDigest};
 pub use features::{Feature, FeatureEditError, FeatureReport, FeatureSource, FeatureState};
 pub use grants::{GrantInsertion, GrantPage, GrantRecord, NewGrant};
-pub use roles::{CheckedRole, RoleDeletion, RoleHolding, RolePage, StoredRole};
+pub use roles::{
+    CheckedRole, RoleDeletion, RoleHolder, RoleHolders, RoleHolding, RolePage, StoredRole,
+};
 pub use sessions::{
     ClientInfo, MAX_USER_AGENT_CHARS, NewSession, SessionId, SessionRecord, SessionSummary,
 };

@@ -35,6 +35,26 @@ pub struct RoleHolding {
     pub scope: ScopePath,
 }
 
+/// One grant of a role with its holder said so that people recognise it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleHolder {
+    pub holder: PrincipalId,
+    /// The account's email or the API key's name. The store always fills it in; the use
+    /// case ([`crate::Roster::role_holders`]) leaves it out for a caller who may not read
+    /// that kind of holder.
+    pub label: Option<String>,
+    pub scope: ScopePath,
+}
+
+/// The first grants of a role, and how many there are in all (for "and 3 more").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleHolders {
+    /// Accounts' grants first, then API keys', each in creation order.
+    pub holders: Vec<RoleHolder>,
+    /// Every grant of the role, the listed ones included.
+    pub total: u64,
+}
+
 /// What a change of a role was authorized against: its rules and, when the change of rules
 /// was weighed at each grant, every grant of it at the time. The store makes the change only
 /// if these are still so (no lost update of the rules, no grant slipped in unchecked).

@@ -3,7 +3,8 @@ use chrono::{DateTime, Utc};
 use roster_domain::{Role, RoleName};
 
 use crate::model::{
-    AuditEvent, CheckedRole, RoleDeletion, RoleHolding, RolePage, StoreError, StoredRole,
+    AuditEvent, CheckedRole, RoleDeletion, RoleHolders, RoleHolding, RolePage, StoreError,
+    StoredRole,
 };
 
 /// Port: roles. Every write records its audit event in the same transaction.
@@ -34,6 +35,16 @@ pub trait RoleStore: Send + Sync {
     /// # Errors
     /// `Unavailable`.
     async fn holdings(&self, name: &RoleName) -> Result<Vec<RoleHolding>, StoreError>;
+
+    /// The first `limit` grants of the role with their holders' email (accounts) or name
+    /// (API keys), accounts' grants first, each in creation order, and the number of grants
+    /// in all; `None` when there is no such role. Read in one transaction, so the count
+    /// agrees with the list.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn holders(&self, name: &RoleName, limit: u32)
+    -> Result<Option<RoleHolders>, StoreError>;
 
     /// Replaces description and rules; `None` when there is no such role. Grants of the role
     /// see the new rules from the next request on; only if the role's rules (and grants, when

@@ -107,9 +107,14 @@ impl Authenticated {
         }
     }
 
+    /// Whether the caller may perform the built-in `action` on `*`.
+    pub(super) fn may_global(&self, action: BuiltinAction) -> bool {
+        self.principal.allows(&action.action(), &ScopePath::root())
+    }
+
     /// `Forbidden` unless the caller may perform the built-in `action` on `*`.
     pub(super) fn require_global(&self, action: BuiltinAction) -> Result<(), AppError> {
-        if self.principal.allows(&action.action(), &ScopePath::root()) {
+        if self.may_global(action) {
             Ok(())
         } else {
             Err(AppError::Forbidden)

@@ -12,7 +12,7 @@ use tracing::instrument;
 use super::{Authenticated, Roster};
 use crate::error::{AppError, FieldError};
 use crate::model::{
-    AuditAction, CheckedRole, Conflict, RoleDeletion, RolePage, StoreError, StoredRole,
+    AuditAction, CheckedRole, Conflict, RoleDeletion, RoleHolders, RolePage, StoreError, StoredRole,
 };
 
 /// Most rules a role may carry: far beyond any sensible role, small enough that evaluation
@@ -20,6 +20,9 @@ use crate::model::{
 pub const MAX_RULES: usize = 256;
 /// Longest description, in characters.
 pub const MAX_DESCRIPTION: usize = 1000;
+/// Most grants [`Roster::role_holders`] lists at once: enough to name a few and say how many
+/// more there are, without reading every grant of a widely held role.
+pub const MAX_HOLDERS_LISTED: u32 = 100;
 
 /// One rule as a client sends it; `effect` defaults to `allow`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,6 +186,44 @@ impl Roster {
             .find_role(&role_name(name)?)
             .await?
             .ok_or(AppError::NotFound("role"))
+    }
+
+    /// Who holds role `name`: its first `limit` grants (at most [`MAX_HOLDERS_LISTED`]),
+    /// accounts' first, and how many there are in all, so that a refused deletion
+    /// (`RoleInUse`) can say which grants stand in the way. An account is named (by its
+    /// email) only to a caller who may read accounts (`account-read` on `*`), an API key (by
+    /// its name) only to one who may manage keys (`apikey-manage` on `*`); anyone else sees
+    /// such a holder's kind and scope, unnamed: `role-manage` alone does not reveal who
+    /// holds what.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Unavailable`.
+    pub async fn role_holders(
+        &self,
+        caller: &Authenticated,
+        name: &str,
+        limit: u32,
+    ) -> Result<RoleHolders, AppError> {
+        caller.require_global(BuiltinAction::RoleManage)?;
+        let name = role_name(name)?;
+        let mut found = self
+            .ports
+            .roles
+            .holders(&name, limit.min(MAX_HOLDERS_LISTED))
+            .await?
+            .ok_or(AppError::NotFound("role"))?;
+        let sees_accounts = caller.may_global(BuiltinAction::AccountRead);
+        let sees_keys = caller.may_global(BuiltinAction::ApikeyManage);
+        for holder in &mut found.holders {
+            let named = match holder.holder {
+                PrincipalId::Account(_) => sees_accounts,
+                PrincipalId::ApiKey(_) => sees_keys,
+            };
+            if !named {
+                holder.label = None;
+            }
+        }
+        Ok(found)
     }
 
     /// Replaces a role's description and rules. Roles are not renamed: `form.name` must be

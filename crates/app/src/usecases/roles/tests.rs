@@ -566,3 +566,132 @@ async fn delete_role_maps_each_store_outcome() {
         assert_eq!(format!("{result:?}"), expected);
     }
 }
+
+/// `issuer-admin` held by one account on acme.berlin and one API key on `*`, as the store
+/// answers (labels always filled in), of 7 grants in all.
+fn two_named_holders() -> crate::model::RoleHolders {
+    crate::model::RoleHolders {
+        holders: vec![
+            crate::model::RoleHolder {
+                holder: PrincipalId::Account(target_id()),
+                label: Some("ada@example.com".into()),
+                scope: ScopePath::parse("acme.berlin").unwrap(),
+            },
+            crate::model::RoleHolder {
+                holder: PrincipalId::ApiKey(roster_domain::ApiKeyId::new(Uuid::from_u128(0xc1))),
+                label: Some("ci-deploy".into()),
+                scope: ScopePath::root(),
+            },
+        ],
+        total: 7,
+    }
+}
+
+/// The labels `role_holders` answers `caller` with, the store holding [`two_named_holders`].
+async fn holder_labels(caller: &crate::usecases::Authenticated) -> Vec<Option<String>> {
+    let mut ports = Ports::new();
+    ports
+        .roles
+        .expect_holders()
+        .times(1)
+        .returning(|_, _| Ok(Some(two_named_holders())));
+    let roster = ports.build();
+    let found = roster
+        .role_holders(caller, "issuer-admin", 2)
+        .await
+        .unwrap();
+    assert_eq!(found.total, 7);
+    found.holders.into_iter().map(|h| h.label).collect()
+}
+
+#[tokio::test]
+async fn role_holders_need_role_manage_and_an_existing_role() {
+    let mut ports = Ports::new();
+    ports
+        .roles
+        .expect_holders()
+        .withf(|name, limit| name.as_str() == "issuer-admin" && *limit == 3)
+        .times(1)
+        .returning(|_, _| Ok(None));
+    let roster = ports.build();
+
+    let refused = roster
+        .role_holders(&actor(false, vec![]), "issuer-admin", 3)
+        .await;
+    assert!(matches!(refused, Err(AppError::Forbidden)), "{refused:?}");
+    let missing = roster.role_holders(&role_admin(), "issuer-admin", 3).await;
+    assert!(
+        matches!(missing, Err(AppError::NotFound("role"))),
+        "{missing:?}"
+    );
+    // A name that cannot exist is not looked up.
+    let invalid = roster.role_holders(&role_admin(), "Not A Role", 3).await;
+    assert!(
+        matches!(invalid, Err(AppError::NotFound("role"))),
+        "{invalid:?}"
+    );
+}
+
+#[tokio::test]
+async fn role_holders_are_read_at_most_max_holders_listed_at_once() {
+    use crate::usecases::roles::MAX_HOLDERS_LISTED;
+    let mut ports = Ports::new();
+    ports
+        .roles
+        .expect_holders()
+        .withf(|_, limit| *limit == MAX_HOLDERS_LISTED)
+        .times(1)
+        .returning(|_, _| Ok(Some(crate::model::RoleHolders::default())));
+    let roster = ports.build();
+    let found = roster
+        .role_holders(&role_admin(), "issuer-admin", u32::MAX)
+        .await
+        .unwrap();
+    assert_eq!(found, crate::model::RoleHolders::default());
+}
+
+#[tokio::test]
+async fn role_holders_are_named_only_to_those_who_may_read_them() {
+    // role-manage alone: who holds the role stays hidden, where and how many do not.
+    assert_eq!(holder_labels(&role_admin()).await, [None, None]);
+    let reads_accounts = actor(
+        false,
+        vec![grant(
+            6,
+            "*",
+            vec![allow("role-manage"), allow("account-read")],
+        )],
+    );
+    assert_eq!(
+        holder_labels(&reads_accounts).await,
+        [Some("ada@example.com".to_owned()), None]
+    );
+    let manages_keys = actor(
+        false,
+        vec![grant(
+            6,
+            "*",
+            vec![allow("role-manage"), allow("apikey-manage")],
+        )],
+    );
+    assert_eq!(
+        holder_labels(&manages_keys).await,
+        [None, Some("ci-deploy".to_owned())]
+    );
+    // account-read on a scope below `*` is not reading accounts.
+    let reads_acme = actor(
+        false,
+        vec![
+            grant(6, "*", vec![allow("role-manage")]),
+            grant(7, "acme", vec![allow("account-read")]),
+        ],
+    );
+    assert_eq!(holder_labels(&reads_acme).await, [None, None]);
+    assert_eq!(
+        holder_labels(&actor(true, vec![])).await,
+        [
+            Some("ada@example.com".to_owned()),
+            Some("ci-deploy".to_owned())
+        ]
+    );
+}

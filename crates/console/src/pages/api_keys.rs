@@ -1,0 +1,498 @@
+//! API keys (`apikey-manage`): the list with each key's expiry, last use and status, a form
+//! to create one (a lifetime, and grants as rows of role + scope), and revoking.
+//!
+//! A created key's secret is shown once, in the answer to the creating POST itself (201),
+//! never behind a redirect a reload could replay into showing it again, and never in the
+//! list.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Data, ServiceConfig};
+use askama::Template;
+use chrono::Utc;
+use roster_app::model::ApiKey;
+use roster_app::{AppError, CreatedApiKey, GrantForm, Roster};
+use roster_domain::{ApiKeyId, BuiltinAction};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{ListQuery, MAX_PAGE_LIMIT, notice};
+use crate::forms::{FieldErrors, Form, FormFields, NoFields};
+use crate::layout::{Layout, may_globally};
+use crate::render::{ConsoleError, html, see_other};
+use crate::rows::{Rows, pairs};
+use crate::session::Viewer;
+use crate::words::{KeyStatus, scope_in_words, when, when_or};
+
+const PATH: &str = "/console/admin/api-keys";
+/// Grant rows the creation form offers.
+const GRANT_ROWS: usize = 3;
+
+/// The lifetimes offered, as the `expires_in` the use case reads and in words. An empty
+/// value is "never" (no `expires_in`).
+const LIFETIMES: &[(&str, &str)] = &[
+    ("1d", "1 day"),
+    ("30d", "30 days"),
+    ("90d", "90 days"),
+    ("365d", "1 year"),
+    ("", "Never (until revoked)"),
+];
+/// Selected on a fresh form: a key that is forgotten stops working by itself.
+const DEFAULT_LIFETIME: &str = "90d";
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.route("/admin/api-keys", web::get().to(list))
+        .route("/admin/api-keys", web::post().to(create))
+        .route("/admin/api-keys/{id}/revoke", web::post().to(revoke));
+}
+
+/// A key as listed.
+struct KeyRow {
+    id: String,
+    name: String,
+    created_at: String,
+    expires_at: String,
+    last_used_at: String,
+    status: KeyStatus,
+}
+
+impl KeyRow {
+    fn new(key: &ApiKey, now: chrono::DateTime<Utc>) -> KeyRow {
+        KeyRow {
+            id: key.id.to_string(),
+            name: key.name.clone(),
+            created_at: when(key.created_at),
+            expires_at: when_or(key.expires_at, "never"),
+            last_used_at: when_or(key.last_used_at, "never"),
+            status: KeyStatus::of(key, now),
+        }
+    }
+
+    fn revoked(&self) -> bool {
+        self.status == KeyStatus::Revoked
+    }
+}
+
+/// One lifetime option of the form.
+struct Lifetime {
+    value: &'static str,
+    words: &'static str,
+    selected: bool,
+}
+
+fn lifetimes(chosen: &str) -> Vec<Lifetime> {
+    LIFETIMES
+        .iter()
+        .map(|&(value, words)| Lifetime {
+            value,
+            words,
+            selected: value == chosen,
+        })
+        .collect()
+}
+
+/// One grant row of the form, as typed, with its problems.
+struct GrantRow {
+    /// 1-based; ids are built from it.
+    number: usize,
+    role: String,
+    scope: String,
+    /// A problem with the row as a whole (the same role and scope twice).
+    error: Option<String>,
+    role_error: Option<String>,
+    scope_error: Option<String>,
+}
+
+/// A grant row as (role, scope), the shape the form sends.
+type SentGrant = (String, String);
+
+fn grant_rows(sent: &[SentGrant], errors: &FieldErrors) -> Vec<GrantRow> {
+    let error = |field: String| errors.get(&field).map(str::to_owned);
+    sent.iter()
+        .enumerate()
+        .map(|(index, (role, scope))| GrantRow {
+            number: index + 1,
+            role: role.clone(),
+            scope: scope.clone(),
+            error: error(format!("grants[{index}]")),
+            role_error: error(format!("grants[{index}].role")),
+            scope_error: error(format!("grants[{index}].scope")),
+        })
+        .collect()
+}
+
+/// The grant rows a form sent; a row with neither role nor scope is blank.
+fn sent_grants(raw: &FormFields) -> Result<Rows<SentGrant>, ConsoleError> {
+    Ok(Rows::new(pairs(raw, "role", "scope")?, |(role, scope)| {
+        role.trim().is_empty() && scope.trim().is_empty()
+    }))
+}
+
+/// What the use case receives for `rows`: the filled rows, trimmed.
+fn grant_forms(rows: &Rows<SentGrant>) -> Vec<GrantForm> {
+    rows.filled()
+        .map(|(role, scope)| GrantForm {
+            role: role.trim().to_owned(),
+            scope: scope.trim().to_owned(),
+        })
+        .collect()
+}
+
+/// The `expires_in` a lifetime field sent: none for "never" (the empty value).
+fn expires_in(sent: &str) -> Option<&str> {
+    Some(sent.trim()).filter(|value| !value.is_empty())
+}
+
+#[derive(Template)]
+#[template(path = "api_keys.html")]
+struct ApiKeysPage {
+    layout: Layout,
+    keys: Vec<KeyRow>,
+    later_page: bool,
+    next_page: Option<String>,
+    // The creation form, as typed.
+    name: String,
+    lifetimes: Vec<Lifetime>,
+    grants: Vec<GrantRow>,
+    /// Role names to suggest in the grant rows, when the viewer may list roles.
+    role_names: Vec<String>,
+    errors: FieldErrors,
+}
+
+/// The creation form as typed (blank for a fresh page).
+struct Draft {
+    name: String,
+    lifetime: String,
+    rows: Vec<SentGrant>,
+}
+
+impl Draft {
+    fn blank() -> Draft {
+        Draft {
+            name: String::new(),
+            lifetime: DEFAULT_LIFETIME.to_owned(),
+            rows: vec![(String::new(), String::new()); GRANT_ROWS],
+        }
+    }
+}
+
+/// The role names to suggest: the first page of roles, to a viewer who may list them
+/// (`role-manage`); nobody else learns them here.
+async fn role_names(roster: &Roster, viewer: &Viewer) -> Result<Vec<String>, ConsoleError> {
+    if !may_globally(&viewer.caller, BuiltinAction::RoleManage) {
+        return Ok(Vec::new());
+    }
+    let page = roster
+        .list_roles(&viewer.caller, None, MAX_PAGE_LIMIT)
+        .await?;
+    Ok(page
+        .roles
+        .iter()
+        .map(|stored| stored.role.name.to_string())
+        .collect())
+}
+
+/// The list page at `query`, the creation form showing `draft` and `errors`.
+async fn render_list(
+    roster: &Roster,
+    viewer: &Viewer,
+    query: &ListQuery,
+    status: StatusCode,
+    draft: Draft,
+    errors: FieldErrors,
+) -> Result<HttpResponse, ConsoleError> {
+    let after = query
+        .cursor()
+        .map(|cursor| Uuid::parse_str(cursor).map(ApiKeyId::new))
+        .transpose()
+        .map_err(|_| {
+            ConsoleError::BadLink(
+                "This link to a page of API keys is not one the console made. Start again \
+                 from the first page of keys.",
+            )
+        })?;
+    let page = roster
+        .list_api_keys(&viewer.caller, after, query.limit())
+        .await?;
+    let now = Utc::now();
+    let page = ApiKeysPage {
+        layout: Layout::signed_in(viewer, PATH).with_notice(notice(query.done.as_deref())),
+        keys: page.keys.iter().map(|key| KeyRow::new(key, now)).collect(),
+        later_page: after.is_some(),
+        next_page: page
+            .next_after
+            .map(|id| query.next_page(PATH, &id.to_string())),
+        name: draft.name,
+        lifetimes: lifetimes(&draft.lifetime),
+        grants: grant_rows(&draft.rows, &errors),
+        role_names: role_names(roster, viewer).await?,
+        errors,
+    };
+    Ok(html(status, &page))
+}
+
+/// `GET /console/admin/api-keys`.
+async fn list(
+    roster: Data<Roster>,
+    viewer: Viewer,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    render_list(
+        &roster,
+        &viewer,
+        &query,
+        StatusCode::OK,
+        Draft::blank(),
+        FieldErrors::default(),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct NewKeyFields {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    expires_in: String,
+}
+
+/// The page that shows a new key's secret, once.
+#[derive(Template)]
+#[template(path = "api_key_created.html")]
+struct CreatedPage {
+    layout: Layout,
+    name: String,
+    /// The bearer token: on this page and nowhere else, ever.
+    secret: String,
+    expires_at: String,
+    grants: Vec<CreatedGrant>,
+}
+
+/// A grant of the new key: "viewer on acme (in acme and everything beneath it)".
+struct CreatedGrant {
+    role: String,
+    scope: String,
+    scope_words: String,
+}
+
+impl CreatedPage {
+    fn new(viewer: &Viewer, created: &CreatedApiKey) -> CreatedPage {
+        CreatedPage {
+            layout: Layout::signed_in(viewer, PATH),
+            name: created.key.name.clone(),
+            secret: created.secret.expose_secret().to_owned(),
+            expires_at: when_or(created.key.expires_at, "never (until revoked)"),
+            grants: created
+                .grants
+                .iter()
+                .map(|grant| CreatedGrant {
+                    role: grant.role.to_string(),
+                    scope: grant.scope.to_string(),
+                    scope_words: scope_in_words(&grant.scope),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `POST /console/admin/api-keys`: creates the key and answers with its secret (201).
+async fn create(
+    roster: Data<Roster>,
+    viewer: Viewer,
+    form: Form<NewKeyFields>,
+) -> Result<HttpResponse, ConsoleError> {
+    let rows = sent_grants(&form.raw)?;
+    let NewKeyFields {
+        name,
+        expires_in: lifetime,
+    } = form.fields;
+    let created = roster
+        .create_api_key(
+            &viewer.caller,
+            &name,
+            expires_in(&lifetime),
+            &grant_forms(&rows),
+        )
+        .await;
+    let (status, errors) = match created {
+        Ok(created) => {
+            return Ok(html(
+                StatusCode::CREATED,
+                &CreatedPage::new(&viewer, &created),
+            ));
+        }
+        Err(AppError::Validation(errors)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FieldErrors::from_app(rows.errors_on_page("grants", "Grant", errors)),
+        ),
+        Err(AppError::RoleNotFound) => (
+            StatusCode::NOT_FOUND,
+            FieldErrors::general(
+                "A grant names a role that does not exist. Check the role names; nothing was \
+                 created.",
+            ),
+        ),
+        Err(AppError::TooManyGrants { limit }) => (
+            StatusCode::CONFLICT,
+            FieldErrors::general(format!("A key may hold at most {limit} grants.")),
+        ),
+        // One who may manage keys is refused a grant: giving a role on a scope needs
+        // `grant-manage` there and every right the role gives.
+        Err(AppError::Forbidden) if may_globally(&viewer.caller, BuiltinAction::ApikeyManage) => (
+            StatusCode::FORBIDDEN,
+            FieldErrors::general(
+                "You may not give one of these grants. Giving a role on a scope needs \
+                 grant-manage there and every right the role gives; nothing was created.",
+            ),
+        ),
+        Err(other) => return Err(other.into()),
+    };
+    let draft = Draft {
+        name,
+        lifetime,
+        rows: rows.sent,
+    };
+    render_list(
+        &roster,
+        &viewer,
+        &ListQuery::default(),
+        status,
+        draft,
+        errors,
+    )
+    .await
+}
+
+/// `POST /console/admin/api-keys/{id}/revoke`: at once, with every key it created.
+async fn revoke(
+    roster: Data<Roster>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    _form: Form<NoFields>,
+) -> Result<HttpResponse, ConsoleError> {
+    let id = Uuid::parse_str(&id)
+        .map(ApiKeyId::new)
+        .map_err(|_| ConsoleError::from(AppError::NotFound("api key")))?;
+    roster.revoke_api_key(&viewer.caller, id).await?;
+    Ok(see_other(&format!("{PATH}?done=api-key-revoked")))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use roster_app::lifetime::parse_lifetime;
+
+    use super::*;
+
+    #[test]
+    fn every_lifetime_offered_is_one_the_use_case_reads() {
+        let days: Vec<Option<i64>> = LIFETIMES
+            .iter()
+            .map(|(value, _)| expires_in(value).map(|v| parse_lifetime(v).unwrap().num_days()))
+            .collect();
+        assert_eq!(days, [Some(1), Some(30), Some(90), Some(365), None]);
+        assert_eq!(parse_lifetime("90d"), Ok(Duration::days(90)));
+        assert!(
+            LIFETIMES
+                .iter()
+                .any(|(value, _)| *value == DEFAULT_LIFETIME)
+        );
+        let shown = lifetimes("");
+        assert_eq!(
+            shown
+                .iter()
+                .filter(|l| l.selected)
+                .map(|l| l.words)
+                .collect::<Vec<_>>(),
+            ["Never (until revoked)"]
+        );
+    }
+
+    #[test]
+    fn blank_grant_rows_are_ignored_and_problems_stay_with_their_row() {
+        let raw = FormFields::from_pairs(&[
+            ("name", "ci"),
+            ("role", ""),
+            ("scope", ""),
+            ("role", " viewer "),
+            ("scope", " acme "),
+            ("role", ""),
+            ("scope", "acme.berlin"),
+        ]);
+        let rows = sent_grants(&raw).unwrap();
+        assert_eq!(
+            grant_forms(&rows),
+            [
+                GrantForm {
+                    role: "viewer".into(),
+                    scope: "acme".into()
+                },
+                GrantForm {
+                    role: String::new(),
+                    scope: "acme.berlin".into()
+                },
+            ]
+        );
+        let errors = FieldErrors::from_app(rows.errors_on_page(
+            "grants",
+            "Grant",
+            vec![
+                roster_app::FieldError::new(
+                    "grants[1].role",
+                    "invalid_role_name",
+                    "role name is empty",
+                ),
+                roster_app::FieldError::new("grants[0]", "duplicate_grant", "given twice"),
+            ],
+        ));
+        let shown = grant_rows(&rows.sent, &errors);
+        assert_eq!(
+            shown[2].role_error.as_deref(),
+            Some("Grant 3: role name is empty")
+        );
+        assert_eq!(shown[1].error.as_deref(), Some("Grant 2: given twice"));
+        assert!(shown[0].role_error.is_none() && shown[0].error.is_none());
+        assert_eq!(shown[1].scope, " acme ", "kept as typed");
+    }
+
+    #[test]
+    fn the_created_page_shows_the_secret_with_its_copy_button_and_warning() {
+        let page = CreatedPage {
+            layout: Layout {
+                signed_in_as: Some("ada@example.com".into()),
+                menu: Vec::new(),
+                csrf_token: "token".into(),
+                notice: None,
+            },
+            name: "ci-deploy".into(),
+            secret: "rak_secret_value".into(),
+            expires_at: "never (until revoked)".into(),
+            grants: Vec::new(),
+        }
+        .render()
+        .unwrap();
+        assert!(
+            page.contains(r#"<code id="api-key-secret" class="secret">rak_secret_value</code>"#)
+        );
+        assert_eq!(
+            page.matches("rak_secret_value").count(),
+            1,
+            "shown once on the page"
+        );
+        assert!(
+            page.contains(
+                r#"<button type="button" data-copy="api-key-secret" hidden>Copy</button>"#
+            )
+        );
+        assert!(page.contains("Copy it now: it will not be shown again."));
+        assert!(page.contains("If you lose it, revoke the key and create a new one."));
+    }
+
+    #[test]
+    fn never_is_no_expiry() {
+        assert_eq!(expires_in(""), None);
+        assert_eq!(expires_in("  "), None);
+        assert_eq!(expires_in("30d"), Some("30d"));
+    }
+}
