@@ -15,9 +15,9 @@ pub use model::{
 pub use ports::FeatureManager;
 pub use usecases::{
     AccountDetails, ApiKeyDetails, Authenticated, CallerKind, CheckForm, CheckOutcome,
-    CreatedApiKey, GrantForm, GrantLimits, GrantOptions, LoginSuccess, LoginThrottlePolicy,
-    OwnSession, RegistrationForm, RoleForm, Roster, RosterPorts, RosterSettings, RuleForm,
-    SessionSettings,
+    CreatedApiKey, FeatureOverview, GrantForm, GrantLimits, GrantOptions, LoginSuccess,
+    LoginThrottlePolicy, OwnSession, RegistrationForm, RoleForm, Roster, RosterPorts,
+    RosterSettings, RuleForm, SessionSettings,
 };
 pub use usecases::{
     AuditTrail, AuditTrailForm, CHECK_CHOICE_LIMIT, CheckChoices, CheckSubject, PrincipalNames,

@@ -58,6 +58,13 @@ const MENU: &[Entry] = &[
         href: "/console/admin/check",
         needs_any: &[BuiltinAction::AccountRead],
     },
+    // For operators: anyone allowed a built-in action on `*` (`feature-manage` among them)
+    // sees the flags; only `feature-manage` switches them.
+    Entry {
+        label: "Features",
+        href: "/console/admin/features",
+        needs_any: &BuiltinAction::ALL,
+    },
 ];
 
 /// What the frame shows.
@@ -122,4 +129,84 @@ fn menu_for(caller: &Authenticated, path: &str) -> Vec<MenuItem> {
 pub fn may_globally(caller: &Authenticated, action: BuiltinAction) -> bool {
     let action: Action = action.into();
     caller.principal.allows(&action, &ScopePath::root())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use roster_app::CallerKind;
+    use roster_app::model::ApiKey;
+    use roster_domain::{
+        AccountId, ActionPattern, ApiKeyId, Grant, GrantId, Permission, Principal, PrincipalId,
+        RoleName,
+    };
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn caller(is_superadmin: bool, scope: &str, rules: &[Permission]) -> Authenticated {
+        let grant = Grant {
+            id: GrantId::new(Uuid::from_u128(1)),
+            role: RoleName::parse("r").unwrap(),
+            scope: ScopePath::parse(scope).unwrap(),
+            permissions: rules.to_vec(),
+        };
+        Authenticated {
+            principal: Principal {
+                id: PrincipalId::Account(AccountId::new(Uuid::from_u128(0xad))),
+                is_superadmin,
+                grants: Arc::from(vec![grant]),
+            },
+            kind: CallerKind::ApiKey {
+                key: ApiKey {
+                    id: ApiKeyId::new(Uuid::from_u128(0xad)),
+                    name: "test".to_owned(),
+                    created_at: chrono::DateTime::UNIX_EPOCH,
+                    created_by: None,
+                    expires_at: None,
+                    last_used_at: None,
+                    revoked_at: None,
+                },
+            },
+            source_ip: None,
+        }
+    }
+
+    fn allow(action: &str) -> Permission {
+        Permission::allow(ActionPattern::parse(action).unwrap())
+    }
+
+    fn labels(caller: &Authenticated) -> Vec<&'static str> {
+        menu_for(caller, "/console/account")
+            .into_iter()
+            .map(|item| item.label)
+            .collect()
+    }
+
+    #[test]
+    fn features_are_listed_for_any_builtin_action_on_the_root() {
+        for action in BuiltinAction::ALL {
+            let menu = labels(&caller(false, "*", &[allow(action.name())]));
+            assert!(menu.contains(&"Features"), "{action:?}: {menu:?}");
+        }
+        assert!(labels(&caller(true, "acme", &[])).contains(&"Features"));
+        for nobody in [
+            caller(false, "acme", &[allow("all")]),
+            caller(false, "*", &[allow("issuer-*")]),
+        ] {
+            assert_eq!(labels(&nobody), ["My account"]);
+        }
+    }
+
+    #[test]
+    fn the_current_page_is_marked() {
+        let admin = caller(true, "*", &[]);
+        let current: Vec<_> = menu_for(&admin, "/console/admin/features")
+            .into_iter()
+            .filter(|item| item.current)
+            .map(|item| item.label)
+            .collect();
+        assert_eq!(current, ["Features"]);
+    }
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use roster_app::model::{ApiKey, AuditAction, AuditEvent, RoleHolder, RoleHolders};
-use roster_app::{CheckOutcome, CheckSubject, PrincipalNames};
+use roster_app::{CheckOutcome, CheckSubject, FeatureSource, PrincipalNames};
 use roster_domain::{
     ActionPattern, Effect, Grant, Match, Permission, PrincipalId, Reason, ScopePath,
 };
@@ -104,6 +104,18 @@ pub fn grant_scopes_hint(scopes: &[ScopePath]) -> String {
     } else {
         let listed: Vec<String> = scopes.iter().map(ToString::to_string).collect();
         format!("You may give roles at or beneath: {}.", listed.join(", "))
+    }
+}
+
+/// Where a feature flag's state comes from, in words.
+pub fn feature_source_in_words(source: FeatureSource) -> &'static str {
+    match source {
+        FeatureSource::EnabledList => "the file: listed in enabledFeatures",
+        // Named in both lists counts as disabled: say so, for the operator who finds it in both.
+        FeatureSource::DisabledList => {
+            "the file: listed in disabledFeatures (which wins over enabledFeatures)"
+        }
+        FeatureSource::Default => "the default: the file does not name it",
     }
 }
 
@@ -449,6 +461,22 @@ mod tests {
         Account, AccountId, AccountStatus, Action, ApiKeyId, Decision, Email, GrantId, RoleName,
     };
     use uuid::Uuid;
+
+    #[test]
+    fn each_feature_source_says_where_the_state_comes_from() {
+        assert_eq!(
+            feature_source_in_words(FeatureSource::EnabledList),
+            "the file: listed in enabledFeatures"
+        );
+        assert!(
+            feature_source_in_words(FeatureSource::DisabledList)
+                .starts_with("the file: listed in disabledFeatures")
+        );
+        assert_eq!(
+            feature_source_in_words(FeatureSource::Default),
+            "the default: the file does not name it"
+        );
+    }
 
     fn ada() -> AccountId {
         AccountId::new(Uuid::from_u128(1))

@@ -122,7 +122,8 @@ pub struct FeatureReport {
     /// force; `None` when the file in force is the file on disk.
     pub error: Option<String>,
     /// The features file's path as the operator configured it. For operators (the console's
-    /// features page, behind `feature-manage`); the public `GET /v1/features` does not show it.
+    /// features page, behind a built-in action on `*`); the public `GET /v1/features` does
+    /// not show it.
     pub path: String,
     /// Whether [`FeatureManager::set`](crate::ports::FeatureManager::set) could write the file
     /// now: it exists and may be written, or it is missing and its folder may be written (the

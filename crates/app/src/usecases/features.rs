@@ -1,15 +1,48 @@
-//! Switching a feature flag from the console (`feature-manage` on `*`): the flags adapter
-//! edits the features file as `roster features enable|disable` does and puts the result in
-//! force at once; each switch is audited as `feature.changed`.
+//! The feature flags for operators: what is in force and where the features file stands
+//! (for anyone holding a built-in action on `*`), and switching a flag (`feature-manage` on
+//! `*`): the flags adapter edits the features file as `roster features enable|disable` does
+//! and puts the result in force at once; each switch is audited as `feature.changed`.
 
 use roster_domain::BuiltinAction;
 use tracing::instrument;
 
 use super::{Authenticated, Roster};
 use crate::error::{AppError, FieldError};
-use crate::model::{AuditAction, Feature, FeatureState};
+use crate::model::{AuditAction, Feature, FeatureReport, FeatureState};
+
+/// The flags as an operator sees them (the console's features page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeatureOverview {
+    /// Every flag in force, and the features file: its path, whether the service may write
+    /// it, and its error while the last good state stays in force.
+    pub report: FeatureReport,
+    /// Whether the caller may switch flags (`feature-manage` on `*`). Whether a switch can
+    /// succeed now also needs `report.writable` and no `report.error`.
+    pub may_switch: bool,
+}
 
 impl Roster {
+    /// The flags and the features file, for an operator: a caller allowed `feature-manage`
+    /// or any other built-in action on `*` (the public `GET /v1/features` tells less: no
+    /// path, no write access).
+    ///
+    /// # Errors
+    /// `Forbidden` for a caller allowed no built-in action on `*`.
+    pub fn feature_overview(&self, caller: &Authenticated) -> Result<FeatureOverview, AppError> {
+        // `feature-manage` is one of them.
+        let operator = BuiltinAction::ALL
+            .into_iter()
+            .any(|action| caller.require_global(action).is_ok());
+        if !operator {
+            return Err(AppError::Forbidden);
+        }
+        let may_switch = caller.require_global(BuiltinAction::FeatureManage).is_ok();
+        Ok(FeatureOverview {
+            report: self.ports.features.report(),
+            may_switch,
+        })
+    }
+
     /// Switches the feature called `name` on (`enabled`) or off, and returns its state now in
     /// force. Switching a feature to the list it already stands in changes nothing and writes
     /// no audit event.

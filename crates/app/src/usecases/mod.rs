@@ -36,6 +36,7 @@ pub use authz::{CheckForm, CheckOutcome};
 pub use bootstrap::BootstrapOutcome;
 pub use caller::{Authenticated, CallerKind};
 pub use feature_reloads::ReloadEvent;
+pub use features::FeatureOverview;
 pub use grants::{GrantForm, GrantOptions};
 pub use login::LoginSuccess;
 pub use register::RegistrationForm;

@@ -7,6 +7,7 @@ mod admin_accounts;
 mod api_keys;
 mod audit;
 mod check;
+mod features;
 mod register;
 mod roles;
 mod sign_in;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     check::configure(cfg);
     roles::configure(cfg);
     api_keys::configure(cfg);
+    features::configure(cfg);
     cfg.default_service(web::to(not_found));
 }
 
@@ -69,6 +71,8 @@ pub(crate) fn notice(done: Option<&str>) -> Option<&'static str> {
         }
         "role-deleted" => "The role was deleted.",
         "api-key-revoked" => "The API key was revoked, and with it every key it had created.",
+        "feature-on" => "Flag switched on. It is in force now.",
+        "feature-off" => "Flag switched off. It is in force now.",
         _ => return None,
     })
 }

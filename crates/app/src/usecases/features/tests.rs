@@ -336,3 +336,133 @@ async fn an_unwritable_audit_trail_is_reported() {
     );
     assert_eq!(events.lock().unwrap().len(), 1);
 }
+
+// ---------------------------------------------------------------------------------------
+// The overview the console's features page shows.
+
+/// The manager reports `report` (any number of times).
+fn manager_reports(ports: &mut Ports, report: FeatureReport) {
+    ports
+        .features
+        .expect_report()
+        .returning(move || report.clone());
+}
+
+/// A report with a broken, read-only file, to see it passed through as it is.
+fn troubled_report() -> FeatureReport {
+    FeatureReport {
+        error: Some("line 2: unknown feature \"metrix\"".to_owned()),
+        path: "/etc/roster/features.conf".to_owned(),
+        writable: false,
+        ..report_with(Feature::Metrics, false)
+    }
+}
+
+#[test]
+fn an_operator_with_any_builtin_action_on_the_root_sees_the_flags_but_may_not_switch() {
+    for action in roster_domain::BuiltinAction::ALL
+        .into_iter()
+        .filter(|action| *action != roster_domain::BuiltinAction::FeatureManage)
+    {
+        let mut ports = Ports::new();
+        manager_reports(&mut ports, troubled_report());
+        forbid_any_switch(&mut ports);
+        let caller = actor(false, vec![grant(1, "*", vec![allow(action.name())])]);
+
+        let overview = ports.build().feature_overview(&caller).unwrap();
+
+        assert_eq!(overview.report, troubled_report(), "{action:?}");
+        assert!(!overview.may_switch, "{action:?}");
+    }
+}
+
+#[test]
+fn holders_of_feature_manage_and_super_admins_may_switch() {
+    for (who, caller) in [
+        ("feature-manage", operator()),
+        ("super admin", actor(true, vec![])),
+        ("all", actor(false, vec![grant(1, "*", vec![allow("all")])])),
+    ] {
+        let mut ports = Ports::new();
+        manager_reports(&mut ports, report_with(Feature::Openapi, false));
+
+        let overview = ports.build().feature_overview(&caller).unwrap();
+
+        assert!(overview.may_switch, "{who}");
+        assert_eq!(
+            overview.report,
+            report_with(Feature::Openapi, false),
+            "{who}"
+        );
+    }
+}
+
+#[test]
+fn feature_manage_denied_leaves_the_view_without_the_switches() {
+    let mut ports = Ports::new();
+    manager_reports(&mut ports, report_with(Feature::Openapi, false));
+    let caller = actor(
+        false,
+        vec![
+            grant(1, "*", vec![allow("all")]),
+            grant(
+                2,
+                "*",
+                vec![roster_domain::Permission::deny(pattern("feature-manage"))],
+            ),
+        ],
+    );
+
+    let overview = ports.build().feature_overview(&caller).unwrap();
+
+    assert!(!overview.may_switch);
+}
+
+#[test]
+fn callers_without_a_builtin_action_on_the_root_may_not_see_the_flags() {
+    let callers = [
+        ("no grant", actor(false, vec![])),
+        (
+            "a built-in action below the root",
+            actor(
+                false,
+                vec![grant(
+                    1,
+                    "acme",
+                    vec![allow("feature-manage"), allow("audit-read")],
+                )],
+            ),
+        ),
+        (
+            "only the services' own actions",
+            actor(false, vec![grant(1, "*", vec![allow("issuer-*")])]),
+        ),
+        (
+            "every built-in action denied",
+            actor(
+                false,
+                vec![
+                    grant(1, "*", vec![allow("all")]),
+                    grant(
+                        2,
+                        "*",
+                        roster_domain::BuiltinAction::ALL
+                            .into_iter()
+                            .map(|action| roster_domain::Permission::deny(pattern(action.name())))
+                            .collect(),
+                    ),
+                ],
+            ),
+        ),
+    ];
+    for (who, caller) in callers {
+        let mut ports = Ports::new();
+        // Not even the path: the report is never asked for.
+        ports.features.expect_report().never();
+        let result = ports.build().feature_overview(&caller);
+        assert!(
+            matches!(result, Err(AppError::Forbidden)),
+            "{who}: {result:?}"
+        );
+    }
+}
