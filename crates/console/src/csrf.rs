@@ -117,24 +117,22 @@ fn same_origin(req: &HttpRequest, settings: &ConsoleSettings) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
-    match &settings.public_origin {
-        Some(expected) => origin.eq_ignore_ascii_case(expected),
-        // Without `server.public_url`: the host the request was sent to, from `Host` itself,
-        // never from `Forwarded`/`X-Forwarded-Host` (anyone's text). Either scheme: behind a
-        // TLS-terminating proxy the browser says https while this listener sees http.
-        None => {
-            let Some(host) = headers
-                .get(header::HOST)
-                .and_then(|host| host.to_str().ok())
-            else {
-                return false;
-            };
-            let origin_host = origin
-                .strip_prefix("https://")
-                .or_else(|| origin.strip_prefix("http://"));
-            origin_host.is_some_and(|origin_host| origin_host.eq_ignore_ascii_case(host))
-        }
+    if let Some(expected) = &settings.public_origin {
+        return origin.eq_ignore_ascii_case(expected);
     }
+    // Without `server.public_url`: the host the request was sent to, from `Host` itself,
+    // never from `Forwarded`/`X-Forwarded-Host` (anyone's text). Either scheme: behind a
+    // TLS-terminating proxy the browser says https while this listener sees http.
+    let Some(host) = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+    else {
+        return false;
+    };
+    origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .is_some_and(|origin_host| origin_host.eq_ignore_ascii_case(host))
 }
 
 #[cfg(test)]
