@@ -28,10 +28,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::render::ConsoleError;
-use crate::session::{ConsoleSettings, session_token, settings_of};
-
-/// The pre-session cookie: a random secret that anonymous forms' tokens derive from.
-pub const CSRF_COOKIE: &str = "roster_csrf";
+use crate::session::{ConsoleCookie, ConsoleSettings, session_token, settings_of};
 
 /// The form field carrying the token.
 pub const CSRF_FIELD: &str = "csrf_token";
@@ -55,11 +52,7 @@ pub fn new_pre_session_secret() -> String {
 
 /// The secret `req`'s forms are bound to: its session cookie, else its pre-session cookie.
 pub fn request_secret(req: &HttpRequest) -> Option<String> {
-    session_token(req).or_else(|| {
-        req.cookie(CSRF_COOKIE)
-            .map(|cookie| cookie.value().to_owned())
-            .filter(|value| !value.is_empty())
-    })
+    session_token(req).or_else(|| ConsoleCookie::PreSession.read(req))
 }
 
 /// Why a state-changing request was refused.
@@ -142,12 +135,11 @@ mod tests {
     use actix_web::web::Data;
 
     use super::*;
-    use crate::session::SESSION_COOKIE;
 
     fn signed_in() -> TestRequest {
         TestRequest::post()
             .insert_header((header::HOST, "localhost:8080"))
-            .cookie(Cookie::new(SESSION_COOKIE, "session-secret"))
+            .cookie(Cookie::new("roster_session", "session-secret"))
     }
 
     #[test]
@@ -201,7 +193,7 @@ mod tests {
     #[test]
     fn anonymous_forms_use_the_pre_session_cookie() {
         let req = TestRequest::post()
-            .cookie(Cookie::new(CSRF_COOKIE, "pre-session"))
+            .cookie(Cookie::new("roster_csrf", "pre-session"))
             .to_http_request();
         assert_eq!(verify(&req, Some(&token_for("pre-session"))), Ok(()));
     }
@@ -262,6 +254,12 @@ mod tests {
     #[test]
     fn the_public_url_is_the_expected_origin() {
         let token = token_for("session-secret");
+        // Under https the session cookie is `__Host-` prefixed.
+        let signed_in = || {
+            TestRequest::post()
+                .insert_header((header::HOST, "localhost:8080"))
+                .cookie(Cookie::new("__Host-roster_session", "session-secret"))
+        };
         let req = signed_in()
             .insert_header((header::ORIGIN, "https://id.example.com"))
             .app_data(Data::new(ConsoleSettings::new(Some(

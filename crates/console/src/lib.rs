@@ -4,8 +4,8 @@
 //! renders a typed template (askama, compiled in). The console never calls the JSON handlers.
 //!
 //! What the console adds is the browser's concerns:
-//! - [`session`]: the session token lives in a cookie (`HttpOnly`, `SameSite=Strict`,
-//!   `Secure` under https); it is the same server-side session as a bearer token, so it
+//! - [`session`]: the session token lives in a cookie (`HttpOnly`, `SameSite=Strict`; under
+//!   https `Secure` and `__Host-` prefixed); it is the same server-side session as a bearer token, so it
 //!   shows in `GET /v1/account/me/sessions` and ends the same way.
 //! - [`csrf`]: every state-changing request carries a token tied to the browser's cookie
 //!   and must come from the console's own origin; a forged POST is answered 403 and changes
@@ -33,7 +33,7 @@ mod words;
 use actix_web::middleware::from_fn;
 use actix_web::web::{self, ServiceConfig};
 
-pub use session::{ConsoleSettings, SESSION_COOKIE};
+pub use session::{ConsoleCookie, ConsoleSettings};
 
 /// Registers the console under `/console`. The caller puts `Data<Roster>`,
 /// `Data<ClientRateLimiter>` and `Data<ConsoleSettings>` into the app.

@@ -12,11 +12,72 @@ use roster_app::{AppError, Authenticated, CallerKind, Roster};
 
 use crate::render::ConsoleError;
 
-/// The cookie holding the session token.
-pub const SESSION_COOKIE: &str = "roster_session";
+/// The console's cookies. Their names and paths depend on the scheme, and are decided here
+/// only ([`ConsoleCookie::name`]): every writer and reader goes through this type.
+///
+/// Under https the names carry the `__Host-` prefix, which browsers accept only on a cookie
+/// set by this very host with `Secure`, `Path=/` and no `Domain`: a sibling subdomain
+/// (`evil.example.com` beside `id.example.com`) cannot plant one, so it cannot fix the
+/// session a browser signs in with. Over plain http (development) the prefix is unavailable,
+/// and the cookies keep their plain names, scoped to `/console`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsoleCookie {
+    /// The session token, once signed in.
+    Session,
+    /// The random pre-session secret that anonymous forms' CSRF tokens derive from.
+    PreSession,
+}
 
-/// Every console cookie is sent back only to the console's paths.
-const COOKIE_PATH: &str = "/console";
+impl ConsoleCookie {
+    /// The cookie's name under `settings`.
+    pub fn name(self, settings: &ConsoleSettings) -> &'static str {
+        match (self, settings.secure_cookies()) {
+            (ConsoleCookie::Session, true) => "__Host-roster_session",
+            (ConsoleCookie::Session, false) => "roster_session",
+            (ConsoleCookie::PreSession, true) => "__Host-roster_csrf",
+            (ConsoleCookie::PreSession, false) => "roster_csrf",
+        }
+    }
+
+    /// The path the cookie is sent back to: `/` under https (the `__Host-` prefix requires
+    /// it), else only the console's paths.
+    fn path(settings: &ConsoleSettings) -> &'static str {
+        if settings.secure_cookies() {
+            "/"
+        } else {
+            "/console"
+        }
+    }
+
+    /// The cookie carrying `value`: `HttpOnly` (no script reads it), `SameSite=Strict` (no
+    /// other site's page sends it), `Secure` under https, never a `Domain`, and gone when
+    /// the browser closes; the server-side session's own lifetime and idle timeout still
+    /// apply.
+    pub fn with_value(self, value: String, settings: &ConsoleSettings) -> Cookie<'static> {
+        Cookie::build(self.name(settings), value)
+            .path(ConsoleCookie::path(settings))
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(settings.secure_cookies())
+            .finish()
+    }
+
+    /// A cookie that deletes this one in the browser.
+    pub fn expired(self, settings: &ConsoleSettings) -> Cookie<'static> {
+        let mut cookie = self.with_value(String::new(), settings);
+        cookie.make_removal();
+        cookie
+    }
+
+    /// The value `req` carries in this cookie (under the name in force), if any and not
+    /// empty. A cookie under the other scheme's name is ignored: under https a plain
+    /// `roster_session` may have been planted by a sibling subdomain.
+    pub fn read(self, req: &HttpRequest) -> Option<String> {
+        req.cookie(self.name(&settings_of(req)))
+            .map(|cookie| cookie.value().to_owned())
+            .filter(|value| !value.is_empty())
+    }
+}
 
 /// What the console needs from the server's settings.
 #[derive(Debug, Clone, Default)]
@@ -64,34 +125,9 @@ pub fn settings_of(req: &HttpRequest) -> ConsoleSettings {
         .unwrap_or_default()
 }
 
-/// A console cookie: `HttpOnly` (no script reads it), `SameSite=Strict` (no other site's
-/// page sends it), `Secure` under https, scoped to `/console`, and gone when the browser
-/// closes; the server-side session's own lifetime and idle timeout still apply.
-pub fn console_cookie(
-    name: &'static str,
-    value: String,
-    settings: &ConsoleSettings,
-) -> Cookie<'static> {
-    Cookie::build(name, value)
-        .path(COOKIE_PATH)
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(settings.secure_cookies())
-        .finish()
-}
-
-/// A cookie that deletes `name` in the browser.
-pub fn expired_cookie(name: &'static str, settings: &ConsoleSettings) -> Cookie<'static> {
-    let mut cookie = console_cookie(name, String::new(), settings);
-    cookie.make_removal();
-    cookie
-}
-
 /// The session token the browser sent, if any.
 pub fn session_token(req: &HttpRequest) -> Option<String> {
-    req.cookie(SESSION_COOKIE)
-        .map(|cookie| cookie.value().to_owned())
-        .filter(|token| !token.is_empty())
+    ConsoleCookie::Session.read(req)
 }
 
 /// A signed-in person: the caller every use case takes, built from the session cookie
@@ -187,14 +223,63 @@ mod tests {
     }
 
     #[test]
-    fn cookies_are_http_only_strict_and_scoped() {
+    fn under_https_cookies_are_host_prefixed_secure_and_domainless() {
         let https = ConsoleSettings::new(Some("https://id.example.com"));
-        let cookie = console_cookie(SESSION_COOKIE, "t".into(), &https).to_string();
-        for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/console"] {
-            assert!(cookie.contains(part), "{cookie} lacks {part}");
+        for (kind, name) in [
+            (ConsoleCookie::Session, "__Host-roster_session"),
+            (ConsoleCookie::PreSession, "__Host-roster_csrf"),
+        ] {
+            let cookie = kind.with_value("t".into(), &https);
+            assert_eq!(cookie.name(), name);
+            assert_eq!(cookie.domain(), None);
+            let header = cookie.to_string();
+            for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+                assert!(
+                    header.split("; ").any(|p| p == part),
+                    "{header} lacks {part}"
+                );
+            }
+            let expired = kind.expired(&https);
+            assert_eq!((expired.name(), expired.path()), (name, Some("/")));
         }
-        let http = console_cookie(SESSION_COOKIE, "t".into(), &ConsoleSettings::default());
-        assert!(!http.to_string().contains("Secure"));
+    }
+
+    #[test]
+    fn over_http_cookies_keep_plain_names_scoped_to_the_console() {
+        let http = ConsoleSettings::new(Some("http://localhost:8080"));
+        for (kind, name) in [
+            (ConsoleCookie::Session, "roster_session"),
+            (ConsoleCookie::PreSession, "roster_csrf"),
+        ] {
+            for settings in [&http, &ConsoleSettings::default()] {
+                let cookie = kind.with_value("t".into(), settings);
+                assert_eq!(cookie.name(), name);
+                assert_eq!(cookie.path(), Some("/console"));
+                assert!(!cookie.to_string().contains("Secure"));
+            }
+        }
+    }
+
+    /// Under https a plain `roster_session` (which a sibling subdomain could set with
+    /// `Domain=example.com`) is not a session.
+    #[test]
+    fn under_https_only_the_prefixed_cookie_is_read() {
+        use actix_web::test::TestRequest;
+        let https = Data::new(ConsoleSettings::new(Some("https://id.example.com")));
+        let planted = TestRequest::default()
+            .app_data(https.clone())
+            .cookie(Cookie::new("roster_session", "planted"))
+            .to_http_request();
+        assert_eq!(session_token(&planted), None);
+        let own = TestRequest::default()
+            .app_data(https)
+            .cookie(Cookie::new("__Host-roster_session", "own"))
+            .to_http_request();
+        assert_eq!(session_token(&own).as_deref(), Some("own"));
+        let http = TestRequest::default()
+            .cookie(Cookie::new("roster_session", "dev"))
+            .to_http_request();
+        assert_eq!(session_token(&http).as_deref(), Some("dev"));
     }
 
     #[test]

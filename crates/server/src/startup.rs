@@ -151,6 +151,12 @@ impl Application {
                 settings.features_file.display()
             );
         }
+        if settings.public_url.is_none() {
+            tracing::warn!(
+                "server.public_url is unset: console cookies are not Secure and forms are checked \
+                 against the Host header; set server.public_url in production"
+            );
+        }
         let metrics = Data::new(Metrics::new(Some(Arc::new(Probe {
             store: components.store.clone(),
             hasher: components.hasher.clone(),

@@ -15,7 +15,7 @@ use super::{Landing, notice};
 use crate::forms::{FieldErrors, Form, NoFields};
 use crate::layout::Layout;
 use crate::render::{ConsoleError, html, see_other};
-use crate::session::{SESSION_COOKIE, Viewer, expired_cookie, settings_of};
+use crate::session::{ConsoleCookie, Viewer, settings_of};
 use crate::words::{GrantInWords, device_in_words, when};
 
 const PATH: &str = "/console/account";
@@ -171,7 +171,7 @@ async fn revoke_session(
         matches!(&viewer.caller.kind, CallerKind::Session { session_id, .. } if *session_id == id);
     if own {
         let mut response = see_other("/console/login?done=signed-out");
-        let _ = response.add_cookie(&expired_cookie(SESSION_COOKIE, &settings_of(&req)));
+        let _ = response.add_cookie(&ConsoleCookie::Session.expired(&settings_of(&req)));
         return Ok(response);
     }
     Ok(see_other("/console/account?done=session-revoked"))

@@ -15,7 +15,7 @@ use super::sign_in::{anonymous_layout, anonymous_page};
 use crate::forms::{FieldErrors, Form};
 use crate::layout::Layout;
 use crate::render::{ConsoleError, see_other};
-use crate::session::{SESSION_COOKIE, console_cookie, settings_of};
+use crate::session::{ConsoleCookie, settings_of};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.route("/register", web::get().to(show))
@@ -133,6 +133,6 @@ async fn register(
     let success = roster.login(&email, &password, &client).await?;
     let mut response = see_other("/console/account?done=welcome");
     let token = secrecy::ExposeSecret::expose_secret(&success.token).to_owned();
-    let _ = response.add_cookie(&console_cookie(SESSION_COOKIE, token, &settings_of(&req)));
+    let _ = response.add_cookie(&ConsoleCookie::Session.with_value(token, &settings_of(&req)));
     Ok(response)
 }

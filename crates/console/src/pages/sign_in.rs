@@ -12,13 +12,11 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::{Landing, notice, over_rate_limit};
-use crate::csrf::{CSRF_COOKIE, new_pre_session_secret, request_secret};
+use crate::csrf::{new_pre_session_secret, request_secret};
 use crate::forms::{FieldErrors, Form, NoFields};
 use crate::layout::Layout;
 use crate::render::{ConsoleError, html, see_other};
-use crate::session::{
-    SESSION_COOKIE, Viewer, console_cookie, expired_cookie, is_console_path, settings_of,
-};
+use crate::session::{ConsoleCookie, Viewer, is_console_path, settings_of};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.route("/login", web::get().to(show))
@@ -45,7 +43,7 @@ pub(crate) fn anonymous_layout(
         return (Layout::anonymous(&secret), None);
     }
     let secret = new_pre_session_secret();
-    let cookie = console_cookie(CSRF_COOKIE, secret.clone(), &settings_of(req));
+    let cookie = ConsoleCookie::PreSession.with_value(secret.clone(), &settings_of(req));
     (Layout::anonymous(&secret), Some(cookie))
 }
 
@@ -57,7 +55,7 @@ pub(crate) fn anonymous_page(
 ) -> HttpResponse {
     let mut response = html(status, page);
     if let Some(cookie) = cookie {
-        // A cookie built by `console_cookie` always encodes into a header value.
+        // A cookie built by `ConsoleCookie` always encodes into a header value.
         let _ = response.add_cookie(&cookie);
     }
     response
@@ -128,7 +126,7 @@ async fn sign_in(
         Ok(success) => {
             let mut response = see_other(destination(next.as_deref()));
             let token = secrecy::ExposeSecret::expose_secret(&success.token).to_owned();
-            let cookie = console_cookie(SESSION_COOKIE, token, &settings_of(&req));
+            let cookie = ConsoleCookie::Session.with_value(token, &settings_of(&req));
             let _ = response.add_cookie(&cookie);
             Ok(response)
         }
@@ -155,6 +153,6 @@ async fn sign_out(
 ) -> Result<HttpResponse, ConsoleError> {
     roster.logout(&viewer.caller).await?;
     let mut response = see_other("/console/login?done=signed-out");
-    let _ = response.add_cookie(&expired_cookie(SESSION_COOKIE, &settings_of(&req)));
+    let _ = response.add_cookie(&ConsoleCookie::Session.expired(&settings_of(&req)));
     Ok(response)
 }

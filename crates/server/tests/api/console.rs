@@ -561,17 +561,49 @@ async fn under_an_https_public_url_cookies_are_secure_and_only_that_origin_may_p
     let member = app.new_account("console").await;
     let mut browser = Browser::new(&app);
     let login = browser.get("/console/login").await;
-    assert!(login.set_cookie("roster_csrf").unwrap().contains("Secure"));
+    // `__Host-` names: only this host, over https, may set them, so a sibling subdomain
+    // cannot plant a session (they require `Secure`, `Path=/` and no `Domain`).
+    let host_only = |cookie: Option<String>| {
+        let cookie = cookie.expect("a __Host- cookie");
+        for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+            assert!(
+                cookie.split("; ").any(|p| p == part),
+                "{cookie} lacks {part}"
+            );
+        }
+        assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+    };
+    host_only(login.set_cookie("__Host-roster_csrf"));
+    assert!(login.set_cookie("roster_csrf").is_none());
     // The local address is not the public origin.
     let refused = browser.sign_in(&member.email, PASSWORD).await;
     assert_eq!(refused.status, 403);
     browser.origin = Some("https://id.example.com".to_owned());
     let signed_in = browser.sign_in(&member.email, PASSWORD).await;
     assert_eq!(signed_in.status, 303);
+    host_only(signed_in.set_cookie("__Host-roster_session"));
+    assert!(signed_in.set_cookie("roster_session").is_none());
+    assert_eq!(browser.get("/console/account").await.status, 200);
+
+    // A plain `roster_session` (what a sibling subdomain could set for the parent domain)
+    // is not read: the page sends its bearer to sign in.
+    let token = browser.cookies.remove("__Host-roster_session").unwrap();
+    browser.cookies.insert("roster_session".to_owned(), token);
+    let planted = browser.get("/console/account").await;
+    assert_eq!(planted.status, 303);
+    assert!(planted.location().starts_with("/console/login"));
+}
+
+/// Without `server.public_url` the operator is told what that costs.
+#[tokio::test]
+async fn without_a_public_url_start_up_warns_about_cookies_and_origins() {
+    let Some(_app) = spawn_app(Db::Sqlite).await else {
+        return;
+    };
+    let logs = crate::helpers::captured_logs();
     assert!(
-        signed_in
-            .set_cookie("roster_session")
-            .unwrap()
-            .contains("Secure")
+        logs.contains("console cookies are not Secure")
+            && logs.contains("set server.public_url in production"),
+        "no warning about server.public_url in the start-up logs"
     );
 }
