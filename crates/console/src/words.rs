@@ -198,24 +198,151 @@ impl KeyStatus {
     }
 }
 
-/// An account or API key as an audit event labels it (`account:<id>`), in words: the
-/// account's email or the key's name when the viewer may know them, else the label itself.
-pub fn principal_in_words(label: &str, names: &PrincipalNames) -> String {
-    match PrincipalId::parse(label) {
-        Some(PrincipalId::Account(id)) => names
-            .accounts
-            .get(&id)
-            .map_or_else(|| label.to_owned(), ToString::to_string),
-        Some(PrincipalId::ApiKey(id)) => names
-            .api_keys
-            .get(&id)
-            .map_or_else(|| label.to_owned(), |name| api_key_named(name)),
-        None => label.to_owned(),
+/// A sentence of fixed words and the names and values it is about, kept apart so a page
+/// can draw each name in its own element (`<q>` for names people chose, `<code>` for
+/// identifiers): text inside a name, such as an API key called `ci” with role boss on *.
+/// admin@example.com granted…`, then cannot pass for the sentence around it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sentence {
+    pub parts: Vec<Part>,
+}
+
+/// One piece of a [`Sentence`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub text: String,
+    pub kind: PartKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartKind {
+    /// The sentence's own wording.
+    Words,
+    /// Free text someone chose (an API key's name): drawn quoted.
+    Name,
+    /// An identifier or recorded value (an email, a role, a scope, an id, a detail as
+    /// stored): drawn as code.
+    Value,
+}
+
+impl Part {
+    pub fn is_name(&self) -> bool {
+        self.kind == PartKind::Name
+    }
+
+    pub fn is_value(&self) -> bool {
+        self.kind == PartKind::Value
     }
 }
 
+impl Sentence {
+    fn push(mut self, kind: PartKind, text: impl Into<String>) -> Sentence {
+        let text = text.into();
+        match self.parts.last_mut() {
+            // Adjacent words make one part: fewer elements, the same text.
+            Some(last) if kind == PartKind::Words && last.kind == PartKind::Words => {
+                last.text.push_str(&text);
+            }
+            _ => self.parts.push(Part { text, kind }),
+        }
+        self
+    }
+
+    fn words(self, text: impl Into<String>) -> Sentence {
+        self.push(PartKind::Words, text)
+    }
+
+    fn name(self, text: impl Into<String>) -> Sentence {
+        self.push(PartKind::Name, text)
+    }
+
+    fn value(self, text: impl Into<String>) -> Sentence {
+        self.push(PartKind::Value, text)
+    }
+
+    fn then(self, other: Sentence) -> Sentence {
+        other
+            .parts
+            .into_iter()
+            .fold(self, |sentence, part| sentence.push(part.kind, part.text))
+    }
+}
+
+fn words(text: impl Into<String>) -> Sentence {
+    Sentence::default().words(text)
+}
+
+/// The sentence as plain text: names in typographic quotes, as the page draws them.
+impl std::fmt::Display for Sentence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for part in &self.parts {
+            match part.kind {
+                PartKind::Name => write!(f, "\u{201c}{}\u{201d}", part.text)?,
+                PartKind::Words | PartKind::Value => f.write_str(&part.text)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An account or API key as an audit event labels it (`account:<id>`), in words: the
+/// account's email or the key's name when the viewer may know them, else the label itself.
+pub fn principal_in_words(label: &str, names: &PrincipalNames) -> Sentence {
+    match PrincipalId::parse(label) {
+        Some(PrincipalId::Account(id)) => match names.accounts.get(&id) {
+            Some(email) => Sentence::default().value(email.to_string()),
+            None => Sentence::default().value(label),
+        },
+        Some(PrincipalId::ApiKey(id)) => match names.api_keys.get(&id) {
+            Some(name) => words("API key ").name(name.as_str()),
+            None => Sentence::default().value(label),
+        },
+        None => Sentence::default().value(label),
+    }
+}
+
+/// "API key “name”", for plain-text places (the check page's subject).
 fn api_key_named(name: &str) -> String {
     format!("API key \u{201c}{name}\u{201d}")
+}
+
+/// The name at the start of `detail` as Rust's `{:?}` wrote it (`"ci \"deploy\""`),
+/// unescaped, and the rest after its closing quote; `None` when it is not such a string.
+fn debug_quoted(detail: &str) -> Option<(String, &str)> {
+    let rest = detail.strip_prefix('"')?;
+    let mut name = String::new();
+    let mut chars = rest.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '"' => return Some((name, &rest[at + 1..])),
+            '\\' => {
+                let escaped = match chars.next()?.1 {
+                    'n' => '\n',
+                    'r' => '\r',
+                    't' => '\t',
+                    '0' => '\0',
+                    'u' => {
+                        // `\u{1f600}`
+                        if chars.next()?.1 != '{' {
+                            return None;
+                        }
+                        let mut hex = String::new();
+                        loop {
+                            match chars.next()?.1 {
+                                '}' => break,
+                                digit => hex.push(digit),
+                            }
+                        }
+                        char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?
+                    }
+                    other => other,
+                };
+                name.push(escaped);
+            }
+            other => name.push(other),
+        }
+    }
+    None
 }
 
 /// What an audit action is, in a few words (the action filter's choices).
@@ -247,46 +374,62 @@ pub fn audit_action_in_words(action: AuditAction) -> &'static str {
 
 /// `role@scope, role@scope` (or `no grants`), as account and API key creations record the
 /// grants they gave: "with role viewer on acme and role auditor on *".
-fn grants_in_words(listed: &str) -> String {
+fn grants_in_words(listed: &str) -> Sentence {
     if listed == "no grants" {
-        return "with no grants".to_owned();
+        return words("with no grants");
     }
-    let grants: Option<Vec<String>> = listed
+    let grants: Option<Vec<(&str, &str)>> = listed
         .split(", ")
-        .map(|grant| {
-            let (role, scope) = grant.split_once('@')?;
-            Some(format!("role {role} on {scope}"))
-        })
+        .map(|grant| grant.split_once('@'))
         .collect();
     match grants {
-        Some(grants) => format!("with {}", grants.join(" and ")),
-        None => format!("({listed})"),
+        Some(grants) => {
+            grants
+                .into_iter()
+                .enumerate()
+                .fold(words("with "), |sentence, (at, (role, scope))| {
+                    let sentence = if at == 0 {
+                        sentence
+                    } else {
+                        sentence.words(" and ")
+                    };
+                    sentence
+                        .words("role ")
+                        .value(role)
+                        .words(" on ")
+                        .value(scope)
+                })
+        }
+        None => words("(").value(listed).words(")"),
     }
 }
 
 /// An audit event as a sentence: who did what to whom, with what the event's detail adds
 /// ("ada@example.com granted role viewer on acme.berlin to bob@example.com"). Accounts and
 /// keys are named as [`principal_in_words`] can; an event recorded without an actor was
-/// done by someone not signed in (a sign-in, a sign-up) or by the service itself.
-pub fn audit_event_in_words(event: &AuditEvent, names: &PrincipalNames) -> String {
+/// done by someone not signed in (a sign-in, a sign-up) or by the service itself. Every
+/// name and recorded value is its own part of the [`Sentence`], never part of its wording.
+pub fn audit_event_in_words(event: &AuditEvent, names: &PrincipalNames) -> Sentence {
     let actor = event.actor.as_deref().map_or_else(
-        || "Someone".to_owned(),
+        || words("Someone"),
         |label| principal_in_words(label, names),
     );
     // The target after its noun: "the account ada@example.com", "the API key “ci”", or
     // its bare id when the viewer may not know more.
     let target = match event.target.as_deref() {
-        None => "an unknown target".to_owned(),
+        None => words("an unknown target"),
         Some(label) => match PrincipalId::parse(label) {
-            Some(PrincipalId::Account(id)) => names
-                .accounts
-                .get(&id)
-                .map_or_else(|| id.to_string(), ToString::to_string),
-            Some(PrincipalId::ApiKey(id)) => names
-                .api_keys
-                .get(&id)
-                .map_or_else(|| id.to_string(), |name| format!("\u{201c}{name}\u{201d}")),
-            None => label.to_owned(),
+            Some(PrincipalId::Account(id)) => Sentence::default().value(
+                names
+                    .accounts
+                    .get(&id)
+                    .map_or_else(|| id.to_string(), ToString::to_string),
+            ),
+            Some(PrincipalId::ApiKey(id)) => match names.api_keys.get(&id) {
+                Some(name) => Sentence::default().name(name.as_str()),
+                None => Sentence::default().value(id.to_string()),
+            },
+            None => Sentence::default().value(label),
         },
     };
     // The part after `kind:` of a target such as `role:viewer` or `email:ada@example.com`.
@@ -294,61 +437,79 @@ pub fn audit_event_in_words(event: &AuditEvent, names: &PrincipalNames) -> Strin
         .target
         .as_deref()
         .and_then(|label| label.split_once(':'))
-        .map_or("an unknown target", |(_, id)| id);
+        .map_or_else(
+            || words("an unknown target"),
+            |(_, id)| Sentence::default().value(id),
+        );
     let detail = event.detail.as_deref();
-    // A detail that only adds to the sentence: ", and revoked 2 API keys it created".
-    let and_detail = |sentence: String| match detail {
-        Some(detail) => format!("{sentence}, and {detail}"),
+    // A detail the service wrote in words, that only adds to the sentence: ", and revoked 2
+    // API keys it created".
+    let and_detail = |sentence: Sentence| match detail {
+        Some(detail) => sentence.words(format!(", and {detail}")),
         None => sentence,
     };
-    let with_detail = |sentence: String| match detail {
-        Some(detail) => format!("{sentence} ({detail})"),
+    // A detail of a shape the sentence does not know, shown as recorded.
+    let with_detail = |sentence: Sentence| match detail {
+        Some(detail) => sentence.words(" (").value(detail).words(")"),
         None => sentence,
     };
+    let by = |action: &str| actor.clone().words(action);
     match event.action {
         AuditAction::AccountRegistered => match event.actor {
-            Some(_) => format!("{actor} signed up"),
-            None => format!("The account {target} signed up"),
+            Some(_) => by(" signed up"),
+            None => words("The account ").then(target).words(" signed up"),
         },
         AuditAction::AccountCreated => {
-            let grants = detail.map_or_else(String::new, |listed| {
-                format!(" {}", grants_in_words(listed))
-            });
-            format!("{actor} created the account {target}{grants}")
-        }
-        AuditAction::SuperadminCreated => {
-            format!("The super admin {target} was created (from the command line or at start-up)")
-        }
-        AuditAction::LoginSucceeded => format!("{actor} signed in"),
-        AuditAction::LoginFailed => match event.actor {
-            None => format!("Someone failed to sign in as {target_id}"),
-            Some(_) => with_detail(format!("{actor} failed a password check as {target_id}")),
-        },
-        AuditAction::Logout => format!("{actor} signed out"),
-        AuditAction::SessionRevoked => format!("{actor} signed out one of their sessions"),
-        AuditAction::PasswordChanged => {
-            if event.actor.is_some() && event.actor == event.target {
-                format!("{actor} changed their password; their other sessions ended")
-            } else {
-                format!("{actor} changed the password of {target}")
+            let sentence = by(" created the account ").then(target);
+            match detail {
+                Some(listed) => sentence.words(" ").then(grants_in_words(listed)),
+                None => sentence,
             }
         }
-        AuditAction::PasswordReset => {
-            format!("{actor} reset the password of {target}; every session of the account ended")
+        AuditAction::SuperadminCreated => words("The super admin ")
+            .then(target)
+            .words(" was created (from the command line or at start-up)"),
+        AuditAction::LoginSucceeded => by(" signed in"),
+        AuditAction::LoginFailed if event.actor.is_none() => {
+            words("Someone failed to sign in as ").then(target_id)
         }
-        AuditAction::AccountDisabled => {
-            and_detail(format!("{actor} disabled the account {target}"))
+        AuditAction::LoginFailed => {
+            // The detail is one of the service's fixed reasons.
+            let sentence = by(" failed a password check as ").then(target_id);
+            match detail {
+                Some(reason) => sentence.words(format!(" ({reason})")),
+                None => sentence,
+            }
         }
-        AuditAction::AccountEnabled => format!("{actor} enabled the account {target}"),
-        AuditAction::RoleCreated => match detail {
-            Some(rules) => format!("{actor} created the role {target_id} with the rules: {rules}"),
-            None => format!("{actor} created the role {target_id}"),
-        },
+        AuditAction::Logout => by(" signed out"),
+        AuditAction::SessionRevoked => by(" signed out one of their sessions"),
+        AuditAction::PasswordChanged => {
+            if event.actor.is_some() && event.actor == event.target {
+                by(" changed their password; their other sessions ended")
+            } else {
+                by(" changed the password of ").then(target)
+            }
+        }
+        AuditAction::PasswordReset => by(" reset the password of ")
+            .then(target)
+            .words("; every session of the account ended"),
+        AuditAction::AccountDisabled => and_detail(by(" disabled the account ").then(target)),
+        AuditAction::AccountEnabled => by(" enabled the account ").then(target),
+        AuditAction::RoleCreated => {
+            let sentence = by(" created the role ").then(target_id);
+            match detail {
+                Some(rules) => sentence.words(" with the rules: ").value(rules),
+                None => sentence,
+            }
+        }
         AuditAction::RoleUpdated => match detail {
-            Some(rules) => format!("{actor} changed the rules of the role {target_id} to: {rules}"),
-            None => format!("{actor} changed the role {target_id}"),
+            Some(rules) => by(" changed the rules of the role ")
+                .then(target_id)
+                .words(" to: ")
+                .value(rules),
+            None => by(" changed the role ").then(target_id),
         },
-        AuditAction::RoleDeleted => format!("{actor} deleted the role {target_id}"),
+        AuditAction::RoleDeleted => by(" deleted the role ").then(target_id),
         AuditAction::GrantCreated | AuditAction::GrantDeleted => match event.grant_change() {
             Some(change) => {
                 let holder = principal_in_words(&change.holder.to_string(), names);
@@ -357,45 +518,51 @@ pub fn audit_event_in_words(event: &AuditEvent, names: &PrincipalNames) -> Strin
                 } else {
                     ("removed", "from")
                 };
-                format!(
-                    "{actor} {verb} role {} on {} {joint} {holder}",
-                    change.role, change.scope
-                )
+                by(&format!(" {verb} role "))
+                    .value(change.role)
+                    .words(" on ")
+                    .value(change.scope)
+                    .words(format!(" {joint} "))
+                    .then(holder)
             }
             None if event.action == AuditAction::GrantCreated => {
-                with_detail(format!("{actor} created the grant {target_id}"))
+                with_detail(by(" created the grant ").then(target_id))
             }
-            None => with_detail(format!("{actor} removed the grant {target_id}")),
+            None => with_detail(by(" removed the grant ").then(target_id)),
         },
         AuditAction::ApiKeyCreated => {
-            // `name "ci deploy"; role@scope, ...` (the name as Rust quotes it).
+            // `name "ci deploy"; role@scope, ...`: the name as Rust's `{:?}` quotes it,
+            // shown as it was created.
             let parsed = detail
-                .and_then(|detail| detail.strip_prefix("name \""))
-                .and_then(|rest| rest.rsplit_once("\"; "));
+                .and_then(|detail| detail.strip_prefix("name "))
+                .and_then(debug_quoted)
+                .and_then(|(name, rest)| Some((name, rest.strip_prefix("; ")?)));
             match parsed {
-                Some((name, grants)) => format!(
-                    "{actor} created the {} {}",
-                    api_key_named(name),
-                    grants_in_words(grants)
-                ),
-                None => with_detail(format!("{actor} created the API key {target}")),
+                Some((name, grants)) => by(" created the API key ")
+                    .name(name)
+                    .words(" ")
+                    .then(grants_in_words(grants)),
+                None => with_detail(by(" created the API key ").then(target)),
             }
         }
-        AuditAction::ApiKeyRevoked => and_detail(format!("{actor} revoked the API key {target}")),
+        AuditAction::ApiKeyRevoked => and_detail(by(" revoked the API key ").then(target)),
         AuditAction::FeaturesReloaded => match detail {
             Some("no value changed") | None => {
-                "The features file was reloaded; no value changed".to_owned()
+                words("The features file was reloaded; no value changed")
             }
-            Some(changes) => format!("The features file was reloaded: {changes}"),
+            Some(changes) => words("The features file was reloaded: ").value(changes),
         },
-        AuditAction::FeaturesRejected => format!(
-            "An edit of the features file was refused, and the last good state stays in force: {}",
-            detail.unwrap_or("no reason recorded")
-        ),
+        AuditAction::FeaturesRejected => words(
+            "An edit of the features file was refused, and the last good state stays in force: ",
+        )
+        .then(match detail {
+            Some(reason) => Sentence::default().value(reason),
+            None => words("no reason recorded"),
+        }),
         AuditAction::FeatureChanged => match detail {
-            Some("enabled") => format!("{actor} switched the feature {target_id} on"),
-            Some("disabled") => format!("{actor} switched the feature {target_id} off"),
-            _ => with_detail(format!("{actor} switched the feature {target_id}")),
+            Some("enabled") => by(" switched the feature ").then(target_id).words(" on"),
+            Some("disabled") => by(" switched the feature ").then(target_id).words(" off"),
+            _ => with_detail(by(" switched the feature ").then(target_id)),
         },
     }
 }
@@ -650,7 +817,7 @@ mod tests {
                     || panic!("no wording for {action}: add it to SENTENCES"),
                     |(_, sentence)| *sentence,
                 );
-            let said = audit_event_in_words(&sample(action), &names);
+            let said = audit_event_in_words(&sample(action), &names).to_string();
             assert_eq!(said, expected, "{action}");
             assert!(!said.contains(action.as_str()), "{action}: {said}");
             labels.push(audit_action_in_words(action));
@@ -667,7 +834,7 @@ mod tests {
     #[test]
     fn events_name_only_whom_the_viewer_may_know() {
         let nobody = PrincipalNames::default();
-        let granted = audit_event_in_words(&sample(AuditAction::GrantCreated), &nobody);
+        let granted = audit_event_in_words(&sample(AuditAction::GrantCreated), &nobody).to_string();
         assert_eq!(
             granted,
             format!(
@@ -677,9 +844,12 @@ mod tests {
             )
         );
         let key_label = PrincipalId::ApiKey(key()).to_string();
-        assert_eq!(principal_in_words(&key_label, &nobody), key_label);
         assert_eq!(
-            principal_in_words(&key_label, &names()),
+            principal_in_words(&key_label, &nobody).to_string(),
+            key_label
+        );
+        assert_eq!(
+            principal_in_words(&key_label, &names()).to_string(),
             "API key \u{201c}ci deploy\u{201d}"
         );
         // A key acting, and a password check failed by someone signed in.
@@ -689,7 +859,7 @@ mod tests {
             ..by_key
         };
         assert_eq!(
-            audit_event_in_words(&by_key, &names()),
+            audit_event_in_words(&by_key, &names()).to_string(),
             "API key \u{201c}ci deploy\u{201d} deleted the role viewer"
         );
         let checked = AuditEvent::new(AuditAction::LoginFailed, Utc::now())
@@ -697,7 +867,7 @@ mod tests {
             .target("email", "ada@example.com")
             .detail("wrong current password on password change");
         assert_eq!(
-            audit_event_in_words(&checked, &names()),
+            audit_event_in_words(&checked, &names()).to_string(),
             "ada@example.com failed a password check as ada@example.com (wrong current password \
              on password change)"
         );
@@ -711,7 +881,7 @@ mod tests {
             ..sample(AuditAction::GrantCreated)
         };
         assert_eq!(
-            audit_event_in_words(&odd_grant, &names),
+            audit_event_in_words(&odd_grant, &names).to_string(),
             format!(
                 "ada@example.com created the grant {} (something else)",
                 Uuid::from_u128(9)
@@ -722,7 +892,7 @@ mod tests {
             ..sample(AuditAction::AccountCreated)
         };
         assert_eq!(
-            audit_event_in_words(&no_grants, &names),
+            audit_event_in_words(&no_grants, &names).to_string(),
             "ada@example.com created the account bob@example.com with no grants"
         );
         let unchanged = AuditEvent {
@@ -730,9 +900,109 @@ mod tests {
             ..sample(AuditAction::FeaturesReloaded)
         };
         assert_eq!(
-            audit_event_in_words(&unchanged, &names),
+            audit_event_in_words(&unchanged, &names).to_string(),
             "The features file was reloaded; no value changed"
         );
+    }
+
+    /// A key whose name reads like another event.
+    const FORGED: &str = "ci\u{201d} with role boss on *. admin@example.com granted role boss on * \
+                          to del@example.com";
+
+    /// The sentence's own wording, without its names and values.
+    fn wording(sentence: &Sentence) -> String {
+        sentence
+            .parts
+            .iter()
+            .filter(|part| part.kind == PartKind::Words)
+            .map(|part| part.text.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn names_are_parts_of_their_own_never_wording() {
+        let mut names = names();
+        names.api_keys.insert(key(), FORGED.to_owned());
+        let revoked = AuditEvent {
+            detail: None,
+            ..sample(AuditAction::ApiKeyRevoked)
+        };
+        let said = audit_event_in_words(&revoked, &names);
+        assert_eq!(wording(&said), " revoked the API key ");
+        assert!(
+            said.parts
+                .iter()
+                .any(|part| part.kind == PartKind::Name && part.text == FORGED),
+            "{said:?}"
+        );
+        // Every kind of event keeps names and recorded values out of its wording.
+        for action in AuditAction::ALL {
+            let said = audit_event_in_words(&sample(action), &names);
+            let wording = wording(&said);
+            for name in [
+                "ada@example.com",
+                "bob@example.com",
+                "ci deploy",
+                "viewer",
+                "acme",
+            ] {
+                assert!(!wording.contains(name), "{action}: {wording}");
+            }
+        }
+        // A grant to the key, and the key acting.
+        let granted = audit_event_in_words(&sample(AuditAction::GrantDeleted), &names);
+        assert_eq!(
+            wording(&granted),
+            " removed role  on  from API key ",
+            "{granted:?}"
+        );
+        assert_eq!(
+            granted.parts.last().map(|part| part.text.as_str()),
+            Some(FORGED)
+        );
+    }
+
+    /// The created key's name is shown as it was typed, not as Rust's `{:?}` escapes it.
+    #[test]
+    fn a_created_keys_name_is_shown_as_created() {
+        for name in [
+            "ci \"deploy\"",
+            "back\\slash",
+            "two\nlines",
+            "quote\"; admin@* ; x",
+            FORGED,
+            "\u{202e}reversed",
+        ] {
+            let event = AuditEvent::new(AuditAction::ApiKeyCreated, Utc::now())
+                .actor(PrincipalId::Account(ada()))
+                .target("api_key", key())
+                .detail(format!("name {name:?}; issuer-admin@acme"));
+            let said = audit_event_in_words(&event, &names());
+            let named: Vec<&str> = said
+                .parts
+                .iter()
+                .filter(|part| part.kind == PartKind::Name)
+                .map(|part| part.text.as_str())
+                .collect();
+            assert_eq!(named, [name], "{said:?}");
+            assert!(
+                said.to_string().ends_with("with role issuer-admin on acme"),
+                "{said}"
+            );
+        }
+        // A detail of another shape is shown as recorded, as a value.
+        let odd = AuditEvent::new(AuditAction::ApiKeyCreated, Utc::now())
+            .actor(PrincipalId::Account(ada()))
+            .target("api_key", key())
+            .detail("name \"unterminated");
+        let said = audit_event_in_words(&odd, &names());
+        assert_eq!(
+            said.parts
+                .last()
+                .map(|part| (part.kind, part.text.as_str())),
+            Some((PartKind::Words, ")"))
+        );
+        assert!(said.to_string().contains("(name \"unterminated)"), "{said}");
     }
 
     fn decided_by(effect: Effect, pattern: &str) -> Match {

@@ -14,7 +14,7 @@ use crate::forms::FieldErrors;
 use crate::layout::Layout;
 use crate::render::{ConsoleError, html};
 use crate::session::Viewer;
-use crate::words::{audit_action_in_words, audit_event_in_words, when};
+use crate::words::{Sentence, audit_action_in_words, audit_event_in_words, when};
 
 const PATH: &str = "/console/admin/audit";
 
@@ -41,7 +41,8 @@ struct EventRow {
     /// RFC 3339 to the second, for `<time datetime>`.
     at: String,
     when: String,
-    sentence: String,
+    /// Drawn part by part: names and values each in their own element.
+    sentence: Sentence,
     action: &'static str,
     actor: Option<String>,
     /// The page filtered by this event's actor.
@@ -237,6 +238,38 @@ mod tests {
         let (before, _, problems) = paging(&filters(Some("not-a-cursor"), None));
         assert_eq!(before, None);
         assert_eq!(problems[0].field, "cursor");
+    }
+
+    /// Names are drawn in their own element, escaped, so a key named like a sentence
+    /// cannot read as one.
+    #[test]
+    fn names_are_drawn_in_their_own_element() {
+        let key = roster_domain::ApiKeyId::new(Uuid::from_u128(3));
+        let forged =
+            "ci\u{201d} with role boss on *. <b>admin@example.com</b> granted role \"boss\"";
+        let mut names = PrincipalNames::default();
+        names.api_keys.insert(key, forged.to_owned());
+        let event =
+            AuditEvent::new(AuditAction::ApiKeyRevoked, chrono::Utc::now()).target("api_key", key);
+        let page = AuditPage {
+            layout: Layout::anonymous("secret"),
+            actor: String::new(),
+            limit: None,
+            actions: Vec::new(),
+            rows: vec![row(&event, &names)],
+            filtered: false,
+            next_href: None,
+            newest_href: None,
+            errors: FieldErrors::default(),
+        };
+        let html = page.render().unwrap();
+        assert!(
+            html.contains(
+                "Someone revoked the API key <q class=\"name\">ci\u{201d} with role boss on *. \
+                 &#60;b&#62;admin@example.com&#60;/b&#62; granted role &#34;boss&#34;</q>"
+            ),
+            "{html}"
+        );
     }
 
     #[test]
