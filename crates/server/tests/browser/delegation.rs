@@ -80,7 +80,6 @@ async fn a_delegate_is_offered_only_what_it_may_grant() {
     );
     let hint = browser.text("#grant-scope-hint").await;
     assert_eq!(hint, "You may give roles at or beneath: acme.");
-    browser.snap("admin-account-delegate").await;
     axe::check(&browser, "an account's page, seen by a delegate").await;
 
     // A role it may not give, sent anyway (as a hand-made request would): refused beside the
@@ -123,6 +122,7 @@ async fn a_delegate_is_offered_only_what_it_may_grant() {
     assert!(grants.contains("viewer on acme.berlin"), "{grants}");
     assert!(grants.contains("may do doc-read"), "{grants}");
     assert!(!grants.contains("owner"), "{grants}");
+    browser.snap("admin-account-delegate").await;
     let (status, body) = console
         .api(
             Method::GET,
