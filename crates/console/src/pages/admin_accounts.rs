@@ -22,9 +22,9 @@ use uuid::Uuid;
 
 use super::notice;
 use crate::forms::{FieldErrors, Form, NoFields};
-use crate::grant_rows::{GrantRowView, GrantRows};
 use crate::layout::{Layout, may_globally};
 use crate::render::{ConsoleError, encode_component, html, see_other};
+use crate::rows::{GrantFields, SentGrant, blank_grants, grant_errors, grant_forms, sent_grants};
 use crate::session::Viewer;
 use crate::words::{GrantInWords, grant_scopes_hint, when};
 
@@ -119,9 +119,10 @@ impl Offer {
 struct CreateForm {
     email: String,
     name: String,
-    rows: Vec<GrantRowView>,
     /// `None`: the viewer may give no role, so the form has no grant rows; `no_offer` says why.
-    offer: Option<Offer>,
+    grants: Option<GrantFields>,
+    /// Where the viewer may give roles, in words.
+    scopes_hint: String,
     no_offer: &'static str,
     min_length: usize,
     max_length: usize,
@@ -228,7 +229,7 @@ fn invalid_parameter(name: &str, message: String) -> ConsoleError {
 struct Typed {
     email: String,
     name: String,
-    rows: GrantRows,
+    rows: Vec<SentGrant>,
 }
 
 impl Typed {
@@ -236,7 +237,7 @@ impl Typed {
         Typed {
             email: String::new(),
             name: String::new(),
-            rows: GrantRows::blank(),
+            rows: blank_grants(),
         }
     }
 }
@@ -279,12 +280,26 @@ async fn render_list(
     let create = if may_globally(&viewer.caller, BuiltinAction::AccountCreate) {
         let policy = roster.password_policy();
         let offer = offer_for(roster, &viewer.caller).await?;
+        let (grants, scopes_hint, no_offer) = match offer {
+            Ok(offer) => (
+                Some(GrantFields::new(
+                    &typed.rows,
+                    &errors,
+                    true,
+                    offer.roles,
+                    offer.scopes,
+                )),
+                offer.scopes_hint,
+                "",
+            ),
+            Err(why) => (None, String::new(), why),
+        };
         Some(CreateForm {
             email: typed.email,
             name: typed.name,
-            rows: typed.rows.views(&errors),
-            no_offer: offer.as_ref().err().copied().unwrap_or_default(),
-            offer: offer.ok(),
+            grants,
+            scopes_hint,
+            no_offer,
             min_length: policy.min_length(),
             max_length: policy.max_length(),
         })
@@ -337,7 +352,7 @@ async fn create(
     viewer: Viewer,
     form: Form<CreateAccountForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let rows = GrantRows::from_form(&form.raw);
+    let rows = sent_grants(&form.raw)?;
     let CreateAccountForm {
         email,
         name,
@@ -347,7 +362,7 @@ async fn create(
     let registration =
         RegistrationForm::new(email.clone(), SecretString::from(password), display_name);
     let (status, errors) = match roster
-        .register_by_admin(&viewer.caller, registration, rows.to_send())
+        .register_by_admin(&viewer.caller, registration, grant_forms(&rows))
         .await
     {
         Ok((account, _)) => {
@@ -356,9 +371,10 @@ async fn create(
                 account.id
             )));
         }
-        Err(AppError::Validation(errors)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, rows.field_errors(errors))
-        }
+        Err(AppError::Validation(errors)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            grant_errors(&rows, errors),
+        ),
         Err(AppError::EmailTaken) => (
             StatusCode::CONFLICT,
             FieldErrors::field(
@@ -391,7 +407,11 @@ async fn create(
         ),
         Err(other) => return Err(other.into()),
     };
-    let typed = Typed { email, name, rows };
+    let typed = Typed {
+        email,
+        name,
+        rows: rows.sent,
+    };
     render_list(
         &roster,
         &viewer,

@@ -20,14 +20,11 @@ use super::{ListQuery, notice};
 use crate::forms::{FieldErrors, Form, FormFields, NoFields};
 use crate::layout::{Layout, may_globally};
 use crate::render::{ConsoleError, html, see_other};
-use crate::rows::{Rows, pairs};
+use crate::rows::{BLANK_ROWS, Rows, pairs, row_error};
 use crate::session::Viewer;
 use crate::words::{holders_in_words, rule_in_words, when};
 
 const PATH: &str = "/console/admin/roles";
-/// Blank rule rows a form offers beyond the rules it shows: saving with all of them filled
-/// brings the form back with as many blank ones again.
-const BLANK_ROWS: usize = 3;
 /// How many holders a refused deletion names before "and N more".
 const HOLDERS_NAMED: u32 = 3;
 
@@ -80,12 +77,8 @@ fn rule_rows(sent: &[SentRule], errors: &FieldErrors) -> Vec<RuleRow> {
             number: index + 1,
             action: action.clone(),
             deny: effect == "deny",
-            action_error: errors
-                .get(&format!("permissions[{index}].action"))
-                .map(str::to_owned),
-            effect_error: errors
-                .get(&format!("permissions[{index}].effect"))
-                .map(str::to_owned),
+            action_error: row_error(errors, "permissions", index, ".action"),
+            effect_error: row_error(errors, "permissions", index, ".effect"),
         })
         .collect()
 }
@@ -245,7 +238,7 @@ async fn create(
         }
         Err(AppError::Validation(errors)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            FieldErrors::from_app(rows.errors_on_page("permissions", "Rule", errors)),
+            rows.errors_on_page("permissions", "Rule", errors),
         ),
         Err(AppError::RoleExists) => (
             StatusCode::CONFLICT,
@@ -385,7 +378,7 @@ async fn update(
         }
         Err(AppError::Validation(errors)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            FieldErrors::from_app(rows.errors_on_page("permissions", "Rule", errors)),
+            rows.errors_on_page("permissions", "Rule", errors),
         ),
         Err(AppError::RoleChanged) => (
             StatusCode::CONFLICT,
@@ -511,7 +504,7 @@ mod tests {
             ]
         );
         // The use case names the second rule it received: the fourth row on the page.
-        let errors = FieldErrors::from_app(rows.errors_on_page(
+        let errors = rows.errors_on_page(
             "permissions",
             "Rule",
             vec![roster_app::FieldError::new(
@@ -519,7 +512,7 @@ mod tests {
                 "invalid_action",
                 "action must start with a lower-case letter or a digit",
             )],
-        ));
+        );
         let shown = rule_rows(&rows.sent, &errors);
         assert_eq!(shown.len(), 4);
         assert!(shown[..3].iter().all(|row| row.action_error.is_none()));
