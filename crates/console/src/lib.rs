@@ -15,7 +15,7 @@
 //!
 //! # Module stack
 //! `lib` -> `pages` (one module per page) -> `layout` (the frame every page shares, the
-//! menu) -> `session`, `csrf`, `forms`, `rows`, `render`, `words` -> `guard`,
+//! menu) -> `session`, `csrf`, `forms`, `paging`, `rows`, `render`, `words` -> `guard`,
 //! `assets`.
 
 mod assets;
@@ -24,6 +24,7 @@ mod forms;
 mod guard;
 mod layout;
 mod pages;
+mod paging;
 mod render;
 mod rows;
 mod session;

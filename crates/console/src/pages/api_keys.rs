@@ -17,9 +17,10 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{ListQuery, MAX_PAGE_LIMIT, notice};
+use super::{Landing, notice};
 use crate::forms::{FieldErrors, Form, NoFields};
 use crate::layout::{Layout, may_globally};
+use crate::paging::{MAX_LIMIT, PageQuery, Pager, Paging};
 use crate::render::{ConsoleError, html, see_other};
 use crate::rows::{GrantFields, SentGrant, blank_grants, grant_errors, grant_forms, sent_grants};
 use crate::session::Viewer;
@@ -100,8 +101,8 @@ fn expires_in(sent: &str) -> Option<&str> {
 struct ApiKeysPage {
     layout: Layout,
     keys: Vec<KeyRow>,
-    later_page: bool,
-    next_page: Option<String>,
+    /// A later page (`pager.first`) has its own empty state.
+    pager: Pager,
     // The creation form, as typed.
     name: String,
     lifetimes: Vec<Lifetime>,
@@ -133,9 +134,7 @@ async fn role_names(roster: &Roster, viewer: &Viewer) -> Result<Vec<String>, Con
     if !may_globally(&viewer.caller, BuiltinAction::RoleManage) {
         return Ok(Vec::new());
     }
-    let page = roster
-        .list_roles(&viewer.caller, None, MAX_PAGE_LIMIT)
-        .await?;
+    let page = roster.list_roles(&viewer.caller, None, MAX_LIMIT).await?;
     Ok(page
         .roles
         .iter()
@@ -143,36 +142,25 @@ async fn role_names(roster: &Roster, viewer: &Viewer) -> Result<Vec<String>, Con
         .collect())
 }
 
-/// The list page at `query`, the creation form showing `draft` and `errors`.
+/// The list page at `paging`, the creation form showing `draft` and `errors`.
 async fn render_list(
     roster: &Roster,
     viewer: &Viewer,
-    query: &ListQuery,
+    paging: &Paging<ApiKeyId>,
     status: StatusCode,
+    notice_text: Option<&'static str>,
     draft: Draft,
     errors: FieldErrors,
 ) -> Result<HttpResponse, ConsoleError> {
-    let after = query
-        .cursor()
-        .map(|cursor| Uuid::parse_str(cursor).map(ApiKeyId::new))
-        .transpose()
-        .map_err(|_| {
-            ConsoleError::BadLink(
-                "This link to a page of API keys is not one the console made. Start again \
-                 from the first page of keys.",
-            )
-        })?;
     let page = roster
-        .list_api_keys(&viewer.caller, after, query.limit())
+        .list_api_keys(&viewer.caller, paging.after, paging.limit)
         .await?;
     let now = Utc::now();
+    let next = page.next_after.map(|id| id.to_string());
     let page = ApiKeysPage {
-        layout: Layout::signed_in(viewer, PATH).with_notice(notice(query.done.as_deref())),
+        layout: Layout::signed_in(viewer, PATH).with_notice(notice_text),
         keys: page.keys.iter().map(|key| KeyRow::new(key, now)).collect(),
-        later_page: after.is_some(),
-        next_page: page
-            .next_after
-            .map(|id| query.next_page(PATH, &id.to_string())),
+        pager: paging.pager("Pages of API keys", PATH, &[], next.as_deref()),
         name: draft.name,
         lifetimes: lifetimes(&draft.lifetime),
         grants: GrantFields::new(
@@ -191,13 +179,18 @@ async fn render_list(
 async fn list(
     roster: Data<Roster>,
     viewer: Viewer,
-    query: web::Query<ListQuery>,
+    page: web::Query<PageQuery>,
+    landing: web::Query<Landing>,
 ) -> Result<HttpResponse, ConsoleError> {
+    let paging = Paging::of(&page, |cursor| {
+        Uuid::parse_str(cursor).ok().map(ApiKeyId::new)
+    })?;
     render_list(
         &roster,
         &viewer,
-        &query,
+        &paging,
         StatusCode::OK,
+        notice(landing.done.as_deref()),
         Draft::blank(),
         FieldErrors::default(),
     )
@@ -311,8 +304,9 @@ async fn create(
     render_list(
         &roster,
         &viewer,
-        &ListQuery::default(),
+        &Paging::first(),
         status,
+        None,
         draft,
         errors,
     )

@@ -13,12 +13,13 @@ use actix_web::web::{self, Data, ServiceConfig};
 use askama::Template;
 use roster_app::model::StoredRole;
 use roster_app::{AppError, RoleForm, Roster, RuleForm};
-use roster_domain::{BuiltinAction, Role};
+use roster_domain::{BuiltinAction, Role, RoleName};
 use serde::Deserialize;
 
-use super::{ListQuery, notice};
+use super::{Landing, notice};
 use crate::forms::{FieldErrors, Form, FormFields, NoFields};
 use crate::layout::{Layout, may_globally};
+use crate::paging::{PageQuery, Pager, Paging};
 use crate::render::{ConsoleError, html, see_other};
 use crate::rows::{BLANK_ROWS, Rows, pairs, row_error};
 use crate::session::Viewer;
@@ -125,9 +126,8 @@ fn suggested_actions() -> Vec<&'static str> {
 struct RolesPage {
     layout: Layout,
     roles: Vec<RoleRow>,
-    /// Whether this is a later page (a cursor was given): its empty state differs.
-    later_page: bool,
-    next_page: Option<String>,
+    /// A later page (`pager.first`) has its own empty state.
+    pager: Pager,
     // The creation form, as typed.
     name: String,
     description: String,
@@ -153,35 +153,32 @@ impl Draft {
     }
 }
 
-/// The list page at `query`, the creation form showing `draft` and `errors`.
+/// The list page at `paging`, the creation form showing `draft` and `errors`.
 async fn render_list(
     roster: &Roster,
     viewer: &Viewer,
-    query: &ListQuery,
+    paging: &Paging<RoleName>,
     status: StatusCode,
+    notice_text: Option<&'static str>,
     draft: Draft,
     errors: FieldErrors,
 ) -> Result<HttpResponse, ConsoleError> {
-    let page = match roster
-        .list_roles(&viewer.caller, query.cursor(), query.limit())
-        .await
-    {
-        Ok(page) => page,
-        Err(AppError::Validation(_)) => {
-            return Err(ConsoleError::BadLink(
-                "This link to a page of roles is not one the console made. Start again from \
-                 the first page of roles.",
-            ));
-        }
-        Err(other) => return Err(other.into()),
-    };
+    let page = roster
+        .list_roles(
+            &viewer.caller,
+            paging.after.as_ref().map(RoleName::as_str),
+            paging.limit,
+        )
+        .await?;
     let page = RolesPage {
-        layout: Layout::signed_in(viewer, PATH).with_notice(notice(query.done.as_deref())),
+        layout: Layout::signed_in(viewer, PATH).with_notice(notice_text),
         roles: page.roles.iter().map(RoleRow::from).collect(),
-        later_page: query.cursor().is_some(),
-        next_page: page
-            .next_after
-            .map(|name| query.next_page(PATH, name.as_str())),
+        pager: paging.pager(
+            "Pages of roles",
+            PATH,
+            &[],
+            page.next_after.as_ref().map(RoleName::as_str),
+        ),
         name: draft.name,
         description: draft.description,
         rules: rule_rows(&draft.rows, &errors),
@@ -195,13 +192,16 @@ async fn render_list(
 async fn list(
     roster: Data<Roster>,
     viewer: Viewer,
-    query: web::Query<ListQuery>,
+    page: web::Query<PageQuery>,
+    landing: web::Query<Landing>,
 ) -> Result<HttpResponse, ConsoleError> {
+    let paging = Paging::of(&page, |cursor| RoleName::parse(cursor).ok())?;
     render_list(
         &roster,
         &viewer,
-        &query,
+        &paging,
         StatusCode::OK,
+        notice(landing.done.as_deref()),
         Draft::blank(),
         FieldErrors::default(),
     )
@@ -257,8 +257,9 @@ async fn create(
     render_list(
         &roster,
         &viewer,
-        &ListQuery::default(),
+        &Paging::first(),
         status,
+        None,
         draft,
         errors,
     )
@@ -331,11 +332,6 @@ async fn render_role(
         delete_problem: view.delete_problem,
     };
     Ok(html(view.status, &page))
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Landing {
-    done: Option<String>,
 }
 
 /// `GET /console/admin/roles/{name}`.
