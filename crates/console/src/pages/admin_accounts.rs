@@ -19,8 +19,8 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::notice;
-use crate::forms::{FieldErrors, Form, NoFields};
+use super::{Landing, notice, path_id};
+use crate::forms::{FieldErrors, Form, FormState, NoFields};
 use crate::layout::{Layout, may_globally};
 use crate::paging::{PageQuery, Pager, Paging};
 use crate::render::{ConsoleError, html, see_other};
@@ -225,11 +225,14 @@ async fn render_list(
     roster: &Roster,
     viewer: &Viewer,
     listing: &Listing,
-    status: StatusCode,
-    notice_text: Option<&'static str>,
-    typed: Typed,
-    errors: FieldErrors,
+    form: FormState<Typed>,
 ) -> Result<HttpResponse, ConsoleError> {
+    let FormState {
+        status,
+        notice: notice_text,
+        typed,
+        errors,
+    } = form;
     let AccountPage {
         accounts,
         next_after,
@@ -293,10 +296,7 @@ async fn list(
         &roster,
         &viewer,
         &listing,
-        StatusCode::OK,
-        notice(search.done.as_deref()),
-        Typed::blank(),
-        FieldErrors::default(),
+        FormState::fresh(Typed::blank(), notice(search.done.as_deref())),
     )
     .await
 }
@@ -381,10 +381,7 @@ async fn create(
         &roster,
         &viewer,
         &Listing::first(),
-        status,
-        None,
-        typed,
-        errors,
+        FormState::refused(status, typed, errors),
     )
     .await
 }
@@ -474,9 +471,7 @@ fn may_remove(caller: &Authenticated, target: Rights<'_>, grant: &Grant) -> bool
 
 /// An account id from the path; a malformed one names no account.
 fn account_id(raw: &str) -> Result<AccountId, ConsoleError> {
-    Uuid::parse_str(raw)
-        .map(AccountId::new)
-        .map_err(|_| AppError::NotFound("account").into())
+    path_id(raw, "account", AccountId::new)
 }
 
 fn account_path(id: AccountId) -> String {
@@ -543,18 +538,12 @@ async fn render_account(
     Ok(html(status, &page))
 }
 
-/// `?done=` after a redirect.
-#[derive(Debug, Default, Deserialize)]
-struct Done {
-    done: Option<String>,
-}
-
 /// `GET /console/admin/accounts/{id}`.
 async fn show(
     roster: Data<Roster>,
     viewer: Viewer,
     id: web::Path<String>,
-    query: web::Query<Done>,
+    landing: web::Query<Landing>,
 ) -> Result<HttpResponse, ConsoleError> {
     let id = account_id(&id)?;
     render_account(
@@ -562,7 +551,7 @@ async fn show(
         &viewer,
         id,
         StatusCode::OK,
-        notice(query.done.as_deref()),
+        notice(landing.done.as_deref()),
         Problems::default(),
     )
     .await
@@ -731,9 +720,7 @@ async fn remove_grant(
 ) -> Result<HttpResponse, ConsoleError> {
     let (raw_id, raw_grant) = path.into_inner();
     let id = account_id(&raw_id)?;
-    let grant_id = Uuid::parse_str(&raw_grant)
-        .map(GrantId::new)
-        .map_err(|_| ConsoleError::from(AppError::NotFound("grant")))?;
+    let grant_id = path_id(&raw_grant, "grant", GrantId::new)?;
     roster
         .delete_grant(&viewer.caller, PrincipalId::Account(id), grant_id)
         .await?;

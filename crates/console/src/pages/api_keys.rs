@@ -17,8 +17,8 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Landing, notice};
-use crate::forms::{FieldErrors, Form, NoFields};
+use super::{Landing, notice, path_id};
+use crate::forms::{FieldErrors, Form, FormState, NoFields};
 use crate::layout::{Layout, may_globally};
 use crate::paging::{MAX_LIMIT, PageQuery, Pager, Paging};
 use crate::render::{ConsoleError, html, see_other};
@@ -147,11 +147,14 @@ async fn render_list(
     roster: &Roster,
     viewer: &Viewer,
     paging: &Paging<ApiKeyId>,
-    status: StatusCode,
-    notice_text: Option<&'static str>,
-    draft: Draft,
-    errors: FieldErrors,
+    form: FormState<Draft>,
 ) -> Result<HttpResponse, ConsoleError> {
+    let FormState {
+        status,
+        notice: notice_text,
+        typed: draft,
+        errors,
+    } = form;
     let page = roster
         .list_api_keys(&viewer.caller, paging.after, paging.limit)
         .await?;
@@ -189,10 +192,7 @@ async fn list(
         &roster,
         &viewer,
         &paging,
-        StatusCode::OK,
-        notice(landing.done.as_deref()),
-        Draft::blank(),
-        FieldErrors::default(),
+        FormState::fresh(Draft::blank(), notice(landing.done.as_deref())),
     )
     .await
 }
@@ -305,10 +305,7 @@ async fn create(
         &roster,
         &viewer,
         &Paging::first(),
-        status,
-        None,
-        draft,
-        errors,
+        FormState::refused(status, draft, errors),
     )
     .await
 }
@@ -320,9 +317,7 @@ async fn revoke(
     id: web::Path<String>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let id = Uuid::parse_str(&id)
-        .map(ApiKeyId::new)
-        .map_err(|_| ConsoleError::from(AppError::NotFound("api key")))?;
+    let id = path_id(&id, "api key", ApiKeyId::new)?;
     roster.revoke_api_key(&viewer.caller, id).await?;
     Ok(see_other(&format!("{PATH}?done=api-key-revoked")))
 }

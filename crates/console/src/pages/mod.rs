@@ -13,9 +13,11 @@ mod sign_in;
 
 use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
+use roster_app::AppError;
 use roster_http::ClientRateLimiter;
+use uuid::Uuid;
 
-use crate::render::see_other;
+use crate::render::{ConsoleError, see_other};
 use crate::session::session_token;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -65,6 +67,18 @@ pub(crate) fn notice(done: Option<&str>) -> Option<&'static str> {
     })
 }
 
+/// The id a console path names, of the kind `what` names (`"account"`); a malformed one
+/// names nothing, so it is the same 404 page as an unknown one.
+pub(crate) fn path_id<T>(
+    raw: &str,
+    what: &'static str,
+    id: impl FnOnce(Uuid) -> T,
+) -> Result<T, ConsoleError> {
+    Uuid::parse_str(raw)
+        .map(id)
+        .map_err(|_| AppError::NotFound(what).into())
+}
+
 /// The `?done=` and `?next=` a page may be reached with.
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct Landing {
@@ -87,6 +101,17 @@ pub(crate) fn over_rate_limit(req: &HttpRequest) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_malformed_id_in_a_path_names_nothing() {
+        let id = Uuid::from_u128(7);
+        assert_eq!(path_id(&id.to_string(), "grant", |id| id).unwrap(), id);
+        let refused = path_id("7", "grant", |id| id).unwrap_err();
+        assert!(matches!(
+            refused,
+            ConsoleError::App(roster_http::ApiError::App(AppError::NotFound("grant")))
+        ));
+    }
 
     #[test]
     fn notices_are_a_closed_set() {

@@ -17,7 +17,7 @@ use roster_domain::{BuiltinAction, Role, RoleName};
 use serde::Deserialize;
 
 use super::{Landing, notice};
-use crate::forms::{FieldErrors, Form, FormFields, NoFields};
+use crate::forms::{FieldErrors, Form, FormFields, FormState, NoFields};
 use crate::layout::{Layout, may_globally};
 use crate::paging::{PageQuery, Pager, Paging};
 use crate::render::{ConsoleError, html, see_other};
@@ -158,11 +158,14 @@ async fn render_list(
     roster: &Roster,
     viewer: &Viewer,
     paging: &Paging<RoleName>,
-    status: StatusCode,
-    notice_text: Option<&'static str>,
-    draft: Draft,
-    errors: FieldErrors,
+    form: FormState<Draft>,
 ) -> Result<HttpResponse, ConsoleError> {
+    let FormState {
+        status,
+        notice: notice_text,
+        typed: draft,
+        errors,
+    } = form;
     let page = roster
         .list_roles(
             &viewer.caller,
@@ -200,10 +203,7 @@ async fn list(
         &roster,
         &viewer,
         &paging,
-        StatusCode::OK,
-        notice(landing.done.as_deref()),
-        Draft::blank(),
-        FieldErrors::default(),
+        FormState::fresh(Draft::blank(), notice(landing.done.as_deref())),
     )
     .await
 }
@@ -258,10 +258,7 @@ async fn create(
         &roster,
         &viewer,
         &Paging::first(),
-        status,
-        None,
-        draft,
-        errors,
+        FormState::refused(status, draft, errors),
     )
     .await
 }
