@@ -117,11 +117,22 @@ fn same_origin(req: &HttpRequest, settings: &ConsoleSettings) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
-    let expected = settings.public_origin.clone().unwrap_or_else(|| {
-        let info = req.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
-    });
-    origin.eq_ignore_ascii_case(&expected)
+    if let Some(expected) = &settings.public_origin {
+        return origin.eq_ignore_ascii_case(expected);
+    }
+    // Without `server.public_url`: the host the request was sent to, from `Host` itself,
+    // never from `Forwarded`/`X-Forwarded-Host` (anyone's text). Either scheme: behind a
+    // TLS-terminating proxy the browser says https while this listener sees http.
+    let Some(host) = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+    else {
+        return false;
+    };
+    origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .is_some_and(|origin_host| origin_host.eq_ignore_ascii_case(host))
 }
 
 #[cfg(test)]
@@ -230,6 +241,22 @@ mod tests {
         assert_eq!(status(call(Method::GET, &forged)).await, 200);
         let own = [("origin", "http://localhost:8080")];
         assert_eq!(status(call(Method::POST, &own)).await, 200);
+    }
+
+    #[test]
+    fn forwarding_headers_do_not_move_the_expected_origin() {
+        let token = token_for("session-secret");
+        let req = signed_in()
+            .insert_header((header::ORIGIN, "http://evil.example"))
+            .insert_header(("x-forwarded-host", "evil.example"))
+            .insert_header(("forwarded", "host=evil.example;proto=http"))
+            .to_http_request();
+        assert_eq!(verify(&req, Some(&token)), Err(CsrfRefusal::CrossOrigin));
+        // Behind a TLS-terminating proxy the browser's origin is https to the same host.
+        let req = signed_in()
+            .insert_header((header::ORIGIN, "https://localhost:8080"))
+            .to_http_request();
+        assert_eq!(verify(&req, Some(&token)), Ok(()));
     }
 
     #[test]

@@ -157,10 +157,17 @@ fn return_path(req: &HttpRequest) -> Option<String> {
 /// Whether `path` is a path of this console (and nothing that would leave it: no scheme, no
 /// `//host`, no backslash that a browser would read as a slash).
 pub fn is_console_path(path: &str) -> bool {
+    let route = path.split(['?', '#']).next().unwrap_or_default();
     path.starts_with("/console/")
         && !path.starts_with("/console//")
         && !path.contains('\\')
         && !path.chars().any(char::is_control)
+        // No `.` or `..` segment, plain or percent-encoded: `/console/../openapi.json` is
+        // another page of the host, not of the console.
+        && !route.split('/').any(|segment| {
+            let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+            decoded == "." || decoded == ".."
+        })
 }
 
 #[cfg(test)]
