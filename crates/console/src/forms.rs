@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::web::{BytesMut, Data};
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
@@ -129,6 +129,38 @@ fn is_form(req: &HttpRequest) -> bool {
                 .trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         })
+}
+
+/// What a page shows in its form: blank (or as stored) after a GET, with the notice its link
+/// carries; or, after a refused POST, as typed, with its problems and the status saying why.
+#[derive(Debug)]
+pub struct FormState<T> {
+    pub status: StatusCode,
+    pub notice: Option<&'static str>,
+    pub typed: T,
+    pub errors: FieldErrors,
+}
+
+impl<T> FormState<T> {
+    /// A page as its link asks, the form holding `typed`.
+    pub fn fresh(typed: T, notice: Option<&'static str>) -> FormState<T> {
+        FormState {
+            status: StatusCode::OK,
+            notice,
+            typed,
+            errors: FieldErrors::default(),
+        }
+    }
+
+    /// A refused form, shown again as `typed` with its `errors`.
+    pub fn refused(status: StatusCode, typed: T, errors: FieldErrors) -> FormState<T> {
+        FormState {
+            status,
+            notice: None,
+            typed,
+            errors,
+        }
+    }
 }
 
 /// The problems of a submitted form, each next to the field it is about: the use cases'

@@ -15,16 +15,16 @@
 //!
 //! # Module stack
 //! `lib` -> `pages` (one module per page) -> `layout` (the frame every page shares, the
-//! menu) -> `session`, `csrf`, `forms`, `grant_rows`, `rows`, `render`, `words` -> `guard`,
+//! menu) -> `session`, `csrf`, `forms`, `paging`, `rows`, `render`, `words` -> `guard`,
 //! `assets`.
 
 mod assets;
 mod csrf;
 mod forms;
-mod grant_rows;
 mod guard;
 mod layout;
 mod pages;
+mod paging;
 mod render;
 mod rows;
 mod session;

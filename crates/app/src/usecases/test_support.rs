@@ -22,8 +22,8 @@ use uuid::Uuid;
 use super::{Authenticated, RegistrationForm, Roster, RosterPorts, RosterSettings};
 use crate::error::{AppError, FieldError};
 use crate::model::{
-    AccountWithGrants, ApiKey, Feature, HashError, PasswordHash, SessionId, SessionRecord,
-    StoredAccount, StoredApiKey, ThrottleState, TokenDigest,
+    AccountPage, AccountWithGrants, ApiKey, Feature, HashError, PasswordHash, SessionId,
+    SessionRecord, StoredAccount, StoredApiKey, ThrottleState, TokenDigest,
 };
 use crate::ports::{
     MockAccountRepository, MockApiKeyStore, MockAuditLog, MockClock, MockFeatureManager,
@@ -403,6 +403,24 @@ impl Ports {
             .expect_find_with_grants()
             .with(eq(found.account.id))
             .returning(move |_| Ok(Some(found.clone())));
+        self
+    }
+}
+
+impl Ports {
+    /// Looking up `email` (as normalized: lower case) finds `account`, once: how the
+    /// console's fields that take an email address find whom it names.
+    pub(super) fn account_listed_by_email(&mut self, email: &str, account: Account) -> &mut Self {
+        self.accounts
+            .expect_list()
+            .with(eq(Some(email.to_owned())), eq(None), eq(1))
+            .times(1)
+            .returning(move |_, _, _| {
+                Ok(AccountPage {
+                    accounts: vec![account.clone()],
+                    next_after: None,
+                })
+            });
         self
     }
 }

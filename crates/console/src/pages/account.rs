@@ -9,9 +9,8 @@ use roster_app::model::SessionId;
 use roster_app::{AppError, CallerKind, Roster};
 use secrecy::SecretString;
 use serde::Deserialize;
-use uuid::Uuid;
 
-use super::{Landing, notice};
+use super::{Landing, notice, path_id};
 use crate::forms::{FieldErrors, Form, NoFields};
 use crate::layout::Layout;
 use crate::render::{ConsoleError, html, see_other};
@@ -163,9 +162,7 @@ async fn revoke_session(
     id: web::Path<String>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let id = Uuid::parse_str(&id)
-        .map(SessionId::new)
-        .map_err(|_| ConsoleError::from(AppError::NotFound("session")))?;
+    let id = path_id(&id, "session", SessionId::new)?;
     roster.revoke_my_session(&viewer.caller, id).await?;
     let own =
         matches!(&viewer.caller.kind, CallerKind::Session { session_id, .. } if *session_id == id);

@@ -15,24 +15,20 @@ use roster_domain::{
     Account, AccountId, AccountStatus, BuiltinAction, Grant, GrantId, PrincipalId, Rights, Role,
     may_act_on, may_change_grant,
 };
-use roster_http::ApiError;
 use secrecy::SecretString;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::notice;
-use crate::forms::{FieldErrors, Form, NoFields};
-use crate::grant_rows::{GrantRowView, GrantRows};
+use super::{Landing, notice, path_id};
+use crate::forms::{FieldErrors, Form, FormState, NoFields};
 use crate::layout::{Layout, may_globally};
-use crate::render::{ConsoleError, encode_component, html, see_other};
+use crate::paging::{PageQuery, Pager, Paging};
+use crate::render::{ConsoleError, html, see_other};
+use crate::rows::{GrantFields, SentGrant, blank_grants, grant_errors, grant_forms, sent_grants};
 use crate::session::Viewer;
 use crate::words::{GrantInWords, grant_scopes_hint, when};
 
 const PATH: &str = "/console/admin/accounts";
-
-/// Page size when `?limit=` is absent, and the largest accepted: the API's.
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.route("/admin/accounts", web::get().to(list))
@@ -119,9 +115,10 @@ impl Offer {
 struct CreateForm {
     email: String,
     name: String,
-    rows: Vec<GrantRowView>,
     /// `None`: the viewer may give no role, so the form has no grant rows; `no_offer` says why.
-    offer: Option<Offer>,
+    grants: Option<GrantFields>,
+    /// Where the viewer may give roles, in words.
+    scopes_hint: String,
     no_offer: &'static str,
     min_length: usize,
     max_length: usize,
@@ -134,28 +131,24 @@ struct AccountsPage {
     /// The email searched for, as typed.
     search: String,
     accounts: Vec<AccountRow>,
-    /// The link to the next page, when there is one.
-    next_page: Option<String>,
+    pager: Pager,
     create: Option<CreateForm>,
     /// The create form's problems.
     errors: FieldErrors,
 }
 
-/// `?email=&cursor=&limit=` as sent (`?done=` after a redirect).
+/// `?email=` (the search) and `?done=` (after a redirect), as sent.
 #[derive(Debug, Default, Deserialize)]
-struct ListQuery {
+struct Search {
     email: Option<String>,
-    cursor: Option<String>,
-    limit: Option<String>,
     done: Option<String>,
 }
 
-/// The list's parameters, checked.
+/// Which accounts the list shows: those with an email, a page at a time.
 #[derive(Debug, PartialEq, Eq)]
 struct Listing {
     email: Option<String>,
-    after: Option<AccountId>,
-    limit: u32,
+    paging: Paging<AccountId>,
 }
 
 impl Listing {
@@ -163,72 +156,44 @@ impl Listing {
     fn first() -> Listing {
         Listing {
             email: None,
-            after: None,
-            limit: DEFAULT_LIMIT,
+            paging: Paging::first(),
         }
     }
 
-    /// Checks the query like the API does (a limit in 1..=200, a cursor this list handed
-    /// out); an empty field counts as absent, as a search form sends it.
-    fn parse(query: &ListQuery) -> Result<Listing, ConsoleError> {
-        let present = |value: &Option<String>| {
-            value
+    /// The list `search` and `page` ask for; an empty email, as the search form sends it,
+    /// counts as none.
+    fn of(search: &Search, page: &PageQuery) -> Result<Listing, ConsoleError> {
+        Ok(Listing {
+            email: search
+                .email
                 .as_deref()
                 .map(str::trim)
-                .filter(|value| !value.is_empty())
-                .map(str::to_owned)
-        };
-        let limit = match present(&query.limit) {
-            None => DEFAULT_LIMIT,
-            Some(text) => text
-                .parse()
-                .ok()
-                .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-                .ok_or_else(|| {
-                    invalid_parameter("limit", format!("must be between 1 and {MAX_LIMIT}"))
-                })?,
-        };
-        let after = present(&query.cursor)
-            .map(|cursor| {
-                Uuid::parse_str(&cursor)
-                    .map(AccountId::new)
-                    .map_err(|_| invalid_parameter("cursor", "not a cursor from this list".into()))
-            })
-            .transpose()?;
-        Ok(Listing {
-            email: present(&query.email),
-            after,
-            limit,
+                .filter(|email| !email.is_empty())
+                .map(str::to_owned),
+            paging: Paging::of(page, |cursor| {
+                Uuid::parse_str(cursor).ok().map(AccountId::new)
+            })?,
         })
     }
 
-    /// The link to the page after `last`, keeping the search and the page size.
-    fn next_href(&self, last: AccountId) -> String {
-        let mut href = format!("{PATH}?cursor={last}");
-        if let Some(email) = &self.email {
-            href.push_str("&email=");
-            href.push_str(&encode_component(email));
-        }
-        if self.limit != DEFAULT_LIMIT {
-            href.push_str("&limit=");
-            href.push_str(&self.limit.to_string());
-        }
-        href
+    /// The links to the list's other pages, keeping the search.
+    fn pager(&self, next: Option<AccountId>) -> Pager {
+        let email = self.email.as_deref().unwrap_or_default();
+        let next = next.map(|last| last.to_string());
+        self.paging.pager(
+            "Pages of accounts",
+            PATH,
+            &[("email", email)],
+            next.as_deref(),
+        )
     }
-}
-
-fn invalid_parameter(name: &str, message: String) -> ConsoleError {
-    ConsoleError::App(ApiError::InvalidParameter {
-        name: name.to_owned(),
-        message,
-    })
 }
 
 /// What the create form shows: as typed (never the password), with its problems.
 struct Typed {
     email: String,
     name: String,
-    rows: GrantRows,
+    rows: Vec<SentGrant>,
 }
 
 impl Typed {
@@ -236,7 +201,7 @@ impl Typed {
         Typed {
             email: String::new(),
             name: String::new(),
-            rows: GrantRows::blank(),
+            rows: blank_grants(),
         }
     }
 }
@@ -260,11 +225,14 @@ async fn render_list(
     roster: &Roster,
     viewer: &Viewer,
     listing: &Listing,
-    status: StatusCode,
-    notice_text: Option<&'static str>,
-    typed: Typed,
-    errors: FieldErrors,
+    form: FormState<Typed>,
 ) -> Result<HttpResponse, ConsoleError> {
+    let FormState {
+        status,
+        notice: notice_text,
+        typed,
+        errors,
+    } = form;
     let AccountPage {
         accounts,
         next_after,
@@ -272,19 +240,33 @@ async fn render_list(
         .list_accounts(
             &viewer.caller,
             listing.email.as_deref(),
-            listing.after,
-            listing.limit,
+            listing.paging.after,
+            listing.paging.limit,
         )
         .await?;
     let create = if may_globally(&viewer.caller, BuiltinAction::AccountCreate) {
         let policy = roster.password_policy();
         let offer = offer_for(roster, &viewer.caller).await?;
+        let (grants, scopes_hint, no_offer) = match offer {
+            Ok(offer) => (
+                Some(GrantFields::new(
+                    &typed.rows,
+                    &errors,
+                    true,
+                    offer.roles,
+                    offer.scopes,
+                )),
+                offer.scopes_hint,
+                "",
+            ),
+            Err(why) => (None, String::new(), why),
+        };
         Some(CreateForm {
             email: typed.email,
             name: typed.name,
-            rows: typed.rows.views(&errors),
-            no_offer: offer.as_ref().err().copied().unwrap_or_default(),
-            offer: offer.ok(),
+            grants,
+            scopes_hint,
+            no_offer,
             min_length: policy.min_length(),
             max_length: policy.max_length(),
         })
@@ -295,7 +277,7 @@ async fn render_list(
         layout: Layout::signed_in(viewer, PATH).with_notice(notice_text),
         search: listing.email.clone().unwrap_or_default(),
         accounts: accounts.iter().map(AccountRow::from).collect(),
-        next_page: next_after.map(|last| listing.next_href(last)),
+        pager: listing.pager(next_after),
         create,
         errors,
     };
@@ -306,17 +288,15 @@ async fn render_list(
 async fn list(
     roster: Data<Roster>,
     viewer: Viewer,
-    query: web::Query<ListQuery>,
+    search: web::Query<Search>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let listing = Listing::parse(&query)?;
+    let listing = Listing::of(&search, &page)?;
     render_list(
         &roster,
         &viewer,
         &listing,
-        StatusCode::OK,
-        notice(query.done.as_deref()),
-        Typed::blank(),
-        FieldErrors::default(),
+        FormState::fresh(Typed::blank(), notice(search.done.as_deref())),
     )
     .await
 }
@@ -337,7 +317,7 @@ async fn create(
     viewer: Viewer,
     form: Form<CreateAccountForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let rows = GrantRows::from_form(&form.raw);
+    let rows = sent_grants(&form.raw)?;
     let CreateAccountForm {
         email,
         name,
@@ -347,7 +327,7 @@ async fn create(
     let registration =
         RegistrationForm::new(email.clone(), SecretString::from(password), display_name);
     let (status, errors) = match roster
-        .register_by_admin(&viewer.caller, registration, rows.to_send())
+        .register_by_admin(&viewer.caller, registration, grant_forms(&rows))
         .await
     {
         Ok((account, _)) => {
@@ -356,9 +336,10 @@ async fn create(
                 account.id
             )));
         }
-        Err(AppError::Validation(errors)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, rows.field_errors(errors))
-        }
+        Err(AppError::Validation(errors)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            grant_errors(&rows, errors),
+        ),
         Err(AppError::EmailTaken) => (
             StatusCode::CONFLICT,
             FieldErrors::field(
@@ -391,15 +372,16 @@ async fn create(
         ),
         Err(other) => return Err(other.into()),
     };
-    let typed = Typed { email, name, rows };
+    let typed = Typed {
+        email,
+        name,
+        rows: rows.sent,
+    };
     render_list(
         &roster,
         &viewer,
         &Listing::first(),
-        status,
-        None,
-        typed,
-        errors,
+        FormState::refused(status, typed, errors),
     )
     .await
 }
@@ -489,9 +471,7 @@ fn may_remove(caller: &Authenticated, target: Rights<'_>, grant: &Grant) -> bool
 
 /// An account id from the path; a malformed one names no account.
 fn account_id(raw: &str) -> Result<AccountId, ConsoleError> {
-    Uuid::parse_str(raw)
-        .map(AccountId::new)
-        .map_err(|_| AppError::NotFound("account").into())
+    path_id(raw, "account", AccountId::new)
 }
 
 fn account_path(id: AccountId) -> String {
@@ -558,18 +538,12 @@ async fn render_account(
     Ok(html(status, &page))
 }
 
-/// `?done=` after a redirect.
-#[derive(Debug, Default, Deserialize)]
-struct Done {
-    done: Option<String>,
-}
-
 /// `GET /console/admin/accounts/{id}`.
 async fn show(
     roster: Data<Roster>,
     viewer: Viewer,
     id: web::Path<String>,
-    query: web::Query<Done>,
+    landing: web::Query<Landing>,
 ) -> Result<HttpResponse, ConsoleError> {
     let id = account_id(&id)?;
     render_account(
@@ -577,7 +551,7 @@ async fn show(
         &viewer,
         id,
         StatusCode::OK,
-        notice(query.done.as_deref()),
+        notice(landing.done.as_deref()),
         Problems::default(),
     )
     .await
@@ -746,9 +720,7 @@ async fn remove_grant(
 ) -> Result<HttpResponse, ConsoleError> {
     let (raw_id, raw_grant) = path.into_inner();
     let id = account_id(&raw_id)?;
-    let grant_id = Uuid::parse_str(&raw_grant)
-        .map(GrantId::new)
-        .map_err(|_| ConsoleError::from(AppError::NotFound("grant")))?;
+    let grant_id = path_id(&raw_grant, "grant", GrantId::new)?;
     roster
         .delete_grant(&viewer.caller, PrincipalId::Account(id), grant_id)
         .await?;
@@ -766,58 +738,49 @@ mod tests {
 
     use super::*;
 
-    fn query(email: &str, cursor: &str, limit: &str) -> ListQuery {
-        let some = |value: &str| Some(value.to_owned());
-        ListQuery {
-            email: some(email),
-            cursor: some(cursor),
-            limit: some(limit),
+    fn search(email: &str) -> Search {
+        Search {
+            email: Some(email.to_owned()),
             done: None,
         }
     }
 
     #[test]
-    fn the_list_query_is_checked_like_the_api() {
-        assert_eq!(
-            Listing::parse(&ListQuery::default()).unwrap(),
-            Listing::first()
-        );
-        // A search form sends empty fields: they count as absent.
-        assert_eq!(
-            Listing::parse(&query("", " ", "")).unwrap(),
-            Listing::first()
-        );
+    fn the_search_is_trimmed_and_kept_by_the_pages_links() {
+        let page = PageQuery::default();
+        // The search form sends an empty field: no search.
+        assert_eq!(Listing::of(&search(" "), &page).unwrap(), Listing::first());
         let id = "0190f0a0-0000-7000-8000-000000000001";
-        let listing = Listing::parse(&query(" Ada@Example.com ", id, "200")).unwrap();
-        assert_eq!(listing.email.as_deref(), Some("Ada@Example.com"));
-        assert_eq!(listing.after.map(|a| a.to_string()).as_deref(), Some(id));
-        assert_eq!(listing.limit, 200);
-        for (cursor, limit) in [("x", "5"), (id, "0"), (id, "201"), (id, "ten")] {
-            let refused = Listing::parse(&query("", cursor, limit)).unwrap_err();
-            assert_eq!(
-                actix_web::ResponseError::status_code(&refused),
-                StatusCode::BAD_REQUEST,
-                "{cursor} {limit}"
-            );
-        }
-    }
-
-    #[test]
-    fn the_next_page_keeps_the_search_and_the_page_size() {
-        let last = AccountId::new(Uuid::from_u128(7));
-        assert_eq!(
-            Listing::first().next_href(last),
-            format!("/console/admin/accounts?cursor={last}")
-        );
-        let listing = Listing {
-            email: Some("a+b@example.com".to_owned()),
-            after: None,
-            limit: 10,
+        let later = PageQuery {
+            cursor: Some(id.to_owned()),
+            limit: Some("10".to_owned()),
         };
+        let listing = Listing::of(&search(" a+b@example.com "), &later).unwrap();
+        assert_eq!(listing.email.as_deref(), Some("a+b@example.com"));
         assert_eq!(
-            listing.next_href(last),
-            format!("/console/admin/accounts?cursor={last}&email=a%2Bb%40example.com&limit=10")
+            listing.paging.after.map(|a| a.to_string()).as_deref(),
+            Some(id)
         );
+        let last = AccountId::new(Uuid::from_u128(7));
+        let pager = listing.pager(Some(last));
+        assert_eq!(
+            pager.next,
+            Some(format!(
+                "{PATH}?email=a%2Bb%40example.com&limit=10&cursor={last}"
+            ))
+        );
+        assert_eq!(
+            pager.first.as_deref(),
+            Some("/console/admin/accounts?email=a%2Bb%40example.com&limit=10")
+        );
+        let not_ours = PageQuery {
+            cursor: Some("x".to_owned()),
+            limit: None,
+        };
+        assert!(matches!(
+            Listing::of(&search(""), &not_ours),
+            Err(ConsoleError::BadLink(_))
+        ));
     }
 
     fn grant(scope: &str, rules: Vec<Permission>) -> Grant {

@@ -11,23 +11,22 @@ use actix_web::web::{self, Data, ServiceConfig};
 use askama::Template;
 use chrono::Utc;
 use roster_app::model::ApiKey;
-use roster_app::{AppError, CreatedApiKey, GrantForm, Roster};
+use roster_app::{AppError, CreatedApiKey, Roster};
 use roster_domain::{ApiKeyId, BuiltinAction};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{ListQuery, MAX_PAGE_LIMIT, notice};
-use crate::forms::{FieldErrors, Form, FormFields, NoFields};
+use super::{Landing, notice, path_id};
+use crate::forms::{FieldErrors, Form, FormState, NoFields};
 use crate::layout::{Layout, may_globally};
+use crate::paging::{MAX_LIMIT, PageQuery, Pager, Paging};
 use crate::render::{ConsoleError, html, see_other};
-use crate::rows::{Rows, pairs};
+use crate::rows::{GrantFields, SentGrant, blank_grants, grant_errors, grant_forms, sent_grants};
 use crate::session::Viewer;
 use crate::words::{KeyStatus, scope_in_words, when, when_or};
 
 const PATH: &str = "/console/admin/api-keys";
-/// Grant rows the creation form offers.
-const GRANT_ROWS: usize = 3;
 
 /// The lifetimes offered, as the `expires_in` the use case reads and in words. An empty
 /// value is "never" (no `expires_in`).
@@ -92,53 +91,6 @@ fn lifetimes(chosen: &str) -> Vec<Lifetime> {
         .collect()
 }
 
-/// One grant row of the form, as typed, with its problems.
-struct GrantRow {
-    /// 1-based; ids are built from it.
-    number: usize,
-    role: String,
-    scope: String,
-    /// A problem with the row as a whole (the same role and scope twice).
-    error: Option<String>,
-    role_error: Option<String>,
-    scope_error: Option<String>,
-}
-
-/// A grant row as (role, scope), the shape the form sends.
-type SentGrant = (String, String);
-
-fn grant_rows(sent: &[SentGrant], errors: &FieldErrors) -> Vec<GrantRow> {
-    let error = |field: String| errors.get(&field).map(str::to_owned);
-    sent.iter()
-        .enumerate()
-        .map(|(index, (role, scope))| GrantRow {
-            number: index + 1,
-            role: role.clone(),
-            scope: scope.clone(),
-            error: error(format!("grants[{index}]")),
-            role_error: error(format!("grants[{index}].role")),
-            scope_error: error(format!("grants[{index}].scope")),
-        })
-        .collect()
-}
-
-/// The grant rows a form sent; a row with neither role nor scope is blank.
-fn sent_grants(raw: &FormFields) -> Result<Rows<SentGrant>, ConsoleError> {
-    Ok(Rows::new(pairs(raw, "role", "scope")?, |(role, scope)| {
-        role.trim().is_empty() && scope.trim().is_empty()
-    }))
-}
-
-/// What the use case receives for `rows`: the filled rows, trimmed.
-fn grant_forms(rows: &Rows<SentGrant>) -> Vec<GrantForm> {
-    rows.filled()
-        .map(|(role, scope)| GrantForm {
-            role: role.trim().to_owned(),
-            scope: scope.trim().to_owned(),
-        })
-        .collect()
-}
-
 /// The `expires_in` a lifetime field sent: none for "never" (the empty value).
 fn expires_in(sent: &str) -> Option<&str> {
     Some(sent.trim()).filter(|value| !value.is_empty())
@@ -149,14 +101,13 @@ fn expires_in(sent: &str) -> Option<&str> {
 struct ApiKeysPage {
     layout: Layout,
     keys: Vec<KeyRow>,
-    later_page: bool,
-    next_page: Option<String>,
+    /// A later page (`pager.first`) has its own empty state.
+    pager: Pager,
     // The creation form, as typed.
     name: String,
     lifetimes: Vec<Lifetime>,
-    grants: Vec<GrantRow>,
-    /// Role names to suggest in the grant rows, when the viewer may list roles.
-    role_names: Vec<String>,
+    /// The grant rows; role names are suggested when the viewer may list roles.
+    grants: GrantFields,
     errors: FieldErrors,
 }
 
@@ -172,7 +123,7 @@ impl Draft {
         Draft {
             name: String::new(),
             lifetime: DEFAULT_LIFETIME.to_owned(),
-            rows: vec![(String::new(), String::new()); GRANT_ROWS],
+            rows: blank_grants(),
         }
     }
 }
@@ -183,9 +134,7 @@ async fn role_names(roster: &Roster, viewer: &Viewer) -> Result<Vec<String>, Con
     if !may_globally(&viewer.caller, BuiltinAction::RoleManage) {
         return Ok(Vec::new());
     }
-    let page = roster
-        .list_roles(&viewer.caller, None, MAX_PAGE_LIMIT)
-        .await?;
+    let page = roster.list_roles(&viewer.caller, None, MAX_LIMIT).await?;
     Ok(page
         .roles
         .iter()
@@ -193,40 +142,37 @@ async fn role_names(roster: &Roster, viewer: &Viewer) -> Result<Vec<String>, Con
         .collect())
 }
 
-/// The list page at `query`, the creation form showing `draft` and `errors`.
+/// The list page at `paging`, the creation form showing `draft` and `errors`.
 async fn render_list(
     roster: &Roster,
     viewer: &Viewer,
-    query: &ListQuery,
-    status: StatusCode,
-    draft: Draft,
-    errors: FieldErrors,
+    paging: &Paging<ApiKeyId>,
+    form: FormState<Draft>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let after = query
-        .cursor()
-        .map(|cursor| Uuid::parse_str(cursor).map(ApiKeyId::new))
-        .transpose()
-        .map_err(|_| {
-            ConsoleError::BadLink(
-                "This link to a page of API keys is not one the console made. Start again \
-                 from the first page of keys.",
-            )
-        })?;
+    let FormState {
+        status,
+        notice: notice_text,
+        typed: draft,
+        errors,
+    } = form;
     let page = roster
-        .list_api_keys(&viewer.caller, after, query.limit())
+        .list_api_keys(&viewer.caller, paging.after, paging.limit)
         .await?;
     let now = Utc::now();
+    let next = page.next_after.map(|id| id.to_string());
     let page = ApiKeysPage {
-        layout: Layout::signed_in(viewer, PATH).with_notice(notice(query.done.as_deref())),
+        layout: Layout::signed_in(viewer, PATH).with_notice(notice_text),
         keys: page.keys.iter().map(|key| KeyRow::new(key, now)).collect(),
-        later_page: after.is_some(),
-        next_page: page
-            .next_after
-            .map(|id| query.next_page(PATH, &id.to_string())),
+        pager: paging.pager("Pages of API keys", PATH, &[], next.as_deref()),
         name: draft.name,
         lifetimes: lifetimes(&draft.lifetime),
-        grants: grant_rows(&draft.rows, &errors),
-        role_names: role_names(roster, viewer).await?,
+        grants: GrantFields::new(
+            &draft.rows,
+            &errors,
+            false,
+            role_names(roster, viewer).await?,
+            Vec::new(),
+        ),
         errors,
     };
     Ok(html(status, &page))
@@ -236,15 +182,17 @@ async fn render_list(
 async fn list(
     roster: Data<Roster>,
     viewer: Viewer,
-    query: web::Query<ListQuery>,
+    page: web::Query<PageQuery>,
+    landing: web::Query<Landing>,
 ) -> Result<HttpResponse, ConsoleError> {
+    let paging = Paging::of(&page, |cursor| {
+        Uuid::parse_str(cursor).ok().map(ApiKeyId::new)
+    })?;
     render_list(
         &roster,
         &viewer,
-        &query,
-        StatusCode::OK,
-        Draft::blank(),
-        FieldErrors::default(),
+        &paging,
+        FormState::fresh(Draft::blank(), notice(landing.done.as_deref())),
     )
     .await
 }
@@ -324,7 +272,7 @@ async fn create(
         }
         Err(AppError::Validation(errors)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            FieldErrors::from_app(rows.errors_on_page("grants", "Grant", errors)),
+            grant_errors(&rows, errors),
         ),
         Err(AppError::RoleNotFound) => (
             StatusCode::NOT_FOUND,
@@ -356,10 +304,8 @@ async fn create(
     render_list(
         &roster,
         &viewer,
-        &ListQuery::default(),
-        status,
-        draft,
-        errors,
+        &Paging::first(),
+        FormState::refused(status, draft, errors),
     )
     .await
 }
@@ -371,9 +317,7 @@ async fn revoke(
     id: web::Path<String>,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let id = Uuid::parse_str(&id)
-        .map(ApiKeyId::new)
-        .map_err(|_| ConsoleError::from(AppError::NotFound("api key")))?;
+    let id = path_id(&id, "api key", ApiKeyId::new)?;
     roster.revoke_api_key(&viewer.caller, id).await?;
     Ok(see_other(&format!("{PATH}?done=api-key-revoked")))
 }
@@ -407,53 +351,6 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["Never (until revoked)"]
         );
-    }
-
-    #[test]
-    fn blank_grant_rows_are_ignored_and_problems_stay_with_their_row() {
-        let raw = FormFields::from_pairs(&[
-            ("name", "ci"),
-            ("role", ""),
-            ("scope", ""),
-            ("role", " viewer "),
-            ("scope", " acme "),
-            ("role", ""),
-            ("scope", "acme.berlin"),
-        ]);
-        let rows = sent_grants(&raw).unwrap();
-        assert_eq!(
-            grant_forms(&rows),
-            [
-                GrantForm {
-                    role: "viewer".into(),
-                    scope: "acme".into()
-                },
-                GrantForm {
-                    role: String::new(),
-                    scope: "acme.berlin".into()
-                },
-            ]
-        );
-        let errors = FieldErrors::from_app(rows.errors_on_page(
-            "grants",
-            "Grant",
-            vec![
-                roster_app::FieldError::new(
-                    "grants[1].role",
-                    "invalid_role_name",
-                    "role name is empty",
-                ),
-                roster_app::FieldError::new("grants[0]", "duplicate_grant", "given twice"),
-            ],
-        ));
-        let shown = grant_rows(&rows.sent, &errors);
-        assert_eq!(
-            shown[2].role_error.as_deref(),
-            Some("Grant 3: role name is empty")
-        );
-        assert_eq!(shown[1].error.as_deref(), Some("Grant 2: given twice"));
-        assert!(shown[0].role_error.is_none() && shown[0].error.is_none());
-        assert_eq!(shown[1].scope, " acme ", "kept as typed");
     }
 
     #[test]

@@ -6,34 +6,29 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, ServiceConfig};
 use askama::Template;
 use roster_app::model::{AuditAction, AuditEvent};
-use roster_app::{AppError, AuditTrailForm, FieldError, PrincipalNames, Roster};
+use roster_app::{AppError, AuditTrailForm, PrincipalNames, Roster};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::forms::FieldErrors;
 use crate::layout::Layout;
+use crate::paging::{PageQuery, Pager, Paging, list_href};
 use crate::render::{ConsoleError, html};
 use crate::session::Viewer;
 use crate::words::{Sentence, audit_action_in_words, audit_event_in_words, when};
 
 const PATH: &str = "/console/admin/audit";
 
-/// The page size when the link names none, and the largest one: the API's.
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
-
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.route("/admin/audit", web::get().to(show));
 }
 
-/// `?actor=&action=&cursor=&limit=`, as sent: every value is checked by the page or the use
-/// case and a bad one is shown next to its field, never refused as a malformed request.
+/// `?actor=&action=`, as sent (the page's `?cursor=&limit=` are a [`PageQuery`]): checked by
+/// the use case, and one that names nobody is shown next to its field.
 #[derive(Debug, Default, Deserialize)]
 struct AuditFilters {
     actor: Option<String>,
     action: Option<String>,
-    cursor: Option<String>,
-    limit: Option<String>,
 }
 
 /// One event as listed.
@@ -71,65 +66,13 @@ struct AuditPage {
     /// Whether a filter narrowed the list (the empty state says so).
     filtered: bool,
     /// The older events, and back to the newest.
-    next_href: Option<String>,
-    newest_href: Option<String>,
+    pager: Pager,
     errors: FieldErrors,
 }
 
-/// `?limit=` and `?cursor=`, or what is wrong with them.
-fn paging(filters: &AuditFilters) -> (Option<Uuid>, u32, Vec<FieldError>) {
-    let mut problems = Vec::new();
-    let limit = match filters.limit.as_deref().map(str::trim) {
-        None | Some("") => DEFAULT_LIMIT,
-        Some(text) => match text.parse::<u32>() {
-            Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => limit,
-            _ => {
-                problems.push(FieldError::new(
-                    "limit",
-                    "invalid_limit",
-                    format!(
-                        "A page shows between 1 and {MAX_LIMIT} events; showing {DEFAULT_LIMIT}."
-                    ),
-                ));
-                DEFAULT_LIMIT
-            }
-        },
-    };
-    let before = match filters.cursor.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(text) => text.parse().map_or_else(
-            |_| {
-                problems.push(FieldError::new(
-                    "cursor",
-                    "invalid_cursor",
-                    "This page link was changed or is not from this list; showing the newest \
-                     events.",
-                ));
-                None
-            },
-            Some,
-        ),
-    };
-    (before, limit, problems)
-}
-
-/// The page's address with these filters (empty ones left out).
-fn href(actor: &str, action: &str, limit: Option<u32>, cursor: Option<Uuid>) -> String {
-    let limit = limit.map(|limit| limit.to_string());
-    let cursor = cursor.map(|cursor| cursor.to_string());
-    let pairs: Vec<(&str, &str)> = [
-        ("actor", actor),
-        ("action", action),
-        ("limit", limit.as_deref().unwrap_or_default()),
-        ("cursor", cursor.as_deref().unwrap_or_default()),
-    ]
-    .into_iter()
-    .filter(|(_, value)| !value.is_empty())
-    .collect();
-    match serde_urlencoded::to_string(pairs) {
-        Ok(query) if !query.is_empty() => format!("{PATH}?{query}"),
-        _ => PATH.to_owned(),
-    }
+/// The page's address showing `actor`'s events.
+fn actor_href(actor: &str) -> String {
+    list_href(PATH, &[("actor", actor)], None, None)
 }
 
 fn row(event: &AuditEvent, names: &PrincipalNames) -> EventRow {
@@ -139,10 +82,7 @@ fn row(event: &AuditEvent, names: &PrincipalNames) -> EventRow {
         sentence: audit_event_in_words(event, names),
         action: event.action.as_str(),
         actor: event.actor.clone(),
-        actor_href: event
-            .actor
-            .as_deref()
-            .map(|actor| href(actor, "", None, None)),
+        actor_href: event.actor.as_deref().map(actor_href),
         target: event.target.clone(),
         source_ip: event.source_ip.map(|ip| ip.to_string()),
     }
@@ -153,19 +93,19 @@ async fn show(
     roster: Data<Roster>,
     viewer: Viewer,
     filters: web::Query<AuditFilters>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     let filters = filters.into_inner();
-    let (before, limit, mut problems) = paging(&filters);
+    let paging = Paging::of(&page, |cursor| cursor.parse::<Uuid>().ok())?;
     let actor = filters.actor.unwrap_or_default().trim().to_owned();
     let action = filters.action.unwrap_or_default().trim().to_owned();
     let form = AuditTrailForm {
         actor: actor.clone(),
         action: action.clone(),
-        before,
-        limit,
+        before: paging.after,
+        limit: paging.limit,
     };
-    let kept_limit = (limit != DEFAULT_LIMIT).then_some(limit);
-    let (rows, next_before) = match roster.audit_trail(&viewer.caller, &form).await {
+    let (rows, next_before, problems) = match roster.audit_trail(&viewer.caller, &form).await {
         Ok(trail) => (
             trail
                 .events
@@ -173,11 +113,9 @@ async fn show(
                 .map(|event| row(event, &trail.names))
                 .collect(),
             trail.next_before,
+            Vec::new(),
         ),
-        Err(AppError::Validation(errors)) => {
-            problems.extend(errors);
-            (Vec::new(), None)
-        }
+        Err(AppError::Validation(errors)) => (Vec::new(), None, errors),
         Err(other) => return Err(other.into()),
     };
     let status = if problems.is_empty() {
@@ -197,10 +135,16 @@ async fn show(
             .collect(),
         rows,
         filtered: !actor.is_empty() || !action.is_empty(),
-        next_href: next_before.map(|cursor| href(&actor, &action, kept_limit, Some(cursor))),
-        newest_href: before.map(|_| href(&actor, &action, kept_limit, None)),
+        pager: paging
+            .pager(
+                "Pages of events",
+                PATH,
+                &[("actor", &actor), ("action", &action)],
+                next_before.map(|cursor| cursor.to_string()).as_deref(),
+            )
+            .worded("Newest events", "Next page (older events)"),
         actor,
-        limit: kept_limit,
+        limit: paging.kept_limit(),
         errors: FieldErrors::from_app(problems),
     };
     Ok(html(status, &page))
@@ -209,36 +153,6 @@ async fn show(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn filters(cursor: Option<&str>, limit: Option<&str>) -> AuditFilters {
-        AuditFilters {
-            cursor: cursor.map(str::to_owned),
-            limit: limit.map(str::to_owned),
-            ..AuditFilters::default()
-        }
-    }
-
-    #[test]
-    fn page_size_and_cursor_are_checked_and_fall_back_to_the_first_page() {
-        let (before, limit, problems) = paging(&filters(None, Some("")));
-        assert_eq!((before, limit), (None, DEFAULT_LIMIT));
-        assert!(problems.is_empty());
-
-        let cursor = Uuid::from_u128(7);
-        let (before, limit, problems) = paging(&filters(Some(&cursor.to_string()), Some("200")));
-        assert_eq!((before, limit), (Some(cursor), 200));
-        assert!(problems.is_empty());
-
-        for limit in ["0", "201", "-1", "ten"] {
-            let (_, got, problems) = paging(&filters(None, Some(limit)));
-            assert_eq!(got, DEFAULT_LIMIT, "{limit}");
-            assert_eq!(problems.len(), 1, "{limit}");
-            assert_eq!(problems[0].field, "limit");
-        }
-        let (before, _, problems) = paging(&filters(Some("not-a-cursor"), None));
-        assert_eq!(before, None);
-        assert_eq!(problems[0].field, "cursor");
-    }
 
     /// Names are drawn in their own element, escaped, so a key named like a sentence
     /// cannot read as one.
@@ -258,8 +172,13 @@ mod tests {
             actions: Vec::new(),
             rows: vec![row(&event, &names)],
             filtered: false,
-            next_href: None,
-            newest_href: None,
+            pager: Pager {
+                label: "Pages of events",
+                first: None,
+                next: None,
+                first_words: "",
+                next_words: "",
+            },
             errors: FieldErrors::default(),
         };
         let html = page.render().unwrap();
@@ -273,16 +192,11 @@ mod tests {
     }
 
     #[test]
-    fn links_keep_the_filters_and_leave_out_empty_ones() {
-        assert_eq!(href("", "", None, None), PATH);
-        let cursor = Uuid::from_u128(1);
+    fn an_actor_links_to_its_events() {
         assert_eq!(
-            href("ada@example.com", "grant.created", Some(10), Some(cursor)),
-            format!("{PATH}?actor=ada%40example.com&action=grant.created&limit=10&cursor={cursor}")
-        );
-        assert_eq!(
-            href("account:x&y=1", "", None, None),
+            actor_href("account:x&y=1"),
             format!("{PATH}?actor=account%3Ax%26y%3D1")
         );
+        assert_eq!(actor_href(""), PATH);
     }
 }

@@ -14,9 +14,9 @@ mod sign_in;
 
 use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
-use roster_http::ClientRateLimiter;
-
 use roster_app::AppError;
+use roster_http::ClientRateLimiter;
+use uuid::Uuid;
 
 use crate::render::{ConsoleError, see_other};
 use crate::session::session_token;
@@ -77,52 +77,23 @@ pub(crate) fn notice(done: Option<&str>) -> Option<&'static str> {
     })
 }
 
+/// The id a console path names, of the kind `what` names (`"account"`); a malformed one
+/// names nothing, so it is the same 404 page as an unknown one.
+pub(crate) fn path_id<T>(
+    raw: &str,
+    what: &'static str,
+    id: impl FnOnce(Uuid) -> T,
+) -> Result<T, ConsoleError> {
+    Uuid::parse_str(raw)
+        .map(id)
+        .map_err(|_| AppError::NotFound(what).into())
+}
+
 /// The `?done=` and `?next=` a page may be reached with.
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct Landing {
     pub done: Option<String>,
     pub next: Option<String>,
-}
-
-/// Rows on a list page when the link does not say (the API's default).
-pub(crate) const DEFAULT_PAGE_LIMIT: u32 = 50;
-/// The most rows a list page shows (the API's maximum).
-pub(crate) const MAX_PAGE_LIMIT: u32 = 200;
-
-/// `?cursor=&limit=&done=` of a list page. Read as text and never refused: a `limit` that
-/// is not a number falls back to the default and one out of range is brought into range,
-/// so an edited link still shows a page.
-#[derive(Debug, Default, serde::Deserialize)]
-pub(crate) struct ListQuery {
-    pub cursor: Option<String>,
-    pub limit: Option<String>,
-    pub done: Option<String>,
-}
-
-impl ListQuery {
-    /// The cursor, unless empty.
-    pub fn cursor(&self) -> Option<&str> {
-        self.cursor.as_deref().filter(|cursor| !cursor.is_empty())
-    }
-
-    /// The page size: 1 to [`MAX_PAGE_LIMIT`], [`DEFAULT_PAGE_LIMIT`] when not given.
-    pub fn limit(&self) -> u32 {
-        self.limit
-            .as_deref()
-            .and_then(|limit| limit.trim().parse::<u64>().ok())
-            .map_or(DEFAULT_PAGE_LIMIT, |limit| {
-                u32::try_from(limit.clamp(1, u64::from(MAX_PAGE_LIMIT))).unwrap_or(MAX_PAGE_LIMIT)
-            })
-    }
-
-    /// The link to the page after the one ending at `next`, keeping an explicit page size.
-    pub fn next_page(&self, path: &str, next: &str) -> String {
-        let cursor = crate::render::encode_component(next);
-        match self.limit {
-            Some(_) => format!("{path}?cursor={cursor}&limit={}", self.limit()),
-            None => format!("{path}?cursor={cursor}"),
-        }
-    }
 }
 
 /// The per-address limit the API's login and registration share, taken by the console's
@@ -141,35 +112,15 @@ pub(crate) fn over_rate_limit(req: &HttpRequest) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn query(cursor: Option<&str>, limit: Option<&str>) -> ListQuery {
-        ListQuery {
-            cursor: cursor.map(str::to_owned),
-            limit: limit.map(str::to_owned),
-            done: None,
-        }
-    }
-
     #[test]
-    fn a_list_link_always_shows_a_page() {
-        assert_eq!(query(None, None).limit(), DEFAULT_PAGE_LIMIT);
-        assert_eq!(query(None, Some("20")).limit(), 20);
-        assert_eq!(query(None, Some("0")).limit(), 1);
-        assert_eq!(query(None, Some("99999999999")).limit(), MAX_PAGE_LIMIT);
-        assert_eq!(query(None, Some("many")).limit(), DEFAULT_PAGE_LIMIT);
-        assert_eq!(query(Some(""), None).cursor(), None);
-        assert_eq!(query(Some("ops"), None).cursor(), Some("ops"));
-    }
-
-    #[test]
-    fn the_next_page_keeps_an_explicit_size_and_encodes_the_cursor() {
-        assert_eq!(
-            query(None, None).next_page("/console/admin/roles", "a&b"),
-            "/console/admin/roles?cursor=a%26b"
-        );
-        assert_eq!(
-            query(Some("x"), Some("500")).next_page("/console/admin/roles", "ops"),
-            "/console/admin/roles?cursor=ops&limit=200"
-        );
+    fn a_malformed_id_in_a_path_names_nothing() {
+        let id = Uuid::from_u128(7);
+        assert_eq!(path_id(&id.to_string(), "grant", |id| id).unwrap(), id);
+        let refused = path_id("7", "grant", |id| id).unwrap_err();
+        assert!(matches!(
+            refused,
+            ConsoleError::App(roster_http::ApiError::App(AppError::NotFound("grant")))
+        ));
     }
 
     #[test]

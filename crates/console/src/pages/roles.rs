@@ -13,21 +13,19 @@ use actix_web::web::{self, Data, ServiceConfig};
 use askama::Template;
 use roster_app::model::StoredRole;
 use roster_app::{AppError, RoleForm, Roster, RuleForm};
-use roster_domain::{BuiltinAction, Role};
+use roster_domain::{BuiltinAction, Role, RoleName};
 use serde::Deserialize;
 
-use super::{ListQuery, notice};
-use crate::forms::{FieldErrors, Form, FormFields, NoFields};
+use super::{Landing, notice};
+use crate::forms::{FieldErrors, Form, FormFields, FormState, NoFields};
 use crate::layout::{Layout, may_globally};
+use crate::paging::{PageQuery, Pager, Paging};
 use crate::render::{ConsoleError, html, see_other};
-use crate::rows::{Rows, pairs};
+use crate::rows::{BLANK_ROWS, Rows, pairs, row_error};
 use crate::session::Viewer;
 use crate::words::{holders_in_words, rule_in_words, when};
 
 const PATH: &str = "/console/admin/roles";
-/// Blank rule rows a form offers beyond the rules it shows: saving with all of them filled
-/// brings the form back with as many blank ones again.
-const BLANK_ROWS: usize = 3;
 /// How many holders a refused deletion names before "and N more".
 const HOLDERS_NAMED: u32 = 3;
 
@@ -80,12 +78,8 @@ fn rule_rows(sent: &[SentRule], errors: &FieldErrors) -> Vec<RuleRow> {
             number: index + 1,
             action: action.clone(),
             deny: effect == "deny",
-            action_error: errors
-                .get(&format!("permissions[{index}].action"))
-                .map(str::to_owned),
-            effect_error: errors
-                .get(&format!("permissions[{index}].effect"))
-                .map(str::to_owned),
+            action_error: row_error(errors, "permissions", index, ".action"),
+            effect_error: row_error(errors, "permissions", index, ".effect"),
         })
         .collect()
 }
@@ -132,9 +126,8 @@ fn suggested_actions() -> Vec<&'static str> {
 struct RolesPage {
     layout: Layout,
     roles: Vec<RoleRow>,
-    /// Whether this is a later page (a cursor was given): its empty state differs.
-    later_page: bool,
-    next_page: Option<String>,
+    /// A later page (`pager.first`) has its own empty state.
+    pager: Pager,
     // The creation form, as typed.
     name: String,
     description: String,
@@ -160,35 +153,35 @@ impl Draft {
     }
 }
 
-/// The list page at `query`, the creation form showing `draft` and `errors`.
+/// The list page at `paging`, the creation form showing `draft` and `errors`.
 async fn render_list(
     roster: &Roster,
     viewer: &Viewer,
-    query: &ListQuery,
-    status: StatusCode,
-    draft: Draft,
-    errors: FieldErrors,
+    paging: &Paging<RoleName>,
+    form: FormState<Draft>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let page = match roster
-        .list_roles(&viewer.caller, query.cursor(), query.limit())
-        .await
-    {
-        Ok(page) => page,
-        Err(AppError::Validation(_)) => {
-            return Err(ConsoleError::BadLink(
-                "This link to a page of roles is not one the console made. Start again from \
-                 the first page of roles.",
-            ));
-        }
-        Err(other) => return Err(other.into()),
-    };
+    let FormState {
+        status,
+        notice: notice_text,
+        typed: draft,
+        errors,
+    } = form;
+    let page = roster
+        .list_roles(
+            &viewer.caller,
+            paging.after.as_ref().map(RoleName::as_str),
+            paging.limit,
+        )
+        .await?;
     let page = RolesPage {
-        layout: Layout::signed_in(viewer, PATH).with_notice(notice(query.done.as_deref())),
+        layout: Layout::signed_in(viewer, PATH).with_notice(notice_text),
         roles: page.roles.iter().map(RoleRow::from).collect(),
-        later_page: query.cursor().is_some(),
-        next_page: page
-            .next_after
-            .map(|name| query.next_page(PATH, name.as_str())),
+        pager: paging.pager(
+            "Pages of roles",
+            PATH,
+            &[],
+            page.next_after.as_ref().map(RoleName::as_str),
+        ),
         name: draft.name,
         description: draft.description,
         rules: rule_rows(&draft.rows, &errors),
@@ -202,15 +195,15 @@ async fn render_list(
 async fn list(
     roster: Data<Roster>,
     viewer: Viewer,
-    query: web::Query<ListQuery>,
+    page: web::Query<PageQuery>,
+    landing: web::Query<Landing>,
 ) -> Result<HttpResponse, ConsoleError> {
+    let paging = Paging::of(&page, |cursor| RoleName::parse(cursor).ok())?;
     render_list(
         &roster,
         &viewer,
-        &query,
-        StatusCode::OK,
-        Draft::blank(),
-        FieldErrors::default(),
+        &paging,
+        FormState::fresh(Draft::blank(), notice(landing.done.as_deref())),
     )
     .await
 }
@@ -245,7 +238,7 @@ async fn create(
         }
         Err(AppError::Validation(errors)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            FieldErrors::from_app(rows.errors_on_page("permissions", "Rule", errors)),
+            rows.errors_on_page("permissions", "Rule", errors),
         ),
         Err(AppError::RoleExists) => (
             StatusCode::CONFLICT,
@@ -264,10 +257,8 @@ async fn create(
     render_list(
         &roster,
         &viewer,
-        &ListQuery::default(),
-        status,
-        draft,
-        errors,
+        &Paging::first(),
+        FormState::refused(status, draft, errors),
     )
     .await
 }
@@ -340,11 +331,6 @@ async fn render_role(
     Ok(html(view.status, &page))
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Landing {
-    done: Option<String>,
-}
-
 /// `GET /console/admin/roles/{name}`.
 async fn show(
     roster: Data<Roster>,
@@ -385,7 +371,7 @@ async fn update(
         }
         Err(AppError::Validation(errors)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            FieldErrors::from_app(rows.errors_on_page("permissions", "Rule", errors)),
+            rows.errors_on_page("permissions", "Rule", errors),
         ),
         Err(AppError::RoleChanged) => (
             StatusCode::CONFLICT,
@@ -511,7 +497,7 @@ mod tests {
             ]
         );
         // The use case names the second rule it received: the fourth row on the page.
-        let errors = FieldErrors::from_app(rows.errors_on_page(
+        let errors = rows.errors_on_page(
             "permissions",
             "Rule",
             vec![roster_app::FieldError::new(
@@ -519,7 +505,7 @@ mod tests {
                 "invalid_action",
                 "action must start with a lower-case letter or a digit",
             )],
-        ));
+        );
         let shown = rule_rows(&rows.sent, &errors);
         assert_eq!(shown.len(), 4);
         assert!(shown[..3].iter().all(|row| row.action_error.is_none()));

@@ -1,13 +1,17 @@
-//! Every console page, as the people who use it see it, checked with axe-core; the
-//! screenshots of `just screenshots` come from here too.
+//! Every console page, as the people who use it see it, checked with axe-core, in light and
+//! dark and on a phone; the screenshots of `just screenshots` come from here too.
+
+use reqwest::Method;
+use serde_json::{Value, json};
 
 use crate::axe;
-use crate::harness::{ADMIN_EMAIL, Console, PASSWORD, Scheme};
+use crate::harness::{ADMIN_EMAIL, Browser, Console, PASSWORD, Scheme};
 
 /// A console page: its name (the screenshot's file name), its path, who looks at it, and the
 /// status it answers with.
 struct Page {
     name: &'static str,
+    /// `{account}` stands for the id of the example account ([`ACCOUNT_EMAIL`]).
     path: &'static str,
     signed_in: bool,
     status: u16,
@@ -34,17 +38,155 @@ const fn signed_in(name: &'static str, path: &'static str) -> Page {
 /// A phone's window (CSS pixels).
 const PHONE: (u32, u32) = (390, 844);
 
-/// Every console page reachable now; a new page is one more line. Signed-in pages are
-/// viewed by the bootstrapped super admin, who may see them all.
+/// The account the administration pages show (made by [`example_data`]).
+const ACCOUNT_EMAIL: &str = "ada@example.com";
+
+/// Every console page reachable with a link; a new page is one more line. Signed-in pages
+/// are viewed by the bootstrapped super admin, who may see them all, over [`example_data`].
+/// The page showing a new API key's secret answers a form: see [`create_api_key`].
 const PAGES: &[Page] = &[
     anonymous("login", "/console/login"),
     anonymous("register", "/console/register"),
     signed_in("account", "/console/account"),
+    signed_in("accounts", "/console/admin/accounts"),
+    signed_in(
+        "accounts-search",
+        "/console/admin/accounts?email=nobody%40example.com",
+    ),
+    signed_in("admin-account", "/console/admin/accounts/{account}"),
+    signed_in("roles", "/console/admin/roles"),
+    signed_in("role", "/console/admin/roles/issuer-operator"),
+    signed_in("api-keys", "/console/admin/api-keys"),
+    // A few events a page: the pager shows, and the screenshot stays small.
+    signed_in("audit", "/console/admin/audit?limit=6"),
+    signed_in(
+        "check",
+        "/console/admin/check?principal=ada%40example.com&action=issuer-key-delete&scope=acme.berlin.issuer",
+    ),
+    signed_in("features", "/console/admin/features"),
     Page {
         status: 404,
         ..signed_in("not-found", "/console/no-such-page")
     },
 ];
+
+/// What the administration pages show, made through the API as the super admin: roles, an
+/// account holding grants, another one disabled, an API key. Returns the account's id.
+async fn example_data(console: &Console) -> String {
+    let admin = console.admin_token().await;
+    let call = |method: Method, path: String, body: Option<Value>| {
+        let admin = admin.clone();
+        async move {
+            let (status, reply) = console.api(method, &path, Some(&admin), body).await;
+            assert!((200..300).contains(&status), "{path}: {status} {reply}");
+            reply
+        }
+    };
+    for (name, description, permissions) in [
+        (
+            "issuer-operator",
+            "Runs the credential issuers of a tenant.\nNever deletes their keys.",
+            json!([
+                {"action": "issuer-*"},
+                {"action": "issuer-key-delete", "effect": "deny"},
+            ]),
+        ),
+        (
+            "tenant-admin",
+            "Everything within a tenant.",
+            json!([{"action": "all"}]),
+        ),
+        ("auditor", "", json!([{"action": "audit-read"}])),
+    ] {
+        call(
+            Method::POST,
+            "/v1/admin/roles".to_owned(),
+            Some(json!({"name": name, "description": description, "permissions": permissions})),
+        )
+        .await;
+    }
+    let ada = console.account(ACCOUNT_EMAIL, "Ada Lovelace").await;
+    for (role, scope) in [
+        ("issuer-operator", "acme.berlin"),
+        ("auditor", "*"),
+        ("tenant-admin", "acme.paris"),
+    ] {
+        call(
+            Method::POST,
+            format!("/v1/admin/accounts/{ada}/grants"),
+            Some(json!({"role": role, "scope": scope})),
+        )
+        .await;
+    }
+    let grace = console.account("grace@example.com", "Grace Hopper").await;
+    call(
+        Method::POST,
+        format!("/v1/admin/accounts/{grace}/disable"),
+        None,
+    )
+    .await;
+    // One without a name.
+    let (status, reply) = console
+        .api(
+            Method::POST,
+            "/v1/account/register",
+            None,
+            Some(json!({"email": "katherine@example.com", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, 201, "{reply}");
+    call(
+        Method::POST,
+        "/v1/admin/api-keys".to_owned(),
+        Some(json!({
+            "name": "berlin-issuer",
+            "expires_in": "90d",
+            "grants": [{"role": "issuer-operator", "scope": "acme.berlin"}],
+        })),
+    )
+    .await;
+    ada
+}
+
+/// Creates an API key with the console's form: the browser then shows its secret, once.
+async fn create_api_key(browser: &Browser) {
+    browser.goto("/console/admin/api-keys").await;
+    browser.fill("#name", "ci-deploy").await;
+    browser.fill("#grant-1-role", "issuer-operator").await;
+    browser.fill("#grant-1-scope", "acme.berlin").await;
+    browser
+        .click("form[action='/console/admin/api-keys'] button[type=submit]")
+        .await;
+    browser.find("code#api-key-secret").await;
+    assert_eq!(browser.status().await, 201);
+}
+
+/// How far the page, or a scrolling box in it (a wide table), reaches beyond the window:
+/// the page's excess width in pixels and the boxes that scroll sideways.
+async fn sideways(browser: &Browser) -> (i64, Vec<String>) {
+    let measured = browser
+        .client
+        .execute(
+            "const root = document.documentElement;
+             const boxes = [...document.querySelectorAll('body *')]
+                 .filter((el) => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX)
+                     && el.scrollWidth > el.clientWidth + 1)
+                 .map((el) => el.tagName.toLowerCase() + '.' + el.className
+                     + ' (' + (el.scrollWidth - el.clientWidth) + 'px)');
+             return [root.scrollWidth - root.clientWidth, boxes];",
+            vec![],
+        )
+        .await
+        .expect("the page's width");
+    let excess = measured[0].as_i64().expect("a width");
+    let boxes = measured[1]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|b| b.as_str().unwrap_or_default().to_owned())
+        .collect();
+    (excess, boxes)
+}
 
 /// Both colour schemes: contrast is checked in each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,62 +194,74 @@ async fn no_console_page_has_a_serious_accessibility_violation() {
     let Some(console) = Console::start() else {
         return;
     };
+    let account = example_data(&console).await;
     for scheme in [Scheme::Light, Scheme::Dark] {
+        let name = |page: &str| match scheme {
+            Scheme::Light => page.to_owned(),
+            Scheme::Dark => format!("{page}-dark"),
+        };
         let visitor = console.browser_in(scheme).await;
         let admin = console.browser_in(scheme).await;
         admin.sign_in(ADMIN_EMAIL, PASSWORD).await;
         for page in PAGES {
             let browser = if page.signed_in { &admin } else { &visitor };
-            browser.goto(page.path).await;
+            let path = page.path.replace("{account}", &account);
+            browser.goto(&path).await;
             // The page itself, not a sign-in page it sent us to.
-            assert_eq!(browser.location().await, page.path, "{}", page.name);
+            assert_eq!(browser.location().await, path, "{}", page.name);
             assert_eq!(browser.status().await, page.status, "{}", page.name);
-            let name = match scheme {
-                Scheme::Light => page.name.to_owned(),
-                Scheme::Dark => format!("{}-dark", page.name),
-            };
-            browser.snap(&name).await;
-            axe::check(browser, &name).await;
+            browser.snap(&name(page.name)).await;
+            axe::check(browser, &name(page.name)).await;
         }
+        create_api_key(&admin).await;
+        admin.snap(&name("api-key-created")).await;
+        axe::check(&admin, &name("api-key-created")).await;
         visitor.close().await;
         admin.close().await;
     }
 }
 
-/// On a phone-sized screen the pages still pass, and nothing is wider than the screen.
+/// On a phone-sized screen the pages still pass, and nothing is wider than the screen:
+/// neither the page nor a table in it scrolls sideways.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_pages_fit_a_phone() {
     let Some(console) = Console::start() else {
         return;
     };
+    let account = example_data(&console).await;
     let visitor = console.browser().await;
     let admin = console.browser().await;
     admin.sign_in(ADMIN_EMAIL, PASSWORD).await;
     for browser in [&visitor, &admin] {
         browser.resize(PHONE.0, PHONE.1).await;
     }
+    // Every page that does not fit, named at the end.
+    let mut too_wide = Vec::new();
     for page in PAGES {
         let browser = if page.signed_in { &admin } else { &visitor };
-        browser.goto(page.path).await;
-        assert_eq!(browser.location().await, page.path, "{}", page.name);
-        let overflow = browser
-            .client
-            .execute(
-                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-                vec![],
-            )
-            .await
-            .expect("the page's width");
-        assert_eq!(
-            overflow.as_i64(),
-            Some(0),
-            "{} scrolls sideways on a phone",
-            page.name
-        );
+        let path = page.path.replace("{account}", &account);
+        browser.goto(&path).await;
+        assert_eq!(browser.location().await, path, "{}", page.name);
         let name = format!("{}-phone", page.name);
+        let (excess, boxes) = sideways(browser).await;
+        if excess != 0 || !boxes.is_empty() {
+            too_wide.push(format!("{}: page {excess}px, {boxes:?}", page.name));
+        }
         browser.snap(&name).await;
         axe::check(browser, &name).await;
     }
+    create_api_key(&admin).await;
+    let (excess, boxes) = sideways(&admin).await;
+    if excess != 0 || !boxes.is_empty() {
+        too_wide.push(format!("api-key-created: page {excess}px, {boxes:?}"));
+    }
+    admin.snap("api-key-created-phone").await;
+    axe::check(&admin, "api-key-created-phone").await;
     visitor.close().await;
     admin.close().await;
+    assert!(
+        too_wide.is_empty(),
+        "pages that scroll sideways on a phone:\n{}",
+        too_wide.join("\n")
+    );
 }

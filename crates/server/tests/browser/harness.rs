@@ -410,6 +410,35 @@ impl Browser {
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
+    /// Chooses the option whose value is `value` in the select `css`.
+    pub async fn select(&self, css: &str, value: &str) {
+        self.find(css)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("choose {value:?} in {css}: {e}"));
+    }
+
+    /// The values of the options (or datalist suggestions) under `css`, in page order.
+    pub async fn option_values(&self, css: &str) -> Vec<String> {
+        let mut values = Vec::new();
+        for option in self.all(&format!("{css} option")).await {
+            values.push(
+                option
+                    .attr("value")
+                    .await
+                    .expect("the option's value")
+                    .unwrap_or_default(),
+            );
+        }
+        values
+    }
+
+    /// The page as the browser holds it now (its whole document).
+    pub async fn source(&self) -> String {
+        self.client.source().await.expect("the page source")
+    }
+
     /// The visible text of `css`.
     pub async fn text(&self, css: &str) -> String {
         self.find(css)

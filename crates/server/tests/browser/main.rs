@@ -13,7 +13,9 @@
 mod process;
 
 mod accessibility;
+mod api_keys;
 mod axe;
+mod delegation;
 mod forgery;
 mod grants;
 mod harness;

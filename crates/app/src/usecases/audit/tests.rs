@@ -145,17 +145,7 @@ async fn an_actor_given_by_email_is_filtered_by_its_account_label() {
     let label = PrincipalId::Account(target.id).to_string();
     let before = Uuid::from_u128(99);
     let mut ports = Ports::new();
-    ports
-        .accounts
-        .expect_list()
-        .with(eq(Some("target@example.com".to_owned())), eq(None), eq(1))
-        .times(1)
-        .returning(move |_, _, _| {
-            Ok(AccountPage {
-                accounts: vec![target.clone()],
-                next_after: None,
-            })
-        });
+    ports.account_listed_by_email("target@example.com", target);
     ports
         .audit
         .expect_list_audit_events()

@@ -249,70 +249,44 @@ async fn an_unknown_name_is_a_validation_error_naming_the_field() {
     }
 }
 
-#[tokio::test]
-async fn a_file_the_service_may_not_write_is_refused_and_not_audited() {
-    let mut ports = Ports::new();
-    manager_sets(
-        &mut ports,
-        Feature::Metrics,
-        false,
-        Err(FeatureEditError::ReadOnly("permission denied".into())),
-    );
-    ports.audit.expect_record().never();
-
-    let result = ports
-        .build()
-        .set_feature(&operator(), "metrics", false)
-        .await;
-
-    assert!(
-        matches!(result, Err(AppError::FeaturesFileReadOnly)),
-        "{result:?}"
-    );
-}
+/// What the adapter's refusals to write the file surface as.
+type Surfaces = fn(&AppError) -> bool;
 
 #[tokio::test]
-async fn a_file_that_cannot_be_edited_safely_is_refused_and_not_audited() {
-    let mut ports = Ports::new();
-    manager_sets(
-        &mut ports,
-        Feature::Metrics,
-        false,
-        Err(FeatureEditError::Invalid("line 3: unknown feature".into())),
-    );
-    ports.audit.expect_record().never();
+async fn a_write_the_adapter_refuses_surfaces_as_its_own_error_and_is_not_audited() {
+    let cases: [(FeatureEditError, bool, Surfaces); 3] = [
+        // A file the service may not write.
+        (
+            FeatureEditError::ReadOnly("permission denied".into()),
+            false,
+            |error| matches!(error, AppError::FeaturesFileReadOnly),
+        ),
+        // A file that cannot be edited safely.
+        (
+            FeatureEditError::Invalid("line 3: unknown feature".into()),
+            false,
+            |error| matches!(error, AppError::FeaturesFileInvalid),
+        ),
+        // Any other failure: an internal error with its cause.
+        (
+            FeatureEditError::Failed("No space left on device".into()),
+            true,
+            |error| matches!(error, AppError::Internal(cause) if cause.contains("No space left")),
+        ),
+    ];
+    for (refusal, enabled, surfaces) in cases {
+        let case = format!("{refusal:?}");
+        let mut ports = Ports::new();
+        manager_sets(&mut ports, Feature::Metrics, enabled, Err(refusal));
+        ports.audit.expect_record().never();
 
-    let result = ports
-        .build()
-        .set_feature(&operator(), "metrics", false)
-        .await;
+        let result = ports
+            .build()
+            .set_feature(&operator(), "metrics", enabled)
+            .await;
 
-    assert!(
-        matches!(result, Err(AppError::FeaturesFileInvalid)),
-        "{result:?}"
-    );
-}
-
-#[tokio::test]
-async fn another_write_failure_is_an_internal_error_with_its_cause() {
-    let mut ports = Ports::new();
-    manager_sets(
-        &mut ports,
-        Feature::Metrics,
-        true,
-        Err(FeatureEditError::Failed("No space left on device".into())),
-    );
-    ports.audit.expect_record().never();
-
-    let result = ports
-        .build()
-        .set_feature(&operator(), "metrics", true)
-        .await;
-
-    assert!(
-        matches!(&result, Err(AppError::Internal(cause)) if cause.contains("No space left")),
-        "{result:?}"
-    );
+        assert!(result.as_ref().is_err_and(surfaces), "{case}: {result:?}");
+    }
 }
 
 #[tokio::test]

@@ -86,19 +86,8 @@ async fn api_keys_are_offered_only_to_key_managers_and_only_usable_ones() {
 #[tokio::test]
 async fn an_account_named_by_email_is_decided_over_its_grants() {
     let target = account("Target@Example.com", AccountStatus::Active, false);
-    let listed = target.clone();
     let mut ports = Ports::new();
-    ports
-        .accounts
-        .expect_list()
-        .with(eq(Some("target@example.com".to_owned())), eq(None), eq(1))
-        .times(1)
-        .returning(move |_, _, _| {
-            Ok(AccountPage {
-                accounts: vec![listed.clone()],
-                next_after: None,
-            })
-        });
+    ports.account_listed_by_email("target@example.com", target.clone());
     ports.target_account(false, vec![grant(9, "acme", vec![allow("issuer-*")])]);
     let roster = ports.build();
 
