@@ -607,3 +607,54 @@ async fn without_a_public_url_start_up_warns_about_cookies_and_origins() {
         "no warning about server.public_url in the start-up logs"
     );
 }
+
+/// The account page does not weigh each grant for the viewer (security review M1): a
+/// delegate who manages grants sees "Remove grant" on every grant, and the use case refuses
+/// the one it may not remove, with the reason on the page and the grant kept.
+#[tokio::test]
+async fn a_grant_beyond_the_delegate_shows_remove_and_its_refusal_is_explained() {
+    let Some(app) = spawn_app(Db::Sqlite).await else {
+        return;
+    };
+    let admin = app.superadmin_token().await;
+    app.create_role(
+        &admin,
+        "helpdesk",
+        &[("account-read", "allow"), ("grant-manage", "allow")],
+    )
+    .await;
+    app.create_role(&admin, "boss", &[("all", "allow")]).await;
+    let delegate = app.new_account("delegate").await;
+    app.grant_ok(&admin, &delegate.id, "helpdesk", "*").await;
+    let target = app.new_account("target").await;
+    let grant = app.grant_ok(&admin, &target.id, "boss", "acme").await;
+
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.sign_in(&delegate.email, PASSWORD).await.status, 303);
+    let path = format!("/console/admin/accounts/{}", target.id);
+    let page = browser.get(&path).await;
+    assert_eq!(page.status, 200);
+    let remove = format!("{path}/grants/{grant}/delete");
+    assert!(page.body.contains(&remove), "no Remove grant button");
+
+    let refused = browser
+        .post(&remove, &[("csrf_token", &page.csrf_token())])
+        .await;
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused
+            .body
+            .contains("Your grants do not allow removing that grant."),
+        "{}",
+        refused.body
+    );
+    // Still the account's page, the grant kept.
+    assert!(refused.body.contains(&remove));
+    let grants: Value = app
+        .get_as(&format!("/v1/admin/accounts/{}/grants", target.id), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(grants.to_string().contains(&grant), "{grants}");
+}
