@@ -13,6 +13,7 @@ pub use model::{
     ClientInfo, Feature, FeatureEditError, FeatureReport, FeatureSource, FeatureState,
 };
 pub use ports::FeatureManager;
+pub use usecases::MAX_RULES;
 pub use usecases::{
     AccountDetails, ApiKeyDetails, Authenticated, CallerKind, CheckForm, CheckOutcome,
     CreatedApiKey, FeatureOverview, GrantForm, GrantLimits, GrantOptions, LoginSuccess,

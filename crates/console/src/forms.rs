@@ -168,7 +168,11 @@ impl<T> FormState<T> {
 /// `errors[].field` that names a field in the API puts a message beside it here.
 #[derive(Debug, Default)]
 pub struct FieldErrors {
+    /// In the order the use case gave them (the summary's order).
     by_field: Vec<(String, String)>,
+    /// Each field's first message in `by_field`: every field of every row looks itself up
+    /// ([`FieldErrors::get`]), so a lookup must not walk the whole list.
+    index: HashMap<String, usize>,
     /// A problem that is not about one field (wrong credentials, a refusal).
     pub general: Option<String>,
 }
@@ -176,11 +180,17 @@ pub struct FieldErrors {
 impl FieldErrors {
     /// The use case's field errors.
     pub fn from_app(errors: Vec<roster_app::FieldError>) -> FieldErrors {
+        let by_field: Vec<(String, String)> = errors
+            .into_iter()
+            .map(|error| (error.field, error.message))
+            .collect();
+        let mut index = HashMap::with_capacity(by_field.len());
+        for (at, (field, _)) in by_field.iter().enumerate() {
+            index.entry(field.clone()).or_insert(at);
+        }
         FieldErrors {
-            by_field: errors
-                .into_iter()
-                .map(|error| (error.field, error.message))
-                .collect(),
+            by_field,
+            index,
             general: None,
         }
     }
@@ -188,25 +198,25 @@ impl FieldErrors {
     /// A problem about the form as a whole.
     pub fn general(message: impl Into<String>) -> FieldErrors {
         FieldErrors {
-            by_field: Vec::new(),
             general: Some(message.into()),
+            ..FieldErrors::default()
         }
     }
 
     /// One problem about `field`.
     pub fn field(field: &str, message: impl Into<String>) -> FieldErrors {
-        FieldErrors {
-            by_field: vec![(field.to_owned(), message.into())],
-            general: None,
-        }
+        FieldErrors::from_app(vec![roster_app::FieldError {
+            field: field.to_owned(),
+            code: "",
+            message: message.into(),
+        }])
     }
 
-    /// The message for `field`, when it has one.
+    /// The message for `field` (its first, when the use case gave several), if any.
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.by_field
-            .iter()
-            .find(|(name, _)| name == field)
-            .map(|(_, message)| message.as_str())
+        self.index
+            .get(field)
+            .map(|&at| self.by_field[at].1.as_str())
     }
 
     /// Every problem, for the summary at the top of the form.
@@ -220,5 +230,52 @@ impl FieldErrors {
 
     pub fn is_empty(&self) -> bool {
         self.general.is_none() && self.by_field.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use roster_app::FieldError;
+
+    use super::*;
+
+    #[test]
+    fn each_field_finds_its_first_message_and_the_summary_keeps_every_one() {
+        let errors = FieldErrors::from_app(vec![
+            FieldError::new("email", "invalid_email", "first"),
+            FieldError::new("grants[0].role", "invalid_role_name", "role"),
+            FieldError::new("email", "email_taken", "second"),
+        ]);
+        assert_eq!(errors.get("email"), Some("first"));
+        assert_eq!(errors.get("grants[0].role"), Some("role"));
+        assert_eq!(errors.get("grants[0]"), None);
+        assert_eq!(errors.all(), ["first", "role", "second"]);
+        assert_eq!(FieldErrors::field("scope", "bad").get("scope"), Some("bad"));
+        let general = FieldErrors::general("refused");
+        assert_eq!(
+            (general.get("refused"), general.all()),
+            (None, vec!["refused"])
+        );
+        assert!(!general.is_empty() && FieldErrors::default().is_empty());
+    }
+
+    /// Thousands of errors, each field looking itself up: a map, not a walk of the list.
+    #[test]
+    fn many_errors_are_looked_up_quickly() {
+        let fields: Vec<String> = (0..20_000).map(|i| format!("grants[{i}].role")).collect();
+        let errors = FieldErrors::from_app(
+            fields
+                .iter()
+                .map(|field| FieldError::new(field.clone(), "invalid_role_name", "bad"))
+                .collect(),
+        );
+        let started = std::time::Instant::now();
+        assert!(fields.iter().all(|field| errors.get(field) == Some("bad")));
+        // A walk of the list for each field (200 million comparisons) takes seconds.
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(500),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

@@ -14,6 +14,18 @@ use crate::render::ConsoleError;
 /// brings the form back with the rows as typed, and the page's next visit with blank ones.
 pub const BLANK_ROWS: usize = 3;
 
+/// The most grant rows a form takes (a new account's, a new API key's). The pages show
+/// [`BLANK_ROWS`] and a refused form comes back with the rows it had, so only a hand-made
+/// form sends more; it is refused before the use case runs, with one message, instead of
+/// being checked, and shown back, row by row (a 64 KB form holds thousands of rows:
+/// security review L5). The JSON API takes more grants at once.
+pub const MAX_GRANT_ROWS: usize = 20;
+
+/// Why a form with more than [`MAX_GRANT_ROWS`] grant rows is refused.
+pub const TOO_MANY_GRANT_ROWS: &str = "The form has more than 20 grant rows, more than this \
+    page ever shows. Reload the page and give at most 20 grants at once (add more on the \
+    account's or key's page afterwards).";
+
 /// The rows of a form as sent, and which of them were filled in.
 #[derive(Debug, Clone)]
 pub struct Rows<T> {
@@ -83,15 +95,19 @@ pub fn row_error(errors: &FieldErrors, list: &str, index: usize, suffix: &str) -
 }
 
 /// The values of two repeated fields read side by side: the i-th `first` and the i-th
-/// `second` make row i. A form of this console always sends both for every row; a form that
-/// does not is not one of ours.
+/// `second` make row i. A form of this console always sends both for every row, and never
+/// more than `max` rows; a form that does not is not one of ours (`too_many` says why).
 pub fn pairs(
     raw: &FormFields,
-    first: &str,
-    second: &str,
+    (first, second): (&str, &str),
+    max: usize,
+    too_many: &'static str,
 ) -> Result<Vec<(String, String)>, ConsoleError> {
     let firsts: Vec<&str> = raw.all(first).collect();
     let seconds: Vec<&str> = raw.all(second).collect();
+    if firsts.len().max(seconds.len()) > max {
+        return Err(ConsoleError::BadForm(too_many));
+    }
     if firsts.len() != seconds.len() {
         return Err(ConsoleError::BadForm(
             "The form's rows are incomplete. Reload the page and try again.",
@@ -117,7 +133,8 @@ pub fn blank_grants() -> Vec<SentGrant> {
 
 /// The grant rows a form sent; a row with neither role nor scope is blank.
 pub fn sent_grants(raw: &FormFields) -> Result<Rows<SentGrant>, ConsoleError> {
-    Ok(Rows::new(pairs(raw, "role", "scope")?, |(role, scope)| {
+    let sent = pairs(raw, ("role", "scope"), MAX_GRANT_ROWS, TOO_MANY_GRANT_ROWS)?;
+    Ok(Rows::new(sent, |(role, scope)| {
         role.trim().is_empty() && scope.trim().is_empty()
     }))
 }
@@ -257,6 +274,12 @@ mod tests {
     }
 
     #[test]
+    fn the_grant_rows_refusal_names_the_limit() {
+        assert!(TOO_MANY_GRANT_ROWS.contains(&format!(" {MAX_GRANT_ROWS} ")));
+        const { assert!(MAX_GRANT_ROWS >= BLANK_ROWS) };
+    }
+
+    #[test]
     fn repeated_fields_pair_up_in_order() {
         let raw = FormFields::from_pairs(&[
             ("csrf_token", "t"),
@@ -267,7 +290,7 @@ mod tests {
             ("role", "ops"),
             ("scope", "*"),
         ]);
-        let pairs = pairs(&raw, "role", "scope").unwrap();
+        let pairs = pairs(&raw, ("role", "scope"), 3, "too many").unwrap();
         assert_eq!(
             pairs,
             [
@@ -279,8 +302,13 @@ mod tests {
         let lopsided =
             FormFields::from_pairs(&[("role", "viewer"), ("role", "ops"), ("scope", "*")]);
         assert!(matches!(
-            super::pairs(&lopsided, "role", "scope"),
-            Err(ConsoleError::BadForm(_))
+            super::pairs(&lopsided, ("role", "scope"), 3, "too many"),
+            Err(ConsoleError::BadForm(message)) if message != "too many"
+        ));
+        // One row more than the form takes: refused as a whole, before anything reads it.
+        assert!(matches!(
+            super::pairs(&raw, ("role", "scope"), 2, "too many"),
+            Err(ConsoleError::BadForm("too many"))
         ));
     }
 

@@ -40,7 +40,7 @@ pub use features::FeatureOverview;
 pub use grants::{GrantForm, GrantOptions};
 pub use login::LoginSuccess;
 pub use register::RegistrationForm;
-pub use roles::{RoleForm, RuleForm};
+pub use roles::{MAX_RULES, RoleForm, RuleForm};
 pub use sessions::OwnSession;
 pub use who_may::{CHECK_CHOICE_LIMIT, CheckChoices, CheckSubject, SubjectCheck, SubjectCheckForm};
 

@@ -12,7 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, ServiceConfig};
 use askama::Template;
 use roster_app::model::StoredRole;
-use roster_app::{AppError, RoleForm, Roster, RuleForm};
+use roster_app::{AppError, MAX_RULES, RoleForm, Roster, RuleForm};
 use roster_domain::{BuiltinAction, Role, RoleName};
 use serde::Deserialize;
 
@@ -96,11 +96,20 @@ fn rows_of(role: Option<&Role>) -> Vec<SentRule> {
         .collect()
 }
 
+/// The most rule rows a role's form takes: the rules a role may hold ([`MAX_RULES`]) and the
+/// blank rows shown after them. Only a hand-made form sends more; it is refused before the
+/// use case runs, with one message, rather than checked and shown back row by row
+/// (security review L5).
+const MAX_RULE_ROWS: usize = MAX_RULES + BLANK_ROWS;
+
+/// Why a form with more than [`MAX_RULE_ROWS`] rule rows is refused.
+const TOO_MANY_RULE_ROWS: &str = "The form has more rule rows than this page ever shows (a \
+    role holds at most 256 rules). Reload the page and try again.";
+
 /// The rule rows a form sent; a row without an action is blank.
 fn sent_rules(raw: &FormFields) -> Result<Rows<SentRule>, ConsoleError> {
-    Ok(Rows::new(pairs(raw, "action", "effect")?, |(action, _)| {
-        action.trim().is_empty()
-    }))
+    let sent = pairs(raw, ("action", "effect"), MAX_RULE_ROWS, TOO_MANY_RULE_ROWS)?;
+    Ok(Rows::new(sent, |(action, _)| action.trim().is_empty()))
 }
 
 /// What the use case receives for `rows`: the filled rows, the action trimmed.
@@ -444,6 +453,33 @@ mod tests {
     use roster_domain::{ActionPattern, Permission, RoleName};
 
     use super::*;
+
+    /// A role with the most rules it may hold is still edited with its blank rows.
+    #[test]
+    fn the_rule_rows_limit_leaves_room_for_the_largest_role() {
+        assert_eq!(MAX_RULE_ROWS, MAX_RULES + BLANK_ROWS);
+        assert!(TOO_MANY_RULE_ROWS.contains(&format!(" {MAX_RULES} ")));
+        let rows: Vec<(&str, &str)> =
+            std::iter::repeat_n([("action", "a"), ("effect", "allow")], MAX_RULE_ROWS)
+                .flatten()
+                .collect();
+        assert_eq!(
+            sent_rules(&FormFields::from_pairs(&rows))
+                .unwrap()
+                .sent
+                .len(),
+            MAX_RULE_ROWS
+        );
+        let one_more: Vec<(&str, &str)> = rows
+            .iter()
+            .copied()
+            .chain([("action", "a"), ("effect", "allow")])
+            .collect();
+        assert!(matches!(
+            sent_rules(&FormFields::from_pairs(&one_more)),
+            Err(ConsoleError::BadForm(TOO_MANY_RULE_ROWS))
+        ));
+    }
 
     #[test]
     fn a_role_form_shows_the_rules_then_blank_rows() {

@@ -658,3 +658,78 @@ async fn a_grant_beyond_the_delegate_shows_remove_and_its_refusal_is_explained()
         .unwrap();
     assert!(grants.to_string().contains(&grant), "{grants}");
 }
+
+/// A form posted: where, the fields besides the token, what its refusal says.
+type Posted<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+
+/// A hand-made form with a thousand rows (security review L5) is refused at once with one
+/// message, before any row is checked or shown back, on each form with rows.
+#[tokio::test]
+async fn a_form_with_a_thousand_rows_is_refused_with_one_message() {
+    let Some(app) = spawn_app(Db::Sqlite).await else {
+        return;
+    };
+    let mut browser = Browser::new(&app);
+    // The console's cookie holds the same session token as a bearer client.
+    browser
+        .cookies
+        .insert("roster_session".to_owned(), app.superadmin_token().await);
+    let token = browser.get("/console/admin/accounts").await.csrf_token();
+    let rows = |first: &'static str, second: &'static str| {
+        std::iter::repeat_n([(first, "A"), (second, "A")], 1000).flatten()
+    };
+    let forms: [Posted; 3] = [
+        (
+            "/console/admin/accounts",
+            [("email", "many@example.com"), ("password", PASSWORD)]
+                .into_iter()
+                .chain(rows("role", "scope"))
+                .collect(),
+            "The form has more than 20 grant rows",
+        ),
+        (
+            "/console/admin/api-keys",
+            [("name", "many")]
+                .into_iter()
+                .chain(rows("role", "scope"))
+                .collect(),
+            "The form has more than 20 grant rows",
+        ),
+        (
+            "/console/admin/roles",
+            [("name", "many")]
+                .into_iter()
+                .chain(rows("action", "effect"))
+                .collect(),
+            "The form has more rule rows than this page ever shows",
+        ),
+    ];
+    for (path, fields, message) in forms {
+        let fields: Vec<(&str, &str)> = [("csrf_token", token.as_str())]
+            .into_iter()
+            .chain(fields)
+            .collect();
+        let started = std::time::Instant::now();
+        let refused = browser.post(path, &fields).await;
+        let took = started.elapsed();
+        assert_eq!(refused.status, 400, "{path}");
+        assert_eq!(refused.body.matches(message).count(), 1, "{path}");
+        assert!(
+            refused.body.len() < 20_000,
+            "{path}: {} bytes",
+            refused.body.len()
+        );
+        assert!(took < Duration::from_secs(2), "{path} took {took:?}");
+    }
+    // Nothing was created.
+    let accounts: Value = app
+        .get_as(
+            "/v1/admin/accounts?email=many@example.com",
+            &app.superadmin_token().await,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(accounts["items"], serde_json::json!([]), "{accounts}");
+}
