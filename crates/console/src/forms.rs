@@ -259,23 +259,22 @@ mod tests {
         assert!(!general.is_empty() && FieldErrors::default().is_empty());
     }
 
-    /// Thousands of errors, each field looking itself up: a map, not a walk of the list.
+    /// Every field of a large form finds its own message (the lookup is a map; its speed is
+    /// not asserted here: timing belongs in benchmarks, not unit tests).
     #[test]
-    fn many_errors_are_looked_up_quickly() {
-        let fields: Vec<String> = (0..20_000).map(|i| format!("grants[{i}].role")).collect();
+    fn every_field_of_many_finds_its_own_error() {
+        let fields: Vec<String> = (0..2_000).map(|i| format!("grants[{i}].role")).collect();
         let errors = FieldErrors::from_app(
             fields
                 .iter()
-                .map(|field| FieldError::new(field.clone(), "invalid_role_name", "bad"))
+                .map(|field| FieldError::new(field.clone(), "invalid_role_name", field.clone()))
                 .collect(),
         );
-        let started = std::time::Instant::now();
-        assert!(fields.iter().all(|field| errors.get(field) == Some("bad")));
-        // A walk of the list for each field (200 million comparisons) takes seconds.
         assert!(
-            started.elapsed() < std::time::Duration::from_millis(500),
-            "{:?}",
-            started.elapsed()
+            fields
+                .iter()
+                .all(|field| errors.get(field) == Some(field.as_str()))
         );
+        assert_eq!(errors.get("grants[2000].role"), None);
     }
 }

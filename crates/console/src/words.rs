@@ -445,8 +445,11 @@ pub fn audit_event_in_words(event: &AuditEvent, names: &PrincipalNames) -> Sente
     // A detail the service wrote in words, that only adds to the sentence: ", and revoked 2
     // API keys it created".
     let and_detail = |sentence: Sentence| match detail {
-        Some(detail) => sentence.words(format!(", and {detail}")),
-        None => sentence,
+        // "revoked 0 API keys" adds nothing a reader needs.
+        Some(detail) if !detail.starts_with("revoked 0 ") => {
+            sentence.words(format!(", and {detail}"))
+        }
+        _ => sentence,
     };
     // A detail of a shape the sentence does not know, shown as recorded.
     let with_detail = |sentence: Sentence| match detail {
@@ -804,6 +807,19 @@ mod tests {
             "ada@example.com switched the feature web-console off",
         ),
     ];
+
+    #[test]
+    fn revoking_no_api_keys_goes_unsaid() {
+        let at = Utc.with_ymd_and_hms(2026, 3, 14, 15, 9, 26).unwrap();
+        let event = AuditEvent::new(AuditAction::AccountDisabled, at)
+            .actor(PrincipalId::Account(ada()))
+            .target("account", bob())
+            .revoked_api_keys(0);
+        assert_eq!(
+            audit_event_in_words(&event, &names()).to_string(),
+            "ada@example.com disabled the account bob@example.com"
+        );
+    }
 
     #[test]
     fn every_audit_action_is_said_in_words() {

@@ -709,9 +709,7 @@ async fn a_form_with_a_thousand_rows_is_refused_with_one_message() {
             .into_iter()
             .chain(fields)
             .collect();
-        let started = std::time::Instant::now();
         let refused = browser.post(path, &fields).await;
-        let took = started.elapsed();
         assert_eq!(refused.status, 400, "{path}");
         assert_eq!(refused.body.matches(message).count(), 1, "{path}");
         assert!(
@@ -719,7 +717,6 @@ async fn a_form_with_a_thousand_rows_is_refused_with_one_message() {
             "{path}: {} bytes",
             refused.body.len()
         );
-        assert!(took < Duration::from_secs(2), "{path} took {took:?}");
     }
     // Nothing was created.
     let accounts: Value = app
