@@ -786,15 +786,24 @@ async fn sign_up_shows_the_allowed_domains_and_a_refused_domain_beside_the_email
         .find(r#"<p class="field-error" id="email-error">"#)
         .expect("the refusal is beside the email field");
     let password_at = refused.body.find(r#"id="password""#).unwrap();
-    assert!(error_at < password_at, "beside the email, above the password");
+    assert!(
+        error_at < password_at,
+        "beside the email, above the password"
+    );
     assert!(
         refused.body[error_at..password_at]
             .contains("Accounts cannot be created here with an email address at this domain.")
     );
     assert!(refused.body[error_at..password_at].contains(sentence));
-    assert!(refused.body.contains(r#"value="ada@example.com""#), "the email is kept");
+    assert!(
+        refused.body.contains(r#"value="ada@example.com""#),
+        "the email is kept"
+    );
     assert!(!refused.body.contains(PASSWORD));
-    assert!(browser.cookies.get("roster_session").is_none(), "not signed in");
+    assert!(
+        !browser.cookies.contains_key("roster_session"),
+        "not signed in"
+    );
 
     let created = browser
         .post(
@@ -819,8 +828,7 @@ async fn sign_up_shows_the_allowed_domains_and_a_refused_domain_beside_the_email
 }
 
 async fn an_unverified_sign_up_is_told_to_verify_and_sign_in_says_so(db: Db) {
-    let Some(app) = spawn_with_registration(db, &[("email_verification", "required")]).await
-    else {
+    let Some(app) = spawn_with_registration(db, &[("email_verification", "required")]).await else {
         return;
     };
     let mut browser = Browser::new(&app);
@@ -842,9 +850,16 @@ async fn an_unverified_sign_up_is_told_to_verify_and_sign_in_says_so(db: Db) {
         .await;
     assert_eq!(created.status, 303);
     assert_eq!(created.location(), "/console/login?done=verify-email");
-    assert!(browser.cookies.get("roster_session").is_none(), "not signed in");
+    assert!(
+        !browser.cookies.contains_key("roster_session"),
+        "not signed in"
+    );
     let notice = browser.get(created.location()).await;
-    assert!(notice.body.contains("Your account was created. Verify your email address"));
+    assert!(
+        notice
+            .body
+            .contains("Your account was created. Verify your email address")
+    );
 
     let refused = browser.sign_in("new@example.com", PASSWORD).await;
     assert_eq!(refused.status, 403);
@@ -855,7 +870,7 @@ async fn an_unverified_sign_up_is_told_to_verify_and_sign_in_says_so(db: Db) {
         "{}",
         refused.body
     );
-    assert!(browser.cookies.get("roster_session").is_none());
+    assert!(!browser.cookies.contains_key("roster_session"));
     let wrong = browser
         .sign_in("new@example.com", "wrong horse battery staple orbit")
         .await;
@@ -870,5 +885,10 @@ async fn an_unverified_sign_up_is_told_to_verify_and_sign_in_says_so(db: Db) {
         .insert("roster_session".to_owned(), app.superadmin_token().await);
     let list = admin.get("/console/admin/accounts").await;
     assert_eq!(list.status, 200);
-    assert_eq!(list.body.matches("Email not verified").count(), 1, "{}", list.body);
+    assert_eq!(
+        list.body.matches("Email not verified").count(),
+        1,
+        "{}",
+        list.body
+    );
 }
