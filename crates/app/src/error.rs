@@ -36,6 +36,14 @@ pub enum AppError {
     /// An account with this (normalized) email already exists.
     #[error("email already registered")]
     EmailTaken,
+    /// Public self-registration for an email whose domain `registration.allowed_domains`
+    /// does not allow.
+    #[error("email domain not allowed")]
+    DomainNotAllowed,
+    /// The right password for an account whose email address is not verified yet: no
+    /// session until it is.
+    #[error("email not verified")]
+    EmailUnverified,
     /// Unknown email, wrong password or disabled account: deliberately indistinguishable.
     #[error("invalid credentials")]
     InvalidCredentials,

@@ -16,9 +16,10 @@ pub use ports::FeatureManager;
 pub use usecases::MAX_RULES;
 pub use usecases::{
     AccountDetails, ApiKeyDetails, Authenticated, CallerKind, CheckForm, CheckOutcome,
-    CreatedApiKey, FeatureOverview, GrantForm, GrantLimits, GrantOptions, LoginSuccess,
-    LoginThrottlePolicy, OwnSession, RegistrationForm, RoleForm, Roster, RosterPorts,
-    RosterSettings, RuleForm, SessionSettings,
+    CreatedApiKey, EmailVerification, FeatureOverview, GrantForm, GrantLimits, GrantOptions,
+    LoginSuccess, LoginThrottlePolicy, OwnSession, RegistrationForm, RegistrationPolicy,
+    RegistrationPolicyView, RoleForm, Roster, RosterPorts, RosterSettings, RuleForm,
+    SessionSettings,
 };
 pub use usecases::{
     AuditTrail, AuditTrailForm, CHECK_CHOICE_LIMIT, CheckChoices, CheckSubject, PrincipalNames,

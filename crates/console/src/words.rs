@@ -1041,6 +1041,7 @@ mod tests {
             name: None,
             status: AccountStatus::Active,
             is_superadmin: false,
+            email_verified: true,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };

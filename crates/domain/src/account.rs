@@ -258,6 +258,7 @@ impl FromStr for DisplayName {
 ///     name: Some(DisplayName::parse("Ada")?),
 ///     status: AccountStatus::Active,
 ///     is_superadmin: false,
+///     email_verified: true,
 ///     created_at: now,
 ///     updated_at: now,
 /// };
@@ -278,6 +279,10 @@ pub struct Account {
     pub status: AccountStatus,
     /// Super admins are allowed every action on every scope.
     pub is_superadmin: bool,
+    /// Whether the owner has shown they receive mail at the address. Accounts created by an
+    /// administrator, the bootstrap or an invitation are; a self-registered one is not while
+    /// the server requires verification, and then it cannot log in until it is.
+    pub email_verified: bool,
     /// When the account was created (set by the application, not the domain).
     pub created_at: DateTime<Utc>,
     /// When the account last changed.
@@ -431,6 +436,7 @@ mod tests {
             name: None,
             status: AccountStatus::Active,
             is_superadmin: false,
+            email_verified: true,
             created_at: now,
             updated_at: now,
         };

@@ -268,6 +268,19 @@ impl Email {
         split(&self.given).map_or("", |(_, domain)| domain)
     }
 
+    /// The domain of the canonical form: ASCII (IDNA), lower case, e.g. `xn--bcher-kva.de`
+    /// for `Jürgen@Bücher.DE`. Domain rules ([`AllowedDomains`](crate::AllowedDomains)) match
+    /// on it.
+    ///
+    /// ```
+    /// let email = roster_domain::Email::parse("Jürgen@Bücher.DE")?;
+    /// assert_eq!(email.canonical_domain(), "xn--bcher-kva.de");
+    /// # Ok::<(), roster_domain::EmailError>(())
+    /// ```
+    pub fn canonical_domain(&self) -> &str {
+        split(&self.canonical).map_or("", |(_, domain)| domain)
+    }
+
     /// Consumes the email, returning the given form.
     pub fn into_string(self) -> String {
         self.given
@@ -359,7 +372,7 @@ fn canonical_local_part(local: &str) -> String {
     lowered.nfc().collect()
 }
 
-fn canonical_domain(domain: &str) -> Result<String, EmailError> {
+pub(crate) fn canonical_domain(domain: &str) -> Result<String, EmailError> {
     let ascii = idna::domain_to_ascii(domain).map_err(|_| EmailError::InvalidDomain)?;
     // A mail domain is a host name: labels of letters, digits and inner hyphens (RFC 5321,
     // RFC 1123). Checked on the ASCII form, since IDNA mapping can turn an innocent-looking

@@ -44,6 +44,7 @@ mod grammar;
 pub mod grant;
 pub mod password;
 pub mod principal;
+pub mod registration;
 pub mod role;
 pub mod scope;
 pub mod text;
@@ -59,5 +60,6 @@ pub use password::{
     STRENGTH_BUDGET,
 };
 pub use principal::{Principal, PrincipalId};
+pub use registration::{AllowedDomains, DomainRule, DomainRuleError, DomainRuleProblem};
 pub use role::{Effect, Permission, Role, RoleName, RoleNameError};
 pub use scope::{ScopeError, ScopePath, SegmentProblem};

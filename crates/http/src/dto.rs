@@ -7,7 +7,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use roster_app::model::{ApiKey, AuditEvent, GrantRecord, NewGrant, StoredRole};
 use roster_app::{
     AppError, CheckForm, CheckOutcome, CreatedApiKey, FeatureReport, FeatureState, FieldError,
-    GrantForm, LoginSuccess, OwnSession, RegistrationForm, RoleForm, RuleForm,
+    GrantForm, LoginSuccess, OwnSession, RegistrationForm, RegistrationPolicyView, RoleForm,
+    RuleForm,
 };
 use roster_domain::{Account, DisplayName, Grant, Reason};
 use secrecy::{ExposeSecret, SecretString};
@@ -40,6 +41,47 @@ impl From<RegisterRequest> for RegistrationForm {
     }
 }
 
+/// `GET /v1/account/registration-policy`: what a sign-up form shows before anyone types.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RegistrationPolicy)]
+pub struct RegistrationPolicyDto {
+    /// Whether public self-registration is on right now (the `account-registration` flag).
+    pub open: bool,
+    /// The domains whose addresses may self-register, in canonical form (IDNA ASCII, lower
+    /// case): `example.org` is that domain only, `*.example.org` any subdomain of it at any
+    /// depth but not `example.org` itself. Empty: any domain.
+    #[schema(example = json!(["example.org", "*.example.com"]))]
+    pub allowed_domains: Vec<String>,
+    /// `required`: a new account must verify its email address before it can log in.
+    #[schema(value_type = crate::schema::EmailVerificationName)]
+    pub email_verification: &'static str,
+    pub password: PasswordRulesDto,
+}
+
+/// The password policy's bounds, in Unicode scalar values (after NFKC normalization).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PasswordRules)]
+pub struct PasswordRulesDto {
+    #[schema(example = 15)]
+    pub min_length: usize,
+    #[schema(example = 128)]
+    pub max_length: usize,
+}
+
+impl From<RegistrationPolicyView> for RegistrationPolicyDto {
+    fn from(view: RegistrationPolicyView) -> Self {
+        Self {
+            open: view.open,
+            allowed_domains: view.allowed_domains,
+            email_verification: view.email_verification.as_str(),
+            password: PasswordRulesDto {
+                min_length: view.password_min_length,
+                max_length: view.password_max_length,
+            },
+        }
+    }
+}
+
 /// `POST /v1/auth/login`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +106,10 @@ pub struct AccountDto {
     #[schema(value_type = crate::schema::AccountStatusName)]
     pub status: &'static str,
     pub is_superadmin: bool,
+    /// Whether the owner has shown they receive mail at the address. False only for a
+    /// self-registered account while the server requires verification; such an account
+    /// cannot log in (403 `email_unverified`) until it is verified.
+    pub email_verified: bool,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -82,6 +128,7 @@ impl From<&Account> for AccountDto {
                 .map(str::to_owned),
             status: account.status.as_str(),
             is_superadmin: account.is_superadmin,
+            email_verified: account.email_verified,
             created_at: timestamp(account.created_at),
             updated_at: timestamp(account.updated_at),
         }

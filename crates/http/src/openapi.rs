@@ -57,6 +57,7 @@ path 404 `not_found`.";
     info(title = "Roster", description = DESCRIPTION),
     paths(
         register::register_self,
+        register::registration_policy,
         register::register_by_admin,
         login::login,
         me::logout,
@@ -96,7 +97,8 @@ path 404 `not_found`.";
     modifiers(&Conventions),
     tags(
         (name = "registration", description = "Creating accounts: public self-registration \
-            (while the `account-registration` flag is on) and by administrators."),
+            (while the `account-registration` flag is on, for the allowed domains) and by \
+            administrators, and the registration policy a sign-up form shows."),
         (name = "authentication", description = "Logging in and out with session tokens."),
         (name = "me", description = "The signed-in account (or API key): its grants, sessions \
             and password."),

@@ -139,6 +139,22 @@ impl ApiError {
                     "Email taken",
                     "An account with this email address already exists.".into(),
                 ),
+                E::DomainNotAllowed => (
+                    StatusCode::FORBIDDEN,
+                    "domain_not_allowed",
+                    "Domain not allowed",
+                    "Accounts with an email address at this domain cannot be registered here; \
+                     see `GET /v1/account/registration-policy` for the allowed domains."
+                        .into(),
+                ),
+                E::EmailUnverified => (
+                    StatusCode::FORBIDDEN,
+                    "email_unverified",
+                    "Email not verified",
+                    "The email address of this account is not verified yet; it cannot log in \
+                     until it is."
+                        .into(),
+                ),
                 E::InvalidCredentials => (
                     StatusCode::UNAUTHORIZED,
                     "invalid_credentials",

@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
-use roster_app::Feature;
 use roster_app::model::AuditAction;
+use roster_app::{EmailVerification, Feature};
 use roster_domain::{AccountStatus, Effect, account, action, email, password, role, scope, text};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type};
@@ -53,6 +53,12 @@ string_enum_schema!(
     "AccountStatus",
     "An account's status: a disabled account cannot log in.",
     [AccountStatus::Active, AccountStatus::Disabled].map(AccountStatus::as_str)
+);
+string_enum_schema!(
+    EmailVerificationName,
+    "EmailVerification",
+    "Whether a self-registered account must verify its email address before it can log in.",
+    [EmailVerification::Off, EmailVerification::Required].map(EmailVerification::as_str)
 );
 string_enum_schema!(
     EffectName,

@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use config::{Config, Environment, File, FileFormat};
-use roster_app::{GrantLimits, LoginThrottlePolicy, SessionSettings};
+use roster_app::{
+    EmailVerification, GrantLimits, LoginThrottlePolicy, RegistrationPolicy, SessionSettings,
+};
 use roster_crypto::{Argon2Settings, StrengthSettings};
-use roster_domain::PasswordPolicy;
+use roster_domain::{AllowedDomains, PasswordPolicy};
 use roster_http::RateLimitSettings;
 use roster_store::{Backend, DatabaseSettings};
 use secrecy::SecretString;
@@ -82,6 +84,11 @@ burst = 10
 
 [bootstrap]
 
+[registration]
+allowed_domains = []
+email_verification = "off"
+enumeration_safe = false
+
 [grants]
 max_per_holder = 1000
 
@@ -102,6 +109,7 @@ struct RawSettings {
     argon2: RawArgon2,
     rate_limit: RawRateLimit,
     bootstrap: RawBootstrap,
+    registration: RawRegistration,
     grants: RawGrants,
     log: RawLog,
 }
@@ -187,6 +195,37 @@ struct RawBootstrap {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawRegistration {
+    allowed_domains: DomainList,
+    email_verification: String,
+    enumeration_safe: bool,
+}
+
+/// `registration.allowed_domains`: a TOML list in a file; in the environment, where a
+/// variable holds one string, the entries separated by commas
+/// (`ROSTER__REGISTRATION__ALLOWED_DOMAINS=example.org,*.example.com`). A string is read the
+/// same way in a file. Blank entries (an empty variable, a trailing comma) are skipped.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum DomainList {
+    List(Vec<String>),
+    Text(String),
+}
+
+impl DomainList {
+    fn entries(&self) -> Vec<&str> {
+        match self {
+            DomainList::List(entries) => entries.iter().map(String::as_str).collect(),
+            DomainList::Text(text) => text
+                .split(',')
+                .filter(|entry| !entry.trim().is_empty())
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawGrants {
     max_per_holder: u32,
 }
@@ -268,6 +307,8 @@ pub struct Settings {
     pub strength: StrengthSettings,
     pub rate_limit: RateLimitSettings,
     pub bootstrap: Option<BootstrapSettings>,
+    /// `registration.*`: allowed domains, email verification, enumeration-safe mode.
+    pub registration: RegistrationPolicy,
     pub grants: GrantLimits,
     pub log_format: LogFormat,
     pub log_level: String,
@@ -440,6 +481,7 @@ impl Settings {
                 ));
             }
         };
+        let registration = registration(&raw.registration)?;
         let log_format = match raw.log.format.as_str() {
             "compact" => LogFormat::Compact,
             "json" => LogFormat::Json,
@@ -474,12 +516,33 @@ impl Settings {
             strength,
             rate_limit,
             bootstrap,
+            registration,
             grants,
             log_format,
             log_level: raw.log.level,
             run_migrations: true,
         })
     }
+}
+
+fn registration(raw: &RawRegistration) -> Result<RegistrationPolicy, SettingsError> {
+    let allowed_domains = AllowedDomains::parse(raw.allowed_domains.entries())
+        .map_err(|e| invalid("registration.allowed_domains", e))?;
+    let email_verification =
+        EmailVerification::parse(raw.email_verification.trim()).ok_or_else(|| {
+            invalid(
+                "registration.email_verification",
+                format!(
+                    "{:?} is not one of \"off\", \"required\"",
+                    raw.email_verification
+                ),
+            )
+        })?;
+    Ok(RegistrationPolicy {
+        allowed_domains,
+        email_verification,
+        enumeration_safe: raw.enumeration_safe,
+    })
 }
 
 fn at_least_one(key: &'static str, value: u32) -> Result<NonZeroU32, SettingsError> {
@@ -541,7 +604,132 @@ mod tests {
             (true, 30, 10)
         );
         assert!(settings.bootstrap.is_none());
+        assert_eq!(settings.registration, RegistrationPolicy::default());
+        assert!(settings.registration.allowed_domains.is_any());
         assert_eq!(settings.log_format, LogFormat::Compact);
+    }
+
+    fn domains(settings: &Settings) -> Vec<String> {
+        settings
+            .registration
+            .allowed_domains
+            .rules()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn allowed_domains_are_a_comma_separated_list_in_the_environment() {
+        let settings = Settings::load_from(
+            None,
+            env(&[(
+                "ROSTER__REGISTRATION__ALLOWED_DOMAINS",
+                " Example.org, *.example.com ,bücher.de,",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(
+            domains(&settings),
+            ["example.org", "*.example.com", "xn--bcher-kva.de"]
+        );
+        let one = Settings::load_from(
+            None,
+            env(&[("ROSTER__REGISTRATION__ALLOWED_DOMAINS", "example.org")]),
+        )
+        .unwrap();
+        assert_eq!(domains(&one), ["example.org"]);
+        let empty =
+            Settings::load_from(None, env(&[("ROSTER__REGISTRATION__ALLOWED_DOMAINS", "")]))
+                .unwrap();
+        assert!(empty.registration.allowed_domains.is_any());
+    }
+
+    #[test]
+    fn registration_keys_are_read_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("roster.toml");
+        std::fs::write(
+            &file,
+            "[registration]\nallowed_domains = [\"example.org\", \"*.example.org\"]\n\
+             email_verification = \"required\"\nenumeration_safe = true\n",
+        )
+        .unwrap();
+        let settings = Settings::load_from(Some(&file), env(&[])).unwrap();
+        assert_eq!(domains(&settings), ["example.org", "*.example.org"]);
+        assert_eq!(
+            settings.registration.email_verification,
+            EmailVerification::Required
+        );
+        assert!(settings.registration.enumeration_safe);
+        // The environment still wins over the file.
+        let settings = Settings::load_from(
+            Some(&file),
+            env(&[
+                ("ROSTER__REGISTRATION__EMAIL_VERIFICATION", "off"),
+                ("ROSTER__REGISTRATION__ENUMERATION_SAFE", "false"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            settings.registration,
+            RegistrationPolicy {
+                allowed_domains: AllowedDomains::parse(["example.org", "*.example.org"]).unwrap(),
+                ..RegistrationPolicy::default()
+            }
+        );
+    }
+
+    #[test]
+    fn bad_registration_values_name_their_key_and_entry() {
+        for (key, value, named) in [
+            (
+                "ROSTER__REGISTRATION__ALLOWED_DOMAINS",
+                "example.org,*",
+                "`*`",
+            ),
+            ("ROSTER__REGISTRATION__ALLOWED_DOMAINS", "*.", "`*.`"),
+            ("ROSTER__REGISTRATION__ALLOWED_DOMAINS", "a..b", "`a..b`"),
+            (
+                "ROSTER__REGISTRATION__ALLOWED_DOMAINS",
+                "192.0.2.1",
+                "`192.0.2.1`",
+            ),
+            (
+                "ROSTER__REGISTRATION__EMAIL_VERIFICATION",
+                "sometimes",
+                "sometimes",
+            ),
+            (
+                "ROSTER__REGISTRATION__ENUMERATION_SAFE",
+                "maybe",
+                "enumeration_safe",
+            ),
+        ] {
+            let error = Settings::load_from(None, env(&[(key, value)]))
+                .unwrap_err()
+                .to_string();
+            let setting = key
+                .trim_start_matches("ROSTER__REGISTRATION__")
+                .to_lowercase();
+            assert!(error.contains(&setting), "{key}={value}: {error}");
+            assert!(error.contains(named), "{key}={value}: {error}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("roster.toml");
+        std::fs::write(
+            &file,
+            "[registration]\nallowed_domains = [\"ok.example\", \"*\"]\n",
+        )
+        .unwrap();
+        let error = Settings::load_from(Some(&file), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("setting `registration.allowed_domains` is invalid")
+                && error.contains("`*`"),
+            "{error}"
+        );
     }
 
     #[test]

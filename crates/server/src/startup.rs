@@ -98,6 +98,7 @@ impl Components {
                 sessions: settings.sessions,
                 login_throttle: settings.login_throttle,
                 grants: settings.grants,
+                registration: settings.registration.clone(),
             },
         );
         Ok(Components {
@@ -149,6 +150,13 @@ impl Application {
                 "public self-registration is ON (feature `account-registration`); for production, \
                  disable it in {} unless anyone may create an account",
                 settings.features_file.display()
+            );
+        }
+        if settings.registration.enumeration_safe {
+            tracing::warn!(
+                "registration.enumeration_safe is on: self-registered accounts must verify their \
+                 email address; the uniform 202 answer to registration comes with the email \
+                 verification flow, until then a taken email still answers 409"
             );
         }
         if settings.public_url.is_none() {

@@ -52,6 +52,7 @@ pub(crate) struct AccountRow {
     pub updated_at: NaiveDateTime,
     /// Raised with every change to the account's grants (see `grants_cache`).
     pub grants_version: i64,
+    pub email_verified: bool,
 }
 
 impl AccountRow {
@@ -66,6 +67,7 @@ impl AccountRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             grants_version: self.grants_version,
+            email_verified: self.email_verified,
         }
         .into_account()?;
         Ok((account, PasswordHash::new(self.password_hash)))
@@ -88,6 +90,7 @@ pub(crate) struct AccountWithoutHashRow {
     pub updated_at: NaiveDateTime,
     /// Raised with every change to the account's grants (see `grants_cache`).
     pub grants_version: i64,
+    pub email_verified: bool,
 }
 
 impl AccountWithoutHashRow {
@@ -117,6 +120,7 @@ impl AccountWithoutHashRow {
             name,
             status,
             is_superadmin: self.is_superadmin,
+            email_verified: self.email_verified,
             created_at: from_db_time(self.created_at),
             updated_at: from_db_time(self.updated_at),
         })
@@ -133,6 +137,7 @@ pub(crate) struct NewAccountRow<'a> {
     pub password_hash: &'a str,
     pub status: &'static str,
     pub is_superadmin: bool,
+    pub email_verified: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -147,6 +152,7 @@ impl<'a> NewAccountRow<'a> {
             password_hash: hash.as_str(),
             status: account.status.as_str(),
             is_superadmin: account.is_superadmin,
+            email_verified: account.email_verified,
             created_at: to_db_time(account.created_at),
             updated_at: to_db_time(account.updated_at),
         }

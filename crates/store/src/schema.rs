@@ -12,6 +12,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         grants_version -> BigInt,
+        email_verified -> Bool,
     }
 }
 

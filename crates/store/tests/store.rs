@@ -42,6 +42,7 @@ on_both_backends!(
     migrations_apply_once_and_gate_readiness,
     accounts_round_trip,
     accounts_stored_before_the_lookalike_rules_still_load,
+    email_verification_round_trips_and_older_rows_count_as_verified,
     canonical_email_is_unique,
     superadmin_exists_follows_inserts,
     missing_accounts_are_none,
@@ -88,6 +89,7 @@ fn account(email: &str, name: Option<&str>, is_superadmin: bool, at: DateTime<Ut
         name: name.map(|name| DisplayName::parse(name).unwrap()),
         status: AccountStatus::Active,
         is_superadmin,
+        email_verified: true,
         created_at: at,
         updated_at: at,
     }
@@ -325,6 +327,43 @@ async fn accounts_stored_before_the_lookalike_rules_still_load(db: TestDb) {
     let by_id = store.find_by_id(legacy.id).await.unwrap().expect("found");
     assert_eq!(by_id.email.as_str(), "p\u{430}y\u{200b}pal@example.com");
     assert_eq!(by_id.name.unwrap().as_str(), "Ada\u{202e}gpj.exe");
+}
+
+async fn email_verification_round_trips_and_older_rows_count_as_verified(db: TestDb) {
+    let store = db.store();
+    let mut unverified = account("new@example.com", None, false, now());
+    unverified.email_verified = false;
+    store
+        .insert(&unverified, &hash(), &[], &audit())
+        .await
+        .unwrap();
+    let found = store
+        .find_by_email("new@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!found.account.email_verified);
+    assert_same_account(&found.account, &unverified);
+    let listed = store.list(None, None, 10).await.unwrap();
+    assert!(!listed.accounts[0].email_verified);
+
+    // A row written without the column (as every row before the migration was) is verified.
+    let id = Uuid::now_v7().to_string();
+    db.raw_connection()
+        .execute(
+            "INSERT INTO accounts (id, email, email_canonical, name, password_hash, status, \
+             is_superadmin, created_at, updated_at, grants_version) \
+             VALUES ($1, 'old@example.com', 'old@example.com', NULL, $2, 'active', FALSE, \
+             CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0)",
+            &[&id, HASH],
+        )
+        .unwrap();
+    let old = store
+        .find_by_id(id.parse().unwrap())
+        .await
+        .unwrap()
+        .expect("found");
+    assert!(old.email_verified);
 }
 
 async fn canonical_email_is_unique(db: TestDb) {

@@ -39,8 +39,11 @@ impl Roster {
     /// (cleaned and cut, see [`ClientInfo::stored_user_agent`]), so that its owner can tell
     /// their sessions apart.
     ///
+    /// The right password for an account whose email address is not verified yet opens no
+    /// session: `EmailUnverified`, decided only after the password was verified.
+    ///
     /// # Errors
-    /// `TooManyAttempts`, `InvalidCredentials`, `Overloaded`, `Unavailable`.
+    /// `TooManyAttempts`, `InvalidCredentials`, `EmailUnverified`, `Overloaded`, `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn login(
         &self,
@@ -93,6 +96,12 @@ impl Roster {
                 return Err(AppError::InvalidCredentials);
             }
         };
+        if !account.email_verified {
+            // Only after the password was verified, so the answer reveals nothing to whoever
+            // does not know it. Not a failure: the throttle neither counts nor clears it.
+            tracing::info!(account_id = %account.id, outcome = "email_unverified", "login refused");
+            return Err(AppError::EmailUnverified);
+        }
         if throttle.is_some() {
             self.ports.login_throttle.clear(canonical).await?;
         }

@@ -13,6 +13,7 @@ mod features;
 mod grants;
 mod login;
 mod register;
+mod registration_policy;
 mod roles;
 mod sessions;
 mod who_may;
@@ -40,6 +41,7 @@ pub use features::FeatureOverview;
 pub use grants::{GrantForm, GrantOptions};
 pub use login::LoginSuccess;
 pub use register::RegistrationForm;
+pub use registration_policy::{EmailVerification, RegistrationPolicy, RegistrationPolicyView};
 pub use roles::{MAX_RULES, RoleForm, RuleForm};
 pub use sessions::OwnSession;
 pub use who_may::{CHECK_CHOICE_LIMIT, CheckChoices, CheckSubject, SubjectCheck, SubjectCheckForm};
@@ -124,12 +126,13 @@ impl Default for GrantLimits {
 }
 
 /// The policies the use cases apply, from settings.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RosterSettings {
     pub password_policy: PasswordPolicy,
     pub sessions: SessionSettings,
     pub login_throttle: LoginThrottlePolicy,
     pub grants: GrantLimits,
+    pub registration: RegistrationPolicy,
 }
 
 /// Every port the use cases need, as trait objects chosen by the composition root.
@@ -164,6 +167,7 @@ pub struct Roster {
     sessions: SessionSettings,
     login_throttle: LoginThrottlePolicy,
     grant_limits: GrantLimits,
+    registration: Arc<RegistrationPolicy>,
 }
 
 impl Roster {
@@ -174,6 +178,7 @@ impl Roster {
             sessions: settings.sessions,
             login_throttle: settings.login_throttle,
             grant_limits: settings.grants,
+            registration: Arc::new(settings.registration),
         }
     }
 

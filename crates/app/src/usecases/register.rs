@@ -44,6 +44,12 @@ impl RegistrationForm {
         }
     }
 
+    /// Whether the email's domain may self-register. An email that does not parse is let
+    /// through: validation reports it with the other fields.
+    fn domain_allowed(&self, roster: &Roster) -> bool {
+        Email::parse(&self.email).map_or(true, |email| roster.registration.allows(&email))
+    }
+
     /// Parses every field and reports all problems at once, each naming its field. The
     /// password's strength is estimated on the strength pool, once its length is right.
     async fn validate(self, roster: &Roster) -> Result<ValidRegistration, AppError> {
@@ -157,10 +163,13 @@ pub(super) fn account_inputs(account: &Account) -> Vec<&str> {
 
 impl Roster {
     /// Public self-registration. Refused before any other work while the
-    /// `account-registration` flag is off. The new account has no roles.
+    /// `account-registration` flag is off, and before any password work when the email's
+    /// domain is not allowed (`registration.allowed_domains`). The new account has no roles;
+    /// it starts unverified when the policy requires verification.
     ///
     /// # Errors
-    /// `FeatureDisabled`, `Validation`, `EmailTaken`, `Overloaded`, `Unavailable`.
+    /// `FeatureDisabled`, `DomainNotAllowed`, `Validation`, `EmailTaken`, `Overloaded`,
+    /// `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn register_self(
         &self,
@@ -172,9 +181,14 @@ impl Roster {
                 Feature::AccountRegistration.name(),
             ));
         }
+        if !form.domain_allowed(self) {
+            tracing::info!(outcome = "domain_not_allowed", "self-registration refused");
+            return Err(AppError::DomainNotAllowed);
+        }
         let registration = form.validate(self).await?;
+        let verified = self.registration.self_registered_verified();
         let account = self
-            .create_account(registration, false, &[], |account, at| {
+            .create_account(registration, false, verified, &[], |account, at| {
                 AuditEvent::new(AuditAction::AccountRegistered, at)
                     .actor(PrincipalId::Account(account))
                     .target("account", account)
@@ -216,7 +230,7 @@ impl Roster {
         };
         let grants = self.authorize_grants(actor, Rights::NONE, grants).await?;
         let account = self
-            .create_account(registration, false, &grants, |account, at| {
+            .create_account(registration, false, true, &grants, |account, at| {
                 actor
                     .audit(AuditAction::AccountCreated, at)
                     .target("account", account)
@@ -235,7 +249,7 @@ impl Roster {
     pub async fn create_superadmin(&self, form: RegistrationForm) -> Result<Account, AppError> {
         let registration = form.validate(self).await?;
         let account = self
-            .create_account(registration, true, &[], |account, at| {
+            .create_account(registration, true, true, &[], |account, at| {
                 AuditEvent::new(AuditAction::SuperadminCreated, at).target("account", account)
             })
             .await?;
@@ -255,6 +269,7 @@ impl Roster {
         &self,
         registration: ValidRegistration,
         is_superadmin: bool,
+        email_verified: bool,
         grants: &[NewGrant],
         audit: impl FnOnce(AccountId, DateTime<Utc>) -> AuditEvent,
     ) -> Result<Account, AppError> {
@@ -277,6 +292,7 @@ impl Roster {
             name: registration.name,
             status: AccountStatus::Active,
             is_superadmin,
+            email_verified,
             created_at: now,
             updated_at: now,
         };

@@ -299,6 +299,7 @@ pub(super) fn account(email: &str, status: AccountStatus, is_superadmin: bool) -
         name: Some(DisplayName::parse("Ada Lovelace").unwrap()),
         status,
         is_superadmin,
+        email_verified: true,
         created_at: created,
         updated_at: created,
     }

@@ -57,6 +57,7 @@ struct AccountRow {
     name: Option<String>,
     active: bool,
     is_superadmin: bool,
+    email_verified: bool,
     created_at: String,
 }
 
@@ -68,6 +69,7 @@ impl From<&Account> for AccountRow {
             name: account.name.as_ref().map(ToString::to_string),
             active: account.status == AccountStatus::Active,
             is_superadmin: account.is_superadmin,
+            email_verified: account.email_verified,
             created_at: when(account.created_at),
         }
     }
@@ -435,6 +437,7 @@ struct AccountDetailPage {
     name: Option<String>,
     active: bool,
     is_superadmin: bool,
+    email_verified: bool,
     created_at: String,
     updated_at: String,
     grants: Vec<GrantItem>,
@@ -529,6 +532,7 @@ async fn render_account(
         name: account.name.as_ref().map(ToString::to_string),
         active: account.status == AccountStatus::Active,
         is_superadmin: account.is_superadmin,
+        email_verified: account.email_verified,
         created_at: when(account.created_at),
         updated_at: when(account.updated_at),
         grants: grant_items(&grants, removable),

@@ -57,6 +57,10 @@ pub(crate) fn notice(done: Option<&str>) -> Option<&'static str> {
         "signed-out" => "You are signed out.",
         "session-ended" => "Your session has ended. Please sign in again.",
         "welcome" => "Welcome! Your account is ready.",
+        "verify-email" => {
+            "Your account was created. Verify your email address with the link sent to it, then \
+             sign in."
+        }
         "password-changed" => "Password changed. Your other sessions were signed out.",
         "session-revoked" => "The session was signed out.",
         "account-created" => "Account created.",

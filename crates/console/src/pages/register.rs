@@ -1,11 +1,13 @@
 //! Signing up: the API's public self-registration, only while `account-registration` is on
-//! (the page does not exist otherwise), then signed in at once.
+//! (the page does not exist otherwise), then signed in at once, unless the new account must
+//! verify its email address first. The registration policy (allowed domains, verification,
+//! password bounds) is on the page before anyone types.
 
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use roster_app::{AppError, Feature, RegistrationForm, Roster};
+use roster_app::{AppError, EmailVerification, Feature, RegistrationForm, Roster};
 use roster_http::Client;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -29,8 +31,31 @@ struct RegisterPage {
     email: String,
     name: String,
     errors: FieldErrors,
+    /// Which addresses may sign up, as a sentence; `None` when any may.
+    allowed_domains: Option<String>,
+    /// Whether the new account must verify its email address before it can sign in.
+    verification_required: bool,
     min_length: usize,
     max_length: usize,
+}
+
+/// The allowed-domain rules as a sentence a person reads before typing: "Use an email
+/// address at example.org or any subdomain of example.com."; `None` for any domain.
+fn allowed_domains_sentence(rules: &[String]) -> Option<String> {
+    let parts: Vec<String> = rules
+        .iter()
+        .map(|rule| match rule.strip_prefix("*.") {
+            Some(domain) => format!("any subdomain of {domain}"),
+            None => rule.clone(),
+        })
+        .collect();
+    let (last, rest) = parts.split_last()?;
+    let listed = if rest.is_empty() {
+        last.clone()
+    } else {
+        format!("{} or {last}", rest.join(", "))
+    };
+    Some(format!("Use an email address at {listed}."))
 }
 
 /// While `account-registration` is off the page is not there, like the API's route.
@@ -49,18 +74,21 @@ fn page(
     name: String,
     errors: FieldErrors,
 ) -> RegisterPage {
-    let policy = roster.password_policy();
+    let policy = roster.registration_policy();
     RegisterPage {
         layout,
         email,
         name,
         errors,
-        min_length: policy.min_length(),
-        max_length: policy.max_length(),
+        allowed_domains: allowed_domains_sentence(&policy.allowed_domains),
+        verification_required: policy.email_verification == EmailVerification::Required,
+        min_length: policy.password_min_length,
+        max_length: policy.password_max_length,
     }
 }
 
-/// `GET /console/register`: the password rules are on the page before anyone types.
+/// `GET /console/register`: the allowed domains and the password rules are on the page
+/// before anyone types.
 async fn show(req: HttpRequest, roster: Data<Roster>) -> Result<HttpResponse, ConsoleError> {
     require_open(&roster)?;
     let (layout, cookie) = anonymous_layout(&req);
@@ -109,8 +137,21 @@ async fn register(
     let password = SecretString::from(password);
     let display_name = Some(name.trim().to_owned()).filter(|name| !name.is_empty());
     let registration = RegistrationForm::new(email.clone(), password.clone(), display_name);
-    match roster.register_self(registration, client.source_ip).await {
-        Ok(_) => {}
+    let account = match roster.register_self(registration, client.source_ip).await {
+        Ok(account) => account,
+        Err(AppError::DomainNotAllowed) => {
+            let allowed = allowed_domains_sentence(&roster.registration_policy().allowed_domains);
+            let message = format!(
+                "Accounts cannot be created here with an email address at this domain.{}",
+                allowed
+                    .map(|sentence| format!(" {sentence}"))
+                    .unwrap_or_default()
+            );
+            return Ok(refused(
+                StatusCode::FORBIDDEN,
+                FieldErrors::field("email", message),
+            ));
+        }
         Err(AppError::Validation(errors)) => {
             return Ok(refused(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -128,6 +169,10 @@ async fn register(
         }
         Err(AppError::FeatureDisabled(_)) => return Err(AppError::NotFound("page").into()),
         Err(other) => return Err(other.into()),
+    };
+    if !account.email_verified {
+        // No session until the address is verified: say so where signing in happens.
+        return Ok(see_other("/console/login?done=verify-email"));
     }
     // Signed in at once, as with any product's sign-up.
     let success = roster.login(&email, &password, &client).await?;
@@ -135,4 +180,27 @@ async fn register(
     let token = secrecy::ExposeSecret::expose_secret(&success.token).to_owned();
     let _ = response.add_cookie(&ConsoleCookie::Session.with_value(token, &settings_of(&req)));
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allowed_domains_sentence;
+
+    #[test]
+    fn allowed_domains_read_as_one_sentence() {
+        let rules = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(allowed_domains_sentence(&[]), None);
+        assert_eq!(
+            allowed_domains_sentence(&rules(&["example.org"])).as_deref(),
+            Some("Use an email address at example.org.")
+        );
+        assert_eq!(
+            allowed_domains_sentence(&rules(&["example.org", "*.example.com"])).as_deref(),
+            Some("Use an email address at example.org or any subdomain of example.com.")
+        );
+        assert_eq!(
+            allowed_domains_sentence(&rules(&["a.test", "b.test", "*.c.test"])).as_deref(),
+            Some("Use an email address at a.test, b.test or any subdomain of c.test.")
+        );
+    }
 }

@@ -134,6 +134,12 @@ async fn sign_in(
             StatusCode::UNAUTHORIZED,
             "The email or password is incorrect.".to_owned(),
         )),
+        Err(AppError::EmailUnverified) => Ok(refused(
+            StatusCode::FORBIDDEN,
+            "Your email address is not verified yet, so you cannot sign in. Follow the \
+             verification link sent to it, then sign in again."
+                .to_owned(),
+        )),
         Err(AppError::TooManyAttempts { retry_after_secs }) => Ok(refused(
             StatusCode::TOO_MANY_REQUESTS,
             format!(

@@ -13,6 +13,8 @@ problems!(
     LoginProblems {
         AppError::InvalidCredentials => "unknown email, wrong password or disabled account (one body for all \
             three).",
+        AppError::EmailUnverified => "the right password for an account whose email address is not \
+            verified yet (a wrong one is `invalid_credentials`, as for any account).",
         ApiError::RateLimited { retry_after_secs: 1 } => "too many requests from this address.",
         AppError::TooManyAttempts { retry_after_secs: 1 } => "too many failed logins for this email (no lookup or hashing is done \
             while it waits).",
@@ -30,7 +32,8 @@ problems!(
     summary = "Log in",
     description = "Exchanges email and password for a new session token (absolute lifetime \
         12 h and idle timeout 1 h by default). Unknown email, wrong password and disabled \
-        account give the same answer after the same work. Rate-limited per client IP \
+        account give the same answer after the same work; the right password for an account \
+        whose email address is not verified yet answers 403 `email_unverified`. Rate-limited per client IP \
         (shared with public registration) and throttled per account after repeated failures. \
         The session records the client's address and `User-Agent` (see `listMySessions`).",
     request_body = LoginRequest,

@@ -44,6 +44,10 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
     .service(resource("/v1/account/me").route(web::get().to(me::me)))
     .service(resource("/v1/account/register").route(web::post().to(register::register_self)))
     .service(
+        resource("/v1/account/registration-policy")
+            .route(web::get().to(register::registration_policy)),
+    )
+    .service(
         resource("/v1/admin/account/register").route(web::post().to(register::register_by_admin)),
     )
     .service(resource("/v1/auth/login").route(web::post().to(login::login)))

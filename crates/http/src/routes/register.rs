@@ -1,10 +1,11 @@
-use actix_web::Responder;
 use actix_web::web::Data;
+use actix_web::{HttpResponse, Responder};
 use roster_app::AppError;
 use roster_app::{RegistrationForm, Roster};
 
 use crate::dto::{
     AccountDto, AccountWithGrantsDto, AdminRegisterRequest, GrantDto, RegisterRequest,
+    RegistrationPolicyDto,
 };
 use crate::extract::{ApiJson, Caller, ClientIp};
 use crate::problem::{ApiError, problems};
@@ -21,6 +22,8 @@ problems!(
     RegisterSelfProblems {
         AppError::FeatureDisabled("account-registration") => "public registration is switched off (checked before the body is \
             validated).",
+        AppError::DomainNotAllowed => "the email's domain is not in `registration.allowed_domains` \
+            (checked before any password work; see `getRegistrationPolicy`).",
         AppError::EmailTaken => "an account with this email exists.",
         AppError::TooManyGrants { limit: 0 } => "more grants than `grants.max_per_holder` (default 1000).",
         AppError::Validation(Vec::new()) => "`errors[].code`: `invalid_email`, `invalid_name`, \
@@ -40,8 +43,11 @@ problems!(
     tag = "registration",
     summary = "Register an account (public)",
     description = "Public self-registration, only while the `account-registration` feature \
-        flag is on. The account gets no roles and no grants. Rate-limited per client IP \
-        (shared with login) before anything else.",
+        flag is on, and only for email domains the registration policy allows (see \
+        `getRegistrationPolicy`). The account gets no roles and no grants. While the server \
+        requires email verification it is created with `email_verified: false` and cannot log \
+        in until verified. Rate-limited per client IP (shared with login) before anything \
+        else.",
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "The account was created.", body = AccountDto,
@@ -57,6 +63,26 @@ pub async fn register_self(
 ) -> Result<impl Responder, ApiError> {
     let account = AccountDto::from(&roster.register_self(body.into(), source_ip).await?);
     Ok(created(account_location(&account), account))
+}
+
+/// `GET /v1/account/registration-policy`: public, whatever the flags say.
+#[utoipa::path(
+    get,
+    path = "/v1/account/registration-policy",
+    operation_id = "getRegistrationPolicy",
+    tag = "registration",
+    summary = "What a sign-up form needs to know",
+    description = "Public, whatever the feature flags say: whether public self-registration \
+        is open right now, which email domains may register (empty: any), whether a new \
+        account must verify its email address, and the password length bounds. Accounts \
+        created by administrators are exempt from the domain rules and are verified.",
+    responses(
+        (status = 200, description = "The registration policy in force.",
+            body = RegistrationPolicyDto),
+    ),
+)]
+pub async fn registration_policy(roster: Data<Roster>) -> HttpResponse {
+    HttpResponse::Ok().json(RegistrationPolicyDto::from(roster.registration_policy()))
 }
 
 problems!(

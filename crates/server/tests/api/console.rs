@@ -730,3 +730,165 @@ async fn a_form_with_a_thousand_rows_is_refused_with_one_message() {
         .unwrap();
     assert_eq!(accounts["items"], serde_json::json!([]), "{accounts}");
 }
+
+on_both_databases!(
+    sign_up_shows_the_allowed_domains_and_a_refused_domain_beside_the_email,
+    an_unverified_sign_up_is_told_to_verify_and_sign_in_says_so,
+);
+
+/// An app whose registration settings are `(key, value)` under `registration.`.
+async fn spawn_with_registration(db: Db, settings: &[(&str, &str)]) -> Option<TestApp> {
+    spawn_app_with(
+        db,
+        AppOptions {
+            env: settings
+                .iter()
+                .map(|(key, value)| {
+                    (
+                        format!("ROSTER__REGISTRATION__{}", key.to_uppercase()),
+                        (*value).to_owned(),
+                    )
+                })
+                .collect(),
+            ..AppOptions::default()
+        },
+    )
+    .await
+}
+
+async fn sign_up_shows_the_allowed_domains_and_a_refused_domain_beside_the_email(db: Db) {
+    let Some(app) =
+        spawn_with_registration(db, &[("allowed_domains", "example.org,*.example.com")]).await
+    else {
+        return;
+    };
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/console/register").await;
+    assert_eq!(form.status, 200);
+    let sentence = "Use an email address at example.org or any subdomain of example.com.";
+    assert!(form.body.contains(sentence), "{}", form.body);
+    assert!(form.body.contains(r#"aria-describedby="email-rules "#));
+    let token = form.csrf_token();
+
+    let refused = browser
+        .post(
+            "/console/register",
+            &[
+                ("csrf_token", &token),
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let error_at = refused
+        .body
+        .find(r#"<p class="field-error" id="email-error">"#)
+        .expect("the refusal is beside the email field");
+    let password_at = refused.body.find(r#"id="password""#).unwrap();
+    assert!(
+        error_at < password_at,
+        "beside the email, above the password"
+    );
+    assert!(
+        refused.body[error_at..password_at]
+            .contains("Accounts cannot be created here with an email address at this domain.")
+    );
+    assert!(refused.body[error_at..password_at].contains(sentence));
+    assert!(
+        refused.body.contains(r#"value="ada@example.com""#),
+        "the email is kept"
+    );
+    assert!(!refused.body.contains(PASSWORD));
+    assert!(
+        !browser.cookies.contains_key("roster_session"),
+        "not signed in"
+    );
+
+    let created = browser
+        .post(
+            "/console/register",
+            &[
+                ("csrf_token", &token),
+                ("email", "ada@eu.example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303);
+    assert_eq!(created.location(), "/console/account?done=welcome");
+
+    // Without rules, no sentence.
+    let Some(open) = spawn_app(db).await else {
+        return;
+    };
+    let form = Browser::new(&open).get("/console/register").await;
+    assert!(!form.body.contains("Use an email address at"));
+    assert!(!form.body.contains("email-rules"));
+}
+
+async fn an_unverified_sign_up_is_told_to_verify_and_sign_in_says_so(db: Db) {
+    let Some(app) = spawn_with_registration(db, &[("email_verification", "required")]).await else {
+        return;
+    };
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/console/register").await;
+    assert!(
+        form.body
+            .contains("You will verify this address before you can sign in.")
+    );
+    let token = form.csrf_token();
+    let created = browser
+        .post(
+            "/console/register",
+            &[
+                ("csrf_token", &token),
+                ("email", "new@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303);
+    assert_eq!(created.location(), "/console/login?done=verify-email");
+    assert!(
+        !browser.cookies.contains_key("roster_session"),
+        "not signed in"
+    );
+    let notice = browser.get(created.location()).await;
+    assert!(
+        notice
+            .body
+            .contains("Your account was created. Verify your email address")
+    );
+
+    let refused = browser.sign_in("new@example.com", PASSWORD).await;
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused
+            .body
+            .contains("Your email address is not verified yet, so you cannot sign in."),
+        "{}",
+        refused.body
+    );
+    assert!(!browser.cookies.contains_key("roster_session"));
+    let wrong = browser
+        .sign_in("new@example.com", "wrong horse battery staple orbit")
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("The email or password is incorrect."));
+    assert!(!wrong.body.contains("not verified"));
+
+    // Administrators see which accounts are not verified.
+    let mut admin = Browser::new(&app);
+    admin
+        .cookies
+        .insert("roster_session".to_owned(), app.superadmin_token().await);
+    let list = admin.get("/console/admin/accounts").await;
+    assert_eq!(list.status, 200);
+    assert_eq!(
+        list.body.matches("Email not verified").count(),
+        1,
+        "{}",
+        list.body
+    );
+}

@@ -24,6 +24,7 @@ mod privilege;
 mod production_hashing;
 mod rate_limit;
 mod register;
+mod registration_policy;
 mod reliability;
 mod roles;
 mod secrets;

@@ -546,3 +546,82 @@ async fn old_login_failures_are_forgotten_a_day_later_in_batches() {
 
     assert_eq!(roster.forget_old_login_failures().await.unwrap(), 7);
 }
+
+#[tokio::test]
+async fn login_to_an_unverified_account_with_the_right_password_is_email_unverified() {
+    let mut ada = account("ada@example.com", AccountStatus::Active, false);
+    ada.email_verified = false;
+    let mut ports = Ports::new();
+    // Not a failure: nothing is recorded or cleared, no session is opened.
+    ports
+        .login_throttle
+        .expect_state()
+        .times(1)
+        .returning(|_| Ok(None));
+    ports.login_throttle.expect_record_failure().never();
+    ports.login_throttle.expect_clear().never();
+    ports
+        .stored_account(&ada)
+        .verify(STRONG, Some(HASH), Ok(true))
+        .forbid_session();
+    let roster = ports.build();
+
+    let result = roster
+        .login("ada@example.com", &secret(STRONG), &ClientInfo::default())
+        .await;
+
+    assert!(
+        matches!(result, Err(AppError::EmailUnverified)),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn login_to_an_unverified_account_with_a_wrong_password_is_invalid_credentials() {
+    for status in [AccountStatus::Active, AccountStatus::Disabled] {
+        let mut ada = account("ada@example.com", status, false);
+        ada.email_verified = false;
+        let mut ports = Ports::new();
+        ports
+            .unthrottled()
+            .stored_account(&ada)
+            .verify("wrong horse battery staple", Some(HASH), Ok(false))
+            .forbid_session();
+        let roster = ports.build();
+
+        let result = roster
+            .login(
+                "ada@example.com",
+                &secret("wrong horse battery staple"),
+                &ClientInfo::default(),
+            )
+            .await;
+
+        assert!(
+            matches!(result, Err(AppError::InvalidCredentials)),
+            "{status:?}: {result:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn login_to_a_disabled_unverified_account_with_the_right_password_says_nothing_more() {
+    let mut ada = account("ada@example.com", AccountStatus::Disabled, false);
+    ada.email_verified = false;
+    let mut ports = Ports::new();
+    ports
+        .unthrottled()
+        .stored_account(&ada)
+        .verify(STRONG, Some(HASH), Ok(true))
+        .forbid_session();
+    let roster = ports.build();
+
+    let result = roster
+        .login("ada@example.com", &secret(STRONG), &ClientInfo::default())
+        .await;
+
+    assert!(
+        matches!(result, Err(AppError::InvalidCredentials)),
+        "{result:?}"
+    );
+}

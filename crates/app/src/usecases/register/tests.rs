@@ -10,6 +10,8 @@ use uuid::Uuid;
 use crate::error::AppError;
 use crate::model::{Conflict, HashError, StoreError};
 use crate::usecases::test_support::*;
+use crate::usecases::{EmailVerification, RegistrationPolicy, RosterSettings};
+use roster_domain::AllowedDomains;
 
 // ---------------------------------------------------------------------------------------------
 // register_self
@@ -866,4 +868,125 @@ mod strength_pool_tests {
             [("password", "password_too_short")]
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// registration policy: allowed domains and email verification
+// ---------------------------------------------------------------------------------------------
+
+fn policy(domains: &[&str], verification: EmailVerification, safe: bool) -> RosterSettings {
+    RosterSettings {
+        registration: RegistrationPolicy {
+            allowed_domains: AllowedDomains::parse(domains.iter().copied()).unwrap(),
+            email_verification: verification,
+            enumeration_safe: safe,
+        },
+        ..RosterSettings::default()
+    }
+}
+
+#[tokio::test]
+async fn register_self_refuses_a_disallowed_domain_before_any_password_work() {
+    let mut ports = Ports::new();
+    ports.registration(true).forbid_account_creation();
+    // Not even the strength estimate runs.
+    ports.strength = crate::ports::MockPasswordStrength::new();
+    ports.strength.expect_weakness().never();
+    let roster = ports.build_with(policy(
+        &["example.org", "*.example.com"],
+        EmailVerification::Off,
+        false,
+    ));
+
+    for email in [
+        "ada@example.net",
+        "ada@example.com",
+        "ada@example.org.evil.test",
+    ] {
+        let result = roster
+            .register_self(form(email, "short", Some("Ada")), None)
+            .await;
+        assert!(
+            matches!(result, Err(AppError::DomainNotAllowed)),
+            "{email}: {result:?}"
+        );
+    }
+    // An email that does not parse is a validation error, as without the policy.
+    let errors = field_errors(
+        roster
+            .register_self(form("nope", "short", None), None)
+            .await,
+    );
+    assert_eq!(
+        fields_and_codes(&errors),
+        [
+            ("email", "invalid_email"),
+            ("password", "password_too_short")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn register_self_at_an_allowed_domain_creates_a_verified_account_by_default() {
+    let mut ports = Ports::new();
+    ports.registration(true);
+    let inserted = ports.creation_succeeds("ada@eu.example.com", STRONG);
+    let roster = ports.build_with(policy(&["*.example.com"], EmailVerification::Off, false));
+
+    let account = roster
+        .register_self(form("Ada@EU.Example.com", STRONG, None), None)
+        .await
+        .unwrap();
+
+    assert!(account.email_verified);
+    assert!(recorded(&inserted)[0].0.email_verified);
+}
+
+#[tokio::test]
+async fn register_self_creates_an_unverified_account_when_verification_is_required_or_implied() {
+    for (verification, safe) in [
+        (EmailVerification::Required, false),
+        (EmailVerification::Off, true),
+    ] {
+        let mut ports = Ports::new();
+        ports.registration(true);
+        let inserted = ports.creation_succeeds("ada@example.com", STRONG);
+        let roster = ports.build_with(policy(&[], verification, safe));
+
+        let account = roster
+            .register_self(form("ada@example.com", STRONG, None), None)
+            .await
+            .unwrap();
+
+        assert!(!account.email_verified, "{verification:?} {safe}");
+        assert!(!recorded(&inserted)[0].0.email_verified);
+    }
+}
+
+#[tokio::test]
+async fn accounts_made_by_an_admin_or_the_bootstrap_are_verified_and_exempt_from_the_domains() {
+    let settings = policy(&["example.org"], EmailVerification::Required, true);
+    let mut ports = Ports::new();
+    let inserted = ports.creation_succeeds("root@elsewhere.test", STRONG);
+    let roster = ports.build_with(settings.clone());
+    let root = roster
+        .create_superadmin(form("root@elsewhere.test", STRONG, None))
+        .await
+        .unwrap();
+    assert!(root.email_verified);
+    assert!(recorded(&inserted)[0].0.email_verified);
+
+    let mut ports = Ports::new();
+    let inserted = ports.creation_succeeds("grace@elsewhere.test", STRONG);
+    let roster = ports.build_with(settings);
+    let (grace, _) = roster
+        .register_by_admin(
+            &actor(true, Vec::new()),
+            form("grace@elsewhere.test", STRONG, None),
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert!(grace.email_verified);
+    assert!(recorded(&inserted)[0].0.email_verified);
 }
