@@ -17,7 +17,7 @@ pub use usecases::MAX_RULES;
 pub use usecases::{
     AccountDetails, ApiKeyDetails, Authenticated, CallerKind, CheckForm, CheckOutcome,
     CreatedApiKey, FeatureOverview, GrantForm, GrantLimits, GrantOptions, LoginSuccess,
-    LoginThrottlePolicy, OwnSession, RegistrationForm, RoleForm, Roster, RosterPorts,
+    LoginThrottlePolicy, MailRetryPolicy, MailSenderSettings, OwnSession, PasswordResetSettings, RegistrationForm, RoleForm, Roster, RosterPorts,
     RosterSettings, RuleForm, SessionSettings,
 };
 pub use usecases::{

@@ -413,7 +413,7 @@ async fn a_short_idle_timeout_touches_sessions_at_half_of_it() {
             .expect_touch()
             .times(usize::from(touched))
             .returning(|_, _| Ok(()));
-        let roster = ports.build_with(settings);
+        let roster = ports.build_with(settings.clone());
 
         let result = roster.authenticate_bearer(TOKEN, None).await;
 
