@@ -93,6 +93,8 @@ pub struct Metrics {
     active_sessions: IntGauge,
     hash_queue_depth: IntGauge,
     pool: IntGaugeVec,
+    mail_deliveries: IntCounterVec,
+    mail_queue: IntGaugeVec,
     probe: Option<Arc<dyn MetricsProbe>>,
 }
 
@@ -201,9 +203,53 @@ impl Metrics {
                 "Password-hash jobs waiting for a worker, at the last scrape.",
             ),
             pool,
+            mail_deliveries: counter(
+                &registry,
+                "roster_mail_deliveries_total",
+                "Mail delivery attempts by this node, by outcome: sent, failed (to be retried), \
+                 gave_up (no more attempts; see the audit event mail.gave_up).",
+                &["outcome"],
+            ),
+            mail_queue: {
+                let metric = IntGaugeVec::new(
+                    Opts::new(
+                        "roster_mail_queue",
+                        "Queued mail (the whole cluster's outbox) after this node's last \
+                         delivery round: queued (not sent, not given up), retrying (of those, \
+                         failed at least once).",
+                    ),
+                    &["state"],
+                )
+                .expect("valid metric");
+                registry
+                    .register(Box::new(metric.clone()))
+                    .expect("unique metric");
+                metric
+            },
             registry,
             probe,
         }
+    }
+
+    /// Counts what one mail delivery round did.
+    pub fn observe_mail_round(&self, report: &roster_app::model::DeliveryReport) {
+        for (outcome, count) in [
+            ("sent", report.sent),
+            ("failed", report.failed),
+            ("gave_up", report.gave_up),
+        ] {
+            self.mail_deliveries
+                .with_label_values(&[outcome])
+                .inc_by(count);
+        }
+    }
+
+    /// The outbox's depth, as read after a delivery round.
+    pub fn set_mail_queue(&self, stats: &roster_app::model::OutboxStats) {
+        self.mail_queue.with_label_values(&["queued"]).set(stats.queued);
+        self.mail_queue
+            .with_label_values(&["retrying"])
+            .set(stats.retrying);
     }
 
     /// Counts one finished request. `route` is the matched pattern (`/v1/admin/accounts/{id}`),

@@ -24,7 +24,8 @@ use utoipa::{Modify, OpenApi};
 use crate::extract::BODY_LIMIT;
 use crate::problem::{ApiError, FieldProblem, Problem, add_problem, problem_response};
 use crate::routes::{
-    admin_accounts, admin_api_keys, audit, authz, features, grants, health, login, me, register,
+    admin_accounts, admin_api_keys, audit, authz, features, grants, health, login, me,
+    password_reset, register,
     roles,
 };
 use crate::schema::BEARER;
@@ -59,6 +60,8 @@ path 404 `not_found`.";
         register::register_self,
         register::register_by_admin,
         login::login,
+        password_reset::request_password_reset,
+        password_reset::confirm_password_reset,
         me::logout,
         me::me,
         me::change_password,
@@ -98,6 +101,8 @@ path 404 `not_found`.";
         (name = "registration", description = "Creating accounts: public self-registration \
             (while the `account-registration` flag is on) and by administrators."),
         (name = "authentication", description = "Logging in and out with session tokens."),
+        (name = "password-reset", description = "Forgotten passwords: a single-use link by \
+            email."),
         (name = "me", description = "The signed-in account (or API key): its grants, sessions \
             and password."),
         (name = "accounts", description = "Account administration (`account-read`, \

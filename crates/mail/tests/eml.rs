@@ -62,7 +62,7 @@ async fn a_message_becomes_one_parseable_eml_file_per_id_with_a_stable_message_i
     assert!(html.contains(&format!("href=\"{link}\"")), "{html}");
     assert_eq!(
         message.to().and_then(|to| to.first()).and_then(|a| a.address()),
-        Some("Ada@example.com")
+        Some(sealed.recipient.as_str())
     );
 
     // Another key (nodes that do not share it) cannot open it: a permanent failure.
