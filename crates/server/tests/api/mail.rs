@@ -130,7 +130,7 @@ fn eml_files(dir: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
-async fn wait_for_files(dir: &Path, count: usize) -> Vec<Vec<u8>> {
+pub(crate) async fn wait_for_files(dir: &Path, count: usize) -> Vec<Vec<u8>> {
     let deadline = Instant::now() + PATIENCE;
     loop {
         let files = eml_files(dir);
@@ -149,7 +149,7 @@ async fn wait_for_files(dir: &Path, count: usize) -> Vec<Vec<u8>> {
 
 /// What the tests read from a received message.
 #[derive(Debug)]
-struct Received {
+pub(crate) struct Received {
     message_id: String,
     to: String,
     subject: String,
@@ -157,7 +157,7 @@ struct Received {
     html: String,
 }
 
-fn parse(raw: &[u8]) -> Received {
+pub(crate) fn parse(raw: &[u8]) -> Received {
     let message = MessageParser::default().parse(raw).expect("a MIME message");
     Received {
         message_id: message.message_id().expect("a Message-ID").to_owned(),
@@ -174,7 +174,7 @@ fn parse(raw: &[u8]) -> Received {
 }
 
 /// The `rpr_` token of the link in a reset message's text.
-fn reset_token(received: &Received) -> String {
+pub(crate) fn reset_token(received: &Received) -> String {
     let start = received
         .text
         .find("/console/password-reset#rpr_")
