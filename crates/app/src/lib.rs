@@ -17,8 +17,8 @@ pub use usecases::MAX_RULES;
 pub use usecases::{
     AccountDetails, ApiKeyDetails, Authenticated, CallerKind, CheckForm, CheckOutcome,
     CreatedApiKey, FeatureOverview, GrantForm, GrantLimits, GrantOptions, LoginSuccess,
-    LoginThrottlePolicy, MailRetryPolicy, MailSenderSettings, OwnSession, PasswordResetSettings, RegistrationForm, RoleForm, Roster, RosterPorts,
-    RosterSettings, RuleForm, SessionSettings,
+    LoginThrottlePolicy, MailRetryPolicy, MailSenderSettings, OwnSession, PasswordResetSettings,
+    RegistrationForm, RoleForm, Roster, RosterPorts, RosterSettings, RuleForm, SessionSettings,
 };
 pub use usecases::{
     AuditTrail, AuditTrailForm, CHECK_CHOICE_LIMIT, CheckChoices, CheckSubject, PrincipalNames,

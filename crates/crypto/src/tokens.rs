@@ -133,7 +133,9 @@ mod tests {
         let reset = RandomTokens.new_email_token(EmailTokenPurpose::PasswordReset);
         let text = reset.token.expose_secret();
         assert!(!RandomTokens.looks_like_email_token(EmailTokenPurpose::Invitation, text));
-        assert!(!RandomTokens.looks_like_email_token(EmailTokenPurpose::PasswordReset, &text[..46]));
+        assert!(
+            !RandomTokens.looks_like_email_token(EmailTokenPurpose::PasswordReset, &text[..46])
+        );
         let swapped = format!("{}!", &text[..46]);
         assert!(!RandomTokens.looks_like_email_token(EmailTokenPurpose::PasswordReset, &swapped));
     }

@@ -246,7 +246,9 @@ impl Metrics {
 
     /// The outbox's depth, as read after a delivery round.
     pub fn set_mail_queue(&self, stats: &roster_app::model::OutboxStats) {
-        self.mail_queue.with_label_values(&["queued"]).set(stats.queued);
+        self.mail_queue
+            .with_label_values(&["queued"])
+            .set(stats.queued);
         self.mail_queue
             .with_label_values(&["retrying"])
             .set(stats.retrying);

@@ -25,8 +25,7 @@ use crate::extract::BODY_LIMIT;
 use crate::problem::{ApiError, FieldProblem, Problem, add_problem, problem_response};
 use crate::routes::{
     admin_accounts, admin_api_keys, audit, authz, features, grants, health, login, me,
-    password_reset, register,
-    roles,
+    password_reset, register, roles,
 };
 use crate::schema::BEARER;
 

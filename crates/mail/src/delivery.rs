@@ -30,7 +30,7 @@ fn without_credentials(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("smtp", url));
     let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
     let host = rest.split(['/', '?']).next().unwrap_or(rest);
-    let tls = url.split_once('?').map(|(_, query)| query).unwrap_or("");
+    let tls = url.split_once('?').map_or("", |(_, query)| query);
     if tls.is_empty() {
         format!("{scheme}://{host}")
     } else {
@@ -47,33 +47,27 @@ impl Transport {
         smtp_url: Option<&SecretString>,
         outbox_dir: &Path,
     ) -> Result<Transport, MailSetupError> {
-        match smtp_url {
-            Some(url) => {
-                let url = url.expose_secret();
-                // The contract's `?tls=starttls` is lettre's `?tls=required`: STARTTLS, and
-                // refuse to go on without it.
-                let lettre_url = url.replace("tls=starttls", "tls=required");
-                let shown = without_credentials(url);
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&lettre_url)
-                    .map_err(|e| {
-                        MailSetupError::SmtpUrl(format!(
-                            "{shown}: {e} (expected smtp://host:port, smtps://host:port or \
-                             smtp://host:port?tls=starttls, with user:password@ if needed)"
-                        ))
-                    })?
-                    .build();
-                Ok(Transport::Smtp { transport, shown })
-            }
-            None => {
-                std::fs::create_dir_all(outbox_dir).map_err(|source| {
-                    MailSetupError::OutboxDir {
-                        path: outbox_dir.to_owned(),
-                        source,
-                    }
-                })?;
-                Ok(Transport::Files(outbox_dir.to_owned()))
-            }
-        }
+        let Some(url) = smtp_url else {
+            std::fs::create_dir_all(outbox_dir).map_err(|source| MailSetupError::OutboxDir {
+                path: outbox_dir.to_owned(),
+                source,
+            })?;
+            return Ok(Transport::Files(outbox_dir.to_owned()));
+        };
+        let url = url.expose_secret();
+        // The contract's `?tls=starttls` is lettre's `?tls=required`: STARTTLS, and refuse
+        // to go on without it.
+        let lettre_url = url.replace("tls=starttls", "tls=required");
+        let shown = without_credentials(url);
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&lettre_url)
+            .map_err(|e| {
+                MailSetupError::SmtpUrl(format!(
+                    "{shown}: {e} (expected smtp://host:port, smtps://host:port or \
+                     smtp://host:port?tls=starttls, with user:password@ if needed)"
+                ))
+            })?
+            .build();
+        Ok(Transport::Smtp { transport, shown })
     }
 
     pub fn describe(&self) -> String {
@@ -94,7 +88,9 @@ impl Transport {
         match self {
             Transport::Smtp { transport, .. } => match transport.send(message).await {
                 Ok(_) => Ok(()),
-                Err(error) if error.is_permanent() => Err(DeliveryError::Permanent(error.to_string())),
+                Err(error) if error.is_permanent() => {
+                    Err(DeliveryError::Permanent(error.to_string()))
+                }
                 Err(error) => Err(DeliveryError::Transient(error.to_string())),
             },
             Transport::Files(dir) => write_eml(dir, id, &message.formatted())
@@ -157,6 +153,9 @@ mod tests {
             without_credentials("smtps://u:p@w@mail.example.org"),
             "smtps://mail.example.org"
         );
-        assert_eq!(without_credentials("smtp://localhost:25"), "smtp://localhost:25");
+        assert_eq!(
+            without_credentials("smtp://localhost:25"),
+            "smtp://localhost:25"
+        );
     }
 }

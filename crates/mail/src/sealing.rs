@@ -35,9 +35,7 @@ impl SecretKey {
     /// # Errors
     /// `SecretKeyError` unless the text is base64 of exactly 32 bytes.
     pub fn from_base64(text: &str) -> Result<SecretKey, SecretKeyError> {
-        let bytes = STANDARD
-            .decode(text.trim())
-            .map_err(|_| SecretKeyError)?;
+        let bytes = STANDARD.decode(text.trim()).map_err(|_| SecretKeyError)?;
         let bytes: [u8; 32] = bytes.try_into().map_err(|_| SecretKeyError)?;
         Ok(SecretKey(bytes))
     }
@@ -169,15 +167,24 @@ mod tests {
             open(&key, &sealed, id, kind, "eve@example.com"),
             Err(SealError::Open)
         );
-        assert_eq!(open(&key, "v1.AAAA", id, kind, "ada@example.com"), Err(SealError::Open));
+        assert_eq!(
+            open(&key, "v1.AAAA", id, kind, "ada@example.com"),
+            Err(SealError::Open)
+        );
     }
 
     #[test]
     fn keys_are_32_bytes_of_base64_and_never_printed() {
         let key = SecretKey::from_base64(&STANDARD.encode([7u8; 32])).unwrap();
         assert_eq!(key.as_bytes(), &[7u8; 32]);
-        assert_eq!(SecretKey::from_base64(&STANDARD.encode([7u8; 31])).unwrap_err(), SecretKeyError);
-        assert_eq!(SecretKey::from_base64("not base64!").unwrap_err(), SecretKeyError);
+        assert_eq!(
+            SecretKey::from_base64(&STANDARD.encode([7u8; 31])).unwrap_err(),
+            SecretKeyError
+        );
+        assert_eq!(
+            SecretKey::from_base64("not base64!").unwrap_err(),
+            SecretKeyError
+        );
         assert_eq!(format!("{key:?}"), "SecretKey([REDACTED])");
     }
 }

@@ -45,18 +45,54 @@ pub struct TemplateError {
 }
 
 const BUILT_IN: [(&str, &str); 12] = [
-    ("password_reset.subject.txt", include_str!("../templates/password_reset.subject.txt")),
-    ("password_reset.txt", include_str!("../templates/password_reset.txt")),
-    ("password_reset.html", include_str!("../templates/password_reset.html")),
-    ("email_verification.subject.txt", include_str!("../templates/email_verification.subject.txt")),
-    ("email_verification.txt", include_str!("../templates/email_verification.txt")),
-    ("email_verification.html", include_str!("../templates/email_verification.html")),
-    ("invitation.subject.txt", include_str!("../templates/invitation.subject.txt")),
-    ("invitation.txt", include_str!("../templates/invitation.txt")),
-    ("invitation.html", include_str!("../templates/invitation.html")),
-    ("account_exists.subject.txt", include_str!("../templates/account_exists.subject.txt")),
-    ("account_exists.txt", include_str!("../templates/account_exists.txt")),
-    ("account_exists.html", include_str!("../templates/account_exists.html")),
+    (
+        "password_reset.subject.txt",
+        include_str!("../templates/password_reset.subject.txt"),
+    ),
+    (
+        "password_reset.txt",
+        include_str!("../templates/password_reset.txt"),
+    ),
+    (
+        "password_reset.html",
+        include_str!("../templates/password_reset.html"),
+    ),
+    (
+        "email_verification.subject.txt",
+        include_str!("../templates/email_verification.subject.txt"),
+    ),
+    (
+        "email_verification.txt",
+        include_str!("../templates/email_verification.txt"),
+    ),
+    (
+        "email_verification.html",
+        include_str!("../templates/email_verification.html"),
+    ),
+    (
+        "invitation.subject.txt",
+        include_str!("../templates/invitation.subject.txt"),
+    ),
+    (
+        "invitation.txt",
+        include_str!("../templates/invitation.txt"),
+    ),
+    (
+        "invitation.html",
+        include_str!("../templates/invitation.html"),
+    ),
+    (
+        "account_exists.subject.txt",
+        include_str!("../templates/account_exists.subject.txt"),
+    ),
+    (
+        "account_exists.txt",
+        include_str!("../templates/account_exists.txt"),
+    ),
+    (
+        "account_exists.html",
+        include_str!("../templates/account_exists.html"),
+    ),
 ];
 
 /// The loaded templates.
@@ -76,7 +112,11 @@ impl Templates {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|name| {
-            if name.ends_with(".html") {
+            // Template names are the fixed, lower-case names in `BUILT_IN`.
+            if Path::new(name)
+                .extension()
+                .is_some_and(|extension| extension == "html")
+            {
                 AutoEscape::Html
             } else {
                 AutoEscape::None
@@ -244,7 +284,11 @@ mod tests {
         assert!(!rendered.subject.contains('\n'));
         assert!(rendered.text.contains("#rpr_abc&<x>"), "{}", rendered.text);
         // Escaped in HTML, so a link cannot inject markup.
-        assert!(rendered.html.contains("#rpr_abc&amp;&lt;x&gt;"), "{}", rendered.html);
+        assert!(
+            rendered.html.contains("#rpr_abc&amp;&lt;x&gt;"),
+            "{}",
+            rendered.html
+        );
         assert!(rendered.text.contains("2026-03-14 15:39 UTC"));
         for message in samples() {
             templates.render(&message).unwrap();

@@ -61,7 +61,10 @@ async fn a_message_becomes_one_parseable_eml_file_per_id_with_a_stable_message_i
     let html = message.body_html(0).unwrap().replace("&#x2f;", "/");
     assert!(html.contains(&format!("href=\"{link}\"")), "{html}");
     assert_eq!(
-        message.to().and_then(|to| to.first()).and_then(|a| a.address()),
+        message
+            .to()
+            .and_then(|to| to.first())
+            .and_then(|a| a.address()),
         Some(sealed.recipient.as_str())
     );
 

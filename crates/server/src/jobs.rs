@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use actix_web::web::Data;
 use roster_app::Roster;
+use roster_app::ports::MailSignal;
 use roster_flags::{FileFeatureManager, ReloadEvent};
 use roster_http::{ClientRateLimiter, Metrics};
-use roster_app::ports::MailSignal;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -116,7 +116,9 @@ async fn deliver_mail(roster: Roster, job: MailJob) {
                     continue;
                 }
             }
-            Err(error) => tracing::warn!(%error, "mail delivery round failed; retrying at the next poll"),
+            Err(error) => {
+                tracing::warn!(%error, "mail delivery round failed; retrying at the next poll");
+            }
         }
         tokio::select! {
             () = tokio::time::sleep(job.poll_interval) => {}

@@ -44,9 +44,8 @@ fn read(path: &Path) -> Result<SecretKey, SecretKeyError> {
     if let Ok(raw) = <[u8; 32]>::try_from(bytes.as_slice()) {
         return Ok(SecretKey::from_bytes(raw));
     }
-    let text = String::from_utf8(bytes).map_err(|_| {
-        file_error(path, "must hold 32 bytes, raw or base64-encoded")
-    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| file_error(path, "must hold 32 bytes, raw or base64-encoded"))?;
     SecretKey::from_base64(&text).map_err(|e| file_error(path, e))
 }
 

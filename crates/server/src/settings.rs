@@ -663,7 +663,11 @@ mod tests {
             ("ROSTER__SECRETS__KEY", "too-short", "secrets.key"),
             ("ROSTER__MAIL__GIVE_UP_AFTER", "soon", "mail.give_up_after"),
             ("ROSTER__MAIL__POLL_INTERVAL", "0s", "mail.poll_interval"),
-            ("ROSTER__PASSWORD_RESET__MAX_PER_HOUR", "0", "password_reset.max_per_hour"),
+            (
+                "ROSTER__PASSWORD_RESET__MAX_PER_HOUR",
+                "0",
+                "password_reset.max_per_hour",
+            ),
         ] {
             let error = Settings::load_from(None, env(&[(var, value)])).unwrap_err();
             assert!(error.to_string().contains(key), "{var}: {error}");
@@ -672,7 +676,10 @@ mod tests {
             None,
             env(&[
                 ("ROSTER__SERVER__BIND", "127.0.0.1:9000"),
-                ("ROSTER__SECRETS__KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+                (
+                    "ROSTER__SECRETS__KEY",
+                    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                ),
             ]),
         )
         .unwrap();

@@ -123,12 +123,7 @@ impl Outbox for Store {
         rows.into_iter().map(claimed_mail).collect()
     }
 
-    async fn mark_sent(
-        &self,
-        id: Uuid,
-        node: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    async fn mark_sent(&self, id: Uuid, node: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let node = node.to_owned();
         self.run(move |conn| {
             let updated = diesel::update(
@@ -248,10 +243,7 @@ fn usable_token_account(
         .select(accounts::all_columns);
     Ok(match conn {
         // Locks the token row (and the account's): a racing confirmation waits, then finds it used.
-        DbConnection::Pg(pg) => query
-            .for_update()
-            .get_result::<AccountRow>(pg)
-            .optional()?,
+        DbConnection::Pg(pg) => query.for_update().get_result::<AccountRow>(pg).optional()?,
         DbConnection::Sqlite(_) => query.get_result::<AccountRow>(conn).optional()?,
     })
 }

@@ -91,7 +91,13 @@ async fn a_claim_is_a_lease_and_only_its_holder_records_the_outcome(db: TestDb) 
     assert_eq!(a[0].mail, mail);
     assert_eq!(a[0].attempts, 0);
     // While the lease runs nobody else gets it.
-    assert!(store.claim("b", t0, t0 + lease, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim("b", t0, t0 + lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(store.stats().await.unwrap().queued, 1);
     // After it ran out (node a crashed), node b does; a's late outcome is refused.
     let later = t0 + lease + TimeDelta::seconds(1);
@@ -129,8 +135,17 @@ async fn failed_messages_wait_for_their_next_attempt_and_give_up_with_an_event(d
     assert_eq!((stats.queued, stats.retrying), (1, 1));
     // Not before its time, even though the claim was released.
     let early = t0 + TimeDelta::seconds(1);
-    assert!(store.claim("a", early, early + lease, 10).await.unwrap().is_empty());
-    let again = store.claim("b", retry_at, retry_at + lease, 10).await.unwrap();
+    assert!(
+        store
+            .claim("a", early, early + lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store
+        .claim("b", retry_at, retry_at + lease, 10)
+        .await
+        .unwrap();
     assert_eq!(again[0].attempts, 1);
 
     let event = AuditEvent::new(AuditAction::MailGaveUp, retry_at).target("mail", mail.id);
@@ -164,8 +179,20 @@ async fn a_reset_token_is_stored_with_its_message_and_used_once(db: TestDb) {
     assert_eq!(found.map(|a| a.id), Some(ada.id));
     // Expired at 30 minutes.
     let expired = t0 + TimeDelta::minutes(30);
-    assert!(store.find_password_reset(&digest(3), expired).await.unwrap().is_none());
-    assert!(store.find_password_reset(&digest(9), t0).await.unwrap().is_none());
+    assert!(
+        store
+            .find_password_reset(&digest(3), expired)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .find_password_reset(&digest(9), t0)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let event = AuditEvent::new(AuditAction::PasswordResetByEmail, t0);
     let new_hash = PasswordHash::new("$argon2id$new");
@@ -178,7 +205,13 @@ async fn a_reset_token_is_stored_with_its_message_and_used_once(db: TestDb) {
     assert_eq!(store.password_hash(ada.id).await.unwrap(), Some(new_hash));
     // Used, and the account's other link with it.
     for n in [3, 4] {
-        assert!(store.find_password_reset(&digest(n), t0).await.unwrap().is_none());
+        assert!(
+            store
+                .find_password_reset(&digest(n), t0)
+                .await
+                .unwrap()
+                .is_none()
+        );
         let again = AuditEvent::new(AuditAction::PasswordResetByEmail, t0);
         assert!(
             !store

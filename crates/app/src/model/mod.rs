@@ -20,11 +20,11 @@ pub use api_keys::{ApiKey, ApiKeyPage, StoredApiKey};
 pub use audit::{AuditAction, AuditEvent, AuditPage, AuditQuery, GrantChange};
 pub use credentials::{HashError, IssuedToken, PasswordHash, TokenDigest};
 pub use features::{Feature, FeatureEditError, FeatureReport, FeatureSource, FeatureState};
+pub use grants::{GrantInsertion, GrantPage, GrantRecord, NewGrant};
 pub use mail::{
     ClaimedMail, DeliveryError, DeliveryReport, EmailTokenPurpose, MailError, MailKind,
     MailMessage, OutboxStats, SealedMail,
 };
-pub use grants::{GrantInsertion, GrantPage, GrantRecord, NewGrant};
 pub use roles::{
     CheckedRole, RoleDeletion, RoleHolder, RoleHolders, RoleHolding, RolePage, StoredRole,
 };

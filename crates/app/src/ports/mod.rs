@@ -53,13 +53,13 @@ pub use email_tokens::MockEmailTokenStore;
 #[cfg(any(test, feature = "mock"))]
 pub use features::MockFeatureManager;
 #[cfg(any(test, feature = "mock"))]
-pub use mailer::MockMailer;
-#[cfg(any(test, feature = "mock"))]
-pub use outbox::MockOutbox;
-#[cfg(any(test, feature = "mock"))]
 pub use grants::MockGrantStore;
 #[cfg(any(test, feature = "mock"))]
 pub use hashing::MockPasswordHasher;
+#[cfg(any(test, feature = "mock"))]
+pub use mailer::MockMailer;
+#[cfg(any(test, feature = "mock"))]
+pub use outbox::MockOutbox;
 #[cfg(any(test, feature = "mock"))]
 pub use readiness::MockReadiness;
 #[cfg(any(test, feature = "mock"))]

@@ -32,8 +32,7 @@ pub trait Outbox: Send + Sync {
     ///
     /// # Errors
     /// `Unavailable`.
-    async fn mark_sent(&self, id: Uuid, node: &str, at: DateTime<Utc>)
-    -> Result<bool, StoreError>;
+    async fn mark_sent(&self, id: Uuid, node: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
 
     /// The attempt failed: records the attempt count, the error (never the body) and when to
     /// try again, and releases the claim.

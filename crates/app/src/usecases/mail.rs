@@ -157,31 +157,28 @@ impl Roster {
                 .retry
                 .next_attempt(mail.created_at, failures, now)
         };
-        match next {
-            Some(at) => {
-                tracing::warn!(id = %mail.id, kind = %mail.kind, to = %mail.recipient,
-                    attempts = failures, retry_at = %at, %error, "mail delivery failed; will retry");
-                self.ports
-                    .outbox
-                    .reschedule(mail.id, node, failures, at, &error)
-                    .await?;
-                report.failed += 1;
-            }
-            None => {
-                tracing::error!(id = %mail.id, kind = %mail.kind, to = %mail.recipient,
-                    attempts = failures, %error, "mail delivery given up");
-                let audit = AuditEvent::new(AuditAction::MailGaveUp, now)
-                    .target("mail", mail.id)
-                    .detail(format!(
-                        "{} to {} after {failures} attempts: {error}",
-                        mail.kind, mail.recipient
-                    ));
-                self.ports
-                    .outbox
-                    .give_up(mail.id, node, failures, &error, &audit)
-                    .await?;
-                report.gave_up += 1;
-            }
+        if let Some(at) = next {
+            tracing::warn!(id = %mail.id, kind = %mail.kind, to = %mail.recipient,
+                attempts = failures, retry_at = %at, %error, "mail delivery failed; will retry");
+            self.ports
+                .outbox
+                .reschedule(mail.id, node, failures, at, &error)
+                .await?;
+            report.failed += 1;
+        } else {
+            tracing::error!(id = %mail.id, kind = %mail.kind, to = %mail.recipient,
+                attempts = failures, %error, "mail delivery given up");
+            let audit = AuditEvent::new(AuditAction::MailGaveUp, now)
+                .target("mail", mail.id)
+                .detail(format!(
+                    "{} to {} after {failures} attempts: {error}",
+                    mail.kind, mail.recipient
+                ));
+            self.ports
+                .outbox
+                .give_up(mail.id, node, failures, &error, &audit)
+                .await?;
+            report.gave_up += 1;
         }
         Ok(())
     }

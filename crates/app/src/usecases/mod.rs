@@ -28,7 +28,8 @@ use crate::error::AppError;
 use crate::model::{Feature, FeatureReport};
 use crate::ports::{
     AccountRepository, ApiKeyStore, AuditLog, Clock, EmailTokenStore, FeatureManager, GrantStore,
-    LoginThrottle, MailSignal, Mailer, Outbox, PasswordHasher, PasswordStrength, Readiness, RoleStore, SessionStore, TokenSource,
+    LoginThrottle, MailSignal, Mailer, Outbox, PasswordHasher, PasswordStrength, Readiness,
+    RoleStore, SessionStore, TokenSource,
 };
 
 pub use admin_accounts::AccountDetails;
@@ -198,13 +199,15 @@ pub struct Roster {
 
 impl Roster {
     pub fn new(ports: RosterPorts, settings: RosterSettings) -> Self {
+        let mut public_url = settings.public_url;
+        public_url.truncate(public_url.trim_end_matches('/').len());
         Self {
             ports,
             password_policy: settings.password_policy,
             sessions: settings.sessions,
             login_throttle: settings.login_throttle,
             grant_limits: settings.grants,
-            public_url: settings.public_url.trim_end_matches('/').into(),
+            public_url: public_url.into(),
             password_reset: settings.password_reset,
             mail_sender: settings.mail_sender,
         }

@@ -73,7 +73,10 @@ impl Roster {
             .seal(&message, Uuid::now_v7(), now)
             .map_err(|e| AppError::Internal(e.to_string()))?;
         let Some(stored) = found else {
-            tracing::debug!(?source_ip, "password reset asked for an unknown email: no mail");
+            tracing::debug!(
+                ?source_ip,
+                "password reset asked for an unknown email: no mail"
+            );
             return Ok(());
         };
         let account = stored.account;

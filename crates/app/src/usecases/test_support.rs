@@ -26,10 +26,10 @@ use crate::model::{
     SessionRecord, StoredAccount, StoredApiKey, ThrottleState, TokenDigest,
 };
 use crate::ports::{
-    MockAccountRepository, MockApiKeyStore, MockAuditLog, MockClock, MockFeatureManager,
-    MockGrantStore, MockLoginThrottle, MockPasswordHasher, MockPasswordStrength, MockReadiness,
-    MockRoleStore, MockSessionStore, MockTokenSource, MockMailer, MockOutbox, MockEmailTokenStore,
-    NoMailSignal,
+    MockAccountRepository, MockApiKeyStore, MockAuditLog, MockClock, MockEmailTokenStore,
+    MockFeatureManager, MockGrantStore, MockLoginThrottle, MockMailer, MockOutbox,
+    MockPasswordHasher, MockPasswordStrength, MockReadiness, MockRoleStore, MockSessionStore,
+    MockTokenSource, NoMailSignal,
 };
 
 /// Passes the default policy (15..=128 characters, zxcvbn score >= 3).

@@ -162,8 +162,14 @@ fn test_env(
         // Every test client is 127.0.0.1; tests/api/rate_limit.rs switches it back on.
         ("ROSTER__RATE_LIMIT__ENABLED", "false".to_owned()),
         // Mail and the secret key live in the test's folder, never in the source tree.
-        ("ROSTER__MAIL__OUTBOX_DIR", test_dir.join("outbox").display().to_string()),
-        ("ROSTER__SECRETS__KEY_FILE", test_dir.join("secret.key").display().to_string()),
+        (
+            "ROSTER__MAIL__OUTBOX_DIR",
+            test_dir.join("outbox").display().to_string(),
+        ),
+        (
+            "ROSTER__SECRETS__KEY_FILE",
+            test_dir.join("secret.key").display().to_string(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -19,7 +19,7 @@ use crate::on_both_databases;
 const REQUIRE_VAR: &str = "ROSTER_REQUIRE_SMTP";
 const NEW_PASSWORD: &str = "violet submarine tangerine lantern";
 /// How long a test waits for mail before it fails (a deadline, not a timing assertion).
-const PATIENCE: Duration = Duration::from_secs(60);
+const PATIENCE: Duration = Duration::from_mins(1);
 
 /// A Python that can import aiosmtpd: Debian's first (a pyenv shim may come first on PATH).
 fn python_with_aiosmtpd() -> Option<&'static str> {
@@ -68,12 +68,11 @@ impl SmtpSink {
 
     /// Starts a sink on `port`, storing into `dir` (a fresh temporary folder when `None`).
     fn start(python: &str, port: u16, dir: Option<PathBuf>) -> SmtpSink {
-        let (dir, keep) = match dir {
-            Some(dir) => (dir, None),
-            None => {
-                let temp = tempfile::tempdir().unwrap();
-                (temp.path().to_owned(), Some(temp))
-            }
+        let (dir, keep) = if let Some(dir) = dir {
+            (dir, None)
+        } else {
+            let temp = tempfile::tempdir().unwrap();
+            (temp.path().to_owned(), Some(temp))
         };
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
         let mut child = Command::new(python)
@@ -191,7 +190,10 @@ fn smtp_options(url: &str) -> AppOptions {
         env: vec![
             ("ROSTER__MAIL__SMTP_URL".into(), url.to_owned()),
             ("ROSTER__MAIL__POLL_INTERVAL".into(), "200ms".into()),
-            ("ROSTER__MAIL__FROM".into(), "Roster <roster@mail.test>".into()),
+            (
+                "ROSTER__MAIL__FROM".into(),
+                "Roster <roster@mail.test>".into(),
+            ),
         ],
         ..AppOptions::default()
     }
@@ -199,7 +201,11 @@ fn smtp_options(url: &str) -> AppOptions {
 
 async fn ask_reset(app: &TestApp, email: &str) -> (u16, Vec<u8>) {
     let response = app
-        .post_json("/v1/account/password-reset", &json!({ "email": email }), None)
+        .post_json(
+            "/v1/account/password-reset",
+            &json!({ "email": email }),
+            None,
+        )
         .await;
     let status = response.status().as_u16();
     (status, response.bytes().await.unwrap().to_vec())
@@ -255,9 +261,12 @@ async fn a_reset_link_arrives_by_smtp_and_sets_a_new_password_once(db: Db) {
     let token = reset_token(&received);
     assert!(token.starts_with("rpr_") && token.len() == 47, "{token}");
     // The HTML part carries the same link (minijinja escapes `/` as `&#x2f;`).
-    assert!(received.html.replace("&#x2f;", "/").contains(&format!(
-        "/console/password-reset#{token}"
-    )));
+    assert!(
+        received
+            .html
+            .replace("&#x2f;", "/")
+            .contains(&format!("/console/password-reset#{token}"))
+    );
 
     // A weak password is refused naming the field, and does not use the token up.
     let weak = confirm(&app, &token, "password").await;

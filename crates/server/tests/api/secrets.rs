@@ -308,7 +308,10 @@ async fn passwords_and_tokens_never_reach_logs_or_bodies(db: Db) {
         assert!(!logs.contains(random_part), "a session token was logged");
     }
     let reset_random = reset_token.strip_prefix("rpr_").unwrap();
-    assert!(!logs.contains(reset_random), "a password-reset token was logged");
+    assert!(
+        !logs.contains(reset_random),
+        "a password-reset token was logged"
+    );
     for key in [&api_key, &forged_key] {
         assert!(!logs.contains(&secret_of(key)), "an API key was logged");
     }

@@ -111,8 +111,7 @@ async fn permanent_failures_and_old_messages_are_given_up_with_an_audit_event() 
                     && node == NODE
                     && *tries == attempts
                     && audit.action == AuditAction::MailGaveUp
-                    && audit.target.as_deref()
-                        == Some("mail:00000000-0000-0000-0000-000000000003")
+                    && audit.target.as_deref() == Some("mail:00000000-0000-0000-0000-000000000003")
                     && audit
                         .detail
                         .as_deref()

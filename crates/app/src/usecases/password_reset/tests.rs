@@ -35,7 +35,12 @@ fn expect_token_and_seal(ports: &mut Ports) -> Calls<(MailKind, String, String)>
         .expect_seal()
         .times(1)
         .returning(move |message, id, at| {
-            let MailMessage::PasswordReset { to, link, expires_at } = message else {
+            let MailMessage::PasswordReset {
+                to,
+                link,
+                expires_at,
+            } = message
+            else {
                 return Err(MailError("unexpected kind".into()));
             };
             assert_eq!(*expires_at, now() + Duration::minutes(30));
