@@ -352,13 +352,13 @@ mod tests {
 
         use crate::dto::{
             AdminRegisterRequest, ChangePasswordRequest, CheckRequest, CreateApiKeyRequest,
-            GrantRequest, LoginRequest, NewRoleRequest, RegisterRequest, ResetPasswordRequest,
-            RoleRequest, RuleDto,
+            GrantRequest, LoginRequest, NewRoleRequest, PasswordResetConfirmRequest,
+            PasswordResetRequest, RegisterRequest, ResetPasswordRequest, RoleRequest, RuleDto,
         };
 
         type Reader = fn(serde_json::Value) -> bool;
         let credentials = json!({"email": "a@b.example", "password": "p"});
-        let requests: [(&str, serde_json::Value, Reader); 11] = [
+        let requests: [(&str, serde_json::Value, Reader); 13] = [
             (
                 "RegisterRequest",
                 credentials.clone(),
@@ -409,6 +409,16 @@ mod tests {
                 "ResetPasswordRequest",
                 json!({"new_password": "b"}),
                 reads::<ResetPasswordRequest>,
+            ),
+            (
+                "PasswordResetRequest",
+                json!({"email": "a@b.c"}),
+                reads::<PasswordResetRequest>,
+            ),
+            (
+                "PasswordResetConfirmRequest",
+                json!({"token": "t", "new_password": "b"}),
+                reads::<PasswordResetConfirmRequest>,
             ),
         ];
         let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
