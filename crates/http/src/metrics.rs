@@ -345,6 +345,36 @@ mod tests {
     }
 
     #[test]
+    fn mail_rounds_and_the_queue_are_exported() {
+        use roster_app::model::{DeliveryReport, OutboxStats};
+        let metrics = Metrics::new(None);
+        metrics.observe_mail_round(&DeliveryReport {
+            sent: 2,
+            failed: 1,
+            gave_up: 0,
+        });
+        metrics.observe_mail_round(&DeliveryReport {
+            sent: 1,
+            failed: 0,
+            gave_up: 1,
+        });
+        metrics.set_mail_queue(&OutboxStats {
+            queued: 4,
+            retrying: 1,
+        });
+        let text = metrics.render(None);
+        for line in [
+            "roster_mail_deliveries_total{outcome=\"sent\"} 3",
+            "roster_mail_deliveries_total{outcome=\"failed\"} 1",
+            "roster_mail_deliveries_total{outcome=\"gave_up\"} 1",
+            "roster_mail_queue{state=\"queued\"} 4",
+            "roster_mail_queue{state=\"retrying\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} missing from:\n{text}");
+        }
+    }
+
+    #[test]
     fn outcomes_are_counted_by_route_status_and_code() {
         let metrics = Metrics::new(Some(Arc::new(FixedProbe)));
         let ms = Duration::from_millis(1);
