@@ -10,7 +10,7 @@
 //! (may be empty) and `inviter`; `reset_page` in `account_exists`. HTML templates are
 //! auto-escaped; plain-text ones are not.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
@@ -258,11 +258,6 @@ fn samples() -> Vec<MailMessage> {
     ];
     debug_assert_eq!(samples.len(), MailKind::ALL.len());
     samples
-}
-
-/// Where an override for a template would be read from (for docs and error messages).
-pub fn override_path(dir: &Path, kind: MailKind, suffix: &str) -> PathBuf {
-    dir.join(format!("{}.{suffix}", kind.as_str()))
 }
 
 #[cfg(test)]
