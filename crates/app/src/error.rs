@@ -92,6 +92,10 @@ pub enum AppError {
     /// hand first.
     #[error("features file cannot be edited")]
     FeaturesFileInvalid,
+    /// An emailed token (password reset, email verification, invitation) that is unknown,
+    /// expired, used or revoked: which of these is deliberately not said.
+    #[error("token invalid")]
+    TokenInvalid,
     /// The password-hashing queue is full; retry after the given number of seconds.
     #[error("overloaded")]
     Overloaded { retry_after_secs: u64 },

@@ -17,9 +17,9 @@ pub use usecases::MAX_RULES;
 pub use usecases::{
     AccountDetails, ApiKeyDetails, Authenticated, CallerKind, CheckForm, CheckOutcome,
     CreatedApiKey, EmailVerification, FeatureOverview, GrantForm, GrantLimits, GrantOptions,
-    LoginSuccess, LoginThrottlePolicy, OwnSession, RegistrationForm, RegistrationPolicy,
-    RegistrationPolicyView, RoleForm, Roster, RosterPorts, RosterSettings, RuleForm,
-    SessionSettings,
+    LoginSuccess, LoginThrottlePolicy, MailRetryPolicy, MailSenderSettings, OwnSession,
+    PasswordResetSettings, RegistrationForm, RegistrationPolicy, RegistrationPolicyView, RoleForm,
+    Roster, RosterPorts, RosterSettings, RuleForm, SessionSettings,
 };
 pub use usecases::{
     AuditTrail, AuditTrailForm, CHECK_CHOICE_LIMIT, CheckChoices, CheckSubject, PrincipalNames,

@@ -369,6 +369,8 @@ pub fn audit_action_in_words(action: AuditAction) -> &'static str {
         AuditAction::FeaturesReloaded => "Features file reloaded",
         AuditAction::FeaturesRejected => "Features file edit rejected",
         AuditAction::FeatureChanged => "Feature switched",
+        AuditAction::PasswordResetByEmail => "Password reset through an emailed link",
+        AuditAction::MailGaveUp => "Email given up after failed deliveries",
     }
 }
 
@@ -567,6 +569,14 @@ pub fn audit_event_in_words(event: &AuditEvent, names: &PrincipalNames) -> Sente
             Some("disabled") => by(" switched the feature ").then(target_id).words(" off"),
             _ => with_detail(by(" switched the feature ").then(target_id)),
         },
+        AuditAction::PasswordResetByEmail => {
+            by(" set a new password through an emailed link; every session of the account ended")
+        }
+        AuditAction::MailGaveUp => with_detail(
+            words("Delivery of the email ")
+                .then(target_id)
+                .words(" was given up"),
+        ),
     }
 }
 
@@ -718,6 +728,10 @@ mod tests {
             AuditAction::FeatureChanged => {
                 by_ada.target("feature", "web-console").detail("disabled")
             }
+            AuditAction::PasswordResetByEmail => by_ada.target("account", ada()),
+            AuditAction::MailGaveUp => event
+                .target("mail", Uuid::from_u128(7))
+                .detail("password_reset to bob@example.com after 12 attempts: 550 no such user"),
         }
     }
 
@@ -805,6 +819,16 @@ mod tests {
         (
             AuditAction::FeatureChanged,
             "ada@example.com switched the feature web-console off",
+        ),
+        (
+            AuditAction::PasswordResetByEmail,
+            "ada@example.com set a new password through an emailed link; every session of the \
+             account ended",
+        ),
+        (
+            AuditAction::MailGaveUp,
+            "Delivery of the email 00000000-0000-0000-0000-000000000007 was given up \
+             (password_reset to bob@example.com after 12 attempts: 550 no such user)",
         ),
     ];
 

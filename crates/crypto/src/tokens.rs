@@ -2,7 +2,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use rand::rngs::OsRng;
-use roster_app::model::{IssuedToken, TokenDigest};
+use roster_app::model::{EmailTokenPurpose, IssuedToken, TokenDigest};
 use roster_app::ports::TokenSource;
 use roster_domain::ApiKeyId;
 use secrecy::SecretString;
@@ -73,6 +73,16 @@ impl TokenSource for RandomTokens {
         }
         Uuid::try_parse(id).ok().map(ApiKeyId::new)
     }
+
+    fn new_email_token(&self, purpose: EmailTokenPurpose) -> IssuedToken {
+        self.issue(format!("{}{}", purpose.prefix(), random_b64url()))
+    }
+
+    fn looks_like_email_token(&self, purpose: EmailTokenPurpose, token: &str) -> bool {
+        // Same shape as session tokens: a four-character prefix and 43 base64url characters.
+        token.len() == purpose.prefix().len() + 43
+            && token.strip_prefix(purpose.prefix()).is_some_and(is_b64url)
+    }
 }
 
 impl RandomTokens {
@@ -100,6 +110,34 @@ mod tests {
         assert_ne!(a.token.expose_secret(), b.token.expose_secret());
         assert!(RandomTokens.looks_like_session_token(a.token.expose_secret()));
         assert_eq!(a.digest, RandomTokens.digest(a.token.expose_secret()));
+    }
+
+    #[test]
+    fn email_tokens_carry_their_purpose_and_256_bits() {
+        for purpose in [
+            EmailTokenPurpose::PasswordReset,
+            EmailTokenPurpose::EmailVerification,
+            EmailTokenPurpose::Invitation,
+        ] {
+            let a = RandomTokens.new_email_token(purpose);
+            let b = RandomTokens.new_email_token(purpose);
+            let text = a.token.expose_secret();
+            assert!(text.starts_with(purpose.prefix()), "{purpose:?}");
+            // 4 prefix characters + 43 base64url characters = 32 random bytes.
+            assert_eq!(text.len(), 47);
+            assert_ne!(text, b.token.expose_secret());
+            assert_eq!(a.digest, RandomTokens.digest(text));
+            assert!(RandomTokens.looks_like_email_token(purpose, text));
+            assert!(!RandomTokens.looks_like_session_token(text));
+        }
+        let reset = RandomTokens.new_email_token(EmailTokenPurpose::PasswordReset);
+        let text = reset.token.expose_secret();
+        assert!(!RandomTokens.looks_like_email_token(EmailTokenPurpose::Invitation, text));
+        assert!(
+            !RandomTokens.looks_like_email_token(EmailTokenPurpose::PasswordReset, &text[..46])
+        );
+        let swapped = format!("{}!", &text[..46]);
+        assert!(!RandomTokens.looks_like_email_token(EmailTokenPurpose::PasswordReset, &swapped));
     }
 
     #[test]

@@ -802,3 +802,38 @@ pub struct HealthResponse {
     #[schema(nullable = false)]
     pub reason: Option<String>,
 }
+
+/// `POST /v1/account/password-reset`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    #[schema(schema_with = crate::schema::email)]
+    pub email: String,
+}
+
+/// `POST /v1/account/password-reset/confirm`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirmRequest {
+    /// The `rpr_...` token from the emailed link (the part after `#`).
+    #[schema(value_type = String, example = "rpr_4f2Q...")]
+    pub token: SecretString,
+    /// Held to the password policy.
+    #[schema(schema_with = crate::schema::password)]
+    pub new_password: SecretString,
+}
+
+/// The answer to a request whose outcome goes by email, the same whatever the address.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CheckYourEmail)]
+pub struct CheckYourEmailDto {
+    /// Always `check_your_email`.
+    #[schema(example = "check_your_email")]
+    pub status: &'static str,
+}
+
+impl CheckYourEmailDto {
+    pub const ANSWER: CheckYourEmailDto = CheckYourEmailDto {
+        status: "check_your_email",
+    };
+}

@@ -93,6 +93,8 @@ pub struct Metrics {
     active_sessions: IntGauge,
     hash_queue_depth: IntGauge,
     pool: IntGaugeVec,
+    mail_deliveries: IntCounterVec,
+    mail_queue: IntGaugeVec,
     probe: Option<Arc<dyn MetricsProbe>>,
 }
 
@@ -201,9 +203,55 @@ impl Metrics {
                 "Password-hash jobs waiting for a worker, at the last scrape.",
             ),
             pool,
+            mail_deliveries: counter(
+                &registry,
+                "roster_mail_deliveries_total",
+                "Mail delivery attempts by this node, by outcome: sent, failed (to be retried), \
+                 gave_up (no more attempts; see the audit event mail.gave_up).",
+                &["outcome"],
+            ),
+            mail_queue: {
+                let metric = IntGaugeVec::new(
+                    Opts::new(
+                        "roster_mail_queue",
+                        "Queued mail (the whole cluster's outbox) after this node's last \
+                         delivery round: queued (not sent, not given up), retrying (of those, \
+                         failed at least once).",
+                    ),
+                    &["state"],
+                )
+                .expect("valid metric");
+                registry
+                    .register(Box::new(metric.clone()))
+                    .expect("unique metric");
+                metric
+            },
             registry,
             probe,
         }
+    }
+
+    /// Counts what one mail delivery round did.
+    pub fn observe_mail_round(&self, report: &roster_app::model::DeliveryReport) {
+        for (outcome, count) in [
+            ("sent", report.sent),
+            ("failed", report.failed),
+            ("gave_up", report.gave_up),
+        ] {
+            self.mail_deliveries
+                .with_label_values(&[outcome])
+                .inc_by(count);
+        }
+    }
+
+    /// The outbox's depth, as read after a delivery round.
+    pub fn set_mail_queue(&self, stats: &roster_app::model::OutboxStats) {
+        self.mail_queue
+            .with_label_values(&["queued"])
+            .set(stats.queued);
+        self.mail_queue
+            .with_label_values(&["retrying"])
+            .set(stats.retrying);
     }
 
     /// Counts one finished request. `route` is the matched pattern (`/v1/admin/accounts/{id}`),
@@ -293,6 +341,36 @@ mod tests {
         }
         fn pool_state(&self) -> (u32, u32, u32) {
             (4, 1, 8)
+        }
+    }
+
+    #[test]
+    fn mail_rounds_and_the_queue_are_exported() {
+        use roster_app::model::{DeliveryReport, OutboxStats};
+        let metrics = Metrics::new(None);
+        metrics.observe_mail_round(&DeliveryReport {
+            sent: 2,
+            failed: 1,
+            gave_up: 0,
+        });
+        metrics.observe_mail_round(&DeliveryReport {
+            sent: 1,
+            failed: 0,
+            gave_up: 1,
+        });
+        metrics.set_mail_queue(&OutboxStats {
+            queued: 4,
+            retrying: 1,
+        });
+        let text = metrics.render(None);
+        for line in [
+            "roster_mail_deliveries_total{outcome=\"sent\"} 3",
+            "roster_mail_deliveries_total{outcome=\"failed\"} 1",
+            "roster_mail_deliveries_total{outcome=\"gave_up\"} 1",
+            "roster_mail_queue{state=\"queued\"} 4",
+            "roster_mail_queue{state=\"retrying\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} missing from:\n{text}");
         }
     }
 

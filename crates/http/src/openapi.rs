@@ -24,8 +24,8 @@ use utoipa::{Modify, OpenApi};
 use crate::extract::BODY_LIMIT;
 use crate::problem::{ApiError, FieldProblem, Problem, add_problem, problem_response};
 use crate::routes::{
-    admin_accounts, admin_api_keys, audit, authz, features, grants, health, login, me, register,
-    roles,
+    admin_accounts, admin_api_keys, audit, authz, features, grants, health, login, me,
+    password_reset, register, roles,
 };
 use crate::schema::BEARER;
 
@@ -60,6 +60,8 @@ path 404 `not_found`.";
         register::registration_policy,
         register::register_by_admin,
         login::login,
+        password_reset::request_password_reset,
+        password_reset::confirm_password_reset,
         me::logout,
         me::me,
         me::change_password,
@@ -100,6 +102,8 @@ path 404 `not_found`.";
             (while the `account-registration` flag is on, for the allowed domains) and by \
             administrators, and the registration policy a sign-up form shows."),
         (name = "authentication", description = "Logging in and out with session tokens."),
+        (name = "password-reset", description = "Forgotten passwords: a single-use link by \
+            email."),
         (name = "me", description = "The signed-in account (or API key): its grants, sessions \
             and password."),
         (name = "accounts", description = "Account administration (`account-read`, \
@@ -350,13 +354,13 @@ mod tests {
 
         use crate::dto::{
             AdminRegisterRequest, ChangePasswordRequest, CheckRequest, CreateApiKeyRequest,
-            GrantRequest, LoginRequest, NewRoleRequest, RegisterRequest, ResetPasswordRequest,
-            RoleRequest, RuleDto,
+            GrantRequest, LoginRequest, NewRoleRequest, PasswordResetConfirmRequest,
+            PasswordResetRequest, RegisterRequest, ResetPasswordRequest, RoleRequest, RuleDto,
         };
 
         type Reader = fn(serde_json::Value) -> bool;
         let credentials = json!({"email": "a@b.example", "password": "p"});
-        let requests: [(&str, serde_json::Value, Reader); 11] = [
+        let requests: [(&str, serde_json::Value, Reader); 13] = [
             (
                 "RegisterRequest",
                 credentials.clone(),
@@ -407,6 +411,16 @@ mod tests {
                 "ResetPasswordRequest",
                 json!({"new_password": "b"}),
                 reads::<ResetPasswordRequest>,
+            ),
+            (
+                "PasswordResetRequest",
+                json!({"email": "a@b.c"}),
+                reads::<PasswordResetRequest>,
+            ),
+            (
+                "PasswordResetConfirmRequest",
+                json!({"token": "t", "new_password": "b"}),
+                reads::<PasswordResetConfirmRequest>,
             ),
         ];
         let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();

@@ -250,6 +250,12 @@ impl ApiError {
                      first."
                         .into(),
                 ),
+                E::TokenInvalid => (
+                    StatusCode::GONE,
+                    "token_invalid",
+                    "Token invalid",
+                    "This link is invalid, expired or used already; ask for a new one.".into(),
+                ),
                 E::Overloaded { .. } => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "overloaded",

@@ -1,32 +1,65 @@
 //! Background work that runs beside the HTTP server for the life of the process: deleting
-//! dead sessions and old login failures, forgetting idle rate-limit clients, and auditing
-//! every reload of the features file.
+//! dead sessions and old login failures, forgetting idle rate-limit clients, delivering
+//! queued mail, and auditing every reload of the features file.
 //!
 //! Kept apart from the wiring so that each job's schedule and failure handling (log and retry
 //! at the next tick, never stop the service) can be read in one place, and so that stopping
 //! the server stops them all through one handle.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::web::Data;
 use roster_app::Roster;
+use roster_app::ports::MailSignal;
 use roster_flags::{FileFeatureManager, ReloadEvent};
 use roster_http::{ClientRateLimiter, Metrics};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
+
+/// Wakes the mail sender when a request on this node queued a message, so it goes out at once
+/// rather than at the next poll (other nodes' messages wait for the poll).
+#[derive(Debug, Default)]
+pub struct MailWakeup(Notify);
+
+impl MailSignal for MailWakeup {
+    fn notify(&self) {
+        // A permit is stored if the sender is busy, so a message queued mid-round is not
+        // left for the next poll.
+        self.0.notify_one();
+    }
+}
+
+/// How the mail sender runs.
+#[derive(Debug, Clone)]
+pub(crate) struct MailJob {
+    /// This node's name in claims: host, process id and a random suffix, unique per process.
+    pub node: String,
+    pub poll_interval: Duration,
+    pub wakeup: Arc<MailWakeup>,
+    pub metrics: Data<Metrics>,
+}
 
 /// The periodic jobs, started together and stopped together.
 #[derive(Debug)]
 pub(crate) struct PeriodicJobs {
     session_cleanup: JoinHandle<()>,
     forget_idle_clients: JoinHandle<()>,
+    mail_sender: JoinHandle<()>,
 }
 
 impl PeriodicJobs {
     /// Spawns every periodic job on the current runtime.
-    pub(crate) fn start(roster: Roster, rate_limiter: Data<ClientRateLimiter>) -> PeriodicJobs {
+    pub(crate) fn start(
+        roster: Roster,
+        rate_limiter: Data<ClientRateLimiter>,
+        mail: MailJob,
+    ) -> PeriodicJobs {
         PeriodicJobs {
-            session_cleanup: tokio::spawn(clean_up_sessions_periodically(roster)),
+            session_cleanup: tokio::spawn(clean_up_sessions_periodically(roster.clone())),
             forget_idle_clients: tokio::spawn(forget_idle_clients_periodically(rate_limiter)),
+            mail_sender: tokio::spawn(deliver_mail(roster, mail)),
         }
     }
 
@@ -34,6 +67,7 @@ impl PeriodicJobs {
     pub(crate) fn stop(&self) {
         self.session_cleanup.abort();
         self.forget_idle_clients.abort();
+        self.mail_sender.abort();
     }
 }
 
@@ -62,6 +96,48 @@ async fn clean_up_sessions_periodically(roster: Roster) {
             }
         }
     }
+}
+
+/// Delivers queued mail forever: a round every `poll_interval`, or at once when a request on
+/// this node queued a message; rounds follow each other while they come back full, so a
+/// backlog (after an SMTP outage) drains without waiting for polls. A failed round (the
+/// database away) is logged and retried at the next poll; single messages' failures are
+/// recorded on them by the use case.
+async fn deliver_mail(roster: Roster, job: MailJob) {
+    loop {
+        match roster.deliver_mail_round(&job.node).await {
+            Ok(report) => {
+                job.metrics.observe_mail_round(&report);
+                if let Ok(stats) = roster.outbox_stats().await {
+                    job.metrics.set_mail_queue(&stats);
+                }
+                // A full batch may mean more are due: go again at once.
+                if report.attempted() > 0 && report.sent + report.gave_up == report.attempted() {
+                    continue;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "mail delivery round failed; retrying at the next poll");
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(job.poll_interval) => {}
+            () = job.wakeup.0.notified() => {}
+        }
+    }
+}
+
+/// This process's name in the outbox's claims.
+pub(crate) fn node_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    // The tail of a UUID v7 is random.
+    let suffix = uuid::Uuid::now_v7().simple().to_string();
+    format!("{host}:{}:{}", std::process::id(), &suffix[24..])
 }
 
 /// Drops full rate-limit buckets every minute, keeping the limiter's memory bounded.

@@ -4,6 +4,7 @@
 
 pub mod cli;
 mod jobs;
+pub mod secret_key;
 pub mod settings;
 mod shutdown;
 pub mod startup;

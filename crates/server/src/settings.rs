@@ -92,6 +92,18 @@ enumeration_safe = false
 [grants]
 max_per_holder = 1000
 
+[mail]
+from = "Roster <roster@localhost>"
+outbox_dir = "data/outbox"
+give_up_after = "3d"
+poll_interval = "5s"
+
+[password_reset]
+max_per_hour = 3
+
+[secrets]
+key_file = "data/secret.key"
+
 [log]
 format = "compact"
 level = "info"
@@ -111,7 +123,34 @@ struct RawSettings {
     bootstrap: RawBootstrap,
     registration: RawRegistration,
     grants: RawGrants,
+    mail: RawMail,
+    password_reset: RawPasswordReset,
+    secrets: RawSecrets,
     log: RawLog,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMail {
+    smtp_url: Option<SecretString>,
+    from: String,
+    outbox_dir: PathBuf,
+    templates_dir: Option<PathBuf>,
+    give_up_after: String,
+    poll_interval: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPasswordReset {
+    max_per_hour: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecrets {
+    key: Option<SecretString>,
+    key_file: PathBuf,
 }
 
 #[derive(Debug, Deserialize)]
@@ -278,6 +317,30 @@ pub struct BootstrapSettings {
     pub password: SecretString,
 }
 
+/// Outbound mail (`mail.*`).
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `mail.smtp_url`; `None` writes `.eml` files into `outbox_dir`.
+    pub smtp_url: Option<SecretString>,
+    pub from: String,
+    pub outbox_dir: PathBuf,
+    pub templates_dir: Option<PathBuf>,
+    /// `mail.give_up_after`: how long the sender retries a message.
+    pub give_up_after: chrono::Duration,
+    /// `mail.poll_interval`: how often the sender looks for due messages (it is also woken
+    /// at once when a request queues one on this node).
+    pub poll_interval: Duration,
+}
+
+/// Where the service's secret key comes from (`secrets.key`, else `secrets.key_file`).
+#[derive(Debug, Clone)]
+pub enum SecretKeySource {
+    /// `secrets.key`: base64 of 32 bytes (checked when settings load).
+    Inline(SecretString),
+    /// `secrets.key_file`: created with 32 random bytes on first start when missing.
+    File(PathBuf),
+}
+
 /// Typed, validated settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -310,6 +373,10 @@ pub struct Settings {
     /// `registration.*`: allowed domains, email verification, enumeration-safe mode.
     pub registration: RegistrationPolicy,
     pub grants: GrantLimits,
+    pub mail: MailConfig,
+    /// `password_reset.max_per_hour`: reset emails per account per hour.
+    pub password_reset_per_hour: u32,
+    pub secret_key: SecretKeySource,
     pub log_format: LogFormat,
     pub log_level: String,
     /// Skip migrations at start-up (`--no-migrate`).
@@ -317,6 +384,14 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The base of emailed links: `server.public_url`, or `http://localhost:{port of
+    /// server.bind}` when unset (the contract's `http://localhost:8080` with the default bind).
+    pub fn links_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://localhost:{}", self.bind.port()))
+    }
+
     /// Loads defaults, then `file` if given, then the process environment.
     ///
     /// # Errors
@@ -495,6 +570,28 @@ impl Settings {
         let grants = GrantLimits {
             max_per_holder: at_least_one("grants.max_per_holder", raw.grants.max_per_holder)?.get(),
         };
+        let mail = MailConfig {
+            smtp_url: raw
+                .mail
+                .smtp_url
+                .filter(|url| !url.expose_secret().trim().is_empty()),
+            from: raw.mail.from,
+            outbox_dir: raw.mail.outbox_dir,
+            templates_dir: raw.mail.templates_dir,
+            give_up_after: chrono_duration("mail.give_up_after", &raw.mail.give_up_after)?,
+            poll_interval: duration("mail.poll_interval", &raw.mail.poll_interval)?,
+        };
+        if mail.poll_interval.is_zero() {
+            return Err(invalid("mail.poll_interval", "must be greater than zero"));
+        }
+        let secret_key = match raw.secrets.key {
+            Some(key) => {
+                roster_mail::SecretKey::from_base64(key.expose_secret())
+                    .map_err(|e| invalid("secrets.key", e))?;
+                SecretKeySource::Inline(key)
+            }
+            None => SecretKeySource::File(raw.secrets.key_file),
+        };
         Ok(Settings {
             bind,
             shutdown_timeout: duration("server.shutdown_timeout", &raw.server.shutdown_timeout)?,
@@ -518,6 +615,13 @@ impl Settings {
             bootstrap,
             registration,
             grants,
+            mail,
+            password_reset_per_hour: at_least_one(
+                "password_reset.max_per_hour",
+                raw.password_reset.max_per_hour,
+            )?
+            .get(),
+            secret_key,
             log_format,
             log_level: raw.log.level,
             run_migrations: true,
@@ -607,6 +711,45 @@ mod tests {
         assert_eq!(settings.registration, RegistrationPolicy::default());
         assert!(settings.registration.allowed_domains.is_any());
         assert_eq!(settings.log_format, LogFormat::Compact);
+        assert!(settings.mail.smtp_url.is_none());
+        assert_eq!(settings.mail.from, "Roster <roster@localhost>");
+        assert_eq!(settings.mail.outbox_dir, PathBuf::from("data/outbox"));
+        assert_eq!(settings.mail.give_up_after, chrono::Duration::days(3));
+        assert_eq!(settings.links_url(), "http://localhost:8080");
+        assert!(matches!(
+            &settings.secret_key,
+            SecretKeySource::File(path) if path == Path::new("data/secret.key")
+        ));
+    }
+
+    #[test]
+    fn mail_and_secret_settings_are_checked_naming_their_key() {
+        for (var, value, key) in [
+            ("ROSTER__SECRETS__KEY", "too-short", "secrets.key"),
+            ("ROSTER__MAIL__GIVE_UP_AFTER", "soon", "mail.give_up_after"),
+            ("ROSTER__MAIL__POLL_INTERVAL", "0s", "mail.poll_interval"),
+            (
+                "ROSTER__PASSWORD_RESET__MAX_PER_HOUR",
+                "0",
+                "password_reset.max_per_hour",
+            ),
+        ] {
+            let error = Settings::load_from(None, env(&[(var, value)])).unwrap_err();
+            assert!(error.to_string().contains(key), "{var}: {error}");
+        }
+        let settings = Settings::load_from(
+            None,
+            env(&[
+                ("ROSTER__SERVER__BIND", "127.0.0.1:9000"),
+                (
+                    "ROSTER__SECRETS__KEY",
+                    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                ),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(settings.links_url(), "http://localhost:9000");
+        assert!(matches!(settings.secret_key, SecretKeySource::Inline(_)));
     }
 
     fn domains(settings: &Settings) -> Vec<String> {

@@ -11,8 +11,8 @@ use actix_web::web::Data;
 use actix_web::{App, HttpServer};
 use roster_app::ports::SystemClock;
 use roster_app::{
-    AppError, BootstrapOutcome, Feature, FeatureManager, RegistrationForm, Roster, RosterPorts,
-    RosterSettings,
+    AppError, BootstrapOutcome, Feature, FeatureManager, MailRetryPolicy, MailSenderSettings,
+    PasswordResetSettings, RegistrationForm, Roster, RosterPorts, RosterSettings,
 };
 use roster_console::ConsoleSettings;
 use roster_crypto::{Argon2Hasher, RandomTokens, StrengthPool};
@@ -20,9 +20,11 @@ use roster_flags::{FileFeatureManager, WatchHandle};
 use roster_http::ClientRateLimiter;
 use roster_http::{BodyTimeout, ConnectionLimiter, MetricsListener};
 use roster_http::{InFlight, Metrics, MetricsProbe};
+use roster_mail::{MailAdapter, MailSettings};
 use roster_store::Store;
 
-use crate::jobs::{PeriodicJobs, audit_feature_reloads};
+use crate::jobs::{MailJob, MailWakeup, PeriodicJobs, audit_feature_reloads, node_name};
+use crate::secret_key::{SecretKeyError, load_secret_key};
 use crate::settings::{BootstrapSettings, Settings};
 use crate::shutdown::drain_on_signal;
 
@@ -44,6 +46,10 @@ pub enum StartupError {
     },
     #[error("bootstrap super admin: {0}")]
     Bootstrap(String),
+    #[error(transparent)]
+    SecretKey(#[from] SecretKeyError),
+    #[error(transparent)]
+    Mail(#[from] roster_mail::MailSetupError),
 }
 
 /// Everything the service is built from: the store, the feature manager and the use cases.
@@ -52,6 +58,9 @@ pub struct Components {
     pub store: Store,
     pub features: Arc<FileFeatureManager>,
     pub hasher: Arc<Argon2Hasher>,
+    pub mailer: Arc<MailAdapter>,
+    /// Rung when a request queues mail, so this node's sender goes at once.
+    pub mail_wakeup: Arc<MailWakeup>,
     pub roster: Roster,
 }
 
@@ -76,6 +85,17 @@ impl Components {
             }
         }
         let hasher = Arc::new(Argon2Hasher::start(settings.argon2)?);
+        let key = load_secret_key(&settings.secret_key)?;
+        let mailer = Arc::new(MailAdapter::new(
+            &MailSettings {
+                from: settings.mail.from.clone(),
+                smtp_url: settings.mail.smtp_url.clone(),
+                outbox_dir: settings.mail.outbox_dir.clone(),
+                templates_dir: settings.mail.templates_dir.clone(),
+            },
+            key,
+        )?);
+        let mail_wakeup = Arc::new(MailWakeup::default());
         let ports = RosterPorts {
             accounts: Arc::new(store.clone()),
             sessions: Arc::new(store.clone()),
@@ -90,6 +110,10 @@ impl Components {
             readiness: Arc::new(store.clone()),
             clock,
             tokens: Arc::new(RandomTokens),
+            mailer: mailer.clone(),
+            outbox: Arc::new(store.clone()),
+            email_tokens: Arc::new(store.clone()),
+            mail_queued: mail_wakeup.clone(),
         };
         let roster = Roster::new(
             ports,
@@ -99,12 +123,26 @@ impl Components {
                 login_throttle: settings.login_throttle,
                 grants: settings.grants,
                 registration: settings.registration.clone(),
+                public_url: settings.links_url(),
+                password_reset: PasswordResetSettings {
+                    max_per_hour: settings.password_reset_per_hour,
+                    ..PasswordResetSettings::default()
+                },
+                mail_sender: MailSenderSettings {
+                    retry: MailRetryPolicy {
+                        give_up_after: settings.mail.give_up_after,
+                        ..MailRetryPolicy::default()
+                    },
+                    ..MailSenderSettings::default()
+                },
             },
         );
         Ok(Components {
             store,
             features,
             hasher,
+            mailer,
+            mail_wakeup,
             roster,
         })
     }
@@ -165,6 +203,7 @@ impl Application {
                  against the Host header; set server.public_url in production"
             );
         }
+        tracing::info!("{}", components.mailer.describe());
         let metrics = Data::new(Metrics::new(Some(Arc::new(Probe {
             store: components.store.clone(),
             hasher: components.hasher.clone(),
@@ -197,7 +236,13 @@ impl Application {
             .transpose()?;
         // One limiter for all workers, so a client's bucket does not depend on the worker.
         let rate_limiter = Data::new(ClientRateLimiter::new(&settings.rate_limit));
-        let jobs = PeriodicJobs::start(components.roster.clone(), rate_limiter.clone());
+        let mail_job = MailJob {
+            node: node_name(),
+            poll_interval: settings.mail.poll_interval,
+            wakeup: components.mail_wakeup.clone(),
+            metrics: metrics.clone(),
+        };
+        let jobs = PeriodicJobs::start(components.roster.clone(), rate_limiter.clone(), mail_job);
         let roster = Data::new(components.roster);
         let in_flight = InFlight::default();
         let in_flight_data = Data::new(in_flight.clone());

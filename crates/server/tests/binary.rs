@@ -332,3 +332,60 @@ fn protocol_errors_are_counted_not_logged_as_errors() {
         "protocol errors reached the error log:\n{stderr}"
     );
 }
+
+#[test]
+fn with_no_smtp_url_a_reset_email_is_an_eml_file_in_data_outbox_and_the_log_says_so() {
+    let workdir = Workdir::with_shipped_features();
+    let server = workdir.serve(&[], true);
+    let email = unique_email("eml");
+    assert_eq!(server.register(&email).status, 201);
+    let reply = server.post(
+        "/v1/account/password-reset",
+        &json!({ "email": email }),
+        None,
+    );
+    assert_eq!(reply.status, 202, "{}", reply.body);
+
+    let outbox = workdir.path().join("data/outbox");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_mins(1);
+    let file = loop {
+        let found = std::fs::read_dir(&outbox)
+            .into_iter()
+            .flatten()
+            .map(|entry| entry.unwrap().path())
+            .find(|path| path.extension().is_some_and(|ext| ext == "eml"));
+        if let Some(file) = found {
+            break file;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no .eml file in {}",
+            outbox.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let raw = std::fs::read(&file).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(
+        message
+            .to()
+            .and_then(|to| to.first())
+            .and_then(|a| a.address()),
+        Some(email.as_str())
+    );
+    assert!(
+        message
+            .body_text(0)
+            .unwrap()
+            .contains("/console/password-reset#rpr_")
+    );
+    // The key file was created beside the database, private.
+    let key = workdir.path().join("data/secret.key");
+    assert_eq!(std::fs::read(&key).unwrap().len(), 32);
+    let stderr = server.stderr();
+    assert!(
+        stderr.contains("no mail.smtp_url: messages are written as .eml files to data/outbox"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("#rpr_"), "a token was logged");
+}

@@ -97,6 +97,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_outbox (id) {
+        id -> Text,
+        kind -> Text,
+        recipient -> Text,
+        sealed -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        gave_up_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    email_tokens (token_digest) {
+        token_digest -> Text,
+        purpose -> Text,
+        account_id -> Nullable<Text>,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(email_tokens -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(api_key_grants -> api_keys (api_key_id));
 diesel::joinable!(api_key_grants -> roles (role_name));
@@ -111,4 +140,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_key_grants,
     login_throttle,
     audit_events,
+    mail_outbox,
+    email_tokens,
 );

@@ -35,11 +35,13 @@ pub enum AuditAction {
     FeaturesReloaded,
     FeaturesRejected,
     FeatureChanged,
+    PasswordResetByEmail,
+    MailGaveUp,
 }
 
 impl AuditAction {
     /// Every action, for validating filters.
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 23] = [
         AuditAction::AccountRegistered,
         AuditAction::AccountCreated,
         AuditAction::SuperadminCreated,
@@ -61,6 +63,8 @@ impl AuditAction {
         AuditAction::FeaturesReloaded,
         AuditAction::FeaturesRejected,
         AuditAction::FeatureChanged,
+        AuditAction::PasswordResetByEmail,
+        AuditAction::MailGaveUp,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +90,8 @@ impl AuditAction {
             AuditAction::FeaturesReloaded => "features.reloaded",
             AuditAction::FeaturesRejected => "features.rejected",
             AuditAction::FeatureChanged => "feature.changed",
+            AuditAction::PasswordResetByEmail => "password.reset_by_email",
+            AuditAction::MailGaveUp => "mail.gave_up",
         }
     }
 

@@ -9,6 +9,7 @@ mod audit;
 mod credentials;
 mod features;
 mod grants;
+mod mail;
 mod roles;
 mod sessions;
 mod store_error;
@@ -20,6 +21,10 @@ pub use audit::{AuditAction, AuditEvent, AuditPage, AuditQuery, GrantChange};
 pub use credentials::{HashError, IssuedToken, PasswordHash, TokenDigest};
 pub use features::{Feature, FeatureEditError, FeatureReport, FeatureSource, FeatureState};
 pub use grants::{GrantInsertion, GrantPage, GrantRecord, NewGrant};
+pub use mail::{
+    ClaimedMail, DeliveryError, DeliveryReport, EmailTokenPurpose, MailError, MailKind,
+    MailMessage, OutboxStats, SealedMail,
+};
 pub use roles::{
     CheckedRole, RoleDeletion, RoleHolder, RoleHolders, RoleHolding, RolePage, StoredRole,
 };

@@ -8,9 +8,13 @@ mod accounts;
 mod api_keys;
 mod audit_log;
 mod clock;
+mod email_tokens;
 mod features;
 mod grants;
 mod hashing;
+mod mail_signal;
+mod mailer;
+mod outbox;
 mod readiness;
 mod roles;
 mod sessions;
@@ -22,9 +26,13 @@ pub use accounts::AccountRepository;
 pub use api_keys::ApiKeyStore;
 pub use audit_log::AuditLog;
 pub use clock::{Clock, SystemClock};
+pub use email_tokens::EmailTokenStore;
 pub use features::FeatureManager;
 pub use grants::GrantStore;
 pub use hashing::PasswordHasher;
+pub use mail_signal::{MailSignal, NoMailSignal};
+pub use mailer::Mailer;
+pub use outbox::Outbox;
 pub use readiness::Readiness;
 pub use roles::RoleStore;
 pub use sessions::SessionStore;
@@ -41,11 +49,17 @@ pub use audit_log::MockAuditLog;
 #[cfg(any(test, feature = "mock"))]
 pub use clock::MockClock;
 #[cfg(any(test, feature = "mock"))]
+pub use email_tokens::MockEmailTokenStore;
+#[cfg(any(test, feature = "mock"))]
 pub use features::MockFeatureManager;
 #[cfg(any(test, feature = "mock"))]
 pub use grants::MockGrantStore;
 #[cfg(any(test, feature = "mock"))]
 pub use hashing::MockPasswordHasher;
+#[cfg(any(test, feature = "mock"))]
+pub use mailer::MockMailer;
+#[cfg(any(test, feature = "mock"))]
+pub use outbox::MockOutbox;
 #[cfg(any(test, feature = "mock"))]
 pub use readiness::MockReadiness;
 #[cfg(any(test, feature = "mock"))]

@@ -1,6 +1,6 @@
 use roster_domain::ApiKeyId;
 
-use crate::model::{IssuedToken, TokenDigest};
+use crate::model::{EmailTokenPurpose, IssuedToken, TokenDigest};
 
 /// Port: random bearer tokens and their digests.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -22,4 +22,11 @@ pub trait TokenSource: Send + Sync {
     /// The key id embedded in a presented API key; `None` when the text does not have the
     /// shape of an API key.
     fn api_key_id(&self, token: &str) -> Option<ApiKeyId>;
+
+    /// A new single-use token for an emailed link: the purpose's prefix (`rpr_`, `rev_`,
+    /// `rin_`) and at least 256 random bits.
+    fn new_email_token(&self, purpose: EmailTokenPurpose) -> IssuedToken;
+
+    /// Whether the text has the shape of a token of this purpose (prefix and length).
+    fn looks_like_email_token(&self, purpose: EmailTokenPurpose, token: &str) -> bool;
 }

@@ -12,6 +12,8 @@ mod feature_reloads;
 mod features;
 mod grants;
 mod login;
+mod mail;
+mod password_reset;
 mod register;
 mod registration_policy;
 mod roles;
@@ -26,8 +28,9 @@ use roster_domain::PasswordPolicy;
 use crate::error::AppError;
 use crate::model::{Feature, FeatureReport};
 use crate::ports::{
-    AccountRepository, ApiKeyStore, AuditLog, Clock, FeatureManager, GrantStore, LoginThrottle,
-    PasswordHasher, PasswordStrength, Readiness, RoleStore, SessionStore, TokenSource,
+    AccountRepository, ApiKeyStore, AuditLog, Clock, EmailTokenStore, FeatureManager, GrantStore,
+    LoginThrottle, MailSignal, Mailer, Outbox, PasswordHasher, PasswordStrength, Readiness,
+    RoleStore, SessionStore, TokenSource,
 };
 
 pub use admin_accounts::AccountDetails;
@@ -40,6 +43,8 @@ pub use feature_reloads::ReloadEvent;
 pub use features::FeatureOverview;
 pub use grants::{GrantForm, GrantOptions};
 pub use login::LoginSuccess;
+pub use mail::{MailRetryPolicy, MailSenderSettings};
+pub use password_reset::PasswordResetSettings;
 pub use register::RegistrationForm;
 pub use registration_policy::{EmailVerification, RegistrationPolicy, RegistrationPolicyView};
 pub use roles::{MAX_RULES, RoleForm, RuleForm};
@@ -126,13 +131,33 @@ impl Default for GrantLimits {
 }
 
 /// The policies the use cases apply, from settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RosterSettings {
     pub password_policy: PasswordPolicy,
     pub sessions: SessionSettings,
     pub login_throttle: LoginThrottlePolicy,
     pub grants: GrantLimits,
     pub registration: RegistrationPolicy,
+    /// Where people reach the service (`server.public_url`, no trailing slash): emailed
+    /// links start with it.
+    pub public_url: String,
+    pub password_reset: PasswordResetSettings,
+    pub mail_sender: MailSenderSettings,
+}
+
+impl Default for RosterSettings {
+    fn default() -> Self {
+        Self {
+            password_policy: PasswordPolicy::default(),
+            sessions: SessionSettings::default(),
+            login_throttle: LoginThrottlePolicy::default(),
+            grants: GrantLimits::default(),
+            public_url: "http://localhost:8080".to_owned(),
+            password_reset: PasswordResetSettings::default(),
+            mail_sender: MailSenderSettings::default(),
+            registration: RegistrationPolicy::default(),
+        }
+    }
 }
 
 /// Every port the use cases need, as trait objects chosen by the composition root.
@@ -151,6 +176,10 @@ pub struct RosterPorts {
     pub readiness: Arc<dyn Readiness>,
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<dyn TokenSource>,
+    pub mailer: Arc<dyn Mailer>,
+    pub outbox: Arc<dyn Outbox>,
+    pub email_tokens: Arc<dyn EmailTokenStore>,
+    pub mail_queued: Arc<dyn MailSignal>,
 }
 
 impl std::fmt::Debug for RosterPorts {
@@ -168,10 +197,15 @@ pub struct Roster {
     login_throttle: LoginThrottlePolicy,
     grant_limits: GrantLimits,
     registration: Arc<RegistrationPolicy>,
+    public_url: Arc<str>,
+    password_reset: PasswordResetSettings,
+    mail_sender: MailSenderSettings,
 }
 
 impl Roster {
     pub fn new(ports: RosterPorts, settings: RosterSettings) -> Self {
+        let mut public_url = settings.public_url;
+        public_url.truncate(public_url.trim_end_matches('/').len());
         Self {
             ports,
             password_policy: settings.password_policy,
@@ -179,6 +213,9 @@ impl Roster {
             login_throttle: settings.login_throttle,
             grant_limits: settings.grants,
             registration: Arc::new(settings.registration),
+            public_url: public_url.into(),
+            password_reset: settings.password_reset,
+            mail_sender: settings.mail_sender,
         }
     }
 

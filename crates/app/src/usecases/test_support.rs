@@ -26,9 +26,10 @@ use crate::model::{
     SessionRecord, StoredAccount, StoredApiKey, ThrottleState, TokenDigest,
 };
 use crate::ports::{
-    MockAccountRepository, MockApiKeyStore, MockAuditLog, MockClock, MockFeatureManager,
-    MockGrantStore, MockLoginThrottle, MockPasswordHasher, MockPasswordStrength, MockReadiness,
-    MockRoleStore, MockSessionStore, MockTokenSource,
+    MockAccountRepository, MockApiKeyStore, MockAuditLog, MockClock, MockEmailTokenStore,
+    MockFeatureManager, MockGrantStore, MockLoginThrottle, MockMailer, MockOutbox,
+    MockPasswordHasher, MockPasswordStrength, MockReadiness, MockRoleStore, MockSessionStore,
+    MockTokenSource, NoMailSignal,
 };
 
 /// Passes the default policy (15..=128 characters, zxcvbn score >= 3).
@@ -67,6 +68,9 @@ pub(super) struct Ports {
     pub(super) readiness: MockReadiness,
     pub(super) clock: MockClock,
     pub(super) tokens: MockTokenSource,
+    pub(super) mailer: MockMailer,
+    pub(super) outbox: MockOutbox,
+    pub(super) email_tokens: MockEmailTokenStore,
 }
 
 impl Ports {
@@ -85,6 +89,9 @@ impl Ports {
             readiness: MockReadiness::new(),
             clock: MockClock::new(),
             tokens: MockTokenSource::new(),
+            mailer: MockMailer::new(),
+            outbox: MockOutbox::new(),
+            email_tokens: MockEmailTokenStore::new(),
         }
     }
 
@@ -110,6 +117,10 @@ impl Ports {
                 readiness: Arc::new(self.readiness),
                 clock: Arc::new(self.clock),
                 tokens: Arc::new(self.tokens),
+                mailer: Arc::new(self.mailer),
+                outbox: Arc::new(self.outbox),
+                email_tokens: Arc::new(self.email_tokens),
+                mail_queued: Arc::new(NoMailSignal),
             },
             settings,
         )
@@ -284,6 +295,11 @@ pub(super) fn form(email: &str, password: &str, name: Option<&str>) -> Registrat
         SecretString::from(password),
         name.map(str::to_owned),
     )
+}
+
+/// [`Ports::stored_account`] as a free function, for tests that hold `Ports` by value.
+pub(super) fn stored_account_helper(ports: &mut Ports, account: &Account) {
+    ports.stored_account(account);
 }
 
 pub(super) fn secret(password: &str) -> SecretString {

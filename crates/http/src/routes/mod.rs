@@ -10,6 +10,7 @@ pub(crate) mod grants;
 pub(crate) mod health;
 pub(crate) mod login;
 pub(crate) mod me;
+pub(crate) mod password_reset;
 pub(crate) mod register;
 pub(crate) mod roles;
 
@@ -49,6 +50,14 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
     )
     .service(
         resource("/v1/admin/account/register").route(web::post().to(register::register_by_admin)),
+    )
+    .service(
+        resource("/v1/account/password-reset")
+            .route(web::post().to(password_reset::request_password_reset)),
+    )
+    .service(
+        resource("/v1/account/password-reset/confirm")
+            .route(web::post().to(password_reset::confirm_password_reset)),
     )
     .service(resource("/v1/auth/login").route(web::post().to(login::login)))
     .service(resource("/v1/auth/logout").route(web::post().to(me::logout)))

@@ -146,6 +146,7 @@ fn test_env(
     features_file: &std::path::Path,
     extra: &[(String, String)],
 ) -> HashMap<String, String> {
+    let test_dir = features_file.parent().expect("the test's folder");
     let mut env: HashMap<String, String> = [
         ("ROSTER__SERVER__BIND", "127.0.0.1:0".to_owned()),
         ("ROSTER__DATABASE__URL", database_url.to_owned()),
@@ -160,6 +161,15 @@ fn test_env(
         ("ROSTER__SERVER__SHUTDOWN_TIMEOUT", "1s".to_owned()),
         // Every test client is 127.0.0.1; tests/api/rate_limit.rs switches it back on.
         ("ROSTER__RATE_LIMIT__ENABLED", "false".to_owned()),
+        // Mail and the secret key live in the test's folder, never in the source tree.
+        (
+            "ROSTER__MAIL__OUTBOX_DIR",
+            test_dir.join("outbox").display().to_string(),
+        ),
+        (
+            "ROSTER__SECRETS__KEY_FILE",
+            test_dir.join("secret.key").display().to_string(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -189,6 +199,14 @@ impl TestApp {
     /// node of a scaled-out deployment); returns its base URL.
     pub async fn start_sibling(&self, extra: &[(String, String)]) -> String {
         start(test_env(&self.database_url, &self.features_file, extra)).await
+    }
+
+    /// The folder of `.eml` files (`mail.outbox_dir`) when no SMTP server is configured.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.features_file
+            .parent()
+            .expect("the test's folder")
+            .join("outbox")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -298,6 +316,15 @@ impl TestApp {
         );
         env.insert("ROSTER__ARGON2__MEMORY_KIB".into(), "1024".into());
         env.insert("ROSTER__ARGON2__ITERATIONS".into(), "1".into());
+        let test_dir = self.features_file.parent().expect("the test's folder");
+        env.insert(
+            "ROSTER__MAIL__OUTBOX_DIR".into(),
+            test_dir.join("outbox").display().to_string(),
+        );
+        env.insert(
+            "ROSTER__SECRETS__KEY_FILE".into(),
+            test_dir.join("secret.key").display().to_string(),
+        );
         env.extend(
             extra
                 .iter()

@@ -17,6 +17,7 @@ mod hardening;
 mod hostile_input;
 mod login;
 mod login_throttle;
+mod mail;
 mod metrics;
 mod openapi;
 mod password_strength;

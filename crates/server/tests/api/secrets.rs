@@ -1,5 +1,6 @@
-//! No secret reaches the logs or a response body: passwords (right or wrong) and session
-//! tokens never appear in anything the process logs at debug level.
+//! No secret reaches the logs or a response body: passwords (right or wrong), session
+//! tokens, API keys and emailed password-reset tokens never appear in anything the process
+//! logs at debug level, nor in responses, the audit trail or the metrics.
 
 use serde_json::{Value, json};
 
@@ -207,6 +208,47 @@ async fn passwords_and_tokens_never_reach_logs_or_bodies(db: Db) {
             .status(),
         204
     );
+    // Password reset by email (the `.eml` default): the token travels in the message only.
+    record(
+        post(
+            &app,
+            "/v1/account/password-reset",
+            &json!({"email": email}),
+            None,
+        )
+        .await,
+        202,
+        "password reset request",
+    );
+    let mail = crate::mail::wait_for_files(&app.outbox_dir(), 1).await;
+    let reset_token = crate::mail::reset_token(&crate::mail::parse(&mail[0]));
+    let reset_password = unique_password("foxtrot");
+    record(
+        post(
+            &app,
+            "/v1/account/password-reset/confirm",
+            &json!({"token": reset_token, "new_password": reset_password}),
+            None,
+        )
+        .await,
+        204,
+        "password reset confirmation",
+    );
+    record(
+        post(
+            &app,
+            "/v1/account/password-reset/confirm",
+            &json!({"token": reset_token, "new_password": reset_password}),
+            None,
+        )
+        .await,
+        410,
+        "password reset with a used token",
+    );
+    let metrics = app.get("/metrics").await;
+    if metrics.status() == 200 {
+        bodies.push(("metrics".to_owned(), metrics.text().await.unwrap()));
+    }
     let audit = app
         .get_as("/v1/admin/audit-events?limit=200", &root_token)
         .await
@@ -220,6 +262,7 @@ async fn passwords_and_tokens_never_reach_logs_or_bodies(db: Db) {
         &admin_created_password,
         &too_long_password,
         &changed_password,
+        &reset_password,
     ];
     // `rak_<id>_<secret>`: the secret is base64url, which may itself contain `_`, so it is
     // everything after the second `_` (splitting at the last `_` could leave a fragment of a
@@ -229,8 +272,11 @@ async fn passwords_and_tokens_never_reach_logs_or_bodies(db: Db) {
     assert!(api_key_secret.len() >= 40, "the secret part of the key");
 
     for (what, body) in &bodies {
-        for token in [&user_token, &root_token, &api_key_secret] {
-            let random_part = token.strip_prefix("rst_").unwrap_or(token);
+        for token in [&user_token, &root_token, &api_key_secret, &reset_token] {
+            let random_part = token
+                .strip_prefix("rst_")
+                .or_else(|| token.strip_prefix("rpr_"))
+                .unwrap_or(token);
             assert!(
                 // Only the login shows its token and the creation its key, once.
                 matches!(what.as_str(), "login" | "api key creation")
@@ -261,6 +307,11 @@ async fn passwords_and_tokens_never_reach_logs_or_bodies(db: Db) {
         let random_part = token.strip_prefix("rst_").unwrap_or(token);
         assert!(!logs.contains(random_part), "a session token was logged");
     }
+    let reset_random = reset_token.strip_prefix("rpr_").unwrap();
+    assert!(
+        !logs.contains(reset_random),
+        "a password-reset token was logged"
+    );
     for key in [&api_key, &forged_key] {
         assert!(!logs.contains(&secret_of(key)), "an API key was logged");
     }

@@ -1,0 +1,161 @@
+//! Building the MIME message and sending it: over SMTP (lettre, async on tokio; TLS through
+//! native-tls, i.e. OpenSSL) or, with no `mail.smtp_url`, as an `.eml` file.
+
+use std::path::{Path, PathBuf};
+
+use lettre::message::{Mailbox, MultiPart, header};
+use lettre::transport::smtp::AsyncSmtpTransport;
+use lettre::{AsyncTransport, Message, Tokio1Executor};
+use roster_app::model::{DeliveryError, SealedMail};
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use crate::MailSetupError;
+use crate::templates::Rendered;
+
+/// Where messages go.
+#[derive(Debug)]
+pub enum Transport {
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// The URL without user and password, for logs.
+        shown: String,
+    },
+    /// One `<id>.eml` file per message.
+    Files(PathBuf),
+}
+
+/// `scheme://host:port` of an SMTP URL: what may be logged (never the credentials).
+fn without_credentials(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("smtp", url));
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let host = rest.split(['/', '?']).next().unwrap_or(rest);
+    let tls = url.split_once('?').map_or("", |(_, query)| query);
+    if tls.is_empty() {
+        format!("{scheme}://{host}")
+    } else {
+        format!("{scheme}://{host}?{tls}")
+    }
+}
+
+impl Transport {
+    /// SMTP for a URL, else the `.eml` folder (created here).
+    ///
+    /// # Errors
+    /// An SMTP URL lettre cannot use; a folder that cannot be created.
+    pub fn new(
+        smtp_url: Option<&SecretString>,
+        outbox_dir: &Path,
+    ) -> Result<Transport, MailSetupError> {
+        let Some(url) = smtp_url else {
+            std::fs::create_dir_all(outbox_dir).map_err(|source| MailSetupError::OutboxDir {
+                path: outbox_dir.to_owned(),
+                source,
+            })?;
+            return Ok(Transport::Files(outbox_dir.to_owned()));
+        };
+        let url = url.expose_secret();
+        // The contract's `?tls=starttls` is lettre's `?tls=required`: STARTTLS, and refuse
+        // to go on without it.
+        let lettre_url = url.replace("tls=starttls", "tls=required");
+        let shown = without_credentials(url);
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&lettre_url)
+            .map_err(|e| {
+                MailSetupError::SmtpUrl(format!(
+                    "{shown}: {e} (expected smtp://host:port, smtps://host:port or \
+                     smtp://host:port?tls=starttls, with user:password@ if needed)"
+                ))
+            })?
+            .build();
+        Ok(Transport::Smtp { transport, shown })
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Transport::Smtp { shown, .. } => format!("mail is sent over SMTP to {shown}"),
+            Transport::Files(dir) => format!(
+                "no mail.smtp_url: messages are written as .eml files to {}",
+                dir.display()
+            ),
+        }
+    }
+
+    /// Sends (or writes) one message.
+    ///
+    /// # Errors
+    /// `Permanent` for an SMTP 5xx reply; `Transient` for anything a retry may fix.
+    pub async fn send(&self, id: Uuid, message: Message) -> Result<(), DeliveryError> {
+        match self {
+            Transport::Smtp { transport, .. } => match transport.send(message).await {
+                Ok(_) => Ok(()),
+                Err(error) if error.is_permanent() => {
+                    Err(DeliveryError::Permanent(error.to_string()))
+                }
+                Err(error) => Err(DeliveryError::Transient(error.to_string())),
+            },
+            Transport::Files(dir) => write_eml(dir, id, &message.formatted())
+                .await
+                .map_err(|e| DeliveryError::Transient(format!("writing the .eml file: {e}"))),
+        }
+    }
+}
+
+/// Writes `<id>.eml` through a temporary file and a rename, so a reader never sees half a
+/// message and a retry replaces the file rather than adding one.
+async fn write_eml(dir: &Path, id: Uuid, bytes: &[u8]) -> std::io::Result<()> {
+    let path = dir.join(format!("{id}.eml"));
+    let partial = dir.join(format!(".{id}.eml.partial"));
+    tokio::fs::write(&partial, bytes).await?;
+    tokio::fs::rename(&partial, &path).await
+}
+
+/// The MIME message: `multipart/alternative` with the plain text first and the HTML second,
+/// and `Message-ID: <{id}@{domain}>`, the same on every attempt.
+///
+/// # Errors
+/// `Permanent` when the recipient is not a usable address.
+pub fn build(
+    from: &Mailbox,
+    domain: &str,
+    mail: &SealedMail,
+    rendered: &Rendered,
+) -> Result<Message, DeliveryError> {
+    let to: Mailbox = mail
+        .recipient
+        .parse()
+        .map_err(|e| DeliveryError::Permanent(format!("recipient: {e}")))?;
+    let date: std::time::SystemTime = mail.created_at.into();
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(rendered.subject.clone())
+        .message_id(Some(format!("<{}@{domain}>", mail.id)))
+        .date(date)
+        .header(header::MIME_VERSION_1_0)
+        .multipart(MultiPart::alternative_plain_html(
+            rendered.text.clone(),
+            rendered.html.clone(),
+        ))
+        .map_err(|e| DeliveryError::Permanent(format!("building the message: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_smtp_urls_never_carry_credentials() {
+        assert_eq!(
+            without_credentials("smtp://user:s3cret@mail.example.org:587?tls=starttls"),
+            "smtp://mail.example.org:587?tls=starttls"
+        );
+        assert_eq!(
+            without_credentials("smtps://u:p@w@mail.example.org"),
+            "smtps://mail.example.org"
+        );
+        assert_eq!(
+            without_credentials("smtp://localhost:25"),
+            "smtp://localhost:25"
+        );
+    }
+}

@@ -1,0 +1,357 @@
+//! The mail outbox (`Outbox`: the sender's side) and single-use emailed tokens
+//! (`EmailTokenStore`), on diesel. Messages enter the outbox only through [`enqueue`], called
+//! inside the write transaction of the change that causes them, so a change and its message
+//! commit together or not at all.
+//!
+//! Claims: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so nodes claiming at once take disjoint
+//! rows without waiting on each other; on SQLite the claim runs under the write lock
+//! (`BEGIN IMMEDIATE`), one writer at a time. A claim is a lease (`claimed_until`): a node
+//! that dies mid-delivery holds its messages only until then.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use roster_app::model::{
+    AuditEvent, ClaimedMail, EmailTokenPurpose, MailKind, OutboxStats, PasswordHash, SealedMail,
+    StoreError, TokenDigest,
+};
+use roster_app::ports::{EmailTokenStore, Outbox};
+use roster_domain::{Account, AccountId, AccountStatus};
+use uuid::Uuid;
+
+use crate::accounts::revoke_sessions;
+use crate::audit::record;
+use crate::connection::{DbConnection, Store, write_transaction};
+use crate::errors::{TxError, translate};
+use crate::rows::{AccountRow, from_db_time, to_db_time};
+use crate::schema::{accounts, email_tokens, login_throttle, mail_outbox};
+
+/// `last_error` is for people reading the table: an SMTP reply or an I/O error, cut short.
+const MAX_ERROR_CHARS: usize = 500;
+
+/// Queues a sealed message. Call it inside the write transaction of the change that causes
+/// the message (the outbox pattern).
+pub(crate) fn enqueue(conn: &mut DbConnection, mail: &SealedMail) -> Result<(), TxError> {
+    let created_at = to_db_time(mail.created_at);
+    diesel::insert_into(mail_outbox::table)
+        .values((
+            mail_outbox::id.eq(mail.id.to_string()),
+            mail_outbox::kind.eq(mail.kind.as_str()),
+            mail_outbox::recipient.eq(&mail.recipient),
+            mail_outbox::sealed.eq(&mail.sealed),
+            mail_outbox::created_at.eq(created_at),
+            mail_outbox::attempts.eq(0),
+            mail_outbox::next_attempt_at.eq(created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+type ClaimRow = (String, String, String, String, NaiveDateTime, i32);
+
+fn claimed_mail(row: ClaimRow) -> Result<ClaimedMail, StoreError> {
+    let (id, kind, recipient, sealed, created_at, attempts) = row;
+    let id = Uuid::try_parse(&id).map_err(|e| StoreError::Internal(format!("mail id: {e}")))?;
+    let kind = MailKind::parse(&kind)
+        .ok_or_else(|| StoreError::Internal(format!("unknown mail kind {kind:?}")))?;
+    Ok(ClaimedMail {
+        mail: SealedMail {
+            id,
+            kind,
+            recipient,
+            sealed,
+            created_at: from_db_time(created_at),
+        },
+        attempts: u32::try_from(attempts).unwrap_or(0),
+    })
+}
+
+fn cut(error: &str) -> String {
+    error.chars().take(MAX_ERROR_CHARS).collect()
+}
+
+#[async_trait]
+impl Outbox for Store {
+    async fn claim(
+        &self,
+        node: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<ClaimedMail>, StoreError> {
+        let node = node.to_owned();
+        let rows = self
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    let now = to_db_time(now);
+                    let due = mail_outbox::table
+                        .filter(mail_outbox::sent_at.is_null())
+                        .filter(mail_outbox::gave_up_at.is_null())
+                        .filter(mail_outbox::next_attempt_at.le(now))
+                        .filter(
+                            mail_outbox::claimed_until
+                                .is_null()
+                                .or(mail_outbox::claimed_until.le(now)),
+                        )
+                        .order((mail_outbox::next_attempt_at, mail_outbox::id))
+                        .limit(limit)
+                        .select((
+                            mail_outbox::id,
+                            mail_outbox::kind,
+                            mail_outbox::recipient,
+                            mail_outbox::sealed,
+                            mail_outbox::created_at,
+                            mail_outbox::attempts,
+                        ));
+                    let rows: Vec<ClaimRow> = match conn {
+                        DbConnection::Pg(pg) => due.for_update().skip_locked().load(pg)?,
+                        DbConnection::Sqlite(_) => due.load(conn)?,
+                    };
+                    let ids: Vec<&String> = rows.iter().map(|row| &row.0).collect();
+                    if !ids.is_empty() {
+                        diesel::update(mail_outbox::table.filter(mail_outbox::id.eq_any(ids)))
+                            .set((
+                                mail_outbox::claimed_by.eq(&node),
+                                mail_outbox::claimed_until.eq(to_db_time(lease_until)),
+                            ))
+                            .execute(conn)?;
+                    }
+                    Ok(rows)
+                })
+            })
+            .await?;
+        rows.into_iter().map(claimed_mail).collect()
+    }
+
+    async fn mark_sent(&self, id: Uuid, node: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let node = node.to_owned();
+        self.run(move |conn| {
+            let updated = diesel::update(
+                mail_outbox::table
+                    .find(id.to_string())
+                    .filter(mail_outbox::claimed_by.eq(&node)),
+            )
+            .set((
+                mail_outbox::sent_at.eq(to_db_time(at)),
+                mail_outbox::claimed_by.eq(None::<String>),
+                mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)
+            .map_err(translate)?;
+            Ok(updated > 0)
+        })
+        .await
+    }
+
+    async fn reschedule(
+        &self,
+        id: Uuid,
+        node: &str,
+        attempts: u32,
+        next_attempt_at: DateTime<Utc>,
+        last_error: &str,
+    ) -> Result<bool, StoreError> {
+        let node = node.to_owned();
+        let last_error = cut(last_error);
+        self.run(move |conn| {
+            let updated = diesel::update(
+                mail_outbox::table
+                    .find(id.to_string())
+                    .filter(mail_outbox::claimed_by.eq(&node)),
+            )
+            .set((
+                mail_outbox::attempts.eq(i32::try_from(attempts).unwrap_or(i32::MAX)),
+                mail_outbox::next_attempt_at.eq(to_db_time(next_attempt_at)),
+                mail_outbox::last_error.eq(&last_error),
+                mail_outbox::claimed_by.eq(None::<String>),
+                mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)
+            .map_err(translate)?;
+            Ok(updated > 0)
+        })
+        .await
+    }
+
+    async fn give_up(
+        &self,
+        id: Uuid,
+        node: &str,
+        attempts: u32,
+        last_error: &str,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let node = node.to_owned();
+        let last_error = cut(last_error);
+        let audit = audit.clone();
+        self.run(move |conn| {
+            write_transaction(conn, |conn| {
+                let updated = diesel::update(
+                    mail_outbox::table
+                        .find(id.to_string())
+                        .filter(mail_outbox::claimed_by.eq(&node)),
+                )
+                .set((
+                    mail_outbox::attempts.eq(i32::try_from(attempts).unwrap_or(i32::MAX)),
+                    mail_outbox::gave_up_at.eq(to_db_time(audit.at)),
+                    mail_outbox::last_error.eq(&last_error),
+                    mail_outbox::claimed_by.eq(None::<String>),
+                    mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)?;
+                if updated == 0 {
+                    return Ok(false);
+                }
+                record(conn, &audit)?;
+                Ok(true)
+            })
+        })
+        .await
+    }
+
+    async fn stats(&self) -> Result<OutboxStats, StoreError> {
+        self.run(move |conn| {
+            let pending = mail_outbox::table
+                .filter(mail_outbox::sent_at.is_null())
+                .filter(mail_outbox::gave_up_at.is_null());
+            let queued: i64 = pending.count().get_result(conn).map_err(translate)?;
+            let retrying: i64 = pending
+                .filter(mail_outbox::attempts.gt(0))
+                .count()
+                .get_result(conn)
+                .map_err(translate)?;
+            Ok(OutboxStats { queued, retrying })
+        })
+        .await
+    }
+}
+
+/// The account a usable token of this purpose belongs to, if it is active.
+fn usable_token_account(
+    conn: &mut DbConnection,
+    digest: &str,
+    purpose: EmailTokenPurpose,
+    now: NaiveDateTime,
+) -> Result<Option<AccountRow>, TxError> {
+    let query = email_tokens::table
+        .inner_join(accounts::table)
+        .filter(email_tokens::token_digest.eq(digest))
+        .filter(email_tokens::purpose.eq(purpose.as_str()))
+        .filter(email_tokens::used_at.is_null())
+        .filter(email_tokens::expires_at.gt(now))
+        .filter(accounts::status.eq(AccountStatus::Active.as_str()))
+        .select(accounts::all_columns);
+    Ok(match conn {
+        // Locks the token row (and the account's): a racing confirmation waits, then finds it used.
+        DbConnection::Pg(pg) => query.for_update().get_result::<AccountRow>(pg).optional()?,
+        DbConnection::Sqlite(_) => query.get_result::<AccountRow>(conn).optional()?,
+    })
+}
+
+#[async_trait]
+impl EmailTokenStore for Store {
+    async fn request_password_reset(
+        &self,
+        account: AccountId,
+        digest: &TokenDigest,
+        expires_at: DateTime<Utc>,
+        mail: &SealedMail,
+        max_per_hour: u32,
+    ) -> Result<bool, StoreError> {
+        let digest = digest.as_str().to_owned();
+        let mail = mail.clone();
+        self.run(move |conn| {
+            write_transaction(conn, |conn| {
+                let account_id = account.to_string();
+                let purpose = EmailTokenPurpose::PasswordReset.as_str();
+                let hour_ago = to_db_time(mail.created_at - Duration::hours(1));
+                let recent: i64 = email_tokens::table
+                    .filter(email_tokens::account_id.eq(&account_id))
+                    .filter(email_tokens::purpose.eq(purpose))
+                    .filter(email_tokens::created_at.gt(hour_ago))
+                    .count()
+                    .get_result(conn)?;
+                if recent >= i64::from(max_per_hour) {
+                    return Ok(false);
+                }
+                diesel::insert_into(email_tokens::table)
+                    .values((
+                        email_tokens::token_digest.eq(&digest),
+                        email_tokens::purpose.eq(purpose),
+                        email_tokens::account_id.eq(&account_id),
+                        email_tokens::expires_at.eq(to_db_time(expires_at)),
+                        email_tokens::created_at.eq(to_db_time(mail.created_at)),
+                    ))
+                    .execute(conn)?;
+                enqueue(conn, &mail)?;
+                Ok(true)
+            })
+        })
+        .await
+    }
+
+    async fn find_password_reset(
+        &self,
+        digest: &TokenDigest,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError> {
+        let digest = digest.as_str().to_owned();
+        self.run(move |conn| {
+            let row = usable_token_account(
+                conn,
+                &digest,
+                EmailTokenPurpose::PasswordReset,
+                to_db_time(now),
+            )
+            .map_err(TxError::into_store)?;
+            row.map(|row| row.into_account().map(|(account, _)| account))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn reset_password(
+        &self,
+        digest: &TokenDigest,
+        account: AccountId,
+        password_hash: &PasswordHash,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let digest = digest.as_str().to_owned();
+        let password_hash = password_hash.clone();
+        let audit = audit.clone();
+        self.run(move |conn| {
+            write_transaction(conn, |conn| {
+                let at = to_db_time(at);
+                let purpose = EmailTokenPurpose::PasswordReset;
+                let Some(row) = usable_token_account(conn, &digest, purpose, at)? else {
+                    return Ok(false);
+                };
+                if row.id != account.to_string() {
+                    return Ok(false);
+                }
+                diesel::update(accounts::table.find(&row.id))
+                    .set((
+                        accounts::password_hash.eq(password_hash.as_str()),
+                        accounts::updated_at.eq(at),
+                    ))
+                    .execute(conn)?;
+                // Every reset link of the account dies with the one used.
+                diesel::update(
+                    email_tokens::table
+                        .filter(email_tokens::account_id.eq(&row.id))
+                        .filter(email_tokens::purpose.eq(purpose.as_str()))
+                        .filter(email_tokens::used_at.is_null()),
+                )
+                .set(email_tokens::used_at.eq(at))
+                .execute(conn)?;
+                revoke_sessions(conn, &row.id, None, at)?;
+                diesel::delete(login_throttle::table.find(&row.email_canonical)).execute(conn)?;
+                record(conn, &audit)?;
+                Ok(true)
+            })
+        })
+        .await
+    }
+}

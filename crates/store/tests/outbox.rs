@@ -1,0 +1,253 @@
+//! The mail outbox and emailed tokens on both backends: claims are leases held by one node,
+//! outcomes are recorded only by the claim's holder, a reset is one transaction.
+
+// The shared helpers serve store.rs too; this file uses only some of them.
+#[allow(dead_code)]
+#[macro_use]
+mod common;
+
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use common::TestDb;
+use roster_app::model::{
+    AuditAction, AuditEvent, AuditQuery, MailKind, PasswordHash, SealedMail, TokenDigest,
+};
+use roster_app::ports::{AccountRepository, AuditLog, EmailTokenStore, Outbox};
+use roster_domain::{Account, AccountId, AccountStatus, Email};
+use roster_store::Store;
+use uuid::Uuid;
+
+on_both_backends!(
+    a_claim_is_a_lease_and_only_its_holder_records_the_outcome,
+    failed_messages_wait_for_their_next_attempt_and_give_up_with_an_event,
+    a_reset_token_is_stored_with_its_message_and_used_once,
+    the_hourly_cap_writes_nothing_beyond_it,
+);
+
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+fn account(email: &str) -> Account {
+    let at = now();
+    Account {
+        id: AccountId::new(Uuid::now_v7()),
+        email: Email::parse(email).unwrap(),
+        name: None,
+        status: AccountStatus::Active,
+        is_superadmin: false,
+        email_verified: true,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn sealed(at: DateTime<Utc>) -> SealedMail {
+    SealedMail {
+        id: Uuid::now_v7(),
+        kind: MailKind::PasswordReset,
+        recipient: "ada@example.com".into(),
+        sealed: "v1.opaque".into(),
+        created_at: at,
+    }
+}
+
+fn digest(n: u8) -> TokenDigest {
+    TokenDigest::new(format!("{n:064x}"))
+}
+
+async fn stored_account(store: &Store) -> Account {
+    let ada = account("ada@example.com");
+    store
+        .insert(
+            &ada,
+            &PasswordHash::new("$argon2id$old"),
+            &[],
+            &AuditEvent::new(AuditAction::AccountRegistered, now()),
+        )
+        .await
+        .unwrap();
+    ada
+}
+
+async fn queue_one(store: &Store, ada: &Account, n: u8, at: DateTime<Utc>) -> SealedMail {
+    let mail = sealed(at);
+    assert!(
+        store
+            .request_password_reset(ada.id, &digest(n), at + TimeDelta::minutes(30), &mail, 100)
+            .await
+            .unwrap()
+    );
+    mail
+}
+
+async fn a_claim_is_a_lease_and_only_its_holder_records_the_outcome(db: TestDb) {
+    let store = db.store();
+    let ada = stored_account(&store).await;
+    let t0 = now();
+    let mail = queue_one(&store, &ada, 1, t0).await;
+    let lease = TimeDelta::minutes(5);
+
+    let a = store.claim("a", t0, t0 + lease, 10).await.unwrap();
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].mail, mail);
+    assert_eq!(a[0].attempts, 0);
+    // While the lease runs nobody else gets it.
+    assert!(
+        store
+            .claim("b", t0, t0 + lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.stats().await.unwrap().queued, 1);
+    // After it ran out (node a crashed), node b does; a's late outcome is refused.
+    let later = t0 + lease + TimeDelta::seconds(1);
+    let b = store.claim("b", later, later + lease, 10).await.unwrap();
+    assert_eq!(b.len(), 1);
+    assert!(!store.mark_sent(mail.id, "a", later).await.unwrap());
+    assert!(store.mark_sent(mail.id, "b", later).await.unwrap());
+    assert_eq!(store.stats().await.unwrap().queued, 0);
+    // Sent is final.
+    let much_later = later + TimeDelta::hours(1);
+    assert!(
+        store
+            .claim("c", much_later, much_later + lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn failed_messages_wait_for_their_next_attempt_and_give_up_with_an_event(db: TestDb) {
+    let store = db.store();
+    let ada = stored_account(&store).await;
+    let t0 = now();
+    let mail = queue_one(&store, &ada, 2, t0).await;
+    let lease = TimeDelta::minutes(5);
+    store.claim("a", t0, t0 + lease, 10).await.unwrap();
+    let retry_at = t0 + TimeDelta::seconds(5);
+    assert!(
+        store
+            .reschedule(mail.id, "a", 1, retry_at, "connection refused")
+            .await
+            .unwrap()
+    );
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.queued, stats.retrying), (1, 1));
+    // Not before its time, even though the claim was released.
+    let early = t0 + TimeDelta::seconds(1);
+    assert!(
+        store
+            .claim("a", early, early + lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store
+        .claim("b", retry_at, retry_at + lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(again[0].attempts, 1);
+
+    let event = AuditEvent::new(AuditAction::MailGaveUp, retry_at).target("mail", mail.id);
+    assert!(
+        store
+            .give_up(mail.id, "b", 2, "550 no such user", &event)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.stats().await.unwrap().queued, 0);
+    let trail = store
+        .list_audit_events(&AuditQuery {
+            action: Some(AuditAction::MailGaveUp),
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(trail.events.len(), 1);
+}
+
+async fn a_reset_token_is_stored_with_its_message_and_used_once(db: TestDb) {
+    let store = db.store();
+    let ada = stored_account(&store).await;
+    let t0 = now();
+    queue_one(&store, &ada, 3, t0).await;
+    queue_one(&store, &ada, 4, t0).await;
+    assert_eq!(store.stats().await.unwrap().queued, 2);
+
+    let found = store.find_password_reset(&digest(3), t0).await.unwrap();
+    assert_eq!(found.map(|a| a.id), Some(ada.id));
+    // Expired at 30 minutes.
+    let expired = t0 + TimeDelta::minutes(30);
+    assert!(
+        store
+            .find_password_reset(&digest(3), expired)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .find_password_reset(&digest(9), t0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let event = AuditEvent::new(AuditAction::PasswordResetByEmail, t0);
+    let new_hash = PasswordHash::new("$argon2id$new");
+    assert!(
+        store
+            .reset_password(&digest(3), ada.id, &new_hash, t0, &event)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.password_hash(ada.id).await.unwrap(), Some(new_hash));
+    // Used, and the account's other link with it.
+    for n in [3, 4] {
+        assert!(
+            store
+                .find_password_reset(&digest(n), t0)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let again = AuditEvent::new(AuditAction::PasswordResetByEmail, t0);
+        assert!(
+            !store
+                .reset_password(&digest(n), ada.id, &PasswordHash::new("$x"), t0, &again)
+                .await
+                .unwrap()
+        );
+    }
+}
+
+async fn the_hourly_cap_writes_nothing_beyond_it(db: TestDb) {
+    let store = db.store();
+    let ada = stored_account(&store).await;
+    let t0 = now();
+    for n in 0..2 {
+        let written = store
+            .request_password_reset(ada.id, &digest(n), t0, &sealed(t0), 2)
+            .await
+            .unwrap();
+        assert!(written);
+    }
+    let third = sealed(t0);
+    assert!(
+        !store
+            .request_password_reset(ada.id, &digest(7), t0, &third, 2)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.stats().await.unwrap().queued, 2);
+    // An hour on, the cap has room again.
+    let later = t0 + TimeDelta::hours(1);
+    assert!(
+        store
+            .request_password_reset(ada.id, &digest(8), later, &sealed(later), 2)
+            .await
+            .unwrap()
+    );
+}
