@@ -82,6 +82,24 @@ impl Outbox for Store {
         let node = node.to_owned();
         let rows = self
             .run(move |conn| {
+                // A plain read first: an idle queue (the usual case) costs no write lock, which
+                // on SQLite would stall every other writer for the moment of each poll.
+                let at = to_db_time(now);
+                let any_due: i64 = mail_outbox::table
+                    .filter(mail_outbox::sent_at.is_null())
+                    .filter(mail_outbox::gave_up_at.is_null())
+                    .filter(mail_outbox::next_attempt_at.le(at))
+                    .filter(
+                        mail_outbox::claimed_until
+                            .is_null()
+                            .or(mail_outbox::claimed_until.le(at)),
+                    )
+                    .count()
+                    .get_result(conn)
+                    .map_err(translate)?;
+                if any_due == 0 {
+                    return Ok(Vec::new());
+                }
                 write_transaction(conn, |conn| {
                     let now = to_db_time(now);
                     let due = mail_outbox::table

@@ -1,0 +1,83 @@
+//! Password reset for a known and for an unknown email, through the real adapters (tokens,
+//! templates, sealing, SQLite): the two answers must cost about the same, so response time
+//! does not tell whether an account exists. Only the database write differs.
+//!
+//! `cargo bench -p roster --bench password_reset`
+
+use std::collections::HashMap;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use roster::{Components, Settings};
+use roster_app::RegistrationForm;
+
+fn components(dir: &std::path::Path) -> Components {
+    let env: HashMap<String, String> = [
+        (
+            "ROSTER__DATABASE__URL",
+            format!("sqlite://{}", dir.join("roster.db").display()),
+        ),
+        (
+            "ROSTER__FEATURES__FILE",
+            dir.join("_features.conf").display().to_string(),
+        ),
+        (
+            "ROSTER__MAIL__OUTBOX_DIR",
+            dir.join("outbox").display().to_string(),
+        ),
+        (
+            "ROSTER__SECRETS__KEY_FILE",
+            dir.join("secret.key").display().to_string(),
+        ),
+        // Every iteration of the known path writes; no cap in the way.
+        (
+            "ROSTER__PASSWORD_RESET__MAX_PER_HOUR",
+            "1000000000".to_owned(),
+        ),
+        ("ROSTER__ARGON2__MEMORY_KIB", "1024".to_owned()),
+        ("ROSTER__ARGON2__ITERATIONS", "1".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let settings = Settings::load_from(None, Some(env)).expect("bench settings");
+    Components::build(&settings).expect("components")
+}
+
+fn reset_requests(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let roster = runtime.block_on(async {
+        let components = components(dir.path());
+        components
+            .roster
+            .create_superadmin(RegistrationForm::new(
+                "known@example.com".into(),
+                "correct horse battery staple orbit".to_owned().into(),
+                None,
+            ))
+            .await
+            .expect("account");
+        components.roster
+    });
+    let mut group = c.benchmark_group("password_reset_request");
+    group.bench_function("known_email", |b| {
+        b.to_async(&runtime).iter(|| async {
+            roster
+                .request_password_reset("known@example.com", None)
+                .await
+                .unwrap();
+        });
+    });
+    group.bench_function("unknown_email", |b| {
+        b.to_async(&runtime).iter(|| async {
+            roster
+                .request_password_reset("unknown@example.com", None)
+                .await
+                .unwrap();
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, reset_requests);
+criterion_main!(benches);
