@@ -101,11 +101,21 @@ impl Transport {
 }
 
 /// Writes `<id>.eml` through a temporary file and a rename, so a reader never sees half a
-/// message and a retry replaces the file rather than adding one.
+/// message and a retry replaces the file rather than adding one. The file holds the link's
+/// token in clear, so on Unix only the service's own user may read it (mode 0600).
 async fn write_eml(dir: &Path, id: Uuid, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+
     let path = dir.join(format!("{id}.eml"));
     let partial = dir.join(format!(".{id}.eml.partial"));
-    tokio::fs::write(&partial, bytes).await?;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(&partial).await?;
+    file.write_all(bytes).await?;
+    file.sync_all().await?;
+    drop(file);
     tokio::fs::rename(&partial, &path).await
 }
 
@@ -157,5 +167,33 @@ mod tests {
             without_credentials("smtp://localhost:25"),
             "smtp://localhost:25"
         );
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn eml_files_are_readable_by_the_owner_alone() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let id = Uuid::now_v7();
+        write_eml(dir.path(), id, b"Subject: hello\r\n\r\nrpr_secret")
+            .await
+            .unwrap();
+        // A second write of the same message replaces the first, still owner-only.
+        write_eml(dir.path(), id, b"Subject: hello\r\n\r\nrpr_secret")
+            .await
+            .unwrap();
+
+        let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(
+            files.len(),
+            1,
+            "one file per message id, no partial left behind"
+        );
+        let mode = std::fs::metadata(dir.path().join(format!("{id}.eml")))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }
