@@ -39,7 +39,11 @@ pub fn see_other(location: &str) -> HttpResponse {
 #[derive(Debug)]
 pub enum ConsoleError {
     /// Nobody is signed in (or the session ended): sign in, then come back to `return_to`.
-    SignedOut { return_to: Option<String> },
+    SignedOut {
+        return_to: Option<String>,
+        /// A session cookie came but opens no session any more.
+        session_ended: bool,
+    },
     /// A forged or stale form.
     Csrf(CsrfRefusal),
     /// A form that is not a form of this console (wrong type, too large, missing a field).
@@ -89,10 +93,21 @@ impl ResponseError for ConsoleError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let (title, message) = match self {
-            ConsoleError::SignedOut { return_to } => {
-                let location = match return_to {
-                    Some(path) => format!("/console/login?next={}", encode_component(path)),
-                    None => "/console/login".to_owned(),
+            ConsoleError::SignedOut {
+                return_to,
+                session_ended,
+            } => {
+                let mut query = Vec::new();
+                if let Some(path) = return_to {
+                    query.push(format!("next={}", encode_component(path)));
+                }
+                if *session_ended {
+                    query.push("done=session-ended".to_owned());
+                }
+                let location = if query.is_empty() {
+                    "/console/login".to_owned()
+                } else {
+                    format!("/console/login?{}", query.join("&"))
                 };
                 return see_other(&location);
             }

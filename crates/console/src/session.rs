@@ -161,8 +161,12 @@ impl FromRequest for Viewer {
         let source_ip = roster_http::client_ip(req);
         let return_to = return_path(req);
         Box::pin(async move {
+            // A cookie that no longer opens a session means the session ended (expired,
+            // idle, revoked elsewhere): the sign-in page says so.
+            let session_ended = token.is_some();
             let signed_out = || ConsoleError::SignedOut {
                 return_to: return_to.clone(),
+                session_ended,
             };
             let (Some(token), Some(roster)) = (token, roster) else {
                 return Err(signed_out());

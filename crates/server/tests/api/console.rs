@@ -150,6 +150,7 @@ impl<'a> Browser<'a> {
 on_both_databases!(
     signing_in_opens_an_api_session_in_a_strict_http_only_cookie,
     signing_out_ends_the_session,
+    a_session_ended_elsewhere_sends_to_sign_in_with_a_notice,
 );
 
 async fn signing_in_opens_an_api_session_in_a_strict_http_only_cookie(db: Db) {
@@ -224,6 +225,40 @@ async fn signing_out_ends_the_session(db: Db) {
     assert_eq!(app.get_as("/v1/account/me", &token).await.status(), 401);
     let back = browser.get("/console/account").await;
     assert_eq!(back.status, 303);
+}
+
+async fn a_session_ended_elsewhere_sends_to_sign_in_with_a_notice(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let member = app.new_account("console").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&member.email, PASSWORD).await;
+    // The same session, ended over the API (as from another device).
+    let token = browser.session_token();
+    assert_eq!(app.post_as("/v1/auth/logout", &token).await.status(), 204);
+
+    let page = browser.get("/console/account").await;
+    assert_eq!(page.status, 303);
+    assert_eq!(
+        page.location(),
+        "/console/login?next=%2Fconsole%2Faccount&done=session-ended"
+    );
+    let login = browser.get(page.location()).await;
+    assert!(
+        login
+            .body
+            .contains("Your session has ended. Please sign in again."),
+        "{}",
+        login.body
+    );
+
+    // Someone who was never signed in is sent to sign in without the notice.
+    let stranger = Browser::new(&app).get("/console/account").await;
+    assert_eq!(
+        stranger.location(),
+        "/console/login?next=%2Fconsole%2Faccount"
+    );
 }
 
 #[tokio::test]
