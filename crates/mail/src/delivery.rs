@@ -25,17 +25,48 @@ pub enum Transport {
     Files(PathBuf),
 }
 
-/// `scheme://host:port` of an SMTP URL: what may be logged (never the credentials).
+/// `scheme://host:port` of an SMTP URL, with its `tls` parameter: what may be logged (never
+/// the user or password, even in a URL that does not parse).
 fn without_credentials(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("smtp", url));
-    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    let host = rest.split(['/', '?']).next().unwrap_or(rest);
-    let tls = url.split_once('?').map_or("", |(_, query)| query);
-    if tls.is_empty() {
-        format!("{scheme}://{host}")
-    } else {
-        format!("{scheme}://{host}?{tls}")
-    }
+    let Ok(parsed) = url::Url::parse(url) else {
+        return "(an SMTP URL that does not parse)".to_owned();
+    };
+    let host = parsed.host_str().unwrap_or("");
+    let port = parsed
+        .port()
+        .map(|port| format!(":{port}"))
+        .unwrap_or_default();
+    let tls = parsed
+        .query_pairs()
+        .find(|(name, _)| name == "tls")
+        .map(|(_, tls)| format!("?tls={tls}"))
+        .unwrap_or_default();
+    format!("{}://{host}{port}{tls}", parsed.scheme())
+}
+
+/// Whether the URL sends a password over a connection that is never encrypted: `smtp://`
+/// with credentials and no `tls` parameter, to a host other than this machine.
+fn sends_password_in_clear(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    let loopback = match parsed.host() {
+        // `smtp` is not a "special" scheme to the URL standard: its IPv4 hosts come back as
+        // names.
+        Some(url::Host::Domain(name)) => {
+            name == "localhost"
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    parsed.scheme() == "smtp"
+        && !parsed.username().is_empty()
+        && !parsed.query_pairs().any(|(name, _)| name == "tls")
+        && !loopback
 }
 
 impl Transport {
@@ -48,13 +79,20 @@ impl Transport {
         outbox_dir: &Path,
     ) -> Result<Transport, MailSetupError> {
         let Some(url) = smtp_url else {
-            std::fs::create_dir_all(outbox_dir).map_err(|source| MailSetupError::OutboxDir {
+            create_private_dir(outbox_dir).map_err(|source| MailSetupError::OutboxDir {
                 path: outbox_dir.to_owned(),
                 source,
             })?;
             return Ok(Transport::Files(outbox_dir.to_owned()));
         };
         let url = url.expose_secret();
+        if sends_password_in_clear(url) {
+            tracing::warn!(
+                smtp = %without_credentials(url),
+                "mail.smtp_url has a password but no TLS: the password and every emailed link \
+                 cross the network in clear; use smtps:// or ?tls=starttls"
+            );
+        }
         // The contract's `?tls=starttls` is lettre's `?tls=required`: STARTTLS, and refuse
         // to go on without it.
         let lettre_url = url.replace("tls=starttls", "tls=required");
@@ -98,6 +136,19 @@ impl Transport {
                 .map_err(|e| DeliveryError::Transient(format!("writing the .eml file: {e}"))),
         }
     }
+}
+
+/// Creates the `.eml` folder; on Unix a new folder is the service user's alone (0700): the
+/// files in it hold live tokens.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 /// Writes `<id>.eml` through a temporary file and a rename, so a reader never sees half a
@@ -160,9 +211,24 @@ mod tests {
             "smtp://mail.example.org:587?tls=starttls"
         );
         assert_eq!(
-            without_credentials("smtps://u:p@w@mail.example.org"),
+            without_credentials("smtps://u:p%40w@mail.example.org"),
             "smtps://mail.example.org"
         );
+        // A password with a `?` in it, not percent-encoded: nothing of it is shown.
+        let shown = without_credentials("smtp://u:p?ss@mail.example.org:587");
+        assert!(!shown.contains("ss"), "{shown}");
+    }
+
+    #[test]
+    fn a_password_without_tls_to_another_host_is_flagged() {
+        assert!(sends_password_in_clear("smtp://u:p@mail.example.org:25"));
+        assert!(!sends_password_in_clear(
+            "smtp://u:p@mail.example.org:587?tls=starttls"
+        ));
+        assert!(!sends_password_in_clear("smtps://u:p@mail.example.org"));
+        assert!(!sends_password_in_clear("smtp://mail.example.org:25"));
+        assert!(!sends_password_in_clear("smtp://u:p@127.0.0.1:25"));
+        assert!(!sends_password_in_clear("smtp://u:p@localhost:25"));
         assert_eq!(
             without_credentials("smtp://localhost:25"),
             "smtp://localhost:25"

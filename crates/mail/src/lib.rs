@@ -122,8 +122,16 @@ impl Mailer for MailAdapter {
     }
 
     async fn deliver(&self, mail: &SealedMail) -> Result<(), DeliveryError> {
+        // A message this node cannot open was most likely sealed by a node with another key
+        // (a replica started without the shared `secrets.key`): retried later, when a node
+        // that holds the right key may claim it, rather than given up at once. It is still
+        // given up after `mail.give_up_after`.
         let rendered = sealing::open(&self.key, &mail.sealed, mail.id, mail.kind, &mail.recipient)
-            .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+            .map_err(|e| {
+                DeliveryError::Transient(format!(
+                    "{e}: sealed with another secret key? every node must share secrets.key"
+                ))
+            })?;
         let message = delivery::build(&self.from, &self.domain, mail, &rendered)?;
         self.transport.send(mail.id, message).await
     }
