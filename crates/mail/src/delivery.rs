@@ -13,6 +13,9 @@ use uuid::Uuid;
 use crate::MailSetupError;
 use crate::templates::Rendered;
 
+/// How long one SMTP command may wait for the server (lettre's default is a minute).
+const SMTP_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Where messages go.
 #[derive(Debug)]
 pub enum Transport {
@@ -104,6 +107,9 @@ impl Transport {
                      smtp://host:port?tls=starttls, with user:password@ if needed)"
                 ))
             })?
+            // Each SMTP command waits at most this long, so one delivery ends well within
+            // the sender's allowance (roster_app's DELIVERY_ALLOWANCE, two minutes).
+            .timeout(Some(SMTP_COMMAND_TIMEOUT))
             .build();
         Ok(Transport::Smtp { transport, shown })
     }

@@ -85,12 +85,17 @@ impl MailRetryPolicy {
     }
 }
 
+/// The longest one delivery may take: the SMTP transport gives up on a silent server well
+/// within it. No delivery starts later than this before the end of its lease.
+pub const DELIVERY_ALLOWANCE: Duration = Duration::minutes(2);
+
 /// How the sender works through the queue, from settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MailSenderSettings {
     pub retry: MailRetryPolicy,
-    /// How long a claim lasts: longer than one delivery can take (lettre's SMTP timeout is a
-    /// minute), so a live node never loses a message it is still sending.
+    /// How long a claim lasts: longer than [`DELIVERY_ALLOWANCE`], so a live node never loses
+    /// a message it is still sending (no delivery starts later than the allowance before the
+    /// end).
     pub lease: Duration,
     /// Messages claimed per round.
     pub batch: i64,
@@ -123,8 +128,17 @@ impl Roster {
             .outbox
             .claim(node, now, now + settings.lease, settings.batch)
             .await?;
+        // A delivery started late in the lease could still be running when the lease ends and
+        // another node claims the message: the rest of the batch waits for the next claim.
+        let last_start = now + settings.lease - DELIVERY_ALLOWANCE;
         let mut report = DeliveryReport::default();
         for message in claimed {
+            if self.ports.clock.now() > last_start {
+                tracing::warn!(
+                    "mail delivery is slow: the rest of this batch is left for the next round"
+                );
+                break;
+            }
             self.deliver_one(node, message, &mut report).await?;
         }
         Ok(report)
@@ -142,7 +156,10 @@ impl Roster {
         let failures = attempts.saturating_add(1);
         let (error, permanent) = match outcome {
             Ok(()) => {
-                self.ports.outbox.mark_sent(mail.id, node, now).await?;
+                if !self.ports.outbox.mark_sent(mail.id, node, now).await? {
+                    tracing::warn!(id = %mail.id, "mail sent after this node's claim ran out; \
+                        another node may send it again (at-least-once)");
+                }
                 tracing::info!(id = %mail.id, kind = %mail.kind, to = %mail.recipient, "mail sent");
                 report.sent += 1;
                 return Ok(());

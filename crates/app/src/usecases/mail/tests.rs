@@ -135,3 +135,50 @@ fn the_retry_policy_never_schedules_past_the_give_up_deadline() {
     );
     assert_eq!(policy.delay_after(0), Duration::seconds(5));
 }
+
+#[tokio::test]
+async fn no_delivery_starts_so_late_in_the_lease_that_it_could_outlive_it() {
+    let mut ports = Ports::new();
+    // The claim at `now`; then the first delivery takes until just before the last start,
+    // and the clock reads past it before the second.
+    let readings = std::sync::Mutex::new(vec![
+        now(),
+        now(),
+        now() + Duration::minutes(3) - Duration::seconds(1),
+        now() + Duration::minutes(3) + Duration::seconds(1),
+    ]);
+    ports.clock.expect_now().returning(move || {
+        let mut readings = readings.lock().unwrap();
+        if readings.len() > 1 {
+            readings.remove(0)
+        } else {
+            readings[0]
+        }
+    });
+    ports
+        .outbox
+        .expect_claim()
+        .times(1)
+        .returning(|_, _, _, _| {
+            Ok(vec![
+                claimed(1, 0, Duration::seconds(1)),
+                claimed(2, 0, Duration::seconds(1)),
+            ])
+        });
+    ports.mailer.expect_deliver().times(1).returning(|_| Ok(()));
+    ports
+        .outbox
+        .expect_mark_sent()
+        .with(
+            eq(Uuid::from_u128(1)),
+            eq(NODE),
+            mockall::predicate::always(),
+        )
+        .times(1)
+        .returning(|_, _, _| Ok(true));
+    let report = ports.build().deliver_mail_round(NODE).await.unwrap();
+    assert_eq!(
+        report.sent, 1,
+        "the second message waits for the next claim"
+    );
+}
