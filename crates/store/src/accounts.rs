@@ -17,6 +17,7 @@ use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, translate};
 use crate::grants::{holder_grants, insert_grants};
+use crate::mail::end_reset_links;
 use crate::rows::{AccountRow, NewAccountRow, page, to_db_time};
 use crate::schema::{accounts, sessions};
 
@@ -189,6 +190,7 @@ impl AccountRepository for Store {
                 let mut revoked_keys = 0;
                 if status == AccountStatus::Disabled {
                     revoke_sessions(conn, &id.to_string(), None, at)?;
+                    end_reset_links(conn, &id.to_string(), at)?;
                     // Also when disabled already: an account disabled before keys were
                     // revoked with it gets its keys revoked by disabling it again.
                     revoked_keys = revoke_keys_created_by(conn, PrincipalId::Account(id), at)?;
@@ -242,6 +244,7 @@ impl AccountRepository for Store {
                     return Ok(false);
                 }
                 revoke_sessions(conn, &id.to_string(), keep, at)?;
+                end_reset_links(conn, &id.to_string(), at)?;
                 record(conn, &audit)?;
                 Ok(true)
             })

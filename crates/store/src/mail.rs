@@ -349,9 +349,12 @@ impl EmailTokenStore for Store {
                 if row.id != account.to_string() {
                     return Ok(false);
                 }
+                // Following the emailed link proves the address is the owner's: an account
+                // still waiting for its verification link is verified by a reset too.
                 diesel::update(accounts::table.find(&row.id))
                     .set((
                         accounts::password_hash.eq(password_hash.as_str()),
+                        accounts::email_verified.eq(true),
                         accounts::updated_at.eq(at),
                     ))
                     .execute(conn)?;
@@ -372,4 +375,21 @@ impl EmailTokenStore for Store {
         })
         .await
     }
+}
+
+/// Ends every reset link of the account not used yet: a link mailed before a password change
+/// or a disable must not outlive it (re-enabling the account does not bring it back).
+pub(crate) fn end_reset_links(
+    conn: &mut DbConnection,
+    account_id: &str,
+    at: chrono::NaiveDateTime,
+) -> Result<usize, TxError> {
+    Ok(diesel::update(
+        email_tokens::table
+            .filter(email_tokens::account_id.eq(account_id))
+            .filter(email_tokens::purpose.eq(EmailTokenPurpose::PasswordReset.as_str()))
+            .filter(email_tokens::used_at.is_null()),
+    )
+    .set(email_tokens::used_at.eq(at))
+    .execute(conn)?)
 }

@@ -20,6 +20,7 @@ on_both_backends!(
     a_claim_is_a_lease_and_only_its_holder_records_the_outcome,
     failed_messages_wait_for_their_next_attempt_and_give_up_with_an_event,
     a_reset_token_is_stored_with_its_message_and_used_once,
+    reset_links_end_with_a_password_change_or_a_disable_and_a_reset_verifies_the_email,
     the_hourly_cap_writes_nothing_beyond_it,
 );
 
@@ -221,6 +222,72 @@ async fn a_reset_token_is_stored_with_its_message_and_used_once(db: TestDb) {
                 .unwrap()
         );
     }
+}
+
+async fn reset_links_end_with_a_password_change_or_a_disable_and_a_reset_verifies_the_email(
+    db: TestDb,
+) {
+    let store = db.store();
+    let mut ada = account("ada@example.com");
+    ada.email_verified = false;
+    store
+        .insert(
+            &ada,
+            &PasswordHash::new("$argon2id$old"),
+            &[],
+            &AuditEvent::new(AuditAction::AccountRegistered, now()),
+        )
+        .await
+        .unwrap();
+    let t0 = now();
+    let usable = |n: u8| {
+        let store = store.clone();
+        async move {
+            store
+                .find_password_reset(&digest(n), t0)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    };
+
+    // A password change ends the links mailed before it.
+    queue_one(&store, &ada, 1, t0).await;
+    assert!(usable(1).await);
+    let changed = AuditEvent::new(AuditAction::PasswordChanged, t0);
+    assert!(
+        store
+            .set_password(
+                ada.id,
+                &PasswordHash::new("$argon2id$new"),
+                None,
+                t0,
+                &changed
+            )
+            .await
+            .unwrap()
+    );
+    assert!(!usable(1).await);
+
+    // So does a disable, and enabling again does not bring them back.
+    queue_one(&store, &ada, 2, t0).await;
+    for status in [AccountStatus::Disabled, AccountStatus::Active] {
+        let event = AuditEvent::new(AuditAction::AccountDisabled, t0);
+        store.set_status(ada.id, status, t0, &event).await.unwrap();
+    }
+    assert!(!usable(2).await);
+
+    // Following a reset link verifies the address it was sent to.
+    queue_one(&store, &ada, 3, t0).await;
+    let event = AuditEvent::new(AuditAction::PasswordResetByEmail, t0);
+    assert!(
+        store
+            .reset_password(&digest(3), ada.id, &PasswordHash::new("$x"), t0, &event)
+            .await
+            .unwrap()
+    );
+    let stored = store.find_by_id(ada.id).await.unwrap().unwrap();
+    assert!(stored.email_verified);
 }
 
 async fn the_hourly_cap_writes_nothing_beyond_it(db: TestDb) {
