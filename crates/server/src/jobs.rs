@@ -1,6 +1,6 @@
 //! Background work that runs beside the HTTP server for the life of the process: deleting
-//! dead sessions and old login failures, forgetting idle rate-limit clients, delivering
-//! queued mail, and auditing every reload of the features file.
+//! dead sessions, old login failures and finished mail, forgetting idle rate-limit clients,
+//! delivering queued mail, and auditing every reload of the features file.
 //!
 //! Kept apart from the wiring so that each job's schedule and failure handling (log and retry
 //! at the next tick, never stop the service) can be read in one place, and so that stopping
@@ -93,6 +93,15 @@ async fn clean_up_sessions_periodically(roster: Roster) {
             Ok(forgotten) => tracing::info!(forgotten, "old login failures forgotten"),
             Err(error) => {
                 tracing::warn!(%error, "login failure cleanup failed; retrying at the next tick");
+            }
+        }
+        match roster.forget_finished_mail().await {
+            Ok(0) => {}
+            Ok(forgotten) => {
+                tracing::info!(forgotten, "finished mail and dead email tokens deleted");
+            }
+            Err(error) => {
+                tracing::warn!(%error, "mail cleanup failed; retrying at the next tick");
             }
         }
     }

@@ -242,6 +242,52 @@ impl Outbox for Store {
         })
         .await
     }
+
+    async fn forget_finished(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<usize, StoreError> {
+        self.run(move |conn| {
+            let before = to_db_time(before);
+            let messages = mail_outbox::table
+                .filter(
+                    mail_outbox::sent_at
+                        .lt(before)
+                        .or(mail_outbox::gave_up_at.lt(before)),
+                )
+                .select(mail_outbox::id)
+                .limit(limit)
+                .load::<String>(conn)
+                .map_err(translate)?;
+            let tokens = email_tokens::table
+                .filter(
+                    email_tokens::used_at
+                        .lt(before)
+                        .or(email_tokens::expires_at.lt(before)),
+                )
+                .select(email_tokens::token_digest)
+                .limit(limit)
+                .load::<String>(conn)
+                .map_err(translate)?;
+            let mut forgotten = 0;
+            if !messages.is_empty() {
+                forgotten +=
+                    diesel::delete(mail_outbox::table.filter(mail_outbox::id.eq_any(&messages)))
+                        .execute(conn)
+                        .map_err(translate)?;
+            }
+            if !tokens.is_empty() {
+                forgotten += diesel::delete(
+                    email_tokens::table.filter(email_tokens::token_digest.eq_any(&tokens)),
+                )
+                .execute(conn)
+                .map_err(translate)?;
+            }
+            Ok(forgotten)
+        })
+        .await
+    }
 }
 
 /// The account a usable token of this purpose belongs to, if it is active.

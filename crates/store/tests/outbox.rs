@@ -22,6 +22,7 @@ on_both_backends!(
     a_reset_token_is_stored_with_its_message_and_used_once,
     reset_links_end_with_a_password_change_or_a_disable_and_a_reset_verifies_the_email,
     the_hourly_cap_writes_nothing_beyond_it,
+    finished_messages_and_dead_tokens_are_forgotten_and_nothing_else,
 );
 
 fn now() -> DateTime<Utc> {
@@ -316,5 +317,40 @@ async fn the_hourly_cap_writes_nothing_beyond_it(db: TestDb) {
             .request_password_reset(ada.id, &digest(8), later, &sealed(later), 2)
             .await
             .unwrap()
+    );
+}
+
+async fn finished_messages_and_dead_tokens_are_forgotten_and_nothing_else(db: TestDb) {
+    let store = db.store();
+    let ada = stored_account(&store).await;
+    let t0 = now();
+    let sent = queue_one(&store, &ada, 1, t0).await;
+    let queued = queue_one(&store, &ada, 2, t0).await;
+    let claimed = store
+        .claim("node-a", t0, t0 + TimeDelta::minutes(5), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+    assert!(store.mark_sent(sent.id, "node-a", t0).await.unwrap());
+    store
+        .reschedule(queued.id, "node-a", 1, t0, "connection refused")
+        .await
+        .unwrap();
+
+    // Nothing has been finished for long enough yet.
+    assert_eq!(store.forget_finished(t0, 100).await.unwrap(), 0);
+
+    // Later: the sent message and both tokens (expired at 30 minutes) go; the message still
+    // waiting for delivery stays.
+    let later = t0 + TimeDelta::hours(1);
+    assert_eq!(store.forget_finished(later, 100).await.unwrap(), 3);
+    assert_eq!(store.stats().await.unwrap().queued, 1);
+    let again = store
+        .claim("node-b", later, later + TimeDelta::minutes(5), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.iter().map(|c| c.mail.id).collect::<Vec<_>>(),
+        vec![queued.id]
     );
 }

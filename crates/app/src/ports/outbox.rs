@@ -67,4 +67,13 @@ pub trait Outbox: Send + Sync {
     /// # Errors
     /// `Unavailable`.
     async fn stats(&self) -> Result<OutboxStats, StoreError>;
+
+    /// Deletes up to `limit` messages sent or given up before `before`, and up to `limit`
+    /// emailed tokens used or expired before it: their encrypted bodies and digests serve no
+    /// one once finished, and would otherwise grow without bound. Returns how many rows went.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn forget_finished(&self, before: DateTime<Utc>, limit: i64)
+    -> Result<usize, StoreError>;
 }

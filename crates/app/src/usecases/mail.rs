@@ -111,7 +111,28 @@ impl Default for MailSenderSettings {
     }
 }
 
+/// How long finished messages (sent or given up) and dead emailed tokens are kept: long
+/// enough to look into a complaint ("the email never came") with `mail_outbox`'s row.
+pub const MAIL_RETENTION: Duration = Duration::days(7);
+
+/// Rows deleted per housekeeping pass (the job runs every few minutes).
+const FORGET_BATCH: i64 = 1000;
+
 impl Roster {
+    /// Deletes messages finished and emailed tokens dead for longer than [`MAIL_RETENTION`],
+    /// a bounded batch per call.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    pub async fn forget_finished_mail(&self) -> Result<usize, AppError> {
+        let before = self.ports.clock.now() - MAIL_RETENTION;
+        Ok(self
+            .ports
+            .outbox
+            .forget_finished(before, FORGET_BATCH)
+            .await?)
+    }
+
     /// One delivery round for `node`: claims the messages that are due and delivers each,
     /// recording the outcome (sent; rescheduled with backoff; given up with the audit event
     /// `mail.gave_up`, which names the message, never its body).

@@ -182,3 +182,16 @@ async fn no_delivery_starts_so_late_in_the_lease_that_it_could_outlive_it() {
         "the second message waits for the next claim"
     );
 }
+
+#[tokio::test]
+async fn finished_mail_is_forgotten_after_a_week() {
+    let mut ports = Ports::new();
+    ports.clock_at(now());
+    ports
+        .outbox
+        .expect_forget_finished()
+        .with(eq(now() - Duration::days(7)), eq(1000))
+        .times(1)
+        .returning(|_, _| Ok(3));
+    assert_eq!(ports.build().forget_finished_mail().await.unwrap(), 3);
+}
