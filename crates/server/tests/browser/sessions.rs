@@ -42,12 +42,19 @@ async fn a_session_revoked_in_one_browser_signs_the_other_out() {
     assert_eq!(second.all(SESSION_ROWS).await.len(), 1);
     assert!(second.text(SESSION_ROWS).await.contains("This browser"));
 
-    // The first browser's next page is the sign-in page, and it comes back after signing in.
+    // The first browser's next page is the sign-in page, saying why, and it comes back after
+    // signing in.
     first.goto("/console/account").await;
     first.wait_for_path("/console/login").await;
     assert_eq!(
         first.location().await,
-        "/console/login?next=%2Fconsole%2Faccount"
+        "/console/login?next=%2Fconsole%2Faccount&done=session-ended"
+    );
+    assert!(
+        first
+            .text("main")
+            .await
+            .contains("Your session has ended. Please sign in again.")
     );
     // The second browser is still signed in.
     second.goto("/console/account").await;
