@@ -606,8 +606,9 @@ pub fn audit_event_in_words(event: &AuditEvent, names: &PrincipalNames) -> Sente
                 .and_then(|detail| detail.strip_prefix("invitation "))
                 .and_then(|rest| rest.split_once("; "))
             {
-                Some((_, grants)) => by(" accepted an invitation and signed up ")
-                    .then(grants_in_words(grants)),
+                Some((_, grants)) => {
+                    by(" accepted an invitation and signed up ").then(grants_in_words(grants))
+                }
                 None => with_detail(by(" accepted an invitation and signed up")),
             }
         }

@@ -7,8 +7,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use roster_app::model::{ApiKey, AuditEvent, GrantRecord, Invitation, NewGrant, StoredRole};
 use roster_app::{
     AppError, CheckForm, CheckOutcome, CreatedApiKey, FeatureReport, FeatureState, FieldError,
-    GrantForm, InvitationForm, LoginSuccess, OwnSession, RegistrationForm, RegistrationPolicyView, RoleForm,
-    RuleForm,
+    GrantForm, InvitationForm, LoginSuccess, OwnSession, RegistrationForm, RegistrationPolicyView,
+    RoleForm, RuleForm,
 };
 use roster_domain::{Account, DisplayName, Grant, Reason};
 use secrecy::{ExposeSecret, SecretString};
@@ -937,7 +937,10 @@ pub struct InvitationDto {
     #[schema(format = DateTime)]
     pub created_at: String,
     /// `account:<uuid>` or `api_key:<uuid>` of the inviter.
-    #[schema(required = true, example = "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07")]
+    #[schema(
+        required = true,
+        example = "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07"
+    )]
     pub created_by: Option<String>,
 }
 

@@ -24,8 +24,8 @@ use utoipa::{Modify, OpenApi};
 use crate::extract::BODY_LIMIT;
 use crate::problem::{ApiError, FieldProblem, Problem, add_problem, problem_response};
 use crate::routes::{
-    admin_accounts, admin_api_keys, audit, authz, features, grants, health, invitations, login,
-    me, password_reset, register, roles,
+    admin_accounts, admin_api_keys, audit, authz, features, grants, health, invitations, login, me,
+    password_reset, register, roles,
 };
 use crate::schema::BEARER;
 

@@ -18,16 +18,16 @@ use roster_app::model::{
     TokenDigest,
 };
 use roster_app::ports::InvitationStore;
-use roster_domain::{
-    Account, AccountId, DisplayName, Email, PrincipalId, RoleName, ScopePath,
-};
+use roster_domain::{Account, AccountId, DisplayName, Email, PrincipalId, RoleName, ScopePath};
 
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, corrupt, translate};
 use crate::grants::{insert_grants, lock_role};
 use crate::mail::enqueue;
-use crate::rows::{NewAccountRow, from_db_time, page, parse_creator, parse_permissions, to_db_time};
+use crate::rows::{
+    NewAccountRow, from_db_time, page, parse_creator, parse_permissions, to_db_time,
+};
 use crate::schema::{accounts, invitation_grants, invitations};
 
 /// Column order must match `schema::invitations`.
@@ -53,10 +53,7 @@ struct InvitationRow {
 impl InvitationRow {
     fn into_invitation(self, grants: Vec<InvitedGrant>) -> Result<Invitation, StoreError> {
         Ok(Invitation {
-            id: self
-                .id
-                .parse()
-                .map_err(|e| corrupt("invitation id", e))?,
+            id: self.id.parse().map_err(|e| corrupt("invitation id", e))?,
             email: Email::parse_stored(&self.email).map_err(|e| corrupt("invited email", e))?,
             name: self
                 .name
@@ -122,13 +119,13 @@ fn with_grants(
 
 /// The invitation row, locked for the rest of the transaction on PostgreSQL (SQLite's write
 /// transaction holds the database's write lock already).
-fn lock_invitation(
-    conn: &mut DbConnection,
-    id: &str,
-) -> Result<Option<InvitationRow>, TxError> {
+fn lock_invitation(conn: &mut DbConnection, id: &str) -> Result<Option<InvitationRow>, TxError> {
     let query = invitations::table.find(id.to_owned());
     Ok(match conn {
-        DbConnection::Pg(pg) => query.for_update().get_result::<InvitationRow>(pg).optional()?,
+        DbConnection::Pg(pg) => query
+            .for_update()
+            .get_result::<InvitationRow>(pg)
+            .optional()?,
         DbConnection::Sqlite(_) => query.get_result::<InvitationRow>(conn).optional()?,
     })
 }
@@ -194,8 +191,7 @@ impl InvitationStore for Store {
                         invitations::token_digest.eq(&digest),
                         invitations::pending_key.eq(canonical),
                         invitations::created_at.eq(to_db_time(invitation.created_at)),
-                        invitations::created_by
-                            .eq(invitation.created_by.map(|by| by.to_string())),
+                        invitations::created_by.eq(invitation.created_by.map(|by| by.to_string())),
                         invitations::expires_at.eq(to_db_time(invitation.expires_at)),
                     ))
                     .execute(conn)?;
@@ -374,10 +370,7 @@ impl InvitationStore for Store {
                         .execute(conn)?;
                     enqueue(conn, &mail)?;
                     record(conn, &audit)?;
-                    Ok(Ok(InvitationRow {
-                        expires_at,
-                        ..row
-                    }))
+                    Ok(Ok(InvitationRow { expires_at, ..row }))
                 })
             })
             .await?;

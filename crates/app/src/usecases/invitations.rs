@@ -452,7 +452,10 @@ impl Roster {
     ) -> Result<crate::model::SealedMail, AppError> {
         let message = MailMessage::Invitation {
             to: invitation.email.clone(),
-            name: invitation.name.as_ref().map(|name| name.as_str().to_owned()),
+            name: invitation
+                .name
+                .as_ref()
+                .map(|name| name.as_str().to_owned()),
             inviter: inviter_label(caller),
             link: self.link(EmailTokenPurpose::Invitation, token),
             expires_at: invitation.expires_at,

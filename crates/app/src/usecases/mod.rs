@@ -30,8 +30,8 @@ use crate::error::AppError;
 use crate::model::{Feature, FeatureReport};
 use crate::ports::{
     AccountRepository, ApiKeyStore, AuditLog, Clock, EmailTokenStore, FeatureManager, GrantStore,
-    InvitationStore, LoginThrottle, MailSignal, Mailer, Outbox, PasswordHasher, PasswordStrength, Readiness,
-    RoleStore, SessionStore, TokenSource,
+    InvitationStore, LoginThrottle, MailSignal, Mailer, Outbox, PasswordHasher, PasswordStrength,
+    Readiness, RoleStore, SessionStore, TokenSource,
 };
 
 pub use admin_accounts::AccountDetails;

@@ -27,9 +27,9 @@ use crate::model::{
 };
 use crate::ports::{
     MockAccountRepository, MockApiKeyStore, MockAuditLog, MockClock, MockEmailTokenStore,
-    MockFeatureManager, MockGrantStore, MockInvitationStore, MockLoginThrottle, MockMailer, MockOutbox,
-    MockPasswordHasher, MockPasswordStrength, MockReadiness, MockRoleStore, MockSessionStore,
-    MockTokenSource, NoMailSignal,
+    MockFeatureManager, MockGrantStore, MockInvitationStore, MockLoginThrottle, MockMailer,
+    MockOutbox, MockPasswordHasher, MockPasswordStrength, MockReadiness, MockRoleStore,
+    MockSessionStore, MockTokenSource, NoMailSignal,
 };
 
 /// Passes the default policy (15..=128 characters, zxcvbn score >= 3).

@@ -68,7 +68,10 @@ pub async fn create(
 ) -> Result<impl Responder, ApiError> {
     let invitation = roster.invite(&caller, body.into()).await?;
     let location = format!("/v1/admin/invitations/{}", invitation.id);
-    Ok(created(location, InvitationDto::new(&invitation, roster.now())))
+    Ok(created(
+        location,
+        InvitationDto::new(&invitation, roster.now()),
+    ))
 }
 
 problems!(

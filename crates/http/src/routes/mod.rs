@@ -60,9 +60,7 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         resource("/v1/account/password-reset/confirm")
             .route(web::post().to(password_reset::confirm_password_reset)),
     )
-    .service(
-        resource("/v1/account/invitations/accept").route(web::post().to(invitations::accept)),
-    )
+    .service(resource("/v1/account/invitations/accept").route(web::post().to(invitations::accept)))
     .service(resource("/v1/auth/login").route(web::post().to(login::login)))
     .service(resource("/v1/auth/logout").route(web::post().to(me::logout)))
     .service(resource("/v1/account/me/password").route(web::put().to(me::change_password)))

@@ -136,7 +136,10 @@ async fn a_delegate_cannot_invite_with_a_grant_it_could_not_give() {
     let roster = ports.build();
 
     let result = roster
-        .invite(&delegate, form("grace@example.com", &[("viewer", "acme")], None))
+        .invite(
+            &delegate,
+            form("grace@example.com", &[("viewer", "acme")], None),
+        )
         .await;
     assert!(matches!(result, Err(AppError::Forbidden)), "{result:?}");
 }
@@ -160,10 +163,7 @@ async fn a_lifetime_over_thirty_days_or_not_a_duration_names_expires_in() {
         let roster = ports.build();
         let errors = field_errors(
             roster
-                .invite(
-                    &superadmin(),
-                    form("not an email", &[], Some(expires_in)),
-                )
+                .invite(&superadmin(), form("not an email", &[], Some(expires_in)))
                 .await,
         );
         assert_eq!(
@@ -213,7 +213,10 @@ async fn a_token_of_another_shape_is_refused_before_any_lookup() {
 async fn a_dead_link_is_token_invalid_whatever_the_password() {
     let mut ports = Ports::new();
     ports.clock_at(now());
-    ports.tokens.expect_looks_like_email_token().return_const(true);
+    ports
+        .tokens
+        .expect_looks_like_email_token()
+        .return_const(true);
     ports
         .tokens
         .expect_digest()
@@ -239,8 +242,14 @@ async fn accepting_creates_a_verified_account_with_exactly_the_invited_grants() 
     }];
     let invitation = pending(invited);
     let mut ports = Ports::new();
-    ports.clock_at(now()).email_free("grace@example.com").hash_ok(STRONG);
-    ports.tokens.expect_looks_like_email_token().return_const(true);
+    ports
+        .clock_at(now())
+        .email_free("grace@example.com")
+        .hash_ok(STRONG);
+    ports
+        .tokens
+        .expect_looks_like_email_token()
+        .return_const(true);
     ports
         .tokens
         .expect_digest()
@@ -290,7 +299,10 @@ async fn a_weak_password_names_password_and_writes_nothing() {
     let invitation = pending(vec![]);
     let mut ports = Ports::new();
     ports.clock_at(now());
-    ports.tokens.expect_looks_like_email_token().return_const(true);
+    ports
+        .tokens
+        .expect_looks_like_email_token()
+        .return_const(true);
     ports
         .tokens
         .expect_digest()
