@@ -272,7 +272,11 @@ async fn accepting_creates_a_verified_account_with_exactly_the_invited_grants() 
                 && digest.as_str() == INVITE_DIGEST
                 && account.email_verified
                 && !account.is_superadmin
-                && account.name.as_ref().map(|n| n.as_str()) == Some("Grace Hopper")
+                && account
+                    .name
+                    .as_ref()
+                    .map(roster_domain::DisplayName::as_str)
+                    == Some("Grace Hopper")
                 && grants.len() == 1
                 && grants[0].scope.to_string() == "acme"
                 && audit.action == AuditAction::InvitationAccepted
