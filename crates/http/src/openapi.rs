@@ -362,14 +362,15 @@ mod tests {
         use serde_json::json;
 
         use crate::dto::{
-            AdminRegisterRequest, ChangePasswordRequest, CheckRequest, CreateApiKeyRequest,
-            GrantRequest, LoginRequest, NewRoleRequest, PasswordResetConfirmRequest,
-            PasswordResetRequest, RegisterRequest, ResetPasswordRequest, RoleRequest, RuleDto,
+            AcceptInvitationRequest, AdminRegisterRequest, ChangePasswordRequest, CheckRequest,
+            CreateApiKeyRequest, CreateInvitationRequest, GrantRequest, LoginRequest,
+            NewRoleRequest, PasswordResetConfirmRequest, PasswordResetRequest, RegisterRequest,
+            ResendInvitationRequest, ResetPasswordRequest, RoleRequest, RuleDto,
         };
 
         type Reader = fn(serde_json::Value) -> bool;
         let credentials = json!({"email": "a@b.example", "password": "p"});
-        let requests: [(&str, serde_json::Value, Reader); 13] = [
+        let requests: [(&str, serde_json::Value, Reader); 16] = [
             (
                 "RegisterRequest",
                 credentials.clone(),
@@ -430,6 +431,21 @@ mod tests {
                 "PasswordResetConfirmRequest",
                 json!({"token": "t", "new_password": "b"}),
                 reads::<PasswordResetConfirmRequest>,
+            ),
+            (
+                "CreateInvitationRequest",
+                json!({"email": "a@b.c"}),
+                reads::<CreateInvitationRequest>,
+            ),
+            (
+                "ResendInvitationRequest",
+                json!({}),
+                reads::<ResendInvitationRequest>,
+            ),
+            (
+                "AcceptInvitationRequest",
+                json!({"token": "t", "password": "p"}),
+                reads::<AcceptInvitationRequest>,
             ),
         ];
         let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
