@@ -96,6 +96,15 @@ pub enum AppError {
     /// expired, used or revoked: which of these is deliberately not said.
     #[error("token invalid")]
     TokenInvalid,
+    /// An unexpired pending invitation for this (normalized) email exists already.
+    #[error("invitation pending")]
+    InvitationPending,
+    /// The invitation was accepted: its account exists, and the invitation no longer changes.
+    #[error("invitation accepted")]
+    InvitationAccepted,
+    /// The invitation was revoked: it cannot be sent again (invite the address anew).
+    #[error("invitation revoked")]
+    InvitationRevoked,
     /// The password-hashing queue is full; retry after the given number of seconds.
     #[error("overloaded")]
     Overloaded { retry_after_secs: u64 },

@@ -15,11 +15,12 @@ pub use model::{
 pub use ports::FeatureManager;
 pub use usecases::MAX_RULES;
 pub use usecases::{
-    AccountDetails, ApiKeyDetails, Authenticated, CallerKind, CheckForm, CheckOutcome,
-    CreatedApiKey, EmailVerification, FeatureOverview, GrantForm, GrantLimits, GrantOptions,
-    LoginSuccess, LoginThrottlePolicy, MailRetryPolicy, MailSenderSettings, OwnSession,
-    PasswordResetSettings, RegistrationForm, RegistrationPolicy, RegistrationPolicyView, RoleForm,
-    Roster, RosterPorts, RosterSettings, RuleForm, SessionSettings,
+    AcceptedInvitation, AccountDetails, ApiKeyDetails, Authenticated, CallerKind, CheckForm,
+    CheckOutcome, CreatedApiKey, EmailVerification, FeatureOverview, GrantForm, GrantLimits,
+    GrantOptions, InvitationForm, LoginSuccess, LoginThrottlePolicy, MailRetryPolicy,
+    MailSenderSettings, OwnSession, PasswordResetSettings, RegistrationForm, RegistrationPolicy,
+    RegistrationPolicyView, RoleForm, Roster, RosterPorts, RosterSettings, RuleForm,
+    SessionSettings,
 };
 pub use usecases::{
     AuditTrail, AuditTrailForm, CHECK_CHOICE_LIMIT, CheckChoices, CheckSubject, PrincipalNames,

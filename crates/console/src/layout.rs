@@ -39,6 +39,11 @@ const MENU: &[Entry] = &[
         needs_any: &[BuiltinAction::AccountRead],
     },
     Entry {
+        label: "Invitations",
+        href: "/console/admin/invitations",
+        needs_any: &[BuiltinAction::AccountRead],
+    },
+    Entry {
         label: "Roles",
         href: "/console/admin/roles",
         needs_any: &[BuiltinAction::RoleManage],

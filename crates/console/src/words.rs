@@ -371,6 +371,10 @@ pub fn audit_action_in_words(action: AuditAction) -> &'static str {
         AuditAction::FeatureChanged => "Feature switched",
         AuditAction::PasswordResetByEmail => "Password reset through an emailed link",
         AuditAction::MailGaveUp => "Email given up after failed deliveries",
+        AuditAction::InvitationCreated => "Invitation sent",
+        AuditAction::InvitationResent => "Invitation sent again with a new link",
+        AuditAction::InvitationRevoked => "Invitation revoked",
+        AuditAction::InvitationAccepted => "Invitation accepted",
     }
 }
 
@@ -577,6 +581,37 @@ pub fn audit_event_in_words(event: &AuditEvent, names: &PrincipalNames) -> Sente
                 .then(target_id)
                 .words(" was given up"),
         ),
+        AuditAction::InvitationCreated | AuditAction::InvitationResent => {
+            // `to <email>; role@scope, ...`
+            let verb = if event.action == AuditAction::InvitationCreated {
+                " invited "
+            } else {
+                " sent a new invitation link to "
+            };
+            match detail
+                .and_then(|detail| detail.strip_prefix("to "))
+                .and_then(|rest| rest.split_once("; "))
+            {
+                Some((email, grants)) => by(verb)
+                    .value(email)
+                    .words(" ")
+                    .then(grants_in_words(grants)),
+                None => with_detail(by(verb).words("the invitee of ").then(target_id)),
+            }
+        }
+        AuditAction::InvitationRevoked => by(" revoked the invitation ").then(target_id),
+        AuditAction::InvitationAccepted => {
+            // `invitation <id>; role@scope, ...`
+            match detail
+                .and_then(|detail| detail.strip_prefix("invitation "))
+                .and_then(|rest| rest.split_once("; "))
+            {
+                Some((_, grants)) => {
+                    by(" accepted an invitation and signed up ").then(grants_in_words(grants))
+                }
+                None => with_detail(by(" accepted an invitation and signed up")),
+            }
+        }
     }
 }
 
@@ -732,6 +767,14 @@ mod tests {
             AuditAction::MailGaveUp => event
                 .target("mail", Uuid::from_u128(7))
                 .detail("password_reset to bob@example.com after 12 attempts: 550 no such user"),
+            AuditAction::InvitationCreated | AuditAction::InvitationResent => by_ada
+                .target("invitation", Uuid::from_u128(8))
+                .detail("to grace@example.com; viewer@acme"),
+            AuditAction::InvitationRevoked => by_ada.target("invitation", Uuid::from_u128(8)),
+            AuditAction::InvitationAccepted => event
+                .actor(PrincipalId::Account(bob()))
+                .target("account", bob())
+                .detail(format!("invitation {}; no grants", Uuid::from_u128(8))),
         }
     }
 
@@ -829,6 +872,23 @@ mod tests {
             AuditAction::MailGaveUp,
             "Delivery of the email 00000000-0000-0000-0000-000000000007 was given up \
              (password_reset to bob@example.com after 12 attempts: 550 no such user)",
+        ),
+        (
+            AuditAction::InvitationCreated,
+            "ada@example.com invited grace@example.com with role viewer on acme",
+        ),
+        (
+            AuditAction::InvitationResent,
+            "ada@example.com sent a new invitation link to grace@example.com with role viewer \
+             on acme",
+        ),
+        (
+            AuditAction::InvitationRevoked,
+            "ada@example.com revoked the invitation 00000000-0000-0000-0000-000000000008",
+        ),
+        (
+            AuditAction::InvitationAccepted,
+            "bob@example.com accepted an invitation and signed up with no grants",
         ),
     ];
 

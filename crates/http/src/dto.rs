@@ -4,11 +4,11 @@
 //! exactly what is (de)serialized here.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use roster_app::model::{ApiKey, AuditEvent, GrantRecord, NewGrant, StoredRole};
+use roster_app::model::{ApiKey, AuditEvent, GrantRecord, Invitation, NewGrant, StoredRole};
 use roster_app::{
     AppError, CheckForm, CheckOutcome, CreatedApiKey, FeatureReport, FeatureState, FieldError,
-    GrantForm, LoginSuccess, OwnSession, RegistrationForm, RegistrationPolicyView, RoleForm,
-    RuleForm,
+    GrantForm, InvitationForm, LoginSuccess, OwnSession, RegistrationForm, RegistrationPolicyView,
+    RoleForm, RuleForm,
 };
 use roster_domain::{Account, DisplayName, Grant, Reason};
 use secrecy::{ExposeSecret, SecretString};
@@ -836,4 +836,137 @@ impl CheckYourEmailDto {
     pub const ANSWER: CheckYourEmailDto = CheckYourEmailDto {
         status: "check_your_email",
     };
+}
+
+/// `POST /v1/admin/invitations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvitationRequest {
+    /// Whom to invite: no account may have this address yet.
+    #[schema(schema_with = crate::schema::email)]
+    pub email: String,
+    /// Suggested display name; the invitee may choose another when accepting.
+    #[serde(default)]
+    #[schema(schema_with = crate::schema::optional_display_name)]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = invitation_grants)]
+    pub grants: Vec<GrantRequest>,
+    /// How long the link works: default `7d`, at most 30 days.
+    #[serde(default)]
+    #[schema(schema_with = crate::schema::optional_expires_in)]
+    pub expires_in: Option<String>,
+}
+
+fn invitation_grants() -> Array {
+    unique_grants("Grants the account gets when the invitation is accepted.")
+}
+
+impl From<CreateInvitationRequest> for InvitationForm {
+    fn from(request: CreateInvitationRequest) -> Self {
+        InvitationForm {
+            email: request.email,
+            name: request.name,
+            grants: request.grants.into_iter().map(Into::into).collect(),
+            expires_in: request.expires_in,
+        }
+    }
+}
+
+/// `POST /v1/admin/invitations/{id}/resend`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResendInvitationRequest {
+    /// How long the new link works, from now: default `7d`, at most 30 days.
+    #[serde(default)]
+    #[schema(schema_with = crate::schema::optional_expires_in)]
+    pub expires_in: Option<String>,
+}
+
+/// `POST /v1/account/invitations/accept`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvitationRequest {
+    /// The `rin_...` token from the emailed link (the part after `#`).
+    #[schema(value_type = String, example = "rin_4f2Q...")]
+    pub token: SecretString,
+    /// Held to the password policy, as at registration.
+    #[schema(schema_with = crate::schema::password)]
+    pub password: SecretString,
+    /// The account's display name; default: the name the inviter gave.
+    #[serde(default)]
+    #[schema(schema_with = crate::schema::optional_display_name)]
+    pub name: Option<String>,
+}
+
+/// `GET /v1/admin/invitations` filter, beside the page parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InvitationFilter {
+    /// Only invitations with this status now (a pending one past `expires_at` is `expired`).
+    #[param(value_type = Option<crate::schema::InvitationStatusName>)]
+    pub status: Option<String>,
+}
+
+/// A grant an invitation gives.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InvitedGrant)]
+pub struct InvitedGrantDto {
+    #[schema(example = "tenant-admin")]
+    pub role: String,
+    #[schema(example = "acme.berlin")]
+    pub scope: String,
+}
+
+/// An invitation: never its token.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Invitation)]
+pub struct InvitationDto {
+    #[schema(format = "uuid")]
+    pub id: String,
+    /// As the inviter gave it (trimmed).
+    #[schema(format = Email, example = "Grace@Example.com")]
+    pub email: String,
+    #[schema(required = true, example = "Grace")]
+    pub name: Option<String>,
+    pub grants: Vec<InvitedGrantDto>,
+    #[schema(value_type = crate::schema::InvitationStatusName)]
+    pub status: &'static str,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// `account:<uuid>` or `api_key:<uuid>` of the inviter.
+    #[schema(
+        required = true,
+        example = "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07"
+    )]
+    pub created_by: Option<String>,
+}
+
+impl InvitationDto {
+    /// The invitation as it stands at `now` (its status depends on the time).
+    pub fn new(invitation: &Invitation, now: DateTime<Utc>) -> Self {
+        Self {
+            id: invitation.id.to_string(),
+            email: invitation.email.as_str().to_owned(),
+            name: invitation
+                .name
+                .as_ref()
+                .map(DisplayName::as_str)
+                .map(str::to_owned),
+            grants: invitation
+                .grants
+                .iter()
+                .map(|grant| InvitedGrantDto {
+                    role: grant.role.to_string(),
+                    scope: grant.scope.to_string(),
+                })
+                .collect(),
+            status: invitation.status(now).as_str(),
+            expires_at: timestamp(invitation.expires_at),
+            created_at: timestamp(invitation.created_at),
+            created_by: invitation.created_by.map(|by| by.to_string()),
+        }
+    }
 }

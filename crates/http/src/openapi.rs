@@ -24,7 +24,7 @@ use utoipa::{Modify, OpenApi};
 use crate::extract::BODY_LIMIT;
 use crate::problem::{ApiError, FieldProblem, Problem, add_problem, problem_response};
 use crate::routes::{
-    admin_accounts, admin_api_keys, audit, authz, features, grants, health, login, me,
+    admin_accounts, admin_api_keys, audit, authz, features, grants, health, invitations, login, me,
     password_reset, register, roles,
 };
 use crate::schema::BEARER;
@@ -87,6 +87,12 @@ path 404 `not_found`.";
         roles::get,
         roles::replace,
         roles::delete,
+        invitations::create,
+        invitations::list,
+        invitations::get,
+        invitations::revoke,
+        invitations::resend,
+        invitations::accept,
         audit::list,
         authz::check,
         features::list,
@@ -115,6 +121,9 @@ path 404 `not_found`.";
             (`grant-manage` on the scope, without escalation)."),
         (name = "authorization", description = "Asking whether a principal may do an action on \
             a scope."),
+        (name = "invitations", description = "Inviting people by email, with grants \
+            (`account-create` on `*`), and accepting an invitation (public, with the emailed \
+            link's token)."),
         (name = "audit", description = "Who did what, when (`audit-read` on `*`)."),
         (name = "operations", description = "Feature flags, health probes, metrics and this \
             document; each can be switched off by its feature flag (404 while off)."),
@@ -353,14 +362,15 @@ mod tests {
         use serde_json::json;
 
         use crate::dto::{
-            AdminRegisterRequest, ChangePasswordRequest, CheckRequest, CreateApiKeyRequest,
-            GrantRequest, LoginRequest, NewRoleRequest, PasswordResetConfirmRequest,
-            PasswordResetRequest, RegisterRequest, ResetPasswordRequest, RoleRequest, RuleDto,
+            AcceptInvitationRequest, AdminRegisterRequest, ChangePasswordRequest, CheckRequest,
+            CreateApiKeyRequest, CreateInvitationRequest, GrantRequest, LoginRequest,
+            NewRoleRequest, PasswordResetConfirmRequest, PasswordResetRequest, RegisterRequest,
+            ResendInvitationRequest, ResetPasswordRequest, RoleRequest, RuleDto,
         };
 
         type Reader = fn(serde_json::Value) -> bool;
         let credentials = json!({"email": "a@b.example", "password": "p"});
-        let requests: [(&str, serde_json::Value, Reader); 13] = [
+        let requests: [(&str, serde_json::Value, Reader); 16] = [
             (
                 "RegisterRequest",
                 credentials.clone(),
@@ -421,6 +431,21 @@ mod tests {
                 "PasswordResetConfirmRequest",
                 json!({"token": "t", "new_password": "b"}),
                 reads::<PasswordResetConfirmRequest>,
+            ),
+            (
+                "CreateInvitationRequest",
+                json!({"email": "a@b.c"}),
+                reads::<CreateInvitationRequest>,
+            ),
+            (
+                "ResendInvitationRequest",
+                json!({}),
+                reads::<ResendInvitationRequest>,
+            ),
+            (
+                "AcceptInvitationRequest",
+                json!({"token": "t", "password": "p"}),
+                reads::<AcceptInvitationRequest>,
             ),
         ];
         let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();

@@ -256,6 +256,28 @@ impl ApiError {
                     "Token invalid",
                     "This link is invalid, expired or used already; ask for a new one.".into(),
                 ),
+                E::InvitationPending => (
+                    StatusCode::CONFLICT,
+                    "invitation_pending",
+                    "Invitation pending",
+                    "A pending invitation for this email address exists already; revoke it or \
+                     send it again."
+                        .into(),
+                ),
+                E::InvitationAccepted => (
+                    StatusCode::CONFLICT,
+                    "invitation_accepted",
+                    "Invitation accepted",
+                    "This invitation was accepted; its account exists (disable the account \
+                     instead)."
+                        .into(),
+                ),
+                E::InvitationRevoked => (
+                    StatusCode::CONFLICT,
+                    "invitation_revoked",
+                    "Invitation revoked",
+                    "This invitation was revoked; invite the address again instead.".into(),
+                ),
                 E::Overloaded { .. } => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "overloaded",

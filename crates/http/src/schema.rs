@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
-use roster_app::model::AuditAction;
+use roster_app::model::{AuditAction, InvitationStatus};
 use roster_app::{EmailVerification, Feature};
 use roster_domain::{AccountStatus, Effect, account, action, email, password, role, scope, text};
 use utoipa::openapi::RefOr;
@@ -71,6 +71,13 @@ string_enum_schema!(
     "AuditAction",
     "What an audit event records.",
     AuditAction::ALL.map(AuditAction::as_str)
+);
+string_enum_schema!(
+    InvitationStatusName,
+    "InvitationStatus",
+    "Where an invitation stands: `pending` until accepted, revoked or past `expires_at` \
+     (then `expired`).",
+    InvitationStatus::ALL.map(InvitationStatus::as_str)
 );
 string_enum_schema!(
     FeatureName,

@@ -113,6 +113,7 @@ impl Components {
             mailer: mailer.clone(),
             outbox: Arc::new(store.clone()),
             email_tokens: Arc::new(store.clone()),
+            invitations: Arc::new(store.clone()),
             mail_queued: mail_wakeup.clone(),
         };
         let roster = Roster::new(

@@ -17,6 +17,7 @@ mod connection;
 mod errors;
 mod grants;
 mod grants_cache;
+mod invitations;
 mod mail;
 mod roles;
 mod rows;

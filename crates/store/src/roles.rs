@@ -16,7 +16,9 @@ use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, corrupt, translate};
 use crate::rows::{StoredRule, from_db_time, page, parse_permissions, to_db_time};
-use crate::schema::{account_grants, accounts, api_key_grants, api_keys, roles};
+use crate::schema::{
+    account_grants, accounts, api_key_grants, api_keys, invitation_grants, invitations, roles,
+};
 
 /// Column order must match `schema::roles`.
 #[derive(Debug, Queryable)]
@@ -353,7 +355,15 @@ impl RoleStore for Store {
                     .filter(api_key_grants::role_name.eq(name.as_str()))
                     .count()
                     .get_result(conn)?;
-                if held_by_accounts + held_by_keys > 0 {
+                // An open invitation would give the role on acceptance.
+                let held_by_invitations: i64 = invitation_grants::table
+                    .inner_join(invitations::table)
+                    .filter(invitation_grants::role_name.eq(name.as_str()))
+                    .filter(invitations::accepted_at.is_null())
+                    .filter(invitations::revoked_at.is_null())
+                    .count()
+                    .get_result(conn)?;
+                if held_by_accounts + held_by_keys + held_by_invitations > 0 {
                     return Ok(RoleDeletion::InUse);
                 }
                 diesel::delete(roles::table.find(name.as_str())).execute(conn)?;

@@ -125,6 +125,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        email -> Text,
+        email_canonical -> Text,
+        name -> Nullable<Text>,
+        token_digest -> Text,
+        pending_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        account_id -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    invitation_grants (id) {
+        id -> Text,
+        invitation_id -> Text,
+        role_name -> Text,
+        scope -> Text,
+    }
+}
+
+diesel::joinable!(invitation_grants -> invitations (invitation_id));
 diesel::joinable!(email_tokens -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(api_key_grants -> api_keys (api_key_id));
@@ -142,4 +169,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     mail_outbox,
     email_tokens,
+    invitations,
+    invitation_grants,
 );

@@ -37,11 +37,15 @@ pub enum AuditAction {
     FeatureChanged,
     PasswordResetByEmail,
     MailGaveUp,
+    InvitationCreated,
+    InvitationResent,
+    InvitationRevoked,
+    InvitationAccepted,
 }
 
 impl AuditAction {
     /// Every action, for validating filters.
-    pub const ALL: [AuditAction; 23] = [
+    pub const ALL: [AuditAction; 27] = [
         AuditAction::AccountRegistered,
         AuditAction::AccountCreated,
         AuditAction::SuperadminCreated,
@@ -65,6 +69,10 @@ impl AuditAction {
         AuditAction::FeatureChanged,
         AuditAction::PasswordResetByEmail,
         AuditAction::MailGaveUp,
+        AuditAction::InvitationCreated,
+        AuditAction::InvitationResent,
+        AuditAction::InvitationRevoked,
+        AuditAction::InvitationAccepted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -92,6 +100,10 @@ impl AuditAction {
             AuditAction::FeatureChanged => "feature.changed",
             AuditAction::PasswordResetByEmail => "password.reset_by_email",
             AuditAction::MailGaveUp => "mail.gave_up",
+            AuditAction::InvitationCreated => "invitation.created",
+            AuditAction::InvitationResent => "invitation.resent",
+            AuditAction::InvitationRevoked => "invitation.revoked",
+            AuditAction::InvitationAccepted => "invitation.accepted",
         }
     }
 

@@ -9,6 +9,7 @@ mod audit;
 mod credentials;
 mod features;
 mod grants;
+mod invitations;
 mod mail;
 mod roles;
 mod sessions;
@@ -21,6 +22,9 @@ pub use audit::{AuditAction, AuditEvent, AuditPage, AuditQuery, GrantChange};
 pub use credentials::{HashError, IssuedToken, PasswordHash, TokenDigest};
 pub use features::{Feature, FeatureEditError, FeatureReport, FeatureSource, FeatureState};
 pub use grants::{GrantInsertion, GrantPage, GrantRecord, NewGrant};
+pub use invitations::{
+    Invitation, InvitationChange, InvitationId, InvitationPage, InvitationStatus, InvitedGrant,
+};
 pub use mail::{
     ClaimedMail, DeliveryError, DeliveryReport, EmailTokenPurpose, MailError, MailKind,
     MailMessage, OutboxStats, SealedMail,

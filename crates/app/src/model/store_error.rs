@@ -37,6 +37,8 @@ pub enum Conflict {
     ApiKeyId,
     /// A session with this token digest exists (a token collision).
     SessionDigest,
+    /// An open invitation for the same canonical email exists.
+    InvitationPending,
 }
 
 impl fmt::Display for Conflict {
@@ -47,6 +49,7 @@ impl fmt::Display for Conflict {
             Conflict::Role => "role",
             Conflict::ApiKeyId => "api key id",
             Conflict::SessionDigest => "session token digest",
+            Conflict::InvitationPending => "open invitation for the email",
         })
     }
 }

@@ -12,6 +12,7 @@ mod email_tokens;
 mod features;
 mod grants;
 mod hashing;
+mod invitations;
 mod mail_signal;
 mod mailer;
 mod outbox;
@@ -30,6 +31,7 @@ pub use email_tokens::EmailTokenStore;
 pub use features::FeatureManager;
 pub use grants::GrantStore;
 pub use hashing::PasswordHasher;
+pub use invitations::InvitationStore;
 pub use mail_signal::{MailSignal, NoMailSignal};
 pub use mailer::Mailer;
 pub use outbox::Outbox;
@@ -56,6 +58,8 @@ pub use features::MockFeatureManager;
 pub use grants::MockGrantStore;
 #[cfg(any(test, feature = "mock"))]
 pub use hashing::MockPasswordHasher;
+#[cfg(any(test, feature = "mock"))]
+pub use invitations::MockInvitationStore;
 #[cfg(any(test, feature = "mock"))]
 pub use mailer::MockMailer;
 #[cfg(any(test, feature = "mock"))]

@@ -11,6 +11,7 @@ mod caller;
 mod feature_reloads;
 mod features;
 mod grants;
+mod invitations;
 mod login;
 mod mail;
 mod password_reset;
@@ -29,8 +30,8 @@ use crate::error::AppError;
 use crate::model::{Feature, FeatureReport};
 use crate::ports::{
     AccountRepository, ApiKeyStore, AuditLog, Clock, EmailTokenStore, FeatureManager, GrantStore,
-    LoginThrottle, MailSignal, Mailer, Outbox, PasswordHasher, PasswordStrength, Readiness,
-    RoleStore, SessionStore, TokenSource,
+    InvitationStore, LoginThrottle, MailSignal, Mailer, Outbox, PasswordHasher, PasswordStrength,
+    Readiness, RoleStore, SessionStore, TokenSource,
 };
 
 pub use admin_accounts::AccountDetails;
@@ -42,6 +43,7 @@ pub use caller::{Authenticated, CallerKind};
 pub use feature_reloads::ReloadEvent;
 pub use features::FeatureOverview;
 pub use grants::{GrantForm, GrantOptions};
+pub use invitations::{AcceptedInvitation, InvitationForm};
 pub use login::LoginSuccess;
 pub use mail::{MailRetryPolicy, MailSenderSettings};
 pub use password_reset::PasswordResetSettings;
@@ -179,6 +181,7 @@ pub struct RosterPorts {
     pub mailer: Arc<dyn Mailer>,
     pub outbox: Arc<dyn Outbox>,
     pub email_tokens: Arc<dyn EmailTokenStore>,
+    pub invitations: Arc<dyn InvitationStore>,
     pub mail_queued: Arc<dyn MailSignal>,
 }
 

@@ -157,7 +157,7 @@ impl Roster {
 
     /// `{public_url}/console/{page}#{token}`: the token in the fragment, which browsers never
     /// send to a server, so it stays out of access logs and `Referer` headers.
-    fn link(&self, purpose: EmailTokenPurpose, token: &SecretString) -> SecretString {
+    pub(super) fn link(&self, purpose: EmailTokenPurpose, token: &SecretString) -> SecretString {
         SecretString::from(format!(
             "{}/console/{}#{}",
             self.public_url,

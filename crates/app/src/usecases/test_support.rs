@@ -27,9 +27,9 @@ use crate::model::{
 };
 use crate::ports::{
     MockAccountRepository, MockApiKeyStore, MockAuditLog, MockClock, MockEmailTokenStore,
-    MockFeatureManager, MockGrantStore, MockLoginThrottle, MockMailer, MockOutbox,
-    MockPasswordHasher, MockPasswordStrength, MockReadiness, MockRoleStore, MockSessionStore,
-    MockTokenSource, NoMailSignal,
+    MockFeatureManager, MockGrantStore, MockInvitationStore, MockLoginThrottle, MockMailer,
+    MockOutbox, MockPasswordHasher, MockPasswordStrength, MockReadiness, MockRoleStore,
+    MockSessionStore, MockTokenSource, NoMailSignal,
 };
 
 /// Passes the default policy (15..=128 characters, zxcvbn score >= 3).
@@ -71,6 +71,7 @@ pub(super) struct Ports {
     pub(super) mailer: MockMailer,
     pub(super) outbox: MockOutbox,
     pub(super) email_tokens: MockEmailTokenStore,
+    pub(super) invitations: MockInvitationStore,
 }
 
 impl Ports {
@@ -92,6 +93,7 @@ impl Ports {
             mailer: MockMailer::new(),
             outbox: MockOutbox::new(),
             email_tokens: MockEmailTokenStore::new(),
+            invitations: MockInvitationStore::new(),
         }
     }
 
@@ -120,6 +122,7 @@ impl Ports {
                 mailer: Arc::new(self.mailer),
                 outbox: Arc::new(self.outbox),
                 email_tokens: Arc::new(self.email_tokens),
+                invitations: Arc::new(self.invitations),
                 mail_queued: Arc::new(NoMailSignal),
             },
             settings,

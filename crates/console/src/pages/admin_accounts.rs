@@ -77,10 +77,10 @@ impl From<&Account> for AccountRow {
 
 /// What may be offered in a grant form: the roles as `<option>`s, the scopes as a
 /// `<datalist>` with a hint in words.
-struct Offer {
-    roles: Vec<String>,
-    scopes: Vec<String>,
-    scopes_hint: String,
+pub(super) struct Offer {
+    pub(super) roles: Vec<String>,
+    pub(super) scopes: Vec<String>,
+    pub(super) scopes_hint: String,
 }
 
 /// Why a grant form is replaced by a sentence.
@@ -211,7 +211,7 @@ impl Typed {
 
 /// What the viewer may give, or why it may give nothing (the use case's `Forbidden`: no
 /// `grant-manage` anywhere).
-async fn offer_for(
+pub(super) async fn offer_for(
     roster: &Roster,
     caller: &Authenticated,
 ) -> Result<Result<Offer, &'static str>, AppError> {

@@ -4,10 +4,12 @@
 
 mod account;
 mod admin_accounts;
+mod admin_invitations;
 mod api_keys;
 mod audit;
 mod check;
 mod features;
+mod invitation;
 mod register;
 mod roles;
 mod sign_in;
@@ -26,8 +28,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .route("/", web::get().to(home));
     sign_in::configure(cfg);
     register::configure(cfg);
+    invitation::configure(cfg);
     account::configure(cfg);
     admin_accounts::configure(cfg);
+    admin_invitations::configure(cfg);
     audit::configure(cfg);
     check::configure(cfg);
     roles::configure(cfg);
@@ -74,6 +78,11 @@ pub(crate) fn notice(done: Option<&str>) -> Option<&'static str> {
             "The role was saved. Everyone who holds it has the new rules from their next request."
         }
         "role-deleted" => "The role was deleted.",
+        "invitation-sent" => "Invitation sent. The link is in the email; it works once.",
+        "invitation-resent" => {
+            "Invitation sent again with a new link. The old link no longer works."
+        }
+        "invitation-revoked" => "Invitation revoked. Its link no longer works.",
         "api-key-revoked" => "The API key was revoked, and with it every key it had created.",
         "feature-on" => "Flag switched on. It is in force now.",
         "feature-off" => "Flag switched off. It is in force now.",

@@ -8,6 +8,7 @@ pub(crate) mod authz;
 pub(crate) mod features;
 pub(crate) mod grants;
 pub(crate) mod health;
+pub(crate) mod invitations;
 pub(crate) mod login;
 pub(crate) mod me;
 pub(crate) mod password_reset;
@@ -59,6 +60,7 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         resource("/v1/account/password-reset/confirm")
             .route(web::post().to(password_reset::confirm_password_reset)),
     )
+    .service(resource("/v1/account/invitations/accept").route(web::post().to(invitations::accept)))
     .service(resource("/v1/auth/login").route(web::post().to(login::login)))
     .service(resource("/v1/auth/logout").route(web::post().to(me::logout)))
     .service(resource("/v1/account/me/password").route(web::put().to(me::change_password)))
@@ -114,6 +116,19 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
             .route(web::get().to(roles::get))
             .route(web::put().to(roles::replace))
             .route(web::delete().to(roles::delete)),
+    )
+    .service(
+        resource("/v1/admin/invitations")
+            .route(web::post().to(invitations::create))
+            .route(web::get().to(invitations::list)),
+    )
+    .service(
+        resource("/v1/admin/invitations/{id}")
+            .route(web::get().to(invitations::get))
+            .route(web::delete().to(invitations::revoke)),
+    )
+    .service(
+        resource("/v1/admin/invitations/{id}/resend").route(web::post().to(invitations::resend)),
     )
     .service(resource("/v1/admin/audit-events").route(web::get().to(audit::list)))
     .service(resource("/v1/features").route(web::get().to(features::list)))

@@ -927,3 +927,272 @@ async fn an_unverified_sign_up_is_told_to_verify_and_sign_in_says_so(db: Db) {
         list.body
     );
 }
+
+/// The `rin_` token of the newest `.eml` message in the app's outbox folder, once `count`
+/// messages are there (files are named by message id, a UUID v7: the newest sorts last).
+async fn console_invitation_token(app: &TestApp, count: usize) -> String {
+    crate::mail::wait_for_files(&app.outbox_dir(), count).await;
+    let mut paths: Vec<_> = std::fs::read_dir(app.outbox_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "eml"))
+        .collect();
+    paths.sort();
+    let text = crate::mail::parse(&std::fs::read(paths.last().unwrap()).unwrap()).text;
+    let start = text
+        .find("/console/invitation#")
+        .expect("an invitation link")
+        + "/console/invitation#".len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect()
+}
+
+/// The invitee's page works with registration off: the token goes into a hidden field (the
+/// console's script fills it from the fragment), a weak password is refused beside the field
+/// with the token kept, the account is created and signed in, and the link then is dead.
+async fn the_invitation_page_creates_the_account_and_signs_in(db: Db) {
+    let Some(app) = spawn_app_with(
+        db,
+        AppOptions {
+            features: Some("disabledFeatures = [ account-registration ]\n".into()),
+            ..AppOptions::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let admin = app.superadmin_token().await;
+    app.create_role(&admin, "doc-reader", &[("doc-read", "allow")])
+        .await;
+    let email = crate::helpers::unique_email("invitee");
+    let response = app
+        .post_json(
+            "/v1/admin/invitations",
+            &serde_json::json!({"email": email, "grants": [{"role": "doc-reader", "scope": "acme"}]}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let token = console_invitation_token(&app, 1).await;
+
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/console/invitation").await;
+    assert_eq!(form.status, 200);
+    assert!(
+        form.body
+            .contains(r#"name="token" value="" data-token-from-fragment"#)
+    );
+    assert!(form.body.contains("At least 15 and at most 128 characters"));
+    let csrf = form.csrf_token();
+
+    let weak = browser
+        .post(
+            "/console/invitation",
+            &[
+                ("csrf_token", &csrf),
+                ("token", &token),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+    assert!(weak.body.contains(r#"id="password-error""#));
+    assert!(
+        weak.body.contains(&format!(r#"value="{token}""#)),
+        "the token is kept for the retry"
+    );
+
+    let created = browser
+        .post(
+            "/console/invitation",
+            &[
+                ("csrf_token", &csrf),
+                ("token", &token),
+                ("name", "Grace"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303);
+    assert_eq!(created.location(), "/console/account?done=welcome");
+    let session = browser.session_token();
+    assert!(app.allowed(&session, "doc-read", "acme").await);
+    let me: Value = app
+        .get_as("/v1/account/me", &session)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["account"]["email_verified"], true);
+
+    let mut later = Browser::new(&app);
+    let csrf = later.get("/console/invitation").await.csrf_token();
+    let dead = later
+        .post(
+            "/console/invitation",
+            &[
+                ("csrf_token", &csrf),
+                ("token", &token),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(dead.status, 410);
+    assert!(dead.body.contains("This invitation link does not work"));
+    assert!(
+        !dead.body.contains(&token),
+        "a dead token is not shown back"
+    );
+}
+
+/// The admin page: in the menu for `account-read` only, invite with a grant row, send again,
+/// revoke, filter by status.
+async fn the_invitations_page_invites_resends_and_revokes(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let admin_email = crate::helpers::unique_email("root");
+    app.components(&[])
+        .roster
+        .create_superadmin(roster_app::RegistrationForm::new(
+            admin_email.clone(),
+            PASSWORD.to_owned().into(),
+            None,
+        ))
+        .await
+        .unwrap();
+    let admin = app.login_token(&admin_email, PASSWORD).await;
+    app.create_role(&admin, "viewer", &[("doc-read", "allow")])
+        .await;
+
+    let member = app.new_account("member").await;
+    let mut outsider = Browser::new(&app);
+    assert_eq!(outsider.sign_in(&member.email, PASSWORD).await.status, 303);
+    let account = outsider.get("/console/account").await;
+    assert!(!account.body.contains("/console/admin/invitations"));
+    assert_eq!(outsider.get("/console/admin/invitations").await.status, 403);
+
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.sign_in(&admin_email, PASSWORD).await.status, 303);
+    let page = browser.get("/console/admin/invitations").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"href="/console/admin/invitations""#));
+    let csrf = page.csrf_token();
+    let email = crate::helpers::unique_email("guest");
+
+    let bad = browser
+        .post(
+            "/console/admin/invitations",
+            &[
+                ("csrf_token", &csrf),
+                ("email", "not an email"),
+                ("expires_in", "7d"),
+                ("role", "viewer"),
+                ("scope", "acme"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains(r#"id="email-error""#));
+
+    let sent = browser
+        .post(
+            "/console/admin/invitations",
+            &[
+                ("csrf_token", &csrf),
+                ("email", &email),
+                ("name", "Guest"),
+                ("expires_in", "14d"),
+                ("role", "viewer"),
+                ("scope", "acme"),
+                ("role", ""),
+                ("scope", ""),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303);
+    assert_eq!(
+        sent.location(),
+        "/console/admin/invitations?done=invitation-sent"
+    );
+    let first_token = console_invitation_token(&app, 1).await;
+
+    let again = browser
+        .post(
+            "/console/admin/invitations",
+            &[
+                ("csrf_token", &csrf),
+                ("email", &email),
+                ("expires_in", "7d"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 409);
+    assert!(
+        again
+            .body
+            .contains("A pending invitation for this address exists already")
+    );
+
+    let list = browser
+        .get("/console/admin/invitations?status=pending")
+        .await;
+    assert!(list.body.contains(&email) && list.body.contains("viewer on acme"));
+    let listed: Value = app
+        .get_as("/v1/admin/invitations?status=pending", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = listed["items"][0]["id"].as_str().unwrap().to_owned();
+
+    let resent = browser
+        .post(
+            &format!("/console/admin/invitations/{id}/resend"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        resent.location(),
+        "/console/admin/invitations?done=invitation-resent"
+    );
+    let second_token = console_invitation_token(&app, 2).await;
+    assert_ne!(first_token, second_token);
+
+    let revoked = browser
+        .post(
+            &format!("/console/admin/invitations/{id}/revoke"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        revoked.location(),
+        "/console/admin/invitations?done=invitation-revoked"
+    );
+    let list = browser
+        .get("/console/admin/invitations?status=revoked")
+        .await;
+    assert!(list.body.contains(&email), "{}", list.body);
+    assert!(
+        browser
+            .get("/console/admin/invitations?status=pending")
+            .await
+            .body
+            .contains("No invitations here.")
+    );
+    assert_eq!(
+        browser
+            .get("/console/admin/invitations?status=open")
+            .await
+            .status,
+        400
+    );
+}
+
+on_both_databases!(
+    the_invitation_page_creates_the_account_and_signs_in,
+    the_invitations_page_invites_resends_and_revokes,
+);

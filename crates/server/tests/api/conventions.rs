@@ -275,6 +275,7 @@ async fn a_malformed_path_id_is_401_to_the_unauthenticated(db: Db) {
                 Some("#/components/schemas/ResetPasswordRequest") => {
                     Some(json!({"new_password": PASSWORD}))
                 }
+                Some("#/components/schemas/ResendInvitationRequest") => Some(json!({})),
                 Some(other) => panic!("{method} {template}: add a valid {other} here"),
             };
             for (who, token, status, code) in [

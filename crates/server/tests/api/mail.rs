@@ -33,7 +33,7 @@ fn python_with_aiosmtpd() -> Option<&'static str> {
     })
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -42,7 +42,7 @@ fn free_port() -> u16 {
 }
 
 /// A running aiosmtpd that stores every message it accepts as a file.
-struct SmtpSink {
+pub(crate) struct SmtpSink {
     child: Child,
     port: u16,
     dir: PathBuf,
@@ -51,7 +51,7 @@ struct SmtpSink {
 
 impl SmtpSink {
     /// `None` (after saying SKIPPED) when the machine has no aiosmtpd.
-    fn available() -> Option<&'static str> {
+    pub(crate) fn available() -> Option<&'static str> {
         let python = python_with_aiosmtpd();
         if python.is_none() {
             assert!(
@@ -67,7 +67,7 @@ impl SmtpSink {
     }
 
     /// Starts a sink on `port`, storing into `dir` (a fresh temporary folder when `None`).
-    fn start(python: &str, port: u16, dir: Option<PathBuf>) -> SmtpSink {
+    pub(crate) fn start(python: &str, port: u16, dir: Option<PathBuf>) -> SmtpSink {
         let (dir, keep) = if let Some(dir) = dir {
             (dir, None)
         } else {
@@ -96,7 +96,7 @@ impl SmtpSink {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
@@ -106,7 +106,7 @@ impl SmtpSink {
     }
 
     /// Waits until at least `count` messages arrived; returns them all.
-    async fn wait_for(&self, count: usize) -> Vec<Vec<u8>> {
+    pub(crate) async fn wait_for(&self, count: usize) -> Vec<Vec<u8>> {
         wait_for_files(&self.dir, count).await
     }
 }
@@ -150,9 +150,9 @@ pub(crate) async fn wait_for_files(dir: &Path, count: usize) -> Vec<Vec<u8>> {
 #[derive(Debug)]
 pub(crate) struct Received {
     message_id: String,
-    to: String,
-    subject: String,
-    text: String,
+    pub(crate) to: String,
+    pub(crate) subject: String,
+    pub(crate) text: String,
     html: String,
 }
 
@@ -185,7 +185,7 @@ pub(crate) fn reset_token(received: &Received) -> String {
         .collect()
 }
 
-fn smtp_options(url: &str) -> AppOptions {
+pub(crate) fn smtp_options(url: &str) -> AppOptions {
     AppOptions {
         env: vec![
             ("ROSTER__MAIL__SMTP_URL".into(), url.to_owned()),

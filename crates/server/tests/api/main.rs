@@ -15,6 +15,7 @@ mod features;
 mod grants;
 mod hardening;
 mod hostile_input;
+mod invitations;
 mod login;
 mod login_throttle;
 mod mail;

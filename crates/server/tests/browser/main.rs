@@ -19,6 +19,7 @@ mod delegation;
 mod forgery;
 mod grants;
 mod harness;
+mod invitation;
 mod registration_flag;
 mod sessions;
 mod sign_in;

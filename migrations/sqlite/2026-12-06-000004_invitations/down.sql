@@ -1,0 +1,2 @@
+DROP TABLE invitation_grants;
+DROP TABLE invitations;
