@@ -19,7 +19,8 @@ pub use usecases::{
     CreatedApiKey, EmailVerification, FeatureOverview, GrantForm, GrantLimits, GrantOptions,
     LoginSuccess, LoginThrottlePolicy, MailRetryPolicy, MailSenderSettings, OwnSession,
     PasswordResetSettings, RegistrationForm, RegistrationPolicy, RegistrationPolicyView, RoleForm,
-    Roster, RosterPorts, RosterSettings, RuleForm, SessionSettings,
+    Roster, RosterPorts, RosterSettings, RuleForm, SelfRegistration, SessionSettings,
+    VERIFICATION_TTL,
 };
 pub use usecases::{
     AuditTrail, AuditTrailForm, CHECK_CHOICE_LIMIT, CheckChoices, CheckSubject, PrincipalNames,

@@ -125,6 +125,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    email_request_counters (email_digest, purpose) {
+        email_digest -> Text,
+        purpose -> Text,
+        window_started_at -> Timestamp,
+        requests -> Integer,
+    }
+}
+
 diesel::joinable!(email_tokens -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(api_key_grants -> api_keys (api_key_id));
@@ -142,4 +151,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     mail_outbox,
     email_tokens,
+    email_request_counters,
 );

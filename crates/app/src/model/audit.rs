@@ -36,12 +36,13 @@ pub enum AuditAction {
     FeaturesRejected,
     FeatureChanged,
     PasswordResetByEmail,
+    EmailVerified,
     MailGaveUp,
 }
 
 impl AuditAction {
     /// Every action, for validating filters.
-    pub const ALL: [AuditAction; 23] = [
+    pub const ALL: [AuditAction; 24] = [
         AuditAction::AccountRegistered,
         AuditAction::AccountCreated,
         AuditAction::SuperadminCreated,
@@ -64,6 +65,7 @@ impl AuditAction {
         AuditAction::FeaturesRejected,
         AuditAction::FeatureChanged,
         AuditAction::PasswordResetByEmail,
+        AuditAction::EmailVerified,
         AuditAction::MailGaveUp,
     ];
 
@@ -91,6 +93,7 @@ impl AuditAction {
             AuditAction::FeaturesRejected => "features.rejected",
             AuditAction::FeatureChanged => "feature.changed",
             AuditAction::PasswordResetByEmail => "password.reset_by_email",
+            AuditAction::EmailVerified => "account.email_verified",
             AuditAction::MailGaveUp => "mail.gave_up",
         }
     }

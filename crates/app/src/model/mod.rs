@@ -22,8 +22,8 @@ pub use credentials::{HashError, IssuedToken, PasswordHash, TokenDigest};
 pub use features::{Feature, FeatureEditError, FeatureReport, FeatureSource, FeatureState};
 pub use grants::{GrantInsertion, GrantPage, GrantRecord, NewGrant};
 pub use mail::{
-    ClaimedMail, DeliveryError, DeliveryReport, EmailTokenPurpose, MailError, MailKind,
-    MailMessage, OutboxStats, SealedMail,
+    ClaimedMail, DeliveryError, DeliveryReport, EmailRequest, EmailTokenPurpose, MailDelivery,
+    MailError, MailKind, MailMessage, NewEmailToken, OutboxStats, SealedMail,
 };
 pub use roles::{
     CheckedRole, RoleDeletion, RoleHolder, RoleHolders, RoleHolding, RolePage, StoredRole,
