@@ -24,9 +24,7 @@ use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, translate};
 use crate::rows::{AccountRow, NewAccountRow, from_db_time, to_db_time};
-use crate::schema::{
-    accounts, email_request_counters, email_tokens, login_throttle, mail_outbox,
-};
+use crate::schema::{accounts, email_request_counters, email_tokens, login_throttle, mail_outbox};
 
 /// `last_error` is for people reading the table: an SMTP reply or an I/O error, cut short.
 const MAX_ERROR_CHARS: usize = 500;
@@ -286,12 +284,10 @@ fn count_request(conn: &mut DbConnection, request: &EmailRequest) -> Result<i64,
         DbConnection::Pg(pg) => insert.on_conflict_do_nothing().execute(pg)?,
         DbConnection::Sqlite(sqlite) => insert.on_conflict_do_nothing().execute(sqlite)?,
     };
-    let query = email_request_counters::table
-        .find((key, purpose))
-        .select((
-            email_request_counters::window_started_at,
-            email_request_counters::requests,
-        ));
+    let query = email_request_counters::table.find((key, purpose)).select((
+        email_request_counters::window_started_at,
+        email_request_counters::requests,
+    ));
     let (window_started_at, requests): (NaiveDateTime, i32) = match conn {
         DbConnection::Pg(pg) => query.for_update().get_result(pg)?,
         DbConnection::Sqlite(_) => query.get_result(conn)?,

@@ -297,7 +297,13 @@ async fn requests_for_unknown_addresses_count_against_the_cap_too(db: TestDb) {
             .await
             .unwrap()
     );
-    assert!(store.find_password_reset(&digest(3), t0).await.unwrap().is_none());
+    assert!(
+        store
+            .find_password_reset(&digest(3), t0)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.stats().await.unwrap().queued, 0);
     // A different purpose has its own counter.
     let mut other = reset_request(Some(&ada), 4, &sealed(t0), 2);
@@ -345,7 +351,10 @@ async fn a_self_registration_writes_the_account_its_token_and_its_mail_together(
         .await
         .unwrap();
     let found = store.find_email_verification(&digest(1), t0).await.unwrap();
-    assert_eq!(found.map(|a| (a.id, a.email_verified)), Some((bea.id, false)));
+    assert_eq!(
+        found.map(|a| (a.id, a.email_verified)),
+        Some((bea.id, false))
+    );
     assert_eq!(store.stats().await.unwrap().queued, 1);
 
     // The same email again: refused as a duplicate, and nothing of it written.
@@ -354,7 +363,13 @@ async fn a_self_registration_writes_the_account_its_token_and_its_mail_together(
         .register_unverified(&twin, &hash, &event, &verification_request(&twin, 2, t0))
         .await;
     assert_eq!(result, Err(StoreError::Duplicate(Conflict::Email)));
-    assert!(store.find_email_verification(&digest(2), t0).await.unwrap().is_none());
+    assert!(
+        store
+            .find_email_verification(&digest(2), t0)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.stats().await.unwrap().queued, 1);
 }
 
@@ -377,15 +392,37 @@ async fn a_verification_token_verifies_once_and_ends_the_other_links(db: TestDb)
     assert!(store.request_email(&resend).await.unwrap());
     // Expired at its expiry.
     let expiry = t0 + TimeDelta::hours(24);
-    assert!(store.find_email_verification(&digest(1), expiry).await.unwrap().is_none());
+    assert!(
+        store
+            .find_email_verification(&digest(1), expiry)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let verified = AuditEvent::new(AuditAction::EmailVerified, t0).target("account", bea.id);
-    assert!(store.verify_email(&digest(1), bea.id, t0, &verified).await.unwrap());
+    assert!(
+        store
+            .verify_email(&digest(1), bea.id, t0, &verified)
+            .await
+            .unwrap()
+    );
     let account = store.find_by_id(bea.id).await.unwrap().unwrap();
     assert!(account.email_verified);
     for n in [1, 2] {
-        assert!(store.find_email_verification(&digest(n), t0).await.unwrap().is_none());
-        assert!(!store.verify_email(&digest(n), bea.id, t0, &verified).await.unwrap());
+        assert!(
+            store
+                .find_email_verification(&digest(n), t0)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            !store
+                .verify_email(&digest(n), bea.id, t0, &verified)
+                .await
+                .unwrap()
+        );
     }
     let events = store
         .list_audit_events(&AuditQuery {

@@ -71,7 +71,10 @@ impl Roster {
         let mail = self.seal(&message, now)?;
         let recipient = match &found {
             None => {
-                tracing::debug!(?source_ip, "password reset asked for an unknown email: no mail");
+                tracing::debug!(
+                    ?source_ip,
+                    "password reset asked for an unknown email: no mail"
+                );
                 None
             }
             Some(stored) if stored.account.status != AccountStatus::Active => {
@@ -89,9 +92,7 @@ impl Roster {
                 expires_at,
             }),
         });
-        let queued = self
-            .request_email(&email, purpose, now, delivery)
-            .await?;
+        let queued = self.request_email(&email, purpose, now, delivery).await?;
         if let Some(account_id) = recipient {
             if queued {
                 tracing::info!(%account_id, "password reset link queued");
@@ -210,7 +211,6 @@ impl Roster {
         ))
     }
 }
-
 
 /// Parses the `email` field of a public email form.
 pub(super) fn parse_email_field(email: &str) -> Result<Email, AppError> {

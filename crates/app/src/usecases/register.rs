@@ -300,10 +300,8 @@ impl Roster {
             ),
         };
         let mail = self.seal(&message, now)?;
-        let delivery = (owner.status == AccountStatus::Active).then_some(MailDelivery {
-            mail,
-            token: None,
-        });
+        let delivery =
+            (owner.status == AccountStatus::Active).then_some(MailDelivery { mail, token: None });
         let queued = self
             .request_email(&owner.email, purpose, now, delivery)
             .await?;

@@ -148,9 +148,14 @@ impl Roster {
             waiting
         });
         if account.is_none() {
-            tracing::debug!(?source_ip, "verification link asked for an address that gets none");
+            tracing::debug!(
+                ?source_ip,
+                "verification link asked for an address that gets none"
+            );
         }
-        let delivery = account.as_ref().map(|account| prepared.for_account(account));
+        let delivery = account
+            .as_ref()
+            .map(|account| prepared.for_account(account));
         let queued = self
             .request_email(&email, EmailTokenPurpose::EmailVerification, now, delivery)
             .await?;

@@ -92,12 +92,14 @@ fn is_verification_for(request: &EmailRequest, account: Option<roster_domain::Ac
         && request.max_per_hour == 3;
     let delivered = match (&request.delivery, account) {
         (None, None) => true,
-        (Some(delivery), Some(id)) => delivery.token.as_ref().is_some_and(|token| {
-            token.account == id
-                && token.digest.as_str() == VERIFY_DIGEST
-                && token.purpose == EmailTokenPurpose::EmailVerification
-                && token.expires_at == now() + Duration::hours(24)
-        }) && delivery.mail.kind == MailKind::EmailVerification,
+        (Some(delivery), Some(id)) => {
+            delivery.token.as_ref().is_some_and(|token| {
+                token.account == id
+                    && token.digest.as_str() == VERIFY_DIGEST
+                    && token.purpose == EmailTokenPurpose::EmailVerification
+                    && token.expires_at == now() + Duration::hours(24)
+            }) && delivery.mail.kind == MailKind::EmailVerification
+        }
         _ => false,
     };
     counted && delivered
