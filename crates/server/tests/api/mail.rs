@@ -33,7 +33,7 @@ fn python_with_aiosmtpd() -> Option<&'static str> {
     })
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -42,7 +42,7 @@ fn free_port() -> u16 {
 }
 
 /// A running aiosmtpd that stores every message it accepts as a file.
-struct SmtpSink {
+pub(crate) struct SmtpSink {
     child: Child,
     port: u16,
     dir: PathBuf,
@@ -51,7 +51,7 @@ struct SmtpSink {
 
 impl SmtpSink {
     /// `None` (after saying SKIPPED) when the machine has no aiosmtpd.
-    fn available() -> Option<&'static str> {
+    pub(crate) fn available() -> Option<&'static str> {
         let python = python_with_aiosmtpd();
         if python.is_none() {
             assert!(
@@ -67,7 +67,7 @@ impl SmtpSink {
     }
 
     /// Starts a sink on `port`, storing into `dir` (a fresh temporary folder when `None`).
-    fn start(python: &str, port: u16, dir: Option<PathBuf>) -> SmtpSink {
+    pub(crate) fn start(python: &str, port: u16, dir: Option<PathBuf>) -> SmtpSink {
         let (dir, keep) = if let Some(dir) = dir {
             (dir, None)
         } else {
@@ -96,17 +96,17 @@ impl SmtpSink {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
     /// Every message received so far, raw.
-    fn messages(&self) -> Vec<Vec<u8>> {
+    pub(crate) fn messages(&self) -> Vec<Vec<u8>> {
         eml_files(&self.dir)
     }
 
     /// Waits until at least `count` messages arrived; returns them all.
-    async fn wait_for(&self, count: usize) -> Vec<Vec<u8>> {
+    pub(crate) async fn wait_for(&self, count: usize) -> Vec<Vec<u8>> {
         wait_for_files(&self.dir, count).await
     }
 }
@@ -149,11 +149,11 @@ pub(crate) async fn wait_for_files(dir: &Path, count: usize) -> Vec<Vec<u8>> {
 /// What the tests read from a received message.
 #[derive(Debug)]
 pub(crate) struct Received {
-    message_id: String,
-    to: String,
-    subject: String,
-    text: String,
-    html: String,
+    pub(crate) message_id: String,
+    pub(crate) to: String,
+    pub(crate) subject: String,
+    pub(crate) text: String,
+    pub(crate) html: String,
 }
 
 pub(crate) fn parse(raw: &[u8]) -> Received {
@@ -174,18 +174,24 @@ pub(crate) fn parse(raw: &[u8]) -> Received {
 
 /// The `rpr_` token of the link in a reset message's text.
 pub(crate) fn reset_token(received: &Received) -> String {
+    link_token(received, "password-reset", "rpr_")
+}
+
+/// The token of the link to `/console/{page}#{prefix}...` in a message's text.
+pub(crate) fn link_token(received: &Received, page: &str, prefix: &str) -> String {
+    let link = format!("/console/{page}#");
     let start = received
         .text
-        .find("/console/password-reset#rpr_")
-        .unwrap_or_else(|| panic!("no reset link in {}", received.text))
-        + "/console/password-reset#".len();
+        .find(&format!("{link}{prefix}"))
+        .unwrap_or_else(|| panic!("no {page} link in {}", received.text))
+        + link.len();
     received.text[start..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
         .collect()
 }
 
-fn smtp_options(url: &str) -> AppOptions {
+pub(crate) fn smtp_options(url: &str) -> AppOptions {
     AppOptions {
         env: vec![
             ("ROSTER__MAIL__SMTP_URL".into(), url.to_owned()),
@@ -221,7 +227,7 @@ async fn confirm(app: &TestApp, token: &str, password: &str) -> reqwest::Respons
 }
 
 /// Waits until the outbox holds nothing to send (every message sent or given up).
-async fn wait_until_outbox_empty(app: &TestApp) {
+pub(crate) async fn wait_until_outbox_empty(app: &TestApp) {
     let roster = app.components(&[]).roster;
     let deadline = Instant::now() + PATIENCE;
     loop {

@@ -31,3 +31,4 @@ mod roles;
 mod secrets;
 mod sessions;
 mod storage;
+mod verify_email;
