@@ -362,6 +362,37 @@ impl EmailTokenStore for Store {
         .await
     }
 
+    async fn forget_stale_counters(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<usize, StoreError> {
+        self.run(move |conn| {
+            let stale = email_request_counters::table
+                .filter(email_request_counters::window_started_at.lt(to_db_time(before)))
+                .select((
+                    email_request_counters::email_digest,
+                    email_request_counters::purpose,
+                ))
+                .limit(limit)
+                .load::<(String, String)>(conn)
+                .map_err(translate)?;
+            let mut forgotten = 0;
+            for (key, purpose) in stale {
+                // Re-checked per row: a request may have opened a new window meanwhile.
+                forgotten += diesel::delete(
+                    email_request_counters::table
+                        .find((&key, &purpose))
+                        .filter(email_request_counters::window_started_at.lt(to_db_time(before))),
+                )
+                .execute(conn)
+                .map_err(translate)?;
+            }
+            Ok(forgotten)
+        })
+        .await
+    }
+
     async fn register_unverified(
         &self,
         account: &Account,

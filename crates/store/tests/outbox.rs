@@ -309,6 +309,22 @@ async fn requests_for_unknown_addresses_count_against_the_cap_too(db: TestDb) {
     let mut other = reset_request(Some(&ada), 4, &sealed(t0), 2);
     other.purpose = EmailTokenPurpose::EmailVerification;
     assert!(store.request_email(&other).await.unwrap());
+    // Counters are forgotten once their hour is over, and then count from zero.
+    assert_eq!(store.forget_stale_counters(t0, 10).await.unwrap(), 0);
+    let later = t0 + TimeDelta::minutes(61);
+    assert_eq!(
+        store
+            .forget_stale_counters(later - TimeDelta::hours(1), 10)
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(
+        store
+            .request_email(&reset_request(Some(&ada), 5, &sealed(t0), 2))
+            .await
+            .unwrap()
+    );
 }
 
 fn verification_request(account: &Account, n: u8, at: DateTime<Utc>) -> EmailRequest {

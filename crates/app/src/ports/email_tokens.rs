@@ -19,6 +19,17 @@ pub trait EmailTokenStore: Send + Sync {
     /// `Duplicate(TokenDigest)` on a digest collision; `Unavailable`.
     async fn request_email(&self, request: &EmailRequest) -> Result<bool, StoreError>;
 
+    /// Deletes up to `limit` hourly counters whose window started before `before` (they count
+    /// nothing any more). Returns how many went.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn forget_stale_counters(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<usize, StoreError>;
+
     /// In one transaction: inserts the self-registered `account` (unverified) with `audit`,
     /// counts `request` (never refused by the cap: the account needs its first link) and
     /// stores its token and queues its message.

@@ -17,6 +17,9 @@ use crate::model::{
     NewEmailToken, SealedMail,
 };
 
+/// Stale counters forgotten per cleanup call.
+const COUNTER_FORGET_BATCH: i64 = 1000;
+
 /// Password reset, from settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordResetSettings {
@@ -101,6 +104,21 @@ impl Roster {
             }
         }
         Ok(())
+    }
+
+    /// Forgets the per-address counters of the public email forms once their hour is over
+    /// (bounded work per call; the periodic cleanup calls it), so the table holds about one
+    /// hour of addresses. Returns how many went.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    pub async fn forget_old_email_counters(&self) -> Result<usize, AppError> {
+        let before = self.ports.clock.now() - Duration::hours(1);
+        Ok(self
+            .ports
+            .email_tokens
+            .forget_stale_counters(before, COUNTER_FORGET_BATCH)
+            .await?)
     }
 
     /// Renders and seals a message under a new id.

@@ -287,3 +287,17 @@ async fn a_weak_new_password_is_refused_naming_new_password() {
     };
     assert_eq!(errors[0].field, "new_password");
 }
+
+#[tokio::test]
+async fn counters_are_forgotten_an_hour_after_their_window_opened_in_batches() {
+    let mut ports = Ports::new();
+    ports.clock_at(now());
+    ports
+        .email_tokens
+        .expect_forget_stale_counters()
+        .withf(|before, limit| *before == now() - Duration::hours(1) && *limit == 1000)
+        .times(1)
+        .returning(|_, _| Ok(4));
+    let roster = ports.build();
+    assert_eq!(roster.forget_old_email_counters().await.unwrap(), 4);
+}
