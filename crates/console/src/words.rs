@@ -692,9 +692,10 @@ mod tests {
         let by_ada = event.clone().actor(PrincipalId::Account(ada()));
         let session = Uuid::from_u128(0x5e55);
         match action {
-            AuditAction::AccountRegistered | AuditAction::PasswordChanged => {
-                by_ada.target("account", ada())
-            }
+            AuditAction::AccountRegistered
+            | AuditAction::PasswordChanged
+            | AuditAction::PasswordResetByEmail
+            | AuditAction::EmailVerified => by_ada.target("account", ada()),
             AuditAction::AccountCreated => by_ada
                 .target("account", bob())
                 .detail("viewer@acme.berlin, auditor@*"),
@@ -729,9 +730,6 @@ mod tests {
                 .detail("line 2: unknown feature `no-such-feature`"),
             AuditAction::FeatureChanged => {
                 by_ada.target("feature", "web-console").detail("disabled")
-            }
-            AuditAction::PasswordResetByEmail | AuditAction::EmailVerified => {
-                by_ada.target("account", ada())
             }
             AuditAction::MailGaveUp => event
                 .target("mail", Uuid::from_u128(7))

@@ -225,7 +225,7 @@ async fn enumeration_safe_registration_answers_new_and_taken_emails_byte_for_byt
         .iter()
         .find(|m| m.to == newcomer)
         .expect("the newcomer's");
-    let token = link_token(to_newcomer, "verify-email", "rev_");
+    let link = link_token(to_newcomer, "verify-email", "rev_");
 
     // Nothing changed on the existing account: same record, same password, same session.
     let after: Value = app.get_as(&owner_path, &admin).await.json().await.unwrap();
@@ -249,7 +249,7 @@ async fn enumeration_safe_registration_answers_new_and_taken_emails_byte_for_byt
         "email_unverified",
     )
     .await;
-    assert_eq!(verify(&app, &token).await.status(), 200);
+    assert_eq!(verify(&app, &link).await.status(), 200);
     app.login_token(&newcomer, PASSWORD).await;
 
     wait_until_outbox_empty(&app).await;
