@@ -360,12 +360,13 @@ mod tests {
         use crate::dto::{
             AdminRegisterRequest, ChangePasswordRequest, CheckRequest, CreateApiKeyRequest,
             GrantRequest, LoginRequest, NewRoleRequest, PasswordResetConfirmRequest,
-            PasswordResetRequest, RegisterRequest, ResetPasswordRequest, RoleRequest, RuleDto,
+            PasswordResetRequest, RegisterRequest, ResendVerificationRequest, ResetPasswordRequest,
+            RoleRequest, RuleDto, VerifyEmailRequest,
         };
 
         type Reader = fn(serde_json::Value) -> bool;
         let credentials = json!({"email": "a@b.example", "password": "p"});
-        let requests: [(&str, serde_json::Value, Reader); 13] = [
+        let requests: [(&str, serde_json::Value, Reader); 15] = [
             (
                 "RegisterRequest",
                 credentials.clone(),
@@ -426,6 +427,16 @@ mod tests {
                 "PasswordResetConfirmRequest",
                 json!({"token": "t", "new_password": "b"}),
                 reads::<PasswordResetConfirmRequest>,
+            ),
+            (
+                "VerifyEmailRequest",
+                json!({"token": "t"}),
+                reads::<VerifyEmailRequest>,
+            ),
+            (
+                "ResendVerificationRequest",
+                json!({"email": "a@b.c"}),
+                reads::<ResendVerificationRequest>,
             ),
         ];
         let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
