@@ -20,7 +20,7 @@ pub use usecases::{
     GrantOptions, InvitationForm, LoginSuccess, LoginThrottlePolicy, MailRetryPolicy,
     MailSenderSettings, OwnSession, PasswordResetSettings, RegistrationForm, RegistrationPolicy,
     RegistrationPolicyView, RoleForm, Roster, RosterPorts, RosterSettings, RuleForm,
-    SessionSettings,
+    SelfRegistration, SessionSettings, VERIFICATION_TTL,
 };
 pub use usecases::{
     AuditTrail, AuditTrailForm, CHECK_CHOICE_LIMIT, CheckChoices, CheckSubject, PrincipalNames,

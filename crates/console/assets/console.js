@@ -1,6 +1,25 @@
 // Roster console: small enhancements only. Every flow works without this file.
 "use strict";
 
+// Emailed links carry their token in the fragment (never sent to a server): put it into the
+// form's token field, hide what only someone pasting by hand needs, and take the token out of
+// the address bar and history. The form is still sent only by the user's click.
+function takeTokenFromFragment() {
+  const form = document.querySelector("form[data-fragment-token]");
+  const fragment = window.location.hash.slice(1);
+  if (!form || !fragment.startsWith(form.dataset.fragmentToken)) return;
+  const field = form.querySelector("input[name=token]");
+  if (field) {
+    field.value = fragment;
+    for (const element of document.querySelectorAll("[data-hide-with-token]")) {
+      element.hidden = true;
+    }
+    const next = form.querySelector("input[type=password]");
+    if (next) next.focus();
+  }
+  history.replaceState(null, "", window.location.pathname + window.location.search);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   // Emailed links carry their token in the fragment, which browsers never send to a server:
   // move it into the form's hidden field, then take it out of the address bar (and so out
@@ -18,6 +37,9 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
+  takeTokenFromFragment();
+  // The link opened in a tab already showing the page changes only the fragment.
+  window.addEventListener("hashchange", takeTokenFromFragment);
   // Copy buttons: <button data-copy="element-id">. Hidden without script, shown here.
   for (const button of document.querySelectorAll("button[data-copy]")) {
     button.hidden = false;

@@ -370,6 +370,7 @@ pub fn audit_action_in_words(action: AuditAction) -> &'static str {
         AuditAction::FeaturesRejected => "Features file edit rejected",
         AuditAction::FeatureChanged => "Feature switched",
         AuditAction::PasswordResetByEmail => "Password reset through an emailed link",
+        AuditAction::EmailVerified => "Email address verified",
         AuditAction::MailGaveUp => "Email given up after failed deliveries",
         AuditAction::InvitationCreated => "Invitation sent",
         AuditAction::InvitationResent => "Invitation sent again with a new link",
@@ -576,6 +577,7 @@ pub fn audit_event_in_words(event: &AuditEvent, names: &PrincipalNames) -> Sente
         AuditAction::PasswordResetByEmail => {
             by(" set a new password through an emailed link; every session of the account ended")
         }
+        AuditAction::EmailVerified => by(" verified their email address through an emailed link"),
         AuditAction::MailGaveUp => with_detail(
             words("Delivery of the email ")
                 .then(target_id)
@@ -725,9 +727,10 @@ mod tests {
         let by_ada = event.clone().actor(PrincipalId::Account(ada()));
         let session = Uuid::from_u128(0x5e55);
         match action {
-            AuditAction::AccountRegistered | AuditAction::PasswordChanged => {
-                by_ada.target("account", ada())
-            }
+            AuditAction::AccountRegistered
+            | AuditAction::PasswordChanged
+            | AuditAction::PasswordResetByEmail
+            | AuditAction::EmailVerified => by_ada.target("account", ada()),
             AuditAction::AccountCreated => by_ada
                 .target("account", bob())
                 .detail("viewer@acme.berlin, auditor@*"),
@@ -763,7 +766,6 @@ mod tests {
             AuditAction::FeatureChanged => {
                 by_ada.target("feature", "web-console").detail("disabled")
             }
-            AuditAction::PasswordResetByEmail => by_ada.target("account", ada()),
             AuditAction::MailGaveUp => event
                 .target("mail", Uuid::from_u128(7))
                 .detail("password_reset to bob@example.com after 12 attempts: 550 no such user"),
@@ -867,6 +869,10 @@ mod tests {
             AuditAction::PasswordResetByEmail,
             "ada@example.com set a new password through an emailed link; every session of the \
              account ended",
+        ),
+        (
+            AuditAction::EmailVerified,
+            "ada@example.com verified their email address through an emailed link",
         ),
         (
             AuditAction::MailGaveUp,

@@ -823,6 +823,23 @@ pub struct PasswordResetConfirmRequest {
     pub new_password: SecretString,
 }
 
+/// `POST /v1/account/verify-email`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    /// The `rev_...` token from the emailed link (the part after `#`).
+    #[schema(value_type = String, example = "rev_4f2Q...")]
+    pub token: SecretString,
+}
+
+/// `POST /v1/account/verify-email/resend`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResendVerificationRequest {
+    #[schema(schema_with = crate::schema::email)]
+    pub email: String,
+}
+
 /// The answer to a request whose outcome goes by email, the same whatever the address.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = CheckYourEmail)]

@@ -25,7 +25,7 @@ use crate::extract::BODY_LIMIT;
 use crate::problem::{ApiError, FieldProblem, Problem, add_problem, problem_response};
 use crate::routes::{
     admin_accounts, admin_api_keys, audit, authz, features, grants, health, invitations, login, me,
-    password_reset, register, roles,
+    password_reset, register, roles, verify_email,
 };
 use crate::schema::BEARER;
 
@@ -62,6 +62,8 @@ path 404 `not_found`.";
         login::login,
         password_reset::request_password_reset,
         password_reset::confirm_password_reset,
+        verify_email::verify,
+        verify_email::resend,
         me::logout,
         me::me,
         me::change_password,
@@ -110,6 +112,9 @@ path 404 `not_found`.";
         (name = "authentication", description = "Logging in and out with session tokens."),
         (name = "password-reset", description = "Forgotten passwords: a single-use link by \
             email."),
+        (name = "email-verification", description = "Proving an email address: a \
+            single-use link by email, for self-registered accounts while the registration \
+            policy requires verification."),
         (name = "me", description = "The signed-in account (or API key): its grants, sessions \
             and password."),
         (name = "accounts", description = "Account administration (`account-read`, \
@@ -365,12 +370,13 @@ mod tests {
             AcceptInvitationRequest, AdminRegisterRequest, ChangePasswordRequest, CheckRequest,
             CreateApiKeyRequest, CreateInvitationRequest, GrantRequest, LoginRequest,
             NewRoleRequest, PasswordResetConfirmRequest, PasswordResetRequest, RegisterRequest,
-            ResendInvitationRequest, ResetPasswordRequest, RoleRequest, RuleDto,
+            ResendInvitationRequest, ResendVerificationRequest, ResetPasswordRequest, RoleRequest,
+            RuleDto, VerifyEmailRequest,
         };
 
         type Reader = fn(serde_json::Value) -> bool;
         let credentials = json!({"email": "a@b.example", "password": "p"});
-        let requests: [(&str, serde_json::Value, Reader); 16] = [
+        let requests: [(&str, serde_json::Value, Reader); 18] = [
             (
                 "RegisterRequest",
                 credentials.clone(),
@@ -446,6 +452,16 @@ mod tests {
                 "AcceptInvitationRequest",
                 json!({"token": "t", "password": "p"}),
                 reads::<AcceptInvitationRequest>,
+            ),
+            (
+                "VerifyEmailRequest",
+                json!({"token": "t"}),
+                reads::<VerifyEmailRequest>,
+            ),
+            (
+                "ResendVerificationRequest",
+                json!({"email": "a@b.c"}),
+                reads::<ResendVerificationRequest>,
             ),
         ];
         let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();

@@ -104,6 +104,13 @@ async fn clean_up_sessions_periodically(roster: Roster) {
                 tracing::warn!(%error, "mail cleanup failed; retrying at the next tick");
             }
         }
+        match roster.forget_old_email_counters().await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::info!(forgotten, "old email request counters forgotten"),
+            Err(error) => {
+                tracing::warn!(%error, "email counter cleanup failed; retrying at the next tick");
+            }
+        }
     }
 }
 

@@ -191,13 +191,6 @@ impl Application {
                 settings.features_file.display()
             );
         }
-        if settings.registration.enumeration_safe {
-            tracing::warn!(
-                "registration.enumeration_safe is on: self-registered accounts must verify their \
-                 email address; the uniform 202 answer to registration comes with the email \
-                 verification flow, until then a taken email still answers 409"
-            );
-        }
         if settings.public_url.is_none() {
             tracing::warn!(
                 "server.public_url is unset: console cookies are not Secure and forms are checked \

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use roster_app::model::{
-    AuditEvent, ClaimedMail, EmailTokenPurpose, MailKind, OutboxStats, PasswordHash, SealedMail,
-    StoreError, TokenDigest,
+    AuditEvent, ClaimedMail, EmailRequest, EmailTokenPurpose, MailDelivery, MailKind, OutboxStats,
+    PasswordHash, SealedMail, StoreError, TokenDigest,
 };
 use roster_app::ports::{EmailTokenStore, Outbox};
 use roster_domain::{Account, AccountId, AccountStatus};
@@ -23,8 +23,8 @@ use crate::accounts::revoke_sessions;
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, translate};
-use crate::rows::{AccountRow, from_db_time, to_db_time};
-use crate::schema::{accounts, email_tokens, login_throttle, mail_outbox};
+use crate::rows::{AccountRow, NewAccountRow, from_db_time, to_db_time};
+use crate::schema::{accounts, email_request_counters, email_tokens, login_throttle, mail_outbox};
 
 /// `last_error` is for people reading the table: an SMTP reply or an I/O error, cut short.
 const MAX_ERROR_CHARS: usize = 500;
@@ -312,42 +312,207 @@ fn usable_token_account(
     })
 }
 
+/// Counts one request against its address's hourly counter and returns how many were counted
+/// in the counter's current hour before it. The row is made on first use and locked (PostgreSQL
+/// `FOR UPDATE`; SQLite runs this under its write lock), so concurrent requests count exactly.
+fn count_request(conn: &mut DbConnection, request: &EmailRequest) -> Result<i64, TxError> {
+    let key = request.email_key.as_str();
+    let purpose = request.purpose.as_str();
+    let at = to_db_time(request.at);
+    let fresh = (
+        email_request_counters::email_digest.eq(key),
+        email_request_counters::purpose.eq(purpose),
+        email_request_counters::window_started_at.eq(at),
+        email_request_counters::requests.eq(0),
+    );
+    let insert = diesel::insert_into(email_request_counters::table).values(fresh);
+    match conn {
+        DbConnection::Pg(pg) => insert.on_conflict_do_nothing().execute(pg)?,
+        DbConnection::Sqlite(sqlite) => insert.on_conflict_do_nothing().execute(sqlite)?,
+    };
+    let query = email_request_counters::table.find((key, purpose)).select((
+        email_request_counters::window_started_at,
+        email_request_counters::requests,
+    ));
+    let (window_started_at, requests): (NaiveDateTime, i32) = match conn {
+        DbConnection::Pg(pg) => query.for_update().get_result(pg)?,
+        DbConnection::Sqlite(_) => query.get_result(conn)?,
+    };
+    let row = email_request_counters::table.find((key, purpose));
+    if window_started_at <= to_db_time(request.at - Duration::hours(1)) {
+        diesel::update(row)
+            .set((
+                email_request_counters::window_started_at.eq(at),
+                email_request_counters::requests.eq(1),
+            ))
+            .execute(conn)?;
+        return Ok(0);
+    }
+    diesel::update(row)
+        .set(email_request_counters::requests.eq(requests.saturating_add(1)))
+        .execute(conn)?;
+    Ok(i64::from(requests))
+}
+
+/// Stores the delivery's token (if any) and queues its message.
+fn deliver(conn: &mut DbConnection, delivery: &MailDelivery) -> Result<(), TxError> {
+    if let Some(token) = &delivery.token {
+        diesel::insert_into(email_tokens::table)
+            .values((
+                email_tokens::token_digest.eq(token.digest.as_str()),
+                email_tokens::purpose.eq(token.purpose.as_str()),
+                email_tokens::account_id.eq(token.account.to_string()),
+                email_tokens::expires_at.eq(to_db_time(token.expires_at)),
+                email_tokens::created_at.eq(to_db_time(delivery.mail.created_at)),
+            ))
+            .execute(conn)?;
+    }
+    enqueue(conn, &delivery.mail)
+}
+
+/// Marks every unused token of this purpose of the account used.
+fn use_up_tokens(
+    conn: &mut DbConnection,
+    account_id: &str,
+    purpose: EmailTokenPurpose,
+    at: NaiveDateTime,
+) -> Result<(), TxError> {
+    diesel::update(
+        email_tokens::table
+            .filter(email_tokens::account_id.eq(account_id))
+            .filter(email_tokens::purpose.eq(purpose.as_str()))
+            .filter(email_tokens::used_at.is_null()),
+    )
+    .set(email_tokens::used_at.eq(at))
+    .execute(conn)?;
+    Ok(())
+}
+
 #[async_trait]
 impl EmailTokenStore for Store {
-    async fn request_password_reset(
-        &self,
-        account: AccountId,
-        digest: &TokenDigest,
-        expires_at: DateTime<Utc>,
-        mail: &SealedMail,
-        max_per_hour: u32,
-    ) -> Result<bool, StoreError> {
-        let digest = digest.as_str().to_owned();
-        let mail = mail.clone();
+    async fn request_email(&self, request: &EmailRequest) -> Result<bool, StoreError> {
+        let request = request.clone();
         self.run(move |conn| {
             write_transaction(conn, |conn| {
-                let account_id = account.to_string();
-                let purpose = EmailTokenPurpose::PasswordReset.as_str();
-                let hour_ago = to_db_time(mail.created_at - Duration::hours(1));
-                let recent: i64 = email_tokens::table
-                    .filter(email_tokens::account_id.eq(&account_id))
-                    .filter(email_tokens::purpose.eq(purpose))
-                    .filter(email_tokens::created_at.gt(hour_ago))
-                    .count()
-                    .get_result(conn)?;
-                if recent >= i64::from(max_per_hour) {
+                let before = count_request(conn, &request)?;
+                let Some(delivery) = &request.delivery else {
+                    return Ok(false);
+                };
+                if before >= i64::from(request.max_per_hour) {
                     return Ok(false);
                 }
-                diesel::insert_into(email_tokens::table)
-                    .values((
-                        email_tokens::token_digest.eq(&digest),
-                        email_tokens::purpose.eq(purpose),
-                        email_tokens::account_id.eq(&account_id),
-                        email_tokens::expires_at.eq(to_db_time(expires_at)),
-                        email_tokens::created_at.eq(to_db_time(mail.created_at)),
+                deliver(conn, delivery)?;
+                Ok(true)
+            })
+        })
+        .await
+    }
+
+    async fn forget_stale_counters(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<usize, StoreError> {
+        self.run(move |conn| {
+            let stale = email_request_counters::table
+                .filter(email_request_counters::window_started_at.lt(to_db_time(before)))
+                .select((
+                    email_request_counters::email_digest,
+                    email_request_counters::purpose,
+                ))
+                .limit(limit)
+                .load::<(String, String)>(conn)
+                .map_err(translate)?;
+            let mut forgotten = 0;
+            for (key, purpose) in stale {
+                // Re-checked per row: a request may have opened a new window meanwhile.
+                forgotten += diesel::delete(
+                    email_request_counters::table
+                        .find((&key, &purpose))
+                        .filter(email_request_counters::window_started_at.lt(to_db_time(before))),
+                )
+                .execute(conn)
+                .map_err(translate)?;
+            }
+            Ok(forgotten)
+        })
+        .await
+    }
+
+    async fn register_unverified(
+        &self,
+        account: &Account,
+        password_hash: &PasswordHash,
+        audit: &AuditEvent,
+        request: &EmailRequest,
+    ) -> Result<(), StoreError> {
+        let account = account.clone();
+        let password_hash = password_hash.clone();
+        let audit = audit.clone();
+        let request = request.clone();
+        self.run(move |conn| {
+            write_transaction(conn, |conn| {
+                diesel::insert_into(accounts::table)
+                    .values(NewAccountRow::new(&account, &password_hash))
+                    .execute(conn)?;
+                record(conn, &audit)?;
+                count_request(conn, &request)?;
+                if let Some(delivery) = &request.delivery {
+                    deliver(conn, delivery)?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn find_email_verification(
+        &self,
+        digest: &TokenDigest,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError> {
+        let digest = digest.as_str().to_owned();
+        self.run(move |conn| {
+            let row = usable_token_account(
+                conn,
+                &digest,
+                EmailTokenPurpose::EmailVerification,
+                to_db_time(now),
+            )
+            .map_err(TxError::into_store)?;
+            row.map(|row| row.into_account().map(|(account, _)| account))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn verify_email(
+        &self,
+        digest: &TokenDigest,
+        account: AccountId,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let digest = digest.as_str().to_owned();
+        let audit = audit.clone();
+        self.run(move |conn| {
+            write_transaction(conn, |conn| {
+                let at = to_db_time(at);
+                let purpose = EmailTokenPurpose::EmailVerification;
+                let Some(row) = usable_token_account(conn, &digest, purpose, at)? else {
+                    return Ok(false);
+                };
+                if row.id != account.to_string() {
+                    return Ok(false);
+                }
+                diesel::update(accounts::table.find(&row.id))
+                    .set((
+                        accounts::email_verified.eq(true),
+                        accounts::updated_at.eq(at),
                     ))
                     .execute(conn)?;
-                enqueue(conn, &mail)?;
+                use_up_tokens(conn, &row.id, purpose, at)?;
+                record(conn, &audit)?;
                 Ok(true)
             })
         })
@@ -405,14 +570,7 @@ impl EmailTokenStore for Store {
                     ))
                     .execute(conn)?;
                 // Every reset link of the account dies with the one used.
-                diesel::update(
-                    email_tokens::table
-                        .filter(email_tokens::account_id.eq(&row.id))
-                        .filter(email_tokens::purpose.eq(purpose.as_str()))
-                        .filter(email_tokens::used_at.is_null()),
-                )
-                .set(email_tokens::used_at.eq(at))
-                .execute(conn)?;
+                use_up_tokens(conn, &row.id, purpose, at)?;
                 revoke_sessions(conn, &row.id, None, at)?;
                 diesel::delete(login_throttle::table.find(&row.email_canonical)).execute(conn)?;
                 record(conn, &audit)?;

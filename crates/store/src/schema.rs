@@ -152,6 +152,16 @@ diesel::table! {
 }
 
 diesel::joinable!(invitation_grants -> invitations (invitation_id));
+
+diesel::table! {
+    email_request_counters (email_digest, purpose) {
+        email_digest -> Text,
+        purpose -> Text,
+        window_started_at -> Timestamp,
+        requests -> Integer,
+    }
+}
+
 diesel::joinable!(email_tokens -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(api_key_grants -> api_keys (api_key_id));
@@ -171,4 +181,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_tokens,
     invitations,
     invitation_grants,
+    email_request_counters,
 );

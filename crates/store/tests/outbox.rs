@@ -9,7 +9,8 @@ mod common;
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use common::TestDb;
 use roster_app::model::{
-    AuditAction, AuditEvent, AuditQuery, MailKind, PasswordHash, SealedMail, TokenDigest,
+    AuditAction, AuditEvent, AuditQuery, Conflict, EmailRequest, EmailTokenPurpose, MailDelivery,
+    MailKind, NewEmailToken, PasswordHash, SealedMail, StoreError, TokenDigest,
 };
 use roster_app::ports::{AccountRepository, AuditLog, EmailTokenStore, Outbox};
 use roster_domain::{Account, AccountId, AccountStatus, Email};
@@ -23,6 +24,9 @@ on_both_backends!(
     reset_links_end_with_a_password_change_or_a_disable_and_a_reset_verifies_the_email,
     the_hourly_cap_writes_nothing_beyond_it,
     finished_messages_and_dead_tokens_are_forgotten_and_nothing_else,
+    requests_for_unknown_addresses_count_against_the_cap_too,
+    a_self_registration_writes_the_account_its_token_and_its_mail_together,
+    a_verification_token_verifies_once_and_ends_the_other_links,
 );
 
 fn now() -> DateTime<Utc> {
@@ -71,11 +75,31 @@ async fn stored_account(store: &Store) -> Account {
     ada
 }
 
+/// A reset request for `ada@example.com`; `to` is the account to send to, if any.
+fn reset_request(to: Option<&Account>, n: u8, mail: &SealedMail, cap: u32) -> EmailRequest {
+    let at = mail.created_at;
+    EmailRequest {
+        email_key: TokenDigest::new("key-of-ada@example.com"),
+        purpose: EmailTokenPurpose::PasswordReset,
+        at,
+        max_per_hour: cap,
+        delivery: to.map(|account| MailDelivery {
+            mail: mail.clone(),
+            token: Some(NewEmailToken {
+                account: account.id,
+                digest: digest(n),
+                purpose: EmailTokenPurpose::PasswordReset,
+                expires_at: at + TimeDelta::minutes(30),
+            }),
+        }),
+    }
+}
+
 async fn queue_one(store: &Store, ada: &Account, n: u8, at: DateTime<Utc>) -> SealedMail {
     let mail = sealed(at);
     assert!(
         store
-            .request_password_reset(ada.id, &digest(n), at + TimeDelta::minutes(30), &mail, 100)
+            .request_email(&reset_request(Some(ada), n, &mail, 100))
             .await
             .unwrap()
     );
@@ -297,7 +321,7 @@ async fn the_hourly_cap_writes_nothing_beyond_it(db: TestDb) {
     let t0 = now();
     for n in 0..2 {
         let written = store
-            .request_password_reset(ada.id, &digest(n), t0, &sealed(t0), 2)
+            .request_email(&reset_request(Some(&ada), n, &sealed(t0), 2))
             .await
             .unwrap();
         assert!(written);
@@ -305,7 +329,7 @@ async fn the_hourly_cap_writes_nothing_beyond_it(db: TestDb) {
     let third = sealed(t0);
     assert!(
         !store
-            .request_password_reset(ada.id, &digest(7), t0, &third, 2)
+            .request_email(&reset_request(Some(&ada), 7, &third, 2))
             .await
             .unwrap()
     );
@@ -314,7 +338,7 @@ async fn the_hourly_cap_writes_nothing_beyond_it(db: TestDb) {
     let later = t0 + TimeDelta::hours(1);
     assert!(
         store
-            .request_password_reset(ada.id, &digest(8), later, &sealed(later), 2)
+            .request_email(&reset_request(Some(&ada), 8, &sealed(later), 2))
             .await
             .unwrap()
     );
@@ -353,4 +377,178 @@ async fn finished_messages_and_dead_tokens_are_forgotten_and_nothing_else(db: Te
         again.iter().map(|c| c.mail.id).collect::<Vec<_>>(),
         vec![queued.id]
     );
+}
+async fn requests_for_unknown_addresses_count_against_the_cap_too(db: TestDb) {
+    let store = db.store();
+    let t0 = now();
+    // Two requests while the address has no account: counted, nothing queued.
+    for n in 0..2 {
+        assert!(
+            !store
+                .request_email(&reset_request(None, n, &sealed(t0), 2))
+                .await
+                .unwrap()
+        );
+    }
+    assert_eq!(store.stats().await.unwrap().queued, 0);
+    // The account exists now, but the address has used its hour.
+    let ada = stored_account(&store).await;
+    assert!(
+        !store
+            .request_email(&reset_request(Some(&ada), 3, &sealed(t0), 2))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .find_password_reset(&digest(3), t0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.stats().await.unwrap().queued, 0);
+    // A different purpose has its own counter.
+    let mut other = reset_request(Some(&ada), 4, &sealed(t0), 2);
+    other.purpose = EmailTokenPurpose::EmailVerification;
+    assert!(store.request_email(&other).await.unwrap());
+    // Counters are forgotten once their hour is over, and then count from zero.
+    assert_eq!(store.forget_stale_counters(t0, 10).await.unwrap(), 0);
+    let later = t0 + TimeDelta::minutes(61);
+    assert_eq!(
+        store
+            .forget_stale_counters(later - TimeDelta::hours(1), 10)
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(
+        store
+            .request_email(&reset_request(Some(&ada), 5, &sealed(t0), 2))
+            .await
+            .unwrap()
+    );
+}
+
+fn verification_request(account: &Account, n: u8, at: DateTime<Utc>) -> EmailRequest {
+    EmailRequest {
+        email_key: TokenDigest::new(format!("key-of-{}", account.email)),
+        purpose: EmailTokenPurpose::EmailVerification,
+        at,
+        max_per_hour: 0,
+        delivery: Some(MailDelivery {
+            mail: SealedMail {
+                kind: MailKind::EmailVerification,
+                ..sealed(at)
+            },
+            token: Some(NewEmailToken {
+                account: account.id,
+                digest: digest(n),
+                purpose: EmailTokenPurpose::EmailVerification,
+                expires_at: at + TimeDelta::hours(24),
+            }),
+        }),
+    }
+}
+
+fn unverified(email: &str) -> Account {
+    Account {
+        email_verified: false,
+        ..account(email)
+    }
+}
+
+async fn a_self_registration_writes_the_account_its_token_and_its_mail_together(db: TestDb) {
+    let store = db.store();
+    let t0 = now();
+    let bea = unverified("bea@example.com");
+    let hash = PasswordHash::new("$argon2id$bea");
+    let event = AuditEvent::new(AuditAction::AccountRegistered, t0);
+    // A cap of 0 does not stop the first link of a new account.
+    store
+        .register_unverified(&bea, &hash, &event, &verification_request(&bea, 1, t0))
+        .await
+        .unwrap();
+    let found = store.find_email_verification(&digest(1), t0).await.unwrap();
+    assert_eq!(
+        found.map(|a| (a.id, a.email_verified)),
+        Some((bea.id, false))
+    );
+    assert_eq!(store.stats().await.unwrap().queued, 1);
+
+    // The same email again: refused as a duplicate, and nothing of it written.
+    let twin = unverified("BEA@example.com");
+    let result = store
+        .register_unverified(&twin, &hash, &event, &verification_request(&twin, 2, t0))
+        .await;
+    assert_eq!(result, Err(StoreError::Duplicate(Conflict::Email)));
+    assert!(
+        store
+            .find_email_verification(&digest(2), t0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.stats().await.unwrap().queued, 1);
+}
+
+async fn a_verification_token_verifies_once_and_ends_the_other_links(db: TestDb) {
+    let store = db.store();
+    let t0 = now();
+    let bea = unverified("bea@example.com");
+    let event = AuditEvent::new(AuditAction::AccountRegistered, t0);
+    store
+        .register_unverified(
+            &bea,
+            &PasswordHash::new("$argon2id$bea"),
+            &event,
+            &verification_request(&bea, 1, t0),
+        )
+        .await
+        .unwrap();
+    let mut resend = verification_request(&bea, 2, t0);
+    resend.max_per_hour = 5;
+    assert!(store.request_email(&resend).await.unwrap());
+    // Expired at its expiry.
+    let expiry = t0 + TimeDelta::hours(24);
+    assert!(
+        store
+            .find_email_verification(&digest(1), expiry)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let verified = AuditEvent::new(AuditAction::EmailVerified, t0).target("account", bea.id);
+    assert!(
+        store
+            .verify_email(&digest(1), bea.id, t0, &verified)
+            .await
+            .unwrap()
+    );
+    let account = store.find_by_id(bea.id).await.unwrap().unwrap();
+    assert!(account.email_verified);
+    for n in [1, 2] {
+        assert!(
+            store
+                .find_email_verification(&digest(n), t0)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            !store
+                .verify_email(&digest(n), bea.id, t0, &verified)
+                .await
+                .unwrap()
+        );
+    }
+    let events = store
+        .list_audit_events(&AuditQuery {
+            action: Some(AuditAction::EmailVerified),
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.events.len(), 1);
 }

@@ -36,6 +36,7 @@ pub enum AuditAction {
     FeaturesRejected,
     FeatureChanged,
     PasswordResetByEmail,
+    EmailVerified,
     MailGaveUp,
     InvitationCreated,
     InvitationResent,
@@ -45,7 +46,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for validating filters.
-    pub const ALL: [AuditAction; 27] = [
+    pub const ALL: [AuditAction; 28] = [
         AuditAction::AccountRegistered,
         AuditAction::AccountCreated,
         AuditAction::SuperadminCreated,
@@ -68,6 +69,7 @@ impl AuditAction {
         AuditAction::FeaturesRejected,
         AuditAction::FeatureChanged,
         AuditAction::PasswordResetByEmail,
+        AuditAction::EmailVerified,
         AuditAction::MailGaveUp,
         AuditAction::InvitationCreated,
         AuditAction::InvitationResent,
@@ -99,6 +101,7 @@ impl AuditAction {
             AuditAction::FeaturesRejected => "features.rejected",
             AuditAction::FeatureChanged => "feature.changed",
             AuditAction::PasswordResetByEmail => "password.reset_by_email",
+            AuditAction::EmailVerified => "account.email_verified",
             AuditAction::MailGaveUp => "mail.gave_up",
             AuditAction::InvitationCreated => "invitation.created",
             AuditAction::InvitationResent => "invitation.resent",

@@ -6,9 +6,11 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use roster_domain::Email;
+use roster_domain::{AccountId, Email};
 use secrecy::SecretString;
 use uuid::Uuid;
+
+use super::TokenDigest;
 
 /// What kind of message this is: chooses the templates, and is the one thing about a queued
 /// message that metrics and logs may show (with its id and recipient).
@@ -221,4 +223,38 @@ impl EmailTokenPurpose {
             EmailTokenPurpose::Invitation => "invitation",
         }
     }
+}
+
+/// One request that may email a link, as the store writes it: always the per-address hourly
+/// counter, and the message (with its token) when there is one to send and the counter allows.
+/// Every path of a public email form (known address or not) makes one of these, so every path
+/// does one comparable write transaction and the answer's timing does not tell them apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailRequest {
+    /// The digest of the canonical email: the counter's key, so the table keeps no list of the
+    /// addresses people typed.
+    pub email_key: TokenDigest,
+    /// Which counter: reset requests and verification emails are capped separately.
+    pub purpose: EmailTokenPurpose,
+    pub at: DateTime<Utc>,
+    /// Emails per address and purpose per hour; requests beyond are counted and send nothing.
+    pub max_per_hour: u32,
+    /// `None` for an unknown address or an account that gets nothing (disabled, verified).
+    pub delivery: Option<MailDelivery>,
+}
+
+/// The message to queue, and the token its link carries (none for a message without a link).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailDelivery {
+    pub mail: SealedMail,
+    pub token: Option<NewEmailToken>,
+}
+
+/// A single-use emailed token, stored as its digest only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEmailToken {
+    pub account: AccountId,
+    pub digest: TokenDigest,
+    pub purpose: EmailTokenPurpose,
+    pub expires_at: DateTime<Utc>,
 }

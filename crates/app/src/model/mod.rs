@@ -26,8 +26,8 @@ pub use invitations::{
     Invitation, InvitationChange, InvitationId, InvitationPage, InvitationStatus, InvitedGrant,
 };
 pub use mail::{
-    ClaimedMail, DeliveryError, DeliveryReport, EmailTokenPurpose, MailError, MailKind,
-    MailMessage, OutboxStats, SealedMail,
+    ClaimedMail, DeliveryError, DeliveryReport, EmailRequest, EmailTokenPurpose, MailDelivery,
+    MailError, MailKind, MailMessage, NewEmailToken, OutboxStats, SealedMail,
 };
 pub use roles::{
     CheckedRole, RoleDeletion, RoleHolder, RoleHolders, RoleHolding, RolePage, StoredRole,

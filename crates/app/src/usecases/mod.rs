@@ -19,6 +19,7 @@ mod register;
 mod registration_policy;
 mod roles;
 mod sessions;
+mod verify_email;
 mod who_may;
 
 use std::sync::Arc;
@@ -47,10 +48,11 @@ pub use invitations::{AcceptedInvitation, InvitationForm};
 pub use login::LoginSuccess;
 pub use mail::{MailRetryPolicy, MailSenderSettings};
 pub use password_reset::PasswordResetSettings;
-pub use register::RegistrationForm;
+pub use register::{RegistrationForm, SelfRegistration};
 pub use registration_policy::{EmailVerification, RegistrationPolicy, RegistrationPolicyView};
 pub use roles::{MAX_RULES, RoleForm, RuleForm};
 pub use sessions::OwnSession;
+pub use verify_email::VERIFICATION_TTL;
 pub use who_may::{CHECK_CHOICE_LIMIT, CheckChoices, CheckSubject, SubjectCheck, SubjectCheckForm};
 
 /// Session lifetimes, from settings.

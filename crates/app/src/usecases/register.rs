@@ -15,7 +15,29 @@ use uuid::Uuid;
 use super::grants::{GrantForm, describe_grants, parse_grant_forms};
 use super::{Authenticated, Roster};
 use crate::error::{AppError, FieldError};
-use crate::model::{AuditAction, AuditEvent, Conflict, Feature, Missing, NewGrant, StoreError};
+use crate::model::{
+    AuditAction, AuditEvent, Conflict, EmailTokenPurpose, Feature, MailDelivery, MailMessage,
+    Missing, NewGrant, StoreError,
+};
+
+/// What a public self-registration did.
+#[derive(Debug)]
+pub enum SelfRegistration {
+    /// The account was created (and, under verification, its link emailed).
+    Created(Account),
+    /// The enumeration-safe answer: the same whether the email was new or taken.
+    CheckYourEmail,
+}
+
+impl SelfRegistration {
+    /// The created account, unless the answer is the enumeration-safe one.
+    pub fn into_account(self) -> Option<Account> {
+        match self {
+            SelfRegistration::Created(account) => Some(account),
+            SelfRegistration::CheckYourEmail => None,
+        }
+    }
+}
 
 /// A registration as it arrives from a client, not yet validated.
 #[derive(Debug)]
@@ -164,18 +186,24 @@ pub(super) fn account_inputs(account: &Account) -> Vec<&str> {
 impl Roster {
     /// Public self-registration. Refused before any other work while the
     /// `account-registration` flag is off, and before any password work when the email's
-    /// domain is not allowed (`registration.allowed_domains`). The new account has no roles;
-    /// it starts unverified when the policy requires verification.
+    /// domain is not allowed (`registration.allowed_domains`). The new account has no roles.
+    ///
+    /// When the policy requires verification, the account starts unverified and, in the same
+    /// transaction, gets a `rev_` token and the email with its link. In the enumeration-safe
+    /// mode the answer is `CheckYourEmail` for a new and a taken email alike, with the same
+    /// work (a hash, a token, a sealed message, one write): the owner of a taken address gets
+    /// an `AccountExists` email (within the address's hourly cap; none for a disabled
+    /// account) and the account is left as it was.
     ///
     /// # Errors
-    /// `FeatureDisabled`, `DomainNotAllowed`, `Validation`, `EmailTaken`, `Overloaded`,
-    /// `Unavailable`.
+    /// `FeatureDisabled`, `DomainNotAllowed`, `Validation`, `EmailTaken` (not in the
+    /// enumeration-safe mode), `Overloaded`, `Unavailable`, `Internal`.
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn register_self(
         &self,
         form: RegistrationForm,
         source_ip: Option<IpAddr>,
-    ) -> Result<Account, AppError> {
+    ) -> Result<SelfRegistration, AppError> {
         if !self.ports.features.is_enabled(Feature::AccountRegistration) {
             return Err(AppError::FeatureDisabled(
                 Feature::AccountRegistration.name(),
@@ -186,17 +214,99 @@ impl Roster {
             return Err(AppError::DomainNotAllowed);
         }
         let registration = form.validate(self).await?;
-        let verified = self.registration.self_registered_verified();
-        let account = self
-            .create_account(registration, false, verified, &[], |account, at| {
-                AuditEvent::new(AuditAction::AccountRegistered, at)
-                    .actor(PrincipalId::Account(account))
-                    .target("account", account)
-                    .from_ip(source_ip)
-            })
+        let audit = |account, at| {
+            AuditEvent::new(AuditAction::AccountRegistered, at)
+                .actor(PrincipalId::Account(account))
+                .target("account", account)
+                .from_ip(source_ip)
+        };
+        if self.registration.self_registered_verified() {
+            let account = self
+                .create_account(registration, false, true, &[], audit)
+                .await?;
+            tracing::info!(account_id = %account.id, "account registered by self");
+            return Ok(SelfRegistration::Created(account));
+        }
+        self.register_unverified(registration, audit).await
+    }
+
+    /// Self-registration under verification (see [`Roster::register_self`]).
+    async fn register_unverified(
+        &self,
+        registration: ValidRegistration,
+        audit: impl FnOnce(AccountId, DateTime<Utc>) -> AuditEvent,
+    ) -> Result<SelfRegistration, AppError> {
+        let safe = self.registration.enumeration_safe;
+        let existing = self
+            .ports
+            .accounts
+            .find_by_email(registration.email.canonical())
             .await?;
-        tracing::info!(account_id = %account.id, "account registered by self");
-        Ok(account)
+        if existing.is_some() && !safe {
+            return Err(AppError::EmailTaken);
+        }
+        // From here on, a taken and a free email cost the same.
+        let password_hash = self.ports.hasher.hash(registration.password).await?;
+        let now = self.ports.clock.now();
+        let purpose = EmailTokenPurpose::EmailVerification;
+        let Some(existing) = existing else {
+            let prepared = self.verification_mail(&registration.email, now)?;
+            let account = Account {
+                id: AccountId::new(Uuid::now_v7()),
+                email: registration.email,
+                name: registration.name,
+                status: AccountStatus::Active,
+                is_superadmin: false,
+                email_verified: false,
+                created_at: now,
+                updated_at: now,
+            };
+            let audit = audit(account.id, now);
+            let delivery = prepared.for_account(&account);
+            let request = self.email_request(&account.email, purpose, now, Some(delivery));
+            return match self
+                .ports
+                .email_tokens
+                .register_unverified(&account, &password_hash, &audit, &request)
+                .await
+            {
+                Ok(()) => {
+                    self.ports.mail_queued.notify();
+                    tracing::info!(account_id = %account.id, "account registered by self; verification link queued");
+                    Ok(if safe {
+                        SelfRegistration::CheckYourEmail
+                    } else {
+                        SelfRegistration::Created(account)
+                    })
+                }
+                // Registered a moment ago by a racing request: in the safe mode that is
+                // answered like any taken email (without the email to the owner).
+                Err(StoreError::Duplicate(Conflict::Email)) if safe => {
+                    Ok(SelfRegistration::CheckYourEmail)
+                }
+                Err(StoreError::Duplicate(Conflict::Email)) => Err(AppError::EmailTaken),
+                Err(other) => Err(other.into()),
+            };
+        };
+        // The same token work as a new account's link, though this message carries none.
+        let _unused = self.ports.tokens.new_email_token(purpose);
+        let owner = existing.account;
+        let message = MailMessage::AccountExists {
+            to: owner.email.clone(),
+            reset_page: format!(
+                "{}/console/{}",
+                self.public_url,
+                EmailTokenPurpose::PasswordReset.page()
+            ),
+        };
+        let mail = self.seal(&message, now)?;
+        let delivery =
+            (owner.status == AccountStatus::Active).then_some(MailDelivery { mail, token: None });
+        let queued = self
+            .request_email(&owner.email, purpose, now, delivery)
+            .await?;
+        tracing::info!(account_id = %owner.id, queued, "self-registration for a taken email: the owner is told by email");
+        Ok(SelfRegistration::CheckYourEmail)
     }
 
     /// Account creation by an administrator: a super admin or a principal allowed

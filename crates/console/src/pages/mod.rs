@@ -8,6 +8,7 @@ mod admin_invitations;
 mod api_keys;
 mod audit;
 mod check;
+mod email_links;
 mod features;
 mod invitation;
 mod register;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     sign_in::configure(cfg);
     register::configure(cfg);
     invitation::configure(cfg);
+    email_links::configure(cfg);
     account::configure(cfg);
     admin_accounts::configure(cfg);
     admin_invitations::configure(cfg);
@@ -61,9 +63,10 @@ pub(crate) fn notice(done: Option<&str>) -> Option<&'static str> {
         "signed-out" => "You are signed out.",
         "session-ended" => "Your session has ended. Please sign in again.",
         "welcome" => "Welcome! Your account is ready.",
-        "verify-email" => {
-            "Your account was created. Verify your email address with the link sent to it, then \
-             sign in."
+        "email-verified" => "Your email address is verified. You can sign in now.",
+        "password-set" => {
+            "Your new password is set, and every session of the account was signed out. Sign in \
+             with the new password."
         }
         "password-changed" => "Password changed. Your other sessions were signed out.",
         "session-revoked" => "The session was signed out.",

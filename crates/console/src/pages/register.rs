@@ -1,13 +1,16 @@
 //! Signing up: the API's public self-registration, only while `account-registration` is on
 //! (the page does not exist otherwise), then signed in at once, unless the new account must
-//! verify its email address first. The registration policy (allowed domains, verification,
+//! verify its email address first (then, and in the enumeration-safe mode whatever the
+//! address, a "check your email" page). The registration policy (allowed domains, verification,
 //! password bounds) is on the page before anyone types.
 
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use roster_app::{AppError, EmailVerification, Feature, RegistrationForm, Roster};
+use roster_app::{
+    AppError, EmailVerification, Feature, RegistrationForm, Roster, SelfRegistration,
+};
 use roster_http::Client;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -138,7 +141,11 @@ async fn register(
     let display_name = Some(name.trim().to_owned()).filter(|name| !name.is_empty());
     let registration = RegistrationForm::new(email.clone(), password.clone(), display_name);
     let account = match roster.register_self(registration, client.source_ip).await {
-        Ok(account) => account,
+        Ok(SelfRegistration::Created(account)) => account,
+        // The enumeration-safe answer: the same page as for a new account below.
+        Ok(SelfRegistration::CheckYourEmail) => {
+            return Ok(see_other("/console/check-your-email?sent=sign-up"));
+        }
         Err(AppError::DomainNotAllowed) => {
             let allowed = allowed_domains_sentence(&roster.registration_policy().allowed_domains);
             let message = format!(
@@ -171,8 +178,8 @@ async fn register(
         Err(other) => return Err(other.into()),
     };
     if !account.email_verified {
-        // No session until the address is verified: say so where signing in happens.
-        return Ok(see_other("/console/login?done=verify-email"));
+        // No session until the address is verified: the link is on its way.
+        return Ok(see_other("/console/check-your-email?sent=sign-up"));
     }
     // Signed in at once, as with any product's sign-up.
     let success = roster.login(&email, &password, &client).await?;

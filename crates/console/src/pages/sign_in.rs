@@ -32,6 +32,10 @@ struct LoginPage {
     next: Option<String>,
     errors: FieldErrors,
     registration_open: bool,
+    /// The account's address is not verified yet: the page offers a new link.
+    unverified: bool,
+    /// Problems of the "send a new link" form (always none here: it posts elsewhere).
+    resend_errors: FieldErrors,
 }
 
 /// The frame of an anonymous page: its forms are bound to the pre-session cookie, which is
@@ -84,6 +88,8 @@ async fn show(
         next: landing.next.clone().filter(|path| is_console_path(path)),
         errors: FieldErrors::default(),
         registration_open: roster.is_enabled(Feature::AccountRegistration),
+        unverified: false,
+        resend_errors: FieldErrors::default(),
     };
     anonymous_page(StatusCode::OK, &page, cookie)
 }
@@ -107,7 +113,7 @@ async fn sign_in(
         password,
         next,
     } = form.fields;
-    let refused = |status: StatusCode, message: String| {
+    let page = |message: String, unverified: bool| {
         let (layout, cookie) = anonymous_layout(&req);
         let page = LoginPage {
             layout,
@@ -115,7 +121,13 @@ async fn sign_in(
             next: next.clone().filter(|path| is_console_path(path)),
             errors: FieldErrors::general(message),
             registration_open: roster.is_enabled(Feature::AccountRegistration),
+            unverified,
+            resend_errors: FieldErrors::default(),
         };
+        (page, cookie)
+    };
+    let refused = |status: StatusCode, message: String| {
+        let (page, cookie) = page(message, false);
         anonymous_page(status, &page, cookie)
     };
     if let Some(message) = over_rate_limit(&req) {
@@ -134,12 +146,16 @@ async fn sign_in(
             StatusCode::UNAUTHORIZED,
             "The email or password is incorrect.".to_owned(),
         )),
-        Err(AppError::EmailUnverified) => Ok(refused(
-            StatusCode::FORBIDDEN,
-            "Your email address is not verified yet, so you cannot sign in. Follow the \
-             verification link sent to it, then sign in again."
-                .to_owned(),
-        )),
+        Err(AppError::EmailUnverified) => {
+            let (page, cookie) = page(
+                "Your email address is not verified yet, so you cannot sign in. Follow the \
+                 verification link sent to it, then sign in again. No link, or it expired? \
+                 Send a new one below."
+                    .to_owned(),
+                true,
+            );
+            Ok(anonymous_page(StatusCode::FORBIDDEN, &page, cookie))
+        }
         Err(AppError::TooManyAttempts { retry_after_secs }) => Ok(refused(
             StatusCode::TOO_MANY_REQUESTS,
             format!(

@@ -14,6 +14,7 @@ pub(crate) mod me;
 pub(crate) mod password_reset;
 pub(crate) mod register;
 pub(crate) mod roles;
+pub(crate) mod verify_email;
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -61,6 +62,10 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
             .route(web::post().to(password_reset::confirm_password_reset)),
     )
     .service(resource("/v1/account/invitations/accept").route(web::post().to(invitations::accept)))
+    .service(resource("/v1/account/verify-email").route(web::post().to(verify_email::verify)))
+    .service(
+        resource("/v1/account/verify-email/resend").route(web::post().to(verify_email::resend)),
+    )
     .service(resource("/v1/auth/login").route(web::post().to(login::login)))
     .service(resource("/v1/auth/logout").route(web::post().to(me::logout)))
     .service(resource("/v1/account/me/password").route(web::put().to(me::change_password)))

@@ -1,11 +1,11 @@
 use actix_web::web::Data;
 use actix_web::{HttpResponse, Responder};
 use roster_app::AppError;
-use roster_app::{RegistrationForm, Roster};
+use roster_app::{RegistrationForm, Roster, SelfRegistration};
 
 use crate::dto::{
-    AccountDto, AccountWithGrantsDto, AdminRegisterRequest, GrantDto, RegisterRequest,
-    RegistrationPolicyDto,
+    AccountDto, AccountWithGrantsDto, AdminRegisterRequest, CheckYourEmailDto, GrantDto,
+    RegisterRequest, RegistrationPolicyDto,
 };
 use crate::extract::{ApiJson, Caller, ClientIp};
 use crate::problem::{ApiError, problems};
@@ -24,7 +24,8 @@ problems!(
             validated).",
         AppError::DomainNotAllowed => "the email's domain is not in `registration.allowed_domains` \
             (checked before any password work; see `getRegistrationPolicy`).",
-        AppError::EmailTaken => "an account with this email exists.",
+        AppError::EmailTaken => "an account with this email exists (never in the \
+            enumeration-safe mode).",
         AppError::TooManyGrants { limit: 0 } => "more grants than `grants.max_per_holder` (default 1000).",
         AppError::Validation(Vec::new()) => "`errors[].code`: `invalid_email`, `invalid_name`, \
             `password_too_short`, `password_too_long`, `weak_password`.",
@@ -46,12 +47,19 @@ problems!(
         flag is on, and only for email domains the registration policy allows (see \
         `getRegistrationPolicy`). The account gets no roles and no grants. While the server \
         requires email verification it is created with `email_verified: false` and cannot log \
-        in until verified. Rate-limited per client IP (shared with login) before anything \
-        else.",
+        in until it follows the link emailed to it (`{public_url}/console/verify-email#rev_...`, \
+        valid 24 hours; see `verifyEmail`). With `registration.enumeration_safe` the answer is \
+        202 `{\"status\": \"check_your_email\"}` for a new and a taken email alike, with the \
+        same work: a new email gets its (unverified) account and the link, the owner of a \
+        taken one an email saying someone tried to register it, with where to reset the \
+        password; the existing account is not changed. Rate-limited per client IP (shared \
+        with login) before anything else.",
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "The account was created.", body = AccountDto,
             headers(("Location" = String, description = "`/v1/admin/accounts/{id}`"))),
+        (status = 202, description = "Enumeration-safe mode: check your email (the same \
+            answer whether or not the email had an account).", body = CheckYourEmailDto),
         RegisterSelfProblems,
     ),
 )]
@@ -61,8 +69,15 @@ pub async fn register_self(
     roster: Data<Roster>,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> Result<impl Responder, ApiError> {
-    let account = AccountDto::from(&roster.register_self(body.into(), source_ip).await?);
-    Ok(created(account_location(&account), account))
+    match roster.register_self(body.into(), source_ip).await? {
+        SelfRegistration::Created(account) => {
+            let account = AccountDto::from(&account);
+            Ok(created(account_location(&account), account))
+        }
+        SelfRegistration::CheckYourEmail => {
+            Ok(HttpResponse::Accepted().json(CheckYourEmailDto::ANSWER))
+        }
+    }
 }
 
 /// `GET /v1/account/registration-policy`: public, whatever the flags say.

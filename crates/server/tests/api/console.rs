@@ -769,7 +769,249 @@ async fn a_form_with_a_thousand_rows_is_refused_with_one_message() {
 on_both_databases!(
     sign_up_shows_the_allowed_domains_and_a_refused_domain_beside_the_email,
     an_unverified_sign_up_is_told_to_verify_and_sign_in_says_so,
+    a_forgotten_password_is_reset_through_the_console_pages,
+    an_email_is_verified_through_the_console_and_a_dead_link_offers_a_new_one,
+    enumeration_safe_sign_up_ends_on_the_same_page_for_new_and_taken_emails,
 );
+
+/// The `.eml` files written so far (the embedded default: no SMTP server configured), parsed;
+/// waits for `count`.
+async fn mails(app: &TestApp, count: usize) -> Vec<crate::mail::Received> {
+    crate::mail::wait_for_files(&app.outbox_dir(), count)
+        .await
+        .iter()
+        .map(|raw| crate::mail::parse(raw))
+        .collect()
+}
+
+async fn a_forgotten_password_is_reset_through_the_console_pages(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let member = app.new_account("forgot").await;
+    let mut browser = Browser::new(&app);
+    let sign_in = browser.get("/console/login").await;
+    assert!(
+        sign_in
+            .body
+            .contains(r#"<a href="/console/password-reset">Forgot your password?</a>"#)
+    );
+
+    let page = browser.get("/console/password-reset").await;
+    assert_eq!(page.status, 200);
+    for field in [
+        r#"name="email""#,
+        r#"name="token""#,
+        r#"name="new_password""#,
+    ] {
+        assert!(page.body.contains(field), "{field}");
+    }
+    assert!(page.body.contains(r#"data-fragment-token="rpr_""#));
+    let token = page.csrf_token();
+
+    // A malformed email is refused beside the field; a known and an unknown one end alike.
+    let refused = browser
+        .post(
+            "/console/password-reset",
+            &[("csrf_token", &token), ("email", "nope")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains(r#"id="email-error""#));
+    let mut ends = Vec::new();
+    for email in [member.email.as_str(), "nobody@example.com"] {
+        let asked = browser
+            .post(
+                "/console/password-reset",
+                &[("csrf_token", &token), ("email", email)],
+            )
+            .await;
+        ends.push((asked.status, asked.location().to_owned()));
+    }
+    assert_eq!(
+        ends,
+        vec![
+            (
+                303,
+                "/console/check-your-email?sent=password-reset".to_owned()
+            );
+            2
+        ]
+    );
+    let check = browser.get(&ends[0].1).await;
+    assert!(
+        check
+            .body
+            .contains("we sent it a link to set a new password")
+    );
+
+    let mail = &mails(&app, 1).await[0];
+    assert_eq!(mail.to, member.email);
+    let reset = crate::mail::reset_token(mail);
+
+    let dead = browser
+        .post(
+            "/console/password-reset/confirm",
+            &[
+                ("csrf_token", &token),
+                ("token", &format!("rpr_{}", "A".repeat(43))),
+                ("new_password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(dead.status, 410);
+    assert!(
+        dead.body.contains(
+            r#"<p class="field-error" id="token-error">This reset link is no longer valid"#
+        )
+    );
+    let weak = browser
+        .post(
+            "/console/password-reset/confirm",
+            &[
+                ("csrf_token", &token),
+                ("token", &reset),
+                ("new_password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+    assert!(weak.body.contains(r#"id="new_password-error""#));
+    assert!(!weak.body.contains(&reset), "the token is not echoed");
+
+    let done = browser
+        .post(
+            "/console/password-reset/confirm",
+            &[
+                ("csrf_token", &token),
+                ("token", &reset),
+                ("new_password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    assert_eq!(done.location(), "/console/login?done=password-set");
+    let notice = browser.get(done.location()).await;
+    assert!(notice.body.contains("Your new password is set"));
+    assert_eq!(
+        browser.sign_in(&member.email, NEW_PASSWORD).await.status,
+        303
+    );
+}
+
+const NEW_PASSWORD: &str = "violet submarine tangerine lantern";
+
+async fn an_email_is_verified_through_the_console_and_a_dead_link_offers_a_new_one(db: Db) {
+    let Some(app) = spawn_with_registration(db, &[("email_verification", "required")]).await else {
+        return;
+    };
+    let mut browser = Browser::new(&app);
+    let token = browser.get("/console/register").await.csrf_token();
+    let email = "verify-me@example.com";
+    let created = browser
+        .post(
+            "/console/register",
+            &[
+                ("csrf_token", &token),
+                ("email", email),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(created.location(), "/console/check-your-email?sent=sign-up");
+    let link = crate::mail::link_token(&mails(&app, 1).await[0], "verify-email", "rev_");
+
+    let page = browser.get("/console/verify-email").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"data-fragment-token="rev_""#));
+    assert!(
+        page.body
+            .contains(r#"<button type="submit">Verify my email</button>"#)
+    );
+    assert!(page.body.contains(r#"name="token""#));
+
+    let verified = browser
+        .post(
+            "/console/verify-email",
+            &[("csrf_token", &token), ("token", &link)],
+        )
+        .await;
+    assert_eq!(verified.status, 303);
+    assert_eq!(verified.location(), "/console/login?done=email-verified");
+    let notice = browser.get(verified.location()).await;
+    assert!(notice.body.contains("Your email address is verified."));
+    assert_eq!(browser.sign_in(email, PASSWORD).await.status, 303);
+
+    // Used: a clear page with the form for a new link.
+    let mut other = Browser::new(&app);
+    let token = other.get("/console/verify-email").await.csrf_token();
+    let dead = other
+        .post(
+            "/console/verify-email",
+            &[("csrf_token", &token), ("token", &link)],
+        )
+        .await;
+    assert_eq!(dead.status, 410);
+    assert!(dead.body.contains("This link no longer works"));
+    assert!(
+        dead.body
+            .contains(r#"action="/console/verify-email/resend""#)
+    );
+    let resent = other
+        .post(
+            "/console/verify-email/resend",
+            &[("csrf_token", &token), ("email", email)],
+        )
+        .await;
+    assert_eq!(resent.status, 303);
+    assert_eq!(
+        resent.location(),
+        "/console/check-your-email?sent=verification"
+    );
+    let bad = other
+        .post(
+            "/console/verify-email/resend",
+            &[("csrf_token", &token), ("email", "nope")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains(r#"id="resend-email-error""#));
+}
+
+async fn enumeration_safe_sign_up_ends_on_the_same_page_for_new_and_taken_emails(db: Db) {
+    let Some(app) = spawn_with_registration(db, &[("enumeration_safe", "true")]).await else {
+        return;
+    };
+    let mut browser = Browser::new(&app);
+    let token = browser.get("/console/register").await.csrf_token();
+    let mut ends = Vec::new();
+    // The same address twice: new, then taken.
+    for _ in 0..2 {
+        let answer = browser
+            .post(
+                "/console/register",
+                &[
+                    ("csrf_token", &token),
+                    ("email", "twice@example.com"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        ends.push((answer.status, answer.location().to_owned(), answer.body));
+    }
+    assert_eq!(ends[0], ends[1]);
+    assert_eq!(ends[0].1, "/console/check-your-email?sent=sign-up");
+    assert!(!browser.cookies.contains_key("roster_session"));
+    let kinds: Vec<String> = mails(&app, 2)
+        .await
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    assert!(
+        kinds.contains(&"You already have a Roster account".to_owned()),
+        "{kinds:?}"
+    );
+}
 
 /// An app whose registration settings are `(key, value)` under `registration.`.
 async fn spawn_with_registration(db: Db, settings: &[(&str, &str)]) -> Option<TestApp> {
@@ -884,16 +1126,19 @@ async fn an_unverified_sign_up_is_told_to_verify_and_sign_in_says_so(db: Db) {
         )
         .await;
     assert_eq!(created.status, 303);
-    assert_eq!(created.location(), "/console/login?done=verify-email");
+    assert_eq!(created.location(), "/console/check-your-email?sent=sign-up");
     assert!(
         !browser.cookies.contains_key("roster_session"),
         "not signed in"
     );
     let notice = browser.get(created.location()).await;
+    assert_eq!(notice.status, 200);
     assert!(
         notice
             .body
-            .contains("Your account was created. Verify your email address")
+            .contains("we sent it a link to verify it. Follow the link, then sign in."),
+        "{}",
+        notice.body
     );
 
     let refused = browser.sign_in("new@example.com", PASSWORD).await;
@@ -906,12 +1151,20 @@ async fn an_unverified_sign_up_is_told_to_verify_and_sign_in_says_so(db: Db) {
         refused.body
     );
     assert!(!browser.cookies.contains_key("roster_session"));
+    // ... with a form that sends a new link.
+    assert!(
+        refused
+            .body
+            .contains(r#"<form method="post" action="/console/verify-email/resend""#)
+    );
+    assert!(refused.body.contains(r#"id="resend-email" name="email""#));
     let wrong = browser
         .sign_in("new@example.com", "wrong horse battery staple orbit")
         .await;
     assert_eq!(wrong.status, 401);
     assert!(wrong.body.contains("The email or password is incorrect."));
     assert!(!wrong.body.contains("not verified"));
+    assert!(!wrong.body.contains("/console/verify-email/resend"));
 
     // Administrators see which accounts are not verified.
     let mut admin = Browser::new(&app);

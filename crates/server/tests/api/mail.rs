@@ -101,7 +101,7 @@ impl SmtpSink {
     }
 
     /// Every message received so far, raw.
-    fn messages(&self) -> Vec<Vec<u8>> {
+    pub(crate) fn messages(&self) -> Vec<Vec<u8>> {
         eml_files(&self.dir)
     }
 
@@ -149,11 +149,11 @@ pub(crate) async fn wait_for_files(dir: &Path, count: usize) -> Vec<Vec<u8>> {
 /// What the tests read from a received message.
 #[derive(Debug)]
 pub(crate) struct Received {
-    message_id: String,
+    pub(crate) message_id: String,
     pub(crate) to: String,
     pub(crate) subject: String,
     pub(crate) text: String,
-    html: String,
+    pub(crate) html: String,
 }
 
 pub(crate) fn parse(raw: &[u8]) -> Received {
@@ -174,11 +174,17 @@ pub(crate) fn parse(raw: &[u8]) -> Received {
 
 /// The `rpr_` token of the link in a reset message's text.
 pub(crate) fn reset_token(received: &Received) -> String {
+    link_token(received, "password-reset", "rpr_")
+}
+
+/// The token of the link to `/console/{page}#{prefix}...` in a message's text.
+pub(crate) fn link_token(received: &Received, page: &str, prefix: &str) -> String {
+    let link = format!("/console/{page}#");
     let start = received
         .text
-        .find("/console/password-reset#rpr_")
-        .unwrap_or_else(|| panic!("no reset link in {}", received.text))
-        + "/console/password-reset#".len();
+        .find(&format!("{link}{prefix}"))
+        .unwrap_or_else(|| panic!("no {page} link in {}", received.text))
+        + link.len();
     received.text[start..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
@@ -221,7 +227,7 @@ async fn confirm(app: &TestApp, token: &str, password: &str) -> reqwest::Respons
 }
 
 /// Waits until the outbox holds nothing to send (every message sent or given up).
-async fn wait_until_outbox_empty(app: &TestApp) {
+pub(crate) async fn wait_until_outbox_empty(app: &TestApp) {
     let roster = app.components(&[]).roster;
     let deadline = Instant::now() + PATIENCE;
     loop {

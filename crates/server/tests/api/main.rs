@@ -32,3 +32,4 @@ mod roles;
 mod secrets;
 mod sessions;
 mod storage;
+mod verify_email;

@@ -16,6 +16,7 @@ mod accessibility;
 mod api_keys;
 mod axe;
 mod delegation;
+mod email_links;
 mod forgery;
 mod grants;
 mod harness;

@@ -9,12 +9,23 @@ use super::super::test_support::{
 };
 use crate::error::AppError;
 use crate::model::{
-    AuditAction, EmailTokenPurpose, IssuedToken, MailError, MailKind, MailMessage, PasswordHash,
-    SealedMail, TokenDigest,
+    AuditAction, EmailTokenPurpose, IssuedToken, MailDelivery, MailError, MailKind, MailMessage,
+    PasswordHash, SealedMail, TokenDigest,
 };
 
 const RESET_TOKEN: &str = "rpr_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 const RESET_DIGEST: &str = "reset-digest";
+const EMAIL_KEY: &str = "digest-of-ada@example.com";
+
+/// The counter's key: the digest of the canonical email.
+fn email_key(ports: &mut Ports) {
+    ports
+        .tokens
+        .expect_digest()
+        .withf(|text| text == "ada@example.com")
+        .times(1)
+        .returning(|_| TokenDigest::new(EMAIL_KEY));
+}
 
 /// The token source makes one reset token; the mailer seals one message, recording what it
 /// was asked to say (kind, recipient, link).
@@ -67,19 +78,31 @@ async fn a_known_active_account_gets_a_link_in_the_fragment_of_the_console_page(
     ports.clock_at(now());
     stored_account_helper(&mut ports, &ada);
     let sealed = expect_token_and_seal(&mut ports);
+    email_key(&mut ports);
     let id = ada.id;
     ports
         .email_tokens
-        .expect_request_password_reset()
-        .withf(move |account, digest, expires_at, mail, cap| {
-            *account == id
-                && digest.as_str() == RESET_DIGEST
-                && *expires_at == now() + Duration::minutes(30)
+        .expect_request_email()
+        .withf(move |request| {
+            let Some(MailDelivery {
+                mail,
+                token: Some(token),
+            }) = &request.delivery
+            else {
+                return false;
+            };
+            request.email_key.as_str() == EMAIL_KEY
+                && request.purpose == EmailTokenPurpose::PasswordReset
+                && request.at == now()
+                && request.max_per_hour == 3
+                && token.account == id
+                && token.digest.as_str() == RESET_DIGEST
+                && token.purpose == EmailTokenPurpose::PasswordReset
+                && token.expires_at == now() + Duration::minutes(30)
                 && mail.kind == MailKind::PasswordReset
-                && *cap == 3
         })
         .times(1)
-        .returning(|_, _, _, _, _| Ok(true));
+        .returning(|_| Ok(true));
     let roster = ports.build();
 
     roster
@@ -99,8 +122,8 @@ async fn a_known_active_account_gets_a_link_in_the_fragment_of_the_console_page(
 
 #[tokio::test]
 async fn unknown_and_disabled_accounts_cost_the_same_work_and_write_nothing() {
-    // The same expensive ports run (one token, one sealed message) on every path; only the
-    // write differs, and the answer is the same `Ok(())`.
+    // The same expensive ports run (one token, one sealed message, one write counting the
+    // request for the address) on every path, and the answer is the same `Ok(())`.
     let disabled = account("ada@example.com", AccountStatus::Disabled, false);
     for known in [None, Some(disabled)] {
         let mut ports = Ports::new();
@@ -118,7 +141,17 @@ async fn unknown_and_disabled_accounts_cost_the_same_work_and_write_nothing() {
             }
         }
         let sealed = expect_token_and_seal(&mut ports);
-        ports.email_tokens.expect_request_password_reset().never();
+        email_key(&mut ports);
+        ports
+            .email_tokens
+            .expect_request_email()
+            .withf(|request| {
+                request.email_key.as_str() == EMAIL_KEY
+                    && request.purpose == EmailTokenPurpose::PasswordReset
+                    && request.delivery.is_none()
+            })
+            .times(1)
+            .returning(|_| Ok(false));
         let roster = ports.build();
 
         roster
@@ -253,4 +286,18 @@ async fn a_weak_new_password_is_refused_naming_new_password() {
         panic!("{result:?}");
     };
     assert_eq!(errors[0].field, "new_password");
+}
+
+#[tokio::test]
+async fn counters_are_forgotten_an_hour_after_their_window_opened_in_batches() {
+    let mut ports = Ports::new();
+    ports.clock_at(now());
+    ports
+        .email_tokens
+        .expect_forget_stale_counters()
+        .withf(|before, limit| *before == now() - Duration::hours(1) && *limit == 1000)
+        .times(1)
+        .returning(|_, _| Ok(4));
+    let roster = ports.build();
+    assert_eq!(roster.forget_old_email_counters().await.unwrap(), 4);
 }

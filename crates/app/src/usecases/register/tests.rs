@@ -308,7 +308,9 @@ async fn register_self_creates_an_active_ordinary_account() {
             None,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .into_account()
+        .expect("created");
 
     assert_eq!(
         account.email.as_str(),
@@ -344,7 +346,9 @@ async fn register_self_without_a_name_stores_none() {
     let account = roster
         .register_self(form("grace@example.com", STRONG, None), None)
         .await
-        .unwrap();
+        .unwrap()
+        .into_account()
+        .expect("created");
 
     assert_eq!(account.name, None);
     assert_eq!(recorded(&inserted)[0].0.name, None);
@@ -936,32 +940,15 @@ async fn register_self_at_an_allowed_domain_creates_a_verified_account_by_defaul
     let account = roster
         .register_self(form("Ada@EU.Example.com", STRONG, None), None)
         .await
-        .unwrap();
+        .unwrap()
+        .into_account()
+        .expect("created");
 
     assert!(account.email_verified);
     assert!(recorded(&inserted)[0].0.email_verified);
 }
 
-#[tokio::test]
-async fn register_self_creates_an_unverified_account_when_verification_is_required_or_implied() {
-    for (verification, safe) in [
-        (EmailVerification::Required, false),
-        (EmailVerification::Off, true),
-    ] {
-        let mut ports = Ports::new();
-        ports.registration(true);
-        let inserted = ports.creation_succeeds("ada@example.com", STRONG);
-        let roster = ports.build_with(policy(&[], verification, safe));
-
-        let account = roster
-            .register_self(form("ada@example.com", STRONG, None), None)
-            .await
-            .unwrap();
-
-        assert!(!account.email_verified, "{verification:?} {safe}");
-        assert!(!recorded(&inserted)[0].0.email_verified);
-    }
-}
+// Under verification (required or implied): see `verify_email/tests.rs`.
 
 #[tokio::test]
 async fn accounts_made_by_an_admin_or_the_bootstrap_are_verified_and_exempt_from_the_domains() {
