@@ -47,6 +47,10 @@ const ACCOUNT_EMAIL: &str = "ada@example.com";
 const PAGES: &[Page] = &[
     anonymous("login", "/console/login"),
     anonymous("register", "/console/register"),
+    anonymous("password-reset", "/console/password-reset"),
+    anonymous("check-your-email", "/console/check-your-email"),
+    anonymous("verify-email", "/console/verify-email"),
+    anonymous("invitation", "/console/invitation"),
     signed_in("account", "/console/account"),
     signed_in("accounts", "/console/admin/accounts"),
     signed_in(
@@ -57,6 +61,7 @@ const PAGES: &[Page] = &[
     signed_in("roles", "/console/admin/roles"),
     signed_in("role", "/console/admin/roles/issuer-operator"),
     signed_in("api-keys", "/console/admin/api-keys"),
+    signed_in("invitations", "/console/admin/invitations"),
     // A few events a page: the pager shows, and the screenshot stays small.
     signed_in("audit", "/console/admin/audit?limit=6"),
     signed_in(
@@ -142,6 +147,16 @@ async fn example_data(console: &Console) -> String {
             "name": "berlin-issuer",
             "expires_in": "90d",
             "grants": [{"role": "issuer-operator", "scope": "acme.berlin"}],
+        })),
+    )
+    .await;
+    call(
+        Method::POST,
+        "/v1/admin/invitations".to_owned(),
+        Some(json!({
+            "email": "mary@example.com",
+            "name": "Mary Jackson",
+            "grants": [{"role": "auditor", "scope": "acme"}],
         })),
     )
     .await;
