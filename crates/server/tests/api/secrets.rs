@@ -1,5 +1,5 @@
 //! No secret reaches the logs or a response body: passwords (right or wrong), session
-//! tokens, API keys and emailed password-reset tokens never appear in anything the process
+//! tokens, API keys and emailed password-reset and invitation tokens never appear in anything the process
 //! logs at debug level, nor in responses, the audit trail or the metrics.
 
 use serde_json::{Value, json};
@@ -245,6 +245,39 @@ async fn passwords_and_tokens_never_reach_logs_or_bodies(db: Db) {
         410,
         "password reset with a used token",
     );
+    // An invitation (the `.eml` default): its `rin_` token travels in the message only, and
+    // the invitee's password in the acceptance alone.
+    let invitee = unique_email("secrets-invitee");
+    record(
+        post(
+            &app,
+            "/v1/admin/invitations",
+            &json!({"email": invitee}),
+            Some(&root_token),
+        )
+        .await,
+        201,
+        "invitation",
+    );
+    let mail = crate::mail::wait_for_files(&app.outbox_dir(), 2).await;
+    let invitation_token = mail
+        .iter()
+        .map(|raw| crate::mail::parse(raw))
+        .find(|received| received.to == invitee)
+        .map(|received| crate::mail::link_token(&received, "invitation", "rin_"))
+        .expect("the invitation email");
+    let invitee_password = unique_password("golf");
+    record(
+        post(
+            &app,
+            "/v1/account/invitations/accept",
+            &json!({"token": invitation_token, "password": invitee_password}),
+            None,
+        )
+        .await,
+        201,
+        "invitation acceptance",
+    );
     let metrics = app.get("/metrics").await;
     if metrics.status() == 200 {
         bodies.push(("metrics".to_owned(), metrics.text().await.unwrap()));
@@ -263,6 +296,7 @@ async fn passwords_and_tokens_never_reach_logs_or_bodies(db: Db) {
         &too_long_password,
         &changed_password,
         &reset_password,
+        &invitee_password,
     ];
     // `rak_<id>_<secret>`: the secret is base64url, which may itself contain `_`, so it is
     // everything after the second `_` (splitting at the last `_` could leave a fragment of a
@@ -272,10 +306,17 @@ async fn passwords_and_tokens_never_reach_logs_or_bodies(db: Db) {
     assert!(api_key_secret.len() >= 40, "the secret part of the key");
 
     for (what, body) in &bodies {
-        for token in [&user_token, &root_token, &api_key_secret, &reset_token] {
+        for token in [
+            &user_token,
+            &root_token,
+            &api_key_secret,
+            &reset_token,
+            &invitation_token,
+        ] {
             let random_part = token
                 .strip_prefix("rst_")
                 .or_else(|| token.strip_prefix("rpr_"))
+                .or_else(|| token.strip_prefix("rin_"))
                 .unwrap_or(token);
             assert!(
                 // Only the login shows its token and the creation its key, once.
@@ -311,6 +352,11 @@ async fn passwords_and_tokens_never_reach_logs_or_bodies(db: Db) {
     assert!(
         !logs.contains(reset_random),
         "a password-reset token was logged"
+    );
+    let invitation_random = invitation_token.strip_prefix("rin_").unwrap();
+    assert!(
+        !logs.contains(invitation_random),
+        "an invitation token was logged"
     );
     for key in [&api_key, &forged_key] {
         assert!(!logs.contains(&secret_of(key)), "an API key was logged");
