@@ -21,14 +21,6 @@ function takeTokenFromFragment() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  // Emailed links carry their token in the fragment, which browsers never send to a server:
-  // move it into the form's hidden field, then take it out of the address bar (and so out
-  // of the history, bookmarks and screenshots).
-  const tokenField = document.querySelector("input[data-token-from-fragment]");
-  if (tokenField && window.location.hash.length > 1) {
-    tokenField.value = decodeURIComponent(window.location.hash.slice(1));
-    window.history.replaceState(null, "", window.location.pathname + window.location.search);
-  }
   // Ask before a destructive form is sent (revoke, delete, disable).
   for (const form of document.querySelectorAll("form[data-confirm]")) {
     form.addEventListener("submit", (event) => {

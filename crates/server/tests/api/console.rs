@@ -1234,9 +1234,11 @@ async fn the_invitation_page_creates_the_account_and_signs_in(db: Db) {
     let mut browser = Browser::new(&app);
     let form = browser.get("/console/invitation").await;
     assert_eq!(form.status, 200);
+    // The script fills the code from the link's fragment; without it, it can be pasted.
+    assert!(form.body.contains(r#"data-fragment-token="rin_""#));
     assert!(
         form.body
-            .contains(r#"name="token" value="" data-token-from-fragment"#)
+            .contains(r#"<label for="token">Invitation code</label>"#)
     );
     assert!(form.body.contains("At least 15 and at most 128 characters"));
     let csrf = form.csrf_token();
