@@ -63,6 +63,7 @@ pub(crate) fn notice(done: Option<&str>) -> Option<&'static str> {
         "signed-out" => "You are signed out.",
         "session-ended" => "Your session has ended. Please sign in again.",
         "welcome" => "Welcome! Your account is ready.",
+        "account-ready" => "Your account is ready. Sign in to continue.",
         "email-verified" => "Your email address is verified. You can sign in now.",
         "password-set" => {
             "Your new password is set, and every session of the account was signed out. Sign in \

@@ -181,8 +181,17 @@ async fn register(
         // No session until the address is verified: the link is on its way.
         return Ok(see_other("/console/check-your-email?sent=sign-up"));
     }
-    // Signed in at once, as with any product's sign-up.
-    let success = roster.login(&email, &password, &client).await?;
+    // Signed in at once, as with any product's sign-up. The account exists whatever happens
+    // next: when that sign-in is refused (the address's login throttle, from failed attempts
+    // before it had an account; a full hashing pool), the sign-in page says the account is
+    // ready rather than an error page suggesting the sign-up failed.
+    let success = match roster.login(&email, &password, &client).await {
+        Ok(success) => success,
+        Err(error) => {
+            tracing::info!(%error, "account created; signing it in at once was refused");
+            return Ok(see_other("/console/login?done=account-ready"));
+        }
+    };
     let mut response = see_other("/console/account?done=welcome");
     let token = secrecy::ExposeSecret::expose_secret(&success.token).to_owned();
     let _ = response.add_cookie(&ConsoleCookie::Session.with_value(token, &settings_of(&req)));

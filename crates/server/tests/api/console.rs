@@ -9,7 +9,9 @@ use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, ORIGIN, SET_COO
 use reqwest::redirect::Policy;
 use serde_json::Value;
 
-use crate::helpers::{AppOptions, Db, PASSWORD, TestApp, eventually, spawn_app, spawn_app_with};
+use crate::helpers::{
+    AppOptions, Db, PASSWORD, TestApp, eventually, spawn_app, spawn_app_with, unique_email,
+};
 use crate::on_both_databases;
 
 /// What the test browser says it is.
@@ -463,6 +465,42 @@ async fn an_api_key_is_not_a_console_sign_in() {
     let page = browser.get("/console/account").await;
     assert_eq!(page.status, 303);
     assert!(page.location().starts_with("/console/login"));
+}
+
+#[tokio::test]
+async fn a_sign_up_whose_sign_in_is_refused_still_says_the_account_is_ready() {
+    let Some(app) = spawn_app(Db::Sqlite).await else {
+        return;
+    };
+    // Failed logins for an address without an account throttle it like any other.
+    let email = unique_email("throttled-newcomer");
+    for _ in 0..6 {
+        let refused = app.login(&email, "not the password at all").await;
+        assert!([401, 429].contains(&refused.status().as_u16()));
+    }
+    let mut browser = Browser::new(&app);
+    let token = browser.get("/console/register").await.csrf_token();
+    let created = browser
+        .post(
+            "/console/register",
+            &[
+                ("csrf_token", &token),
+                ("email", &email),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303);
+    assert_eq!(created.location(), "/console/login?done=account-ready");
+    assert!(!browser.cookies.contains_key("roster_session"));
+    let login = browser.get(created.location()).await;
+    assert!(
+        login
+            .body
+            .contains("Your account is ready. Sign in to continue.")
+    );
+    // The account exists: the API's registration now says the address is taken.
+    assert_eq!(app.register(&email, PASSWORD).await.status(), 409);
 }
 
 #[tokio::test]
