@@ -388,6 +388,26 @@ fn use_up_tokens(
     Ok(())
 }
 
+impl Store {
+    /// The active account a usable token of `purpose` belongs to, read outside a transaction
+    /// (the write that uses the token checks it again under the lock).
+    async fn find_token_account(
+        &self,
+        digest: &TokenDigest,
+        purpose: EmailTokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError> {
+        let digest = digest.as_str().to_owned();
+        self.run(move |conn| {
+            let row = usable_token_account(conn, &digest, purpose, to_db_time(now))
+                .map_err(TxError::into_store)?;
+            row.map(|row| row.into_account().map(|(account, _)| account))
+                .transpose()
+        })
+        .await
+    }
+}
+
 #[async_trait]
 impl EmailTokenStore for Store {
     async fn request_email(&self, request: &EmailRequest) -> Result<bool, StoreError> {
@@ -471,19 +491,8 @@ impl EmailTokenStore for Store {
         digest: &TokenDigest,
         now: DateTime<Utc>,
     ) -> Result<Option<Account>, StoreError> {
-        let digest = digest.as_str().to_owned();
-        self.run(move |conn| {
-            let row = usable_token_account(
-                conn,
-                &digest,
-                EmailTokenPurpose::EmailVerification,
-                to_db_time(now),
-            )
-            .map_err(TxError::into_store)?;
-            row.map(|row| row.into_account().map(|(account, _)| account))
-                .transpose()
-        })
-        .await
+        self.find_token_account(digest, EmailTokenPurpose::EmailVerification, now)
+            .await
     }
 
     async fn verify_email(
@@ -524,19 +533,8 @@ impl EmailTokenStore for Store {
         digest: &TokenDigest,
         now: DateTime<Utc>,
     ) -> Result<Option<Account>, StoreError> {
-        let digest = digest.as_str().to_owned();
-        self.run(move |conn| {
-            let row = usable_token_account(
-                conn,
-                &digest,
-                EmailTokenPurpose::PasswordReset,
-                to_db_time(now),
-            )
-            .map_err(TxError::into_store)?;
-            row.map(|row| row.into_account().map(|(account, _)| account))
-                .transpose()
-        })
-        .await
+        self.find_token_account(digest, EmailTokenPurpose::PasswordReset, now)
+            .await
     }
 
     async fn reset_password(
@@ -586,14 +584,7 @@ impl EmailTokenStore for Store {
 pub(crate) fn end_reset_links(
     conn: &mut DbConnection,
     account_id: &str,
-    at: chrono::NaiveDateTime,
-) -> Result<usize, TxError> {
-    Ok(diesel::update(
-        email_tokens::table
-            .filter(email_tokens::account_id.eq(account_id))
-            .filter(email_tokens::purpose.eq(EmailTokenPurpose::PasswordReset.as_str()))
-            .filter(email_tokens::used_at.is_null()),
-    )
-    .set(email_tokens::used_at.eq(at))
-    .execute(conn)?)
+    at: NaiveDateTime,
+) -> Result<(), TxError> {
+    use_up_tokens(conn, account_id, EmailTokenPurpose::PasswordReset, at)
 }
