@@ -5,7 +5,8 @@
 //! (`permissions[1].action`: the second rule it received) count only the filled rows; this
 //! module maps them back to the row on the page, so each message shows beside its row.
 
-use roster_app::{FieldError, GrantForm};
+use actix_web::http::StatusCode;
+use roster_app::{AppError, FieldError, GrantForm};
 
 use crate::forms::{FieldErrors, FormFields};
 use crate::render::ConsoleError;
@@ -209,6 +210,41 @@ impl GrantFields {
             roles,
             scopes,
         }
+    }
+}
+
+/// How a form that creates something with grants (an account, an invitation) shows a refusal
+/// about its grants, beside the form; `None` for any other error. `nothing_was` ends the
+/// sentences ("created", "sent"). A `Forbidden` is about a grant only for a viewer who
+/// `may_create` at all: for anyone else the form was never offered, and it is the error page.
+pub fn grant_refusal(
+    error: &AppError,
+    nothing_was: &str,
+    may_create: bool,
+) -> Option<(StatusCode, FieldErrors)> {
+    match error {
+        AppError::RoleNotFound => Some((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FieldErrors::general(format!(
+                "One of the roles no longer exists (it may have been deleted meanwhile). \
+                 Nothing was {nothing_was}; choose the roles again."
+            )),
+        )),
+        AppError::TooManyGrants { limit } => Some((
+            StatusCode::CONFLICT,
+            FieldErrors::general(format!(
+                "An account may hold at most {limit} grants. Nothing was {nothing_was}."
+            )),
+        )),
+        AppError::Forbidden if may_create => Some((
+            StatusCode::FORBIDDEN,
+            FieldErrors::general(format!(
+                "Your grants do not allow giving one of these roles on its scope. Nothing was \
+                 {nothing_was}. Choose a scope where you manage grants, and a role whose every \
+                 action you hold there."
+            )),
+        )),
+        _ => None,
     }
 }
 

@@ -20,7 +20,9 @@ use crate::forms::{FieldErrors, Form, FormState, NoFields};
 use crate::layout::{Layout, may_globally};
 use crate::paging::{PageQuery, Pager, Paging};
 use crate::render::{ConsoleError, html, see_other};
-use crate::rows::{GrantFields, SentGrant, blank_grants, grant_errors, grant_forms, sent_grants};
+use crate::rows::{
+    GrantFields, SentGrant, blank_grants, grant_errors, grant_forms, grant_refusal, sent_grants,
+};
 use crate::session::Viewer;
 use crate::words::when;
 
@@ -325,28 +327,13 @@ async fn create(
                  list below, or revoke it first.",
             ),
         ),
-        Err(AppError::RoleNotFound) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            FieldErrors::general(
-                "One of the roles no longer exists (it may have been deleted meanwhile). \
-                 Nothing was sent; choose the roles again.",
-            ),
-        ),
-        Err(AppError::TooManyGrants { limit }) => (
-            StatusCode::CONFLICT,
-            FieldErrors::general(format!(
-                "An account may hold at most {limit} grants. Nothing was sent."
-            )),
-        ),
-        Err(AppError::Forbidden) if may_globally(&viewer.caller, BuiltinAction::AccountCreate) => (
-            StatusCode::FORBIDDEN,
-            FieldErrors::general(
-                "Your grants do not allow giving one of these roles on its scope. Nothing was \
-                 sent. Choose a scope where you manage grants, and a role whose every action \
-                 you hold there.",
-            ),
-        ),
-        Err(other) => return Err(other.into()),
+        Err(error) => {
+            let may_create = may_globally(&viewer.caller, BuiltinAction::AccountCreate);
+            match grant_refusal(&error, "sent", may_create) {
+                Some(refusal) => refusal,
+                None => return Err(error.into()),
+            }
+        }
     };
     let typed = Typed {
         email,
