@@ -1132,6 +1132,7 @@ mod tests {
             status: AccountStatus::Active,
             is_superadmin: false,
             email_verified: true,
+            has_second_factor: false,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };

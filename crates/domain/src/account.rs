@@ -259,6 +259,7 @@ impl FromStr for DisplayName {
 ///     status: AccountStatus::Active,
 ///     is_superadmin: false,
 ///     email_verified: true,
+///     has_second_factor: false,
 ///     created_at: now,
 ///     updated_at: now,
 /// };
@@ -283,6 +284,9 @@ pub struct Account {
     /// administrator, the bootstrap or an invitation are; a self-registered one is not while
     /// the server requires verification, and then it cannot log in until it is.
     pub email_verified: bool,
+    /// Whether the account has a second factor (a confirmed TOTP or a passkey): its logins
+    /// take two steps, and its most dangerous actions a recent second factor.
+    pub has_second_factor: bool,
     /// When the account was created (set by the application, not the domain).
     pub created_at: DateTime<Utc>,
     /// When the account last changed.
@@ -437,6 +441,7 @@ mod tests {
             status: AccountStatus::Active,
             is_superadmin: false,
             email_verified: true,
+            has_second_factor: false,
             created_at: now,
             updated_at: now,
         };

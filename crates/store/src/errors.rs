@@ -30,7 +30,7 @@ pub(crate) fn translate(error: DieselError) -> StoreError {
 /// lists its columns (`UNIQUE constraint failed: <columns>`). Keep in step with the unique
 /// indexes and primary keys in `migrations/`; other unique keys (UUID v7 ids of accounts,
 /// sessions, grants and audit events) cannot collide short of a bug, so they are `Internal`.
-const CONFLICTS: [(&str, &str, Conflict); 7] = [
+const CONFLICTS: [(&str, &str, Conflict); 8] = [
     (
         "accounts_email_canonical_key",
         "accounts.email_canonical",
@@ -57,6 +57,11 @@ const CONFLICTS: [(&str, &str, Conflict); 7] = [
         "invitations_pending_key",
         "invitations.pending_key",
         Conflict::InvitationPending,
+    ),
+    (
+        "passkeys_credential_id_key",
+        "passkeys.credential_id",
+        Conflict::PasskeyCredential,
     ),
 ];
 

@@ -53,6 +53,7 @@ pub(crate) struct AccountRow {
     /// Raised with every change to the account's grants (see `grants_cache`).
     pub grants_version: i64,
     pub email_verified: bool,
+    pub has_second_factor: bool,
 }
 
 impl AccountRow {
@@ -68,6 +69,7 @@ impl AccountRow {
             updated_at: self.updated_at,
             grants_version: self.grants_version,
             email_verified: self.email_verified,
+            has_second_factor: self.has_second_factor,
         }
         .into_account()?;
         Ok((account, PasswordHash::new(self.password_hash)))
@@ -91,6 +93,7 @@ pub(crate) struct AccountWithoutHashRow {
     /// Raised with every change to the account's grants (see `grants_cache`).
     pub grants_version: i64,
     pub email_verified: bool,
+    pub has_second_factor: bool,
 }
 
 impl AccountWithoutHashRow {
@@ -121,6 +124,7 @@ impl AccountWithoutHashRow {
             status,
             is_superadmin: self.is_superadmin,
             email_verified: self.email_verified,
+            has_second_factor: self.has_second_factor,
             created_at: from_db_time(self.created_at),
             updated_at: from_db_time(self.updated_at),
         })

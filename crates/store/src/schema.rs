@@ -13,6 +13,7 @@ diesel::table! {
         updated_at -> Timestamp,
         grants_version -> BigInt,
         email_verified -> Bool,
+        has_second_factor -> Bool,
     }
 }
 
@@ -27,6 +28,8 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         user_agent -> Nullable<Text>,
         source_ip -> Nullable<Text>,
+        auth_methods -> Text,
+        second_factor_at -> Nullable<Timestamp>,
     }
 }
 
@@ -162,8 +165,67 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mfa_totp (account_id) {
+        account_id -> Text,
+        sealed_secret -> Text,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        last_used_step -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    mfa_recovery_codes (code_digest) {
+        code_digest -> Text,
+        account_id -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    mfa_challenges (id) {
+        id -> Text,
+        token_digest -> Text,
+        account_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        failures -> Integer,
+    }
+}
+
+diesel::table! {
+    passkeys (id) {
+        id -> Text,
+        account_id -> Text,
+        name -> Text,
+        credential_id -> Text,
+        credential -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webauthn_ceremonies (challenge) {
+        challenge -> Text,
+        purpose -> Text,
+        account_id -> Nullable<Text>,
+        session_id -> Nullable<Text>,
+        mfa_challenge_id -> Nullable<Text>,
+        state -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(email_tokens -> accounts (account_id));
 diesel::joinable!(sessions -> accounts (account_id));
+diesel::joinable!(mfa_totp -> accounts (account_id));
+diesel::joinable!(mfa_recovery_codes -> accounts (account_id));
+diesel::joinable!(mfa_challenges -> accounts (account_id));
+diesel::joinable!(passkeys -> accounts (account_id));
 diesel::joinable!(api_key_grants -> api_keys (api_key_id));
 diesel::joinable!(api_key_grants -> roles (role_name));
 diesel::joinable!(account_grants -> accounts (account_id));
@@ -182,4 +244,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     invitation_grants,
     email_request_counters,
+    mfa_totp,
+    mfa_recovery_codes,
+    mfa_challenges,
+    passkeys,
+    webauthn_ceremonies,
 );

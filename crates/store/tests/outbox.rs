@@ -42,6 +42,7 @@ fn account(email: &str) -> Account {
         status: AccountStatus::Active,
         is_superadmin: false,
         email_verified: true,
+        has_second_factor: false,
         created_at: at,
         updated_at: at,
     }

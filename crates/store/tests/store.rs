@@ -90,6 +90,7 @@ fn account(email: &str, name: Option<&str>, is_superadmin: bool, at: DateTime<Ut
         status: AccountStatus::Active,
         is_superadmin,
         email_verified: true,
+        has_second_factor: false,
         created_at: at,
         updated_at: at,
     }

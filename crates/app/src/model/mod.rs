@@ -11,6 +11,7 @@ mod features;
 mod grants;
 mod invitations;
 mod mail;
+mod passkeys;
 mod roles;
 mod sessions;
 mod store_error;
@@ -28,6 +29,11 @@ pub use invitations::{
 pub use mail::{
     ClaimedMail, DeliveryError, DeliveryReport, EmailRequest, EmailTokenPurpose, MailDelivery,
     MailError, MailKind, MailMessage, NewEmailToken, OutboxStats, SealedMail,
+};
+pub use passkeys::{
+    AssertionClaims, Ceremony, CeremonyPurpose, CeremonyState, CredentialId,
+    MAX_PASSKEY_NAME_CHARS, Passkey, PasskeyCredential, PasskeyError, PasskeyId,
+    RegisteredCredential, StoredPasskey, VerifiedAssertion, WebAuthnOptions,
 };
 pub use roles::{
     CheckedRole, RoleDeletion, RoleHolder, RoleHolders, RoleHolding, RolePage, StoredRole,

@@ -39,6 +39,10 @@ pub enum Conflict {
     SessionDigest,
     /// An open invitation for the same canonical email exists.
     InvitationPending,
+    /// The passkey's credential is registered already (to this or another account).
+    PasskeyCredential,
+    /// The account has a confirmed TOTP already.
+    TotpEnrolled,
 }
 
 impl fmt::Display for Conflict {
@@ -50,6 +54,8 @@ impl fmt::Display for Conflict {
             Conflict::ApiKeyId => "api key id",
             Conflict::SessionDigest => "session token digest",
             Conflict::InvitationPending => "open invitation for the email",
+            Conflict::PasskeyCredential => "passkey credential",
+            Conflict::TotpEnrolled => "confirmed totp",
         })
     }
 }

@@ -16,12 +16,14 @@ mod invitations;
 mod mail_signal;
 mod mailer;
 mod outbox;
+mod passkeys;
 mod readiness;
 mod roles;
 mod sessions;
 mod strength;
 mod throttle;
 mod tokens;
+mod webauthn;
 
 pub use accounts::AccountRepository;
 pub use api_keys::ApiKeyStore;
@@ -35,12 +37,14 @@ pub use invitations::InvitationStore;
 pub use mail_signal::{MailSignal, NoMailSignal};
 pub use mailer::Mailer;
 pub use outbox::Outbox;
+pub use passkeys::PasskeyStore;
 pub use readiness::Readiness;
 pub use roles::RoleStore;
 pub use sessions::SessionStore;
 pub use strength::PasswordStrength;
 pub use throttle::LoginThrottle;
 pub use tokens::TokenSource;
+pub use webauthn::WebAuthn;
 
 #[cfg(any(test, feature = "mock"))]
 pub use accounts::MockAccountRepository;
@@ -65,6 +69,8 @@ pub use mailer::MockMailer;
 #[cfg(any(test, feature = "mock"))]
 pub use outbox::MockOutbox;
 #[cfg(any(test, feature = "mock"))]
+pub use passkeys::MockPasskeyStore;
+#[cfg(any(test, feature = "mock"))]
 pub use readiness::MockReadiness;
 #[cfg(any(test, feature = "mock"))]
 pub use roles::MockRoleStore;
@@ -76,3 +82,5 @@ pub use strength::MockPasswordStrength;
 pub use throttle::MockLoginThrottle;
 #[cfg(any(test, feature = "mock"))]
 pub use tokens::MockTokenSource;
+#[cfg(any(test, feature = "mock"))]
+pub use webauthn::MockWebAuthn;

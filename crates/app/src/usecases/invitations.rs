@@ -390,6 +390,7 @@ impl Roster {
             status: AccountStatus::Active,
             is_superadmin: false,
             email_verified: true,
+            has_second_factor: false,
             created_at: now,
             updated_at: now,
         };

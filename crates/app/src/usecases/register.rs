@@ -258,6 +258,7 @@ impl Roster {
                 status: AccountStatus::Active,
                 is_superadmin: false,
                 email_verified: false,
+                has_second_factor: false,
                 created_at: now,
                 updated_at: now,
             };
@@ -403,6 +404,7 @@ impl Roster {
             status: AccountStatus::Active,
             is_superadmin,
             email_verified,
+            has_second_factor: false,
             created_at: now,
             updated_at: now,
         };

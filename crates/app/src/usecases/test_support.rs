@@ -319,6 +319,7 @@ pub(super) fn account(email: &str, status: AccountStatus, is_superadmin: bool) -
         status,
         is_superadmin,
         email_verified: true,
+        has_second_factor: false,
         created_at: created,
         updated_at: created,
     }
