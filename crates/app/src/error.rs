@@ -1,7 +1,7 @@
 //! The application layer's one error type. `roster-http` maps each variant to a status and a
 //! stable problem `code` in a single match.
 
-use crate::model::{FeatureEditError, HashError, StoreError};
+use crate::model::{FeatureEditError, HashError, PasskeyError, StoreError, TotpError};
 
 /// One invalid input field, reported back to the client as `errors[]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +105,32 @@ pub enum AppError {
     /// The invitation was revoked: it cannot be sent again (invite the address anew).
     #[error("invitation revoked")]
     InvitationRevoked,
+    /// A TOTP or recovery code that is wrong, used already, or of a factor the account does
+    /// not have.
+    #[error("invalid second-factor code")]
+    InvalidMfaCode,
+    /// The second step's `mfa_token` is unknown, expired, used, or failed out (five wrong
+    /// codes): the login starts again from the password.
+    #[error("invalid mfa token")]
+    InvalidMfaToken,
+    /// The account has a confirmed TOTP already: remove it before enrolling another.
+    #[error("mfa already enrolled")]
+    MfaAlreadyEnrolled,
+    /// The account has no second factor, so there is nothing to step up with (or to
+    /// renew recovery codes for).
+    #[error("no second factor enrolled")]
+    MfaNotEnrolled,
+    /// The session belongs to an account the MFA policy covers that has no second factor
+    /// yet: only enrolment, `me` and logout are open to it.
+    #[error("mfa enrolment required")]
+    MfaEnrolmentRequired,
+    /// The action needs a second factor presented within `mfa.step_up_window`.
+    #[error("mfa step-up required")]
+    MfaStepUpRequired,
+    /// A passkey response that does not parse, does not match its ceremony, or does not
+    /// verify.
+    #[error("invalid credential: {0}")]
+    InvalidCredential(String),
     /// The password-hashing queue is full; retry after the given number of seconds.
     #[error("overloaded")]
     Overloaded { retry_after_secs: u64 },
@@ -135,6 +161,21 @@ impl From<HashError> for AppError {
         match error {
             HashError::Overloaded { retry_after_secs } => AppError::Overloaded { retry_after_secs },
             HashError::Internal(cause) => AppError::Internal(cause),
+        }
+    }
+}
+
+impl From<TotpError> for AppError {
+    fn from(error: TotpError) -> Self {
+        AppError::Internal(error.to_string())
+    }
+}
+
+impl From<PasskeyError> for AppError {
+    fn from(error: PasskeyError) -> Self {
+        match error {
+            PasskeyError::Invalid(reason) => AppError::InvalidCredential(reason),
+            PasskeyError::Internal(cause) => AppError::Internal(cause),
         }
     }
 }

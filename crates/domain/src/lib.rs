@@ -42,6 +42,7 @@ pub mod delegation;
 pub mod email;
 mod grammar;
 pub mod grant;
+pub mod mfa;
 pub mod password;
 pub mod principal;
 pub mod registration;

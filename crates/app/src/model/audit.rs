@@ -42,11 +42,20 @@ pub enum AuditAction {
     InvitationResent,
     InvitationRevoked,
     InvitationAccepted,
+    MfaTotpEnrolled,
+    MfaTotpRemoved,
+    MfaRecoveryCodesRenewed,
+    MfaRecoveryCodeUsed,
+    MfaFailed,
+    MfaStepUp,
+    PasskeyAdded,
+    PasskeyRemoved,
+    MfaReset,
 }
 
 impl AuditAction {
     /// Every action, for validating filters.
-    pub const ALL: [AuditAction; 28] = [
+    pub const ALL: [AuditAction; 37] = [
         AuditAction::AccountRegistered,
         AuditAction::AccountCreated,
         AuditAction::SuperadminCreated,
@@ -75,6 +84,15 @@ impl AuditAction {
         AuditAction::InvitationResent,
         AuditAction::InvitationRevoked,
         AuditAction::InvitationAccepted,
+        AuditAction::MfaTotpEnrolled,
+        AuditAction::MfaTotpRemoved,
+        AuditAction::MfaRecoveryCodesRenewed,
+        AuditAction::MfaRecoveryCodeUsed,
+        AuditAction::MfaFailed,
+        AuditAction::MfaStepUp,
+        AuditAction::PasskeyAdded,
+        AuditAction::PasskeyRemoved,
+        AuditAction::MfaReset,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +125,15 @@ impl AuditAction {
             AuditAction::InvitationResent => "invitation.resent",
             AuditAction::InvitationRevoked => "invitation.revoked",
             AuditAction::InvitationAccepted => "invitation.accepted",
+            AuditAction::MfaTotpEnrolled => "mfa.totp_enrolled",
+            AuditAction::MfaTotpRemoved => "mfa.totp_removed",
+            AuditAction::MfaRecoveryCodesRenewed => "mfa.recovery_codes_renewed",
+            AuditAction::MfaRecoveryCodeUsed => "mfa.recovery_code_used",
+            AuditAction::MfaFailed => "mfa.failed",
+            AuditAction::MfaStepUp => "mfa.step_up",
+            AuditAction::PasskeyAdded => "passkey.added",
+            AuditAction::PasskeyRemoved => "passkey.removed",
+            AuditAction::MfaReset => "mfa.reset",
         }
     }
 

@@ -11,6 +11,7 @@ mod features;
 mod grants;
 mod invitations;
 mod mail;
+mod mfa;
 mod passkeys;
 mod roles;
 mod sessions;
@@ -30,10 +31,13 @@ pub use mail::{
     ClaimedMail, DeliveryError, DeliveryReport, EmailRequest, EmailTokenPurpose, MailDelivery,
     MailError, MailKind, MailMessage, NewEmailToken, OutboxStats, SealedMail,
 };
+pub use mfa::{
+    AuthMethod, AuthMethods, MfaChallenge, SealedTotpSecret, TotpEnrolment, TotpError, TotpRecord,
+};
 pub use passkeys::{
     AssertionClaims, Ceremony, CeremonyPurpose, CeremonyState, CredentialId,
     MAX_PASSKEY_NAME_CHARS, Passkey, PasskeyCredential, PasskeyError, PasskeyId,
-    RegisteredCredential, StoredPasskey, VerifiedAssertion, WebAuthnOptions,
+    RegisteredCredential, StartedCeremony, StoredPasskey, VerifiedAssertion, WebAuthnOptions,
 };
 pub use roles::{
     CheckedRole, RoleDeletion, RoleHolder, RoleHolders, RoleHolding, RolePage, StoredRole,

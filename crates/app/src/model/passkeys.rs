@@ -89,6 +89,15 @@ pub struct AssertionClaims {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebAuthnOptions(pub String);
 
+/// A ceremony just started: the options for the browser, the state to keep until its finish,
+/// and its challenge (base64url), under which the state is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartedCeremony {
+    pub options: WebAuthnOptions,
+    pub state: CeremonyState,
+    pub challenge: String,
+}
+
 /// The relying-party library's state between a ceremony's start and finish, serialized.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CeremonyState(pub String);

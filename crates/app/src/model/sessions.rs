@@ -10,7 +10,7 @@ use roster_domain::text::{is_bidi_control, is_invisible};
 use roster_domain::{Account, AccountId, Grant};
 use uuid::Uuid;
 
-use crate::model::TokenDigest;
+use crate::model::{AuthMethods, TokenDigest};
 
 /// Public identifier of a session (not the token).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,6 +90,10 @@ pub struct NewSession {
     pub user_agent: Option<String>,
     /// The client's address at login (the TCP peer).
     pub source_ip: Option<IpAddr>,
+    /// How the owner signed in.
+    pub auth_methods: AuthMethods,
+    /// When a second factor was presented (the login's second step), if one was.
+    pub second_factor_at: Option<DateTime<Utc>>,
 }
 
 /// A stored session together with its account and the account's grants, as found by token
@@ -105,6 +109,10 @@ pub struct SessionRecord {
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked: bool,
+    /// How the owner signed in and stepped up since.
+    pub auth_methods: AuthMethods,
+    /// When a second factor was last presented on this session (login or step-up).
+    pub second_factor_at: Option<DateTime<Utc>>,
 }
 
 /// A session as listed to its owner.
@@ -119,4 +127,6 @@ pub struct SessionSummary {
     pub user_agent: Option<String>,
     /// The client's address at login.
     pub source_ip: Option<IpAddr>,
+    /// How the owner signed in and stepped up since.
+    pub auth_methods: AuthMethods,
 }

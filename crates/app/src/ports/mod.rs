@@ -15,6 +15,7 @@ mod hashing;
 mod invitations;
 mod mail_signal;
 mod mailer;
+mod mfa;
 mod outbox;
 mod passkeys;
 mod readiness;
@@ -23,6 +24,7 @@ mod sessions;
 mod strength;
 mod throttle;
 mod tokens;
+mod totp;
 mod webauthn;
 
 pub use accounts::AccountRepository;
@@ -36,6 +38,7 @@ pub use hashing::PasswordHasher;
 pub use invitations::InvitationStore;
 pub use mail_signal::{MailSignal, NoMailSignal};
 pub use mailer::Mailer;
+pub use mfa::MfaStore;
 pub use outbox::Outbox;
 pub use passkeys::PasskeyStore;
 pub use readiness::Readiness;
@@ -44,6 +47,7 @@ pub use sessions::SessionStore;
 pub use strength::PasswordStrength;
 pub use throttle::LoginThrottle;
 pub use tokens::TokenSource;
+pub use totp::Totp;
 pub use webauthn::WebAuthn;
 
 #[cfg(any(test, feature = "mock"))]
@@ -67,6 +71,8 @@ pub use invitations::MockInvitationStore;
 #[cfg(any(test, feature = "mock"))]
 pub use mailer::MockMailer;
 #[cfg(any(test, feature = "mock"))]
+pub use mfa::MockMfaStore;
+#[cfg(any(test, feature = "mock"))]
 pub use outbox::MockOutbox;
 #[cfg(any(test, feature = "mock"))]
 pub use passkeys::MockPasskeyStore;
@@ -82,5 +88,7 @@ pub use strength::MockPasswordStrength;
 pub use throttle::MockLoginThrottle;
 #[cfg(any(test, feature = "mock"))]
 pub use tokens::MockTokenSource;
+#[cfg(any(test, feature = "mock"))]
+pub use totp::MockTotp;
 #[cfg(any(test, feature = "mock"))]
 pub use webauthn::MockWebAuthn;

@@ -3,7 +3,8 @@ use chrono::{DateTime, Utc};
 use roster_domain::AccountId;
 
 use crate::model::{
-    AuditEvent, NewSession, SessionId, SessionRecord, SessionSummary, StoreError, TokenDigest,
+    AuditEvent, AuthMethod, NewSession, SessionId, SessionRecord, SessionSummary, StoreError,
+    TokenDigest,
 };
 
 /// Port: server-side sessions, shared by every node through the database.
@@ -31,6 +32,20 @@ pub trait SessionStore: Send + Sync {
     /// # Errors
     /// `Unavailable` when the database cannot be reached.
     async fn touch(&self, id: SessionId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Records a second factor presented on a live session at `at` (a step-up): its
+    /// `second_factor_at` moves to `at` and `method` joins its methods, with `audit`.
+    /// `false` when the session is gone or revoked.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn record_second_factor(
+        &self,
+        id: SessionId,
+        method: AuthMethod,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError>;
 
     /// The account's sessions that are neither revoked nor past `expires_at` at `now`,
     /// newest first.

@@ -29,4 +29,18 @@ pub trait TokenSource: Send + Sync {
 
     /// Whether the text has the shape of a token of this purpose (prefix and length).
     fn looks_like_email_token(&self, purpose: EmailTokenPurpose, token: &str) -> bool;
+
+    /// A new token for the second step of a login (`rmf_`, at least 256 random bits).
+    fn new_mfa_token(&self) -> IssuedToken;
+
+    /// Whether the text has the shape of a second-step token (prefix and length).
+    fn looks_like_mfa_token(&self, token: &str) -> bool;
+
+    /// A new recovery code (at least 80 random bits, grouped for reading aloud) and its
+    /// digest.
+    fn new_recovery_code(&self) -> IssuedToken;
+
+    /// The digest of a recovery code as typed (case, spaces and dashes do not matter);
+    /// `None` when the text cannot be a recovery code.
+    fn recovery_code_digest(&self, typed: &str) -> Option<TokenDigest>;
 }

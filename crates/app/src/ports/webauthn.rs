@@ -2,7 +2,7 @@ use roster_domain::Account;
 
 use crate::model::{
     AssertionClaims, CeremonyState, PasskeyCredential, PasskeyError, RegisteredCredential,
-    VerifiedAssertion, WebAuthnOptions,
+    StartedCeremony, VerifiedAssertion,
 };
 
 /// Port: the WebAuthn relying party (relying-party id and origin from `server.public_url`).
@@ -18,7 +18,7 @@ pub trait WebAuthn: Send + Sync {
         &self,
         account: &Account,
         existing: &[PasskeyCredential],
-    ) -> Result<(WebAuthnOptions, CeremonyState), PasskeyError>;
+    ) -> Result<StartedCeremony, PasskeyError>;
 
     /// Verifies the browser's answer (`PublicKeyCredential` JSON) to a registration.
     ///
@@ -37,18 +37,16 @@ pub trait WebAuthn: Send + Sync {
     fn start_assertion(
         &self,
         credentials: &[PasskeyCredential],
-    ) -> Result<(WebAuthnOptions, CeremonyState), PasskeyError>;
+    ) -> Result<StartedCeremony, PasskeyError>;
 
     /// Options to assert any discoverable credential (passwordless sign-in).
     ///
     /// # Errors
     /// `Internal` on a library failure.
-    fn start_discoverable_assertion(
-        &self,
-    ) -> Result<(WebAuthnOptions, CeremonyState), PasskeyError>;
+    fn start_discoverable_assertion(&self) -> Result<StartedCeremony, PasskeyError>;
 
-    /// What an assertion response claims (its challenge, credential id, user handle), read
-    /// without verifying anything, to find its ceremony and credential.
+    /// What a registration or assertion response claims (its challenge, credential id, user
+    /// handle), read without verifying anything, to find its ceremony and credential.
     ///
     /// # Errors
     /// `Invalid` when the response does not parse.

@@ -64,7 +64,8 @@ impl Roster {
     /// which go with it); a super admin is disabled or enabled only by a super admin.
     ///
     /// # Errors
-    /// `Forbidden`, `NotFound`, `LastSuperadmin`, `Unavailable`.
+    /// `Forbidden`, `MfaStepUpRequired` (disabling), `NotFound`, `LastSuperadmin`,
+    /// `Unavailable`.
     #[instrument(skip_all, fields(account_id = %id, ?status), err(level = "debug"))]
     pub async fn set_account_status(
         &self,
@@ -79,6 +80,7 @@ impl Roster {
             AccountStatus::Disabled => {
                 self.require_may_act_on_with_keys(caller, PrincipalId::Account(id), &held)
                     .await?;
+                self.require_step_up(caller)?;
             }
             AccountStatus::Active => caller.require_may_act_on(held.rights())?,
         }
@@ -108,7 +110,8 @@ impl Roster {
     /// hold every right the account holds; a super admin's only a super admin resets.
     ///
     /// # Errors
-    /// `Forbidden`, `NotFound`, `Validation` (`new_password`), `Overloaded`, `Unavailable`.
+    /// `Forbidden`, `MfaStepUpRequired`, `NotFound`, `Validation` (`new_password`),
+    /// `Overloaded`, `Unavailable`.
     #[instrument(skip_all, fields(account_id = %id), err(level = "debug"))]
     pub async fn reset_password(
         &self,
@@ -119,6 +122,7 @@ impl Roster {
         caller.require_global(BuiltinAction::AccountPasswordReset)?;
         let target = self.account_with_grants(id).await?;
         caller.require_may_act_on(Held::of_account(&target).rights())?;
+        self.require_step_up(caller)?;
         let password = self
             .check_new_password(
                 "new_password",

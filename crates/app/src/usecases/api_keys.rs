@@ -35,7 +35,8 @@ impl Roster {
     /// (see [`child_expiry`]).
     ///
     /// # Errors
-    /// `Forbidden`, `Validation` (`invalid_name`, `invalid_duration`, grant fields),
+    /// `Forbidden`, `MfaStepUpRequired`, `Validation` (`invalid_name`, `invalid_duration`,
+    /// grant fields),
     /// `TooManyGrants`, `RoleNotFound`, `Unauthenticated` (the creator was disabled or
     /// revoked meanwhile), `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
@@ -47,6 +48,7 @@ impl Roster {
         grants: &[GrantForm],
     ) -> Result<CreatedApiKey, AppError> {
         caller.require_global(BuiltinAction::ApikeyManage)?;
+        self.require_step_up(caller)?;
         let mut problems = Vec::new();
         let name = DisplayName::parse(name)
             .map_err(|e| problems.push(FieldError::new("name", e.code(), e.to_string())))

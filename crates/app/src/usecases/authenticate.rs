@@ -15,14 +15,34 @@ const TOUCH_INTERVAL_SECS: i64 = 60;
 
 impl Roster {
     /// Resolves a bearer token: a session token or an API key. Expired, idle, revoked and
-    /// unknown tokens, and tokens of disabled accounts, are all `Unauthenticated`.
+    /// unknown tokens, and tokens of disabled accounts, are all `Unauthenticated`. A session
+    /// of an account the MFA policy covers that has no second factor yet is
+    /// `MfaEnrolmentRequired`: only [`Roster::authenticate_for_enrolment`] lets it in.
+    ///
+    /// # Errors
+    /// `Unauthenticated`, `MfaEnrolmentRequired`, `Unavailable`.
+    pub async fn authenticate_bearer(
+        &self,
+        token: &str,
+        source_ip: Option<IpAddr>,
+    ) -> Result<Authenticated, AppError> {
+        let caller = self.authenticate_for_enrolment(token, source_ip).await?;
+        if caller.mfa_enrolment_required {
+            return Err(AppError::MfaEnrolmentRequired);
+        }
+        Ok(caller)
+    }
+
+    /// Like [`Roster::authenticate_bearer`], but also lets in a session that may only enrol
+    /// a second factor (marked `mfa_enrolment_required`), for the few routes open to it:
+    /// `me`, the enrolment routes, logout.
     ///
     /// # Errors
     /// `Unauthenticated`, `Unavailable`.
     // A debug-level span: this runs on every authenticated request, where an info-level span
     // (created, entered and closed at each poll) was a measurable part of the cost.
     #[instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn authenticate_bearer(
+    pub async fn authenticate_for_enrolment(
         &self,
         token: &str,
         source_ip: Option<IpAddr>,
@@ -61,12 +81,9 @@ impl Roster {
         if now - session.last_seen_at >= touch_after {
             self.ports.sessions.touch(session.id, now).await?;
         }
-        Ok(Authenticated::by_session(
-            session.account,
-            session.id,
-            session.grants,
-            source_ip,
-        ))
+        let mut caller = Authenticated::by_session(session, source_ip);
+        caller.mfa_enrolment_required = self.must_enrol(&caller);
+        Ok(caller)
     }
 
     /// One primary-key lookup by the id embedded in the key, then a constant-time digest

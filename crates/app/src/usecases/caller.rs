@@ -17,7 +17,9 @@ use roster_domain::{
 
 use super::Roster;
 use crate::error::AppError;
-use crate::model::{AccountWithGrants, ApiKey, AuditAction, AuditEvent, SessionId};
+use crate::model::{
+    AccountWithGrants, ApiKey, AuditAction, AuditEvent, AuthMethods, SessionId, SessionRecord,
+};
 
 /// Who is calling: the principal (with its grants, for permission checks), what it signed in
 /// with, and from where.
@@ -27,6 +29,10 @@ pub struct Authenticated {
     pub kind: CallerKind,
     /// The client's address, for the audit trail.
     pub source_ip: Option<IpAddr>,
+    /// The MFA policy covers the account and it has no second factor yet: this caller may
+    /// only enrol one (and read `me`, and log out). Only
+    /// [`Roster::authenticate_for_enrolment`] hands out such a caller.
+    pub mfa_enrolment_required: bool,
 }
 
 /// What a caller signed in with: a session of an account, or an API key.
@@ -35,6 +41,10 @@ pub enum CallerKind {
     Session {
         account: Account,
         session_id: SessionId,
+        /// How the session was opened and stepped up since.
+        auth_methods: AuthMethods,
+        /// When a second factor was last presented on the session.
+        second_factor_at: Option<DateTime<Utc>>,
     },
     ApiKey {
         key: ApiKey,
@@ -43,19 +53,17 @@ pub enum CallerKind {
 
 impl Authenticated {
     /// An account calling through one of its sessions; its grants as loaded with the session.
-    pub(super) fn by_session(
-        account: Account,
-        session_id: SessionId,
-        grants: Arc<[Grant]>,
-        source_ip: Option<IpAddr>,
-    ) -> Self {
+    pub(super) fn by_session(session: SessionRecord, source_ip: Option<IpAddr>) -> Self {
         Self {
-            principal: principal_of_account(&account, grants),
+            principal: principal_of_account(&session.account, session.grants),
             kind: CallerKind::Session {
-                account,
-                session_id,
+                account: session.account,
+                session_id: session.id,
+                auth_methods: session.auth_methods,
+                second_factor_at: session.second_factor_at,
             },
             source_ip,
+            mfa_enrolment_required: false,
         }
     }
 
@@ -65,6 +73,7 @@ impl Authenticated {
             principal: principal_of_api_key(&key, grants),
             kind: CallerKind::ApiKey { key },
             source_ip,
+            mfa_enrolment_required: false,
         }
     }
 
@@ -102,6 +111,7 @@ impl Authenticated {
             CallerKind::Session {
                 account,
                 session_id,
+                ..
             } => Ok((account, *session_id)),
             CallerKind::ApiKey { .. } => Err(AppError::Unauthenticated),
         }

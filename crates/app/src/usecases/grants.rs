@@ -4,6 +4,7 @@
 //! (see [`roster_domain::may_change_grant`]). A super admin's grants change only by a super
 //! admin.
 
+use roster_domain::mfa::grant_needs_step_up;
 use roster_domain::{
     BuiltinAction, Grant, GrantId, PrincipalId, Rights, Role, RoleName, ScopePath, may_delegate,
     may_manage_grants_on,
@@ -140,6 +141,9 @@ impl Roster {
                 .await?
                 .ok_or(AppError::RoleNotFound)?;
             caller.require_grant_change(holder, &stored.role, &scope)?;
+            if grant_needs_step_up(&stored.role.permissions) {
+                self.require_step_up(caller)?;
+            }
             authorized.push(NewGrant {
                 id: GrantId::new(Uuid::now_v7()),
                 role,
@@ -152,11 +156,12 @@ impl Roster {
         Ok(authorized)
     }
 
-    /// Grants `form.role` on `form.scope` to an account or API key.
+    /// Grants `form.role` on `form.scope` to an account or API key. A role that allows
+    /// `grant-manage` needs a recent second factor (step-up).
     ///
     /// # Errors
-    /// `Validation` (`role`, `scope`), `RoleNotFound`, `Forbidden`, `NotFound` (holder),
-    /// `GrantExists`, `TooManyGrants`, `Unavailable`.
+    /// `Validation` (`role`, `scope`), `RoleNotFound`, `Forbidden`, `MfaStepUpRequired`,
+    /// `NotFound` (holder), `GrantExists`, `TooManyGrants`, `Unavailable`.
     #[instrument(skip_all, fields(%holder), err(level = "debug"))]
     pub async fn create_grant(
         &self,

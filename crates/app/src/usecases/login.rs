@@ -8,12 +8,40 @@ use uuid::Uuid;
 
 use super::Roster;
 use crate::error::AppError;
-use crate::model::{AuditAction, AuditEvent, ClientInfo, NewSession, SessionId, ThrottleState};
+use crate::model::{
+    AuditAction, AuditEvent, AuthMethod, AuthMethods, ClientInfo, NewSession, SessionId,
+    ThrottleState,
+};
+
+/// A session about to be stored, with its token (shown once).
+#[derive(Debug)]
+pub(super) struct IssuedSession {
+    pub token: SecretString,
+    pub session: NewSession,
+}
 
 /// Failures older than this, with no newer one, are forgotten: the count starts afresh.
 const FAILURE_MEMORY: chrono::Duration = chrono::Duration::days(1);
 /// Most failure records forgotten by one cleanup run.
 const FORGET_BATCH: i64 = 1000;
+
+/// What the right password leads to: a session, or, for an account with a second factor,
+/// the second step.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    Session(LoginSuccess),
+    SecondFactor(SecondFactorPending),
+}
+
+/// The second step of a login: `token` (`rmf_`, shown once) lets its holder finish with a
+/// second factor until `expires_at`.
+#[derive(Debug)]
+pub struct SecondFactorPending {
+    pub token: SecretString,
+    pub expires_at: DateTime<Utc>,
+    /// The factors the account can finish with: `otp`, `recovery`, `passkey`.
+    pub methods: Vec<AuthMethod>,
+}
 
 /// What a successful login hands back. `token` is shown to the client exactly once.
 #[derive(Debug)]
@@ -42,6 +70,11 @@ impl Roster {
     /// The right password for an account whose email address is not verified yet opens no
     /// session: `EmailUnverified`, decided only after the password was verified.
     ///
+    /// The right password for an account with a second factor opens no session either, but
+    /// the second step ([`LoginOutcome::SecondFactor`], finished by
+    /// [`Roster::login_second_factor`]); the throttle's count is kept until that step
+    /// succeeds, so that wrong codes add up across attempts.
+    ///
     /// # Errors
     /// `TooManyAttempts`, `InvalidCredentials`, `EmailUnverified`, `Overloaded`, `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
@@ -50,7 +83,7 @@ impl Roster {
         email: &str,
         password: &SecretString,
         client: &ClientInfo,
-    ) -> Result<LoginSuccess, AppError> {
+    ) -> Result<LoginOutcome, AppError> {
         let source_ip = client.source_ip;
         // A password longer than any policy allows cannot be any account's: it fails like a
         // wrong one, after the same hashing work (against the dummy hash), and is never
@@ -102,12 +135,37 @@ impl Roster {
             tracing::info!(account_id = %account.id, outcome = "email_unverified", "login refused");
             return Err(AppError::EmailUnverified);
         }
+        if account.has_second_factor {
+            return Ok(LoginOutcome::SecondFactor(
+                self.open_second_step(&account).await?,
+            ));
+        }
         if throttle.is_some() {
             self.ports.login_throttle.clear(canonical).await?;
         }
+        let (session, audit) =
+            self.new_session(&account, client, AuthMethods::of(AuthMethod::Password));
+        self.ports.sessions.create(&session.session, &audit).await?;
+        tracing::info!(account_id = %account.id, session_id = %session.session.id, "login succeeded");
+        Ok(LoginOutcome::Session(LoginSuccess {
+            token: session.token,
+            session_id: session.session.id,
+            expires_at: session.session.expires_at,
+            account,
+        }))
+    }
 
+    /// A new session of `account` opened by `client` with `methods` (a second factor among
+    /// them makes `second_factor_at` now), and its `login.succeeded` event.
+    pub(super) fn new_session(
+        &self,
+        account: &Account,
+        client: &ClientInfo,
+        methods: AuthMethods,
+    ) -> (IssuedSession, AuditEvent) {
         let issued = self.ports.tokens.new_session_token();
         let now = self.ports.clock.now();
+        let second_factor = methods.iter().any(|method| method != AuthMethod::Password);
         let session = NewSession {
             id: SessionId::new(Uuid::now_v7()),
             account_id: account.id,
@@ -115,20 +173,22 @@ impl Roster {
             created_at: now,
             expires_at: now + self.sessions.ttl,
             user_agent: client.stored_user_agent(),
-            source_ip,
+            source_ip: client.source_ip,
+            second_factor_at: second_factor.then_some(now),
+            auth_methods: methods,
         };
         let audit = AuditEvent::new(AuditAction::LoginSucceeded, now)
             .actor(PrincipalId::Account(account.id))
             .target("session", session.id)
-            .from_ip(source_ip);
-        self.ports.sessions.create(&session, &audit).await?;
-        tracing::info!(account_id = %account.id, session_id = %session.id, "login succeeded");
-        Ok(LoginSuccess {
-            token: issued.token,
-            session_id: session.id,
-            expires_at: session.expires_at,
-            account,
-        })
+            .from_ip(client.source_ip)
+            .detail(format!("signed in with {}", session.auth_methods));
+        (
+            IssuedSession {
+                token: issued.token,
+                session,
+            },
+            audit,
+        )
     }
 
     /// Forgets failure records untouched for a day (bounded work per call; the periodic

@@ -14,11 +14,15 @@ mod grants;
 mod invitations;
 mod login;
 mod mail;
+mod mfa;
+mod mfa_login;
+mod passkeys;
 mod password_reset;
 mod register;
 mod registration_policy;
 mod roles;
 mod sessions;
+mod step_up;
 mod verify_email;
 mod who_may;
 
@@ -26,13 +30,15 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use roster_domain::PasswordPolicy;
+use roster_domain::mfa::MfaPolicy;
 
 use crate::error::AppError;
 use crate::model::{Feature, FeatureReport};
 use crate::ports::{
     AccountRepository, ApiKeyStore, AuditLog, Clock, EmailTokenStore, FeatureManager, GrantStore,
-    InvitationStore, LoginThrottle, MailSignal, Mailer, Outbox, PasswordHasher, PasswordStrength,
-    Readiness, RoleStore, SessionStore, TokenSource,
+    InvitationStore, LoginThrottle, MailSignal, Mailer, MfaStore, Outbox, PasskeyStore,
+    PasswordHasher, PasswordStrength, Readiness, RoleStore, SessionStore, TokenSource, Totp,
+    WebAuthn,
 };
 
 pub use admin_accounts::AccountDetails;
@@ -45,8 +51,9 @@ pub use feature_reloads::ReloadEvent;
 pub use features::FeatureOverview;
 pub use grants::{GrantForm, GrantOptions};
 pub use invitations::{AcceptedInvitation, InvitationForm};
-pub use login::LoginSuccess;
+pub use login::{LoginOutcome, LoginSuccess, SecondFactorPending};
 pub use mail::{MailRetryPolicy, MailSenderSettings};
+pub use mfa::{MfaStatus, RecoveryCodes};
 pub use password_reset::PasswordResetSettings;
 pub use register::{RegistrationForm, SelfRegistration};
 pub use registration_policy::{EmailVerification, RegistrationPolicy, RegistrationPolicyView};
@@ -134,6 +141,25 @@ impl Default for GrantLimits {
     }
 }
 
+/// Multi-factor settings: who must enrol, and how long a second factor counts for the most
+/// dangerous actions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaSettings {
+    pub policy: MfaPolicy,
+    /// `mfa.step_up_window`: how recent a session's last second factor must be for the
+    /// actions that ask for one.
+    pub step_up_window: Duration,
+}
+
+impl Default for MfaSettings {
+    fn default() -> Self {
+        Self {
+            policy: MfaPolicy::default(),
+            step_up_window: Duration::minutes(15),
+        }
+    }
+}
+
 /// The policies the use cases apply, from settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RosterSettings {
@@ -147,6 +173,7 @@ pub struct RosterSettings {
     pub public_url: String,
     pub password_reset: PasswordResetSettings,
     pub mail_sender: MailSenderSettings,
+    pub mfa: MfaSettings,
 }
 
 impl Default for RosterSettings {
@@ -160,6 +187,7 @@ impl Default for RosterSettings {
             password_reset: PasswordResetSettings::default(),
             mail_sender: MailSenderSettings::default(),
             registration: RegistrationPolicy::default(),
+            mfa: MfaSettings::default(),
         }
     }
 }
@@ -185,6 +213,10 @@ pub struct RosterPorts {
     pub email_tokens: Arc<dyn EmailTokenStore>,
     pub invitations: Arc<dyn InvitationStore>,
     pub mail_queued: Arc<dyn MailSignal>,
+    pub mfa: Arc<dyn MfaStore>,
+    pub totp: Arc<dyn Totp>,
+    pub passkeys: Arc<dyn PasskeyStore>,
+    pub webauthn: Arc<dyn WebAuthn>,
 }
 
 impl std::fmt::Debug for RosterPorts {
@@ -205,6 +237,7 @@ pub struct Roster {
     public_url: Arc<str>,
     password_reset: PasswordResetSettings,
     mail_sender: MailSenderSettings,
+    mfa: Arc<MfaSettings>,
 }
 
 impl Roster {
@@ -221,6 +254,7 @@ impl Roster {
             public_url: public_url.into(),
             password_reset: settings.password_reset,
             mail_sender: settings.mail_sender,
+            mfa: Arc::new(settings.mfa),
         }
     }
 

@@ -1,7 +1,7 @@
 //! A signed-in account managing its own sessions and password.
 
 use chrono::{DateTime, Utc};
-use roster_domain::PlainPassword;
+use roster_domain::{Account, PlainPassword};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::instrument;
 
@@ -111,36 +111,12 @@ impl Roster {
         // The length is cheap; the strength estimate waits until the current password is
         // proven, so a stolen session cannot spend it over and over.
         let new = self.check_new_password_length("new_password", new)?;
-        // Guessing the current password with a stolen session is throttled like logins:
-        // the same per-email counter, checked before any hashing.
-        let canonical = account.email.canonical();
-        let throttle = self.ports.login_throttle.state(canonical).await?;
-        self.refuse_while_throttled(throttle.as_ref())?;
-        let stored = self.ports.accounts.password_hash(account_id).await?;
-        // An over-long current password cannot be right: verified against the dummy hash.
-        let (current, stored) = match PlainPassword::bounded(current.expose_secret()) {
-            Some(current) => (current, stored),
-            None => (PlainPassword::new(""), None),
-        };
-        let verified = self.ports.hasher.verify(current, stored).await?;
-        if !verified {
-            let now = self.ports.clock.now();
-            let audit = caller
-                .audit(AuditAction::LoginFailed, now)
-                .target("email", canonical)
-                .detail("wrong current password on password change");
-            self.ports
-                .login_throttle
-                .record_failure(canonical, now, &self.login_throttle, &audit)
-                .await?;
+        if !self.own_password_matches(caller, account, current).await? {
             return Err(AppError::Validation(vec![FieldError::new(
                 "current_password",
                 "incorrect_password",
                 "The current password is incorrect.",
             )]));
-        }
-        if throttle.is_some() {
-            self.ports.login_throttle.clear(canonical).await?;
         }
         self.require_strong_password("new_password", &new, &account_inputs(account))
             .await?;
@@ -159,6 +135,46 @@ impl Roster {
         }
         tracing::info!(%account_id, "password changed; other sessions revoked");
         Ok(())
+    }
+
+    /// Whether `password` is the signed-in account's own, before something that needs it
+    /// (changing it, removing a second factor, new recovery codes). Guessing with a stolen
+    /// session is throttled like logins: the same per-email counter, checked before any
+    /// hashing; a wrong password counts as a failure, a right one clears the count.
+    ///
+    /// # Errors
+    /// `TooManyAttempts`, `Overloaded`, `Unavailable`.
+    pub(super) async fn own_password_matches(
+        &self,
+        caller: &Authenticated,
+        account: &Account,
+        password: &SecretString,
+    ) -> Result<bool, AppError> {
+        let canonical = account.email.canonical();
+        let throttle = self.ports.login_throttle.state(canonical).await?;
+        self.refuse_while_throttled(throttle.as_ref())?;
+        let stored = self.ports.accounts.password_hash(account.id).await?;
+        // An over-long password cannot be right: verified against the dummy hash.
+        let (password, stored) = match PlainPassword::bounded(password.expose_secret()) {
+            Some(password) => (password, stored),
+            None => (PlainPassword::new(""), None),
+        };
+        if !self.ports.hasher.verify(password, stored).await? {
+            let now = self.ports.clock.now();
+            let audit = caller
+                .audit(AuditAction::LoginFailed, now)
+                .target("email", canonical)
+                .detail("wrong password given by a signed-in session");
+            self.ports
+                .login_throttle
+                .record_failure(canonical, now, &self.login_throttle, &audit)
+                .await?;
+            return Ok(false);
+        }
+        if throttle.is_some() {
+            self.ports.login_throttle.clear(canonical).await?;
+        }
+        Ok(true)
     }
 
     /// How many sessions are live (neither revoked nor expired), for metrics.

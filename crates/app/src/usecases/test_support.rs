@@ -22,14 +22,16 @@ use uuid::Uuid;
 use super::{Authenticated, RegistrationForm, Roster, RosterPorts, RosterSettings};
 use crate::error::{AppError, FieldError};
 use crate::model::{
-    AccountPage, AccountWithGrants, ApiKey, Feature, HashError, PasswordHash, SessionId,
-    SessionRecord, StoredAccount, StoredApiKey, ThrottleState, TokenDigest,
+    AccountPage, AccountWithGrants, ApiKey, AuthMethod, AuthMethods, Feature, HashError,
+    PasswordHash, SessionId, SessionRecord, StoredAccount, StoredApiKey, ThrottleState,
+    TokenDigest,
 };
 use crate::ports::{
     MockAccountRepository, MockApiKeyStore, MockAuditLog, MockClock, MockEmailTokenStore,
     MockFeatureManager, MockGrantStore, MockInvitationStore, MockLoginThrottle, MockMailer,
-    MockOutbox, MockPasswordHasher, MockPasswordStrength, MockReadiness, MockRoleStore,
-    MockSessionStore, MockTokenSource, NoMailSignal,
+    MockMfaStore, MockOutbox, MockPasskeyStore, MockPasswordHasher, MockPasswordStrength,
+    MockReadiness, MockRoleStore, MockSessionStore, MockTokenSource, MockTotp, MockWebAuthn,
+    NoMailSignal,
 };
 
 /// Passes the default policy (15..=128 characters, zxcvbn score >= 3).
@@ -72,6 +74,10 @@ pub(super) struct Ports {
     pub(super) outbox: MockOutbox,
     pub(super) email_tokens: MockEmailTokenStore,
     pub(super) invitations: MockInvitationStore,
+    pub(super) mfa: MockMfaStore,
+    pub(super) totp: MockTotp,
+    pub(super) passkeys: MockPasskeyStore,
+    pub(super) webauthn: MockWebAuthn,
 }
 
 impl Ports {
@@ -94,6 +100,10 @@ impl Ports {
             outbox: MockOutbox::new(),
             email_tokens: MockEmailTokenStore::new(),
             invitations: MockInvitationStore::new(),
+            mfa: MockMfaStore::new(),
+            totp: MockTotp::new(),
+            passkeys: MockPasskeyStore::new(),
+            webauthn: MockWebAuthn::new(),
         }
     }
 
@@ -124,6 +134,10 @@ impl Ports {
                 email_tokens: Arc::new(self.email_tokens),
                 invitations: Arc::new(self.invitations),
                 mail_queued: Arc::new(NoMailSignal),
+                mfa: Arc::new(self.mfa),
+                totp: Arc::new(self.totp),
+                passkeys: Arc::new(self.passkeys),
+                webauthn: Arc::new(self.webauthn),
             },
             settings,
         )
@@ -339,6 +353,8 @@ pub(super) fn session(account: Account, last_seen: DateTime<Utc>) -> SessionReco
         expires_at: now() + Duration::hours(11),
         revoked: false,
         grants: Arc::from([]),
+        auth_methods: AuthMethods::of(AuthMethod::Password),
+        second_factor_at: None,
     }
 }
 
@@ -361,7 +377,16 @@ pub(super) fn actor(is_superadmin: bool, grants: Vec<Grant>) -> Authenticated {
         id: AccountId::new(Uuid::from_u128(0xad)),
         ..account("actor@example.com", AccountStatus::Active, is_superadmin)
     };
-    Authenticated::by_session(account, session_id(), grants.into(), None)
+    session_caller(account, grants)
+}
+
+/// `account` calling through a live password session ([`session`]), holding `grants`.
+pub(super) fn session_caller(account: Account, grants: Vec<Grant>) -> Authenticated {
+    let record = SessionRecord {
+        grants: grants.into(),
+        ..session(account, now())
+    };
+    Authenticated::by_session(record, None)
 }
 
 /// The field errors of a validation error, in order; panics on any other outcome.

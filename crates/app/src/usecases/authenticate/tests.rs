@@ -212,7 +212,7 @@ async fn authenticate_builds_the_principal_from_the_account_and_its_grants() {
         assert!(
             matches!(
                 &authenticated.kind,
-                CallerKind::Session { account, session_id: id }
+                CallerKind::Session { account, session_id: id, .. }
                     if *account == ada && *id == session_id()
             ),
             "{:?}",

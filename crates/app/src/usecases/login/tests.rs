@@ -14,7 +14,7 @@ use crate::model::{
     ThrottleState, TokenDigest,
 };
 use crate::usecases::test_support::*;
-use crate::usecases::{LoginThrottlePolicy, SessionSettings};
+use crate::usecases::{LoginOutcome, LoginThrottlePolicy, SessionSettings};
 
 // ---------------------------------------------------------------------------------------------
 // login
@@ -151,10 +151,13 @@ async fn login_opens_a_session_and_returns_the_issued_token() {
             "a".repeat(300)
         )),
     };
-    let success = roster
+    let LoginOutcome::Session(success) = roster
         .login("  ada@EXAMPLE.com ", &secret(STRONG), &client)
         .await
-        .unwrap();
+        .unwrap()
+    else {
+        panic!("an account without a second factor gets a session at once");
+    };
 
     let created = recorded(&created);
     assert_eq!(created.len(), 1);
@@ -177,6 +180,8 @@ async fn login_opens_a_session_and_returns_the_issued_token() {
         "{user_agent:?}"
     );
     assert_eq!(user_agent.chars().count(), 200);
+    assert_eq!(session.auth_methods.to_string(), "pwd");
+    assert_eq!(session.second_factor_at, None);
 
     assert_eq!(success.token.expose_secret(), TOKEN);
     assert_eq!(success.session_id, session.id);

@@ -11,14 +11,14 @@ mod password_change_tests {
     use super::super::*;
     use crate::model::{HashError, PasswordHash, ThrottleState};
     use crate::usecases::test_support::{
-        HASH, Ports, account, field_errors, fields_and_codes, now, session_id,
+        HASH, Ports, account, field_errors, fields_and_codes, now,
     };
 
     const STRONG: &str = "quartz-lantern-fjord-obelisk-9";
 
     fn caller() -> Authenticated {
         let account = account("ada@example.com", AccountStatus::Active, false);
-        Authenticated::by_session(account, session_id(), Vec::new().into(), None)
+        crate::usecases::test_support::session_caller(account, Vec::new())
     }
 
     /// The throttle answers `state` once; the stored hash is [`HASH`].
@@ -229,7 +229,7 @@ mod own_session_tests {
 
     /// Ada, calling with the session [`session_id`].
     fn caller() -> Authenticated {
-        Authenticated::by_session(ada(), session_id(), Vec::new().into(), None)
+        crate::usecases::test_support::session_caller(ada(), Vec::new())
     }
 
     /// An API key: a caller without a session.
@@ -250,6 +250,7 @@ mod own_session_tests {
             expires_at: now() + Duration::hours(10),
             user_agent: Some("curl/8.5.0".to_owned()),
             source_ip: Some("192.0.2.7".parse().unwrap()),
+            auth_methods: crate::model::AuthMethods::of(crate::model::AuthMethod::Password),
         }
     }
 

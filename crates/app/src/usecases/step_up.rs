@@ -1,0 +1,120 @@
+//! The MFA policy applied to callers: who must enrol before doing anything else, which
+//! actions need a recent second factor, and refreshing one on the current session.
+
+use roster_domain::mfa::second_factor_is_fresh;
+use tracing::instrument;
+
+use super::{Authenticated, CallerKind, Roster};
+use crate::error::AppError;
+use crate::model::{AuditAction, AuthMethod, ClientInfo};
+
+impl Roster {
+    /// Whether the policy covers this session's account and it has no second factor yet,
+    /// so that the session may only enrol one. API keys are machine credentials: never.
+    pub(super) fn must_enrol(&self, caller: &Authenticated) -> bool {
+        let Some(account) = caller.account() else {
+            return false;
+        };
+        !account.has_second_factor
+            && !self.mfa.policy.is_off()
+            && self
+                .mfa
+                .policy
+                .covers(account.is_superadmin, &caller.principal.grants)
+    }
+
+    /// `MfaStepUpRequired` unless the caller's second factor is recent enough
+    /// (`mfa.step_up_window`) for one of the most dangerous actions. Callers without a
+    /// second factor, and API keys, pass: there is nothing to step up with (the policy
+    /// decides who must have one).
+    pub(super) fn require_step_up(&self, caller: &Authenticated) -> Result<(), AppError> {
+        let CallerKind::Session {
+            account,
+            second_factor_at,
+            ..
+        } = &caller.kind
+        else {
+            return Ok(());
+        };
+        if !account.has_second_factor
+            || second_factor_is_fresh(
+                *second_factor_at,
+                self.ports.clock.now(),
+                self.mfa.step_up_window,
+            )
+        {
+            Ok(())
+        } else {
+            Err(AppError::MfaStepUpRequired)
+        }
+    }
+
+    /// Refreshes the current session's second factor with a TOTP or recovery code. Wrong
+    /// codes count toward the account's login throttle, as at sign-in.
+    ///
+    /// # Errors
+    /// `MfaNotEnrolled`, `InvalidMfaCode`, `TooManyAttempts`, `Unauthenticated` (an API key,
+    /// or the session ended meanwhile), `Unavailable`.
+    #[instrument(skip_all, err(level = "debug"))]
+    pub async fn step_up(&self, caller: &Authenticated, code: &str) -> Result<(), AppError> {
+        let (account, _) = caller.require_session()?;
+        if !account.has_second_factor {
+            return Err(AppError::MfaNotEnrolled);
+        }
+        let throttle = self
+            .ports
+            .login_throttle
+            .state(account.email.canonical())
+            .await?;
+        self.refuse_while_throttled(throttle.as_ref())?;
+        let now = self.ports.clock.now();
+        let audit_recovery = caller
+            .audit(AuditAction::MfaRecoveryCodeUsed, now)
+            .target("account", account.id)
+            .detail("at step-up");
+        let client = ClientInfo {
+            source_ip: caller.source_ip,
+            user_agent: None,
+        };
+        match self.check_code(account, code, audit_recovery).await? {
+            Some(method) => {
+                if throttle.is_some() {
+                    self.ports
+                        .login_throttle
+                        .clear(account.email.canonical())
+                        .await?;
+                }
+                self.record_step_up(caller, method).await
+            }
+            None => {
+                self.count_second_factor_failure(account, &client, "wrong code at step-up")
+                    .await?;
+                Err(AppError::InvalidMfaCode)
+            }
+        }
+    }
+
+    /// Marks the caller's session as having presented `method` just now.
+    pub(super) async fn record_step_up(
+        &self,
+        caller: &Authenticated,
+        method: AuthMethod,
+    ) -> Result<(), AppError> {
+        let (account, session_id) = caller.require_session()?;
+        let now = self.ports.clock.now();
+        let audit = caller
+            .audit(AuditAction::MfaStepUp, now)
+            .target("session", session_id)
+            .detail(format!("with {}", method.as_str()));
+        if !self
+            .ports
+            .sessions
+            .record_second_factor(session_id, method, now, &audit)
+            .await?
+        {
+            return Err(AppError::Unauthenticated);
+        }
+        tracing::info!(account_id = %account.id, %session_id, method = method.as_str(), "step-up");
+        Ok(())
+    }
+}
