@@ -27,3 +27,7 @@ pub use usecases::{
     SubjectCheck, SubjectCheckForm,
 };
 pub use usecases::{BootstrapOutcome, ReloadEvent};
+pub use usecases::{
+    LoginOutcome, MfaSettings, MfaStatus, RECOVERY_CODES, RecoveryCodes, SecondFactorPending,
+    TotpSecret,
+};

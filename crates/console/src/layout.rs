@@ -175,6 +175,7 @@ mod tests {
                 },
             },
             source_ip: None,
+            mfa_enrolment_required: false,
         }
     }
 

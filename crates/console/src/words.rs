@@ -376,6 +376,15 @@ pub fn audit_action_in_words(action: AuditAction) -> &'static str {
         AuditAction::InvitationResent => "Invitation sent again with a new link",
         AuditAction::InvitationRevoked => "Invitation revoked",
         AuditAction::InvitationAccepted => "Invitation accepted",
+        AuditAction::MfaTotpEnrolled => "Authenticator app set up",
+        AuditAction::MfaTotpRemoved => "Authenticator app removed",
+        AuditAction::MfaRecoveryCodesRenewed => "New recovery codes made",
+        AuditAction::MfaRecoveryCodeUsed => "Recovery code used",
+        AuditAction::MfaFailed => "Wrong second factor",
+        AuditAction::MfaStepUp => "Identity confirmed with a second factor",
+        AuditAction::PasskeyAdded => "Passkey added",
+        AuditAction::PasskeyRemoved => "Passkey removed",
+        AuditAction::MfaReset => "Second factors reset by an operator",
     }
 }
 
@@ -479,7 +488,10 @@ pub fn audit_event_in_words(event: &AuditEvent, names: &PrincipalNames) -> Sente
         AuditAction::SuperadminCreated => words("The super admin ")
             .then(target)
             .words(" was created (from the command line or at start-up)"),
-        AuditAction::LoginSucceeded => by(" signed in"),
+        AuditAction::LoginSucceeded => match detail.and_then(|d| d.strip_prefix("with ")) {
+            Some(methods) => by(" signed in with ").words(methods_in_words(methods)),
+            None => by(" signed in"),
+        },
         AuditAction::LoginFailed if event.actor.is_none() => {
             words("Someone failed to sign in as ").then(target_id)
         }
@@ -614,7 +626,41 @@ pub fn audit_event_in_words(event: &AuditEvent, names: &PrincipalNames) -> Sente
                 None => with_detail(by(" accepted an invitation and signed up")),
             }
         }
+        AuditAction::MfaTotpEnrolled => by(" set up an authenticator app for two-step sign-in"),
+        AuditAction::MfaTotpRemoved => by(" removed their authenticator app"),
+        AuditAction::MfaRecoveryCodesRenewed => {
+            by(" made new recovery codes; the old ones stopped working")
+        }
+        AuditAction::MfaRecoveryCodeUsed => with_detail(by(" used a recovery code")),
+        AuditAction::MfaFailed => with_detail(by(" gave a wrong second factor")),
+        AuditAction::MfaStepUp => match detail.and_then(|d| d.strip_prefix("with ")) {
+            Some(method) => by(" confirmed it was them with ").words(methods_in_words(method)),
+            None => by(" confirmed it was them with a second factor"),
+        },
+        AuditAction::PasskeyAdded => with_detail(by(" added a passkey")),
+        AuditAction::PasskeyRemoved => by(" removed a passkey"),
+        AuditAction::MfaReset => with_detail(
+            words("An operator removed every second factor of the account ")
+                .then(target)
+                .words(" and ended its sessions"),
+        ),
     }
+}
+
+/// Sign-in methods as recorded (`pwd,otp`) in words: "a password and an authenticator code".
+/// An unknown method is shown as recorded.
+fn methods_in_words(methods: &str) -> String {
+    let named: Vec<&str> = methods
+        .split(',')
+        .map(|method| match method {
+            "pwd" => "a password",
+            "otp" => "an authenticator code",
+            "recovery" => "a recovery code",
+            "passkey" => "a passkey",
+            other => other,
+        })
+        .collect();
+    named.join(" and ")
 }
 
 /// Whose permission a check is about: "You", an email, an API key.
@@ -736,7 +782,10 @@ mod tests {
                 .detail("viewer@acme.berlin, auditor@*"),
             AuditAction::SuperadminCreated => event.target("account", ada()),
             AuditAction::LoginFailed => event.target("email", "x@example.com"),
-            AuditAction::LoginSucceeded | AuditAction::Logout | AuditAction::SessionRevoked => {
+            AuditAction::LoginSucceeded => by_ada
+                .target("session", session)
+                .detail("with pwd,otp"),
+            AuditAction::Logout | AuditAction::SessionRevoked => {
                 by_ada.target("session", session)
             }
             AuditAction::PasswordReset | AuditAction::AccountEnabled => {
@@ -777,6 +826,23 @@ mod tests {
                 .actor(PrincipalId::Account(bob()))
                 .target("account", bob())
                 .detail(format!("invitation {}; no grants", Uuid::from_u128(8))),
+            AuditAction::MfaTotpEnrolled
+            | AuditAction::MfaTotpRemoved
+            | AuditAction::MfaRecoveryCodesRenewed => by_ada.target("account", ada()),
+            AuditAction::MfaRecoveryCodeUsed => {
+                by_ada.target("account", ada()).detail("at sign-in")
+            }
+            AuditAction::MfaFailed => by_ada
+                .target("account", ada())
+                .detail("wrong code at sign-in"),
+            AuditAction::MfaStepUp => by_ada.target("session", session).detail("with passkey"),
+            AuditAction::PasskeyAdded => by_ada
+                .target("passkey", Uuid::from_u128(6))
+                .detail("named \"Laptop\""),
+            AuditAction::PasskeyRemoved => by_ada.target("passkey", Uuid::from_u128(6)),
+            AuditAction::MfaReset => event
+                .target("account", bob())
+                .detail("by an operator: ticket 42"),
         }
     }
 
@@ -792,7 +858,44 @@ mod tests {
             AuditAction::SuperadminCreated,
             "The super admin ada@example.com was created (from the command line or at start-up)",
         ),
-        (AuditAction::LoginSucceeded, "ada@example.com signed in"),
+        (
+            AuditAction::LoginSucceeded,
+            "ada@example.com signed in with a password and an authenticator code",
+        ),
+        (
+            AuditAction::MfaTotpEnrolled,
+            "ada@example.com set up an authenticator app for two-step sign-in",
+        ),
+        (
+            AuditAction::MfaTotpRemoved,
+            "ada@example.com removed their authenticator app",
+        ),
+        (
+            AuditAction::MfaRecoveryCodesRenewed,
+            "ada@example.com made new recovery codes; the old ones stopped working",
+        ),
+        (
+            AuditAction::MfaRecoveryCodeUsed,
+            "ada@example.com used a recovery code (at sign-in)",
+        ),
+        (
+            AuditAction::MfaFailed,
+            "ada@example.com gave a wrong second factor (wrong code at sign-in)",
+        ),
+        (
+            AuditAction::MfaStepUp,
+            "ada@example.com confirmed it was them with a passkey",
+        ),
+        (
+            AuditAction::PasskeyAdded,
+            "ada@example.com added a passkey (named \"Laptop\")",
+        ),
+        (AuditAction::PasskeyRemoved, "ada@example.com removed a passkey"),
+        (
+            AuditAction::MfaReset,
+            "An operator removed every second factor of the account bob@example.com and ended \
+             its sessions (by an operator: ticket 42)",
+        ),
         (
             AuditAction::LoginFailed,
             "Someone failed to sign in as x@example.com",

@@ -22,6 +22,17 @@ const API_KEY_PREFIX: &str = "rak_";
 const API_KEY_ID_LEN: usize = 32;
 const API_KEY_LEN: usize = API_KEY_PREFIX.len() + API_KEY_ID_LEN + 1 + 43;
 
+/// Prefix of the second step's token (`mfa_token`).
+const MFA_PREFIX: &str = "rmf_";
+
+/// Recovery codes are 16 characters of Crockford's base32 (80 random bits), shown in four
+/// groups of four; the alphabet has no I, L, O or U, so a code read aloud or copied from paper
+/// is not mistaken.
+const RECOVERY_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+const RECOVERY_CHARS: usize = 16;
+/// Hashed with the code, so a recovery code's digest is never another token's.
+const RECOVERY_DIGEST_PREFIX: &str = "rrc_";
+
 /// 32 random bytes from the OS, base64url without padding (43 characters).
 fn random_b64url() -> String {
     let mut bytes = [0u8; SESSION_RANDOM_BYTES];
@@ -83,6 +94,61 @@ impl TokenSource for RandomTokens {
         token.len() == purpose.prefix().len() + 43
             && token.strip_prefix(purpose.prefix()).is_some_and(is_b64url)
     }
+
+    fn new_mfa_token(&self) -> IssuedToken {
+        self.issue(format!("{MFA_PREFIX}{}", random_b64url()))
+    }
+
+    fn looks_like_mfa_token(&self, token: &str) -> bool {
+        token.len() == MFA_PREFIX.len() + 43
+            && token.strip_prefix(MFA_PREFIX).is_some_and(is_b64url)
+    }
+
+    fn new_recovery_code(&self) -> IssuedToken {
+        let mut bytes = [0u8; RECOVERY_CHARS];
+        OsRng.fill_bytes(&mut bytes);
+        // 256 is a multiple of 32: taking each byte modulo 32 is unbiased.
+        let chars: Vec<char> = bytes
+            .iter()
+            .map(|b| char::from(RECOVERY_ALPHABET[usize::from(b % 32)]))
+            .collect();
+        let code = chars
+            .chunks(4)
+            .map(|group| group.iter().collect::<String>())
+            .collect::<Vec<_>>()
+            .join("-");
+        let digest = self
+            .recovery_code_digest(&code)
+            .unwrap_or_else(|| unreachable!("a new code is well formed"));
+        IssuedToken {
+            token: SecretString::from(code),
+            digest,
+        }
+    }
+
+    fn recovery_code_digest(&self, typed: &str) -> Option<TokenDigest> {
+        let mut normalized = String::with_capacity(RECOVERY_CHARS);
+        for c in typed.chars() {
+            if c.is_whitespace() || c == '-' {
+                continue;
+            }
+            // Crockford's reading of look-alikes.
+            let c = match c.to_ascii_lowercase() {
+                'i' | 'l' => '1',
+                'o' => '0',
+                other => other,
+            };
+            if !c.is_ascii() || !RECOVERY_ALPHABET.contains(&(c as u8)) {
+                return None;
+            }
+            normalized.push(c);
+            if normalized.len() > RECOVERY_CHARS {
+                return None;
+            }
+        }
+        (normalized.len() == RECOVERY_CHARS)
+            .then(|| self.digest(&format!("{RECOVERY_DIGEST_PREFIX}{normalized}")))
+    }
 }
 
 impl RandomTokens {
@@ -138,6 +204,56 @@ mod tests {
         );
         let swapped = format!("{}!", &text[..46]);
         assert!(!RandomTokens.looks_like_email_token(EmailTokenPurpose::PasswordReset, &swapped));
+    }
+
+    #[test]
+    fn mfa_tokens_are_prefixed_and_recognised() {
+        let a = RandomTokens.new_mfa_token();
+        let text = a.token.expose_secret();
+        assert!(text.starts_with("rmf_"));
+        assert_eq!(text.len(), 47);
+        assert!(RandomTokens.looks_like_mfa_token(text));
+        assert!(!RandomTokens.looks_like_session_token(text));
+        assert!(!RandomTokens.looks_like_mfa_token(&text[..46]));
+        let session = RandomTokens.new_session_token();
+        assert!(!RandomTokens.looks_like_mfa_token(session.token.expose_secret()));
+    }
+
+    #[test]
+    fn recovery_codes_are_grouped_and_their_digest_forgives_case_spaces_and_look_alikes() {
+        let a = RandomTokens.new_recovery_code();
+        let b = RandomTokens.new_recovery_code();
+        let code = a.token.expose_secret();
+        assert_eq!(code.len(), 19, "{code}");
+        assert_eq!(code.matches('-').count(), 3);
+        assert_ne!(code, b.token.expose_secret());
+        assert_eq!(
+            RandomTokens.recovery_code_digest(code),
+            Some(a.digest.clone())
+        );
+        let typed = format!(" {} ", code.replace('-', " ").to_uppercase());
+        assert_eq!(
+            RandomTokens.recovery_code_digest(&typed),
+            Some(a.digest.clone())
+        );
+        assert_eq!(
+            RandomTokens.recovery_code_digest("0000-1111-2222-3333"),
+            RandomTokens.recovery_code_digest("oooo-iiii-2222-3333"),
+        );
+        assert_ne!(
+            a.digest,
+            RandomTokens.digest(code),
+            "not a bare token digest"
+        );
+        for wrong in [
+            "",
+            "123456",
+            "0000-1111-2222-333",
+            "0000-1111-2222-33333",
+            "uuuu-1111-2222-3333",
+        ] {
+            assert_eq!(RandomTokens.recovery_code_digest(wrong), None, "{wrong}");
+        }
     }
 
     #[test]

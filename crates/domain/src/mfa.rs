@@ -100,7 +100,10 @@ mod tests {
     fn granting_what_can_grant_needs_a_step_up() {
         assert!(grant_needs_step_up(&[allow("all")]));
         assert!(grant_needs_step_up(&[allow("grant-manage")]));
-        assert!(grant_needs_step_up(&[allow("credential-issue"), allow("grant-*")]));
+        assert!(grant_needs_step_up(&[
+            allow("credential-issue"),
+            allow("grant-*")
+        ]));
         assert!(!grant_needs_step_up(&[allow("credential-issue")]));
         assert!(!grant_needs_step_up(&[Permission::deny(
             ActionPattern::parse("grant-manage").unwrap()

@@ -4,11 +4,13 @@
 //! exactly what is (de)serialized here.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use roster_app::model::{ApiKey, AuditEvent, GrantRecord, Invitation, NewGrant, StoredRole};
+use roster_app::model::{
+    ApiKey, AuditEvent, GrantRecord, Invitation, NewGrant, Passkey, StoredRole,
+};
 use roster_app::{
     AppError, CheckForm, CheckOutcome, CreatedApiKey, FeatureReport, FeatureState, FieldError,
-    GrantForm, InvitationForm, LoginSuccess, OwnSession, RegistrationForm, RegistrationPolicyView,
-    RoleForm, RuleForm,
+    GrantForm, InvitationForm, LoginOutcome, LoginSuccess, MfaStatus, OwnSession, RecoveryCodes,
+    RegistrationForm, RegistrationPolicyView, RoleForm, RuleForm, SecondFactorPending, TotpSecret,
 };
 use roster_domain::{Account, DisplayName, Grant, Reason};
 use secrecy::{ExposeSecret, SecretString};
@@ -534,6 +536,9 @@ pub struct MeResponse {
     #[schema(nullable = false)]
     pub api_key: Option<ApiKeyDto>,
     pub grants: Vec<GrantDto>,
+    /// True when the MFA policy requires this account to set up a second factor before it
+    /// may do anything but enrol, read this and log out.
+    pub mfa_enrolment_required: bool,
 }
 
 /// `POST /v1/admin/api-keys`.
@@ -670,6 +675,10 @@ pub struct SessionDto {
     /// The client's address at login (the TCP peer).
     #[schema(required = true, example = "192.0.2.10")]
     pub source_ip: Option<String>,
+    /// How the session was opened and stepped up since: `pwd`, `otp`, `recovery`,
+    /// `passkey`.
+    #[schema(example = json!(["pwd", "otp"]))]
+    pub auth_methods: Vec<&'static str>,
 }
 
 impl From<&OwnSession> for SessionDto {
@@ -682,6 +691,12 @@ impl From<&OwnSession> for SessionDto {
             current: own.current,
             user_agent: own.session.user_agent.clone(),
             source_ip: own.session.source_ip.map(|ip| ip.to_string()),
+            auth_methods: own
+                .session
+                .auth_methods
+                .iter()
+                .map(|m| m.as_str())
+                .collect(),
         }
     }
 }
@@ -729,6 +744,204 @@ pub struct LoginResponse {
     #[schema(format = DateTime)]
     pub expires_at: String,
     pub account: AccountDto,
+}
+
+/// `POST /v1/auth/login` for an account with a second factor: no session yet, but the
+/// second step (`POST /v1/auth/login/mfa`, or `.../mfa/passkey/start`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaRequiredResponse {
+    /// Always true: this answer opens no session.
+    pub mfa_required: bool,
+    /// The second step's token (`rmf_...`): dies after 5 wrong codes or 5 minutes.
+    #[schema(format = Password)]
+    pub mfa_token: String,
+    /// The factors the account can finish with.
+    #[schema(example = json!(["otp", "recovery", "passkey"]))]
+    pub methods: Vec<&'static str>,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+}
+
+impl From<SecondFactorPending> for MfaRequiredResponse {
+    fn from(pending: SecondFactorPending) -> Self {
+        Self {
+            mfa_required: true,
+            mfa_token: pending.token.expose_secret().to_owned(),
+            methods: pending
+                .methods
+                .iter()
+                .map(|method| method.as_str())
+                .collect(),
+            expires_at: timestamp(pending.expires_at),
+        }
+    }
+}
+
+/// What `POST /v1/auth/login` answers: a session, or the second step.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginAnswer {
+    Session(LoginResponse),
+    SecondFactor(MfaRequiredResponse),
+}
+
+impl From<LoginOutcome> for LoginAnswer {
+    fn from(outcome: LoginOutcome) -> Self {
+        match outcome {
+            LoginOutcome::Session(success) => LoginAnswer::Session(success.into()),
+            LoginOutcome::SecondFactor(pending) => LoginAnswer::SecondFactor(pending.into()),
+        }
+    }
+}
+
+/// `POST /v1/auth/login/mfa`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginMfaRequest {
+    #[schema(value_type = String, format = Password)]
+    pub mfa_token: SecretString,
+    /// A six-digit TOTP code, or a recovery code (`xxxx-xxxx-xxxx-xxxx`).
+    #[schema(value_type = String, format = Password, max_length = 64)]
+    pub code: SecretString,
+}
+
+/// `POST /v1/auth/login/mfa/passkey/start`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaTokenRequest {
+    #[schema(value_type = String, format = Password)]
+    pub mfa_token: SecretString,
+}
+
+/// `POST /v1/auth/login/mfa/passkey/finish`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginMfaPasskeyRequest {
+    #[schema(value_type = String, format = Password)]
+    pub mfa_token: SecretString,
+    /// The `PublicKeyCredential` from `navigator.credentials.get`, as JSON.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+/// A passkey assertion (`POST /v1/auth/passkey/finish`, `.../step-up/passkey/finish`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyCredentialRequest {
+    /// The `PublicKeyCredential` from `navigator.credentials.get`, as JSON.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+/// `POST /v1/account/me/passkeys/register/finish`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterPasskeyRequest {
+    /// What the owner calls it, e.g. the device it is on (1 to 64 characters).
+    #[schema(min_length = 1, max_length = 64, example = "Laptop")]
+    pub name: String,
+    /// The `PublicKeyCredential` from `navigator.credentials.create`, as JSON.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+/// A code for the step-up or the TOTP confirmation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaCodeRequest {
+    /// A six-digit TOTP code (or, for a step-up, a recovery code).
+    #[schema(value_type = String, format = Password, max_length = 64)]
+    pub code: SecretString,
+}
+
+/// A request that needs the account's password (removing TOTP, new recovery codes).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordConfirmation {
+    #[schema(schema_with = crate::schema::any_password)]
+    pub password: SecretString,
+}
+
+/// `POST /v1/account/me/mfa/totp`: the new secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotpEnrolmentResponse {
+    /// The secret in base32, for typing into an authenticator app.
+    #[schema(format = Password)]
+    pub secret: String,
+    /// `otpauth://totp/...`, for a QR code.
+    #[schema(format = Password)]
+    pub otpauth_uri: String,
+}
+
+impl From<TotpSecret> for TotpEnrolmentResponse {
+    fn from(secret: TotpSecret) -> Self {
+        Self {
+            secret: secret.secret.expose_secret().to_owned(),
+            otpauth_uri: secret.otpauth_uri.expose_secret().to_owned(),
+        }
+    }
+}
+
+/// Ten new recovery codes, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecoveryCodesResponse {
+    #[schema(example = json!(["7kq2-9fzt-w3mc-0xhd"]))]
+    pub recovery_codes: Vec<String>,
+}
+
+impl From<RecoveryCodes> for RecoveryCodesResponse {
+    fn from(codes: RecoveryCodes) -> Self {
+        Self {
+            recovery_codes: codes
+                .0
+                .iter()
+                .map(|code| code.expose_secret().to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// A passkey as its owner sees it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Passkey)]
+pub struct PasskeyDto {
+    #[schema(format = "uuid")]
+    pub id: String,
+    pub name: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime, required = true)]
+    pub last_used_at: Option<String>,
+}
+
+impl From<&Passkey> for PasskeyDto {
+    fn from(passkey: &Passkey) -> Self {
+        Self {
+            id: passkey.id.to_string(),
+            name: passkey.name.clone(),
+            created_at: timestamp(passkey.created_at),
+            last_used_at: passkey.last_used_at.map(timestamp),
+        }
+    }
+}
+
+/// `GET /v1/account/me/mfa`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaStatusResponse {
+    /// Whether a confirmed authenticator app (TOTP) is set up.
+    pub totp: bool,
+    pub recovery_codes_left: u32,
+    pub passkeys: Vec<PasskeyDto>,
+}
+
+impl From<&MfaStatus> for MfaStatusResponse {
+    fn from(status: &MfaStatus) -> Self {
+        Self {
+            totp: status.totp,
+            recovery_codes_left: status.recovery_codes_left,
+            passkeys: status.passkeys.iter().map(PasskeyDto::from).collect(),
+        }
+    }
 }
 
 impl From<LoginSuccess> for LoginResponse {

@@ -446,18 +446,69 @@ impl FromRequest for Caller {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let roster = req.app_data::<Data<Roster>>().cloned();
-        let token = bearer_token(req);
-        let source_ip = client_ip(req);
+        let request = BearerRequest::of(req);
         Box::pin(async move {
-            let roster = roster.ok_or_else(|| {
-                ApiError::App(AppError::Internal(
-                    "Roster not registered as app data".into(),
-                ))
-            })?;
-            let token = token.ok_or(ApiError::App(AppError::Unauthenticated))?;
-            Ok(Caller(roster.authenticate_bearer(&token, source_ip).await?))
+            let (roster, token) = request.parts()?;
+            Ok(Caller(
+                roster
+                    .authenticate_bearer(&token, request.source_ip)
+                    .await?,
+            ))
         })
+    }
+}
+
+/// The caller of the few routes a session that must enrol a second factor may still use
+/// (`me`, logout, the MFA enrolment routes): like [`Caller`], but such a session is let in,
+/// marked `mfa_enrolment_required`. Every other route takes [`Caller`], which answers 403
+/// `mfa_enrolment_required` to it.
+#[derive(Debug, Clone)]
+pub struct EnrollingCaller(pub Authenticated);
+
+impl FromRequest for EnrollingCaller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let request = BearerRequest::of(req);
+        Box::pin(async move {
+            let (roster, token) = request.parts()?;
+            Ok(EnrollingCaller(
+                roster
+                    .authenticate_for_enrolment(&token, request.source_ip)
+                    .await?,
+            ))
+        })
+    }
+}
+
+/// What authenticating a request needs, taken from it before the future runs.
+struct BearerRequest {
+    roster: Option<Data<Roster>>,
+    token: Option<String>,
+    source_ip: Option<IpAddr>,
+}
+
+impl BearerRequest {
+    fn of(req: &HttpRequest) -> Self {
+        Self {
+            roster: req.app_data::<Data<Roster>>().cloned(),
+            token: bearer_token(req),
+            source_ip: client_ip(req),
+        }
+    }
+
+    fn parts(&self) -> Result<(Data<Roster>, String), ApiError> {
+        let roster = self.roster.clone().ok_or_else(|| {
+            ApiError::App(AppError::Internal(
+                "Roster not registered as app data".into(),
+            ))
+        })?;
+        let token = self
+            .token
+            .clone()
+            .ok_or(ApiError::App(AppError::Unauthenticated))?;
+        Ok((roster, token))
     }
 }
 

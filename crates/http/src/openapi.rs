@@ -25,7 +25,7 @@ use crate::extract::BODY_LIMIT;
 use crate::problem::{ApiError, FieldProblem, Problem, add_problem, problem_response};
 use crate::routes::{
     admin_accounts, admin_api_keys, audit, authz, features, grants, health, invitations, login, me,
-    password_reset, register, roles, verify_email,
+    mfa, password_reset, register, roles, verify_email,
 };
 use crate::schema::BEARER;
 
@@ -60,6 +60,11 @@ path 404 `not_found`.";
         register::registration_policy,
         register::register_by_admin,
         login::login,
+        login::login_second_factor,
+        login::start_login_passkey,
+        login::finish_login_passkey,
+        login::start_passkey_sign_in,
+        login::finish_passkey_sign_in,
         password_reset::request_password_reset,
         password_reset::confirm_password_reset,
         verify_email::verify,
@@ -69,6 +74,17 @@ path 404 `not_found`.";
         me::change_password,
         me::sessions,
         me::revoke_session,
+        mfa::status,
+        mfa::begin_totp,
+        mfa::confirm_totp,
+        mfa::remove_totp,
+        mfa::renew_recovery_codes,
+        mfa::start_passkey_registration,
+        mfa::finish_passkey_registration,
+        mfa::remove_passkey,
+        mfa::step_up,
+        mfa::start_step_up_passkey,
+        mfa::finish_step_up_passkey,
         admin_accounts::list,
         admin_accounts::get,
         admin_accounts::disable,
@@ -109,7 +125,12 @@ path 404 `not_found`.";
         (name = "registration", description = "Creating accounts: public self-registration \
             (while the `account-registration` flag is on, for the allowed domains) and by \
             administrators, and the registration policy a sign-up form shows."),
-        (name = "authentication", description = "Logging in and out with session tokens."),
+        (name = "authentication", description = "Logging in and out with session tokens: \
+            the password, then (for an account with a second factor) a TOTP code, a recovery \
+            code or a passkey; or a passkey alone."),
+        (name = "mfa", description = "The signed-in account's second factors (an \
+            authenticator app, recovery codes, passkeys) and the step-up the most dangerous \
+            actions need."),
         (name = "password-reset", description = "Forgotten passwords: a single-use link by \
             email."),
         (name = "email-verification", description = "Proving an email address: a \

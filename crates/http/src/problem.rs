@@ -278,6 +278,56 @@ impl ApiError {
                     "Invitation revoked",
                     "This invitation was revoked; invite the address again instead.".into(),
                 ),
+                E::InvalidMfaCode => (
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_mfa_code",
+                    "Invalid code",
+                    "The code is wrong, expired or used already.".into(),
+                ),
+                E::InvalidMfaToken => (
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_mfa_token",
+                    "Sign-in expired",
+                    "This sign-in is unknown, expired or used up; log in with your password \
+                     again."
+                        .into(),
+                ),
+                E::MfaAlreadyEnrolled => (
+                    StatusCode::CONFLICT,
+                    "mfa_already_enrolled",
+                    "Already enrolled",
+                    "An authenticator app is set up already; remove it before setting up \
+                     another."
+                        .into(),
+                ),
+                E::MfaNotEnrolled => (
+                    StatusCode::CONFLICT,
+                    "mfa_not_enrolled",
+                    "No second factor",
+                    "This account has no second factor (of this kind) to use here.".into(),
+                ),
+                E::MfaEnrolmentRequired => (
+                    StatusCode::FORBIDDEN,
+                    "mfa_enrolment_required",
+                    "Second factor required",
+                    "Your account must set up a second factor (an authenticator app or a \
+                     passkey) before it can do anything else."
+                        .into(),
+                ),
+                E::MfaStepUpRequired => (
+                    StatusCode::FORBIDDEN,
+                    "mfa_step_up_required",
+                    "Confirm it is you",
+                    "This action needs a recent second factor: confirm with a code or a \
+                     passkey (POST /v1/auth/step-up), then retry."
+                        .into(),
+                ),
+                E::InvalidCredential(reason) => (
+                    StatusCode::BAD_REQUEST,
+                    "invalid_credential",
+                    "Invalid passkey response",
+                    format!("The passkey response was refused: {reason}."),
+                ),
                 E::Overloaded { .. } => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "overloaded",

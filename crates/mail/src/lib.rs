@@ -23,7 +23,7 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 pub use delivery::Transport;
-pub use sealing::{SecretKey, SecretKeyError};
+pub use roster_crypto::sealing::{SecretKey, SecretKeyError};
 pub use templates::{TemplateError, Templates};
 
 /// Where mail goes and how it is written, from settings.

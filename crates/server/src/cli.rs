@@ -1,5 +1,5 @@
 //! Command-line interface: `roster [serve]`, `roster migrate`, `roster superadmin create`,
-//! `roster features list|enable|disable`.
+//! `roster features list|enable|disable`, `roster mfa reset`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -40,6 +40,26 @@ pub enum Command {
     Features {
         #[command(subcommand)]
         action: FeaturesCommand,
+    },
+    /// Recover accounts' second factors.
+    Mfa {
+        #[command(subcommand)]
+        action: MfaCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MfaCommand {
+    /// Remove every second factor of an account (authenticator app, recovery codes,
+    /// passkeys) and end its sessions, for a person who lost them all. Check who is asking
+    /// first; the reset is audited (`mfa.reset`). The account signs in with its password
+    /// next (or resets it by email) and enrols again.
+    Reset {
+        #[arg(long)]
+        email: String,
+        /// Why (a ticket number, who confirmed the person's identity): kept in the audit event.
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -109,6 +129,21 @@ pub async fn run(command: Option<Command>, settings: Settings) -> Result<(), Cli
             Ok(())
         }
         Command::Features { action } => features(action, &settings),
+        Command::Mfa {
+            action: MfaCommand::Reset { email, reason },
+        } => {
+            let components = Components::build(&settings).map_err(fail)?;
+            let account = components
+                .roster
+                .reset_second_factors(&email, &reason)
+                .await
+                .map_err(|e| fail(describe(&e)))?;
+            println!(
+                "second factors removed and sessions ended for {} ({}); audited as mfa.reset",
+                account.email, account.id
+            );
+            Ok(())
+        }
     }
 }
 

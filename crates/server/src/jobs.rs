@@ -111,6 +111,18 @@ async fn clean_up_sessions_periodically(roster: Roster) {
                 tracing::warn!(%error, "email counter cleanup failed; retrying at the next tick");
             }
         }
+        match roster.forget_expired_second_steps().await {
+            Ok(0) => {}
+            Ok(forgotten) => {
+                tracing::info!(
+                    forgotten,
+                    "expired sign-in second steps and passkey ceremonies deleted"
+                );
+            }
+            Err(error) => {
+                tracing::warn!(%error, "second-step cleanup failed; retrying at the next tick");
+            }
+        }
     }
 }
 

@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use config::{Config, Environment, File, FileFormat};
 use roster_app::{
-    EmailVerification, GrantLimits, LoginThrottlePolicy, RegistrationPolicy, SessionSettings,
+    EmailVerification, GrantLimits, LoginThrottlePolicy, MfaSettings, RegistrationPolicy,
+    SessionSettings,
 };
 use roster_crypto::{Argon2Settings, StrengthSettings};
-use roster_domain::{AllowedDomains, PasswordPolicy};
+use roster_domain::mfa::MfaPolicy;
+use roster_domain::{Action, AllowedDomains, PasswordPolicy};
 use roster_http::RateLimitSettings;
 use roster_store::{Backend, DatabaseSettings};
 use secrecy::SecretString;
@@ -104,6 +106,11 @@ max_per_hour = 3
 [secrets]
 key_file = "data/secret.key"
 
+[mfa]
+required_for_superadmins = false
+required_for_actions = []
+step_up_window = "15m"
+
 [log]
 format = "compact"
 level = "info"
@@ -126,7 +133,17 @@ struct RawSettings {
     mail: RawMail,
     password_reset: RawPasswordReset,
     secrets: RawSecrets,
+    mfa: RawMfa,
     log: RawLog,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMfa {
+    required_for_superadmins: bool,
+    required_for_actions: TextList,
+    step_up_window: String,
+    secret_key: Option<SecretString>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -235,27 +252,28 @@ struct RawBootstrap {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRegistration {
-    allowed_domains: DomainList,
+    allowed_domains: TextList,
     email_verification: String,
     enumeration_safe: bool,
 }
 
-/// `registration.allowed_domains`: a TOML list in a file; in the environment, where a
-/// variable holds one string, the entries separated by commas
-/// (`ROSTER__REGISTRATION__ALLOWED_DOMAINS=example.org,*.example.com`). A string is read the
-/// same way in a file. Blank entries (an empty variable, a trailing comma) are skipped.
+/// A list setting (`registration.allowed_domains`, `mfa.required_for_actions`): a TOML list
+/// in a file; in the environment, where a variable holds one string, the entries separated
+/// by commas (`ROSTER__REGISTRATION__ALLOWED_DOMAINS=example.org,*.example.com`). A string is
+/// read the same way in a file. Blank entries (an empty variable, a trailing comma) are
+/// skipped.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-enum DomainList {
+enum TextList {
     List(Vec<String>),
     Text(String),
 }
 
-impl DomainList {
+impl TextList {
     fn entries(&self) -> Vec<&str> {
         match self {
-            DomainList::List(entries) => entries.iter().map(String::as_str).collect(),
-            DomainList::Text(text) => text
+            TextList::List(entries) => entries.iter().map(String::as_str).collect(),
+            TextList::Text(text) => text
                 .split(',')
                 .filter(|entry| !entry.trim().is_empty())
                 .collect(),
@@ -377,6 +395,11 @@ pub struct Settings {
     /// `password_reset.max_per_hour`: reset emails per account per hour.
     pub password_reset_per_hour: u32,
     pub secret_key: SecretKeySource,
+    /// `mfa.*`: who must enrol a second factor, and the step-up window.
+    pub mfa: MfaSettings,
+    /// `mfa.secret_key`: the key TOTP secrets are sealed under (base64 of 32 bytes); `None`
+    /// uses the service's secret key (`secrets.*`).
+    pub mfa_secret_key: Option<SecretString>,
     pub log_format: LogFormat,
     pub log_level: String,
     /// Skip migrations at start-up (`--no-migrate`).
@@ -592,6 +615,15 @@ impl Settings {
             }
             None => SecretKeySource::File(raw.secrets.key_file),
         };
+        let mfa = mfa(&raw.mfa)?;
+        let mfa_secret_key = raw
+            .mfa
+            .secret_key
+            .filter(|key| !key.expose_secret().trim().is_empty());
+        if let Some(key) = &mfa_secret_key {
+            roster_mail::SecretKey::from_base64(key.expose_secret())
+                .map_err(|e| invalid("mfa.secret_key", e))?;
+        }
         Ok(Settings {
             bind,
             shutdown_timeout: duration("server.shutdown_timeout", &raw.server.shutdown_timeout)?,
@@ -622,6 +654,8 @@ impl Settings {
             )?
             .get(),
             secret_key,
+            mfa,
+            mfa_secret_key,
             log_format,
             log_level: raw.log.level,
             run_migrations: true,
@@ -646,6 +680,29 @@ fn registration(raw: &RawRegistration) -> Result<RegistrationPolicy, SettingsErr
         allowed_domains,
         email_verification,
         enumeration_safe: raw.enumeration_safe,
+    })
+}
+
+fn mfa(raw: &RawMfa) -> Result<MfaSettings, SettingsError> {
+    let required_for_actions = raw
+        .required_for_actions
+        .entries()
+        .into_iter()
+        .map(|entry| {
+            Action::parse(entry.trim()).map_err(|e| {
+                invalid(
+                    "mfa.required_for_actions",
+                    format!("{entry:?}: {e} (example: [\"grant-manage\", \"role-manage\"])"),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(MfaSettings {
+        policy: MfaPolicy {
+            required_for_superadmins: raw.required_for_superadmins,
+            required_for_actions,
+        },
+        step_up_window: chrono_duration("mfa.step_up_window", &raw.step_up_window)?,
     })
 }
 

@@ -15,7 +15,7 @@ use roster_app::{
     PasswordResetSettings, RegistrationForm, Roster, RosterPorts, RosterSettings,
 };
 use roster_console::ConsoleSettings;
-use roster_crypto::{Argon2Hasher, RandomTokens, StrengthPool};
+use roster_crypto::{Argon2Hasher, PasskeyRelyingParty, RandomTokens, SealedTotp, StrengthPool};
 use roster_flags::{FileFeatureManager, WatchHandle};
 use roster_http::ClientRateLimiter;
 use roster_http::{BodyTimeout, ConnectionLimiter, MetricsListener};
@@ -25,7 +25,7 @@ use roster_store::Store;
 
 use crate::jobs::{MailJob, MailWakeup, PeriodicJobs, audit_feature_reloads, node_name};
 use crate::secret_key::{SecretKeyError, load_secret_key};
-use crate::settings::{BootstrapSettings, Settings};
+use crate::settings::{BootstrapSettings, SecretKeySource, Settings};
 use crate::shutdown::drain_on_signal;
 
 /// Why the service could not start. Each message is meant for the operator as is.
@@ -50,6 +50,10 @@ pub enum StartupError {
     SecretKey(#[from] SecretKeyError),
     #[error(transparent)]
     Mail(#[from] roster_mail::MailSetupError),
+    #[error("passkeys: {0}")]
+    Passkeys(String),
+    #[error("start-up check: {0}")]
+    Check(String),
 }
 
 /// Everything the service is built from: the store, the feature manager and the use cases.
@@ -86,6 +90,11 @@ impl Components {
         }
         let hasher = Arc::new(Argon2Hasher::start(settings.argon2)?);
         let key = load_secret_key(&settings.secret_key)?;
+        // TOTP secrets are sealed under `mfa.secret_key` when set, else the service's key.
+        let totp_key = match &settings.mfa_secret_key {
+            Some(inline) => load_secret_key(&SecretKeySource::Inline(inline.clone()))?,
+            None => key.clone(),
+        };
         let mailer = Arc::new(MailAdapter::new(
             &MailSettings {
                 from: settings.mail.from.clone(),
@@ -115,6 +124,13 @@ impl Components {
             email_tokens: Arc::new(store.clone()),
             invitations: Arc::new(store.clone()),
             mail_queued: mail_wakeup.clone(),
+            mfa: Arc::new(store.clone()),
+            totp: Arc::new(SealedTotp::new(totp_key, "Roster")),
+            passkeys: Arc::new(store.clone()),
+            webauthn: Arc::new(
+                PasskeyRelyingParty::new(&settings.links_url())
+                    .map_err(|e| StartupError::Passkeys(format!("server.public_url: {e}")))?,
+            ),
         };
         let roster = Roster::new(
             ports,
@@ -136,6 +152,7 @@ impl Components {
                     },
                     ..MailSenderSettings::default()
                 },
+                mfa: settings.mfa.clone(),
             },
         );
         Ok(Components {
@@ -190,6 +207,21 @@ impl Application {
                  disable it in {} unless anyone may create an account",
                 settings.features_file.display()
             );
+        }
+        if settings.mfa.policy.is_off() {
+            let exposed = components
+                .roster
+                .superadmins_without_second_factor()
+                .await
+                .map_err(|e| StartupError::Check(e.to_string()))?;
+            if exposed > 0 {
+                tracing::warn!(
+                    superadmins = exposed,
+                    "super admins without a second factor exist and mfa.required_for_superadmins \
+                     is off; for production, turn it on (or have them enrol: My account > \
+                     Two-step sign-in)"
+                );
+            }
         }
         if settings.public_url.is_none() {
             tracing::warn!(

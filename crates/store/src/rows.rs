@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use roster_app::model::{ApiKey, PasswordHash, SessionId, SessionSummary, StoreError, TokenDigest};
+use roster_app::model::{
+    ApiKey, AuthMethods, PasswordHash, SessionId, SessionSummary, StoreError, TokenDigest,
+};
 use roster_domain::{
     Account, AccountId, AccountStatus, ActionPattern, ApiKeyId, DisplayName, Effect, Email, Grant,
     GrantId, Permission, PrincipalId, RoleName, ScopePath,
@@ -171,6 +173,8 @@ pub(crate) struct SessionRow {
     pub last_seen_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    pub auth_methods: String,
+    pub second_factor_at: Option<NaiveDateTime>,
 }
 
 /// The columns of `sessions` listed to the session's owner, selected by name.
@@ -183,6 +187,7 @@ pub(crate) struct SessionSummaryRow {
     pub expires_at: NaiveDateTime,
     pub user_agent: Option<String>,
     pub source_ip: Option<String>,
+    pub auth_methods: String,
 }
 
 impl SessionSummaryRow {
@@ -198,6 +203,7 @@ impl SessionSummaryRow {
                 .map(|ip| ip.parse())
                 .transpose()
                 .map_err(|e| corrupt("session source ip", e))?,
+            auth_methods: parse_auth_methods(&self.auth_methods)?,
         })
     }
 }
@@ -213,6 +219,13 @@ pub(crate) struct NewSessionRow<'a> {
     pub expires_at: NaiveDateTime,
     pub user_agent: Option<&'a str>,
     pub source_ip: Option<String>,
+    pub auth_methods: String,
+    pub second_factor_at: Option<NaiveDateTime>,
+}
+
+/// A session's stored methods (`pwd,otp`).
+pub(crate) fn parse_auth_methods(text: &str) -> Result<AuthMethods, StoreError> {
+    AuthMethods::parse(text).ok_or_else(|| corrupt("session auth methods", text))
 }
 
 /// One permission rule as stored in `roles.permissions` (a JSON array).

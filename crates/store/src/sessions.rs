@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use roster_app::model::{
-    NewSession, SessionId, SessionRecord, SessionSummary, StoreError, TokenDigest,
+    AuthMethod, AuthMethods, NewSession, SessionId, SessionRecord, SessionSummary, StoreError,
+    TokenDigest,
 };
 use roster_app::ports::SessionStore;
 use roster_domain::{AccountId, PrincipalId};
@@ -14,11 +15,12 @@ use roster_domain::{AccountId, PrincipalId};
 use roster_app::model::AuditEvent;
 
 use crate::audit::record;
-use crate::connection::{Store, with_backend, write_transaction};
-use crate::errors::{corrupt, translate};
+use crate::connection::{DbConnection, Store, with_backend, write_transaction};
+use crate::errors::{TxError, corrupt, translate};
 use crate::grants::holder_grants;
 use crate::rows::{
-    AccountWithoutHashRow, NewSessionRow, SessionRow, SessionSummaryRow, from_db_time, to_db_time,
+    AccountWithoutHashRow, NewSessionRow, SessionRow, SessionSummaryRow, from_db_time,
+    parse_auth_methods, to_db_time,
 };
 use crate::schema::{accounts, sessions};
 
@@ -28,20 +30,8 @@ impl SessionStore for Store {
         let session = session.clone();
         let audit = audit.clone();
         self.run(move |conn| {
-            let row = NewSessionRow {
-                id: session.id.to_string(),
-                account_id: session.account_id.to_string(),
-                token_digest: session.token_digest.as_str(),
-                created_at: to_db_time(session.created_at),
-                last_seen_at: to_db_time(session.created_at),
-                expires_at: to_db_time(session.expires_at),
-                user_agent: session.user_agent.as_deref(),
-                source_ip: session.source_ip.map(|ip| ip.to_string()),
-            };
             write_transaction(conn, |conn| {
-                diesel::insert_into(sessions::table)
-                    .values(row)
-                    .execute(conn)?;
+                insert_session(conn, &session)?;
                 record(conn, &audit)
             })
         })
@@ -65,6 +55,8 @@ impl SessionStore for Store {
                         sessions::last_seen_at,
                         sessions::expires_at,
                         sessions::revoked_at,
+                        sessions::auth_methods,
+                        sessions::second_factor_at,
                     ),
                     AccountWithoutHashRow::as_select(),
                 ))
@@ -91,6 +83,8 @@ impl SessionStore for Store {
                 last_seen_at: from_db_time(session.last_seen_at),
                 expires_at: from_db_time(session.expires_at),
                 revoked: session.revoked_at.is_some(),
+                auth_methods: parse_auth_methods(&session.auth_methods)?,
+                second_factor_at: session.second_factor_at.map(from_db_time),
             }))
         })
         .await
@@ -108,6 +102,42 @@ impl SessionStore for Store {
             .execute(conn)
             .map_err(translate)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn record_second_factor(
+        &self,
+        id: SessionId,
+        method: AuthMethod,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let audit = audit.clone();
+        self.run(move |conn| {
+            write_transaction(conn, |conn| {
+                let live = sessions::table
+                    .find(id.to_string())
+                    .filter(sessions::revoked_at.is_null())
+                    .select(sessions::auth_methods)
+                    .get_result::<String>(conn)
+                    .optional()?;
+                let Some(stored) = live else {
+                    return Ok(false);
+                };
+                let methods = AuthMethods::parse(&stored)
+                    .unwrap_or_default()
+                    .with(method)
+                    .to_string();
+                diesel::update(sessions::table.find(id.to_string()))
+                    .set((
+                        sessions::auth_methods.eq(methods),
+                        sessions::second_factor_at.eq(Some(to_db_time(at))),
+                    ))
+                    .execute(conn)?;
+                record(conn, &audit)?;
+                Ok(true)
+            })
         })
         .await
     }
@@ -199,4 +229,25 @@ impl SessionStore for Store {
         })
         .await
     }
+}
+
+/// Inserts a new session, inside the caller's transaction (a login's, or the second step's
+/// that also ends its challenge).
+pub(crate) fn insert_session(conn: &mut DbConnection, session: &NewSession) -> Result<(), TxError> {
+    let row = NewSessionRow {
+        id: session.id.to_string(),
+        account_id: session.account_id.to_string(),
+        token_digest: session.token_digest.as_str(),
+        created_at: to_db_time(session.created_at),
+        last_seen_at: to_db_time(session.created_at),
+        expires_at: to_db_time(session.expires_at),
+        user_agent: session.user_agent.as_deref(),
+        source_ip: session.source_ip.map(|ip| ip.to_string()),
+        auth_methods: session.auth_methods.to_string(),
+        second_factor_at: session.second_factor_at.map(to_db_time),
+    };
+    diesel::insert_into(sessions::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
 }

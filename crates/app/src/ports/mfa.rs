@@ -96,8 +96,9 @@ pub trait MfaStore: Send + Sync {
     /// `Unavailable`.
     async fn recovery_codes_left(&self, account_id: AccountId) -> Result<u32, StoreError>;
 
-    /// Removes every second factor of the account (TOTP, recovery codes, passkeys) with
-    /// `audit`: the operator's recovery of an account that lost them all.
+    /// Removes every second factor of the account (TOTP, recovery codes, passkeys) and
+    /// revokes its sessions at `audit.at`, with `audit`: the operator's recovery of an
+    /// account that lost them all.
     ///
     /// # Errors
     /// `Unavailable`.
@@ -106,6 +107,12 @@ pub trait MfaStore: Send + Sync {
         account_id: AccountId,
         audit: &AuditEvent,
     ) -> Result<(), StoreError>;
+
+    /// How many active super admins have no second factor (for the start-up warning).
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn superadmins_without_second_factor(&self) -> Result<i64, StoreError>;
 
     /// Stores the second step of a login, found later by its token's digest.
     ///

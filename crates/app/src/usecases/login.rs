@@ -181,7 +181,7 @@ impl Roster {
             .actor(PrincipalId::Account(account.id))
             .target("session", session.id)
             .from_ip(client.source_ip)
-            .detail(format!("signed in with {}", session.auth_methods));
+            .detail(format!("with {}", session.auth_methods));
         (
             IssuedSession {
                 token: issued.token,

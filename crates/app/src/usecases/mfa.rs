@@ -2,7 +2,7 @@
 //! codes, and what it has. Also the one check of a typed code (TOTP or recovery code) that
 //! the login's second step and the step-up share.
 
-use roster_domain::Account;
+use roster_domain::{Account, Email};
 use secrecy::SecretString;
 use tracing::instrument;
 
@@ -181,6 +181,44 @@ impl Roster {
             recovery_codes_left,
             passkeys: passkeys.into_iter().map(|stored| stored.passkey).collect(),
         })
+    }
+
+    /// The operator's recovery of an account that lost every second factor (`roster mfa
+    /// reset`): removes them all and ends the account's sessions, audited as `mfa.reset`
+    /// with the operator's `reason`. Run from the command line only: no request reaches it.
+    ///
+    /// # Errors
+    /// `NotFound("account")`, `Validation` (`reason` empty), `Unavailable`.
+    pub async fn reset_second_factors(
+        &self,
+        email: &str,
+        reason: &str,
+    ) -> Result<Account, AppError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(AppError::Validation(vec![crate::error::FieldError::new(
+                "reason",
+                "required",
+                "Say why (a ticket, who confirmed the person's identity); it goes into the audit trail.",
+            )]));
+        }
+        let email = Email::parse(email).map_err(|_| AppError::NotFound("account"))?;
+        let account = self
+            .ports
+            .accounts
+            .find_by_email(email.canonical())
+            .await?
+            .ok_or(AppError::NotFound("account"))?
+            .account;
+        let audit = AuditEvent::new(AuditAction::MfaReset, self.ports.clock.now())
+            .target("account", account.id)
+            .detail(format!("by an operator: {reason}"));
+        self.ports
+            .mfa
+            .remove_all_factors(account.id, &audit)
+            .await?;
+        tracing::warn!(account_id = %account.id, "every second factor removed by an operator");
+        Ok(account)
     }
 
     /// Checks a typed second-factor code for `account`: six digits are a TOTP code (of the

@@ -53,7 +53,7 @@ pub use grants::{GrantForm, GrantOptions};
 pub use invitations::{AcceptedInvitation, InvitationForm};
 pub use login::{LoginOutcome, LoginSuccess, SecondFactorPending};
 pub use mail::{MailRetryPolicy, MailSenderSettings};
-pub use mfa::{MfaStatus, RecoveryCodes};
+pub use mfa::{MfaStatus, RECOVERY_CODES, RecoveryCodes, TotpSecret};
 pub use password_reset::PasswordResetSettings;
 pub use register::{RegistrationForm, SelfRegistration};
 pub use registration_policy::{EmailVerification, RegistrationPolicy, RegistrationPolicyView};

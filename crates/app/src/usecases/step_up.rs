@@ -49,6 +49,15 @@ impl Roster {
         }
     }
 
+    /// How many active super admins have no second factor: the start-up log warns while
+    /// any exist and the policy does not make them enrol.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    pub async fn superadmins_without_second_factor(&self) -> Result<i64, AppError> {
+        Ok(self.ports.mfa.superadmins_without_second_factor().await?)
+    }
+
     /// Refreshes the current session's second factor with a TOTP or recovery code. Wrong
     /// codes count toward the account's login throttle, as at sign-in.
     ///

@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use roster_app::{AppError, Roster};
+use roster_app::{AppError, LoginOutcome, Roster};
 use roster_http::Client;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -152,9 +152,13 @@ async fn accept(
         Err(other) => return Err(other.into()),
     };
     // Signed in at once, as after signing up.
-    let success = roster
+    // A new account has no second factor: its login opens a session at once.
+    let LoginOutcome::Session(success) = roster
         .login(accepted.account.email.as_str(), &password, &client)
-        .await?;
+        .await?
+    else {
+        return Ok(see_other("/console/login"));
+    };
     let mut response = see_other("/console/account?done=welcome");
     let session = success.token.expose_secret().to_owned();
     let _ = response.add_cookie(&ConsoleCookie::Session.with_value(session, &settings_of(&req)));

@@ -9,7 +9,7 @@ use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use roster_app::{
-    AppError, EmailVerification, Feature, RegistrationForm, Roster, SelfRegistration,
+    AppError, EmailVerification, Feature, LoginOutcome, RegistrationForm, Roster, SelfRegistration,
 };
 use roster_http::Client;
 use secrecy::SecretString;
@@ -185,8 +185,12 @@ async fn register(
     // next: when that sign-in is refused (the address's login throttle, from failed attempts
     // before it had an account; a full hashing pool), the sign-in page says the account is
     // ready rather than an error page suggesting the sign-up failed.
+    // A new account has no second factor: its login opens a session at once.
     let success = match roster.login(&email, &password, &client).await {
-        Ok(success) => success,
+        Ok(LoginOutcome::Session(success)) => success,
+        Ok(LoginOutcome::SecondFactor(_)) => {
+            return Ok(see_other("/console/login?done=account-ready"));
+        }
         Err(error) => {
             tracing::info!(%error, "account created; signing it in at once was refused");
             return Ok(see_other("/console/login?done=account-ready"));

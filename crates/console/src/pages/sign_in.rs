@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use roster_app::{AppError, Feature, Roster};
+use roster_app::{AppError, Feature, LoginOutcome, Roster};
 use roster_http::Client;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -135,7 +135,11 @@ async fn sign_in(
     }
     let password = SecretString::from(password);
     match roster.login(&email, &password, &client).await {
-        Ok(success) => {
+        Ok(LoginOutcome::SecondFactor(_)) => Ok(refused(
+            StatusCode::CONFLICT,
+            "INTERIM: two-step sign-in pages are being built".to_owned(),
+        )),
+        Ok(LoginOutcome::Session(success)) => {
             let mut response = see_other(destination(next.as_deref()));
             let token = secrecy::ExposeSecret::expose_secret(&success.token).to_owned();
             let cookie = ConsoleCookie::Session.with_value(token, &settings_of(&req));

@@ -9,7 +9,7 @@ use roster_app::model::SessionId;
 use crate::dto::{
     AccountDto, ApiKeyDto, ChangePasswordRequest, GrantDto, MeResponse, Page, SessionDto,
 };
-use crate::extract::{ApiJson, Caller, PathId, PathResource};
+use crate::extract::{ApiJson, Caller, EnrollingCaller, PathId, PathResource};
 use crate::problem::{ApiError, problems};
 use crate::rate_limit::RateLimited;
 use crate::respond::no_store;
@@ -46,7 +46,7 @@ problems!(
 )]
 pub async fn logout(
     roster: Data<Roster>,
-    Caller(caller): Caller,
+    EnrollingCaller(caller): EnrollingCaller,
 ) -> Result<impl Responder, ApiError> {
     roster.logout(&caller).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -61,17 +61,19 @@ pub async fn logout(
     summary = "Who am I",
     description = "The account behind a session token (`account`), or the API key behind an \
         API key (`api_key`), with all its grants (at most `grants.max_per_holder`, default \
-        1000).",
+        1000). Open to a session that must still set up a second factor \
+        (`mfa_enrolment_required` is true then).",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller and its grants.", body = MeResponse),
     ),
 )]
-pub async fn me(Caller(caller): Caller) -> Result<impl Responder, ApiError> {
+pub async fn me(EnrollingCaller(caller): EnrollingCaller) -> Result<impl Responder, ApiError> {
     Ok(no_store().json(MeResponse {
         account: caller.account().map(AccountDto::from),
         api_key: caller.api_key().map(ApiKeyDto::from),
         grants: caller.principal.grants.iter().map(GrantDto::from).collect(),
+        mfa_enrolment_required: caller.mfa_enrolment_required,
     }))
 }
 

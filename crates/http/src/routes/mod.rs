@@ -11,6 +11,7 @@ pub(crate) mod health;
 pub(crate) mod invitations;
 pub(crate) mod login;
 pub(crate) mod me;
+pub(crate) mod mfa;
 pub(crate) mod password_reset;
 pub(crate) mod register;
 pub(crate) mod roles;
@@ -67,7 +68,49 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         resource("/v1/account/verify-email/resend").route(web::post().to(verify_email::resend)),
     )
     .service(resource("/v1/auth/login").route(web::post().to(login::login)))
+    .service(resource("/v1/auth/login/mfa").route(web::post().to(login::login_second_factor)))
+    .service(
+        resource("/v1/auth/login/mfa/passkey/start")
+            .route(web::post().to(login::start_login_passkey)),
+    )
+    .service(
+        resource("/v1/auth/login/mfa/passkey/finish")
+            .route(web::post().to(login::finish_login_passkey)),
+    )
+    .service(resource("/v1/auth/passkey/start").route(web::post().to(login::start_passkey_sign_in)))
+    .service(
+        resource("/v1/auth/passkey/finish").route(web::post().to(login::finish_passkey_sign_in)),
+    )
+    .service(resource("/v1/auth/step-up").route(web::post().to(mfa::step_up)))
+    .service(
+        resource("/v1/auth/step-up/passkey/start")
+            .route(web::post().to(mfa::start_step_up_passkey)),
+    )
+    .service(
+        resource("/v1/auth/step-up/passkey/finish")
+            .route(web::post().to(mfa::finish_step_up_passkey)),
+    )
     .service(resource("/v1/auth/logout").route(web::post().to(me::logout)))
+    .service(resource("/v1/account/me/mfa").route(web::get().to(mfa::status)))
+    .service(
+        resource("/v1/account/me/mfa/totp")
+            .route(web::post().to(mfa::begin_totp))
+            .route(web::delete().to(mfa::remove_totp)),
+    )
+    .service(resource("/v1/account/me/mfa/totp/confirm").route(web::post().to(mfa::confirm_totp)))
+    .service(
+        resource("/v1/account/me/mfa/recovery-codes")
+            .route(web::post().to(mfa::renew_recovery_codes)),
+    )
+    .service(
+        resource("/v1/account/me/passkeys/register/start")
+            .route(web::post().to(mfa::start_passkey_registration)),
+    )
+    .service(
+        resource("/v1/account/me/passkeys/register/finish")
+            .route(web::post().to(mfa::finish_passkey_registration)),
+    )
+    .service(resource("/v1/account/me/passkeys/{id}").route(web::delete().to(mfa::remove_passkey)))
     .service(resource("/v1/account/me/password").route(web::put().to(me::change_password)))
     .service(resource("/v1/account/me/sessions").route(web::get().to(me::sessions)))
     .service(resource("/v1/account/me/sessions/{id}").route(web::delete().to(me::revoke_session)))
