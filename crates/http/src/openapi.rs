@@ -170,6 +170,20 @@ pub fn openapi_json() -> String {
         .expect("the OpenAPI document serializes")
 }
 
+/// The operations a session held back by the MFA policy may still use (they take
+/// `EnrollingCaller`): every other secured operation answers it 403
+/// `mfa_enrolment_required`.
+const OPEN_TO_ENROLMENT: [&str; 8] = [
+    "getMe",
+    "logout",
+    "getMyMfa",
+    "beginTotp",
+    "confirmTotp",
+    "renewRecoveryCodes",
+    "startPasskeyRegistration",
+    "finishPasskeyRegistration",
+];
+
 /// Shared responses, the security scheme, and the problems the extractors add.
 struct Conventions;
 
@@ -307,6 +321,17 @@ fn add_shared_responses(operation: &mut Operation) {
             "the bearer token is missing, malformed, unknown, expired, idle, revoked, or \
              belongs to a disabled account.",
         ));
+        let open_to_enrolment = operation
+            .operation_id
+            .as_deref()
+            .is_some_and(|id| OPEN_TO_ENROLMENT.contains(&id));
+        if !open_to_enrolment {
+            shared.push((
+                AppError::MfaEnrolmentRequired.into(),
+                "the MFA policy requires this account to set up a second factor first; until \
+                 then its session may only read `getMe`, enrol, and log out.",
+            ));
+        }
     }
     if secured || has_body {
         shared.extend([

@@ -91,6 +91,8 @@ pub async fn get(
 problems!(
     /// The problems `disable` answers besides the shared ones.
     DisableProblems {
+        AppError::MfaStepUpRequired => "the caller has a second factor and presented none within \
+            `mfa.step_up_window` (default 15 minutes): confirm with `stepUp`, then retry.",
         AppError::Forbidden => "no `account-disable` on `*`.",
         ApiError::NotFound => "no such account (also for a malformed id).",
         AppError::LastSuperadmin => "the last active super admin cannot be disabled.",
@@ -163,6 +165,8 @@ pub async fn enable(
 problems!(
     /// The problems `reset_password` answers besides the shared ones.
     ResetPasswordProblems {
+        AppError::MfaStepUpRequired => "the caller has a second factor and presented none within \
+            `mfa.step_up_window` (default 15 minutes): confirm with `stepUp`, then retry.",
         AppError::Forbidden => "no `account-password-reset` on `*`.",
         ApiError::NotFound => "no such account (also for a malformed id).",
         AppError::Validation(Vec::new()) => "`errors[]`: `new_password` with `password_too_short`, \

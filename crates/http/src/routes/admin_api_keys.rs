@@ -16,6 +16,8 @@ use crate::respond::{created, no_store};
 problems!(
     /// The problems `create` answers besides the shared ones.
     CreateProblems {
+        AppError::MfaStepUpRequired => "the caller has a second factor and presented none within \
+            `mfa.step_up_window` (default 15 minutes): confirm with `stepUp`, then retry.",
         AppError::Forbidden => "no `apikey-manage` on `*`, or a grant the caller may not give.",
         AppError::RoleNotFound => "a grant names an unknown role.",
         AppError::TooManyGrants { limit: 0 } => "more grants than `grants.max_per_holder` (default 1000).",

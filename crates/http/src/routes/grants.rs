@@ -62,6 +62,8 @@ async fn delete(
 problems!(
     /// The problems `create_for_account` answers besides the shared ones.
     CreateForAccountProblems {
+        AppError::MfaStepUpRequired => "the caller has a second factor and presented none within \
+            `mfa.step_up_window` (default 15 minutes): confirm with `stepUp`, then retry.",
         AppError::Forbidden => "no `grant-manage` on the scope, or the role allows more than the \
             caller holds there.",
         ApiError::NotFound => "no such account.",
@@ -178,6 +180,8 @@ pub async fn delete_for_account(
 problems!(
     /// The problems `create_for_api_key` answers besides the shared ones.
     CreateForApiKeyProblems {
+        AppError::MfaStepUpRequired => "the caller has a second factor and presented none within \
+            `mfa.step_up_window` (default 15 minutes): confirm with `stepUp`, then retry.",
         AppError::Forbidden => "no `grant-manage` on the scope, or the role allows more than the \
             caller holds there.",
         ApiError::NotFound => "no such API key.",

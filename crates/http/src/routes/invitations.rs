@@ -26,6 +26,8 @@ impl PathResource for InvitationId {
 problems!(
     /// The problems `create` answers besides the shared ones.
     CreateProblems {
+        AppError::MfaStepUpRequired => "the caller has a second factor and presented none within \
+            `mfa.step_up_window` (default 15 minutes): confirm with `stepUp`, then retry.",
         AppError::Forbidden => "no `account-create` on `*`, or a grant the caller may not give.",
         AppError::RoleNotFound => "a grant names an unknown role.",
         AppError::EmailTaken => "an account has this email address.",
