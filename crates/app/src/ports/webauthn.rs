@@ -47,8 +47,17 @@ pub trait WebAuthn: Send + Sync {
         &self,
     ) -> Result<(WebAuthnOptions, CeremonyState), PasskeyError>;
 
+    /// The challenge of the ceremony that `options` start (base64url without padding, as the
+    /// browser echoes it in its response and [`WebAuthn::claims`] reads it back): the key
+    /// the ceremony is kept under until its finish.
+    ///
+    /// # Errors
+    /// `Internal` when the options are not ones this relying party made.
+    fn challenge(&self, options: &WebAuthnOptions) -> Result<String, PasskeyError>;
+
     /// What an assertion response claims (its challenge, credential id, user handle), read
-    /// without verifying anything, to find its ceremony and credential.
+    /// without verifying anything, to find its ceremony and credential. A registration
+    /// response parses too (its user handle is `None`), to find its ceremony.
     ///
     /// # Errors
     /// `Invalid` when the response does not parse.
