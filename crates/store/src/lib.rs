@@ -19,9 +19,11 @@ mod grants;
 mod grants_cache;
 mod invitations;
 mod mail;
+mod passkeys;
 mod roles;
 mod rows;
 mod schema;
+mod second_factor;
 mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
