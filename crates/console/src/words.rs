@@ -782,12 +782,8 @@ mod tests {
                 .detail("viewer@acme.berlin, auditor@*"),
             AuditAction::SuperadminCreated => event.target("account", ada()),
             AuditAction::LoginFailed => event.target("email", "x@example.com"),
-            AuditAction::LoginSucceeded => by_ada
-                .target("session", session)
-                .detail("with pwd,otp"),
-            AuditAction::Logout | AuditAction::SessionRevoked => {
-                by_ada.target("session", session)
-            }
+            AuditAction::LoginSucceeded => by_ada.target("session", session).detail("with pwd,otp"),
+            AuditAction::Logout | AuditAction::SessionRevoked => by_ada.target("session", session),
             AuditAction::PasswordReset | AuditAction::AccountEnabled => {
                 by_ada.target("account", bob())
             }
@@ -890,7 +886,10 @@ mod tests {
             AuditAction::PasskeyAdded,
             "ada@example.com added a passkey (named \"Laptop\")",
         ),
-        (AuditAction::PasskeyRemoved, "ada@example.com removed a passkey"),
+        (
+            AuditAction::PasskeyRemoved,
+            "ada@example.com removed a passkey",
+        ),
         (
             AuditAction::MfaReset,
             "An operator removed every second factor of the account bob@example.com and ended \

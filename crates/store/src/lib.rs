@@ -20,6 +20,7 @@ mod grants_cache;
 mod invitations;
 mod mail;
 mod mfa;
+mod passkeys;
 mod roles;
 mod rows;
 mod schema;

@@ -139,6 +139,8 @@ fn new_session(
         expires_at: created_at + TimeDelta::days(30),
         user_agent: None,
         source_ip: None,
+        auth_methods: roster_app::model::AuthMethods::of(roster_app::model::AuthMethod::Password),
+        second_factor_at: None,
     }
 }
 
