@@ -216,6 +216,8 @@ pub async fn start_passkey_registration(
 problems!(
     /// The problems of finishing a passkey registration.
     FinishPasskeyProblems {
+        AppError::Validation(Vec::new()) => "`errors[].code`: `invalid_name` (`name`: empty, or more \
+            than 64 characters).",
         AppError::InvalidCredential(String::new()) => "the response does not verify, answers no \
             ceremony of this session, or the passkey is registered already.",
         AppError::Unauthenticated => "no valid session token.",

@@ -469,6 +469,42 @@ impl TestApp {
         rows[0].n
     }
 
+    /// What the database holds, as text to search for secrets: on SQLite the bytes of the
+    /// database file and its write-ahead log (everything stored, in every table); on
+    /// PostgreSQL every row of `tables` as JSON.
+    pub fn dump_tables(&self, tables: &[&str]) -> String {
+        use diesel::sql_types::Text;
+        use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+        #[derive(QueryableByName)]
+        struct Line {
+            #[diesel(sql_type = Text)]
+            line: String,
+        }
+        if let Some(path) = self.database_url.strip_prefix("sqlite://") {
+            let mut dump = String::new();
+            for file in [path.to_owned(), format!("{path}-wal")] {
+                if let Ok(bytes) = std::fs::read(&file) {
+                    dump.push_str(&String::from_utf8_lossy(&bytes));
+                }
+            }
+            return dump;
+        }
+        let mut conn = PgConnection::establish(&self.database_url).unwrap();
+        let mut dump = String::new();
+        for table in tables {
+            let lines: Vec<Line> = diesel::sql_query(format!(
+                "SELECT row_to_json(t)::text AS line FROM {table} t"
+            ))
+            .load(&mut conn)
+            .unwrap();
+            for line in lines {
+                dump.push_str(&line.line);
+                dump.push('\n');
+            }
+        }
+        dump
+    }
+
     /// Rewrites the features file the way an editor does (write a temp file, rename).
     pub fn write_features(&self, content: &str) {
         let temp = self.features_file.with_extension("tmp");
