@@ -127,6 +127,10 @@ pub enum AppError {
     /// The action needs a second factor presented within `mfa.step_up_window`.
     #[error("mfa step-up required")]
     MfaStepUpRequired,
+    /// Changing the account's second factors needs a recent sign-in when it has none yet
+    /// (the session was opened longer than `mfa.step_up_window` ago): sign in again.
+    #[error("recent sign-in required")]
+    RecentSignInRequired,
     /// A passkey response that does not parse, does not match its ceremony, or does not
     /// verify.
     #[error("invalid credential: {0}")]

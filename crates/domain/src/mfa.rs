@@ -31,14 +31,14 @@ impl MfaPolicy {
     /// };
     /// let grant = |pattern: &str| Grant {
     ///     id: GrantId::new(Uuid::nil()),
-    ///     role: RoleName::parse("r")?,
-    ///     scope: ScopePath::parse("acme")?,
-    ///     permissions: vec![Permission::allow(ActionPattern::parse(pattern)?)],
+    ///     role: RoleName::parse("r").unwrap(),
+    ///     scope: ScopePath::parse("acme").unwrap(),
+    ///     permissions: vec![Permission::allow(ActionPattern::parse(pattern).unwrap())],
     /// };
     /// assert!(policy.covers(true, &[]));
-    /// assert!(policy.covers(false, &[grant("grant-*")?]));
-    /// assert!(!policy.covers(false, &[grant("credential-issue")?]));
-    /// assert!(!MfaPolicy::default().covers(true, &[grant("all")?]));
+    /// assert!(policy.covers(false, &[grant("grant-*")]));
+    /// assert!(!policy.covers(false, &[grant("credential-issue")]));
+    /// assert!(!MfaPolicy::default().covers(true, &[grant("all")]));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn covers(&self, is_superadmin: bool, grants: &[Grant]) -> bool {

@@ -813,6 +813,10 @@ pub struct MfaTokenRequest {
     pub mfa_token: SecretString,
 }
 
+/// A `PublicKeyCredential` as the browser serialises it (a JSON object; checked by the
+/// relying party).
+pub type Credential = serde_json::Map<String, serde_json::Value>;
+
 /// `POST /v1/auth/login/mfa/passkey/finish`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -821,7 +825,7 @@ pub struct LoginMfaPasskeyRequest {
     pub mfa_token: SecretString,
     /// The `PublicKeyCredential` from `navigator.credentials.get`, as JSON.
     #[schema(value_type = Object)]
-    pub credential: serde_json::Value,
+    pub credential: Credential,
 }
 
 /// A passkey assertion (`POST /v1/auth/passkey/finish`, `.../step-up/passkey/finish`).
@@ -830,7 +834,7 @@ pub struct LoginMfaPasskeyRequest {
 pub struct PasskeyCredentialRequest {
     /// The `PublicKeyCredential` from `navigator.credentials.get`, as JSON.
     #[schema(value_type = Object)]
-    pub credential: serde_json::Value,
+    pub credential: Credential,
 }
 
 /// `POST /v1/account/me/passkeys/register/finish`.
@@ -842,7 +846,7 @@ pub struct RegisterPasskeyRequest {
     pub name: String,
     /// The `PublicKeyCredential` from `navigator.credentials.create`, as JSON.
     #[schema(value_type = Object)]
-    pub credential: serde_json::Value,
+    pub credential: Credential,
 }
 
 /// A code for the step-up or the TOTP confirmation.

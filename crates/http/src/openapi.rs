@@ -419,10 +419,14 @@ mod tests {
             ResendInvitationRequest, ResendVerificationRequest, ResetPasswordRequest, RoleRequest,
             RuleDto, VerifyEmailRequest,
         };
+        use crate::dto::{
+            LoginMfaPasskeyRequest, LoginMfaRequest, MfaCodeRequest, MfaTokenRequest,
+            PasskeyCredentialRequest, PasswordConfirmation, RegisterPasskeyRequest,
+        };
 
         type Reader = fn(serde_json::Value) -> bool;
         let credentials = json!({"email": "a@b.example", "password": "p"});
-        let requests: [(&str, serde_json::Value, Reader); 18] = [
+        let requests: [(&str, serde_json::Value, Reader); 25] = [
             (
                 "RegisterRequest",
                 credentials.clone(),
@@ -508,6 +512,41 @@ mod tests {
                 "ResendVerificationRequest",
                 json!({"email": "a@b.c"}),
                 reads::<ResendVerificationRequest>,
+            ),
+            (
+                "LoginMfaRequest",
+                json!({"mfa_token": "t", "code": "c"}),
+                reads::<LoginMfaRequest>,
+            ),
+            (
+                "MfaTokenRequest",
+                json!({"mfa_token": "t"}),
+                reads::<MfaTokenRequest>,
+            ),
+            (
+                "LoginMfaPasskeyRequest",
+                json!({"mfa_token": "t", "credential": {}}),
+                reads::<LoginMfaPasskeyRequest>,
+            ),
+            (
+                "PasskeyCredentialRequest",
+                json!({"credential": {}}),
+                reads::<PasskeyCredentialRequest>,
+            ),
+            (
+                "RegisterPasskeyRequest",
+                json!({"name": "n", "credential": {}}),
+                reads::<RegisterPasskeyRequest>,
+            ),
+            (
+                "MfaCodeRequest",
+                json!({"code": "c"}),
+                reads::<MfaCodeRequest>,
+            ),
+            (
+                "PasswordConfirmation",
+                json!({"password": "p"}),
+                reads::<PasswordConfirmation>,
             ),
         ];
         let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();

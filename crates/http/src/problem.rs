@@ -322,6 +322,14 @@ impl ApiError {
                      passkey (POST /v1/auth/step-up), then retry."
                         .into(),
                 ),
+                E::RecentSignInRequired => (
+                    StatusCode::FORBIDDEN,
+                    "recent_sign_in_required",
+                    "Sign in again",
+                    "Changing your second factors needs a recent sign-in: sign in again, then \
+                     retry."
+                        .into(),
+                ),
                 E::InvalidCredential(reason) => (
                     StatusCode::BAD_REQUEST,
                     "invalid_credential",

@@ -19,7 +19,7 @@ use crate::errors::{TxError, translate};
 use crate::grants::{holder_grants, insert_grants};
 use crate::mail::end_reset_links;
 use crate::rows::{AccountRow, NewAccountRow, page, to_db_time};
-use crate::schema::{accounts, sessions};
+use crate::schema::{accounts, mfa_challenges, sessions, webauthn_ceremonies};
 
 #[async_trait]
 impl AccountRepository for Store {
@@ -269,13 +269,22 @@ fn other_active_superadmins(conn: &mut DbConnection, id: &str) -> Result<usize, 
     Ok(ids.iter().filter(|other| other.as_str() != id).count())
 }
 
-/// Revokes every live session of the account except `keep`.
+/// Revokes every live session of the account except `keep`, and ends its sign-ins in
+/// progress (second steps of a login, passkey ceremonies): whatever ends the sessions (a
+/// password change or reset, a disable, an operator's MFA reset) ends those too, so a
+/// second step begun with the old password cannot finish.
 pub(crate) fn revoke_sessions(
     conn: &mut DbConnection,
     account_id: &str,
     keep: Option<SessionId>,
     at: chrono::NaiveDateTime,
 ) -> Result<usize, TxError> {
+    diesel::delete(mfa_challenges::table.filter(mfa_challenges::account_id.eq(account_id)))
+        .execute(conn)?;
+    diesel::delete(
+        webauthn_ceremonies::table.filter(webauthn_ceremonies::account_id.eq(account_id)),
+    )
+    .execute(conn)?;
     let keep = keep.map(|id| id.to_string()).unwrap_or_default();
     Ok(diesel::update(
         sessions::table

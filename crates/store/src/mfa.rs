@@ -16,12 +16,13 @@ use roster_app::ports::MfaStore;
 use roster_domain::{AccountId, AccountStatus};
 use uuid::Uuid;
 
+use crate::accounts::revoke_sessions;
 use crate::audit::record;
 use crate::connection::{DbConnection, Store, write_transaction};
 use crate::errors::{TxError, corrupt, translate};
 use crate::rows::{from_db_time, to_db_time};
-use crate::schema::{accounts, mfa_challenges, mfa_recovery_codes, mfa_totp, passkeys, sessions};
-use crate::second_factor::refresh_second_factor;
+use crate::schema::{accounts, mfa_challenges, mfa_recovery_codes, mfa_totp, passkeys};
+use crate::second_factor::{drop_codes_without_factor, refresh_second_factor};
 use crate::sessions::insert_session;
 
 /// Column order must match `schema::mfa_totp`.
@@ -56,22 +57,6 @@ fn replace_codes(
                 mfa_recovery_codes::created_at.eq(to_db_time(at)),
             ))
             .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// Deletes the account's recovery codes when it has no second factor left: they recover
-/// nothing then, and a later enrolment hands out a new set.
-fn drop_codes_without_factor(
-    conn: &mut DbConnection,
-    account_id: AccountId,
-) -> Result<(), TxError> {
-    if !refresh_second_factor(conn, account_id)? {
-        diesel::delete(
-            mfa_recovery_codes::table
-                .filter(mfa_recovery_codes::account_id.eq(account_id.to_string())),
-        )
-        .execute(conn)?;
     }
     Ok(())
 }
@@ -289,13 +274,7 @@ impl MfaStore for Store {
                     mfa_recovery_codes::table.filter(mfa_recovery_codes::account_id.eq(&id)),
                 )
                 .execute(conn)?;
-                diesel::update(
-                    sessions::table
-                        .filter(sessions::account_id.eq(&id))
-                        .filter(sessions::revoked_at.is_null()),
-                )
-                .set(sessions::revoked_at.eq(Some(to_db_time(audit.at))))
-                .execute(conn)?;
+                revoke_sessions(conn, &id, None, to_db_time(audit.at))?;
                 refresh_second_factor(conn, account_id)?;
                 record(conn, &audit)
             })
@@ -378,13 +357,23 @@ impl MfaStore for Store {
         .await
     }
 
-    async fn fail_mfa_challenge(&self, id: Uuid) -> Result<(), StoreError> {
+    async fn reserve_mfa_attempt(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        max_attempts: u32,
+    ) -> Result<bool, StoreError> {
         self.run(move |conn| {
-            diesel::update(mfa_challenges::table.find(id.to_string()))
-                .set(mfa_challenges::failures.eq(mfa_challenges::failures + 1))
-                .execute(conn)
-                .map_err(translate)?;
-            Ok(())
+            let reserved = diesel::update(
+                mfa_challenges::table
+                    .find(id.to_string())
+                    .filter(mfa_challenges::expires_at.gt(to_db_time(now)))
+                    .filter(mfa_challenges::failures.lt(failure_cap(max_attempts))),
+            )
+            .set(mfa_challenges::failures.eq(mfa_challenges::failures + 1))
+            .execute(conn)
+            .map_err(translate)?;
+            Ok(reserved == 1)
         })
         .await
     }
@@ -393,7 +382,6 @@ impl MfaStore for Store {
         &self,
         id: Uuid,
         now: DateTime<Utc>,
-        max_failures: u32,
         session: &NewSession,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
@@ -404,8 +392,7 @@ impl MfaStore for Store {
                 let ended = diesel::delete(
                     mfa_challenges::table
                         .find(id.to_string())
-                        .filter(mfa_challenges::expires_at.gt(to_db_time(now)))
-                        .filter(mfa_challenges::failures.lt(failure_cap(max_failures))),
+                        .filter(mfa_challenges::expires_at.gt(to_db_time(now))),
                 )
                 .execute(conn)?;
                 if ended == 0 {

@@ -21,7 +21,7 @@ use crate::connection::{Store, with_backend, write_transaction};
 use crate::errors::{corrupt, translate};
 use crate::rows::{from_db_time, to_db_time};
 use crate::schema::{passkeys, webauthn_ceremonies};
-use crate::second_factor::refresh_second_factor;
+use crate::second_factor::{drop_codes_without_factor, refresh_second_factor};
 
 /// Column order must match `schema::passkeys`.
 #[derive(Debug, Queryable)]
@@ -194,7 +194,8 @@ impl PasskeyStore for Store {
                 if removed == 0 {
                     return Ok(false);
                 }
-                refresh_second_factor(conn, account_id)?;
+                // The recovery codes go with the last factor (as when TOTP is removed).
+                drop_codes_without_factor(conn, account_id)?;
                 record(conn, &audit)?;
                 Ok(true)
             })

@@ -7,7 +7,7 @@ use roster_domain::AccountId;
 
 use crate::connection::DbConnection;
 use crate::errors::TxError;
-use crate::schema::{accounts, mfa_totp, passkeys};
+use crate::schema::{accounts, mfa_recovery_codes, mfa_totp, passkeys};
 
 /// Sets the account's `has_second_factor` to whether it has a confirmed TOTP or a passkey,
 /// and returns it.
@@ -49,4 +49,20 @@ pub(crate) fn refresh_second_factor(
         .get_result::<bool>(conn)
         .optional()?
         .unwrap_or(false))
+}
+
+/// Deletes the account's recovery codes when it has no second factor left: they recover
+/// nothing then, and a later enrolment hands out a new set.
+pub(crate) fn drop_codes_without_factor(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+) -> Result<(), TxError> {
+    if !refresh_second_factor(conn, account_id)? {
+        diesel::delete(
+            mfa_recovery_codes::table
+                .filter(mfa_recovery_codes::account_id.eq(account_id.to_string())),
+        )
+        .execute(conn)?;
+    }
+    Ok(())
 }

@@ -137,14 +137,21 @@ pub trait MfaStore: Send + Sync {
         max_failures: u32,
     ) -> Result<Option<MfaChallenge>, StoreError>;
 
-    /// Counts one wrong code against the challenge.
+    /// Counts one attempt against the challenge before its code is checked, if it is alive at
+    /// `now` with fewer than `max_attempts` attempts; `false` otherwise. Counting first, in
+    /// one conditional update, bounds the guesses per challenge under concurrency too.
     ///
     /// # Errors
     /// `Unavailable`.
-    async fn fail_mfa_challenge(&self, id: Uuid) -> Result<(), StoreError>;
+    async fn reserve_mfa_attempt(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        max_attempts: u32,
+    ) -> Result<bool, StoreError>;
 
     /// Ends the challenge and opens `session` with `audit`, in one transaction; `false` (and
-    /// nothing written) when the challenge is gone, expired at `now` or failed out meanwhile.
+    /// nothing written) when the challenge is gone or expired at `now`.
     ///
     /// # Errors
     /// `Unavailable`.
@@ -152,7 +159,6 @@ pub trait MfaStore: Send + Sync {
         &self,
         id: Uuid,
         now: DateTime<Utc>,
-        max_failures: u32,
         session: &NewSession,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError>;

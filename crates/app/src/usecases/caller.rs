@@ -45,6 +45,8 @@ pub enum CallerKind {
         auth_methods: AuthMethods,
         /// When a second factor was last presented on the session.
         second_factor_at: Option<DateTime<Utc>>,
+        /// When the session was opened (its sign-in).
+        signed_in_at: DateTime<Utc>,
     },
     ApiKey {
         key: ApiKey,
@@ -61,6 +63,7 @@ impl Authenticated {
                 session_id: session.id,
                 auth_methods: session.auth_methods,
                 second_factor_at: session.second_factor_at,
+                signed_in_at: session.created_at,
             },
             source_ip,
             mfa_enrolment_required: false,

@@ -40,14 +40,27 @@ pub struct MfaStatus {
 
 impl Roster {
     /// Starts TOTP enrolment: a new secret, pending until [`Roster::confirm_totp`] sees a
-    /// code of it. Starting again replaces a pending secret.
+    /// code of it. Starting again replaces a pending secret. Like every change to the
+    /// factors it needs a recent sign-in, or a recent second factor when the account has one
+    /// (see `require_recent_authentication`).
     ///
     /// # Errors
-    /// `MfaAlreadyEnrolled` when a confirmed TOTP exists; `Unauthenticated` for an API key;
-    /// `Unavailable`.
+    /// `MfaAlreadyEnrolled` when a confirmed TOTP exists; `MfaStepUpRequired`,
+    /// `RecentSignInRequired`; `Unauthenticated` for an API key; `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn begin_totp(&self, caller: &Authenticated) -> Result<TotpSecret, AppError> {
         let account = caller.require_session()?.0;
+        // The state first: an enrolled app is 409 whatever the session.
+        if self
+            .ports
+            .mfa
+            .totp(account.id)
+            .await?
+            .is_some_and(|totp| totp.confirmed)
+        {
+            return Err(AppError::MfaAlreadyEnrolled);
+        }
+        self.require_recent_authentication(caller)?;
         let enrolment = self.ports.totp.new_secret(account);
         let now = self.ports.clock.now();
         self.ports
@@ -78,6 +91,7 @@ impl Roster {
         code: &str,
     ) -> Result<RecoveryCodes, AppError> {
         let account = caller.require_session()?.0;
+        self.require_recent_authentication(caller)?;
         let record = self
             .ports
             .mfa
@@ -123,6 +137,7 @@ impl Roster {
         password: &SecretString,
     ) -> Result<(), AppError> {
         let account = caller.require_session()?.0;
+        self.require_recent_authentication(caller)?;
         if !self.own_password_matches(caller, account, password).await? {
             return Err(AppError::InvalidCredentials);
         }
@@ -148,6 +163,10 @@ impl Roster {
         password: &SecretString,
     ) -> Result<RecoveryCodes, AppError> {
         let account = caller.require_session()?.0;
+        if !account.has_second_factor {
+            return Err(AppError::MfaNotEnrolled);
+        }
+        self.require_recent_authentication(caller)?;
         if !self.own_password_matches(caller, account, password).await? {
             return Err(AppError::InvalidCredentials);
         }

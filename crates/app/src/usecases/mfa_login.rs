@@ -14,8 +14,9 @@ use crate::model::{AuditAction, AuditEvent, AuthMethod, AuthMethods, ClientInfo,
 
 /// How long the second step may take.
 pub const MFA_CHALLENGE_TTL: Duration = Duration::minutes(5);
-/// Wrong codes after which the second step's token dies (the login starts again).
-pub const MFA_CHALLENGE_MAX_FAILURES: u32 = 5;
+/// Codes (or passkey answers) a second step's token may try; after as many wrong ones it
+/// dies and the login starts again from the password.
+pub const MFA_CHALLENGE_MAX_ATTEMPTS: u32 = 5;
 /// Most expired second steps forgotten by one cleanup run.
 const FORGET_BATCH: i64 = 1000;
 
@@ -79,7 +80,7 @@ impl Roster {
         let challenge = self
             .ports
             .mfa
-            .find_mfa_challenge(&digest, now, MFA_CHALLENGE_MAX_FAILURES)
+            .find_mfa_challenge(&digest, now, MFA_CHALLENGE_MAX_ATTEMPTS)
             .await?
             .ok_or(AppError::InvalidMfaToken)?;
         let account = self
@@ -101,7 +102,7 @@ impl Roster {
     /// Finishes a login with a TOTP code or a recovery code.
     ///
     /// A wrong code counts against the second step (it dies after
-    /// [`MFA_CHALLENGE_MAX_FAILURES`]) and against the account's login throttle, and is
+    /// [`MFA_CHALLENGE_MAX_ATTEMPTS`]) and against the account's login throttle, and is
     /// audited as `mfa.failed`.
     ///
     /// # Errors
@@ -114,6 +115,7 @@ impl Roster {
         client: &ClientInfo,
     ) -> Result<LoginSuccess, AppError> {
         let (challenge, account) = self.second_step(mfa_token).await?;
+        self.reserve_attempt(&challenge).await?;
         let audit_recovery =
             AuditEvent::new(AuditAction::MfaRecoveryCodeUsed, self.ports.clock.now())
                 .actor(roster_domain::PrincipalId::Account(account.id))
@@ -126,7 +128,6 @@ impl Roster {
                     .await
             }
             None => {
-                self.ports.mfa.fail_mfa_challenge(challenge.id).await?;
                 self.count_second_factor_failure(&account, client, "wrong code at sign-in")
                     .await?;
                 Err(AppError::InvalidMfaCode)
@@ -148,13 +149,7 @@ impl Roster {
         if !self
             .ports
             .mfa
-            .finish_mfa_challenge(
-                challenge.id,
-                now,
-                MFA_CHALLENGE_MAX_FAILURES,
-                &issued.session,
-                &audit,
-            )
+            .finish_mfa_challenge(challenge.id, now, &issued.session, &audit)
             .await?
         {
             return Err(AppError::InvalidMfaToken);
@@ -170,6 +165,22 @@ impl Roster {
             expires_at: issued.session.expires_at,
             account,
         })
+    }
+
+    /// Counts an attempt against the second step before its code or passkey is checked;
+    /// `InvalidMfaToken` when it has none left (or expired meanwhile).
+    pub(super) async fn reserve_attempt(&self, challenge: &MfaChallenge) -> Result<(), AppError> {
+        let now = self.ports.clock.now();
+        if self
+            .ports
+            .mfa
+            .reserve_mfa_attempt(challenge.id, now, MFA_CHALLENGE_MAX_ATTEMPTS)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AppError::InvalidMfaToken)
+        }
     }
 
     /// A wrong second factor: counted by the account's login throttle (so guessing codes

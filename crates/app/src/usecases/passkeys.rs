@@ -32,16 +32,19 @@ struct Expected {
 }
 
 impl Roster {
-    /// Starts adding a passkey to the caller's account.
+    /// Starts adding a passkey to the caller's account (a recent sign-in, or a recent
+    /// second factor when the account has one, as for every change to the factors).
     ///
     /// # Errors
-    /// `Unauthenticated` for an API key; `Unavailable`.
+    /// `MfaStepUpRequired`, `RecentSignInRequired`, `Unauthenticated` for an API key,
+    /// `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn start_passkey_registration(
         &self,
         caller: &Authenticated,
     ) -> Result<WebAuthnOptions, AppError> {
         let (account, session_id) = caller.require_session()?;
+        self.require_recent_authentication(caller)?;
         let existing: Vec<_> = self
             .ports
             .passkeys
@@ -76,6 +79,7 @@ impl Roster {
     ) -> Result<Passkey, AppError> {
         let (account, session_id) = caller.require_session()?;
         let name = passkey_name(name)?;
+        self.require_recent_authentication(caller)?;
         let ceremony = self
             .take_ceremony(
                 response,
@@ -120,10 +124,10 @@ impl Roster {
         Ok(stored.passkey)
     }
 
-    /// Removes one of the caller's passkeys.
+    /// Removes one of the caller's passkeys, after a recent second factor.
     ///
     /// # Errors
-    /// `NotFound("passkey")`; `Unavailable`.
+    /// `MfaStepUpRequired`, `NotFound("passkey")`, `Unavailable`.
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn remove_passkey(
         &self,
@@ -131,6 +135,7 @@ impl Roster {
         id: PasskeyId,
     ) -> Result<(), AppError> {
         let account = caller.require_session()?.0;
+        self.require_recent_authentication(caller)?;
         let audit = caller
             .audit(AuditAction::PasskeyRemoved, self.ports.clock.now())
             .target("passkey", id);
@@ -181,6 +186,7 @@ impl Roster {
         client: &ClientInfo,
     ) -> Result<LoginSuccess, AppError> {
         let (challenge, account) = self.second_step(mfa_token).await?;
+        self.reserve_attempt(&challenge).await?;
         let expected = Expected {
             purpose: CeremonyPurpose::SecondFactor,
             account: Some(account.clone()),
@@ -193,7 +199,6 @@ impl Roster {
                     .await
             }
             Err(AppError::InvalidCredential(reason)) => {
-                self.ports.mfa.fail_mfa_challenge(challenge.id).await?;
                 self.count_second_factor_failure(&account, client, "passkey refused at sign-in")
                     .await?;
                 Err(AppError::InvalidCredential(reason))
@@ -291,12 +296,14 @@ impl Roster {
             session_id: None,
             mfa_challenge_id: None,
         };
-        let account = self.verify_assertion(response, expected).await?;
-        if !account.email_verified {
-            return Err(AppError::InvalidCredential(
-                "this account cannot sign in yet".into(),
-            ));
-        }
+        // One answer for every refusal: an unknown passkey, an account that cannot sign in,
+        // a response that does not verify.
+        let refused = || AppError::InvalidCredential("the passkey cannot sign in here".into());
+        let account = match self.verify_assertion(response, expected).await {
+            Ok(account) if account.email_verified => account,
+            Ok(_) | Err(AppError::InvalidCredential(_)) => return Err(refused()),
+            Err(other) => return Err(other),
+        };
         let (issued, audit) =
             self.new_session(&account, client, AuthMethods::of(AuthMethod::Passkey));
         self.ports.sessions.create(&issued.session, &audit).await?;

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use roster_domain::mfa::grant_needs_step_up;
 use roster_domain::{
     ActionPattern, BuiltinAction, Effect, Permission, PrincipalId, Rights, Role, RoleName,
 };
@@ -264,6 +265,11 @@ impl Roster {
         let checked = self
             .require_role_change(caller, &current.role, &role)
             .await?;
+        // Giving a held role the power to grant is granting it to every holder.
+        if grant_needs_step_up(&role.permissions) && !grant_needs_step_up(&current.role.permissions)
+        {
+            self.require_step_up(caller)?;
+        }
         let now = self.ports.clock.now();
         let audit = caller
             .audit(AuditAction::RoleUpdated, now)

@@ -58,6 +58,39 @@ impl Roster {
         Ok(self.ports.mfa.superadmins_without_second_factor().await?)
     }
 
+    /// Proof of presence before the account's second factors change (adding, removing,
+    /// new recovery codes), so that a stolen, stale session can neither plant a factor of
+    /// its own (and step up with it) nor strip the owner's: an account with a second factor
+    /// must have presented one within `mfa.step_up_window` (`MfaStepUpRequired`), one
+    /// without must have signed in within it (`RecentSignInRequired`).
+    pub(super) fn require_recent_authentication(
+        &self,
+        caller: &Authenticated,
+    ) -> Result<(), AppError> {
+        let CallerKind::Session {
+            account,
+            second_factor_at,
+            signed_in_at,
+            ..
+        } = &caller.kind
+        else {
+            return Err(AppError::Unauthenticated);
+        };
+        let now = self.ports.clock.now();
+        let window = self.mfa.step_up_window;
+        if account.has_second_factor {
+            if second_factor_is_fresh(*second_factor_at, now, window) {
+                return Ok(());
+            }
+            return Err(AppError::MfaStepUpRequired);
+        }
+        if second_factor_is_fresh(Some(*signed_in_at), now, window) {
+            Ok(())
+        } else {
+            Err(AppError::RecentSignInRequired)
+        }
+    }
+
     /// Refreshes the current session's second factor with a TOTP or recovery code. Wrong
     /// codes count toward the account's login throttle, as at sign-in.
     ///

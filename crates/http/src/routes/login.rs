@@ -6,7 +6,7 @@ use roster_app::model::WebAuthnOptions;
 use secrecy::ExposeSecret;
 
 use crate::dto::{
-    LoginAnswer, LoginMfaPasskeyRequest, LoginMfaRequest, LoginRequest, LoginResponse,
+    Credential, LoginAnswer, LoginMfaPasskeyRequest, LoginMfaRequest, LoginRequest, LoginResponse,
     MfaTokenRequest, PasskeyCredentialRequest,
 };
 use crate::extract::{ApiJson, Client};
@@ -182,7 +182,7 @@ pub async fn finish_login_passkey(
     let success = roster
         .finish_passkey_second_factor(
             body.mfa_token.expose_secret(),
-            &body.credential.to_string(),
+            &credential_json(body.credential),
             &client,
         )
         .await?;
@@ -251,9 +251,14 @@ pub async fn finish_passkey_sign_in(
     ApiJson(body): ApiJson<PasskeyCredentialRequest>,
 ) -> Result<impl Responder, ApiError> {
     let success = roster
-        .finish_passwordless(&body.credential.to_string(), &client)
+        .finish_passwordless(&credential_json(body.credential), &client)
         .await?;
     Ok(no_store().json(LoginResponse::from(success)))
+}
+
+/// The browser's credential as the JSON text the relying party reads.
+pub(crate) fn credential_json(credential: Credential) -> String {
+    serde_json::Value::Object(credential).to_string()
 }
 
 /// The adapter's options text as JSON for the response.

@@ -9,13 +9,14 @@ use roster_app::Roster;
 use roster_app::model::PasskeyId;
 use secrecy::ExposeSecret;
 
-use super::login::webauthn_options;
+use super::login::{credential_json, webauthn_options};
 use crate::dto::{
     MfaCodeRequest, MfaStatusResponse, PasskeyCredentialRequest, PasskeyDto, PasswordConfirmation,
     RecoveryCodesResponse, RegisterPasskeyRequest, TotpEnrolmentResponse,
 };
 use crate::extract::{ApiJson, Caller, EnrollingCaller, PathId, PathResource};
 use crate::problem::{ApiError, problems};
+use crate::rate_limit::RateLimited;
 use crate::respond::{created, no_store};
 
 impl PathResource for PasskeyId {
@@ -59,6 +60,10 @@ pub async fn status(
 problems!(
     /// The problems of starting TOTP enrolment.
     BeginTotpProblems {
+        AppError::MfaStepUpRequired => "the account has a second factor and this session presented none \
+            within `mfa.step_up_window`: step up first (`stepUp`).",
+        AppError::RecentSignInRequired => "the account has no second factor yet and this session signed \
+            in longer than `mfa.step_up_window` ago: sign in again.",
         AppError::MfaAlreadyEnrolled => "an authenticator app is set up already; remove it first.",
         AppError::Unauthenticated => "no valid session token.",
     }
@@ -93,6 +98,11 @@ pub async fn begin_totp(
 problems!(
     /// The problems of confirming TOTP enrolment.
     ConfirmTotpProblems {
+        ApiError::RateLimited { retry_after_secs: 1 } => "too many requests from this address.",
+        AppError::MfaStepUpRequired => "the account has a second factor and this session presented none \
+            within `mfa.step_up_window`: step up first (`stepUp`).",
+        AppError::RecentSignInRequired => "the account has no second factor yet and this session signed \
+            in longer than `mfa.step_up_window` ago: sign in again.",
         AppError::InvalidMfaCode => "the code is not the secret's current one (or one step either side).",
         ApiError::NotFound => "no enrolment is pending (start one with `beginTotp`).",
         AppError::MfaAlreadyEnrolled => "the authenticator app is confirmed already.",
@@ -118,6 +128,7 @@ problems!(
     ),
 )]
 pub async fn confirm_totp(
+    _: RateLimited,
     roster: Data<Roster>,
     EnrollingCaller(caller): EnrollingCaller,
     ApiJson(body): ApiJson<MfaCodeRequest>,
@@ -129,10 +140,29 @@ pub async fn confirm_totp(
 }
 
 problems!(
-    /// The problems of routes that need the password.
-    PasswordProblems {
+    /// The problems of removing TOTP.
+    RemoveTotpProblems {
+        AppError::MfaStepUpRequired => "the account has a second factor and this session presented none \
+            within `mfa.step_up_window`: step up first (`stepUp`).",
+        AppError::RecentSignInRequired => "the account has no second factor yet and this session signed \
+            in longer than `mfa.step_up_window` ago: sign in again.",
         AppError::InvalidCredentials => "the password is wrong (counted like a failed login).",
         AppError::TooManyAttempts { retry_after_secs: 1 } => "too many failed logins for this account.",
+        ApiError::NotFound => "no authenticator app is set up.",
+        AppError::Unauthenticated => "no valid session token.",
+    }
+);
+
+problems!(
+    /// The problems of renewing recovery codes.
+    RenewCodesProblems {
+        AppError::MfaStepUpRequired => "the account has a second factor and this session presented none \
+            within `mfa.step_up_window`: step up first (`stepUp`).",
+        AppError::RecentSignInRequired => "the account has no second factor yet and this session signed \
+            in longer than `mfa.step_up_window` ago: sign in again.",
+        AppError::InvalidCredentials => "the password is wrong (counted like a failed login).",
+        AppError::TooManyAttempts { retry_after_secs: 1 } => "too many failed logins for this account.",
+        AppError::MfaNotEnrolled => "the account has no second factor to recover.",
         AppError::Unauthenticated => "no valid session token.",
     }
 );
@@ -151,7 +181,7 @@ problems!(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed."),
-        PasswordProblems,
+        RemoveTotpProblems,
     ),
 )]
 pub async fn remove_totp(
@@ -177,7 +207,7 @@ pub async fn remove_totp(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The new codes.", body = RecoveryCodesResponse),
-        PasswordProblems,
+        RenewCodesProblems,
     ),
 )]
 pub async fn renew_recovery_codes(
@@ -188,6 +218,17 @@ pub async fn renew_recovery_codes(
     let codes = roster.renew_recovery_codes(&caller, &body.password).await?;
     Ok(no_store().json(RecoveryCodesResponse::from(codes)))
 }
+
+problems!(
+    /// The problems of starting a passkey registration.
+    StartPasskeyRegistrationProblems {
+        AppError::MfaStepUpRequired => "the account has a second factor and this session presented none \
+            within `mfa.step_up_window`: step up first (`stepUp`).",
+        AppError::RecentSignInRequired => "the account has no second factor yet and this session signed \
+            in longer than `mfa.step_up_window` ago: sign in again.",
+        AppError::Unauthenticated => "no valid session token.",
+    }
+);
 
 /// `POST /v1/account/me/passkeys/register/start`.
 #[utoipa::path(
@@ -202,7 +243,7 @@ pub async fn renew_recovery_codes(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "WebAuthn creation options.", body = Object),
-        SessionOnlyProblems,
+        StartPasskeyRegistrationProblems,
     ),
 )]
 pub async fn start_passkey_registration(
@@ -216,6 +257,10 @@ pub async fn start_passkey_registration(
 problems!(
     /// The problems of finishing a passkey registration.
     FinishPasskeyProblems {
+        AppError::MfaStepUpRequired => "the account has a second factor and this session presented none \
+            within `mfa.step_up_window`: step up first (`stepUp`).",
+        AppError::RecentSignInRequired => "the account has no second factor yet and this session signed \
+            in longer than `mfa.step_up_window` ago: sign in again.",
         AppError::Validation(Vec::new()) => "`errors[].code`: `invalid_name` (`name`: empty, or more \
             than 64 characters).",
         AppError::InvalidCredential(String::new()) => "the response does not verify, answers no \
@@ -247,7 +292,7 @@ pub async fn finish_passkey_registration(
     ApiJson(body): ApiJson<RegisterPasskeyRequest>,
 ) -> Result<impl Responder, ApiError> {
     let passkey = roster
-        .finish_passkey_registration(&caller, &body.name, &body.credential.to_string())
+        .finish_passkey_registration(&caller, &body.name, &credential_json(body.credential))
         .await?;
     Ok(created(
         "/v1/account/me/mfa".to_owned(),
@@ -258,6 +303,10 @@ pub async fn finish_passkey_registration(
 problems!(
     /// The problems of removing a passkey.
     RemovePasskeyProblems {
+        AppError::MfaStepUpRequired => "the account has a second factor and this session presented none \
+            within `mfa.step_up_window`: step up first (`stepUp`).",
+        AppError::RecentSignInRequired => "the account has no second factor yet and this session signed \
+            in longer than `mfa.step_up_window` ago: sign in again.",
         ApiError::NotFound => "no such passkey of the caller.",
         AppError::Unauthenticated => "no valid session token.",
     }
@@ -291,6 +340,7 @@ pub async fn remove_passkey(
 problems!(
     /// The problems of a step-up with a code.
     StepUpProblems {
+        ApiError::RateLimited { retry_after_secs: 1 } => "too many requests from this address.",
         AppError::InvalidMfaCode => "the code is wrong or used already (counts toward the login throttle).",
         AppError::MfaNotEnrolled => "the account has no second factor.",
         AppError::TooManyAttempts { retry_after_secs: 1 } => "too many failed logins or codes for this account.",
@@ -317,6 +367,7 @@ problems!(
     ),
 )]
 pub async fn step_up(
+    _: RateLimited,
     roster: Data<Roster>,
     Caller(caller): Caller,
     ApiJson(body): ApiJson<MfaCodeRequest>,
@@ -358,6 +409,7 @@ pub async fn start_step_up_passkey(
 problems!(
     /// The problems of finishing a step-up with a passkey.
     StepUpPasskeyFinishProblems {
+        ApiError::RateLimited { retry_after_secs: 1 } => "too many requests from this address.",
         AppError::InvalidCredential(String::new()) => "the response does not verify or answers no \
             step-up of this session (counts toward the login throttle).",
         AppError::TooManyAttempts { retry_after_secs: 1 } => "too many failed logins or codes for this account.",
@@ -381,12 +433,13 @@ problems!(
     ),
 )]
 pub async fn finish_step_up_passkey(
+    _: RateLimited,
     roster: Data<Roster>,
     Caller(caller): Caller,
     ApiJson(body): ApiJson<PasskeyCredentialRequest>,
 ) -> Result<impl Responder, ApiError> {
     roster
-        .finish_passkey_step_up(&caller, &body.credential.to_string())
+        .finish_passkey_step_up(&caller, &credential_json(body.credential))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -124,6 +124,8 @@ pub async fn get(
 problems!(
     /// The problems `replace` answers besides the shared ones.
     ReplaceProblems {
+        AppError::MfaStepUpRequired => "the new rules allow `grant-manage` (the old did not) and the \
+            caller has a second factor but presented none within `mfa.step_up_window`.",
         AppError::Forbidden => "no `role-manage` on `*`, or the role is held and the caller may not \
             take the old rules away and give the new ones at every grant of it.",
         ApiError::NotFound => "no such role.",

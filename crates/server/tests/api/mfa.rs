@@ -25,6 +25,8 @@ on_both_databases!(
     dangerous_actions_need_a_recent_second_factor,
     the_operator_reset_removes_every_factor_and_is_audited,
     secrets_never_reach_logs_audit_or_the_database_in_clear,
+    changing_factors_needs_a_recent_sign_in_or_second_factor,
+    giving_a_held_role_the_power_to_grant_needs_a_step_up,
 );
 
 /// The code an authenticator app shows for `secret` (base32) `steps` steps from now.
@@ -333,6 +335,17 @@ async fn removing_totp_needs_the_password_and_makes_login_one_step_again(db: Db)
                 .unwrap()
         }
     };
+    // The session that enrolled presented no second factor since: a stolen one could not
+    // strip the factor with the password alone.
+    assert_problem(delete(PASSWORD).await, 403, "mfa_step_up_required").await;
+    let response = app
+        .post_json(
+            "/v1/auth/step-up",
+            &json!({"code": code(&ada.secret, 1)}),
+            Some(&ada.token),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
     assert_problem(
         delete("a wrong password here").await,
         401,
@@ -694,4 +707,95 @@ async fn secrets_never_reach_logs_audit_or_the_database_in_clear(db: Db) {
         );
     }
     let _ = unique_email("unused");
+}
+
+async fn changing_factors_needs_a_recent_sign_in_or_second_factor(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    // Without a factor: a session signed in longer than the step-up window ago cannot plant
+    // one (it would step itself up with it, and a passkey would outlive a password reset).
+    let stale = app.new_account("stale").await;
+    app.age_sessions(std::time::Duration::from_secs(20 * 60));
+    assert_problem(
+        app.post_as("/v1/account/me/mfa/totp", &stale.token).await,
+        403,
+        "recent_sign_in_required",
+    )
+    .await;
+    assert_problem(
+        app.post_as("/v1/account/me/passkeys/register/start", &stale.token)
+            .await,
+        403,
+        "recent_sign_in_required",
+    )
+    .await;
+    // With a factor: a password session without a recent second factor cannot change them.
+    let ada = enrolled_account(&app, "ada").await;
+    for response in [
+        app.post_as("/v1/account/me/passkeys/register/start", &ada.token)
+            .await,
+        app.post_json(
+            "/v1/account/me/mfa/recovery-codes",
+            &json!({"password": PASSWORD}),
+            Some(&ada.token),
+        )
+        .await,
+    ] {
+        assert_problem(response, 403, "mfa_step_up_required").await;
+    }
+    let response = app
+        .post_json(
+            "/v1/auth/step-up",
+            &json!({"code": code(&ada.secret, 1)}),
+            Some(&ada.token),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        app.post_as("/v1/account/me/passkeys/register/start", &ada.token)
+            .await
+            .status(),
+        200
+    );
+}
+
+async fn giving_a_held_role_the_power_to_grant_needs_a_step_up(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    let (secret, _) = enrol_totp(&app, &root).await;
+    app.create_role(&root, "helper", &[("account-read", "allow")])
+        .await;
+    let widen = json!({"name": "helper", "permissions": [{"action": "all", "effect": "allow"}]});
+    assert_problem(
+        app.put_json("/v1/admin/roles/helper", &widen, &root).await,
+        403,
+        "mfa_step_up_required",
+    )
+    .await;
+    // Narrowing or keeping it harmless needs none.
+    let narrow =
+        json!({"name": "helper", "permissions": [{"action": "audit-read", "effect": "allow"}]});
+    assert_eq!(
+        app.put_json("/v1/admin/roles/helper", &narrow, &root)
+            .await
+            .status(),
+        200
+    );
+    let response = app
+        .post_json(
+            "/v1/auth/step-up",
+            &json!({"code": code(&secret, 1)}),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        app.put_json("/v1/admin/roles/helper", &widen, &root)
+            .await
+            .status(),
+        200
+    );
 }

@@ -85,6 +85,22 @@ async fn passkey_second_step(
     .await
 }
 
+/// Refreshes the session's second factor with the authenticator.
+async fn step_up_with(app: &TestApp, token: &str, authenticator: &mut SoftAuthenticator) {
+    let response = app.post_as("/v1/auth/step-up/passkey/start", token).await;
+    assert_eq!(response.status(), 200);
+    let options: Value = response.json().await.unwrap();
+    let credential = authenticator.assert(&options);
+    let response = app
+        .post_json(
+            "/v1/auth/step-up/passkey/finish",
+            &json!({"credential": credential}),
+            Some(token),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+}
+
 async fn current_methods(app: &TestApp, token: &str) -> Value {
     let sessions: Value = app
         .get_as("/v1/account/me/sessions", token)
@@ -106,10 +122,6 @@ async fn a_registered_passkey_finishes_the_login(db: Db) {
         return;
     };
     let ada = app.new_account("ada").await;
-    let mut phone = SoftAuthenticator::new(ORIGIN);
-    let passkey = add_passkey(&app, &ada.token, &mut phone, "  Phone  ").await;
-    assert_eq!(passkey["name"], "Phone");
-    assert!(passkey["last_used_at"].is_null());
     // A blank name is refused, naming the field.
     let response = app
         .post_as("/v1/account/me/passkeys/register/start", &ada.token)
@@ -126,6 +138,10 @@ async fn a_registered_passkey_finishes_the_login(db: Db) {
     let body = assert_problem(response, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "name");
 
+    let mut phone = SoftAuthenticator::new(ORIGIN);
+    let passkey = add_passkey(&app, &ada.token, &mut phone, "  Phone  ").await;
+    assert_eq!(passkey["name"], "Phone");
+    assert!(passkey["last_used_at"].is_null());
     let response = app.login(&ada.email, PASSWORD).await;
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["methods"], json!(["passkey"]));
@@ -209,18 +225,7 @@ async fn a_passkey_refreshes_the_step_up(db: Db) {
         "mfa_step_up_required",
     )
     .await;
-    let response = app.post_as("/v1/auth/step-up/passkey/start", &root).await;
-    assert_eq!(response.status(), 200);
-    let options: Value = response.json().await.unwrap();
-    let credential = key.assert(&options);
-    let response = app
-        .post_json(
-            "/v1/auth/step-up/passkey/finish",
-            &json!({"credential": credential}),
-            Some(&root),
-        )
-        .await;
-    assert_eq!(response.status(), 204);
+    step_up_with(&app, &root, &mut key).await;
     assert_eq!(
         current_methods(&app, &root).await,
         json!(["pwd", "passkey"])
@@ -315,6 +320,15 @@ async fn removing_the_last_passkey_makes_login_one_step_again(db: Db) {
     // Another account cannot remove it.
     let bob = app.new_account("bob").await;
     assert_problem(app.delete_as(&path, &bob.token).await, 404, "not_found").await;
+    // Its owner's session presented no second factor since adding it: a stale stolen
+    // session could not strip it.
+    assert_problem(
+        app.delete_as(&path, &ada.token).await,
+        403,
+        "mfa_step_up_required",
+    )
+    .await;
+    step_up_with(&app, &ada.token, &mut phone).await;
     assert_eq!(app.delete_as(&path, &ada.token).await.status(), 204);
     assert_problem(app.delete_as(&path, &ada.token).await, 404, "not_found").await;
     let body: Value = app.login(&ada.email, PASSWORD).await.json().await.unwrap();
