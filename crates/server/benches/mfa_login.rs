@@ -3,7 +3,7 @@
 //! step to cost less than 1/20 of a password login: it does no hashing, only a digest lookup,
 //! three HMACs and one write transaction.
 //!
-//! CPU time is the process's (`CLOCK_PROCESS_CPUTIME_ID`: every thread, the argon2 pool's
+//! CPU time is the process's (`cpu_time::ProcessTime`: every thread, the argon2 pool's
 //! too), so the figures are server CPU, not wall time.
 //!
 //! `cargo bench -p roster --bench mfa_login`
@@ -26,17 +26,7 @@ const POOL: usize = 300;
 
 /// CPU time used by the whole process so far.
 fn process_cpu() -> Duration {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `now` is a valid timespec for the call to fill.
-    let status = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &raw mut now) };
-    assert_eq!(status, 0, "clock_gettime");
-    Duration::new(
-        u64::try_from(now.tv_sec).unwrap(),
-        u32::try_from(now.tv_nsec).unwrap(),
-    )
+    cpu_time::ProcessTime::now().as_duration()
 }
 
 fn components(dir: &Path, cheap_hashing: bool) -> Components {
