@@ -17,7 +17,7 @@ use crate::sealing::{self, SecretKey};
 /// 160 random bits, as RFC 4226 recommends.
 const SECRET_BYTES: usize = 20;
 const DIGITS: usize = 6;
-const STEP_SECS: u64 = 30;
+const STEP_SECS: i64 = 30;
 /// Steps accepted either side of the current one (clock drift of the phone).
 const DRIFT_STEPS: i64 = 1;
 
@@ -47,7 +47,7 @@ impl SealedTotp {
             Algorithm::SHA1,
             DIGITS,
             0,
-            STEP_SECS,
+            STEP_SECS.unsigned_abs(),
             secret,
             Some(self.issuer.clone()),
             account.email.as_str().replace(':', ""),
@@ -85,12 +85,12 @@ impl Totp for SealedTotp {
         let totp = self
             .totp(secret, account)
             .ok_or_else(|| TotpError::Unreadable("malformed secret".into()))?;
-        let current = now.timestamp().div_euclid(STEP_SECS as i64);
+        let current = now.timestamp().div_euclid(STEP_SECS);
         let mut matched = None;
         // Every candidate is computed and compared, whichever matches, so the time taken does
         // not tell which step (if any) a guess hit.
         for step in current - DRIFT_STEPS..=current + DRIFT_STEPS {
-            let Ok(at) = u64::try_from(step * STEP_SECS as i64) else {
+            let Ok(at) = u64::try_from(step * STEP_SECS) else {
                 continue;
             };
             let expected = totp.generate(at);

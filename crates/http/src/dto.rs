@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use roster_app::model::{
-    ApiKey, AuditEvent, GrantRecord, Invitation, NewGrant, Passkey, StoredRole,
+    ApiKey, AuditEvent, AuthMethod, GrantRecord, Invitation, NewGrant, Passkey, StoredRole,
 };
 use roster_app::{
     AppError, CheckForm, CheckOutcome, CreatedApiKey, FeatureReport, FeatureState, FieldError,
@@ -695,7 +695,7 @@ impl From<&OwnSession> for SessionDto {
                 .session
                 .auth_methods
                 .iter()
-                .map(|m| m.as_str())
+                .map(AuthMethod::as_str)
                 .collect(),
         }
     }
@@ -770,7 +770,8 @@ impl From<SecondFactorPending> for MfaRequiredResponse {
             methods: pending
                 .methods
                 .iter()
-                .map(|method| method.as_str())
+                .copied()
+                .map(AuthMethod::as_str)
                 .collect(),
             expires_at: timestamp(pending.expires_at),
         }

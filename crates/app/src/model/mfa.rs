@@ -66,6 +66,7 @@ impl AuthMethods {
         }
     }
 
+    #[must_use]
     pub fn with(mut self, method: AuthMethod) -> Self {
         self.add(method);
         self

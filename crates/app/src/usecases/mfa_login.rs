@@ -122,17 +122,14 @@ impl Roster {
                 .target("account", account.id)
                 .from_ip(client.source_ip)
                 .detail("at sign-in");
-        match self.check_code(&account, code, audit_recovery).await? {
-            Some(method) => {
-                self.finish_second_step(&challenge, account, method, client)
-                    .await
-            }
-            None => {
-                self.count_second_factor_failure(&account, client, "wrong code at sign-in")
-                    .await?;
-                Err(AppError::InvalidMfaCode)
-            }
+        if let Some(method) = self.check_code(&account, code, audit_recovery).await? {
+            return self
+                .finish_second_step(&challenge, account, method, client)
+                .await;
         }
+        self.count_second_factor_failure(&account, client, "wrong code at sign-in")
+            .await?;
+        Err(AppError::InvalidMfaCode)
     }
 
     /// Ends the second step with a session opened by the password and `method`.

@@ -118,22 +118,18 @@ impl Roster {
             source_ip: caller.source_ip,
             user_agent: None,
         };
-        match self.check_code(account, code, audit_recovery).await? {
-            Some(method) => {
-                if throttle.is_some() {
-                    self.ports
-                        .login_throttle
-                        .clear(account.email.canonical())
-                        .await?;
-                }
-                self.record_step_up(caller, method).await
-            }
-            None => {
-                self.count_second_factor_failure(account, &client, "wrong code at step-up")
-                    .await?;
-                Err(AppError::InvalidMfaCode)
-            }
+        let Some(method) = self.check_code(account, code, audit_recovery).await? else {
+            self.count_second_factor_failure(account, &client, "wrong code at step-up")
+                .await?;
+            return Err(AppError::InvalidMfaCode);
+        };
+        if throttle.is_some() {
+            self.ports
+                .login_throttle
+                .clear(account.email.canonical())
+                .await?;
         }
+        self.record_step_up(caller, method).await
     }
 
     /// Marks the caller's session as having presented `method` just now.

@@ -716,7 +716,7 @@ async fn changing_factors_needs_a_recent_sign_in_or_second_factor(db: Db) {
     // Without a factor: a session signed in longer than the step-up window ago cannot plant
     // one (it would step itself up with it, and a passkey would outlive a password reset).
     let stale = app.new_account("stale").await;
-    app.age_sessions(std::time::Duration::from_secs(20 * 60));
+    app.age_sessions(std::time::Duration::from_mins(20));
     assert_problem(
         app.post_as("/v1/account/me/mfa/totp", &stale.token).await,
         403,
