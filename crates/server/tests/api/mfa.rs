@@ -27,6 +27,7 @@ on_both_databases!(
     secrets_never_reach_logs_audit_or_the_database_in_clear,
     changing_factors_needs_a_recent_sign_in_or_second_factor,
     giving_a_held_role_the_power_to_grant_needs_a_step_up,
+    start_up_warns_while_super_admins_lack_a_second_factor,
 );
 
 /// The code an authenticator app shows for `secret` (base32) `steps` steps from now.
@@ -797,5 +798,22 @@ async fn giving_a_held_role_the_power_to_grant_needs_a_step_up(db: Db) {
             .await
             .status(),
         200
+    );
+}
+
+async fn start_up_warns_while_super_admins_lack_a_second_factor(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    const WARNING: &str = "super admins without a second factor exist";
+    app.superadmin_token().await;
+    // The log is the whole test process's: count this start-up's addition (a broken warning
+    // adds none anywhere).
+    let before = captured_logs().matches(WARNING).count();
+    // A restart on the same database (a node started next to it) sees the super admin.
+    app.start_sibling(&[]).await;
+    assert!(
+        captured_logs().matches(WARNING).count() > before,
+        "no warning at start-up"
     );
 }
