@@ -23,6 +23,8 @@ use crate::render::ConsoleError;
 pub struct Form<T> {
     pub fields: T,
     pub raw: FormFields,
+    /// The path the form was posted to (what a step-up sends it to again).
+    pub action: String,
 }
 
 /// The fields of a form that carries nothing but its token (sign out, revoke, delete).
@@ -53,6 +55,13 @@ impl FormFields {
         )
     }
 
+    /// Every field, in the order sent.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
     /// The first value sent under `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
@@ -75,24 +84,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
                     "The form must be sent as application/x-www-form-urlencoded.",
                 ));
             }
-            let deadline = req
-                .app_data::<Data<BodyTimeout>>()
-                .map_or(DEFAULT_BODY_TIMEOUT, |timeout| timeout.0);
-            let read = async {
-                let mut body = BytesMut::new();
-                while let Some(chunk) = payload.next().await {
-                    let chunk = chunk
-                        .map_err(|_| ConsoleError::BadForm("The form did not arrive whole."))?;
-                    if body.len() + chunk.len() > BODY_LIMIT {
-                        return Err(ConsoleError::BadForm("The form is too large."));
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(body)
-            };
-            let body = actix_web::rt::time::timeout(deadline, read)
-                .await
-                .map_err(|_| ConsoleError::BadForm("The form took too long to arrive."))??;
+            let body = read_body(&req, &mut payload).await?;
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
                 .map_err(|_| ConsoleError::BadForm("The form could not be read."))?;
             let raw = FormFields(pairs);
@@ -114,21 +106,52 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
             let fields = serde_urlencoded::from_str(&encoded).map_err(|_| {
                 ConsoleError::BadForm("The form is missing a field or has one of the wrong kind.")
             })?;
-            Ok(Form { fields, raw })
+            Ok(Form {
+                fields,
+                raw,
+                action: req.path().to_owned(),
+            })
         })
     }
 }
 
+/// A request body, read within the API's limits: at most [`BODY_LIMIT`] bytes, arriving
+/// within the body timeout.
+pub(crate) async fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> Result<BytesMut, ConsoleError> {
+    let deadline = req
+        .app_data::<Data<BodyTimeout>>()
+        .map_or(DEFAULT_BODY_TIMEOUT, |timeout| timeout.0);
+    let read = async {
+        let mut body = BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|_| ConsoleError::BadForm("The form did not arrive whole."))?;
+            if body.len() + chunk.len() > BODY_LIMIT {
+                return Err(ConsoleError::BadForm("The form is too large."));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    };
+    actix_web::rt::time::timeout(deadline, read)
+        .await
+        .map_err(|_| ConsoleError::BadForm("The form took too long to arrive."))?
+}
+
 fn is_form(req: &HttpRequest) -> bool {
+    has_content_type(req, "application/x-www-form-urlencoded")
+}
+
+/// Whether `req`'s body is declared as `essence` (parameters such as `charset` aside).
+pub(crate) fn has_content_type(req: &HttpRequest, essence: &str) -> bool {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split(';').next())
-        .is_some_and(|essence| {
-            essence
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
+        .is_some_and(|declared| declared.trim().eq_ignore_ascii_case(essence))
 }
 
 /// What a page shows in its form: blank (or as stored) after a GET, with the notice its link

@@ -112,15 +112,17 @@ impl Layout {
     }
 }
 
-/// The menu entries `caller` may use, the one for `path` marked current.
+/// The menu entries `caller` may use, the one for `path` marked current. A session the MFA
+/// policy holds back until it sets up a second factor may use only My account.
 fn menu_for(caller: &Authenticated, path: &str) -> Vec<MenuItem> {
     MENU.iter()
         .filter(|entry| {
             entry.needs_any.is_empty()
-                || entry
-                    .needs_any
-                    .iter()
-                    .any(|action| may_globally(caller, *action))
+                || (!caller.mfa_enrolment_required
+                    && entry
+                        .needs_any
+                        .iter()
+                        .any(|action| may_globally(caller, *action)))
         })
         .map(|entry| MenuItem {
             label: entry.label,
@@ -203,6 +205,14 @@ mod tests {
         ] {
             assert_eq!(labels(&nobody), ["My account"]);
         }
+    }
+
+    #[test]
+    fn a_session_held_back_until_it_enrols_sees_only_my_account() {
+        let mut admin = caller(true, "*", &[]);
+        assert!(labels(&admin).len() > 1);
+        admin.mfa_enrolment_required = true;
+        assert_eq!(labels(&admin), ["My account"]);
     }
 
     #[test]

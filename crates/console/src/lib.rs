@@ -15,16 +15,18 @@
 //!
 //! # Module stack
 //! `lib` -> `pages` (one module per page) -> `layout` (the frame every page shares, the
-//! menu) -> `session`, `csrf`, `forms`, `paging`, `rows`, `render`, `words` -> `guard`,
-//! `assets`.
+//! menu) -> `session`, `csrf`, `forms`, `json`, `paging`, `rows`, `qr`, `render`, `words` ->
+//! `guard`, `assets`.
 
 mod assets;
 mod csrf;
 mod forms;
 mod guard;
+mod json;
 mod layout;
 mod pages;
 mod paging;
+mod qr;
 mod render;
 mod rows;
 mod session;

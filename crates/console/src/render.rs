@@ -10,6 +10,7 @@ use roster_app::AppError;
 use roster_http::ApiError;
 
 use crate::csrf::CsrfRefusal;
+use crate::session::ENROLMENT_PAGE;
 
 /// An HTML page.
 pub fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
@@ -83,7 +84,10 @@ struct ErrorPage<'a> {
 impl ResponseError for ConsoleError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ConsoleError::SignedOut { .. } => StatusCode::SEE_OTHER,
+            ConsoleError::SignedOut { .. }
+            | ConsoleError::App(ApiError::App(AppError::MfaEnrolmentRequired)) => {
+                StatusCode::SEE_OTHER
+            }
             ConsoleError::Csrf(_) => StatusCode::FORBIDDEN,
             ConsoleError::BadForm(_) | ConsoleError::BadLink(_) => StatusCode::BAD_REQUEST,
             ConsoleError::App(error) => error.describe().0,
@@ -120,12 +124,24 @@ impl ResponseError for ConsoleError {
             ),
             ConsoleError::BadForm(message) => ("Form not understood", (*message).to_owned()),
             ConsoleError::BadLink(message) => ("Link not understood", (*message).to_owned()),
+            // A session held back by the MFA policy: its one page is the two-step set-up,
+            // which says why.
+            ConsoleError::App(ApiError::App(AppError::MfaEnrolmentRequired)) => {
+                return see_other(ENROLMENT_PAGE);
+            }
             ConsoleError::App(error) => {
                 error.log_cause();
                 let (_, _, title, detail) = error.describe();
                 let message = match error {
                     ApiError::App(AppError::Forbidden) => {
                         "Your grants do not allow this. Ask an administrator if you need it."
+                            .to_owned()
+                    }
+                    // The pages that may meet it ask for the second factor themselves
+                    // (pages/step_up.rs); this is the wording should another ever meet it.
+                    ApiError::App(AppError::MfaStepUpRequired) => {
+                        "This action needs a recent second factor. Go back and send the form \
+                         again: you will be asked for a code or a passkey."
                             .to_owned()
                     }
                     ApiError::App(AppError::Unavailable(_)) => {

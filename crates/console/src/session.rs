@@ -26,7 +26,16 @@ pub enum ConsoleCookie {
     Session,
     /// The random pre-session secret that anonymous forms' CSRF tokens derive from.
     PreSession,
+    /// The second step of a sign-in (`rmf_...`): the password was right and a second factor
+    /// is due. Lives as long as the second step itself ([`SECOND_STEP_LIFETIME`]), and is
+    /// removed when the step ends either way.
+    SecondStep,
 }
+
+/// How long the second step of a sign-in may take: the use case's own limit (five minutes),
+/// so the browser forgets the token when the server would refuse it anyway.
+pub const SECOND_STEP_LIFETIME: actix_web::cookie::time::Duration =
+    actix_web::cookie::time::Duration::minutes(5);
 
 impl ConsoleCookie {
     /// The cookie's name under `settings`.
@@ -36,6 +45,8 @@ impl ConsoleCookie {
             (ConsoleCookie::Session, false) => "roster_session",
             (ConsoleCookie::PreSession, true) => "__Host-roster_csrf",
             (ConsoleCookie::PreSession, false) => "roster_csrf",
+            (ConsoleCookie::SecondStep, true) => "__Host-roster_mfa",
+            (ConsoleCookie::SecondStep, false) => "roster_mfa",
         }
     }
 
@@ -52,14 +63,18 @@ impl ConsoleCookie {
     /// The cookie carrying `value`: `HttpOnly` (no script reads it), `SameSite=Strict` (no
     /// other site's page sends it), `Secure` under https, never a `Domain`, and gone when
     /// the browser closes; the server-side session's own lifetime and idle timeout still
-    /// apply.
+    /// apply. The second step's cookie also expires with the step.
     pub fn with_value(self, value: String, settings: &ConsoleSettings) -> Cookie<'static> {
-        Cookie::build(self.name(settings), value)
+        let mut cookie = Cookie::build(self.name(settings), value)
             .path(ConsoleCookie::path(settings))
             .http_only(true)
             .same_site(SameSite::Strict)
             .secure(settings.secure_cookies())
-            .finish()
+            .finish();
+        if self == ConsoleCookie::SecondStep {
+            cookie.set_max_age(SECOND_STEP_LIFETIME);
+        }
+        cookie
     }
 
     /// A cookie that deletes this one in the browser.
@@ -133,7 +148,8 @@ pub fn session_token(req: &HttpRequest) -> Option<String> {
 /// A signed-in person: the caller every use case takes, built from the session cookie
 /// exactly as the JSON API builds it from a bearer token. Pages that take a `Viewer` send
 /// whoever is not signed in (or whose session ended) to the sign-in page, and back here
-/// afterwards.
+/// afterwards; a session the MFA policy holds back until it sets up a second factor goes to
+/// the two-step set-up page instead (see [`EnrollingViewer`]).
 #[derive(Debug)]
 pub struct Viewer {
     pub caller: Authenticated,
@@ -149,6 +165,11 @@ impl Viewer {
             CallerKind::ApiKey { .. } => unreachable!("a viewer is built from sessions only"),
         }
     }
+
+    /// Whether the MFA policy holds this session back until it sets up a second factor.
+    pub fn must_enrol(&self) -> bool {
+        self.caller.mfa_enrolment_required
+    }
 }
 
 impl FromRequest for Viewer {
@@ -156,31 +177,72 @@ impl FromRequest for Viewer {
     type Future = LocalBoxFuture<'static, Result<Self, ConsoleError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let token = session_token(req);
-        let roster = req.app_data::<Data<Roster>>().cloned();
-        let source_ip = roster_http::client_ip(req);
-        let return_to = return_path(req);
-        Box::pin(async move {
-            // A cookie that no longer opens a session means the session ended (expired,
-            // idle, revoked elsewhere): the sign-in page says so.
-            let session_ended = token.is_some();
-            let signed_out = || ConsoleError::SignedOut {
-                return_to: return_to.clone(),
-                session_ended,
-            };
-            let (Some(token), Some(roster)) = (token, roster) else {
-                return Err(signed_out());
-            };
-            match roster.authenticate_bearer(&token, source_ip).await {
-                Ok(caller) if matches!(caller.kind, CallerKind::Session { .. }) => Ok(Viewer {
-                    caller,
-                    csrf_token: crate::csrf::token_for(&token),
-                }),
-                // An API key is not a way to sign in to the console.
-                Ok(_) | Err(AppError::Unauthenticated) => Err(signed_out()),
-                Err(other) => Err(other.into()),
-            }
-        })
+        Box::pin(signed_in(req, Admission::Everything))
+    }
+}
+
+/// A signed-in person on one of the few pages open to a session the MFA policy holds back
+/// (the two-step set-up, the basics of My account, signing out), as the JSON API's
+/// enrolment routes take it. Any other viewer passes too.
+#[derive(Debug)]
+pub struct EnrollingViewer(pub Viewer);
+
+impl FromRequest for EnrollingViewer {
+    type Error = ConsoleError;
+    type Future = LocalBoxFuture<'static, Result<Self, ConsoleError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let viewer = signed_in(req, Admission::Enrolment);
+        Box::pin(async move { viewer.await.map(EnrollingViewer) })
+    }
+}
+
+/// Where a session the MFA policy holds back is sent: the two-step set-up page.
+pub const ENROLMENT_PAGE: &str = "/console/account/two-step";
+
+/// What a page admits of a session the MFA policy holds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Admission {
+    /// Nothing: such a session is sent to set up a second factor (`MfaEnrolmentRequired`).
+    Everything,
+    /// The session itself, marked `mfa_enrolment_required`.
+    Enrolment,
+}
+
+/// The viewer behind `req`'s session cookie.
+fn signed_in(
+    req: &HttpRequest,
+    admission: Admission,
+) -> impl std::future::Future<Output = Result<Viewer, ConsoleError>> + 'static {
+    let token = session_token(req);
+    let roster = req.app_data::<Data<Roster>>().cloned();
+    let source_ip = roster_http::client_ip(req);
+    let return_to = return_path(req);
+    async move {
+        // A cookie that no longer opens a session means the session ended (expired,
+        // idle, revoked elsewhere): the sign-in page says so.
+        let session_ended = token.is_some();
+        let signed_out = || ConsoleError::SignedOut {
+            return_to: return_to.clone(),
+            session_ended,
+        };
+        let (Some(token), Some(roster)) = (token, roster) else {
+            return Err(signed_out());
+        };
+        let caller = match admission {
+            Admission::Everything => roster.authenticate_bearer(&token, source_ip).await,
+            Admission::Enrolment => roster.authenticate_for_enrolment(&token, source_ip).await,
+        };
+        match caller {
+            Ok(caller) if matches!(caller.kind, CallerKind::Session { .. }) => Ok(Viewer {
+                caller,
+                csrf_token: crate::csrf::token_for(&token),
+            }),
+            // An API key is not a way to sign in to the console.
+            Ok(_) | Err(AppError::Unauthenticated) => Err(signed_out()),
+            // `MfaEnrolmentRequired` too: its page is the two-step set-up.
+            Err(other) => Err(other.into()),
+        }
     }
 }
 

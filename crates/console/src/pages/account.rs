@@ -1,12 +1,14 @@
 //! My account: who I am, my password, my sessions (the API's list: every browser and token),
-//! and my grants with what they let me do, in words.
+//! my grants with what they let me do, in words, and where two-step sign-in stands (managed
+//! on its own page, [`super::two_step`]). A session the MFA policy holds back until it sets
+//! up a second factor sees only the profile and the way to that set-up.
 
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use roster_app::model::SessionId;
-use roster_app::{AppError, CallerKind, Roster};
+use roster_app::{AppError, CallerKind, MfaStatus, Roster};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -14,7 +16,7 @@ use super::{Landing, notice, path_id};
 use crate::forms::{FieldErrors, Form, NoFields};
 use crate::layout::Layout;
 use crate::render::{ConsoleError, html, see_other};
-use crate::session::{ConsoleCookie, Viewer, settings_of};
+use crate::session::{ConsoleCookie, ENROLMENT_PAGE, EnrollingViewer, Viewer, settings_of};
 use crate::words::{GrantInWords, device_in_words, when};
 
 const PATH: &str = "/console/account";
@@ -55,6 +57,24 @@ struct AccountPage {
     grants: Vec<GrantInWords>,
     /// The password form's problems.
     errors: FieldErrors,
+    /// The MFA policy holds this session back: only the profile and the set-up link show.
+    must_enrol: bool,
+    two_step: TwoStepSummary,
+}
+
+/// Where two-step sign-in stands, in one line on My account.
+struct TwoStepSummary {
+    app: bool,
+    passkeys: usize,
+    recovery_codes_left: u32,
+    /// The page that manages it.
+    href: &'static str,
+}
+
+impl TwoStepSummary {
+    fn is_on(&self) -> bool {
+        self.app || self.passkeys > 0
+    }
 }
 
 /// The page, with `password_errors` beside the password form.
@@ -65,7 +85,17 @@ async fn render(
     notice_text: Option<&'static str>,
     password_errors: FieldErrors,
 ) -> Result<HttpResponse, ConsoleError> {
-    let sessions = roster.my_sessions(&viewer.caller).await?;
+    // A session held back by the MFA policy may not list sessions (nor the API's).
+    let sessions = if viewer.must_enrol() {
+        Vec::new()
+    } else {
+        roster.my_sessions(&viewer.caller).await?
+    };
+    let MfaStatus {
+        totp,
+        recovery_codes_left,
+        passkeys,
+    } = roster.mfa_status(&viewer.caller).await?;
     let account = viewer.account();
     let page = AccountPage {
         layout: Layout::signed_in(viewer, PATH).with_notice(notice_text),
@@ -97,14 +127,21 @@ async fn render(
             .map(GrantInWords::from)
             .collect(),
         errors: password_errors,
+        must_enrol: viewer.must_enrol(),
+        two_step: TwoStepSummary {
+            app: totp,
+            passkeys: passkeys.len(),
+            recovery_codes_left,
+            href: ENROLMENT_PAGE,
+        },
     };
     Ok(html(status, &page))
 }
 
-/// `GET /console/account`.
+/// `GET /console/account`: open to a session held back by the MFA policy (its profile).
 async fn show(
     roster: Data<Roster>,
-    viewer: Viewer,
+    EnrollingViewer(viewer): EnrollingViewer,
     landing: web::Query<Landing>,
 ) -> Result<HttpResponse, ConsoleError> {
     render(

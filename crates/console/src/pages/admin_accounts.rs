@@ -19,7 +19,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Landing, notice, path_id};
+use super::{Landing, notice, path_id, step_up};
 use crate::forms::{FieldErrors, Form, FormState, NoFields};
 use crate::layout::{Layout, may_globally};
 use crate::paging::{PageQuery, Pager, Paging};
@@ -345,6 +345,9 @@ async fn create(
             StatusCode::UNPROCESSABLE_ENTITY,
             grant_errors(&rows, errors),
         ),
+        Err(AppError::MfaStepUpRequired) => {
+            return step_up::prompt(&roster, &viewer, &form.action, &form.raw).await;
+        }
         Err(AppError::EmailTaken) => (
             StatusCode::CONFLICT,
             FieldErrors::field(
@@ -554,12 +557,13 @@ async fn show(
     .await
 }
 
-/// `POST .../disable` and `.../enable`.
+/// `POST .../disable` and `.../enable` (`form`, for the step-up disabling may need).
 async fn set_status(
     roster: &Roster,
     viewer: &Viewer,
     raw_id: &str,
     status: AccountStatus,
+    form: &Form<NoFields>,
 ) -> Result<HttpResponse, ConsoleError> {
     let id = account_id(raw_id)?;
     match roster.set_account_status(&viewer.caller, id, status).await {
@@ -582,6 +586,9 @@ async fn set_status(
             };
             render_account(roster, viewer, id, StatusCode::CONFLICT, None, problems).await
         }
+        Err(AppError::MfaStepUpRequired) => {
+            step_up::prompt(roster, viewer, &form.action, &form.raw).await
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -590,18 +597,18 @@ async fn disable(
     roster: Data<Roster>,
     viewer: Viewer,
     id: web::Path<String>,
-    _form: Form<NoFields>,
+    form: Form<NoFields>,
 ) -> Result<HttpResponse, ConsoleError> {
-    set_status(&roster, &viewer, &id, AccountStatus::Disabled).await
+    set_status(&roster, &viewer, &id, AccountStatus::Disabled, &form).await
 }
 
 async fn enable(
     roster: Data<Roster>,
     viewer: Viewer,
     id: web::Path<String>,
-    _form: Form<NoFields>,
+    form: Form<NoFields>,
 ) -> Result<HttpResponse, ConsoleError> {
-    set_status(&roster, &viewer, &id, AccountStatus::Active).await
+    set_status(&roster, &viewer, &id, AccountStatus::Active, &form).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -624,6 +631,9 @@ async fn reset_password(
             "{}?done=password-reset",
             account_path(id)
         ))),
+        Err(AppError::MfaStepUpRequired) => {
+            step_up::prompt(&roster, &viewer, &form.action, &form.raw).await
+        }
         Err(AppError::Validation(errors)) => {
             let problems = Problems {
                 password: FieldErrors::from_app(errors),
@@ -679,6 +689,9 @@ async fn add_grant(
             StatusCode::UNPROCESSABLE_ENTITY,
             FieldErrors::field("role", "No role with this name exists (any more)."),
         ),
+        Err(AppError::MfaStepUpRequired) => {
+            return step_up::prompt(&roster, &viewer, &form.action, &form.raw).await;
+        }
         Err(AppError::GrantExists) => (
             StatusCode::CONFLICT,
             FieldErrors::general("This account already has this role on this scope."),

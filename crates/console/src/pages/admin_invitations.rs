@@ -15,7 +15,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::admin_accounts::offer_for;
-use super::{notice, path_id};
+use super::{notice, path_id, step_up};
 use crate::forms::{FieldErrors, Form, FormState, NoFields};
 use crate::layout::{Layout, may_globally};
 use crate::paging::{PageQuery, Pager, Paging};
@@ -312,6 +312,9 @@ async fn create(
             StatusCode::UNPROCESSABLE_ENTITY,
             grant_errors(&rows, errors),
         ),
+        Err(AppError::MfaStepUpRequired) => {
+            return step_up::prompt(&roster, &viewer, &form.action, &form.raw).await;
+        }
         Err(AppError::EmailTaken) => (
             StatusCode::CONFLICT,
             FieldErrors::field(
@@ -368,9 +371,14 @@ async fn resend(
     roster: Data<Roster>,
     viewer: Viewer,
     id: web::Path<String>,
-    _form: Form<NoFields>,
+    form: Form<NoFields>,
 ) -> Result<HttpResponse, ConsoleError> {
     let id = path_id(&id, "invitation", InvitationId::new)?;
-    roster.resend_invitation(&viewer.caller, id, None).await?;
-    Ok(see_other(&format!("{PATH}?done=invitation-resent")))
+    match roster.resend_invitation(&viewer.caller, id, None).await {
+        Ok(_) => Ok(see_other(&format!("{PATH}?done=invitation-resent"))),
+        Err(AppError::MfaStepUpRequired) => {
+            step_up::prompt(&roster, &viewer, &form.action, &form.raw).await
+        }
+        Err(other) => Err(other.into()),
+    }
 }

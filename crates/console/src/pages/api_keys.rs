@@ -17,7 +17,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Landing, notice, path_id};
+use super::{step_up, Landing, notice, path_id};
 use crate::forms::{FieldErrors, Form, FormState, NoFields};
 use crate::layout::{Layout, may_globally};
 use crate::paging::{MAX_LIMIT, PageQuery, Pager, Paging};
@@ -269,6 +269,9 @@ async fn create(
                 StatusCode::CREATED,
                 &CreatedPage::new(&viewer, &created),
             ));
+        }
+        Err(AppError::MfaStepUpRequired) => {
+            return step_up::prompt(&roster, &viewer, &form.action, &form.raw).await;
         }
         Err(AppError::Validation(errors)) => (
             StatusCode::UNPROCESSABLE_ENTITY,

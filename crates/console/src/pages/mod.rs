@@ -9,11 +9,16 @@ mod api_keys;
 mod audit;
 mod check;
 mod email_links;
+mod factors;
 mod features;
 mod invitation;
+mod passkey_sign_in;
 mod register;
 mod roles;
+mod second_step;
 mod sign_in;
+mod step_up;
+mod two_step;
 
 use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
@@ -28,10 +33,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.route("", web::get().to(home))
         .route("/", web::get().to(home));
     sign_in::configure(cfg);
+    second_step::configure(cfg);
+    passkey_sign_in::configure(cfg);
     register::configure(cfg);
     invitation::configure(cfg);
     email_links::configure(cfg);
     account::configure(cfg);
+    two_step::configure(cfg);
+    step_up::configure(cfg);
     admin_accounts::configure(cfg);
     admin_invitations::configure(cfg);
     audit::configure(cfg);
@@ -90,6 +99,18 @@ pub(crate) fn notice(done: Option<&str>) -> Option<&'static str> {
         "api-key-revoked" => "The API key was revoked, and with it every key it had created.",
         "feature-on" => "Flag switched on. It is in force now.",
         "feature-off" => "Flag switched off. It is in force now.",
+        "sign-in-expired" => {
+            "That sign-in took too long, or had too many wrong codes. Sign in again with your \
+             email and password."
+        }
+        "app-on" => "An authenticator app is set up already. Remove it first to set up another.",
+        "app-setup-lost" => {
+            "That set-up was replaced or finished elsewhere. Start again: a new QR code is \
+             shown."
+        }
+        "app-removed" => "The authenticator app was removed. Signing in no longer asks for its codes.",
+        "passkey-added" => "Passkey added. It signs you in on its own, and as your second factor.",
+        "passkey-removed" => "The passkey was removed. It no longer signs you in.",
         _ => return None,
     })
 }

@@ -6,17 +6,20 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use roster_app::{AppError, Feature, LoginOutcome, Roster};
+use roster_app::{AppError, Feature, LoginOutcome, LoginSuccess, Roster};
 use roster_http::Client;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{Landing, notice, over_rate_limit};
+use super::factors::{PasskeyButton, too_many_failures};
+use super::{Landing, notice, over_rate_limit, second_step};
 use crate::csrf::{new_pre_session_secret, request_secret};
 use crate::forms::{FieldErrors, Form, NoFields};
 use crate::layout::Layout;
 use crate::render::{ConsoleError, html, see_other};
-use crate::session::{ConsoleCookie, Viewer, is_console_path, settings_of};
+use crate::session::{
+    ConsoleCookie, ENROLMENT_PAGE, EnrollingViewer, is_console_path, settings_of,
+};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.route("/login", web::get().to(show))
@@ -36,6 +39,19 @@ struct LoginPage {
     unverified: bool,
     /// Problems of the "send a new link" form (always none here: it posts elsewhere).
     resend_errors: FieldErrors,
+    /// "Sign in with a passkey".
+    passkey: Option<PasskeyButton>,
+}
+
+/// The sign-in page's passkey button, coming back to `next` afterwards.
+fn passkey_button(next: Option<String>) -> Option<PasskeyButton> {
+    Some(PasskeyButton {
+        ceremony: "get",
+        start: "/console/login/passkey/start",
+        finish: "/console/login/passkey/finish",
+        next,
+        label: "Sign in with a passkey",
+    })
 }
 
 /// The frame of an anonymous page: its forms are bound to the pre-session cookie, which is
@@ -66,9 +82,48 @@ pub(crate) fn anonymous_page(
 }
 
 /// Where to go after signing in: the page asked for, if it is a console page.
-fn destination(next: Option<&str>) -> &str {
+pub(super) fn destination(next: Option<&str>) -> &str {
     next.filter(|path| is_console_path(path))
         .unwrap_or("/console/account")
+}
+
+/// `response` signing the browser in with `success`'s session: the session cookie set, and
+/// the second step's cookie, if any, removed (that step is over).
+pub(super) fn with_session(
+    req: &HttpRequest,
+    mut response: HttpResponse,
+    success: &LoginSuccess,
+) -> HttpResponse {
+    let settings = settings_of(req);
+    let token = success.token.expose_secret().to_owned();
+    // Cookies built by `ConsoleCookie` always encode into a header value.
+    let _ = response.add_cookie(&ConsoleCookie::Session.with_value(token, &settings));
+    if ConsoleCookie::SecondStep.read(req).is_some() {
+        let _ = response.add_cookie(&ConsoleCookie::SecondStep.expired(&settings));
+    }
+    response
+}
+
+/// Where a password sign-in goes: the page asked for, unless the MFA policy holds the new
+/// session back until it sets up a second factor; then to that set-up, which says why.
+async fn landing(
+    req: &HttpRequest,
+    roster: &Roster,
+    success: &LoginSuccess,
+    next: Option<&str>,
+) -> String {
+    let held = roster
+        .authenticate_for_enrolment(
+            success.token.expose_secret(),
+            roster_http::client_ip(req),
+        )
+        .await
+        .is_ok_and(|caller| caller.mfa_enrolment_required);
+    if held {
+        ENROLMENT_PAGE.to_owned()
+    } else {
+        destination(next).to_owned()
+    }
 }
 
 /// `GET /console/login`. Someone already signed in goes straight on.
@@ -76,16 +131,18 @@ async fn show(
     req: HttpRequest,
     roster: Data<Roster>,
     landing: web::Query<Landing>,
-    viewer: Option<Viewer>,
+    viewer: Option<EnrollingViewer>,
 ) -> HttpResponse {
     if viewer.is_some() {
         return see_other(destination(landing.next.as_deref()));
     }
     let (layout, cookie) = anonymous_layout(&req);
+    let next = landing.next.clone().filter(|path| is_console_path(path));
     let page = LoginPage {
         layout: layout.with_notice(notice(landing.done.as_deref())),
         email: String::new(),
-        next: landing.next.clone().filter(|path| is_console_path(path)),
+        passkey: passkey_button(next.clone()),
+        next,
         errors: FieldErrors::default(),
         registration_open: roster.is_enabled(Feature::AccountRegistration),
         unverified: false,
@@ -115,10 +172,12 @@ async fn sign_in(
     } = form.fields;
     let page = |message: String, unverified: bool| {
         let (layout, cookie) = anonymous_layout(&req);
+        let next = next.clone().filter(|path| is_console_path(path));
         let page = LoginPage {
             layout,
             email: email.clone(),
-            next: next.clone().filter(|path| is_console_path(path)),
+            passkey: passkey_button(next.clone()),
+            next,
             errors: FieldErrors::general(message),
             registration_open: roster.is_enabled(Feature::AccountRegistration),
             unverified,
@@ -135,16 +194,12 @@ async fn sign_in(
     }
     let password = SecretString::from(password);
     match roster.login(&email, &password, &client).await {
-        Ok(LoginOutcome::SecondFactor(_)) => Ok(refused(
-            StatusCode::CONFLICT,
-            "INTERIM: two-step sign-in pages are being built".to_owned(),
-        )),
+        Ok(LoginOutcome::SecondFactor(pending)) => {
+            Ok(second_step::begin(&req, &pending, next.as_deref()))
+        }
         Ok(LoginOutcome::Session(success)) => {
-            let mut response = see_other(destination(next.as_deref()));
-            let token = secrecy::ExposeSecret::expose_secret(&success.token).to_owned();
-            let cookie = ConsoleCookie::Session.with_value(token, &settings_of(&req));
-            let _ = response.add_cookie(&cookie);
-            Ok(response)
+            let location = landing(&req, &roster, &success, next.as_deref()).await;
+            Ok(with_session(&req, see_other(&location), &success))
         }
         Err(AppError::InvalidCredentials) => Ok(refused(
             StatusCode::UNAUTHORIZED,
@@ -162,19 +217,18 @@ async fn sign_in(
         }
         Err(AppError::TooManyAttempts { retry_after_secs }) => Ok(refused(
             StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "Too many failed sign-ins for this account. Try again in {retry_after_secs} seconds."
-            ),
+            too_many_failures(retry_after_secs),
         )),
         Err(other) => Err(other.into()),
     }
 }
 
-/// `POST /console/logout`: ends the server-side session and forgets the cookie.
+/// `POST /console/logout`: ends the server-side session and forgets the cookie. Open to a
+/// session the MFA policy holds back, too.
 async fn sign_out(
     req: HttpRequest,
     roster: Data<Roster>,
-    viewer: Viewer,
+    EnrollingViewer(viewer): EnrollingViewer,
     _form: Form<NoFields>,
 ) -> Result<HttpResponse, ConsoleError> {
     roster.logout(&viewer.caller).await?;
