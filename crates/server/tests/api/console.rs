@@ -19,23 +19,23 @@ const BROWSER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 
 
 /// A browser-like client: keeps the console's cookies, sends its own origin, follows no
 /// redirect (the tests look at each one).
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     client: reqwest::Client,
     cookies: HashMap<String, String>,
     /// What `Origin` to send on POSTs; `None` sends none.
-    origin: Option<String>,
+    pub(crate) origin: Option<String>,
 }
 
 /// A response as the tests read it.
-struct Page {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Page {
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers
             .get(LOCATION)
             .and_then(|value| value.to_str().ok())
@@ -43,15 +43,20 @@ impl Page {
     }
 
     /// The hidden CSRF token of the page's first form.
-    fn csrf_token(&self) -> String {
+    pub(crate) fn csrf_token(&self) -> String {
         let marker = r#"name="csrf_token" value=""#;
         let start = self.body.find(marker).expect("a form with a csrf_token") + marker.len();
         let end = start + self.body[start..].find('"').unwrap();
         self.body[start..end].to_owned()
     }
 
+    /// The body as JSON.
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
     /// The `Set-Cookie` header for `name`, whole.
-    fn set_cookie(&self, name: &str) -> Option<String> {
+    pub(crate) fn set_cookie(&self, name: &str) -> Option<String> {
         self.headers
             .get_all(SET_COOKIE)
             .iter()
@@ -62,7 +67,7 @@ impl Page {
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Browser<'a> {
+    pub(crate) fn new(app: &'a TestApp) -> Browser<'a> {
         Browser {
             app,
             client: reqwest::Client::builder()
@@ -104,7 +109,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let response = self
             .client
             .get(self.app.url(path))
@@ -115,7 +120,7 @@ impl<'a> Browser<'a> {
         self.read(response).await
     }
 
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let mut request = self
             .client
             .post(self.app.url(path))
@@ -130,7 +135,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Signs in through the console's form; returns the response to the POST.
-    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+    pub(crate) async fn sign_in(&mut self, email: &str, password: &str) -> Page {
         let token = self.get("/console/login").await.csrf_token();
         self.post(
             "/console/login",
@@ -144,8 +149,31 @@ impl<'a> Browser<'a> {
     }
 
     /// The session token in the cookie.
-    fn session_token(&self) -> String {
+    pub(crate) fn session_token(&self) -> String {
         self.cookies["roster_session"].clone()
+    }
+
+    /// Whether the browser holds the cookie `name` now.
+    pub(crate) fn has_cookie(&self, name: &str) -> bool {
+        self.cookies.contains_key(name)
+    }
+
+    /// A POST of `body` as JSON, as the console's script sends it: `csrf` in its header.
+    pub(crate) async fn post_json(&mut self, path: &str, csrf: Option<&str>, body: &Value) -> Page {
+        let mut request = self
+            .client
+            .post(self.app.url(path))
+            .header(COOKIE, self.cookie_header())
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        if let Some(csrf) = csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        if let Some(origin) = &self.origin {
+            request = request.header(ORIGIN, origin);
+        }
+        let response = request.send().await.unwrap();
+        self.read(response).await
     }
 }
 

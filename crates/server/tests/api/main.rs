@@ -10,6 +10,7 @@ mod audit;
 mod authz;
 mod bootstrap;
 mod console;
+mod console_mfa;
 mod conventions;
 mod features;
 mod grants;

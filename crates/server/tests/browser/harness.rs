@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
@@ -139,9 +140,19 @@ impl Driver {
 pub struct Console {
     pub workdir: Workdir,
     pub server: Server,
+    /// The host the browsers open the console at: `127.0.0.1`, or `localhost` for passkeys.
+    host: &'static str,
     driver: &'static Driver,
     api: reqwest::Client,
 }
+
+/// The settings every test server gets.
+const SERVER_ENV: [(&str, &str); 3] = [
+    ("ROSTER__BOOTSTRAP__SUPERADMIN_EMAIL", ADMIN_EMAIL),
+    ("ROSTER__BOOTSTRAP__SUPERADMIN_PASSWORD", PASSWORD),
+    // Every browser is 127.0.0.1: one address for all of a test's sign-ins.
+    ("ROSTER__RATE_LIMIT__ENABLED", "false"),
+];
 
 impl Console {
     /// Starts a server for this test; `None` (after saying SKIPPED) when the machine has no
@@ -149,26 +160,39 @@ impl Console {
     pub fn start() -> Option<Console> {
         let driver = Driver::shared()?;
         let workdir = Workdir::with_shipped_features();
-        let server = workdir.serve(
-            &[
-                ("ROSTER__BOOTSTRAP__SUPERADMIN_EMAIL", ADMIN_EMAIL),
-                ("ROSTER__BOOTSTRAP__SUPERADMIN_PASSWORD", PASSWORD),
-                // Every browser is 127.0.0.1: one address for all of a test's sign-ins.
-                ("ROSTER__RATE_LIMIT__ENABLED", "false"),
-            ],
-            true,
-        );
+        let server = workdir.serve(&SERVER_ENV, true);
         Some(Console {
             workdir,
             server,
+            host: "127.0.0.1",
             driver,
             api: reqwest::Client::new(),
         })
     }
 
-    /// `http://127.0.0.1:PORT`: the console's origin.
+    /// Starts a server reached at `http://localhost:PORT` (its `server.public_url`), for
+    /// passkeys: a WebAuthn relying party is a domain name, never an IP address, and the
+    /// browser's origin must be the one it names.
+    pub fn start_on_localhost() -> Option<Console> {
+        let driver = Driver::shared()?;
+        let workdir = Workdir::with_shipped_features();
+        let port = process::free_port();
+        let public_url = format!("http://localhost:{port}");
+        let mut env = SERVER_ENV.to_vec();
+        env.push(("ROSTER__SERVER__PUBLIC_URL", &public_url));
+        let server = workdir.serve_on(port, &env, true);
+        Some(Console {
+            workdir,
+            server,
+            host: "localhost",
+            driver,
+            api: reqwest::Client::new(),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT` (or `http://localhost:PORT`): the console's origin.
     pub fn origin(&self) -> String {
-        format!("http://127.0.0.1:{}", self.server.port)
+        format!("http://{}:{}", self.host, self.server.port)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -548,9 +572,43 @@ impl Browser {
             .expect("the window resizes");
     }
 
+    /// Gives the browser a virtual authenticator (Chromium's, through WebDriver): a platform
+    /// authenticator that keeps discoverable credentials and verifies its user at once, as a
+    /// laptop's fingerprint reader would.
+    pub async fn add_virtual_authenticator(&self) {
+        self.client
+            .issue_cmd(AddVirtualAuthenticator)
+            .await
+            .expect("chromedriver adds a virtual authenticator");
+    }
+
     /// Ends the session (its Chromium closes, then its profile is removed).
     pub async fn close(self) {
         self.client.close().await.expect("the session ends");
+    }
+}
+
+/// WebDriver's "Add Virtual Authenticator" (WebAuthn §11.3), which fantoccini has no method
+/// for.
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        let session = session_id.expect("a command of a running session");
+        base_url.join(&format!("session/{session}/webauthn/authenticator"))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let authenticator = json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserVerified": true,
+            "automaticPresenceSimulation": true,
+        });
+        (http::Method::POST, Some(authenticator.to_string()))
     }
 }
 

@@ -24,3 +24,4 @@ mod invitation;
 mod registration_flag;
 mod sessions;
 mod sign_in;
+mod two_step;

@@ -139,9 +139,21 @@ impl Workdir {
         server
     }
 
+    /// Starts `roster` (serve) on `port` and waits until `/healthz` answers 200 (for a
+    /// server whose settings name its own port, such as `server.public_url`).
+    pub fn serve_on(&self, port: u16, env: &[(&str, &str)], cheap: bool) -> Server {
+        let mut server = self.spawn_on(port, env, cheap);
+        server.wait_healthy();
+        server
+    }
+
     /// Starts `roster` (serve) on a free port without waiting for it.
     pub fn spawn(&self, env: &[(&str, &str)], cheap: bool) -> Server {
-        let port = free_port();
+        self.spawn_on(free_port(), env, cheap)
+    }
+
+    /// Starts `roster` (serve) on `port` without waiting for it.
+    pub fn spawn_on(&self, port: u16, env: &[(&str, &str)], cheap: bool) -> Server {
         let mut command = self.roster(&[], cheap);
         command
             .env("ROSTER__SERVER__BIND", format!("127.0.0.1:{port}"))
