@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::axe;
 use crate::harness::{ADMIN_EMAIL, Browser, Console, PASSWORD, Scheme};
+use crate::two_step::{password_step, set_up_app};
 
 /// A console page: its name (the screenshot's file name), its path, who looks at it, and the
 /// status it answers with.
@@ -40,6 +41,14 @@ const PHONE: (u32, u32) = (390, 844);
 
 /// The account the administration pages show (made by [`example_data`]).
 const ACCOUNT_EMAIL: &str = "ada@example.com";
+
+/// The accounts that set up two-step sign-in on the tour (made by [`example_data`]), one per
+/// colour scheme: each tour needs one without it yet. They hold `tenant-admin` on `*`, so
+/// that creating an API key asks them to confirm it is them.
+const TWO_STEP_EMAILS: [(Scheme, &str, &str); 2] = [
+    (Scheme::Light, "lin@example.com", "Lin Wei"),
+    (Scheme::Dark, "noor@example.com", "Noor Haddad"),
+];
 
 /// Every console page reachable with a link; a new page is one more line. Signed-in pages
 /// are viewed by the bootstrapped super admin, who may see them all, over [`example_data`].
@@ -130,6 +139,15 @@ async fn example_data(console: &Console) -> String {
         None,
     )
     .await;
+    for (_, email, name) in TWO_STEP_EMAILS {
+        let id = console.account(email, name).await;
+        call(
+            Method::POST,
+            format!("/v1/admin/accounts/{id}/grants"),
+            Some(json!({"role": "tenant-admin", "scope": "*"})),
+        )
+        .await;
+    }
     // One without a name.
     let (status, reply) = console
         .api(
@@ -176,6 +194,55 @@ async fn create_api_key(browser: &Browser) {
     assert_eq!(browser.status().await, 201);
 }
 
+/// Screenshot, axe, and the width check of the page `browser` shows, as `name`.
+async fn look(browser: &Browser, name: &str, too_wide: &mut Vec<String>) {
+    browser.snap(name).await;
+    axe::check(browser, name).await;
+    let (excess, boxes) = sideways(browser).await;
+    if excess != 0 || !boxes.is_empty() {
+        too_wide.push(format!("{name}: page {excess}px, {boxes:?}"));
+    }
+}
+
+/// The two-step pages as `email` (who has no second factor yet) meets them, each shown as
+/// `<page><suffix>`: the set-up page, the authenticator app's QR code and its recovery
+/// codes, the page with an app and a passkey, the step-up prompt, and the sign-in's second
+/// step. `browser` is signed out and has a virtual authenticator.
+async fn two_step_pages(browser: &Browser, email: &str, suffix: &str, too_wide: &mut Vec<String>) {
+    let name = |page: &str| format!("{page}{suffix}");
+    browser.sign_in(email, PASSWORD).await;
+    browser.goto("/console/account/two-step").await;
+    look(browser, &name("two-step"), too_wide).await;
+    browser
+        .click("form[action='/console/account/two-step/app'] button[type=submit]")
+        .await;
+    browser.find(".qr svg").await;
+    look(browser, &name("totp-setup"), too_wide).await;
+    set_up_app(browser, None).await;
+    look(browser, &name("recovery-codes"), too_wide).await;
+    browser.goto("/console/account/two-step").await;
+    browser.fill("#passkey-name", "Work laptop").await;
+    browser.click("button[data-passkey=create]").await;
+    browser
+        .wait_for_path("/console/account/two-step?done=passkey-added")
+        .await;
+    look(browser, &name("two-step-on"), too_wide).await;
+    browser.goto("/console/admin/api-keys").await;
+    browser.fill("#name", "ci-deploy").await;
+    browser
+        .click("form[action='/console/admin/api-keys'] button[type=submit]")
+        .await;
+    browser.find("form[action='/console/step-up']").await;
+    assert_eq!(browser.status().await, 403);
+    look(browser, &name("step-up"), too_wide).await;
+    browser.click("form.sign-out button[type=submit]").await;
+    browser
+        .wait_for_path("/console/login?done=signed-out")
+        .await;
+    password_step(browser, email).await;
+    look(browser, &name("second-step"), too_wide).await;
+}
+
 /// How far the page, or a scrolling box in it (a wide table), reaches beyond the window:
 /// the page's excess width in pixels and the boxes that scroll sideways.
 async fn sideways(browser: &Browser) -> (i64, Vec<String>) {
@@ -206,10 +273,12 @@ async fn sideways(browser: &Browser) -> (i64, Vec<String>) {
 /// Both colour schemes: contrast is checked in each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_console_page_has_a_serious_accessibility_violation() {
-    let Some(console) = Console::start() else {
+    // At localhost: the tour adds passkeys, whose relying party is a domain name.
+    let Some(console) = Console::start_on_localhost() else {
         return;
     };
     let account = example_data(&console).await;
+    let mut too_wide = Vec::new();
     for scheme in [Scheme::Light, Scheme::Dark] {
         let name = |page: &str| match scheme {
             Scheme::Light => page.to_owned(),
@@ -231,16 +300,29 @@ async fn no_console_page_has_a_serious_accessibility_violation() {
         create_api_key(&admin).await;
         admin.snap(&name("api-key-created")).await;
         axe::check(&admin, &name("api-key-created")).await;
+        let (_, email, _) = TWO_STEP_EMAILS
+            .into_iter()
+            .find(|(of, _, _)| *of == scheme)
+            .expect("an account for each scheme");
+        let enrolling = console.browser_in(scheme).await;
+        enrolling.add_virtual_authenticator().await;
+        two_step_pages(&enrolling, email, &name(""), &mut too_wide).await;
+        enrolling.close().await;
         visitor.close().await;
         admin.close().await;
     }
+    assert!(
+        too_wide.is_empty(),
+        "pages wider than the window:\n{}",
+        too_wide.join("\n")
+    );
 }
 
 /// On a phone-sized screen the pages still pass, and nothing is wider than the screen:
 /// neither the page nor a table in it scrolls sideways.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_pages_fit_a_phone() {
-    let Some(console) = Console::start() else {
+    let Some(console) = Console::start_on_localhost() else {
         return;
     };
     let account = example_data(&console).await;
@@ -272,6 +354,11 @@ async fn console_pages_fit_a_phone() {
     }
     admin.snap("api-key-created-phone").await;
     axe::check(&admin, "api-key-created-phone").await;
+    let enrolling = console.browser().await;
+    enrolling.resize(PHONE.0, PHONE.1).await;
+    enrolling.add_virtual_authenticator().await;
+    two_step_pages(&enrolling, TWO_STEP_EMAILS[0].1, "-phone", &mut too_wide).await;
+    enrolling.close().await;
     visitor.close().await;
     admin.close().await;
     assert!(
