@@ -776,7 +776,10 @@ mod tests {
             AuditAction::AccountRegistered
             | AuditAction::PasswordChanged
             | AuditAction::PasswordResetByEmail
-            | AuditAction::EmailVerified => by_ada.target("account", ada()),
+            | AuditAction::EmailVerified
+            | AuditAction::MfaTotpEnrolled
+            | AuditAction::MfaTotpRemoved
+            | AuditAction::MfaRecoveryCodesRenewed => by_ada.target("account", ada()),
             AuditAction::AccountCreated => by_ada
                 .target("account", bob())
                 .detail("viewer@acme.berlin, auditor@*"),
@@ -822,9 +825,6 @@ mod tests {
                 .actor(PrincipalId::Account(bob()))
                 .target("account", bob())
                 .detail(format!("invitation {}; no grants", Uuid::from_u128(8))),
-            AuditAction::MfaTotpEnrolled
-            | AuditAction::MfaTotpRemoved
-            | AuditAction::MfaRecoveryCodesRenewed => by_ada.target("account", ada()),
             AuditAction::MfaRecoveryCodeUsed => {
                 by_ada.target("account", ada()).detail("at sign-in")
             }

@@ -17,7 +17,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{step_up, Landing, notice, path_id};
+use super::{Landing, notice, path_id, step_up};
 use crate::forms::{FieldErrors, Form, FormState, NoFields};
 use crate::layout::{Layout, may_globally};
 use crate::paging::{MAX_LIMIT, PageQuery, Pager, Paging};

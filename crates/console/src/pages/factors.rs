@@ -3,8 +3,8 @@
 //! authenticator app or a recovery code (the use case tells them apart by their shape), and
 //! its label, hint and keyboard follow the factors the account has.
 
-use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
 use roster_app::AppError;
 
 use crate::forms::FieldErrors;

@@ -108,7 +108,9 @@ pub(crate) fn notice(done: Option<&str>) -> Option<&'static str> {
             "That set-up was replaced or finished elsewhere. Start again: a new QR code is \
              shown."
         }
-        "app-removed" => "The authenticator app was removed. Signing in no longer asks for its codes.",
+        "app-removed" => {
+            "The authenticator app was removed. Signing in no longer asks for its codes."
+        }
         "passkey-added" => "Passkey added. It signs you in on its own, and as your second factor.",
         "passkey-removed" => "The passkey was removed. It no longer signs you in.",
         _ => return None,

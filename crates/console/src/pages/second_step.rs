@@ -18,9 +18,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::factors::{
-    CodeField, PasskeyButton, passkey_refusal, too_many_failures, wrong_code,
-};
+use super::factors::{CodeField, PasskeyButton, passkey_refusal, too_many_failures, wrong_code};
 use super::over_rate_limit;
 use super::sign_in::{anonymous_layout, anonymous_page, destination, with_session};
 use crate::forms::{FieldErrors, Form};
@@ -117,10 +115,8 @@ pub(super) fn begin(
     next: Option<&str>,
 ) -> HttpResponse {
     let mut response = see_other(&page_path(Methods::of(&pending.methods), next));
-    let cookie = ConsoleCookie::SecondStep.with_value(
-        pending.token.expose_secret().to_owned(),
-        &settings_of(req),
-    );
+    let cookie = ConsoleCookie::SecondStep
+        .with_value(pending.token.expose_secret().to_owned(), &settings_of(req));
     // A cookie built by `ConsoleCookie` always encodes into a header value.
     let _ = response.add_cookie(&cookie);
     response
@@ -218,7 +214,13 @@ async fn finish_with_code(
     let methods = Methods::parse(methods.as_deref());
     if let Some(message) = over_rate_limit(&req) {
         let errors = FieldErrors::general(message);
-        return Ok(render(&req, StatusCode::TOO_MANY_REQUESTS, methods, next, errors));
+        return Ok(render(
+            &req,
+            StatusCode::TOO_MANY_REQUESTS,
+            methods,
+            next,
+            errors,
+        ));
     }
     let Some(token) = ConsoleCookie::SecondStep.read(&req) else {
         return Ok(expired(&req));

@@ -39,19 +39,19 @@ struct LoginPage {
     unverified: bool,
     /// Problems of the "send a new link" form (always none here: it posts elsewhere).
     resend_errors: FieldErrors,
-    /// "Sign in with a passkey".
+    /// "Sign in with a passkey" (an `Option` for the template the second step shares).
     passkey: Option<PasskeyButton>,
 }
 
 /// The sign-in page's passkey button, coming back to `next` afterwards.
-fn passkey_button(next: Option<String>) -> Option<PasskeyButton> {
-    Some(PasskeyButton {
+fn passkey_button(next: Option<String>) -> PasskeyButton {
+    PasskeyButton {
         ceremony: "get",
         start: "/console/login/passkey/start",
         finish: "/console/login/passkey/finish",
         next,
         label: "Sign in with a passkey",
-    })
+    }
 }
 
 /// The frame of an anonymous page: its forms are bound to the pre-session cookie, which is
@@ -113,10 +113,7 @@ async fn landing(
     next: Option<&str>,
 ) -> String {
     let held = roster
-        .authenticate_for_enrolment(
-            success.token.expose_secret(),
-            roster_http::client_ip(req),
-        )
+        .authenticate_for_enrolment(success.token.expose_secret(), roster_http::client_ip(req))
         .await
         .is_ok_and(|caller| caller.mfa_enrolment_required);
     if held {
@@ -141,7 +138,7 @@ async fn show(
     let page = LoginPage {
         layout: layout.with_notice(notice(landing.done.as_deref())),
         email: String::new(),
-        passkey: passkey_button(next.clone()),
+        passkey: Some(passkey_button(next.clone())),
         next,
         errors: FieldErrors::default(),
         registration_open: roster.is_enabled(Feature::AccountRegistration),
@@ -176,7 +173,7 @@ async fn sign_in(
         let page = LoginPage {
             layout,
             email: email.clone(),
-            passkey: passkey_button(next.clone()),
+            passkey: Some(passkey_button(next.clone())),
             next,
             errors: FieldErrors::general(message),
             registration_open: roster.is_enabled(Feature::AccountRegistration),

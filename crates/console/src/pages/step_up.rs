@@ -13,9 +13,9 @@
 //! second factor. With a passkey the script does the same by sending the prompt's form to
 //! that address itself.
 
+use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
 use actix_web::web::{self, Data, ServiceConfig};
-use actix_web::HttpResponse;
 use askama::Template;
 use roster_app::{AppError, Roster};
 use serde::Deserialize;
@@ -152,7 +152,7 @@ async fn render(
             hidden.push((name.to_owned(), value.to_owned()));
         }
     }
-    let passkey = (!factors.passkeys.is_empty()).then(|| PasskeyButton {
+    let passkey = (!factors.passkeys.is_empty()).then_some(PasskeyButton {
         ceremony: "step-up",
         start: "/console/step-up/passkey/start",
         finish: "/console/step-up/passkey/finish",
@@ -265,7 +265,10 @@ mod tests {
         );
         assert_eq!(
             describe(&format!("/console/admin/accounts/{id}/disable")),
-            ("disable this account", format!("/console/admin/accounts/{id}"))
+            (
+                "disable this account",
+                format!("/console/admin/accounts/{id}")
+            )
         );
         assert_eq!(
             describe(&format!("/console/admin/accounts/{id}/password")).0,

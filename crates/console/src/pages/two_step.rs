@@ -13,9 +13,9 @@
 //! A session the MFA policy holds back until it sets up a second factor lands here, told
 //! why; it may set one up (as the API's enrolment routes allow), not remove anything.
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, ServiceConfig};
-use actix_web::HttpResponse;
 use askama::Template;
 use roster_app::model::PasskeyId;
 use roster_app::{AppError, MfaStatus, RECOVERY_CODES, RecoveryCodes, Roster, TotpSecret};

@@ -45,7 +45,10 @@ fn unescape(text: &str) -> String {
 /// The text of the element whose `id` is `id` (its first text, up to the next tag).
 fn text_of(page: &Page, id: &str) -> String {
     let marker = format!(r#"id="{id}""#);
-    let start = page.body.find(&marker).unwrap_or_else(|| panic!("no #{id} in {}", page.body));
+    let start = page
+        .body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in {}", page.body));
     let start = start + page.body[start..].find('>').unwrap() + 1;
     let end = start + page.body[start..].find('<').unwrap();
     unescape(&page.body[start..end])
@@ -134,14 +137,32 @@ async fn the_second_step_takes_an_app_code_and_its_cookie_lives_five_minutes(db:
     let cookie = signed_in
         .set_cookie("roster_mfa")
         .expect("the second step's cookie");
-    for part in ["HttpOnly", "SameSite=Strict", "Path=/console", "Max-Age=300"] {
-        assert!(cookie.split("; ").any(|p| p == part), "{cookie} lacks {part}");
+    for part in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/console",
+        "Max-Age=300",
+    ] {
+        assert!(
+            cookie.split("; ").any(|p| p == part),
+            "{cookie} lacks {part}"
+        );
     }
-    assert!(!signed_in.location().contains("rmf_"), "the token stays out of the address");
+    assert!(
+        !signed_in.location().contains("rmf_"),
+        "the token stays out of the address"
+    );
     let page = browser.get(signed_in.location()).await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("<h1>Two-step sign-in</h1>"), "{}", page.body);
-    assert!(!page.body.contains("rmf_"), "the token stays out of the page");
+    assert!(
+        page.body.contains("<h1>Two-step sign-in</h1>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("rmf_"),
+        "the token stays out of the page"
+    );
     // One field for an app's code or a recovery code; no passkey without one.
     for part in [
         r#"name="code""#,
@@ -156,7 +177,10 @@ async fn the_second_step_takes_an_app_code_and_its_cookie_lives_five_minutes(db:
     assert_eq!(done.status, 303, "{}", done.body);
     assert_eq!(done.location(), "/console/account");
     assert!(done.set_cookie("roster_session").is_some());
-    assert!(!browser.has_cookie("roster_mfa"), "the step's cookie is removed");
+    assert!(
+        !browser.has_cookie("roster_mfa"),
+        "the step's cookie is removed"
+    );
     let account = browser.get("/console/account").await;
     assert_eq!(account.status, 200);
     assert!(account.body.contains(&ada.email));
@@ -220,7 +244,10 @@ async fn a_wrong_code_is_said_beside_the_field_and_a_dead_step_sends_back_to_sig
             "That code is not right, or it was used already. Type the code your authenticator \
              app shows now."
         );
-        assert!(page.body.contains(r#"aria-describedby="code-hint code-error""#));
+        assert!(
+            page.body
+                .contains(r#"aria-describedby="code-hint code-error""#)
+        );
         assert!(!browser.has_cookie("roster_session"));
     }
     // Five wrong codes ended the step: even the right code now leads back to sign-in, told
@@ -283,7 +310,10 @@ async fn set_up_app(browser: &mut Browser<'_>) -> (String, Vec<String>) {
     // The QR code is drawn on the page: SVG shapes, no style.
     let svg = &setup.body[setup.body.find("<svg ").expect("a QR code")..];
     let svg = &svg[..svg.find("</svg>").unwrap()];
-    assert!(svg.contains(r#"role="img""#) && !svg.contains("style"), "{svg}");
+    assert!(
+        svg.contains(r#"role="img""#) && !svg.contains("style"),
+        "{svg}"
+    );
     let secret: String = text_of(&setup, "totp-secret")
         .chars()
         .filter(|c| !c.is_whitespace())
@@ -305,7 +335,11 @@ async fn set_up_app(browser: &mut Browser<'_>) -> (String, Vec<String>) {
     fields.push(("code".to_owned(), code(&secret, 0)));
     let codes_page = post_pairs(browser, "/console/account/two-step/app/confirm", &fields).await;
     assert_eq!(codes_page.status, 200, "{}", codes_page.body);
-    assert!(codes_page.body.contains("Your authenticator app is set up."));
+    assert!(
+        codes_page
+            .body
+            .contains("Your authenticator app is set up.")
+    );
     let codes = recovery_codes(&codes_page);
     assert_eq!(codes.len(), 10, "{}", codes_page.body);
     // The download link is a text file of the same codes.
@@ -314,7 +348,10 @@ async fn set_up_app(browser: &mut Browser<'_>) -> (String, Vec<String>) {
     let encoded = &codes_page.body[start..start + codes_page.body[start..].find('"').unwrap()];
     let file: Vec<(String, String)> =
         serde_urlencoded::from_str(&format!("file={}", unescape(encoded))).unwrap();
-    assert!(codes.iter().all(|code| file[0].1.contains(code)), "{file:?}");
+    assert!(
+        codes.iter().all(|code| file[0].1.contains(code)),
+        "{file:?}"
+    );
     assert!(
         codes_page
             .body
@@ -395,7 +432,11 @@ async fn a_session_held_back_reaches_only_the_set_up_its_profile_and_sign_out(db
     let account = browser.get("/console/account").await;
     assert_eq!(account.status, 200);
     assert!(account.body.contains(&root));
-    assert!(!account.body.contains("sessions-heading"), "{}", account.body);
+    assert!(
+        !account.body.contains("sessions-heading"),
+        "{}",
+        account.body
+    );
     // Signing out works for it (another browser of the same account).
     let mut other = Browser::new(&app);
     other.sign_in(&root, PASSWORD).await;
@@ -447,7 +488,10 @@ async fn the_step_up_prompt_sends_the_refused_form_again(db: Db) {
     assert!(prompt.body.contains("To create this API key, confirm"));
     assert!(prompt.body.contains(r#"autocomplete="one-time-code""#));
     let listed = browser.get("/console/admin/api-keys").await;
-    assert!(listed.body.contains("No API keys yet."), "nothing created yet");
+    assert!(
+        listed.body.contains("No API keys yet."),
+        "nothing created yet"
+    );
     // What was typed waits in the prompt's form.
     let waiting = hidden_fields(&prompt, "/console/step-up");
     for field in [
@@ -504,14 +548,24 @@ async fn the_step_up_prompt_sends_the_refused_form_again(db: Db) {
         .await;
     assert_eq!(prompt.status, 403, "{}", prompt.body);
     assert!(prompt.body.contains("To reset this password, confirm"));
-    assert!(!prompt.body.contains(typed), "the password is not shown back");
-    assert!(prompt.body.contains(r#"name="new_password" type="password""#));
+    assert!(
+        !prompt.body.contains(typed),
+        "the password is not shown back"
+    );
+    assert!(
+        prompt
+            .body
+            .contains(r#"name="new_password" type="password""#)
+    );
     let mut sent = hidden_fields(&prompt, "/console/step-up");
     assert!(!sent.iter().any(|(name, _)| name == "new_password"));
     sent.push(("new_password".to_owned(), typed.to_owned()));
     sent.push(("code".to_owned(), code(&other_secret, 1)));
     let confirmed = post_pairs(&mut stale, "/console/step-up", &sent).await;
-    assert_eq!((confirmed.status, confirmed.location()), (307, path.as_str()));
+    assert_eq!(
+        (confirmed.status, confirmed.location()),
+        (307, path.as_str())
+    );
     let done = post_pairs(&mut stale, &path, &sent).await;
     assert_eq!(
         (done.status, done.location()),
@@ -575,7 +629,11 @@ async fn passkeys_are_added_and_sign_in_through_the_consoles_json_routes(db: Db)
     assert!(page.body.contains(r#"data-passkey="create""#));
     let csrf = meta_token(&page);
     let start = browser
-        .post_json("/console/account/two-step/passkeys/start", Some(&csrf), &json!({}))
+        .post_json(
+            "/console/account/two-step/passkeys/start",
+            Some(&csrf),
+            &json!({}),
+        )
         .await;
     assert_eq!(start.status, 200, "{}", start.body);
     let credential = phone.register(&start.json());
@@ -590,7 +648,11 @@ async fn passkeys_are_added_and_sign_in_through_the_consoles_json_routes(db: Db)
     assert_eq!(blank.status, 422, "{}", blank.body);
     assert_eq!(blank.json()["field"], "name");
     let start = browser
-        .post_json("/console/account/two-step/passkeys/start", Some(&csrf), &json!({}))
+        .post_json(
+            "/console/account/two-step/passkeys/start",
+            Some(&csrf),
+            &json!({}),
+        )
         .await;
     let credential = phone.register(&start.json());
     let added = browser
@@ -608,7 +670,11 @@ async fn passkeys_are_added_and_sign_in_through_the_consoles_json_routes(db: Db)
     let listed = browser
         .get("/console/account/two-step?done=passkey-added")
         .await;
-    assert!(listed.body.contains("<td data-label=\"Name\">Phone</td>"), "{}", listed.body);
+    assert!(
+        listed.body.contains("<td data-label=\"Name\">Phone</td>"),
+        "{}",
+        listed.body
+    );
     assert!(listed.body.contains("Passkey added."));
 
     // Passwordless: the sign-in page's passkey button.
@@ -648,7 +714,12 @@ async fn passkeys_are_added_and_sign_in_through_the_consoles_json_routes(db: Db)
         )
         .await;
     assert_eq!(replayed.status, 400, "{}", replayed.body);
-    assert!(replayed.json()["message"].as_str().unwrap().contains("did not sign you in"));
+    assert!(
+        replayed.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not sign you in")
+    );
     assert!(!third.has_cookie("roster_session"));
 
     // The passkey as the second step after the password (no app, so no code field).
@@ -657,7 +728,11 @@ async fn passkeys_are_added_and_sign_in_through_the_consoles_json_routes(db: Db)
     assert!(page.body.contains(r#"data-passkey="get""#));
     let csrf = meta_token(&page);
     let start = third
-        .post_json("/console/login/second-step/passkey/start", Some(&csrf), &json!({}))
+        .post_json(
+            "/console/login/second-step/passkey/start",
+            Some(&csrf),
+            &json!({}),
+        )
         .await;
     assert_eq!(start.status, 200, "{}", start.body);
     let assertion = phone.assert(&start.json());
@@ -712,7 +787,11 @@ async fn every_new_route_refuses_cross_site_requests(db: Db) {
     let forms = FORM_ROUTES.iter().copied().chain([remove_passkey.as_str()]);
     let refused = |page: &Page, what: &str| {
         assert_eq!(page.status, 403, "{what}: {}", page.body);
-        assert!(page.body.contains("Request refused"), "{what}: {}", page.body);
+        assert!(
+            page.body.contains("Request refused"),
+            "{what}: {}",
+            page.body
+        );
     };
     for path in forms {
         // No token; a token of another browser; the right token from another origin.
@@ -748,7 +827,11 @@ async fn every_new_route_refuses_cross_site_requests(db: Db) {
     // The same requests with the token and from the console's origin pass the checks (the
     // refusals above are the checks', not the routes').
     let started = browser
-        .post_json("/console/account/two-step/passkeys/start", Some(&csrf), &json!({}))
+        .post_json(
+            "/console/account/two-step/passkeys/start",
+            Some(&csrf),
+            &json!({}),
+        )
         .await;
     assert_eq!(started.status, 200, "{}", started.body);
     assert!(started.json()["publicKey"]["challenge"].is_string());

@@ -594,7 +594,11 @@ impl Browser {
 struct AddVirtualAuthenticator;
 
 impl WebDriverCompatibleCommand for AddVirtualAuthenticator {
-    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
         let session = session_id.expect("a command of a running session");
         base_url.join(&format!("session/{session}/webauthn/authenticator"))
     }

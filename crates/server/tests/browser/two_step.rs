@@ -108,11 +108,15 @@ async fn an_app_is_set_up_from_the_page_then_signs_in_and_steps_up() {
         .unwrap()
         .unwrap_or_default();
     assert!(download.starts_with("data:text/plain"), "{download}");
-    browser.click("a[href='/console/account/two-step'].button").await;
+    browser
+        .click("a[href='/console/account/two-step'].button")
+        .await;
     browser.wait_for_path("/console/account/two-step").await;
     let app = browser.text("section[aria-labelledby='app-heading']").await;
     assert!(app.contains("On"), "{app}");
-    let left = browser.text("section[aria-labelledby='codes-heading']").await;
+    let left = browser
+        .text("section[aria-labelledby='codes-heading']")
+        .await;
     assert!(left.contains("10 of 10"), "{left}");
 
     // The app was set up on a password-only session: creating an API key asks to confirm
@@ -177,7 +181,10 @@ async fn a_passkey_is_added_then_signs_in_alone_as_a_second_step_and_for_a_step_
     let listed = browser
         .text("section[aria-labelledby='passkeys-heading'] tbody")
         .await;
-    assert!(listed.contains("Laptop") && listed.contains("never"), "{listed}");
+    assert!(
+        listed.contains("Laptop") && listed.contains("never"),
+        "{listed}"
+    );
 
     // Adding a passkey did not refresh this session's second factor: the step-up takes the
     // passkey, and the script sends the waiting form.
