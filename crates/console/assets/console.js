@@ -141,10 +141,12 @@ async function passkeyCeremony(button) {
       credential: credentialJson(credential),
     });
     if (!finished.ok) return failed(finished);
-    if (ceremony === "step-up") {
+    if (ceremony === "step-up" && waiting.dataset.stepUp) {
       // The step-up is recorded: send the form that waited for it, as it was filled in.
       waiting.action = waiting.dataset.stepUp;
       waiting.submit();
+    } else if (ceremony === "step-up") {
+      window.location.assign(waiting.dataset.back);
     } else {
       window.location.assign(finished.json.location);
     }

@@ -25,6 +25,14 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 #[derive(Debug)]
 pub struct JsonRequest<T>(pub T);
 
+/// The browser's `PublicKeyCredential` as JSON: an object, which the relying party reads.
+pub type Credential = serde_json::Map<String, Value>;
+
+/// A credential as the JSON text the use cases take.
+pub fn credential_json(credential: Credential) -> String {
+    Value::Object(credential).to_string()
+}
+
 /// A JSON body with nothing in it (`{}`): a start of a ceremony.
 #[derive(Debug, serde::Deserialize)]
 pub struct Empty {}

@@ -113,6 +113,8 @@ pub(crate) fn notice(done: Option<&str>) -> Option<&'static str> {
         }
         "passkey-added" => "Passkey added. It signs you in on its own, and as your second factor.",
         "passkey-removed" => "The passkey was removed. It no longer signs you in.",
+        "stepped-up" => "Confirmed, it is you. Carry on where you were.",
+        "sign-in-again" => "Signed out. Sign in again to carry on changing your two-step sign-in.",
         _ => return None,
     })
 }

@@ -8,12 +8,11 @@ use actix_web::{HttpRequest, HttpResponse};
 use roster_app::{AppError, Roster};
 use roster_http::Client;
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::over_rate_limit;
 use super::second_step::options_reply;
 use super::sign_in::{destination, with_session};
-use crate::json::{self, Empty, JsonRequest};
+use crate::json::{self, Credential, Empty, JsonRequest, credential_json};
 use crate::render::ConsoleError;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -35,7 +34,7 @@ async fn start(
 
 #[derive(Debug, Deserialize)]
 struct PasskeyAnswer {
-    credential: Value,
+    credential: Credential,
     next: Option<String>,
 }
 
@@ -50,7 +49,7 @@ async fn finish(
         return Ok(json::refusal(StatusCode::TOO_MANY_REQUESTS, &message, None));
     }
     match roster
-        .finish_passwordless(&answer.credential.to_string(), &client)
+        .finish_passwordless(&credential_json(answer.credential), &client)
         .await
     {
         Ok(success) => {

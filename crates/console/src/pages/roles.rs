@@ -16,7 +16,7 @@ use roster_app::{AppError, MAX_RULES, RoleForm, Roster, RuleForm};
 use roster_domain::{BuiltinAction, Role, RoleName};
 use serde::Deserialize;
 
-use super::{Landing, notice};
+use super::{Landing, notice, step_up};
 use crate::forms::{FieldErrors, Form, FormFields, FormState, NoFields};
 use crate::layout::{Layout, may_globally};
 use crate::paging::{PageQuery, Pager, Paging};
@@ -382,6 +382,10 @@ async fn update(
             StatusCode::UNPROCESSABLE_ENTITY,
             rows.errors_on_page("permissions", "Rule", errors),
         ),
+        // Giving a held role the power to grant grants it to every holder.
+        Err(AppError::MfaStepUpRequired) => {
+            return step_up::prompt(&roster, &viewer, &form.action, &form.raw).await;
+        }
         Err(AppError::RoleChanged) => (
             StatusCode::CONFLICT,
             FieldErrors::general(

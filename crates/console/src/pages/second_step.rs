@@ -22,7 +22,7 @@ use super::factors::{CodeField, PasskeyButton, passkey_refusal, too_many_failure
 use super::over_rate_limit;
 use super::sign_in::{anonymous_layout, anonymous_page, destination, with_session};
 use crate::forms::{FieldErrors, Form};
-use crate::json::{self, Empty, JsonRequest};
+use crate::json::{self, Credential, Empty, JsonRequest, credential_json};
 use crate::layout::Layout;
 use crate::render::{ConsoleError, encode_component, see_other};
 use crate::session::{ConsoleCookie, is_console_path, settings_of};
@@ -282,7 +282,7 @@ async fn start_passkey(
 
 #[derive(Debug, Deserialize)]
 struct PasskeyAnswer {
-    credential: Value,
+    credential: Credential,
     next: Option<String>,
 }
 
@@ -299,7 +299,7 @@ async fn finish_with_passkey(
     let Some(token) = ConsoleCookie::SecondStep.read(&req) else {
         return Ok(expired_json(&req));
     };
-    let response = answer.credential.to_string();
+    let response = credential_json(answer.credential);
     match roster
         .finish_passkey_second_factor(&token, &response, &client)
         .await

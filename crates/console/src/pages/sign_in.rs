@@ -14,9 +14,9 @@ use serde::Deserialize;
 use super::factors::{PasskeyButton, too_many_failures};
 use super::{Landing, notice, over_rate_limit, second_step};
 use crate::csrf::{new_pre_session_secret, request_secret};
-use crate::forms::{FieldErrors, Form, NoFields};
+use crate::forms::{FieldErrors, Form};
 use crate::layout::Layout;
-use crate::render::{ConsoleError, html, see_other};
+use crate::render::{ConsoleError, encode_component, html, see_other};
 use crate::session::{
     ConsoleCookie, ENROLMENT_PAGE, EnrollingViewer, is_console_path, settings_of,
 };
@@ -220,16 +220,30 @@ async fn sign_in(
     }
 }
 
+#[derive(Debug, Deserialize)]
+struct SignOutForm {
+    /// Sign in again at once, then come back here ("Sign in again").
+    next: Option<String>,
+}
+
 /// `POST /console/logout`: ends the server-side session and forgets the cookie. Open to a
-/// session the MFA policy holds back, too.
+/// session the MFA policy holds back, too. With `next` (a console path), the sign-in page
+/// asks to sign in again and comes back there.
 async fn sign_out(
     req: HttpRequest,
     roster: Data<Roster>,
     EnrollingViewer(viewer): EnrollingViewer,
-    _form: Form<NoFields>,
+    form: Form<SignOutForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     roster.logout(&viewer.caller).await?;
-    let mut response = see_other("/console/login?done=signed-out");
+    let location = match form.fields.next.filter(|next| is_console_path(next)) {
+        Some(next) => format!(
+            "/console/login?done=sign-in-again&next={}",
+            encode_component(&next)
+        ),
+        None => "/console/login?done=signed-out".to_owned(),
+    };
+    let mut response = see_other(&location);
     let _ = response.add_cookie(&ConsoleCookie::Session.expired(&settings_of(&req)));
     Ok(response)
 }

@@ -1,8 +1,10 @@
 //! "Confirm it is you": the step-up prompt. The most dangerous actions (creating API keys,
-//! giving roles that manage grants, disabling accounts, resetting passwords, inviting or
-//! creating accounts with such roles) need a second factor presented recently
-//! (`mfa.step_up_window`); their use cases answer `MfaStepUpRequired` otherwise, and the
-//! page that met it answers with this prompt instead of an error.
+//! giving roles that manage grants, or a held role that power, disabling accounts,
+//! resetting passwords, inviting or creating accounts with such roles, changing one's own
+//! second factors) need a second factor presented recently (`mfa.step_up_window`); their
+//! use cases answer `MfaStepUpRequired` otherwise, and the page that met it answers with
+//! this prompt instead of an error. An account without a second factor changing its factors
+//! needs a recent sign-in instead (`RecentSignInRequired`): the "Sign in again" page says so.
 //!
 //! Nothing typed is lost, and nothing is done twice: the prompt carries the refused form's
 //! fields (as hidden fields; passwords are never written into a page, so those are asked
@@ -13,31 +15,35 @@
 //! second factor. With a passkey the script does the same by sending the prompt's form to
 //! that address itself.
 
-use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
 use actix_web::web::{self, Data, ServiceConfig};
+use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use roster_app::{AppError, Roster};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::factors::{CodeField, PasskeyButton, passkey_refusal, too_many_failures, wrong_code};
+use super::over_rate_limit;
 use super::second_step::options_reply;
 use crate::csrf::CSRF_FIELD;
 use crate::forms::{FieldErrors, Form, FormFields};
-use crate::json::{self, Empty, JsonRequest};
+use crate::json::{self, Credential, Empty, JsonRequest, credential_json};
 use crate::layout::Layout;
-use crate::render::{ConsoleError, html};
-use crate::session::{Viewer, is_console_path};
+use crate::render::{ConsoleError, encode_component, html, see_other};
+use crate::session::{EnrollingViewer, Viewer, is_console_path};
 
 /// The prompt's own fields, beside the refused form's.
 const CODE_FIELD: &str = "code";
 const ACTION_FIELD: &str = "step_up_action";
+const BACK_FIELD: &str = "step_up_back";
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.route("/step-up", web::post().to(confirm))
+    cfg.route("/step-up", web::get().to(show))
+        .route("/step-up", web::post().to(confirm))
         .route("/step-up/passkey/start", web::post().to(start_passkey))
-        .route("/step-up/passkey/finish", web::post().to(finish_passkey));
+        .route("/step-up/passkey/finish", web::post().to(finish_passkey))
+        .route("/sign-in-again", web::get().to(sign_in_again_page));
 }
 
 /// A password field of the refused form, typed again on the prompt.
@@ -52,10 +58,14 @@ struct StepUpPage {
     layout: Layout,
     /// "create this API key".
     what: &'static str,
-    /// Where the refused form was posted, and is posted again.
+    /// Where the refused form was posted, and is posted again; empty when no form waits
+    /// (a passkey ceremony met the step-up: the person goes back and starts it again).
     action: String,
-    /// The page the person came from, for "Cancel".
+    /// The page the person came from, for "Cancel", and where a prompt without a waiting
+    /// form returns.
     back_to: String,
+    /// Where the script goes after a passkey step-up when no form waits.
+    back_done: String,
     /// The refused form's fields, as sent, in order.
     hidden: Vec<(String, String)>,
     retype: Vec<Retype>,
@@ -68,6 +78,7 @@ struct StepUpPage {
 /// What a refused form's address was for, in words, and the page it was on.
 fn describe(action: &str) -> (&'static str, String) {
     let segments: Vec<&str> = action.trim_end_matches('/').split('/').collect();
+    let two_step = || super::two_step::PATH.to_owned();
     // `["", "console", "admin", <list>, <id>, <verb>]`
     match segments.as_slice() {
         ["", "console", "admin", "api-keys"] => ("create this API key", action.to_owned()),
@@ -77,6 +88,7 @@ fn describe(action: &str) -> (&'static str, String) {
             "send this invitation again",
             "/console/admin/invitations".to_owned(),
         ),
+        ["", "console", "admin", "roles", _] => ("save this role", action.to_owned()),
         ["", "console", "admin", "accounts", id, verb] => {
             let what = match *verb {
                 "disable" => "disable this account",
@@ -86,13 +98,36 @@ fn describe(action: &str) -> (&'static str, String) {
             };
             (what, format!("/console/admin/accounts/{id}"))
         }
+        ["", "console", "account", "two-step", "app"] => {
+            ("set up an authenticator app", two_step())
+        }
+        ["", "console", "account", "two-step", "app", "confirm"] => {
+            ("turn on the authenticator app", two_step())
+        }
+        ["", "console", "account", "two-step", "app", "remove"] => {
+            ("remove the authenticator app", two_step())
+        }
+        ["", "console", "account", "two-step", "recovery-codes"] => {
+            ("get new recovery codes", two_step())
+        }
+        [
+            "",
+            "console",
+            "account",
+            "two-step",
+            "passkeys",
+            _,
+            "remove",
+        ] => ("remove this passkey", two_step()),
         _ => ("do this", "/console/account".to_owned()),
     }
 }
 
-/// A password field's label on the prompt, by its name in the refused form.
-fn retype_label(name: &str) -> &'static str {
+/// A password field's label on the prompt, by the refused form's address and the field's
+/// name there.
+fn retype_label(action: &str, name: &str) -> &'static str {
     match name {
+        _ if action.starts_with("/console/account/") => "Your password, again",
         "new_password" => "The new password, again",
         "password" => "The new account's password, again",
         _ => "The password, again",
@@ -116,8 +151,50 @@ pub(super) async fn prompt(
         roster,
         viewer,
         action,
+        None,
         fields,
         StatusCode::FORBIDDEN,
+        FieldErrors::default(),
+    )
+    .await
+}
+
+/// `back` with the notice that the step-up is done.
+fn stepped_up(back: &str) -> String {
+    let joint = if back.contains('?') { '&' } else { '?' };
+    format!("{back}{joint}done=stepped-up")
+}
+
+/// Where a passkey ceremony that met `MfaStepUpRequired` sends the script: the prompt
+/// without a waiting form, coming back to `back` afterwards.
+pub(super) fn prompt_path(back: &str) -> String {
+    format!("/console/step-up?back={}", encode_component(back))
+}
+
+#[derive(Debug, Deserialize)]
+struct PromptQuery {
+    back: Option<String>,
+}
+
+/// `GET /console/step-up?back=`: the prompt with no form waiting (a passkey ceremony met
+/// the step-up); once confirmed, back to `back` with a notice to go on.
+async fn show(
+    roster: Data<Roster>,
+    viewer: Viewer,
+    query: web::Query<PromptQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    let back = query
+        .back
+        .as_deref()
+        .filter(|back| is_console_path(back))
+        .unwrap_or("/console/account");
+    render(
+        &roster,
+        &viewer,
+        "",
+        Some(back),
+        &FormFields::default(),
+        StatusCode::OK,
         FieldErrors::default(),
     )
     .await
@@ -129,23 +206,28 @@ async fn render(
     roster: &Roster,
     viewer: &Viewer,
     action: &str,
+    back: Option<&str>,
     fields: &FormFields,
     status: StatusCode,
     errors: FieldErrors,
 ) -> Result<HttpResponse, ConsoleError> {
     let factors = roster.mfa_status(&viewer.caller).await?;
-    let (what, back_to) = describe(action);
+    let (what, back_to) = match back {
+        // No form waits: the person changes their second factors when they come back.
+        Some(back) => ("change your two-step sign-in", back.to_owned()),
+        None => describe(action),
+    };
     let mut hidden = Vec::new();
     let mut retype: Vec<Retype> = Vec::new();
     for (name, value) in fields.pairs() {
-        if [CSRF_FIELD, CODE_FIELD, ACTION_FIELD].contains(&name) {
+        if [CSRF_FIELD, CODE_FIELD, ACTION_FIELD, BACK_FIELD].contains(&name) {
             continue;
         }
         if is_password(name) {
             if !retype.iter().any(|field| field.name == name) {
                 retype.push(Retype {
                     name: name.to_owned(),
-                    label: retype_label(name),
+                    label: retype_label(action, name),
                 });
             }
         } else {
@@ -163,6 +245,7 @@ async fn render(
         layout: Layout::signed_in(viewer, &back_to),
         what,
         action: action.to_owned(),
+        back_done: stepped_up(&back_to),
         back_to,
         hidden,
         retype,
@@ -179,6 +262,8 @@ struct StepUpFields {
     code: String,
     #[serde(default)]
     step_up_action: String,
+    #[serde(default)]
+    step_up_back: String,
 }
 
 /// Whether `action` may be sent again: a console path, never this prompt's own.
@@ -193,30 +278,87 @@ fn send_again(action: &str) -> HttpResponse {
         .finish()
 }
 
-/// `POST /console/step-up`: the code; then the refused form, once more.
+/// `POST /console/step-up`: the code; then the refused form, once more (or, when none
+/// waits, back where the person was).
 async fn confirm(
+    req: HttpRequest,
     roster: Data<Roster>,
     viewer: Viewer,
     form: Form<StepUpFields>,
 ) -> Result<HttpResponse, ConsoleError> {
     let action = form.fields.step_up_action.as_str();
-    if !replayable(action) {
+    let back = form.fields.step_up_back.as_str();
+    let done = if action.is_empty() && is_console_path(back) {
+        see_other(&stepped_up(back))
+    } else if replayable(action) {
+        send_again(action)
+    } else {
         return Err(ConsoleError::BadForm(
             "The form waiting for your confirmation is not one of this console's.",
         ));
-    }
-    let code = form.fields.code.as_str();
-    let (status, errors) = match roster.step_up(&viewer.caller, code).await {
-        // No second factor (any more): the action needs no step-up either.
-        Ok(()) | Err(AppError::MfaNotEnrolled) => return Ok(send_again(action)),
-        Err(AppError::InvalidMfaCode) => (StatusCode::UNAUTHORIZED, wrong_code(code)),
-        Err(AppError::TooManyAttempts { retry_after_secs }) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            FieldErrors::general(too_many_failures(retry_after_secs)),
-        ),
-        Err(other) => return Err(other.into()),
     };
-    render(&roster, &viewer, action, &form.raw, status, errors).await
+    let back = action.is_empty().then_some(back);
+    let code = form.fields.code.as_str();
+    let (status, errors) = if let Some(message) = over_rate_limit(&req) {
+        (StatusCode::TOO_MANY_REQUESTS, FieldErrors::general(message))
+    } else {
+        match roster.step_up(&viewer.caller, code).await {
+            // No second factor (any more): the action needs no step-up either.
+            Ok(()) | Err(AppError::MfaNotEnrolled) => return Ok(done),
+            Err(AppError::InvalidMfaCode) => (StatusCode::UNAUTHORIZED, wrong_code(code)),
+            Err(AppError::TooManyAttempts { retry_after_secs }) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                FieldErrors::general(too_many_failures(retry_after_secs)),
+            ),
+            Err(other) => return Err(other.into()),
+        }
+    };
+    render(&roster, &viewer, action, back, &form.raw, status, errors).await
+}
+
+// ---------------------------------------------------------------------------------------
+// A recent sign-in.
+
+/// Where a change of second factors that needs a recent sign-in (`RecentSignInRequired`)
+/// sends the person: the page saying so, coming back to `back` after signing in again.
+pub(super) fn sign_in_again_path(back: &str) -> String {
+    format!("/console/sign-in-again?next={}", encode_component(back))
+}
+
+/// The answer to a form refused with `RecentSignInRequired`.
+pub(super) fn sign_in_again(back: &str) -> HttpResponse {
+    see_other(&sign_in_again_path(back))
+}
+
+#[derive(Template)]
+#[template(path = "sign_in_again.html")]
+struct SignInAgainPage {
+    layout: Layout,
+    next: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct SignInAgainQuery {
+    next: Option<String>,
+}
+
+/// `GET /console/sign-in-again?next=`: why, and a button that signs out and asks to sign in
+/// again, then comes back to `next`. Open to a session the MFA policy holds back (it may
+/// have signed in too long ago to set up its factor).
+async fn sign_in_again_page(
+    EnrollingViewer(viewer): EnrollingViewer,
+    query: web::Query<SignInAgainQuery>,
+) -> HttpResponse {
+    let next = query
+        .next
+        .clone()
+        .filter(|next| is_console_path(next))
+        .unwrap_or_else(|| super::two_step::PATH.to_owned());
+    let page = SignInAgainPage {
+        layout: Layout::signed_in(&viewer, &next),
+        next,
+    };
+    html(StatusCode::FORBIDDEN, &page)
 }
 
 /// `POST /console/step-up/passkey/start`: options allowing the account's passkeys.
@@ -233,7 +375,7 @@ async fn start_passkey(
 
 #[derive(Debug, Deserialize)]
 struct PasskeyAnswer {
-    credential: Value,
+    credential: Credential,
 }
 
 /// `POST /console/step-up/passkey/finish`: the browser's answer; the session's second
@@ -244,7 +386,7 @@ async fn finish_passkey(
     JsonRequest(answer): JsonRequest<PasskeyAnswer>,
 ) -> Result<HttpResponse, ConsoleError> {
     match roster
-        .finish_passkey_step_up(&viewer.caller, &answer.credential.to_string())
+        .finish_passkey_step_up(&viewer.caller, &credential_json(answer.credential))
         .await
     {
         Ok(()) => Ok(json::reply(StatusCode::OK, &json!({"confirmed": true}))),
@@ -281,7 +423,52 @@ mod tests {
                 "/console/admin/invitations".to_owned()
             )
         );
+        assert_eq!(
+            describe("/console/admin/roles/viewer"),
+            ("save this role", "/console/admin/roles/viewer".to_owned())
+        );
+        assert_eq!(
+            describe(&format!("/console/account/two-step/passkeys/{id}/remove")),
+            (
+                "remove this passkey",
+                "/console/account/two-step".to_owned()
+            )
+        );
+        assert_eq!(
+            describe("/console/account/two-step/recovery-codes").0,
+            "get new recovery codes"
+        );
         assert_eq!(describe("/console/elsewhere").0, "do this");
+    }
+
+    #[test]
+    fn a_password_to_type_again_is_named_for_its_form() {
+        let own = "/console/account/two-step/app/remove";
+        assert_eq!(retype_label(own, "password"), "Your password, again");
+        assert_eq!(
+            retype_label("/console/admin/accounts", "password"),
+            "The new account's password, again"
+        );
+        assert_eq!(
+            retype_label("/console/admin/accounts/x/password", "new_password"),
+            "The new password, again"
+        );
+    }
+
+    #[test]
+    fn a_prompt_without_a_waiting_form_returns_with_a_notice() {
+        assert_eq!(
+            stepped_up("/console/account/two-step"),
+            "/console/account/two-step?done=stepped-up"
+        );
+        assert_eq!(
+            stepped_up("/console/x?a=b"),
+            "/console/x?a=b&done=stepped-up"
+        );
+        assert_eq!(
+            prompt_path("/console/account/two-step"),
+            "/console/step-up?back=%2Fconsole%2Faccount%2Ftwo-step"
+        );
     }
 
     #[test]

@@ -13,28 +13,28 @@
 //! A session the MFA policy holds back until it sets up a second factor lands here, told
 //! why; it may set one up (as the API's enrolment routes allow), not remove anything.
 
-use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, ServiceConfig};
+use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use roster_app::model::PasskeyId;
 use roster_app::{AppError, MfaStatus, RECOVERY_CODES, RecoveryCodes, Roster, TotpSecret};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::factors::{CodeField, wrong_code};
 use super::second_step::options_reply;
-use super::{Landing, notice, path_id};
-use crate::forms::{FieldErrors, Form, NoFields};
-use crate::json::{self, Empty, JsonRequest};
+use super::{Landing, notice, over_rate_limit, path_id, step_up};
+use crate::forms::{FieldErrors, Form, FormFields, NoFields};
+use crate::json::{self, Credential, Empty, JsonRequest, credential_json};
 use crate::layout::Layout;
 use crate::qr;
 use crate::render::{ConsoleError, encode_component, html, see_other};
 use crate::session::{ENROLMENT_PAGE, EnrollingViewer, Viewer};
 use crate::words::{when, when_or};
 
-const PATH: &str = ENROLMENT_PAGE;
+/// The page's path (where the MFA policy sends a session it holds back, too).
+pub(super) const PATH: &str = ENROLMENT_PAGE;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.route("/account/two-step", web::get().to(show))
@@ -198,7 +198,7 @@ impl AppSetupPage {
 async fn begin_app(
     roster: Data<Roster>,
     EnrollingViewer(viewer): EnrollingViewer,
-    _form: Form<NoFields>,
+    form: Form<NoFields>,
 ) -> Result<HttpResponse, ConsoleError> {
     match roster.begin_totp(&viewer.caller).await {
         Ok(TotpSecret {
@@ -214,8 +214,34 @@ async fn begin_app(
             ),
         )),
         Err(AppError::MfaAlreadyEnrolled) => Ok(see_other(&format!("{PATH}?done=app-on"))),
-        Err(other) => Err(other.into()),
+        Err(other) => proof_of_presence(&roster, &viewer, (&form.action, &form.raw), other).await,
     }
+}
+
+/// The answer to a change of factors refused for want of a recent second factor (the
+/// step-up prompt, the form waiting) or of a recent sign-in (the page asking to sign in
+/// again); any other error as the console's error page.
+async fn proof_of_presence(
+    roster: &Roster,
+    viewer: &Viewer,
+    (action, fields): (&str, &FormFields),
+    error: AppError,
+) -> Result<HttpResponse, ConsoleError> {
+    match error {
+        AppError::MfaStepUpRequired => step_up::prompt(roster, viewer, action, fields).await,
+        AppError::RecentSignInRequired => Ok(step_up::sign_in_again(PATH)),
+        other => Err(other.into()),
+    }
+}
+
+/// The script's answer to a passkey ceremony refused for the same want: where to prove it.
+fn proof_of_presence_json(error: AppError) -> Result<HttpResponse, ConsoleError> {
+    let location = match error {
+        AppError::MfaStepUpRequired => step_up::prompt_path(PATH),
+        AppError::RecentSignInRequired => step_up::sign_in_again_path(PATH),
+        other => return Err(other.into()),
+    };
+    Ok(json::go_to(StatusCode::FORBIDDEN, &location, None))
 }
 
 #[derive(Debug, Deserialize)]
@@ -243,6 +269,7 @@ fn is_setup_pair(secret: &str, otpauth_uri: &str) -> bool {
 /// `POST /console/account/two-step/app/confirm`: the first code turns the app on; the answer
 /// is the recovery codes, shown once.
 async fn confirm_app(
+    req: HttpRequest,
     roster: Data<Roster>,
     EnrollingViewer(viewer): EnrollingViewer,
     form: Form<ConfirmAppForm>,
@@ -252,6 +279,20 @@ async fn confirm_app(
         secret,
         otpauth_uri,
     } = form.fields;
+    // Guessing the first code is limited per address, as at the API.
+    if let Some(message) = over_rate_limit(&req)
+        && is_setup_pair(&secret, &otpauth_uri)
+    {
+        return Ok(html(
+            StatusCode::TOO_MANY_REQUESTS,
+            &AppSetupPage::new(
+                &viewer,
+                &secret,
+                &otpauth_uri,
+                FieldErrors::general(message),
+            ),
+        ));
+    }
     match roster.confirm_totp(&viewer.caller, &code).await {
         Ok(codes) => Ok(recovery_codes_page(
             &viewer,
@@ -271,7 +312,7 @@ async fn confirm_app(
             Ok(see_other(&format!("{PATH}?done=app-setup-lost")))
         }
         Err(AppError::MfaAlreadyEnrolled) => Ok(see_other(&format!("{PATH}?done=app-on"))),
-        Err(other) => Err(other.into()),
+        Err(other) => proof_of_presence(&roster, &viewer, (&form.action, &form.raw), other).await,
     }
 }
 
@@ -312,7 +353,7 @@ async fn remove_app(
             Some((status, errors)) => {
                 render(&roster, &viewer, status, None, Refused::RemoveApp(errors)).await
             }
-            None => Err(error.into()),
+            None => proof_of_presence(&roster, &viewer, (&form.action, &form.raw), error).await,
         },
     }
 }
@@ -383,7 +424,7 @@ async fn renew_recovery_codes(
             Some((status, errors)) => {
                 render(&roster, &viewer, status, None, Refused::Renew(errors)).await
             }
-            None => Err(error.into()),
+            None => proof_of_presence(&roster, &viewer, (&form.action, &form.raw), error).await,
         },
     }
 }
@@ -398,14 +439,17 @@ async fn start_passkey(
     EnrollingViewer(viewer): EnrollingViewer,
     _body: JsonRequest<Empty>,
 ) -> Result<HttpResponse, ConsoleError> {
-    options_reply(&roster.start_passkey_registration(&viewer.caller).await?)
+    match roster.start_passkey_registration(&viewer.caller).await {
+        Ok(options) => options_reply(&options),
+        Err(other) => proof_of_presence_json(other),
+    }
 }
 
 #[derive(Debug, Deserialize)]
 struct NewPasskey {
     #[serde(default)]
     name: String,
-    credential: Value,
+    credential: Credential,
 }
 
 /// `POST /console/account/two-step/passkeys/finish`: the browser's answer, under the name
@@ -416,7 +460,11 @@ async fn finish_passkey(
     JsonRequest(answer): JsonRequest<NewPasskey>,
 ) -> Result<HttpResponse, ConsoleError> {
     match roster
-        .finish_passkey_registration(&viewer.caller, &answer.name, &answer.credential.to_string())
+        .finish_passkey_registration(
+            &viewer.caller,
+            &answer.name,
+            &credential_json(answer.credential),
+        )
         .await
     {
         Ok(_) => Ok(json::go_to(
@@ -439,7 +487,7 @@ async fn finish_passkey(
             "The passkey could not be added (it may be on this account already). Try again.",
             None,
         )),
-        Err(other) => Err(other.into()),
+        Err(other) => proof_of_presence_json(other),
     }
 }
 
@@ -448,11 +496,13 @@ async fn remove_passkey(
     roster: Data<Roster>,
     viewer: Viewer,
     id: web::Path<String>,
-    _form: Form<NoFields>,
+    form: Form<NoFields>,
 ) -> Result<HttpResponse, ConsoleError> {
     let id = path_id(&id, "passkey", PasskeyId::new)?;
-    roster.remove_passkey(&viewer.caller, id).await?;
-    Ok(see_other(&format!("{PATH}?done=passkey-removed")))
+    match roster.remove_passkey(&viewer.caller, id).await {
+        Ok(()) => Ok(see_other(&format!("{PATH}?done=passkey-removed"))),
+        Err(other) => proof_of_presence(&roster, &viewer, (&form.action, &form.raw), other).await,
+    }
 }
 
 #[cfg(test)]

@@ -73,6 +73,10 @@ impl<'a> Browser<'a> {
             client: reqwest::Client::builder()
                 .redirect(Policy::none())
                 .user_agent(BROWSER_AGENT)
+                // A connection per request: a page refused before its form was read (a
+                // session sent to sign in or to set up a second factor) may have its
+                // connection closed by the server, which a browser would retry quietly.
+                .pool_max_idle_per_host(0)
                 .build()
                 .unwrap(),
             cookies: HashMap::new(),

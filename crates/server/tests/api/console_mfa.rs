@@ -19,6 +19,7 @@ on_both_databases!(
     a_wrong_code_is_said_beside_the_field_and_a_dead_step_sends_back_to_sign_in,
     a_session_held_back_reaches_only_the_set_up_its_profile_and_sign_out,
     the_step_up_prompt_sends_the_refused_form_again,
+    changing_factors_needs_a_recent_second_factor_or_sign_in,
     passkeys_are_added_and_sign_in_through_the_consoles_json_routes,
     every_new_route_refuses_cross_site_requests,
 );
@@ -54,11 +55,12 @@ fn text_of(page: &Page, id: &str) -> String {
     unescape(&page.body[start..end])
 }
 
-/// Every hidden field of the page's form posting to `action`, in order.
+/// Every hidden field of the page's last form posting to `action` (the header's sign-out
+/// form comes before the page's own), in order.
 fn hidden_fields(page: &Page, action: &str) -> Vec<(String, String)> {
     let start = page
         .body
-        .find(&format!(r#"action="{action}""#))
+        .rfind(&format!(r#"action="{action}""#))
         .unwrap_or_else(|| panic!("no form to {action} in {}", page.body));
     let form = &page.body[start..start + page.body[start..].find("</form>").unwrap()];
     form.split("<input ")
@@ -575,6 +577,69 @@ async fn the_step_up_prompt_sends_the_refused_form_again(db: Db) {
         )
     );
     assert_eq!(app.login(&victim.email, typed).await.status(), 200);
+    // Giving a held role the power to grant is granting it to every holder: the role's
+    // page asks too, and its rules (repeated fields, in order) are sent again as typed.
+    let mut roles = Browser::new(&app);
+    let third_root = superadmin(&app).await;
+    roles.sign_in(&third_root, PASSWORD).await;
+    let page = roles.get("/console/admin/roles").await;
+    let created = roles
+        .post(
+            "/console/admin/roles",
+            &[
+                ("csrf_token", &page.csrf_token()),
+                ("name", "helper"),
+                ("description", ""),
+                ("action", "account-read"),
+                ("effect", "allow"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let account_page = roles
+        .get(&format!("/console/admin/accounts/{}", victim.id))
+        .await;
+    let granted = roles
+        .post(
+            &format!("/console/admin/accounts/{}/grants", victim.id),
+            &[
+                ("csrf_token", &account_page.csrf_token()),
+                ("role", "helper"),
+                ("scope", "acme"),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status, 303, "{}", granted.body);
+    let (roles_secret, _) = set_up_app(&mut roles).await;
+    let page = roles.get("/console/admin/roles/helper").await;
+    let widen = [
+        ("csrf_token", page.csrf_token()),
+        ("description", "Helps.".to_owned()),
+        ("action", "account-read".to_owned()),
+        ("effect", "allow".to_owned()),
+        ("action", "grant-manage".to_owned()),
+        ("effect", "allow".to_owned()),
+    ]
+    .map(|(name, value)| (name.to_owned(), value));
+    let prompt = post_pairs(&mut roles, "/console/admin/roles/helper", &widen).await;
+    assert_eq!(prompt.status, 403, "{}", prompt.body);
+    assert!(prompt.body.contains("To save this role, confirm it is you"));
+    let mut sent = hidden_fields(&prompt, "/console/step-up");
+    let actions: Vec<&str> = sent
+        .iter()
+        .filter(|(name, _)| name == "action")
+        .map(|(_, value)| value.as_str())
+        .collect();
+    assert_eq!(actions, ["account-read", "grant-manage"]);
+    sent.push(("code".to_owned(), code(&roles_secret, 1)));
+    let confirmed = post_pairs(&mut roles, "/console/step-up", &sent).await;
+    assert_eq!(confirmed.status, 307);
+    let saved = post_pairs(&mut roles, confirmed.location(), &sent).await;
+    assert_eq!(
+        (saved.status, saved.location()),
+        (303, "/console/admin/roles/helper?done=role-updated")
+    );
+
     // The first super admin's refreshed session disables at once, without a prompt.
     let account_page = browser
         .get(&format!("/console/admin/accounts/{}", victim.id))
@@ -586,6 +651,167 @@ async fn the_step_up_prompt_sends_the_refused_form_again(db: Db) {
         )
         .await;
     assert_eq!(disabled.status, 303, "{}", disabled.body);
+}
+
+async fn changing_factors_needs_a_recent_second_factor_or_sign_in(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let ada = app.new_account("ada").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&ada.email, PASSWORD).await;
+    let (secret, _) = set_up_app(&mut browser).await;
+
+    // New recovery codes on this session, whose second factor is not recent: the prompt
+    // asks for the password again (never shown back) and the code, then sends the form.
+    let page = browser.get("/console/account/two-step").await;
+    let prompt = browser
+        .post(
+            "/console/account/two-step/recovery-codes",
+            &[("csrf_token", &page.csrf_token()), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(prompt.status, 403, "{}", prompt.body);
+    assert!(
+        prompt
+            .body
+            .contains("To get new recovery codes, confirm it is you")
+    );
+    assert!(prompt.body.contains("Your password, again"));
+    assert!(!prompt.body.contains(PASSWORD));
+    let mut sent = hidden_fields(&prompt, "/console/step-up");
+    sent.push(("password".to_owned(), PASSWORD.to_owned()));
+    sent.push(("code".to_owned(), code(&secret, 1)));
+    let confirmed = post_pairs(&mut browser, "/console/step-up", &sent).await;
+    assert_eq!(
+        (confirmed.status, confirmed.location()),
+        (307, "/console/account/two-step/recovery-codes")
+    );
+    let renewed = post_pairs(&mut browser, confirmed.location(), &sent).await;
+    assert_eq!(renewed.status, 200, "{}", renewed.body);
+    assert_eq!(recovery_codes(&renewed).len(), 10);
+
+    // A passkey ceremony that meets the step-up is sent to the prompt with no form waiting;
+    // confirming leads back with a notice.
+    let mut other = Browser::new(&app);
+    let page = password_step(&mut other, &ada.email, "otp,recovery").await;
+    let signed_in = send_code(&mut other, &page, &recovery_codes(&renewed)[0]).await;
+    assert_eq!(signed_in.status, 303);
+    // This session's second factor is recent: it starts a passkey at once.
+    let page = other.get("/console/account/two-step").await;
+    let started = other
+        .post_json(
+            "/console/account/two-step/passkeys/start",
+            Some(&meta_token(&page)),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    // The first browser's step-up was recent too; a session that never stepped up is not.
+    let mut third = Browser::new(&app);
+    let page = password_step(&mut third, &ada.email, "otp,recovery").await;
+    send_code(&mut third, &page, &recovery_codes(&renewed)[1]).await;
+    app.age_sessions(std::time::Duration::from_mins(20));
+    let page = third.get("/console/account/two-step").await;
+    let csrf = meta_token(&page);
+    let refused = third
+        .post_json(
+            "/console/account/two-step/passkeys/start",
+            Some(&csrf),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(
+        refused.json()["location"],
+        "/console/step-up?back=%2Fconsole%2Faccount%2Ftwo-step"
+    );
+    let prompt = third
+        .get("/console/step-up?back=%2Fconsole%2Faccount%2Ftwo-step")
+        .await;
+    assert_eq!(prompt.status, 200);
+    assert!(
+        prompt
+            .body
+            .contains("To change your two-step sign-in, confirm it is you")
+    );
+    let mut sent = hidden_fields(&prompt, "/console/step-up");
+    assert!(sent.contains(&("step_up_action".to_owned(), String::new())));
+    sent.push(("code".to_owned(), recovery_codes(&renewed)[2].clone()));
+    let back = post_pairs(&mut third, "/console/step-up", &sent).await;
+    assert_eq!(
+        (back.status, back.location()),
+        (303, "/console/account/two-step?done=stepped-up")
+    );
+    let started = third
+        .post_json(
+            "/console/account/two-step/passkeys/start",
+            Some(&csrf),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(started.status, 200, "{}", started.body);
+
+    // An account without a second factor whose sign-in is old is asked to sign in again,
+    // and comes back to the page afterwards.
+    let bob = app.new_account("bob").await;
+    let mut stale = Browser::new(&app);
+    stale.sign_in(&bob.email, PASSWORD).await;
+    app.age_sessions(std::time::Duration::from_mins(20));
+    let page = stale.get("/console/account/two-step").await;
+    let refused = stale
+        .post(
+            "/console/account/two-step/app",
+            &[("csrf_token", &page.csrf_token())],
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.location()),
+        (
+            303,
+            "/console/sign-in-again?next=%2Fconsole%2Faccount%2Ftwo-step"
+        )
+    );
+    let again = stale.get(refused.location()).await;
+    assert_eq!(again.status, 403);
+    assert!(again.body.contains("<h1>Sign in again</h1>"));
+    let mut sent = hidden_fields(&again, "/console/logout");
+    assert!(sent.contains(&("next".to_owned(), "/console/account/two-step".to_owned())));
+    sent.retain(|(name, _)| name != "csrf_token");
+    sent.push(("csrf_token".to_owned(), again.csrf_token()));
+    let out = post_pairs(&mut stale, "/console/logout", &sent).await;
+    assert_eq!(
+        out.location(),
+        "/console/login?done=sign-in-again&next=%2Fconsole%2Faccount%2Ftwo-step"
+    );
+    assert!(!stale.has_cookie("roster_session"));
+    let login = stale.get(out.location()).await;
+    assert!(
+        login.body.contains("Sign in again to carry on"),
+        "{}",
+        login.body
+    );
+    let token = login.csrf_token();
+    let signed_in = stale
+        .post(
+            "/console/login",
+            &[
+                ("csrf_token", token.as_str()),
+                ("email", &bob.email),
+                ("password", PASSWORD),
+                ("next", "/console/account/two-step"),
+            ],
+        )
+        .await;
+    assert_eq!(signed_in.location(), "/console/account/two-step");
+    let page = stale.get("/console/account/two-step").await;
+    let setup = stale
+        .post(
+            "/console/account/two-step/app",
+            &[("csrf_token", &page.csrf_token())],
+        )
+        .await;
+    assert_eq!(setup.status, 200, "{}", setup.body);
 }
 
 /// POSTs `fields` to `path`.

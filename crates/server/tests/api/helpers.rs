@@ -422,13 +422,20 @@ impl TestApp {
         body["allowed"].as_bool().expect("allowed is a bool")
     }
 
-    /// Moves every stored session `by` into the past (creation, last activity, expiry and
-    /// revocation), on a connection of our own: to the service it is as if that much time had
-    /// passed for those sessions. Deterministic where sleeping past a timeout is not.
+    /// Moves every stored session `by` into the past (creation, last activity, expiry,
+    /// revocation and last second factor), on a connection of our own: to the service it is
+    /// as if that much time had passed for those sessions. Deterministic where sleeping past a
+    /// timeout is not.
     pub fn age_sessions(&self, by: Duration) {
         use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
         let seconds = by.as_secs();
-        let columns = ["created_at", "last_seen_at", "expires_at", "revoked_at"];
+        let columns = [
+            "created_at",
+            "last_seen_at",
+            "expires_at",
+            "revoked_at",
+            "second_factor_at",
+        ];
         if let Some(path) = self.database_url.strip_prefix("sqlite://") {
             let shifted = columns
                 .map(|c| format!("{c} = strftime('%Y-%m-%d %H:%M:%f', {c}, '-{seconds} seconds')"))

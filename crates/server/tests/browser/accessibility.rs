@@ -43,8 +43,7 @@ const PHONE: (u32, u32) = (390, 844);
 const ACCOUNT_EMAIL: &str = "ada@example.com";
 
 /// The accounts that set up two-step sign-in on the tour (made by [`example_data`]), one per
-/// colour scheme: each tour needs one without it yet. They hold `tenant-admin` on `*`, so
-/// that creating an API key asks them to confirm it is them.
+/// colour scheme: each tour needs one without it yet.
 const TWO_STEP_EMAILS: [(Scheme, &str, &str); 2] = [
     (Scheme::Light, "lin@example.com", "Lin Wei"),
     (Scheme::Dark, "noor@example.com", "Noor Haddad"),
@@ -78,6 +77,14 @@ const PAGES: &[Page] = &[
         "/console/admin/check?principal=ada%40example.com&action=issuer-key-delete&scope=acme.berlin.issuer",
     ),
     signed_in("features", "/console/admin/features"),
+    // What changing two-step sign-in on an old sign-in asks for.
+    Page {
+        status: 403,
+        ..signed_in(
+            "sign-in-again",
+            "/console/sign-in-again?next=%2Fconsole%2Faccount%2Ftwo-step",
+        )
+    },
     Page {
         status: 404,
         ..signed_in("not-found", "/console/no-such-page")
@@ -140,13 +147,7 @@ async fn example_data(console: &Console) -> String {
     )
     .await;
     for (_, email, name) in TWO_STEP_EMAILS {
-        let id = console.account(email, name).await;
-        call(
-            Method::POST,
-            format!("/v1/admin/accounts/{id}/grants"),
-            Some(json!({"role": "tenant-admin", "scope": "*"})),
-        )
-        .await;
+        console.account(email, name).await;
     }
     // One without a name.
     let (status, reply) = console
@@ -206,7 +207,8 @@ async fn look(browser: &Browser, name: &str, too_wide: &mut Vec<String>) {
 
 /// The two-step pages as `email` (who has no second factor yet) meets them, each shown as
 /// `<page><suffix>`: the set-up page, the authenticator app's QR code and its recovery
-/// codes, the page with an app and a passkey, the step-up prompt, and the sign-in's second
+/// codes, the step-up prompt (adding a passkey after the app, on a session whose second
+/// factor is not recent), the page with an app and a passkey, and the sign-in's second
 /// step. `browser` is signed out and has a virtual authenticator.
 async fn two_step_pages(browser: &Browser, email: &str, suffix: &str, too_wide: &mut Vec<String>) {
     let name = |page: &str| format!("{page}{suffix}");
@@ -218,23 +220,29 @@ async fn two_step_pages(browser: &Browser, email: &str, suffix: &str, too_wide: 
         .await;
     browser.find(".qr svg").await;
     look(browser, &name("totp-setup"), too_wide).await;
-    set_up_app(browser, None).await;
+    let (_, codes) = set_up_app(browser, None).await;
     look(browser, &name("recovery-codes"), too_wide).await;
-    browser.goto("/console/account/two-step").await;
-    browser.fill("#passkey-name", "Work laptop").await;
-    browser.click("button[data-passkey=create]").await;
+    let add_passkey = || async {
+        browser.goto("/console/account/two-step").await;
+        browser.fill("#passkey-name", "Work laptop").await;
+        browser.click("button[data-passkey=create]").await;
+    };
+    add_passkey().await;
+    browser.wait_for_path("/console/step-up").await;
+    browser.find("form[action='/console/step-up']").await;
+    look(browser, &name("step-up"), too_wide).await;
+    browser.fill("#code", &codes[0]).await;
+    browser
+        .click("form[action='/console/step-up'] button[type=submit]")
+        .await;
+    browser
+        .wait_for_path("/console/account/two-step?done=stepped-up")
+        .await;
+    add_passkey().await;
     browser
         .wait_for_path("/console/account/two-step?done=passkey-added")
         .await;
     look(browser, &name("two-step-on"), too_wide).await;
-    browser.goto("/console/admin/api-keys").await;
-    browser.fill("#name", "ci-deploy").await;
-    browser
-        .click("form[action='/console/admin/api-keys'] button[type=submit]")
-        .await;
-    browser.find("form[action='/console/step-up']").await;
-    assert_eq!(browser.status().await, 403);
-    look(browser, &name("step-up"), too_wide).await;
     browser.click("form.sign-out button[type=submit]").await;
     browser
         .wait_for_path("/console/login?done=signed-out")
