@@ -802,10 +802,10 @@ async fn giving_a_held_role_the_power_to_grant_needs_a_step_up(db: Db) {
 }
 
 async fn start_up_warns_while_super_admins_lack_a_second_factor(db: Db) {
+    const WARNING: &str = "super admins without a second factor exist";
     let Some(app) = spawn_app(db).await else {
         return;
     };
-    const WARNING: &str = "super admins without a second factor exist";
     app.superadmin_token().await;
     // The log is the whole test process's: count this start-up's addition (a broken warning
     // adds none anywhere).
