@@ -22,6 +22,7 @@ pub use usecases::{
     RegistrationPolicyView, RoleForm, Roster, RosterPorts, RosterSettings, RuleForm,
     SelfRegistration, SessionSettings, VERIFICATION_TTL,
 };
+pub use usecases::{ActiveToken, Introspection, TokenHolder};
 pub use usecases::{
     AuditTrail, AuditTrailForm, CHECK_CHOICE_LIMIT, CheckChoices, CheckSubject, PrincipalNames,
     SubjectCheck, SubjectCheckForm,

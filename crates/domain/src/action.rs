@@ -195,7 +195,8 @@ impl From<Action> for ActionPattern {
 /// assert_eq!(BuiltinAction::AccountCreate.name(), "account-create");
 /// assert_eq!(BuiltinAction::GrantManage.action().as_str(), "grant-manage");
 /// assert_eq!(BuiltinAction::FeatureManage.name(), "feature-manage");
-/// assert_eq!(BuiltinAction::ALL.len(), 9);
+/// assert_eq!(BuiltinAction::TokenIntrospect.name(), "token-introspect");
+/// assert_eq!(BuiltinAction::ALL.len(), 10);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BuiltinAction {
@@ -217,11 +218,14 @@ pub enum BuiltinAction {
     GrantManage,
     /// `feature-manage`: switch feature flags on and off (the console's features page).
     FeatureManage,
+    /// `token-introspect`: ask about any presented token (`POST /v1/auth/introspect`): whose
+    /// it is, and its grants; typically held by a service's API key.
+    TokenIntrospect,
 }
 
 impl BuiltinAction {
     /// Every built-in action, in declaration order.
-    pub const ALL: [BuiltinAction; 9] = [
+    pub const ALL: [BuiltinAction; 10] = [
         BuiltinAction::AccountCreate,
         BuiltinAction::AccountRead,
         BuiltinAction::AccountDisable,
@@ -231,6 +235,7 @@ impl BuiltinAction {
         BuiltinAction::AuditRead,
         BuiltinAction::GrantManage,
         BuiltinAction::FeatureManage,
+        BuiltinAction::TokenIntrospect,
     ];
 
     /// The action's name, e.g. `account-create`.
@@ -245,6 +250,7 @@ impl BuiltinAction {
             BuiltinAction::AuditRead => "audit-read",
             BuiltinAction::GrantManage => "grant-manage",
             BuiltinAction::FeatureManage => "feature-manage",
+            BuiltinAction::TokenIntrospect => "token-introspect",
         }
     }
 
@@ -387,6 +393,7 @@ mod tests {
                 "audit-read",
                 "grant-manage",
                 "feature-manage",
+                "token-introspect",
             ]
         );
         for builtin in BuiltinAction::ALL {

@@ -8,11 +8,12 @@ use roster_app::model::{
     ApiKey, AuditEvent, AuthMethod, GrantRecord, Invitation, NewGrant, Passkey, StoredRole,
 };
 use roster_app::{
-    AppError, CheckForm, CheckOutcome, CreatedApiKey, FeatureReport, FeatureState, FieldError,
-    GrantForm, InvitationForm, LoginOutcome, LoginSuccess, MfaStatus, OwnSession, RecoveryCodes,
-    RegistrationForm, RegistrationPolicyView, RoleForm, RuleForm, SecondFactorPending, TotpSecret,
+    ActiveToken, AppError, CheckForm, CheckOutcome, CreatedApiKey, FeatureReport, FeatureState,
+    FieldError, GrantForm, Introspection, InvitationForm, LoginOutcome, LoginSuccess, MfaStatus,
+    OwnSession, RecoveryCodes, RegistrationForm, RegistrationPolicyView, RoleForm, RuleForm,
+    SecondFactorPending, TokenHolder, TotpSecret,
 };
-use roster_domain::{Account, DisplayName, Grant, Reason};
+use roster_domain::{Account, DisplayName, Grant, Permission, Reason};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::Ref;
@@ -261,6 +262,15 @@ pub struct RuleDto {
     pub effect: Option<String>,
 }
 
+impl From<&Permission> for RuleDto {
+    fn from(rule: &Permission) -> Self {
+        Self {
+            action: rule.pattern.to_string(),
+            effect: Some(rule.effect.as_str().to_owned()),
+        }
+    }
+}
+
 /// `POST /v1/admin/roles`: a new role, named.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -353,15 +363,7 @@ impl From<&StoredRole> for RoleDto {
         Self {
             name: stored.role.name.to_string(),
             description: stored.role.description.clone(),
-            permissions: stored
-                .role
-                .permissions
-                .iter()
-                .map(|p| RuleDto {
-                    action: p.pattern.to_string(),
-                    effect: Some(p.effect.as_str().to_owned()),
-                })
-                .collect(),
+            permissions: stored.role.permissions.iter().map(RuleDto::from).collect(),
             created_at: timestamp(stored.created_at),
             updated_at: timestamp(stored.updated_at),
         }
@@ -460,6 +462,162 @@ impl From<&CheckOutcome> for CheckResponse {
         Self {
             allowed: outcome.is_allowed(),
             explanation,
+        }
+    }
+}
+
+/// `POST /v1/auth/introspect`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectRequest {
+    /// The token presented to the service: a session token (`rst_...`) or an API key
+    /// (`rak_...`). Anything else, the empty string included, is simply inactive.
+    #[schema(value_type = String, format = Password, example = "rst_4f2Q...")]
+    pub token: SecretString,
+}
+
+/// `POST /v1/auth/introspect` response: `{"active": false}` and nothing else for a token that
+/// cannot be used, else whose it is and what it holds.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum IntrospectionResponse {
+    Active(ActiveTokenDto),
+    Inactive(InactiveTokenDto),
+}
+
+/// A token that cannot be used, whatever the reason (unknown, expired, idle, revoked, of a
+/// disabled account, held back by the MFA policy, malformed).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InactiveToken)]
+pub struct InactiveTokenDto {
+    #[schema(schema_with = crate::schema::always_false)]
+    pub active: bool,
+}
+
+/// A usable token: everything a service needs to decide locally with `roster-domain`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ActiveToken)]
+pub struct ActiveTokenDto {
+    #[schema(schema_with = crate::schema::always_true)]
+    pub active: bool,
+    pub principal: IntrospectedPrincipalDto,
+    /// Every grant of the principal (at most `grants.max_per_holder`), each with its role's
+    /// current rules. A super admin is allowed everything whatever these say.
+    pub grants: Vec<IntrospectedGrantDto>,
+    /// Rises with every change to what the grants allow (a grant given or taken, a held
+    /// role's rules replaced): equal versions mean equal grants.
+    #[schema(example = 7)]
+    pub grants_version: i64,
+    /// The session's absolute expiry (it can end sooner: idle timeout, logout, revocation),
+    /// or the API key's; null for a key that does not expire.
+    #[schema(required = true, format = DateTime)]
+    pub expires_at: Option<String>,
+}
+
+/// Whose token it is: `kind` `account` (a session) or `api_key`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[schema(as = IntrospectedPrincipal)]
+pub enum IntrospectedPrincipalDto {
+    /// The account behind a session token.
+    Account {
+        #[schema(format = "uuid")]
+        id: String,
+        #[schema(format = Email, example = "Ada@Example.com")]
+        email: String,
+        #[schema(required = true, example = "Ada")]
+        name: Option<String>,
+        is_superadmin: bool,
+    },
+    /// An API key (never a super admin).
+    ApiKey {
+        #[schema(format = "uuid")]
+        id: String,
+        #[schema(example = "issuer-berlin")]
+        name: String,
+        /// `account:<uuid>` or `api_key:<uuid>` of the creator.
+        #[schema(
+            required = true,
+            example = "account:0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07"
+        )]
+        created_by: Option<String>,
+        /// Null for a key that never expires.
+        #[schema(required = true, format = DateTime)]
+        expires_at: Option<String>,
+    },
+}
+
+/// A grant with its role's rules, as authorization evaluates them.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = IntrospectedGrant)]
+pub struct IntrospectedGrantDto {
+    #[schema(format = "uuid")]
+    pub id: String,
+    #[schema(example = "tenant-admin")]
+    pub role: String,
+    #[schema(example = "acme.berlin")]
+    pub scope: String,
+    /// The role's rules, `effect` always present.
+    pub permissions: Vec<RuleDto>,
+}
+
+impl From<&Grant> for IntrospectedGrantDto {
+    fn from(grant: &Grant) -> Self {
+        Self {
+            id: grant.id.to_string(),
+            role: grant.role.to_string(),
+            scope: grant.scope.to_string(),
+            permissions: grant.permissions.iter().map(RuleDto::from).collect(),
+        }
+    }
+}
+
+impl From<&TokenHolder> for IntrospectedPrincipalDto {
+    fn from(holder: &TokenHolder) -> Self {
+        match holder {
+            TokenHolder::Account(account) => IntrospectedPrincipalDto::Account {
+                id: account.id.to_string(),
+                email: account.email.as_str().to_owned(),
+                name: account
+                    .name
+                    .as_ref()
+                    .map(DisplayName::as_str)
+                    .map(str::to_owned),
+                is_superadmin: account.is_superadmin,
+            },
+            TokenHolder::ApiKey(key) => IntrospectedPrincipalDto::ApiKey {
+                id: key.id.to_string(),
+                name: key.name.clone(),
+                created_by: key.created_by.map(|by| by.to_string()),
+                expires_at: key.expires_at.map(timestamp),
+            },
+        }
+    }
+}
+
+impl From<&ActiveToken> for ActiveTokenDto {
+    fn from(token: &ActiveToken) -> Self {
+        Self {
+            active: true,
+            principal: IntrospectedPrincipalDto::from(&token.holder),
+            grants: token
+                .grants
+                .iter()
+                .map(IntrospectedGrantDto::from)
+                .collect(),
+            grants_version: token.grants_version,
+            expires_at: token.expires_at.map(timestamp),
+        }
+    }
+}
+
+impl From<&Introspection> for IntrospectionResponse {
+    fn from(introspection: &Introspection) -> Self {
+        match introspection {
+            Introspection::Active(token) => IntrospectionResponse::Active(token.into()),
+            Introspection::Inactive => {
+                IntrospectionResponse::Inactive(InactiveTokenDto { active: false })
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Prometheus metrics: HTTP requests by route and status, latency, registration and login
-//! outcomes, throttled requests, and gauges read at scrape time (active sessions, the
+//! Prometheus metrics: HTTP requests by route and status, latency, registration, login and
+//! introspection outcomes, throttled requests, and gauges read at scrape time (active sessions, the
 //! password-hash queue, the database pool, features-file reloads counted by the server).
 //!
 //! Outcomes are counted from what the handlers answered (status and problem `code`), so the
@@ -18,6 +18,14 @@ use prometheus::{
 /// [`crate::ApiError`] so the request middleware can count outcomes.
 #[derive(Debug, Clone, Copy)]
 pub struct ProblemCode(pub &'static str);
+
+/// Whether an introspected token was active, left in the response's extensions by the
+/// introspection handler: both answers are 200, so status and problem code cannot tell them
+/// apart. Introspection is counted here rather than audited per call.
+#[derive(Debug, Clone, Copy)]
+pub struct IntrospectionAnswer {
+    pub active: bool,
+}
 
 /// Readings the server provides at scrape time.
 pub trait MetricsProbe: Send + Sync {
@@ -87,6 +95,7 @@ pub struct Metrics {
     latency: HistogramVec,
     registrations: IntCounterVec,
     logins: IntCounterVec,
+    introspections: IntCounterVec,
     throttled: IntCounterVec,
     feature_reloads: IntCounterVec,
     protocol_errors: IntCounterVec,
@@ -171,6 +180,12 @@ impl Metrics {
                 "roster_logins_total",
                 "Password logins by outcome.",
                 &["outcome"],
+            ),
+            introspections: counter(
+                &registry,
+                "roster_introspections_total",
+                "Token introspections answered, by result (active, inactive).",
+                &["result"],
             ),
             throttled: counter(
                 &registry,
@@ -297,6 +312,12 @@ impl Metrics {
         }
     }
 
+    /// Counts one introspection answer: `active` or `inactive`.
+    pub fn observe_introspection(&self, answer: IntrospectionAnswer) {
+        let result = if answer.active { "active" } else { "inactive" };
+        self.introspections.with_label_values(&[result]).inc();
+    }
+
     /// Counts a features-file reload (`reloaded`) or a rejected edit (`rejected`).
     pub fn observe_feature_reload(&self, outcome: &'static str) {
         self.feature_reloads.with_label_values(&[outcome]).inc();
@@ -397,6 +418,9 @@ mod tests {
         );
         metrics.observe_request("GET", "/v1/admin/accounts/{id}", 404, Some("not_found"), ms);
         metrics.observe_feature_reload("rejected");
+        for active in [true, false, false] {
+            metrics.observe_introspection(IntrospectionAnswer { active });
+        }
 
         let text = metrics.render(Some(7));
 
@@ -409,6 +433,8 @@ mod tests {
             r#"roster_throttled_total{kind="too_many_attempts"} 1"#,
             r#"roster_http_requests_total{method="GET",route="/v1/admin/accounts/{id}",status="404"} 1"#,
             r#"roster_feature_reloads_total{outcome="rejected"} 1"#,
+            r#"roster_introspections_total{result="active"} 1"#,
+            r#"roster_introspections_total{result="inactive"} 2"#,
             "roster_active_sessions 7",
             "roster_password_hash_queue_depth 3",
             r#"roster_db_pool_connections{state="max"} 8"#,

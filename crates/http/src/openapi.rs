@@ -24,8 +24,8 @@ use utoipa::{Modify, OpenApi};
 use crate::extract::BODY_LIMIT;
 use crate::problem::{ApiError, FieldProblem, Problem, add_problem, problem_response};
 use crate::routes::{
-    admin_accounts, admin_api_keys, audit, authz, features, grants, health, invitations, login, me,
-    mfa, password_reset, register, roles, verify_email,
+    admin_accounts, admin_api_keys, audit, authz, features, grants, health, introspect,
+    invitations, login, me, mfa, password_reset, register, roles, verify_email,
 };
 use crate::schema::BEARER;
 
@@ -65,6 +65,7 @@ path 404 `not_found`.";
         login::finish_login_passkey,
         login::start_passkey_sign_in,
         login::finish_passkey_sign_in,
+        introspect::introspect,
         password_reset::request_password_reset,
         password_reset::confirm_password_reset,
         verify_email::verify,
@@ -127,7 +128,8 @@ path 404 `not_found`.";
             administrators, and the registration policy a sign-up form shows."),
         (name = "authentication", description = "Logging in and out with session tokens: \
             the password, then (for an account with a second factor) a TOTP code, a recovery \
-            code or a passkey; or a passkey alone."),
+            code or a passkey; or a passkey alone. And, for services that receive Roster \
+            tokens, introspection (`token-introspect` on `*`)."),
         (name = "mfa", description = "The signed-in account's second factors (an \
             authenticator app, recovery codes, passkeys) and the step-up the most dangerous \
             actions need."),
@@ -420,13 +422,14 @@ mod tests {
             RuleDto, VerifyEmailRequest,
         };
         use crate::dto::{
-            LoginMfaPasskeyRequest, LoginMfaRequest, MfaCodeRequest, MfaTokenRequest,
-            PasskeyCredentialRequest, PasswordConfirmation, RegisterPasskeyRequest,
+            IntrospectRequest, LoginMfaPasskeyRequest, LoginMfaRequest, MfaCodeRequest,
+            MfaTokenRequest, PasskeyCredentialRequest, PasswordConfirmation,
+            RegisterPasskeyRequest,
         };
 
         type Reader = fn(serde_json::Value) -> bool;
         let credentials = json!({"email": "a@b.example", "password": "p"});
-        let requests: [(&str, serde_json::Value, Reader); 25] = [
+        let requests: [(&str, serde_json::Value, Reader); 26] = [
             (
                 "RegisterRequest",
                 credentials.clone(),
@@ -547,6 +550,11 @@ mod tests {
                 "PasswordConfirmation",
                 json!({"password": "p"}),
                 reads::<PasswordConfirmation>,
+            ),
+            (
+                "IntrospectRequest",
+                json!({"token": "t"}),
+                reads::<IntrospectRequest>,
             ),
         ];
         let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();

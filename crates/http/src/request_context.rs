@@ -16,7 +16,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::hardening;
-use crate::metrics::{Metrics, ProblemCode};
+use crate::metrics::{IntrospectionAnswer, Metrics, ProblemCode};
 
 /// Requests inside the service right now, so shutdown can wait for them to finish.
 #[derive(Debug, Clone, Default)]
@@ -107,6 +107,13 @@ pub async fn request_context<B: MessageBody + 'static>(
             problem,
             elapsed,
         );
+        if let Some(answer) = response
+            .response()
+            .extensions()
+            .get::<IntrospectionAnswer>()
+        {
+            metrics.observe_introspection(*answer);
+        }
     }
     let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     span.in_scope(|| tracing::info!(status, latency_us, "request completed"));

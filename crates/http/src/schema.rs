@@ -106,6 +106,25 @@ pub(crate) fn health_status() -> Object {
     string_enum(["ok", "ready", "unavailable"])
 }
 
+/// `active` of an active introspection answer: always `true`, so the two answers of
+/// `oneOf` never both match.
+pub(crate) fn always_true() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Boolean)
+        .enum_values(Some([true]))
+        .description(Some("Always true."))
+        .build()
+}
+
+/// `active` of an inactive introspection answer: always `false`.
+pub(crate) fn always_false() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Boolean)
+        .enum_values(Some([false]))
+        .description(Some("Always false."))
+        .build()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Constrained strings: the rules the service enforces, stated in the document so that data
 // generated from it as valid is accepted. The bounds come from the domain's constants.

@@ -76,6 +76,7 @@ impl ApiKeyStore for Store {
                 key,
                 digest,
                 grants,
+                grants_version: version,
             }))
         })
         .await

@@ -77,6 +77,7 @@ impl SessionStore for Store {
             };
             Ok(Some(SessionRecord {
                 grants,
+                grants_version: version,
                 id: SessionId::new(session.id.parse().map_err(|e| corrupt("session id", e))?),
                 account,
                 created_at: from_db_time(session.created_at),

@@ -58,6 +58,7 @@ on_both_backends!(
     api_key_grants_are_read_with_their_rules,
     grant_changes_reach_every_node_at_once,
     grant_changes_made_in_sql_are_seen_at_once,
+    the_grants_version_comes_with_sessions_and_keys_and_rises_with_every_change,
     login_failures_escalate_and_clear,
     parallel_login_failures_are_all_counted,
     stale_login_failures_are_forgotten,
@@ -1313,6 +1314,65 @@ async fn grant_changes_reach_every_node_at_once(db: TestDb) {
         [vec![], vec![]],
         "a revocation is seen at once"
     );
+}
+
+/// Introspection hands the version out (`grants_version`), so a service can tell whether
+/// grants it holds are current: it must come with the session and the key, stay put while
+/// nothing changes, and rise with a grant given, a held role's rules replaced and a grant
+/// taken away.
+async fn the_grants_version_comes_with_sessions_and_keys_and_rises_with_every_change(db: TestDb) {
+    let store = db.store();
+    let holders = GrantHolders::create(&store).await;
+    let versions = || async {
+        let by_session = find_session(&store, &holders.session).await.grants_version;
+        let by_key = store
+            .find_api_key(holders.key.id)
+            .await
+            .unwrap()
+            .expect("the key exists")
+            .grants_version;
+        [by_session, by_key]
+    };
+    let reader = role("reader", vec![Permission::allow(pattern("doc-read"))]);
+    store.insert_role(&reader, now(), &audit()).await.unwrap();
+    let mut last = versions().await;
+    assert_eq!(versions().await, last, "reading changes nothing");
+    let mut rose = |now_seen: [i64; 2], why: &str| {
+        for (before, after) in last.iter().zip(now_seen) {
+            assert!(after > *before, "{why}: {last:?} -> {now_seen:?}");
+        }
+        last = now_seen;
+    };
+
+    let grant = grant_of(&reader, "acme");
+    for holder in holders.ids() {
+        store
+            .insert_grant(holder, &grant, 1000, &audit())
+            .await
+            .unwrap();
+    }
+    rose(versions().await, "a grant given");
+
+    let writer = role("reader", vec![Permission::allow(pattern("doc-write"))]);
+    let checked = CheckedRole {
+        rules: reader.permissions.clone(),
+        holdings: None,
+    };
+    store
+        .update_role(&writer, checked, now(), &audit())
+        .await
+        .unwrap();
+    rose(versions().await, "the held role's rules replaced");
+
+    for holder in holders.ids() {
+        assert!(
+            store
+                .delete_grant(holder, grant.id, &audit())
+                .await
+                .unwrap()
+        );
+    }
+    rose(versions().await, "the grant taken away");
 }
 
 /// The grants version is raised by database triggers, so writes that bypass this code (an

@@ -37,6 +37,9 @@ pub struct StoredApiKey {
     /// The key's grants with their roles' current rules (empty for a revoked key). Shared:
     /// the adapter may hand out the same cached list to many requests.
     pub grants: Arc<[Grant]>,
+    /// The key's grants version as read with the key (see
+    /// [`SessionRecord::grants_version`](crate::model::SessionRecord::grants_version)).
+    pub grants_version: i64,
 }
 
 /// One page of API keys in id (creation) order.

@@ -105,6 +105,10 @@ pub struct SessionRecord {
     /// The account's grants with their roles' current rules (empty for a revoked session).
     /// Shared: the adapter may hand out the same cached list to many requests.
     pub grants: Arc<[Grant]>,
+    /// The account's grants version as read with the session: it goes up with every change
+    /// to what the account's grants allow (a grant given or taken, a held role's rules
+    /// replaced), so equal versions mean equal grants. `grants` is never older than it.
+    pub grants_version: i64,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,

@@ -353,6 +353,7 @@ pub(super) fn session(account: Account, last_seen: DateTime<Utc>) -> SessionReco
         expires_at: now() + Duration::hours(11),
         revoked: false,
         grants: Arc::from([]),
+        grants_version: 1,
         auth_methods: AuthMethods::of(AuthMethod::Password),
         second_factor_at: None,
     }
@@ -426,6 +427,7 @@ pub(super) fn stored_key(
         },
         digest: TokenDigest::new(API_KEY_DIGEST),
         grants: Arc::from([]),
+        grants_version: 1,
     }
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod authz;
 pub(crate) mod features;
 pub(crate) mod grants;
 pub(crate) mod health;
+pub(crate) mod introspect;
 pub(crate) mod invitations;
 pub(crate) mod login;
 pub(crate) mod me;
@@ -31,9 +32,9 @@ use crate::problem::ApiError;
 /// `Data<ClientRateLimiter>` (login and public registration) into the app.
 ///
 /// actix tries resources in registration order (and again for the metrics' route label),
-/// and every pattern with a `{parameter}` is a regex match: the two calls services make on
-/// every request come first, so they skip the walk over the administration routes (about
-/// 10 µs of CPU for the check when it came after them).
+/// and every pattern with a `{parameter}` is a regex match: the calls services make on every
+/// request (check, introspect, me) come first, so they skip the walk over the administration
+/// routes (about 10 µs of CPU for the check when it came after them).
 pub(crate) fn configure(cfg: &mut ServiceConfig) {
     // Routes read queries with `ApiQuery`; a `web::Query` still answers with a problem.
     cfg.app_data(web::QueryConfig::default().error_handler(|error, _| {
@@ -45,6 +46,7 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         .into()
     }))
     .service(resource("/v1/authz/check").route(web::post().to(authz::check)))
+    .service(resource("/v1/auth/introspect").route(web::post().to(introspect::introspect)))
     .service(resource("/v1/account/me").route(web::get().to(me::me)))
     .service(resource("/v1/account/register").route(web::post().to(register::register_self)))
     .service(

@@ -16,6 +16,7 @@ mod features;
 mod grants;
 mod hardening;
 mod hostile_input;
+mod introspect;
 mod invitations;
 mod login;
 mod login_throttle;
