@@ -50,6 +50,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 struct Retype {
     name: String,
     label: &'static str,
+    /// `current-password` for the person's own password (so a password manager fills it
+    /// rather than offering a new one), `new-password` for one being set.
+    autocomplete: &'static str,
 }
 
 #[derive(Template)]
@@ -220,14 +223,20 @@ async fn render(
     let mut hidden = Vec::new();
     let mut retype: Vec<Retype> = Vec::new();
     for (name, value) in fields.pairs() {
-        if [CSRF_FIELD, CODE_FIELD, ACTION_FIELD, BACK_FIELD].contains(&name) {
+        // Never carried: the prompt's own fields, and a TOTP set-up's secret (shown only on
+        // the page that made it).
+        if [CSRF_FIELD, CODE_FIELD, ACTION_FIELD, BACK_FIELD, "secret", "otpauth_uri"]
+            .contains(&name)
+        {
             continue;
         }
         if is_password(name) {
             if !retype.iter().any(|field| field.name == name) {
+                let own = action.starts_with("/console/account/");
                 retype.push(Retype {
                     name: name.to_owned(),
                     label: retype_label(action, name),
+                    autocomplete: if own { "current-password" } else { "new-password" },
                 });
             }
         } else {
@@ -268,7 +277,11 @@ struct StepUpFields {
 
 /// Whether `action` may be sent again: a console path, never this prompt's own.
 fn replayable(action: &str) -> bool {
-    is_console_path(action) && !action.starts_with("/console/step-up") && !action.contains('?')
+    // No `%`: a percent-encoded path could name this prompt itself; the console's own form
+    // addresses never hold one.
+    is_console_path(action)
+        && !action.starts_with("/console/step-up")
+        && !action.contains(['?', '%'])
 }
 
 /// The refused form's address, to send it again (same method, same body).
@@ -363,10 +376,14 @@ async fn sign_in_again_page(
 
 /// `POST /console/step-up/passkey/start`: options allowing the account's passkeys.
 async fn start_passkey(
+    req: HttpRequest,
     roster: Data<Roster>,
     viewer: Viewer,
     _body: JsonRequest<Empty>,
 ) -> Result<HttpResponse, ConsoleError> {
+    if let Some(message) = over_rate_limit(&req) {
+        return Ok(json::refusal(StatusCode::TOO_MANY_REQUESTS, &message, None));
+    }
     match roster.start_passkey_step_up(&viewer.caller).await {
         Ok(options) => options_reply(&options),
         Err(other) => passkey_refusal(&other).ok_or_else(|| other.into()),
@@ -381,10 +398,14 @@ struct PasskeyAnswer {
 /// `POST /console/step-up/passkey/finish`: the browser's answer; the session's second
 /// factor is fresh, and the script sends the refused form again.
 async fn finish_passkey(
+    req: HttpRequest,
     roster: Data<Roster>,
     viewer: Viewer,
     JsonRequest(answer): JsonRequest<PasskeyAnswer>,
 ) -> Result<HttpResponse, ConsoleError> {
+    if let Some(message) = over_rate_limit(&req) {
+        return Ok(json::refusal(StatusCode::TOO_MANY_REQUESTS, &message, None));
+    }
     match roster
         .finish_passkey_step_up(&viewer.caller, &credential_json(answer.credential))
         .await
@@ -481,6 +502,7 @@ mod tests {
             "//evil.example",
             "/v1/admin/api-keys",
             "/console/admin/api-keys?x=1",
+            "/console/step-u%70",
             "",
         ] {
             assert!(!replayable(action), "{action}");

@@ -29,7 +29,7 @@ use crate::forms::{FieldErrors, Form, FormFields, NoFields};
 use crate::json::{self, Credential, Empty, JsonRequest, credential_json};
 use crate::layout::Layout;
 use crate::qr;
-use crate::render::{ConsoleError, encode_component, html, see_other};
+use crate::render::{ConsoleError, html, see_other};
 use crate::session::{ENROLMENT_PAGE, EnrollingViewer, Viewer};
 use crate::words::{when, when_or};
 
@@ -214,6 +214,10 @@ async fn begin_app(
             ),
         )),
         Err(AppError::MfaAlreadyEnrolled) => Ok(see_other(&format!("{PATH}?done=app-on"))),
+        // The set-up is not sent again after a step-up: it carries the secret (which no other
+        // page may show) and its own `code`. The person confirms it is them, comes back here
+        // and starts the set-up again.
+        Err(AppError::MfaStepUpRequired) => Ok(see_other(&step_up::prompt_path(PATH))),
         Err(other) => proof_of_presence(&roster, &viewer, (&form.action, &form.raw), other).await,
     }
 }
@@ -254,6 +258,20 @@ struct ConfirmAppForm {
     otpauth_uri: String,
 }
 
+/// Text for a `data:text/plain` link: every byte but unreserved ones percent-encoded (a
+/// space is `%20`; form encoding's `+` would stay a `+` in the downloaded file).
+fn encode_data_text(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// Whether the set-up page's carried secret and URI are one pair the server could have made
 /// (so a wrong code shows the same QR code again, and a form edited by hand shows nothing
 /// of its own).
@@ -279,10 +297,12 @@ async fn confirm_app(
         secret,
         otpauth_uri,
     } = form.fields;
-    // Guessing the first code is limited per address, as at the API.
-    if let Some(message) = over_rate_limit(&req)
-        && is_setup_pair(&secret, &otpauth_uri)
-    {
+    // Guessing the first code is limited per address, as at the API, whatever the form
+    // carries.
+    if let Some(message) = over_rate_limit(&req) {
+        if !is_setup_pair(&secret, &otpauth_uri) {
+            return Ok(see_other(&format!("{PATH}?done=app-setup-lost")));
+        }
         return Ok(html(
             StatusCode::TOO_MANY_REQUESTS,
             &AppSetupPage::new(
@@ -393,7 +413,7 @@ fn recovery_codes_page(
     let page = RecoveryCodesPage {
         layout: Layout::signed_in(viewer, PATH).with_notice(notice_text),
         codes,
-        download: encode_component(&file),
+        download: encode_data_text(&file),
     };
     html(StatusCode::OK, &page)
 }
@@ -508,6 +528,11 @@ async fn remove_passkey(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn download_text_keeps_spaces_and_new_lines_as_they_are() {
+        assert_eq!(encode_data_text("Roster codes\nab-cd"), "Roster%20codes%0Aab-cd");
+    }
 
     #[test]
     fn only_a_pair_the_server_could_have_made_is_shown_again() {
