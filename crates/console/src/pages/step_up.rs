@@ -225,8 +225,15 @@ async fn render(
     for (name, value) in fields.pairs() {
         // Never carried: the prompt's own fields, and a TOTP set-up's secret (shown only on
         // the page that made it).
-        if [CSRF_FIELD, CODE_FIELD, ACTION_FIELD, BACK_FIELD, "secret", "otpauth_uri"]
-            .contains(&name)
+        if [
+            CSRF_FIELD,
+            CODE_FIELD,
+            ACTION_FIELD,
+            BACK_FIELD,
+            "secret",
+            "otpauth_uri",
+        ]
+        .contains(&name)
         {
             continue;
         }
@@ -236,7 +243,11 @@ async fn render(
                 retype.push(Retype {
                     name: name.to_owned(),
                     label: retype_label(action, name),
-                    autocomplete: if own { "current-password" } else { "new-password" },
+                    autocomplete: if own {
+                        "current-password"
+                    } else {
+                        "new-password"
+                    },
                 });
             }
         } else {

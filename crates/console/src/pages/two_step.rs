@@ -531,7 +531,10 @@ mod tests {
 
     #[test]
     fn download_text_keeps_spaces_and_new_lines_as_they_are() {
-        assert_eq!(encode_data_text("Roster codes\nab-cd"), "Roster%20codes%0Aab-cd");
+        assert_eq!(
+            encode_data_text("Roster codes\nab-cd"),
+            "Roster%20codes%0Aab-cd"
+        );
     }
 
     #[test]
