@@ -214,10 +214,6 @@ async fn begin_app(
             ),
         )),
         Err(AppError::MfaAlreadyEnrolled) => Ok(see_other(&format!("{PATH}?done=app-on"))),
-        // The set-up is not sent again after a step-up: it carries the secret (which no other
-        // page may show) and its own `code`. The person confirms it is them, comes back here
-        // and starts the set-up again.
-        Err(AppError::MfaStepUpRequired) => Ok(see_other(&step_up::prompt_path(PATH))),
         Err(other) => proof_of_presence(&roster, &viewer, (&form.action, &form.raw), other).await,
     }
 }
@@ -332,6 +328,10 @@ async fn confirm_app(
             Ok(see_other(&format!("{PATH}?done=app-setup-lost")))
         }
         Err(AppError::MfaAlreadyEnrolled) => Ok(see_other(&format!("{PATH}?done=app-on"))),
+        // The set-up is not sent again after a step-up: it carries the secret (which no other
+        // page may show) and its own `code`. The person confirms it is them, comes back here
+        // and starts the set-up again.
+        Err(AppError::MfaStepUpRequired) => Ok(see_other(&step_up::prompt_path(PATH))),
         Err(other) => proof_of_presence(&roster, &viewer, (&form.action, &form.raw), other).await,
     }
 }

@@ -22,6 +22,7 @@ on_both_databases!(
     changing_factors_needs_a_recent_second_factor_or_sign_in,
     passkeys_are_added_and_sign_in_through_the_consoles_json_routes,
     every_new_route_refuses_cross_site_requests,
+    an_app_set_up_met_by_a_step_up_is_not_sent_again,
 );
 
 /// A code no authenticator shows now (nor a step either side).
@@ -1065,4 +1066,76 @@ async fn every_new_route_refuses_cross_site_requests(db: Db) {
         .post("/console/account/two-step/app", &[("csrf_token", &csrf)])
         .await;
     assert_eq!(began.status, 200, "{}", began.body);
+}
+
+/// An app set-up whose confirmation meets the step-up (a passkey was added meanwhile, from
+/// another session) is not carried through the prompt: the form holds the secret, which no
+/// other page may show. The person confirms it is them and starts the set-up again.
+async fn an_app_set_up_met_by_a_step_up_is_not_sent_again(db: Db) {
+    let Some(app) = spawn_app_with(
+        db,
+        AppOptions {
+            env: vec![("ROSTER__SERVER__PUBLIC_URL".into(), ORIGIN.into())],
+            ..AppOptions::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let ada = app.new_account("ada").await;
+    let mut browser = Browser::new(&app);
+    browser.origin = Some(ORIGIN.to_owned());
+    browser.sign_in(&ada.email, PASSWORD).await;
+    let page = browser.get("/console/account/two-step").await;
+    let setup = browser
+        .post(
+            "/console/account/two-step/app",
+            &[("csrf_token", &page.csrf_token())],
+        )
+        .await;
+    assert_eq!(setup.status, 200, "{}", setup.body);
+    let secret: String = text_of(&setup, "totp-secret")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    // Meanwhile a passkey is added over the API: the account has a second factor now, and
+    // the console session presented none.
+    let mut phone = SoftAuthenticator::new(ORIGIN);
+    let options: Value = app
+        .post_as("/v1/account/me/passkeys/register/start", &ada.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let credential = phone.register(&options);
+    let added = app
+        .post_json(
+            "/v1/account/me/passkeys/register/finish",
+            &json!({"name": "Phone", "credential": credential}),
+            Some(&ada.token),
+        )
+        .await;
+    assert_eq!(added.status(), 201);
+    let mut fields = hidden_fields(&setup, "/console/account/two-step/app/confirm");
+    fields.push(("code".to_owned(), code(&secret, 0)));
+    let refused = post_pairs(
+        &mut browser,
+        "/console/account/two-step/app/confirm",
+        &fields,
+    )
+    .await;
+    assert_eq!(
+        (refused.status, refused.location()),
+        (303, "/console/step-up?back=%2Fconsole%2Faccount%2Ftwo-step"),
+        "{}",
+        refused.body
+    );
+    let prompt = browser.get(refused.location()).await;
+    assert_eq!(prompt.status, 200);
+    assert!(
+        !prompt.body.contains(&secret),
+        "the secret reached the prompt"
+    );
+    assert!(!prompt.body.contains("otpauth://"));
 }
