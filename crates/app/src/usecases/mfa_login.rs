@@ -2,6 +2,8 @@
 //! passkey opens the session. No password hashing here: the step is a digest lookup and an
 //! HMAC, so wrong codes are cheap to refuse and are throttled by count instead.
 
+use std::net::IpAddr;
+
 use chrono::Duration;
 use roster_domain::Account;
 use tracing::instrument;
@@ -127,7 +129,7 @@ impl Roster {
                 .finish_second_step(&challenge, account, method, client)
                 .await;
         }
-        self.count_second_factor_failure(&account, client, "wrong code at sign-in")
+        self.count_second_factor_failure(&account, client.source_ip, "wrong code at sign-in")
             .await?;
         Err(AppError::InvalidMfaCode)
     }
@@ -185,7 +187,7 @@ impl Roster {
     pub(super) async fn count_second_factor_failure(
         &self,
         account: &Account,
-        client: &ClientInfo,
+        source_ip: Option<IpAddr>,
         what: &str,
     ) -> Result<(), AppError> {
         let now = self.ports.clock.now();
@@ -193,7 +195,7 @@ impl Roster {
         let audit = AuditEvent::new(AuditAction::MfaFailed, now)
             .actor(roster_domain::PrincipalId::Account(account.id))
             .target("account", account.id)
-            .from_ip(client.source_ip)
+            .from_ip(source_ip)
             .detail(what);
         let state = self
             .ports

@@ -15,9 +15,9 @@ use super::login::LoginSuccess;
 use super::{Authenticated, Roster};
 use crate::error::{AppError, FieldError};
 use crate::model::{
-    AuditAction, AuthMethod, AuthMethods, Ceremony, CeremonyPurpose, ClientInfo, Conflict,
-    MAX_PASSKEY_NAME_CHARS, Passkey, PasskeyId, StartedCeremony, StoreError, StoredPasskey,
-    WebAuthnOptions,
+    AssertionClaims, AuditAction, AuthMethod, AuthMethods, Ceremony, CeremonyPurpose, ClientInfo,
+    Conflict, MAX_PASSKEY_NAME_CHARS, Passkey, PasskeyId, StartedCeremony, StoreError,
+    StoredPasskey, WebAuthnOptions,
 };
 
 /// How long a ceremony may take between its start and its finish.
@@ -82,7 +82,7 @@ impl Roster {
         self.require_recent_authentication(caller)?;
         let ceremony = self
             .take_ceremony(
-                response,
+                &self.ports.webauthn.claims(response)?,
                 Expected {
                     purpose: CeremonyPurpose::Register,
                     account: Some(account.clone()),
@@ -199,8 +199,12 @@ impl Roster {
                     .await
             }
             Err(AppError::InvalidCredential(reason)) => {
-                self.count_second_factor_failure(&account, client, "passkey refused at sign-in")
-                    .await?;
+                self.count_second_factor_failure(
+                    &account,
+                    client.source_ip,
+                    "passkey refused at sign-in",
+                )
+                .await?;
                 Err(AppError::InvalidCredential(reason))
             }
             Err(other) => Err(other),
@@ -255,12 +259,12 @@ impl Roster {
         match self.verify_assertion(response, expected).await {
             Ok(_) => self.record_step_up(caller, AuthMethod::Passkey).await,
             Err(AppError::InvalidCredential(reason)) => {
-                let client = ClientInfo {
-                    source_ip: caller.source_ip,
-                    user_agent: None,
-                };
-                self.count_second_factor_failure(account, &client, "passkey refused at step-up")
-                    .await?;
+                self.count_second_factor_failure(
+                    account,
+                    caller.source_ip,
+                    "passkey refused at step-up",
+                )
+                .await?;
                 Err(AppError::InvalidCredential(reason))
             }
             Err(other) => Err(other),
@@ -356,13 +360,12 @@ impl Roster {
         Ok(started.options)
     }
 
-    /// Takes the ceremony a response answers, if it is the one expected.
+    /// Takes the ceremony whose challenge a response claims, if it is the one expected.
     async fn take_ceremony(
         &self,
-        response: &str,
+        claims: &AssertionClaims,
         expected: Expected,
     ) -> Result<Ceremony, AppError> {
-        let claims = self.ports.webauthn.claims(response)?;
         let now = self.ports.clock.now();
         let ceremony = self
             .ports
@@ -392,7 +395,7 @@ impl Roster {
     ) -> Result<Account, AppError> {
         let claims = self.ports.webauthn.claims(response)?;
         let expected_account = expected.account.clone();
-        let ceremony = self.take_ceremony(response, expected).await?;
+        let ceremony = self.take_ceremony(&claims, expected).await?;
         let refused = || AppError::InvalidCredential("unknown passkey".into());
         let stored = self
             .ports

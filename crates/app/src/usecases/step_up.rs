@@ -6,7 +6,7 @@ use tracing::instrument;
 
 use super::{Authenticated, CallerKind, Roster};
 use crate::error::AppError;
-use crate::model::{AuditAction, AuthMethod, ClientInfo};
+use crate::model::{AuditAction, AuthMethod};
 
 impl Roster {
     /// Whether the policy covers this session's account and it has no second factor yet,
@@ -114,12 +114,8 @@ impl Roster {
             .audit(AuditAction::MfaRecoveryCodeUsed, now)
             .target("account", account.id)
             .detail("at step-up");
-        let client = ClientInfo {
-            source_ip: caller.source_ip,
-            user_agent: None,
-        };
         let Some(method) = self.check_code(account, code, audit_recovery).await? else {
-            self.count_second_factor_failure(account, &client, "wrong code at step-up")
+            self.count_second_factor_failure(account, caller.source_ip, "wrong code at step-up")
                 .await?;
             return Err(AppError::InvalidMfaCode);
         };
