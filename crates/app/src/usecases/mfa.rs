@@ -2,7 +2,7 @@
 //! codes, and what it has. Also the one check of a typed code (TOTP or recovery code) that
 //! the login's second step and the step-up share.
 
-use roster_domain::{Account, Email};
+use roster_domain::{Account, AccountId, Email};
 use secrecy::SecretString;
 use tracing::instrument;
 
@@ -191,10 +191,15 @@ impl Roster {
     /// # Errors
     /// `Unauthenticated` for an API key; `Unavailable`.
     pub async fn mfa_status(&self, caller: &Authenticated) -> Result<MfaStatus, AppError> {
-        let account = caller.require_session()?.0;
-        let totp = self.ports.mfa.totp(account.id).await?;
-        let recovery_codes_left = self.ports.mfa.recovery_codes_left(account.id).await?;
-        let passkeys = self.ports.passkeys.list_passkeys(account.id).await?;
+        self.factors_of(caller.require_session()?.0.id).await
+    }
+
+    /// The second factors an account has (its status page, and the methods a login's
+    /// second step offers).
+    pub(super) async fn factors_of(&self, account_id: AccountId) -> Result<MfaStatus, AppError> {
+        let totp = self.ports.mfa.totp(account_id).await?;
+        let recovery_codes_left = self.ports.mfa.recovery_codes_left(account_id).await?;
+        let passkeys = self.ports.passkeys.list_passkeys(account_id).await?;
         Ok(MfaStatus {
             totp: totp.is_some_and(|totp| totp.confirmed),
             recovery_codes_left,

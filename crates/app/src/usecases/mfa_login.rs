@@ -40,23 +40,15 @@ impl Roster {
             .mfa
             .open_mfa_challenge(&challenge, &issued.digest, now)
             .await?;
-        let mut methods = Vec::with_capacity(3);
-        let totp = self.ports.mfa.totp(account.id).await?;
-        if totp.is_some_and(|totp| totp.confirmed) {
-            methods.push(AuthMethod::Otp);
-        }
-        if self.ports.mfa.recovery_codes_left(account.id).await? > 0 {
-            methods.push(AuthMethod::Recovery);
-        }
-        if !self
-            .ports
-            .passkeys
-            .list_passkeys(account.id)
-            .await?
-            .is_empty()
-        {
-            methods.push(AuthMethod::Passkey);
-        }
+        let factors = self.factors_of(account.id).await?;
+        let methods = [
+            (factors.totp, AuthMethod::Otp),
+            (factors.recovery_codes_left > 0, AuthMethod::Recovery),
+            (!factors.passkeys.is_empty(), AuthMethod::Passkey),
+        ]
+        .into_iter()
+        .filter_map(|(has, method)| has.then_some(method))
+        .collect();
         tracing::info!(account_id = %account.id, outcome = "mfa_required", "password accepted; second factor required");
         Ok(SecondFactorPending {
             token: issued.token,
