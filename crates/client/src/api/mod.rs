@@ -1,0 +1,3 @@
+//! The routes of Roster's API as methods of [`Client`](crate::Client), one module per group.
+
+pub mod auth;

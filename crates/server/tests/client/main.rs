@@ -1,0 +1,8 @@
+//! `roster-client` against the real `roster` executable, on SQLite and (when
+//! `ROSTER_TEST_POSTGRES_URL` is set) PostgreSQL: the typed client over the whole API, the
+//! actix-web and axum middleware, and the example service of `examples/`.
+
+#[path = "../process/mod.rs"]
+mod process;
+
+mod support;
