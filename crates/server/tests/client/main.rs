@@ -6,3 +6,8 @@
 mod process;
 
 mod support;
+
+mod example;
+mod middleware;
+mod middleware_actix;
+mod middleware_axum;
