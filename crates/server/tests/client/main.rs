@@ -8,6 +8,7 @@ mod process;
 mod support;
 
 mod example;
+mod local_evaluation;
 mod middleware;
 mod middleware_actix;
 mod middleware_axum;
