@@ -25,8 +25,11 @@ screenshots:
     ROSTER_SCREENSHOTS=docs/console/img cargo test -p roster --test browser
     if command -v pngquant >/dev/null; then pngquant --quality=80-95 --speed 3 --ext .png --force docs/console/img/*.png; else echo "pngquant not installed: the PNGs stay full size"; fi
 
-# Server CPU per request, argon2 baselines, memory and overload, SQLite and PostgreSQL (~4 min).
+# roster-client's cached middleware decision (criterion, ~20 s), then server CPU per request
+# (introspection against GET /v1/account/me too), argon2 baselines, memory and overload, SQLite
+# and PostgreSQL (~5 min).
 bench *args:
+    cargo bench -p roster-client --bench cached_decision
     bash scripts/bench.sh {{args}}
 
 # A short fuzz run of every parser target (nightly + cargo-fuzz: `cargo install cargo-fuzz`).

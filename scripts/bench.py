@@ -257,14 +257,14 @@ def fault_control(logins):
 
 # --- the workload -----------------------------------------------------------------------------
 
-def set_up(server):
-    """A role, and one account per entry of GRANT_COUNTS holding that many grants of it, on
+def set_up(server, grant_counts=GRANT_COUNTS):
+    """A role, and one account per entry of `grant_counts` holding that many grants of it, on
     scopes acme.t1, acme.t2, ... Returns a session token per grant count."""
     root = server.must(200, "POST", "/v1/auth/login", {"email": ROOT_EMAIL, "password": ROOT_PASSWORD})["token"]
     server.must(201, "POST", "/v1/admin/roles", {
         "name": ROLE, "permissions": [{"action": "doc-read"}, {"action": "doc-write"}]}, root)
     tokens = {}
-    for grants in GRANT_COUNTS:
+    for grants in grant_counts:
         email = f"g{grants}@bench.example"
         account = server.must(201, "POST", "/v1/account/register",
                               {"email": email, "password": PASSWORD, "name": f"Holder of {grants}"})
@@ -376,6 +376,60 @@ def console_accounts(server, runs, duration):
                                                 cookie=f"roster_session={root}"),
     })
     return samples, median_ratio(samples["accounts_page"], samples["accounts_json"], "cpu_us", "cpu_us")
+
+
+def introspection(server, tokens, runs, duration):
+    """Issue 17: the server CPU of `POST /v1/auth/introspect` (a service's API key asking about
+    a session) against `GET /v1/account/me` (the session itself), for sessions holding 1 and
+    200 grants. Both read the session and its grants; introspection also reads the API key's
+    and each role's rules. Returns the samples and the median ratio at 1 grant."""
+    root = server.must(200, "POST", "/v1/auth/login", {"email": ROOT_EMAIL, "password": ROOT_PASSWORD})["token"]
+    server.must(201, "POST", "/v1/admin/roles",
+                {"name": "bench-introspector", "permissions": [{"action": "token-introspect"}]}, root)
+    key = server.must(201, "POST", "/v1/admin/api-keys", {
+        "name": "bench service", "grants": [{"role": "bench-introspector", "scope": "*"}]}, root)["key"]
+
+    def ask(grants):
+        return lambda: server.measure(200, "/v1/auth/introspect", method="POST", duration=duration,
+                                      body={"token": tokens[grants]}, token=key)
+
+    def me(grants):
+        return lambda: server.measure(200, "/v1/account/me", duration=duration, token=tokens[grants])
+
+    samples = interleaved(runs, {"me_1": me(1), "introspect_1": ask(1),
+                                 "me_200i": me(200), "introspect_200": ask(200)})
+    return samples, median_ratio(samples["introspect_1"], samples["me_1"], "cpu_us", "cpu_us")
+
+
+def introspection_targets(r):
+    ask, me = r["introspect_1"]["cpu_us"], r["me_1"]["cpu_us"]
+    ask200, me200 = r["introspect_200"]["cpu_us"], r["me_200i"]["cpu_us"]
+    return [("introspect / GET /me (1 grant)", f"{ask:.0f} / {me:.0f} us: {r['introspection_ratio']:.2f} "
+             f"(200 grants: {ask200:.0f} / {me200:.0f} us)", "<= 1.0", r["introspection_ratio"] <= 1.0)]
+
+
+def print_introspection(r):
+    print(f"\n== {r['backend']}: introspection ==")
+    ok = True
+    for name, measured, limit, holds in introspection_targets(r):
+        ok &= holds
+        print(f"{'PASS' if holds else 'FAIL':<6}{name:<40}{measured:<52}{limit}")
+    return ok
+
+
+def bench_introspection_only(backend, args):
+    """Only the introspection scenario (`--only-introspection`)."""
+    results = {"backend": backend}
+    with tempfile.TemporaryDirectory(prefix=f"roster-bench-{backend}-") as workdir:
+        server = Server(backend, workdir, args.pg_url)
+        try:
+            tokens = set_up(server, (1, 200))
+            print(f"[{backend}] introspection vs GET /v1/account/me ({args.runs} rounds)", flush=True)
+            samples, results["introspection_ratio"] = introspection(server, tokens, args.runs, args.duration)
+            results.update({name: medians(values) for name, values in samples.items()})
+        finally:
+            server.stop()
+    return results
 
 
 def console_targets(r):
@@ -496,6 +550,10 @@ def bench_backend(backend, args):
 
             print(f"[{backend}] console accounts page vs JSON list ({runs} rounds)", flush=True)
             samples, results["console_ratio"] = console_accounts(server, runs, d)
+            keep(samples)
+
+            print(f"[{backend}] introspection vs GET /v1/account/me ({runs} rounds)", flush=True)
+            samples, results["introspection_ratio"] = introspection(server, tokens, runs, d)
             keep(samples)
 
             print(f"[{backend}] {args.bulk_accounts} more accounts, sessions and grants", flush=True)
@@ -620,7 +678,8 @@ def print_report(r):
           f"{r['vmhwm_kib'] / 1024:.1f} MiB after, {r['vmhwm_end_kib'] / 1024:.1f} MiB at the end")
     print(f"\n== {b}: targets ==")
     ok = True
-    for name, measured, limit, holds in targets(r) + crafted_targets(r) + console_targets(r):
+    for name, measured, limit, holds in (targets(r) + crafted_targets(r) + console_targets(r)
+                                         + introspection_targets(r)):
         ok &= holds
         print(f"{'PASS' if holds else 'FAIL':<6}{name:<40}{measured:<52}{limit}")
     return ok
@@ -643,6 +702,8 @@ def main():
                         help="run only the crafted-password scenario (issue 12)")
     parser.add_argument("--only-console", action="store_true",
                         help="run only the console scenario (issue 14)")
+    parser.add_argument("--only-introspection", action="store_true",
+                        help="run only the introspection scenario (issue 17)")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--bin-dir", type=Path, default=ROOT / "target/release",
                         help="where roster and roster-loadgen are (to bench a saved build)")
@@ -654,8 +715,11 @@ def main():
             raise SystemExit(f"{binary} is missing: run scripts/bench.sh (cargo build --release)")
     print(f"machine: {os.cpu_count()} CPUs; argon2id m={ARGON2['memory_kib']} KiB, "
           f"t={ARGON2['iterations']}, p={ARGON2['parallelism']}; {args.runs} runs per figure", flush=True)
-    if args.only_crafted or args.only_console:
-        if args.only_crafted:
+    if args.only_crafted or args.only_console or args.only_introspection:
+        if args.only_introspection:
+            all_results = [bench_introspection_only(b, args) for b in args.backends.split(",")]
+            ok = all([print_introspection(r) for r in all_results])
+        elif args.only_crafted:
             all_results = [bench_crafted_only(b, args) for b in args.backends.split(",")]
             ok = all([print_crafted(r) for r in all_results])
         else:
