@@ -27,6 +27,21 @@ pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 
+pub use api::accounts::{AccountQuery, NewAccount};
+pub use api::api_keys::{CreatedApiKey, NewApiKey};
+pub use api::audit::{AuditAction, AuditEvent, AuditQuery};
+pub use api::auth::{
+    CheckRequest, CheckResponse, Explanation, Feature, Features, LoginOutcome, Me,
+    SecondFactorRequired, Session,
+};
+pub use api::invitations::{
+    Invitation, InvitationQuery, InvitationStatus, InvitedGrant, NewInvitation,
+};
+pub use api::mfa::{MfaStatus, Passkey, TotpEnrolment};
+pub use api::roles::{NewRole, Role, RoleContent};
+pub use api::self_service::{
+    EmailVerification, LiveSession, PasswordRules, RegistrationOutcome, RegistrationPolicy,
+};
 pub use authenticator::{
     AuthError, Authenticator, AuthenticatorConfig, Caller, Denied, WhenUnreachable,
 };
