@@ -6,3 +6,11 @@
 mod process;
 
 mod support;
+
+mod api_admin;
+mod api_invitations;
+mod api_mfa;
+mod api_retries;
+mod api_self_service;
+mod outbox;
+mod refusals;
