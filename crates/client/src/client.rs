@@ -189,20 +189,58 @@ impl Client {
     /// `GET path` read as `T`.
     pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
         let response = self
-            .send(Method::GET, path, None::<&()>, Retry::Safe)
+            .send(Method::GET, &self.url(path), None::<&()>, Retry::Safe)
             .await?;
         read_json(response).await
     }
 
-    /// `method path` with a JSON body, read as `T`.
+    /// `GET path?query` read as `T`: `query` is a struct whose fields become parameters,
+    /// form-encoded by reqwest (so `&`, `=`, `+` or `#` in a value stay inside it), and
+    /// whose `None` fields are left out.
+    pub(crate) async fn get_query<Q: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &Q,
+    ) -> Result<T, Error> {
+        let url = self.url_with_query(path, query)?;
+        let response = self
+            .send(Method::GET, &url, None::<&()>, Retry::Safe)
+            .await?;
+        read_json(response).await
+    }
+
+    /// The address of `path` on this service.
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.shared.base_url)
+    }
+
+    /// The address of `path` with `query` encoded, built once before the first attempt (a
+    /// query that cannot be encoded is not worth retrying).
+    pub(crate) fn url_with_query<Q: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        query: &Q,
+    ) -> Result<String, Error> {
+        self.shared
+            .http
+            .get(self.url(path))
+            .query(query)
+            .build()
+            .map(|request| request.url().to_string())
+            .map_err(|error| {
+                Error::Configuration(format!("the query of {path}: {}", error.without_url()))
+            })
+    }
+
+    /// `method path` (with a JSON body when given), read as `T`.
     pub(crate) async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
-        body: &B,
+        body: Option<&B>,
         retry: Retry,
     ) -> Result<T, Error> {
-        let response = self.send(method, path, Some(body), retry).await?;
+        let response = self.send(method, &self.url(path), body, retry).await?;
         read_json(response).await
     }
 
@@ -214,7 +252,7 @@ impl Client {
         body: Option<&B>,
         retry: Retry,
     ) -> Result<(), Error> {
-        let response = self.send(method, path, body, retry).await?;
+        let response = self.send(method, &self.url(path), body, retry).await?;
         let status = response.status();
         if status == StatusCode::NO_CONTENT || status.is_success() {
             Ok(())
@@ -228,15 +266,14 @@ impl Client {
     async fn send<B: Serialize + ?Sized>(
         &self,
         method: Method,
-        path: &str,
+        url: &str,
         body: Option<&B>,
         retry: Retry,
     ) -> Result<reqwest::Response, Error> {
-        let url = format!("{}{path}", self.shared.base_url);
         let mut wait = self.shared.backoff;
         let mut attempt = 0;
         loop {
-            let mut request = self.shared.http.request(method.clone(), &url);
+            let mut request = self.shared.http.request(method.clone(), url);
             if let Some(token) = &self.token {
                 request = request.bearer_auth(token.expose_secret());
             }
@@ -316,7 +353,6 @@ fn unexpected(status: StatusCode, message: &str) -> Error {
 
 /// `value` as one path segment: everything but RFC 3986's unreserved characters
 /// percent-encoded, so that a name can never reach another route (`..`, `/`, `?`).
-#[allow(dead_code)] // the admin routes' paths use it (next commit)
 pub(crate) fn segment(value: &str) -> String {
     let mut encoded = String::with_capacity(value.len());
     for byte in value.bytes() {

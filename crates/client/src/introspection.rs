@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::Error;
+use crate::types::{Effect, Rule};
 
 /// Roster's answer about a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,26 +98,6 @@ pub struct IntrospectedGrant {
     pub scope: String,
     /// The role's rules.
     pub permissions: Vec<Rule>,
-}
-
-/// One rule of a role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rule {
-    /// An action, `all`, or a prefix ending in `*`.
-    pub action: String,
-    /// Allow or deny (`None` means allow in requests; answers always carry it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub effect: Option<Effect>,
-}
-
-/// A rule's effect: a matching deny anywhere above the target wins over any allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Effect {
-    /// Allows the matching actions.
-    Allow,
-    /// Denies them, whatever else allows them.
-    Deny,
 }
 
 impl ActiveToken {

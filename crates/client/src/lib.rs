@@ -1,8 +1,9 @@
 //! A client of Roster for the Rust services of a platform.
 //!
 //! - [`Client`]: typed async calls for Roster's HTTP API (sign-in, accounts, roles, grants,
-//!   API keys, invitations, checks, introspection, features), with timeouts, retries only
-//!   where they are safe, and errors carrying Roster's problem [`code`](ProblemCode).
+//!   API keys, invitations, audit events, self-service, second factors by code, checks,
+//!   introspection, features), with timeouts, retries only where they are safe, secrets as
+//!   [`SecretString`]s, and errors carrying Roster's problem [`code`](ProblemCode).
 //! - [`Authenticator`]: turns a request's bearer token into a [`Caller`] through
 //!   `POST /v1/auth/introspect` and a bounded in-process cache (`cache_ttl`, default 5 s),
 //!   so that each decision ([`Caller::require`]) is evaluated locally by `roster-domain`.
@@ -11,6 +12,8 @@
 //!
 //! `docs/embedding.md` in Roster's repository compares the three ways to decide: the check
 //! endpoint, introspection with local evaluation, and the domain crate alone.
+
+#![warn(missing_docs)]
 
 mod api;
 mod authenticator;
@@ -24,22 +27,34 @@ pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 
+pub use api::accounts::{AccountQuery, NewAccount};
+pub use api::api_keys::{CreatedApiKey, NewApiKey};
+pub use api::audit::{AuditAction, AuditEvent, AuditQuery};
 pub use api::auth::{
     CheckRequest, CheckResponse, Explanation, Feature, Features, LoginOutcome, Me,
     SecondFactorRequired, Session,
+};
+pub use api::invitations::{
+    Invitation, InvitationQuery, InvitationStatus, InvitedGrant, NewInvitation,
+};
+pub use api::mfa::{MfaStatus, Passkey, TotpEnrolment};
+pub use api::roles::{NewRole, Role, RoleContent};
+pub use api::self_service::{
+    EmailVerification, LiveSession, PasswordRules, RegistrationOutcome, RegistrationPolicy,
 };
 pub use authenticator::{
     AuthError, Authenticator, AuthenticatorConfig, Caller, Denied, WhenUnreachable,
 };
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, FieldError, Problem, ProblemCode};
-pub use introspection::{
-    ActiveToken, Effect, IntrospectedGrant, IntrospectedPrincipal, Introspection, Rule,
-};
-/// Secrets (session tokens, API keys) are handed out as [`SecretString`]s: read one with
+pub use introspection::{ActiveToken, IntrospectedGrant, IntrospectedPrincipal, Introspection};
+/// Secrets (session tokens, API keys, TOTP secrets, recovery codes) are handed out as [`SecretString`]s: read one with
 /// [`ExposeSecret::expose_secret`].
 pub use secrecy::{ExposeSecret, SecretString};
-pub use types::{Account, AccountStatus, ApiKey, Grant, GrantRequest, Page};
+pub use types::{
+    Account, AccountStatus, AccountWithGrants, ApiKey, ApiKeyWithGrants, Effect, Grant,
+    GrantRequest, Page, PageRequest, Rule,
+};
 
 /// `roster-domain`, re-exported so that a service's evaluation and this client agree.
 pub use roster_domain as domain;

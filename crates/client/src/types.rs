@@ -25,6 +25,18 @@ pub struct Account {
     pub updated_at: DateTime<Utc>,
 }
 
+/// An account with every grant it holds (admin registration, account details, an accepted
+/// invitation).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AccountWithGrants {
+    /// The account.
+    #[serde(flatten)]
+    pub account: Account,
+    /// Every grant of the account (at most `grants.max_per_holder`; the grant list pages
+    /// them).
+    pub grants: Vec<Grant>,
+}
+
 /// An account's status: a disabled account cannot log in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -52,6 +64,16 @@ pub struct ApiKey {
     pub last_used_at: Option<DateTime<Utc>>,
     /// Whether it was revoked.
     pub revoked: bool,
+}
+
+/// An API key with every grant it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ApiKeyWithGrants {
+    /// The key (never its secret).
+    #[serde(flatten)]
+    pub api_key: ApiKey,
+    /// Every grant of the key.
+    pub grants: Vec<Grant>,
 }
 
 /// A grant: a role on a scope. `created_at` and `created_by` come with grant lists and
@@ -91,6 +113,44 @@ impl GrantRequest {
     }
 }
 
+/// One rule of a role: an action pattern allowed or denied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    /// An action, `all`, or a prefix ending in `*`.
+    pub action: String,
+    /// Allow or deny (`None` means allow in requests; answers always carry it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<Effect>,
+}
+
+/// A rule's effect: a matching deny anywhere above the target wins over any allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// Allows the matching actions.
+    Allow,
+    /// Denies them, whatever else allows them.
+    Deny,
+}
+
+impl Rule {
+    /// Allows the actions `action` matches (an action, `all`, or a prefix ending in `*`).
+    pub fn allow(action: impl Into<String>) -> Self {
+        Self {
+            action: action.into(),
+            effect: Some(Effect::Allow),
+        }
+    }
+
+    /// Denies the actions `action` matches, whatever else allows them.
+    pub fn deny(action: impl Into<String>) -> Self {
+        Self {
+            action: action.into(),
+            effect: Some(Effect::Deny),
+        }
+    }
+}
+
 /// One page of a list; pass `next_cursor` back for the next page.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Page<T> {
@@ -98,4 +158,49 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// The cursor of the next page; `None` on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// Which page of a list to read. The default is the first page at the service's default
+/// size (50); `None` fields are left out of the query.
+///
+/// ```
+/// use roster_client::PageRequest;
+///
+/// let first = PageRequest::default().limit(20);
+/// let second = first.clone().after("0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07");
+/// assert_eq!(second.limit, Some(20));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PageRequest {
+    /// Items per page, 1 to 200 (the service answers 400 `invalid_query` otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// The previous page's `next_cursor`, passed back unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+impl PageRequest {
+    /// At most `limit` items per page.
+    #[must_use]
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// The page after the one whose `next_cursor` this is.
+    #[must_use]
+    pub fn after(mut self, cursor: impl Into<String>) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+
+    /// The request for the page after `page` (same size), or `None` when `page` was the
+    /// last.
+    #[must_use]
+    pub fn next_of<T>(&self, page: &Page<T>) -> Option<PageRequest> {
+        page.next_cursor
+            .as_ref()
+            .map(|cursor| self.clone().after(cursor.clone()))
+    }
 }

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use crate::client::{Client, Retry};
 use crate::error::Error;
-use crate::introspection::{Introspection, IntrospectionBody, Rule};
-use crate::types::{Account, ApiKey, Grant};
+use crate::introspection::{Introspection, IntrospectionBody};
+use crate::types::{Account, ApiKey, Grant, Rule};
 
 /// What `login` answers: a session, or the second step for an account with a second factor.
 #[derive(Debug, Clone)]
@@ -177,7 +177,7 @@ impl Client {
             .call(
                 Method::POST,
                 "/v1/auth/login",
-                &Credentials { email, password },
+                Some(&Credentials { email, password }),
                 Retry::OnlyUnsent,
             )
             .await?;
@@ -194,7 +194,7 @@ impl Client {
             .call(
                 Method::POST,
                 "/v1/auth/login/mfa",
-                &SecondFactorCode { mfa_token, code },
+                Some(&SecondFactorCode { mfa_token, code }),
                 Retry::OnlyUnsent,
             )
             .await
@@ -213,7 +213,7 @@ impl Client {
 
     /// `POST /v1/authz/check`: Roster decides, with what decided it.
     pub async fn check(&self, request: &CheckRequest) -> Result<CheckResponse, Error> {
-        self.call(Method::POST, "/v1/authz/check", request, Retry::Safe)
+        self.call(Method::POST, "/v1/authz/check", Some(request), Retry::Safe)
             .await
     }
 
@@ -224,7 +224,7 @@ impl Client {
             .call(
                 Method::POST,
                 "/v1/auth/introspect",
-                &TokenQuestion { token },
+                Some(&TokenQuestion { token }),
                 Retry::Safe,
             )
             .await?;

@@ -7,8 +7,15 @@ mod process;
 
 mod support;
 
+mod api_admin;
+mod api_invitations;
+mod api_mfa;
+mod api_retries;
+mod api_self_service;
 mod example;
 mod local_evaluation;
 mod middleware;
 mod middleware_actix;
 mod middleware_axum;
+mod outbox;
+mod refusals;
