@@ -15,6 +15,7 @@ use chrono::Utc;
 use quick_cache::sync::Cache;
 use roster_domain::{Action, PermissionSet, Principal, PrincipalId, ScopePath};
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
 use crate::client::Client;
 use crate::error::Error;
@@ -30,6 +31,10 @@ pub struct AuthenticatorConfig {
     pub cache_capacity: usize,
     /// What to answer when Roster cannot be asked.
     pub when_unreachable: WhenUnreachable,
+    /// How many introspections may wait for Roster at once (default 64); a request that
+    /// would be one more gets 503 `overloaded` at once. Bounds what a flood of unknown
+    /// tokens costs the service and Roster.
+    pub max_concurrent_introspections: usize,
 }
 
 impl Default for AuthenticatorConfig {
@@ -38,6 +43,7 @@ impl Default for AuthenticatorConfig {
             cache_ttl: Duration::from_secs(5),
             cache_capacity: 10_000,
             when_unreachable: WhenUnreachable::Refuse,
+            max_concurrent_introspections: 64,
         }
     }
 }
@@ -67,6 +73,9 @@ pub enum AuthError {
     /// credentials): the request is refused, never allowed.
     #[error("Roster cannot be asked about the token: {0}")]
     Unavailable(#[source] Error),
+    /// `max_concurrent_introspections` are waiting for Roster already.
+    #[error("too many introspections in flight")]
+    Overloaded,
 }
 
 /// The caller was authenticated but is not allowed what the route needs.
@@ -144,9 +153,11 @@ impl Caller {
     }
 
     /// The guard of a protected route: `Ok` when the caller may do `action` on `scope`,
-    /// else [`Denied`], which the framework adapters answer as 403 `forbidden`.
+    /// else [`Denied`], which the framework adapters answer as 403 `forbidden`. A scope with
+    /// `*` segments names no one place and is always denied, as `POST /v1/authz/check`
+    /// refuses it.
     pub fn require(&self, action: &Action, scope: &ScopePath) -> Result<(), Denied> {
-        if self.allows(action, scope) {
+        if scope.is_concrete() && self.allows(action, scope) {
             Ok(())
         } else {
             Err(Denied {
@@ -181,6 +192,8 @@ pub struct Authenticator {
     config: AuthenticatorConfig,
     /// Keyed by the token's SHA-256, so that the process holds no token it was sent.
     cache: Arc<Cache<[u8; 32], Entry>>,
+    /// Permits for introspections in flight.
+    in_flight: Arc<Semaphore>,
 }
 
 impl fmt::Debug for Authenticator {
@@ -189,6 +202,7 @@ impl fmt::Debug for Authenticator {
             .field("roster", &self.roster)
             .field("config", &self.config)
             .field("cached", &self.cache.len())
+            .field("in_flight_permits", &self.in_flight.available_permits())
             .finish()
     }
 }
@@ -198,10 +212,12 @@ impl Authenticator {
     /// `token-introspect` on `*`.
     pub fn new(roster: Client, config: AuthenticatorConfig) -> Authenticator {
         let cache = Cache::new(config.cache_capacity.max(1));
+        let in_flight = Semaphore::new(config.max_concurrent_introspections.max(1));
         Authenticator {
             roster,
             config,
             cache: Arc::new(cache),
+            in_flight: Arc::new(in_flight),
         }
     }
 
@@ -224,6 +240,9 @@ impl Authenticator {
 
     /// The caller behind `token`.
     pub async fn authenticate(&self, token: &str) -> Result<Caller, AuthError> {
+        if !looks_like_a_roster_token(token) {
+            return Err(AuthError::InactiveToken);
+        }
         let key = digest(token);
         let cached = self.cache.get(&key);
         if let Some(entry) = &cached {
@@ -231,6 +250,12 @@ impl Authenticator {
                 return Ok(entry.caller.clone());
             }
         }
+        let Ok(_permit) = self.in_flight.try_acquire() else {
+            return Err(AuthError::Overloaded);
+        };
+        // The answer is at least as fresh as the question: an entry's age counts from here,
+        // so a slow answer cannot stretch the window past `cache_ttl`.
+        let asked = Instant::now();
         match self.roster.introspect(token).await {
             Ok(Introspection::Active(active)) => {
                 let caller = Caller::from_active(*active).map_err(AuthError::Unavailable)?;
@@ -238,7 +263,7 @@ impl Authenticator {
                     key,
                     Entry {
                         caller: caller.clone(),
-                        fetched: Instant::now(),
+                        fetched: asked,
                     },
                 );
                 Ok(caller)
@@ -260,7 +285,7 @@ impl Authenticator {
                     (cached, self.config.when_unreachable)
                 {
                     if error.is_unavailable()
-                        && entry.fetched.elapsed() < self.config.cache_ttl + grace
+                        && entry.fetched.elapsed() < self.config.cache_ttl.saturating_add(grace)
                         && !entry.caller.expired()
                     {
                         tracing::warn!(%error, "Roster unreachable: using a stale answer");
@@ -277,6 +302,15 @@ impl Authenticator {
     pub fn forget(&self, token: &str) {
         self.cache.remove(&digest(token));
     }
+}
+
+/// The longest token sent to Roster; Roster's own are under 100 bytes.
+const MAX_TOKEN_LEN: usize = 512;
+
+/// Whether `token` has the shape of a session token (`rst_`) or an API key (`rak_`): anything
+/// else is inactive without asking Roster.
+fn looks_like_a_roster_token(token: &str) -> bool {
+    token.len() <= MAX_TOKEN_LEN && (token.starts_with("rst_") || token.starts_with("rak_"))
 }
 
 fn digest(token: &str) -> [u8; 32] {
@@ -329,6 +363,12 @@ impl AuthError {
                 title: "Service unavailable",
                 detail: "The token cannot be checked right now; retry shortly.".to_owned(),
             },
+            AuthError::Overloaded => Refusal {
+                status: 503,
+                code: "overloaded",
+                title: "Overloaded",
+                detail: "Too many requests are being checked; retry shortly.".to_owned(),
+            },
         }
     }
 }
@@ -359,5 +399,16 @@ mod tests {
         assert_eq!(bearer_token("Basic dXNlcg=="), None);
         assert_eq!(bearer_token("Bearer "), None);
         assert_eq!(bearer_token("Bearer"), None);
+    }
+
+    #[test]
+    fn only_tokens_of_roster_s_shapes_are_worth_asking_about() {
+        assert!(looks_like_a_roster_token("rst_abc"));
+        assert!(looks_like_a_roster_token("rak_0190b3e4_secret"));
+        assert!(!looks_like_a_roster_token("eyJhbGciOiJIUzI1NiJ9.e30.x"));
+        assert!(!looks_like_a_roster_token(&format!(
+            "rst_{}",
+            "a".repeat(600)
+        )));
     }
 }

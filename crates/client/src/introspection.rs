@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::Error;
-use crate::types::{Effect, Rule};
+use crate::types::Effect;
 
 /// Roster's answer about a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,8 +87,10 @@ impl IntrospectedPrincipal {
     }
 }
 
-/// A grant with its role's rules.
+/// A grant with its role's rules. Unknown fields are refused rather than ignored: a field a
+/// newer Roster adds to a grant could restrict it, and deciding without it would be guessing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IntrospectedGrant {
     /// The grant's id.
     pub id: Uuid,
@@ -97,7 +99,18 @@ pub struct IntrospectedGrant {
     /// Where it applies: this scope and everything beneath.
     pub scope: String,
     /// The role's rules.
-    pub permissions: Vec<Rule>,
+    pub permissions: Vec<IntrospectedRule>,
+}
+
+/// One rule of an introspected grant. Unlike [`Rule`](crate::Rule) in requests, the effect
+/// is required: a rule without one is refused, never read as an allow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectedRule {
+    /// An action, `all`, or a prefix ending in `*`.
+    pub action: String,
+    /// Allow or deny.
+    pub effect: Effect,
 }
 
 impl ActiveToken {
@@ -134,8 +147,8 @@ impl IntrospectedGrant {
                 let pattern = ActionPattern::parse(&rule.action)
                     .map_err(|error| unreadable("action", &rule.action, &error))?;
                 Ok(match rule.effect {
-                    Some(Effect::Deny) => Permission::deny(pattern),
-                    Some(Effect::Allow) | None => Permission::allow(pattern),
+                    Effect::Deny => Permission::deny(pattern),
+                    Effect::Allow => Permission::allow(pattern),
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -150,25 +163,26 @@ impl IntrospectedGrant {
     }
 }
 
-/// The wire form: `{"active": false}`, or `{"active": true, ...}`.
+/// The wire form: `{"active": false}`, or `{"active": true, ...}`, read in two steps so that
+/// an unreadable active answer says what is wrong with it.
 #[derive(Deserialize)]
-pub(crate) struct IntrospectionBody {
-    active: bool,
-    #[serde(flatten)]
-    token: Option<ActiveToken>,
-}
+#[serde(transparent)]
+pub(crate) struct IntrospectionBody(serde_json::Value);
 
 impl TryFrom<IntrospectionBody> for Introspection {
     type Error = Error;
 
-    fn try_from(body: IntrospectionBody) -> Result<Self, Error> {
-        match (body.active, body.token) {
-            (false, _) => Ok(Introspection::Inactive),
-            (true, Some(token)) => Ok(Introspection::Active(Box::new(token))),
-            (true, None) => Err(Error::UnexpectedAnswer {
-                status: 200,
-                message: "an active token without its principal and grants".to_owned(),
-            }),
+    fn try_from(IntrospectionBody(body): IntrospectionBody) -> Result<Self, Error> {
+        let unreadable = |message: String| Error::UnexpectedAnswer {
+            status: 200,
+            message,
+        };
+        match body.get("active").and_then(serde_json::Value::as_bool) {
+            Some(false) => Ok(Introspection::Inactive),
+            Some(true) => serde_json::from_value(body)
+                .map(|token| Introspection::Active(Box::new(token)))
+                .map_err(|error| unreadable(format!("an active token's answer: {error}"))),
+            None => Err(unreadable("an answer without `active`".to_owned())),
         }
     }
 }
@@ -179,9 +193,46 @@ mod tests {
 
     use super::*;
 
-    fn read(json: &str) -> Introspection {
+    fn parse(json: &str) -> Result<Introspection, Error> {
         let body: IntrospectionBody = serde_json::from_str(json).unwrap();
-        Introspection::try_from(body).unwrap()
+        Introspection::try_from(body)
+    }
+
+    fn read(json: &str) -> Introspection {
+        parse(json).unwrap()
+    }
+
+    const ACCOUNT: &str = r#""principal":{"kind":"account","id":"0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c07",
+        "email":"a@example.com","name":null,"is_superadmin":false}"#;
+
+    #[test]
+    fn a_rule_without_its_effect_or_with_an_unknown_field_is_refused_not_allowed() {
+        for rule in [
+            r#"{"action":"issuer-sign"}"#,
+            r#"{"action":"issuer-sign","effect":null}"#,
+            r#"{"action":"issuer-sign","effect":"allow","unless":"weekend"}"#,
+        ] {
+            let answer = format!(
+                r#"{{"active":true,{ACCOUNT},"grants_version":1,"expires_at":null,
+                    "grants":[{{"id":"0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c08","role":"r",
+                                "scope":"acme","permissions":[{rule}]}}]}}"#
+            );
+            let error = parse(&answer).unwrap_err();
+            assert!(
+                matches!(&error, Error::UnexpectedAnswer { message, .. } if message.contains("active token")),
+                "{rule}: {error}"
+            );
+        }
+        let restricted_grant = format!(
+            r#"{{"active":true,{ACCOUNT},"grants_version":1,"expires_at":null,
+                "grants":[{{"id":"0190b3e4-7f5a-7c3d-9a41-2f6d8e1b5c08","role":"r",
+                            "scope":"acme","permissions":[],"not_after":"2026-12-06T10:00:00Z"}}]}}"#
+        );
+        assert!(
+            parse(&restricted_grant).is_err(),
+            "a grant field unknown here"
+        );
+        assert!(parse(r#"{"token":"x"}"#).is_err(), "no `active`");
     }
 
     #[test]

@@ -27,7 +27,11 @@ pub fn app(authenticator: Authenticator) -> Router {
 
 /// Issues a (pretend) credential for `tenant` when the caller may sign there.
 async fn issue_credential(caller: Caller, Path(tenant): Path<String>) -> Response {
-    let Ok(scope) = ScopePath::parse(&tenant) else {
+    // A tenant is one place: `acme.*` parses as a scope pattern but names no tenant.
+    let Some(scope) = ScopePath::parse(&tenant)
+        .ok()
+        .filter(ScopePath::is_concrete)
+    else {
         return (
             StatusCode::NOT_FOUND,
             Json(json!({"error": "no such tenant"})),

@@ -154,13 +154,14 @@ impl Client {
     }
 
     /// `POST /v1/admin/accounts/{id}/enable`: the account can log in again (its revoked
-    /// keys stay revoked). Idempotent, so retried like a read.
+    /// keys stay revoked). Never re-sent once sent: a repeat arriving after another admin
+    /// disabled the account again (say, compromised) would undo that.
     pub async fn enable_account(&self, id: Uuid) -> Result<Account, Error> {
         self.call(
             Method::POST,
             &format!("/v1/admin/accounts/{id}/enable"),
             None::<&()>,
-            Retry::Safe,
+            Retry::OnlyUnsent,
         )
         .await
     }

@@ -114,14 +114,14 @@ impl Client {
     }
 
     /// `PUT /v1/admin/roles/{name}`: replaces the role's description and rules; every
-    /// holder sees the new rules from its next request. The same content sent twice is the
-    /// same role, so this is retried like a read.
+    /// holder sees the new rules from its next request. Never re-sent once sent: a repeat
+    /// arriving after another admin's replacement would restore rules they just removed.
     pub async fn replace_role(&self, name: &str, content: &RoleContent) -> Result<Role, Error> {
         self.call(
             Method::PUT,
             &format!("/v1/admin/roles/{}", segment(name)),
             Some(content),
-            Retry::Safe,
+            Retry::OnlyUnsent,
         )
         .await
     }

@@ -45,6 +45,8 @@ async fn granted_tokens_pass_and_revoked_ones_fail_within_the_cache_ttl(db: Db) 
     assert_eq!(body["tenant"], "acme.berlin");
     assert_eq!(issue(&service, "globex", &setup.key).await.0, 201);
     assert_eq!(issue(&service, "globex", &setup.member).await.0, 403);
+    let (status, body) = issue(&service, "acme.*", &setup.member).await;
+    assert_eq!(status, 404, "a scope pattern is no tenant: {body}");
 
     // A second session of the same account, with a grant of its own to withdraw.
     let (second_id, second) = setup.roster.account(&setup.root, "second").await;

@@ -126,6 +126,8 @@ pub async fn decisions_follow_the_grants(setup: &Setup, service: &str) {
         ("acme.berlin", &setup.member, 200),
         ("acme.vault", &setup.member, 403),
         ("acme.vault.x", &setup.member, 403),
+        // A scope pattern names no one place: refused like the check endpoint refuses it.
+        ("acme.*", &setup.member, 403),
         ("globex", &setup.member, 403),
         ("globex.paris", &setup.key, 200),
         ("acme", &setup.key, 403),
@@ -249,4 +251,35 @@ pub async fn a_refused_service_key_empties_the_cache(
         status, 503,
         "the key's fresh entry went with the cache: {body}"
     );
+}
+
+/// With `max_concurrent_introspections` waiting for Roster, one more unknown token gets
+/// 503 `overloaded` at once instead of another connection to Roster. `roster` accepts
+/// connections and never answers.
+pub async fn introspections_in_flight_are_capped(service: &str, roster: &tokio::net::TcpListener) {
+    let first = {
+        let service = service.to_owned();
+        tokio::spawn(async move { sign(&service, "acme", Some("rst_first")).await })
+    };
+    // The first introspection holds the only permit once its connection is accepted.
+    let (_held, _) = roster.accept().await.unwrap();
+    let (status, body, _) = sign(service, "acme", Some("rst_second")).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["code"], "overloaded", "{body}");
+    first.abort();
+}
+
+/// An authenticator allowing one introspection at a time, against a Roster that accepts
+/// connections and never answers; the listener, to see the first question arrive.
+pub async fn one_at_a_time() -> (Authenticator, tokio::net::TcpListener) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = Client::builder(format!("http://{}", listener.local_addr().unwrap()))
+        .token("rak_whatever")
+        .build()
+        .unwrap();
+    let config = AuthenticatorConfig {
+        max_concurrent_introspections: 1,
+        ..AuthenticatorConfig::default()
+    };
+    (Authenticator::new(client, config), listener)
 }

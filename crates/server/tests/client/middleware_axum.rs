@@ -80,3 +80,10 @@ async fn an_unreachable_roster_gets_503() {
     let service = serve(middleware::unreachable_authenticator()).await;
     middleware::an_unreachable_roster_refuses_with_503(&service).await;
 }
+
+#[tokio::test]
+async fn a_flood_of_introspections_is_cut_at_the_limit() {
+    let (authenticator, roster) = middleware::one_at_a_time().await;
+    let service = serve(authenticator).await;
+    middleware::introspections_in_flight_are_capped(&service, &roster).await;
+}
