@@ -458,6 +458,29 @@ impl FromRequest for Caller {
     }
 }
 
+/// The caller of `POST /v1/auth/introspect`: like [`Caller`], but a service's API key allowed
+/// to introspect is remembered for a second, so that its questions cost one lookup each
+/// ([`Roster::authenticate_introspector`]).
+#[derive(Debug, Clone)]
+pub struct IntrospectionCaller(pub Authenticated);
+
+impl FromRequest for IntrospectionCaller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let request = BearerRequest::of(req);
+        Box::pin(async move {
+            let (roster, token) = request.parts()?;
+            Ok(IntrospectionCaller(
+                roster
+                    .authenticate_introspector(&token, request.source_ip)
+                    .await?,
+            ))
+        })
+    }
+}
+
 /// The caller of the few routes a session that must enrol a second factor may still use
 /// (`me`, logout, the MFA enrolment routes): like [`Caller`], but such a session is let in,
 /// marked `mfa_enrolment_required`. Every other route takes [`Caller`], which answers 403

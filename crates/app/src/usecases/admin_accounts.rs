@@ -97,6 +97,8 @@ impl Roster {
             .await?
         {
             StatusChange::Changed(account) => {
+                // Disabling revoked the keys the account created.
+                self.forget_introspectors();
                 tracing::info!(actor = %caller.principal_label(), "account status set");
                 Ok(account)
             }

@@ -177,6 +177,7 @@ impl Roster {
             .revoke_api_key(id, now, &audit)
             .await?
             .ok_or(AppError::NotFound("api key"))?;
+        self.forget_introspectors();
         tracing::info!(api_key_id = %id, revoked_by = %caller.principal.id, "api key revoked");
         Ok(key)
     }

@@ -125,6 +125,11 @@ impl Authenticated {
         self.principal.allows(&action.action(), &ScopePath::root())
     }
 
+    /// Whether the caller is an API key usable at `now` (unrevoked, unexpired).
+    pub(super) fn api_key_usable(&self, now: DateTime<Utc>) -> bool {
+        matches!(&self.kind, CallerKind::ApiKey { key } if key.is_usable(now))
+    }
+
     /// `Forbidden` unless the caller may perform the built-in `action` on `*`.
     pub(super) fn require_global(&self, action: BuiltinAction) -> Result<(), AppError> {
         if self.may_global(action) {

@@ -251,6 +251,7 @@ impl Roster {
                 record.grant.role, record.grant.scope
             ));
         if self.ports.grants.delete_grant(holder, id, &audit).await? {
+            self.forget_introspectors();
             Ok(())
         } else {
             Err(AppError::NotFound("grant"))

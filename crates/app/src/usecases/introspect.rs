@@ -10,9 +10,11 @@
 //! alone too, so it keeps meaning "last used against Roster", and introspection writes
 //! nothing at all.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
+use quick_cache::sync::Cache;
 use roster_domain::{Account, BuiltinAction, Grant, Principal};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::instrument;
@@ -21,7 +23,44 @@ use super::authenticate::{Usage, Verified};
 use super::caller::{principal_of_account, principal_of_api_key};
 use super::{Authenticated, CallerKind, Roster};
 use crate::error::AppError;
-use crate::model::ApiKey;
+use crate::model::{ApiKey, TokenDigest};
+
+/// How long a node remembers that an API key may introspect, so that a service asking on
+/// every request it serves costs one lookup (the token asked about) instead of two. A
+/// revocation or a withdrawn grant made on this node forgets at once
+/// ([`Roster::forget_introspectors`]); one made on another node is seen within this.
+const INTROSPECTOR_MEMORY: Duration = Duration::seconds(1);
+
+/// The most introspecting keys a node remembers (services, not people: few).
+const INTROSPECTORS_REMEMBERED: usize = 1024;
+
+/// API keys recently verified as allowed to introspect, by the digest of the presented key
+/// (so a wrong secret never matches a remembered key).
+pub(crate) struct Introspectors {
+    entries: Cache<TokenDigest, Remembered>,
+}
+
+#[derive(Clone)]
+struct Remembered {
+    caller: Authenticated,
+    verified_at: DateTime<Utc>,
+}
+
+impl Introspectors {
+    pub(crate) fn new() -> Self {
+        Self {
+            entries: Cache::new(INTROSPECTORS_REMEMBERED),
+        }
+    }
+}
+
+impl std::fmt::Debug for Introspectors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Introspectors")
+            .field("remembered", &self.entries.len())
+            .finish()
+    }
+}
 
 /// What introspection answers about a token.
 #[derive(Debug, Clone)]
@@ -86,6 +125,52 @@ impl From<Verified> for ActiveToken {
 }
 
 impl Roster {
+    /// The caller of `POST /v1/auth/introspect`: like [`Roster::authenticate_bearer`], but an
+    /// API key allowed `token-introspect` on `*` is remembered for
+    /// [`INTROSPECTOR_MEMORY`] (while it stays unexpired), so that its next questions need
+    /// no lookup of their own. Sessions are authenticated as on every route.
+    ///
+    /// # Errors
+    /// `Unauthenticated`, `MfaEnrolmentRequired`, `Unavailable`.
+    pub async fn authenticate_introspector(
+        &self,
+        token: &str,
+        source_ip: Option<IpAddr>,
+    ) -> Result<Authenticated, AppError> {
+        if self.ports.tokens.api_key_id(token).is_none() {
+            return self.authenticate_bearer(token, source_ip).await;
+        }
+        let digest = self.ports.tokens.digest(token);
+        let now = self.ports.clock.now();
+        if let Some(remembered) = self.introspectors.entries.get(&digest)
+            && now - remembered.verified_at < INTROSPECTOR_MEMORY
+            && remembered.caller.api_key_usable(now)
+        {
+            let mut caller = remembered.caller;
+            caller.source_ip = source_ip;
+            return Ok(caller);
+        }
+        let caller = self.authenticate_bearer(token, source_ip).await?;
+        if caller
+            .require_global(BuiltinAction::TokenIntrospect)
+            .is_ok()
+        {
+            let remembered = Remembered {
+                caller: caller.clone(),
+                verified_at: now,
+            };
+            self.introspectors.entries.insert(digest, remembered);
+        }
+        Ok(caller)
+    }
+
+    /// Forgets every remembered introspecting key, after a change on this node that may take
+    /// the right away (a key revoked, a grant deleted, an account disabled, a role replaced
+    /// or deleted).
+    pub(super) fn forget_introspectors(&self) {
+        self.introspectors.entries.clear();
+    }
+
     /// Introspects `token` for a caller allowed `token-introspect` on `*` (checked before
     /// the token is looked at). The caller's own token may be introspected like any other.
     /// Not audited per call: a service may ask on every request it serves; the HTTP layer

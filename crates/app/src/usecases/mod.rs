@@ -240,6 +240,7 @@ pub struct Roster {
     password_reset: PasswordResetSettings,
     mail_sender: MailSenderSettings,
     mfa: Arc<MfaSettings>,
+    introspectors: Arc<introspect::Introspectors>,
 }
 
 impl Roster {
@@ -257,6 +258,7 @@ impl Roster {
             password_reset: settings.password_reset,
             mail_sender: settings.mail_sender,
             mfa: Arc::new(settings.mfa),
+            introspectors: Arc::new(introspect::Introspectors::new()),
         }
     }
 

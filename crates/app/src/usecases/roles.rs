@@ -275,11 +275,14 @@ impl Roster {
             .audit(AuditAction::RoleUpdated, now)
             .target("role", &role.name)
             .detail(describe_rules(&role));
-        self.ports
+        let updated = self
+            .ports
             .roles
             .update_role(&role, checked, now, &audit)
             .await?
-            .ok_or(AppError::NotFound("role"))
+            .ok_or(AppError::NotFound("role"))?;
+        self.forget_introspectors();
+        Ok(updated)
     }
 
     /// `Forbidden` unless the caller may turn `current` into `new` wherever it is held: for

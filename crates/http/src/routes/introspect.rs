@@ -6,7 +6,7 @@ use roster_app::AppError;
 use roster_app::{Introspection, Roster};
 
 use crate::dto::{IntrospectRequest, IntrospectionResponse};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, IntrospectionCaller};
 use crate::metrics::IntrospectionAnswer;
 use crate::problem::{ApiError, problems};
 use crate::respond::no_store;
@@ -44,7 +44,7 @@ problems!(
 )]
 pub async fn introspect(
     roster: Data<Roster>,
-    Caller(caller): Caller,
+    IntrospectionCaller(caller): IntrospectionCaller,
     ApiJson(body): ApiJson<IntrospectRequest>,
 ) -> Result<impl Responder, ApiError> {
     let introspection = roster.introspect(&caller, &body.token).await?;

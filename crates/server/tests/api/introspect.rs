@@ -14,7 +14,8 @@ use roster_domain::{
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    AppOptions, Db, PASSWORD, TestApp, assert_problem, spawn_app, spawn_app_with, unique_email,
+    AppOptions, Db, PASSWORD, TestApp, assert_problem, eventually, spawn_app, spawn_app_with,
+    unique_email,
 };
 use crate::on_both_databases;
 
@@ -26,6 +27,8 @@ on_both_databases!(
     asking_about_a_session_does_not_keep_it_alive,
     introspections_are_counted_in_metrics,
     local_evaluation_of_the_answer_matches_the_check_endpoint,
+    a_remembered_service_key_stops_at_once_when_revoked_or_stripped_here,
+    another_node_forgets_a_revoked_service_key_within_a_second,
 );
 
 /// The exact body of every inactive answer.
@@ -738,5 +741,98 @@ async fn local_evaluation_of_the_answer_matches_the_check_endpoint(db: Db) {
         allowed_somewhere > pairs && allowed_somewhere < 3 * pairs,
         "the grid decides both ways beyond the super admin: {allowed_somewhere} of {}",
         3 * pairs
+    );
+}
+
+/// A service key allowed to introspect, created by `root`: its id, its secret and the id of
+/// its one grant (`introspector` on `*`; the role must exist).
+async fn introspecting_key(app: &TestApp, root: &str, name: &str) -> (String, String, String) {
+    let created = create_key(
+        app,
+        root,
+        &json!({"name": name, "grants": [{"role": "introspector", "scope": "*"}]}),
+    )
+    .await;
+    (
+        created["id"].as_str().unwrap().to_owned(),
+        created["key"].as_str().unwrap().to_owned(),
+        created["grants"][0]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A node remembers a service key's right to introspect for a second, but a revocation or a
+/// withdrawn grant made on the same node ends it before the next question.
+async fn a_remembered_service_key_stops_at_once_when_revoked_or_stripped_here(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    let _ = service_key(&app, &root).await;
+    let member = app.new_account("member").await;
+    let (revoked_id, revoked, _) = introspecting_key(&app, &root, "to revoke").await;
+    let (stripped_id, stripped, grant) = introspecting_key(&app, &root, "to strip").await;
+    for key in [&revoked, &stripped] {
+        assert_eq!(introspect(&app, key, &member.token).await["active"], true);
+    }
+
+    let response = app
+        .delete_as(&format!("/v1/admin/api-keys/{revoked_id}"), &root)
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_problem(
+        ask(&app, Some(&revoked), &member.token).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+
+    let response = app
+        .delete_as(
+            &format!("/v1/admin/api-keys/{stripped_id}/grants/{grant}"),
+            &root,
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_problem(
+        ask(&app, Some(&stripped), &member.token).await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
+
+/// On another node, the remembered right ends within its second.
+async fn another_node_forgets_a_revoked_service_key_within_a_second(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    let _ = service_key(&app, &root).await;
+    let member = app.new_account("member").await;
+    let (id, key, _) = introspecting_key(&app, &root, "on two nodes").await;
+    let sibling = app.start_sibling(&[]).await;
+    let ask_sibling = || async {
+        reqwest::Client::new()
+            .post(format!("{sibling}/v1/auth/introspect"))
+            .bearer_auth(&key)
+            .json(&json!({"token": member.token}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(ask_sibling().await, 200);
+    let response = app
+        .delete_as(&format!("/v1/admin/api-keys/{id}"), &root)
+        .await;
+    assert_eq!(response.status(), 204);
+    let refused = eventually(Duration::from_secs(30), || async {
+        ask_sibling().await == 401
+    })
+    .await;
+    assert!(
+        refused.is_some(),
+        "the sibling still lets the revoked key introspect"
     );
 }

@@ -1,6 +1,9 @@
 //! Introspection with mock ports: who may ask, the one inactive answer, what an active answer
 //! carries, and that asking records no use of the token.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
 use chrono::Duration;
 use mockall::predicate::eq;
 use roster_domain::mfa::MfaPolicy;
@@ -378,4 +381,115 @@ async fn an_unavailable_store_is_an_error_not_an_inactive_token() {
         matches!(result, Err(AppError::Unavailable(_))),
         "{result:?}"
     );
+}
+
+/// The ports of a service's key, `stored`, asked about repeatedly: every lookup counted, the
+/// clock read from `clock`, and `rak_..._wrong` a wrong secret for the same key id.
+fn remembering_ports(
+    stored: StoredApiKey,
+    clock: &Arc<Mutex<chrono::DateTime<chrono::Utc>>>,
+    lookups: &Arc<AtomicUsize>,
+) -> Ports {
+    let mut ports = Ports::new();
+    ports
+        .tokens
+        .expect_looks_like_session_token()
+        .return_const(false);
+    ports
+        .tokens
+        .expect_api_key_id()
+        .return_const(Some(api_key_id()));
+    ports.tokens.expect_digest().returning(|token: &str| {
+        TokenDigest::new(if token == API_KEY {
+            API_KEY_DIGEST
+        } else {
+            "2222222222222222222222222222222222222222222222222222222222222222"
+        })
+    });
+    let counted = Arc::clone(lookups);
+    ports.api_keys.expect_find_api_key().returning(move |_| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        Ok(Some(stored.clone()))
+    });
+    ports
+        .api_keys
+        .expect_touch_api_key()
+        .returning(|_, _| Ok(()));
+    let clock = Arc::clone(clock);
+    ports
+        .clock
+        .expect_now()
+        .returning(move || *clock.lock().unwrap());
+    ports
+}
+
+#[tokio::test]
+async fn a_key_allowed_to_introspect_is_remembered_for_a_second_and_no_longer() {
+    let stored = StoredApiKey {
+        grants: vec![grant(1, "*", vec![allow("token-introspect")])].into(),
+        ..stored_key(None, Some(now()), None)
+    };
+    let clock = Arc::new(Mutex::new(now()));
+    let lookups = Arc::new(AtomicUsize::new(0));
+    let roster = remembering_ports(stored, &clock, &lookups).build();
+    let ask = || roster.authenticate_introspector(API_KEY, None);
+
+    ask().await.unwrap();
+    ask().await.unwrap();
+    assert_eq!(lookups.load(Ordering::SeqCst), 1, "remembered");
+
+    *clock.lock().unwrap() += Duration::milliseconds(999);
+    ask().await.unwrap();
+    assert_eq!(lookups.load(Ordering::SeqCst), 1, "still remembered");
+    *clock.lock().unwrap() += Duration::milliseconds(1);
+    ask().await.unwrap();
+    assert_eq!(
+        lookups.load(Ordering::SeqCst),
+        2,
+        "a second later: looked up"
+    );
+
+    let wrong = roster
+        .authenticate_introspector("rak_0190000000007000800000000000aaaa_wrong", None)
+        .await;
+    assert!(matches!(wrong, Err(AppError::Unauthenticated)), "{wrong:?}");
+    assert_eq!(
+        lookups.load(Ordering::SeqCst),
+        3,
+        "a wrong secret is never remembered"
+    );
+
+    roster.forget_introspectors();
+    ask().await.unwrap();
+    assert_eq!(
+        lookups.load(Ordering::SeqCst),
+        4,
+        "forgotten after a change"
+    );
+}
+
+#[tokio::test]
+async fn a_key_without_the_right_or_expired_is_not_remembered() {
+    let clock = Arc::new(Mutex::new(now()));
+    let without_the_right = StoredApiKey {
+        grants: vec![grant(1, "*", vec![allow("account-read")])].into(),
+        ..stored_key(None, Some(now()), None)
+    };
+    let expiring = StoredApiKey {
+        grants: vec![grant(1, "*", vec![allow("token-introspect")])].into(),
+        ..stored_key(Some(now() + Duration::milliseconds(500)), Some(now()), None)
+    };
+    for (why, stored, expected_lookups) in [
+        ("without the right", without_the_right, 2),
+        ("expired since", expiring, 2),
+    ] {
+        let lookups = Arc::new(AtomicUsize::new(0));
+        let roster = remembering_ports(stored, &clock, &lookups).build();
+        *clock.lock().unwrap() = now();
+        let first = roster.authenticate_introspector(API_KEY, None).await;
+        assert!(first.is_ok(), "{why}: {first:?}");
+        *clock.lock().unwrap() = now() + Duration::milliseconds(600);
+        let _ = roster.authenticate_introspector(API_KEY, None).await;
+        assert_eq!(lookups.load(Ordering::SeqCst), expected_lookups, "{why}");
+    }
 }
