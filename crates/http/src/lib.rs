@@ -21,6 +21,7 @@ mod document;
 pub mod dto;
 mod extract;
 mod hardening;
+mod introspection_body;
 mod metrics;
 mod openapi;
 mod problem;

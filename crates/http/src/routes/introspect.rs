@@ -7,6 +7,7 @@ use roster_app::{Introspection, Roster};
 
 use crate::dto::{IntrospectRequest, IntrospectionResponse};
 use crate::extract::{ApiJson, IntrospectionCaller};
+use crate::introspection_body::IntrospectionBody;
 use crate::metrics::IntrospectionAnswer;
 use crate::problem::{ApiError, problems};
 use crate::respond::no_store;
@@ -52,5 +53,5 @@ pub async fn introspect(
     response.extensions_mut().insert(IntrospectionAnswer {
         active: matches!(introspection, Introspection::Active(_)),
     });
-    Ok(response.json(IntrospectionResponse::from(&introspection)))
+    Ok(response.json(IntrospectionBody(&introspection)))
 }
