@@ -410,11 +410,7 @@ def introspection_targets(r):
 
 def print_introspection(r):
     print(f"\n== {r['backend']}: introspection ==")
-    ok = True
-    for name, measured, limit, holds in introspection_targets(r):
-        ok &= holds
-        print(f"{'PASS' if holds else 'FAIL':<6}{name:<40}{measured:<52}{limit}")
-    return ok
+    return print_targets(introspection_targets(r))
 
 
 def bench_introspection_only(backend, args):
@@ -438,13 +434,18 @@ def console_targets(r):
              "<= 3", r["console_ratio"] <= 3)]
 
 
-def print_console(r):
-    print(f"\n== {r['backend']}: console ==")
+def print_targets(rows):
+    """One PASS/FAIL line per (name, measured, limit, holds); whether all hold."""
     ok = True
-    for name, measured, limit, holds in console_targets(r):
+    for name, measured, limit, holds in rows:
         ok &= holds
         print(f"{'PASS' if holds else 'FAIL':<6}{name:<40}{measured:<52}{limit}")
     return ok
+
+
+def print_console(r):
+    print(f"\n== {r['backend']}: console ==")
+    return print_targets(console_targets(r))
 
 
 def bench_console_only(backend, args):
@@ -601,11 +602,7 @@ def print_crafted(r):
         lat = x["all_latency_ms"]
         print(f"{name:<10}{fmt_statuses(x['statuses']):<40} errors {x['errors']:<4} "
               f"p50 {lat['p50']:.1f}, p99 {lat['p99']:.1f}, max {lat['max']:.0f} ms")
-    ok = True
-    for name, measured, limit, holds in crafted_targets(r):
-        ok &= holds
-        print(f"{'PASS' if holds else 'FAIL':<6}{name:<40}{measured:<52}{limit}")
-    return ok
+    return print_targets(crafted_targets(r))
 
 
 def targets(r):
@@ -677,12 +674,7 @@ def print_report(r):
           f"{r['rss_before_kib'] / 1024:.1f} MiB before the registrations, "
           f"{r['vmhwm_kib'] / 1024:.1f} MiB after, {r['vmhwm_end_kib'] / 1024:.1f} MiB at the end")
     print(f"\n== {b}: targets ==")
-    ok = True
-    for name, measured, limit, holds in (targets(r) + crafted_targets(r) + console_targets(r)
-                                         + introspection_targets(r)):
-        ok &= holds
-        print(f"{'PASS' if holds else 'FAIL':<6}{name:<40}{measured:<52}{limit}")
-    return ok
+    return print_targets(targets(r) + crafted_targets(r) + console_targets(r) + introspection_targets(r))
 
 
 def main():

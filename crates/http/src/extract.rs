@@ -452,15 +452,7 @@ impl FromRequest for Caller {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let request = BearerRequest::of(req);
-        Box::pin(async move {
-            let (roster, token) = request.parts()?;
-            Ok(Caller(
-                roster
-                    .authenticate_bearer(&token, request.source_ip)
-                    .await?,
-            ))
-        })
+        BearerRequest::of(req).authenticate(Admission::Full, Caller)
     }
 }
 
@@ -475,15 +467,7 @@ impl FromRequest for IntrospectionCaller {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let request = BearerRequest::of(req);
-        Box::pin(async move {
-            let (roster, token) = request.parts()?;
-            Ok(IntrospectionCaller(
-                roster
-                    .authenticate_introspector(&token, request.source_ip)
-                    .await?,
-            ))
-        })
+        BearerRequest::of(req).authenticate(Admission::Introspection, IntrospectionCaller)
     }
 }
 
@@ -499,16 +483,19 @@ impl FromRequest for EnrollingCaller {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let request = BearerRequest::of(req);
-        Box::pin(async move {
-            let (roster, token) = request.parts()?;
-            Ok(EnrollingCaller(
-                roster
-                    .authenticate_for_enrolment(&token, request.source_ip)
-                    .await?,
-            ))
-        })
+        BearerRequest::of(req).authenticate(Admission::Enrolment, EnrollingCaller)
     }
+}
+
+/// Which of the use cases' bearer checks an extractor asks for.
+#[derive(Debug, Clone, Copy)]
+enum Admission {
+    /// [`Roster::authenticate_bearer`]: every route's.
+    Full,
+    /// [`Roster::authenticate_for_enrolment`]: held-back sessions let in, marked.
+    Enrolment,
+    /// [`Roster::authenticate_introspector`]: introspecting keys remembered for a second.
+    Introspection,
 }
 
 /// What authenticating a request needs, taken from it before the future runs.
@@ -519,6 +506,24 @@ struct BearerRequest {
 }
 
 impl BearerRequest {
+    /// Authenticates the request's bearer token as `admission` says, wrapped by `wrap`.
+    fn authenticate<T: 'static>(
+        self,
+        admission: Admission,
+        wrap: fn(Authenticated) -> T,
+    ) -> LocalBoxFuture<'static, Result<T, ApiError>> {
+        Box::pin(async move {
+            let (roster, token) = self.parts()?;
+            let ip = self.source_ip;
+            let caller = match admission {
+                Admission::Full => roster.authenticate_bearer(&token, ip).await,
+                Admission::Enrolment => roster.authenticate_for_enrolment(&token, ip).await,
+                Admission::Introspection => roster.authenticate_introspector(&token, ip).await,
+            }?;
+            Ok(wrap(caller))
+        })
+    }
+
     fn of(req: &HttpRequest) -> Self {
         Self {
             roster: req.app_data::<Data<Roster>>().cloned(),

@@ -10,7 +10,7 @@
 use std::fmt::Display;
 
 use roster_app::{ActiveToken, Introspection, TokenHolder};
-use roster_domain::{Grant, Permission};
+use roster_domain::{DisplayName, Grant, Permission};
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
@@ -55,7 +55,7 @@ impl Serialize for Holder<'_> {
                 map.serialize_entry("kind", "account")?;
                 map.serialize_entry("id", &Text(account.id))?;
                 map.serialize_entry("email", account.email.as_str())?;
-                map.serialize_entry("name", &account.name.as_ref().map(|name| name.as_str()))?;
+                map.serialize_entry("name", &account.name.as_ref().map(DisplayName::as_str))?;
                 map.serialize_entry("is_superadmin", &account.is_superadmin)?;
                 map.end()
             }
