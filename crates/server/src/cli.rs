@@ -31,6 +31,16 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Write a consistent copy of the SQLite database to FILE while the service keeps
+    /// running (PostgreSQL: use pg_dump, docs/operations.md).
+    Backup {
+        /// Where to write the copy.
+        #[arg(long, value_name = "FILE")]
+        to: std::path::PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Manage super admins.
     Superadmin {
         #[command(subcommand)]
@@ -114,6 +124,7 @@ pub async fn run(command: Option<Command>, settings: Settings) -> Result<(), Cli
             );
             Ok(())
         }
+        Command::Backup { to, force } => backup(&settings, &to, force).await,
         Command::Superadmin {
             action: SuperadminCommand::Create { email, name },
         } => {
@@ -145,6 +156,25 @@ pub async fn run(command: Option<Command>, settings: Settings) -> Result<(), Cli
             Ok(())
         }
     }
+}
+
+/// `roster backup`: refuses to create a database where none is (the pool would), then
+/// copies the one there.
+async fn backup(settings: &Settings, to: &std::path::Path, force: bool) -> Result<(), CliError> {
+    if let roster_store::Backend::Sqlite(path) = &settings.database.backend
+        && !path.exists()
+    {
+        return Err(fail(format!("no database at {}", path.display())));
+    }
+    let store = roster_store::Store::connect(&settings.database).map_err(fail)?;
+    let report = store.backup_sqlite(to, force).await.map_err(fail)?;
+    println!(
+        "backed up to {}: {} bytes, {} account(s), integrity ok",
+        report.path.display(),
+        report.bytes,
+        report.accounts
+    );
+    Ok(())
 }
 
 fn superadmin_password() -> Result<SecretString, CliError> {

@@ -13,6 +13,7 @@
 mod accounts;
 mod api_keys;
 mod audit;
+mod backup;
 mod connection;
 mod errors;
 mod grants;
@@ -30,4 +31,5 @@ mod sessions;
 pub mod testing;
 mod throttle;
 
+pub use backup::{BackupError, BackupReport};
 pub use connection::{Backend, DatabaseSettings, DatabaseUrlError, StartupError, Store};

@@ -1,0 +1,161 @@
+//! `roster backup` on the real executable: a copy taken while accounts are being registered
+//! passes SQLite's integrity check, and a service started on it holds, and logs in, every
+//! account acknowledged before the backup began. An existing file is replaced only with
+//! `--force`; a PostgreSQL database is pointed at pg_dump.
+
+mod process;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use diesel::sql_types::Text;
+use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
+use process::{PASSWORD, Workdir, unique_email};
+use serde_json::json;
+
+/// How long a backup of a small database may take.
+const BACKUP_TIMEOUT: Duration = Duration::from_mins(1);
+
+#[derive(QueryableByName)]
+struct Check {
+    #[diesel(sql_type = Text)]
+    integrity_check: String,
+}
+
+/// Registers accounts until `stop`, recording the acknowledged ones.
+fn register_until(port: u16, stop: &AtomicBool, acknowledged: &Mutex<Vec<String>>) {
+    while !stop.load(Ordering::SeqCst) {
+        let email = unique_email("during");
+        let body = json!({"email": email, "password": PASSWORD});
+        let reply = process::http(port, "POST", "/v1/account/register", Some(&body), None)
+            .expect("the server answers");
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        acknowledged.lock().unwrap().push(email);
+    }
+}
+
+#[test]
+fn a_backup_during_writes_restores_every_account_acknowledged_before_it() {
+    let workdir = Workdir::with_shipped_features();
+    let env = [("ROSTER__RATE_LIMIT__ENABLED", "false")];
+    let server = workdir.serve(&env, true);
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    for _ in 0..10 {
+        let email = unique_email("before");
+        assert_eq!(server.register(&email).status, 201);
+        acknowledged.lock().unwrap().push(email);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, acknowledged, port) =
+            (Arc::clone(&stop), Arc::clone(&acknowledged), server.port);
+        thread::spawn(move || register_until(port, &stop, &acknowledged))
+    };
+    // Let the writer get going, so that the copy is taken in the middle of its writes.
+    while acknowledged.lock().unwrap().len() < 20 {
+        thread::sleep(Duration::from_millis(10));
+    }
+
+    let copy = workdir.root.path().join("output/roster-backup.db");
+    let copy_arg = copy.to_str().unwrap();
+    let before_backup = acknowledged.lock().unwrap().clone();
+    let backup = workdir.run(
+        workdir.roster(&["backup", "--to", copy_arg], true),
+        None,
+        BACKUP_TIMEOUT,
+    );
+    stop.store(true, Ordering::SeqCst);
+    writer.join().expect("the writer never failed");
+    assert!(
+        acknowledged.lock().unwrap().len() > before_backup.len(),
+        "no write was acknowledged while the backup ran"
+    );
+    assert!(backup.status.success(), "{backup}");
+    assert!(
+        backup.stdout.contains(copy_arg) && backup.stdout.contains("integrity ok"),
+        "{backup}"
+    );
+
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&copy).unwrap().permissions());
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the copy is readable by its owner alone"
+    );
+
+    let again = workdir.run(
+        workdir.roster(&["backup", "--to", copy_arg], true),
+        None,
+        BACKUP_TIMEOUT,
+    );
+    assert!(
+        !again.status.success(),
+        "an existing file was replaced: {again}"
+    );
+    assert!(again.stderr.contains("--force"), "{again}");
+    let forced = workdir.run(
+        workdir.roster(&["backup", "--to", copy_arg, "--force"], true),
+        None,
+        BACKUP_TIMEOUT,
+    );
+    assert!(forced.status.success(), "{forced}");
+    drop(server);
+
+    let restored = Workdir::with_shipped_features();
+    std::fs::create_dir_all(restored.path().join("data")).unwrap();
+    let database = restored.path().join("data/roster.db");
+    std::fs::copy(&copy, &database).unwrap();
+    let mut conn = SqliteConnection::establish(database.to_str().unwrap()).unwrap();
+    let verdict: Vec<Check> = diesel::sql_query("PRAGMA integrity_check")
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(verdict.len(), 1);
+    assert_eq!(verdict[0].integrity_check, "ok");
+    drop(conn);
+
+    let server = restored.serve(&env, true);
+    for email in &before_backup {
+        let login = server.login(email, PASSWORD);
+        assert_eq!(
+            login.status, 200,
+            "{email} lost by the backup: {}",
+            login.body
+        );
+    }
+}
+
+#[test]
+fn backup_refuses_where_there_is_nothing_to_copy() {
+    let workdir = Workdir::with_shipped_features();
+    let target = workdir.root.path().join("output/nothing.db");
+    let finished = workdir.run(
+        workdir.roster(&["backup", "--to", target.to_str().unwrap()], true),
+        None,
+        BACKUP_TIMEOUT,
+    );
+    assert!(!finished.status.success(), "{finished}");
+    assert!(finished.stderr.contains("no database at"), "{finished}");
+    assert!(
+        !workdir.path().join("data/roster.db").exists(),
+        "a database was created"
+    );
+    assert!(!target.exists());
+}
+
+#[test]
+fn backup_points_postgresql_at_pg_dump() {
+    let Some(database) = roster_store::testing::fresh_postgres_database() else {
+        return;
+    };
+    let workdir = Workdir::with_shipped_features();
+    let target = workdir.root.path().join("output/pg.db");
+    let mut command = workdir.roster(&["backup", "--to", target.to_str().unwrap()], true);
+    command.env("ROSTER__DATABASE__URL", database.url());
+    let finished = workdir.run(command, None, BACKUP_TIMEOUT);
+    assert!(!finished.status.success(), "{finished}");
+    assert!(finished.stderr.contains("pg_dump"), "{finished}");
+    assert!(!target.exists());
+}
