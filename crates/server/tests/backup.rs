@@ -159,3 +159,81 @@ fn backup_points_postgresql_at_pg_dump() {
     assert!(finished.stderr.contains("pg_dump"), "{finished}");
     assert!(!target.exists());
 }
+
+/// The PostgreSQL procedure of docs/operations.md: `pg_dump --format=custom` while the service
+/// serves writes, `pg_restore --no-owner` into an empty database, a service started on it
+/// (ready: its schema is current) logs in every account acknowledged before the dump began.
+#[test]
+fn the_documented_pg_dump_and_pg_restore_procedure_restores_every_account() {
+    let (Some(source), Some(target)) = (
+        roster_store::testing::fresh_postgres_database(),
+        roster_store::testing::fresh_postgres_database(),
+    ) else {
+        return;
+    };
+    if std::process::Command::new("pg_dump")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("note: pg_dump is not installed: the PostgreSQL backup test is SKIPPED");
+        return;
+    }
+    let workdir = Workdir::with_shipped_features();
+    let env = [
+        ("ROSTER__RATE_LIMIT__ENABLED", "false"),
+        ("ROSTER__DATABASE__URL", source.url()),
+    ];
+    let server = workdir.serve(&env, true);
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    for _ in 0..10 {
+        let email = unique_email("before");
+        assert_eq!(server.register(&email).status, 201);
+        acknowledged.lock().unwrap().push(email);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, acknowledged, port) =
+            (Arc::clone(&stop), Arc::clone(&acknowledged), server.port);
+        thread::spawn(move || register_until(port, &stop, &acknowledged))
+    };
+    while acknowledged.lock().unwrap().len() < 20 {
+        thread::sleep(Duration::from_millis(10));
+    }
+    let dump = workdir.root.path().join("output/roster.dump");
+    let before_dump = acknowledged.lock().unwrap().clone();
+    let mut pg_dump = std::process::Command::new("pg_dump");
+    pg_dump
+        .args(["--format=custom", "--file"])
+        .arg(&dump)
+        .arg(source.url());
+    let dumped = workdir.run(pg_dump, None, BACKUP_TIMEOUT);
+    stop.store(true, Ordering::SeqCst);
+    writer.join().expect("the writer never failed");
+    assert!(dumped.status.success(), "{dumped}");
+    drop(server);
+
+    let mut pg_restore = std::process::Command::new("pg_restore");
+    pg_restore
+        .args(["--no-owner", "--dbname", target.url()])
+        .arg(&dump);
+    let restored = workdir.run(pg_restore, None, BACKUP_TIMEOUT);
+    assert!(restored.status.success(), "{restored}");
+
+    let fresh = Workdir::with_shipped_features();
+    let env = [
+        ("ROSTER__RATE_LIMIT__ENABLED", "false"),
+        ("ROSTER__DATABASE__URL", target.url()),
+    ];
+    let server = fresh.serve(&env, true);
+    let ready = server.get("/readyz").unwrap();
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    for email in &before_dump {
+        let login = server.login(email, PASSWORD);
+        assert_eq!(
+            login.status, 200,
+            "{email} lost by the dump: {}",
+            login.body
+        );
+    }
+}
