@@ -15,9 +15,9 @@ pub use model::{
 pub use ports::FeatureManager;
 pub use usecases::MAX_RULES;
 pub use usecases::{
-    AcceptedInvitation, AccountDetails, ApiKeyDetails, Authenticated, CallerKind, CheckForm,
-    CheckOutcome, CreatedApiKey, EmailVerification, FeatureOverview, GrantForm, GrantLimits,
-    GrantOptions, InvitationForm, LoginSuccess, LoginThrottlePolicy, MailRetryPolicy,
+    AcceptedInvitation, AccountDetails, ApiKeyDetails, AuditSettings, Authenticated, CallerKind,
+    CheckForm, CheckOutcome, CreatedApiKey, EmailVerification, FeatureOverview, GrantForm,
+    GrantLimits, GrantOptions, InvitationForm, LoginSuccess, LoginThrottlePolicy, MailRetryPolicy,
     MailSenderSettings, OwnSession, PasswordResetSettings, RegistrationForm, RegistrationPolicy,
     RegistrationPolicyView, RoleForm, Roster, RosterPorts, RosterSettings, RuleForm,
     SelfRegistration, SessionSettings, VERIFICATION_TTL,

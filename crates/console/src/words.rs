@@ -385,6 +385,7 @@ pub fn audit_action_in_words(action: AuditAction) -> &'static str {
         AuditAction::PasskeyAdded => "Passkey added",
         AuditAction::PasskeyRemoved => "Passkey removed",
         AuditAction::MfaReset => "Second factors reset by an operator",
+        AuditAction::AuditPruned => "Old audit events deleted",
     }
 }
 
@@ -644,6 +645,7 @@ pub fn audit_event_in_words(event: &AuditEvent, names: &PrincipalNames) -> Sente
                 .then(target)
                 .words(" and ended its sessions"),
         ),
+        AuditAction::AuditPruned => with_detail(words("Old audit events were deleted")),
     }
 }
 
@@ -839,6 +841,7 @@ mod tests {
             AuditAction::MfaReset => event
                 .target("account", bob())
                 .detail("by an operator: ticket 42"),
+            AuditAction::AuditPruned => event.detail("120 events from before 2025-11-01 00:00 UTC"),
         }
     }
 
@@ -894,6 +897,10 @@ mod tests {
             AuditAction::MfaReset,
             "An operator removed every second factor of the account bob@example.com and ended \
              its sessions (by an operator: ticket 42)",
+        ),
+        (
+            AuditAction::AuditPruned,
+            "Old audit events were deleted (120 events from before 2025-11-01 00:00 UTC)",
         ),
         (
             AuditAction::LoginFailed,

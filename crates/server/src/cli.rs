@@ -51,10 +51,26 @@ pub enum Command {
         #[command(subcommand)]
         action: FeaturesCommand,
     },
+    /// Maintain the audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
     /// Recover accounts' second factors.
     Mfa {
         #[command(subcommand)]
         action: MfaCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Delete audit events older than DURATION now (the service does it by itself for
+    /// `audit.retention`); the pruning is itself recorded as an `audit.pruned` event.
+    Prune {
+        /// How old an event must be to go: `90d`, `12w`, `400d`...
+        #[arg(long, value_name = "DURATION")]
+        older_than: String,
     },
 }
 
@@ -140,6 +156,26 @@ pub async fn run(command: Option<Command>, settings: Settings) -> Result<(), Cli
             Ok(())
         }
         Command::Features { action } => features(action, &settings),
+        Command::Audit {
+            action: AuditCommand::Prune { older_than },
+        } => {
+            let age = humantime::parse_duration(&older_than)
+                .ok()
+                .and_then(|age| chrono::Duration::from_std(age).ok())
+                .ok_or_else(|| {
+                    fail(format!(
+                        "--older-than {older_than:?}: expected a duration such as 90d"
+                    ))
+                })?;
+            let components = Components::build(&settings).map_err(fail)?;
+            let deleted = components
+                .roster
+                .prune_audit_events_older_than(age)
+                .await
+                .map_err(|e| fail(describe(&e)))?;
+            println!("{deleted} audit event(s) older than {older_than} deleted");
+            Ok(())
+        }
         Command::Mfa {
             action: MfaCommand::Reset { email, reason },
         } => {

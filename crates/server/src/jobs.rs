@@ -1,5 +1,5 @@
 //! Background work that runs beside the HTTP server for the life of the process: deleting
-//! dead sessions, old login failures and finished mail, forgetting idle rate-limit clients,
+//! dead sessions, old login failures, finished mail and audit events past their retention, forgetting idle rate-limit clients,
 //! delivering queued mail, and auditing every reload of the features file.
 //!
 //! Kept apart from the wiring so that each job's schedule and failure handling (log and retry
@@ -71,6 +71,10 @@ impl PeriodicJobs {
     }
 }
 
+/// Batches of old audit events deleted per tick at most (a thousand each): a long-neglected
+/// trail is worked down over several ticks instead of holding the database in one.
+const AUDIT_BATCHES_PER_TICK: usize = 20;
+
 /// How often dead sessions are deleted.
 const SESSION_CLEANUP_INTERVAL: std::time::Duration = std::time::Duration::from_mins(5);
 
@@ -109,6 +113,12 @@ async fn clean_up_sessions_periodically(roster: Roster) {
             Ok(forgotten) => tracing::info!(forgotten, "old email request counters forgotten"),
             Err(error) => {
                 tracing::warn!(%error, "email counter cleanup failed; retrying at the next tick");
+            }
+        }
+        match roster.prune_audit_trail(AUDIT_BATCHES_PER_TICK).await {
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "audit retention failed; retrying at the next tick");
             }
         }
         match roster.forget_expired_second_steps().await {

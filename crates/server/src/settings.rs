@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use config::{Config, Environment, File, FileFormat};
 use roster_app::{
-    EmailVerification, GrantLimits, LoginThrottlePolicy, MfaSettings, RegistrationPolicy,
-    SessionSettings,
+    AuditSettings, EmailVerification, GrantLimits, LoginThrottlePolicy, MfaSettings,
+    RegistrationPolicy, SessionSettings,
 };
 use roster_crypto::{Argon2Settings, StrengthSettings};
 use roster_domain::mfa::MfaPolicy;
@@ -111,6 +111,9 @@ required_for_superadmins = false
 required_for_actions = []
 step_up_window = "15m"
 
+[audit]
+retention = "400d"
+
 [log]
 format = "compact"
 level = "info"
@@ -134,7 +137,14 @@ struct RawSettings {
     password_reset: RawPasswordReset,
     secrets: RawSecrets,
     mfa: RawMfa,
+    audit: RawAudit,
     log: RawLog,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    retention: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -400,6 +410,8 @@ pub struct Settings {
     /// `mfa.secret_key`: the key TOTP secrets are sealed under (base64 of 32 bytes); `None`
     /// uses the service's secret key (`secrets.*`).
     pub mfa_secret_key: Option<SecretString>,
+    /// `audit.retention`: events older than this are deleted by the periodic job.
+    pub audit: AuditSettings,
     pub log_format: LogFormat,
     pub log_level: String,
     /// Skip migrations at start-up (`--no-migrate`).
@@ -656,6 +668,9 @@ impl Settings {
             secret_key,
             mfa,
             mfa_secret_key,
+            audit: AuditSettings {
+                retention: chrono_duration("audit.retention", &raw.audit.retention)?,
+            },
             log_format,
             log_level: raw.log.level,
             run_migrations: true,

@@ -153,6 +153,7 @@ impl Components {
                     ..MailSenderSettings::default()
                 },
                 mfa: settings.mfa.clone(),
+                audit: settings.audit,
             },
         );
         Ok(Components {

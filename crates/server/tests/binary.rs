@@ -389,3 +389,82 @@ fn with_no_smtp_url_a_reset_email_is_an_eml_file_in_data_outbox_and_the_log_says
     );
     assert!(!stderr.contains("#rpr_"), "a token was logged");
 }
+
+#[test]
+fn audit_prune_deletes_old_events_and_records_that_it_did() {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
+
+    #[derive(QueryableByName)]
+    struct Event {
+        #[diesel(sql_type = Text)]
+        action: String,
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        count: i64,
+    }
+
+    let workdir = Workdir::with_shipped_features();
+    let server = workdir.serve(&[], true);
+    for _ in 0..3 {
+        assert_eq!(server.register(&unique_email("audited")).status, 201);
+    }
+    server.kill();
+    let database = workdir.path().join("data/roster.db");
+    let mut conn = SqliteConnection::establish(database.to_str().unwrap()).unwrap();
+    // Age two of the three registrations' events past a 400-day retention.
+    diesel::sql_query(
+        "UPDATE audit_events SET at = datetime(at, '-500 days') WHERE id IN \
+         (SELECT id FROM audit_events ORDER BY id LIMIT 2)",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let count = |conn: &mut SqliteConnection| {
+        diesel::sql_query("SELECT COUNT(*) AS count FROM audit_events")
+            .get_result::<Count>(conn)
+            .unwrap()
+            .count
+    };
+    assert_eq!(count(&mut conn), 3);
+
+    let refused = workdir.run(
+        workdir.roster(&["audit", "prune", "--older-than", "soon"], true),
+        None,
+        EXIT_TIMEOUT,
+    );
+    assert!(!refused.status.success(), "{refused}");
+    assert!(refused.stderr.contains("--older-than"), "{refused}");
+
+    let pruned = workdir.run(
+        workdir.roster(&["audit", "prune", "--older-than", "400d"], true),
+        None,
+        EXIT_TIMEOUT,
+    );
+    assert!(pruned.status.success(), "{pruned}");
+    assert!(
+        pruned
+            .stdout
+            .contains("2 audit event(s) older than 400d deleted"),
+        "{pruned}"
+    );
+    assert_eq!(
+        count(&mut conn),
+        2,
+        "the recent event and the pruning's own"
+    );
+    let recorded: Vec<Event> =
+        diesel::sql_query("SELECT action, detail FROM audit_events WHERE action = 'audit.pruned'")
+            .load(&mut conn)
+            .unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].action, "audit.pruned");
+    assert!(
+        recorded[0].detail.starts_with("2 events from before "),
+        "{}",
+        recorded[0].detail
+    );
+}

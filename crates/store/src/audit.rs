@@ -2,7 +2,7 @@
 //! transaction.
 
 use async_trait::async_trait;
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use roster_app::model::{AuditAction, AuditEvent, AuditPage, AuditQuery, StoreError};
 use roster_app::ports::AuditLog;
@@ -101,6 +101,29 @@ impl AuditLog for Store {
                 events,
                 next_before,
             })
+        })
+        .await
+    }
+
+    async fn delete_audit_events_before(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<usize, StoreError> {
+        self.run(move |conn| {
+            let old = audit_events::table
+                .filter(audit_events::at.lt(to_db_time(cutoff)))
+                .order(audit_events::at.asc())
+                .select(audit_events::id)
+                .limit(limit)
+                .load::<String>(conn)
+                .map_err(translate)?;
+            if old.is_empty() {
+                return Ok(0);
+            }
+            diesel::delete(audit_events::table.filter(audit_events::id.eq_any(&old)))
+                .execute(conn)
+                .map_err(translate)
         })
         .await
     }

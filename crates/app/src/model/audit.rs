@@ -51,11 +51,12 @@ pub enum AuditAction {
     PasskeyAdded,
     PasskeyRemoved,
     MfaReset,
+    AuditPruned,
 }
 
 impl AuditAction {
     /// Every action, for validating filters.
-    pub const ALL: [AuditAction; 37] = [
+    pub const ALL: [AuditAction; 38] = [
         AuditAction::AccountRegistered,
         AuditAction::AccountCreated,
         AuditAction::SuperadminCreated,
@@ -93,6 +94,7 @@ impl AuditAction {
         AuditAction::PasskeyAdded,
         AuditAction::PasskeyRemoved,
         AuditAction::MfaReset,
+        AuditAction::AuditPruned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -134,6 +136,7 @@ impl AuditAction {
             AuditAction::PasskeyAdded => "passkey.added",
             AuditAction::PasskeyRemoved => "passkey.removed",
             AuditAction::MfaReset => "mfa.reset",
+            AuditAction::AuditPruned => "audit.pruned",
         }
     }
 

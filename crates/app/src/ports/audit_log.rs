@@ -1,5 +1,7 @@
 use async_trait::async_trait;
 
+use chrono::{DateTime, Utc};
+
 use crate::model::{AuditEvent, AuditPage, AuditQuery, StoreError};
 
 /// Port: the audit trail. Events of changes are written by the change's own transaction;
@@ -15,4 +17,14 @@ pub trait AuditLog: Send + Sync {
     /// # Errors
     /// `Unavailable`.
     async fn list_audit_events(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
+
+    /// Deletes at most `limit` of the oldest events recorded before `cutoff`; how many.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn delete_audit_events_before(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<usize, StoreError>;
 }

@@ -4,6 +4,7 @@
 mod admin_accounts;
 mod api_keys;
 mod audit;
+mod audit_retention;
 mod authenticate;
 mod authz;
 mod bootstrap;
@@ -45,6 +46,7 @@ use crate::ports::{
 pub use admin_accounts::AccountDetails;
 pub use api_keys::{ApiKeyDetails, CreatedApiKey};
 pub use audit::{AuditTrail, AuditTrailForm, PrincipalNames};
+pub use audit_retention::AuditSettings;
 pub use authz::{CheckForm, CheckOutcome};
 pub use bootstrap::BootstrapOutcome;
 pub use caller::{Authenticated, CallerKind};
@@ -176,6 +178,7 @@ pub struct RosterSettings {
     pub password_reset: PasswordResetSettings,
     pub mail_sender: MailSenderSettings,
     pub mfa: MfaSettings,
+    pub audit: AuditSettings,
 }
 
 impl Default for RosterSettings {
@@ -190,6 +193,7 @@ impl Default for RosterSettings {
             mail_sender: MailSenderSettings::default(),
             registration: RegistrationPolicy::default(),
             mfa: MfaSettings::default(),
+            audit: AuditSettings::default(),
         }
     }
 }
@@ -241,6 +245,7 @@ pub struct Roster {
     mail_sender: MailSenderSettings,
     mfa: Arc<MfaSettings>,
     introspectors: Arc<introspect::Introspectors>,
+    audit: AuditSettings,
 }
 
 impl Roster {
@@ -259,6 +264,7 @@ impl Roster {
             mail_sender: settings.mail_sender,
             mfa: Arc::new(settings.mfa),
             introspectors: Arc::new(introspect::Introspectors::new()),
+            audit: settings.audit,
         }
     }
 

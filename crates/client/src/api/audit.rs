@@ -186,6 +186,8 @@ audit_actions! {
     PasskeyRemoved = "passkey.removed",
     /// An operator removed an account's second factors.
     MfaReset = "mfa.reset",
+    /// Old audit events were deleted (retention).
+    AuditPruned = "audit.pruned",
 }
 
 impl fmt::Display for AuditAction {
