@@ -622,6 +622,18 @@ impl From<&Introspection> for IntrospectionResponse {
     }
 }
 
+/// `GET /v1/admin/audit-events/export`: the time range (either end may be left open).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditExportRange {
+    /// Only events recorded at this time or later (RFC 3339).
+    #[param(format = DateTime, example = "2026-12-01T00:00:00Z")]
+    pub since: Option<String>,
+    /// Only events recorded before this time (RFC 3339).
+    #[param(format = DateTime, example = "2026-12-02T00:00:00Z")]
+    pub until: Option<String>,
+}
+
 /// `GET /v1/admin/audit-events` filters, beside the page parameters (so unknown names are
 /// not denied here: the query-string rule refuses them before routing).
 #[derive(Debug, Deserialize, IntoParams)]

@@ -113,6 +113,7 @@ path 404 `not_found`.";
         invitations::resend,
         invitations::accept,
         audit::list,
+        audit::export,
         authz::check,
         features::list,
         health::live,

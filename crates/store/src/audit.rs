@@ -4,8 +4,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use roster_app::model::{AuditAction, AuditEvent, AuditPage, AuditQuery, StoreError};
+use roster_app::model::{AuditAction, AuditEvent, AuditPage, AuditQuery, AuditRange, StoreError};
 use roster_app::ports::AuditLog;
+use uuid::Uuid;
 
 use crate::connection::{DbConnection, Store};
 use crate::errors::{TxError, corrupt, translate};
@@ -101,6 +102,36 @@ impl AuditLog for Store {
                 events,
                 next_before,
             })
+        })
+        .await
+    }
+
+    async fn audit_events_oldest_first(
+        &self,
+        range: AuditRange,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        self.run(move |conn| {
+            let mut select = audit_events::table
+                .order(audit_events::id.asc())
+                .limit(limit)
+                .into_boxed();
+            if let Some(since) = range.since {
+                select = select.filter(audit_events::at.ge(to_db_time(since)));
+            }
+            if let Some(until) = range.until {
+                select = select.filter(audit_events::at.lt(to_db_time(until)));
+            }
+            if let Some(after) = after {
+                select = select.filter(audit_events::id.gt(after.to_string()));
+            }
+            select
+                .load::<AuditRow>(conn)
+                .map_err(translate)?
+                .into_iter()
+                .map(AuditRow::into_event)
+                .collect()
         })
         .await
     }

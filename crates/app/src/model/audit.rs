@@ -297,6 +297,13 @@ pub struct AuditQuery {
     pub limit: u32,
 }
 
+/// Which events an export streams: recorded at `since` or later and before `until`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuditRange {
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
 /// One page of events, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct AuditPage {

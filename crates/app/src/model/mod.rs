@@ -20,7 +20,7 @@ mod throttle;
 
 pub use accounts::{AccountPage, AccountWithGrants, StatusChange, StoredAccount};
 pub use api_keys::{ApiKey, ApiKeyPage, StoredApiKey};
-pub use audit::{AuditAction, AuditEvent, AuditPage, AuditQuery, GrantChange};
+pub use audit::{AuditAction, AuditEvent, AuditPage, AuditQuery, AuditRange, GrantChange};
 pub use credentials::{HashError, IssuedToken, PasswordHash, TokenDigest};
 pub use features::{Feature, FeatureEditError, FeatureReport, FeatureSource, FeatureState};
 pub use grants::{GrantInsertion, GrantPage, GrantRecord, NewGrant};

@@ -2,7 +2,9 @@ use async_trait::async_trait;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{AuditEvent, AuditPage, AuditQuery, StoreError};
+use uuid::Uuid;
+
+use crate::model::{AuditEvent, AuditPage, AuditQuery, AuditRange, StoreError};
 
 /// Port: the audit trail. Events of changes are written by the change's own transaction;
 /// this port records events that have no change of their own (features file reloads) and
@@ -17,6 +19,17 @@ pub trait AuditLog: Send + Sync {
     /// # Errors
     /// `Unavailable`.
     async fn list_audit_events(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
+
+    /// At most `limit` events of `range` oldest first (by id), after the event `after`.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn audit_events_oldest_first(
+        &self,
+        range: AuditRange,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>, StoreError>;
 
     /// Deletes at most `limit` of the oldest events recorded before `cutoff`; how many.
     ///

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{Authenticated, Roster};
 use crate::error::{AppError, FieldError};
-use crate::model::{AuditAction, AuditEvent, AuditPage, AuditQuery};
+use crate::model::{AuditAction, AuditEvent, AuditPage, AuditQuery, AuditRange};
 
 /// The audit trail's filters as a person types them (the console's filter form).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,6 +55,26 @@ impl Roster {
     ) -> Result<AuditPage, AppError> {
         caller.require_global(BuiltinAction::AuditRead)?;
         Ok(self.ports.audit.list_audit_events(query).await?)
+    }
+
+    /// A page of an export (`audit-read`): at most `limit` events of `range`, oldest first,
+    /// after the event `after`. The HTTP layer streams page after page.
+    ///
+    /// # Errors
+    /// `Forbidden`, `Unavailable`.
+    pub async fn audit_export_page(
+        &self,
+        caller: &Authenticated,
+        range: AuditRange,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, AppError> {
+        caller.require_global(BuiltinAction::AuditRead)?;
+        Ok(self
+            .ports
+            .audit
+            .audit_events_oldest_first(range, after, i64::from(limit))
+            .await?)
     }
 
     /// The audit trail for people (`audit-read`): the filters as typed (an actor may be given

@@ -181,6 +181,7 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
         resource("/v1/admin/invitations/{id}/resend").route(web::post().to(invitations::resend)),
     )
     .service(resource("/v1/admin/audit-events").route(web::get().to(audit::list)))
+    .service(resource("/v1/admin/audit-events/export").route(web::get().to(audit::export)))
     .service(resource("/v1/features").route(web::get().to(features::list)))
     .service(resource("/healthz").route(web::get().to(health::live)))
     .service(resource("/readyz").route(web::get().to(health::ready)))

@@ -19,6 +19,8 @@ on_both_databases!(
     forwarding_headers_do_not_forge_the_source_ip,
     admin_account_creation_and_session_revocation_are_recorded,
     a_rejected_features_edit_is_recorded,
+    an_export_streams_every_event_of_its_range_oldest_first_as_ndjson,
+    an_export_refuses_bad_times_and_callers_without_audit_read,
 );
 
 const NEW_PASSWORD: &str = "another quite unusual passphrase";
@@ -523,4 +525,146 @@ async fn a_rejected_features_edit_is_recorded(db: Db) {
         detail.contains("no-such-feature") && detail.contains("line 2"),
         "{event}"
     );
+}
+
+/// Writes `count` `login.failed` events recorded `age` ago, a millisecond apart, with details
+/// `bulk 0`, `bulk 1`, ... straight into the database (an export of many pages without
+/// registering a thousand accounts).
+fn insert_old_events(app: &TestApp, count: usize, age: chrono::Duration) {
+    use diesel::sql_types::{Text, Timestamp};
+    use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+    let start = (chrono::Utc::now() - age).naive_utc();
+    let rows = (0..count).map(|n| {
+        (
+            uuid::Uuid::now_v7().to_string(),
+            start + chrono::Duration::milliseconds(i64::try_from(n).unwrap()),
+            format!("bulk {n}"),
+        )
+    });
+    if let Some(path) = app.database_url.strip_prefix("sqlite://") {
+        let mut conn = SqliteConnection::establish(path).unwrap();
+        diesel::sql_query("PRAGMA busy_timeout = 5000")
+            .execute(&mut conn)
+            .unwrap();
+        conn.transaction(|conn| {
+            for (id, at, detail) in rows {
+                diesel::sql_query(
+                    "INSERT INTO audit_events (id, at, action, detail) VALUES (?, ?, 'login.failed', ?)",
+                )
+                .bind::<Text, _>(id)
+                .bind::<Timestamp, _>(at)
+                .bind::<Text, _>(detail)
+                .execute(conn)?;
+            }
+            diesel::QueryResult::Ok(())
+        })
+        .unwrap();
+    } else {
+        let mut conn = PgConnection::establish(&app.database_url).unwrap();
+        conn.transaction(|conn| {
+            for (id, at, detail) in rows {
+                diesel::sql_query(
+                    "INSERT INTO audit_events (id, at, action, detail) VALUES ($1, $2, 'login.failed', $3)",
+                )
+                .bind::<Text, _>(id)
+                .bind::<Timestamp, _>(at)
+                .bind::<Text, _>(detail)
+                .execute(conn)?;
+            }
+            diesel::QueryResult::Ok(())
+        })
+        .unwrap();
+    }
+}
+
+/// `GET /v1/admin/audit-events/export{query}` as `token`: the response, checked to be NDJSON
+/// that is not stored, and its lines.
+async fn export(app: &TestApp, query: &str, token: &str) -> Vec<Value> {
+    let response = app
+        .get_as(&format!("/v1/admin/audit-events/export{query}"), token)
+        .await;
+    assert_eq!(response.status(), 200, "{query}");
+    assert_eq!(response.headers()["content-type"], "application/x-ndjson");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body = response.text().await.unwrap();
+    assert!(
+        body.is_empty() || body.ends_with('\n'),
+        "every line ends: {body:?}"
+    );
+    body.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
+
+fn bulk_details(lines: &[Value]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|line| line["detail"].as_str())
+        .filter(|detail| detail.starts_with("bulk "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// More events than three pages of the stream, oldest first, each line a list item's shape;
+/// `since` and `until` cut the range.
+async fn an_export_streams_every_event_of_its_range_oldest_first_as_ndjson(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    insert_old_events(&app, 1234, chrono::Duration::days(2));
+    let _ = app.new_account("recent").await;
+
+    let everything = export(&app, "", &root).await;
+    let ids: Vec<&str> = everything
+        .iter()
+        .map(|line| line["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.windows(2).all(|pair| pair[0] < pair[1]),
+        "oldest first, each once"
+    );
+    let expected: Vec<String> = (0..1234).map(|n| format!("bulk {n}")).collect();
+    assert_eq!(bulk_details(&everything), expected, "every event, in order");
+    assert!(
+        everything
+            .iter()
+            .any(|line| line["action"] == "account.registered"),
+        "the recent events too"
+    );
+    let listed = app.get_as("/v1/admin/audit-events?limit=1", &root).await;
+    let newest: Value = listed.json().await.unwrap();
+    assert_eq!(
+        everything.last().unwrap(),
+        &newest["items"][0],
+        "the list's item shape"
+    );
+
+    let day_ago = (chrono::Utc::now() - chrono::Duration::days(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let older = export(&app, &format!("?until={day_ago}"), &root).await;
+    assert_eq!(bulk_details(&older), expected);
+    assert_eq!(older.len(), 1234, "nothing recent before `until`");
+    let newer = export(&app, &format!("?since={day_ago}"), &root).await;
+    assert!(bulk_details(&newer).is_empty());
+    assert_eq!(newer.len(), everything.len() - 1234);
+    let future = export(&app, "?since=2999-01-01T00:00:00Z", &root).await;
+    assert!(future.is_empty());
+}
+
+async fn an_export_refuses_bad_times_and_callers_without_audit_read(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    let member = app.new_account("member").await;
+    let refused = app
+        .get_as("/v1/admin/audit-events/export", &member.token)
+        .await;
+    assert_problem(refused, 403, "forbidden").await;
+    let bad = app
+        .get_as("/v1/admin/audit-events/export?since=yesterday", &root)
+        .await;
+    let problem = assert_problem(bad, 400, "invalid_query").await;
+    assert_eq!(problem["errors"][0]["field"], "since", "{problem}");
 }
