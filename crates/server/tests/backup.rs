@@ -36,42 +36,72 @@ fn register_until(port: u16, stop: &AtomicBool, acknowledged: &Mutex<Vec<String>
     }
 }
 
+/// Registrations from another thread while a copy is taken: ten first, then a stream.
+struct Writes {
+    acknowledged: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    writer: thread::JoinHandle<()>,
+}
+
+impl Writes {
+    /// Ten registrations, then a writer that keeps registering; returns once it has got going,
+    /// so that a copy taken next is taken in the middle of its writes.
+    fn start(server: &process::Server) -> Writes {
+        let acknowledged = Arc::new(Mutex::new(Vec::new()));
+        for _ in 0..10 {
+            let email = unique_email("before");
+            assert_eq!(server.register(&email).status, 201);
+            acknowledged.lock().unwrap().push(email);
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (stop, acknowledged, port) =
+                (Arc::clone(&stop), Arc::clone(&acknowledged), server.port);
+            thread::spawn(move || register_until(port, &stop, &acknowledged))
+        };
+        while acknowledged.lock().unwrap().len() < 20 {
+            thread::sleep(Duration::from_millis(10));
+        }
+        Writes {
+            acknowledged,
+            stop,
+            writer,
+        }
+    }
+
+    /// The accounts acknowledged so far.
+    fn acknowledged(&self) -> Vec<String> {
+        self.acknowledged.lock().unwrap().clone()
+    }
+
+    /// Stops the writer, checking that it went on after `snapshot` was taken (the copy was
+    /// made during writes).
+    fn stop_after(self, snapshot: &[String]) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.writer.join().expect("the writer never failed");
+        assert!(
+            self.acknowledged.lock().unwrap().len() > snapshot.len(),
+            "no write was acknowledged while the copy was taken"
+        );
+    }
+}
+
 #[test]
 fn a_backup_during_writes_restores_every_account_acknowledged_before_it() {
     let workdir = Workdir::with_shipped_features();
     let env = [("ROSTER__RATE_LIMIT__ENABLED", "false")];
     let server = workdir.serve(&env, true);
-    let acknowledged = Arc::new(Mutex::new(Vec::new()));
-    for _ in 0..10 {
-        let email = unique_email("before");
-        assert_eq!(server.register(&email).status, 201);
-        acknowledged.lock().unwrap().push(email);
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = {
-        let (stop, acknowledged, port) =
-            (Arc::clone(&stop), Arc::clone(&acknowledged), server.port);
-        thread::spawn(move || register_until(port, &stop, &acknowledged))
-    };
-    // Let the writer get going, so that the copy is taken in the middle of its writes.
-    while acknowledged.lock().unwrap().len() < 20 {
-        thread::sleep(Duration::from_millis(10));
-    }
+    let writes = Writes::start(&server);
 
     let copy = workdir.root.path().join("output/roster-backup.db");
     let copy_arg = copy.to_str().unwrap();
-    let before_backup = acknowledged.lock().unwrap().clone();
+    let before_backup = writes.acknowledged();
     let backup = workdir.run(
         workdir.roster(&["backup", "--to", copy_arg], true),
         None,
         BACKUP_TIMEOUT,
     );
-    stop.store(true, Ordering::SeqCst);
-    writer.join().expect("the writer never failed");
-    assert!(
-        acknowledged.lock().unwrap().len() > before_backup.len(),
-        "no write was acknowledged while the backup ran"
-    );
+    writes.stop_after(&before_backup);
     assert!(backup.status.success(), "{backup}");
     assert!(
         backup.stdout.contains(copy_arg) && backup.stdout.contains("integrity ok"),
@@ -185,31 +215,16 @@ fn the_documented_pg_dump_and_pg_restore_procedure_restores_every_account() {
         ("ROSTER__DATABASE__URL", source.url()),
     ];
     let server = workdir.serve(&env, true);
-    let acknowledged = Arc::new(Mutex::new(Vec::new()));
-    for _ in 0..10 {
-        let email = unique_email("before");
-        assert_eq!(server.register(&email).status, 201);
-        acknowledged.lock().unwrap().push(email);
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = {
-        let (stop, acknowledged, port) =
-            (Arc::clone(&stop), Arc::clone(&acknowledged), server.port);
-        thread::spawn(move || register_until(port, &stop, &acknowledged))
-    };
-    while acknowledged.lock().unwrap().len() < 20 {
-        thread::sleep(Duration::from_millis(10));
-    }
+    let writes = Writes::start(&server);
     let dump = workdir.root.path().join("output/roster.dump");
-    let before_dump = acknowledged.lock().unwrap().clone();
+    let before_dump = writes.acknowledged();
     let mut pg_dump = std::process::Command::new("pg_dump");
     pg_dump
         .args(["--format=custom", "--file"])
         .arg(&dump)
         .arg(source.url());
     let dumped = workdir.run(pg_dump, None, BACKUP_TIMEOUT);
-    stop.store(true, Ordering::SeqCst);
-    writer.join().expect("the writer never failed");
+    writes.stop_after(&before_dump);
     assert!(dumped.status.success(), "{dumped}");
     drop(server);
 

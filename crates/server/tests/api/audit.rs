@@ -541,39 +541,38 @@ fn insert_old_events(app: &TestApp, count: usize, age: chrono::Duration) {
             format!("bulk {n}"),
         )
     });
+    // The same inserts on either backend; only the placeholders differ.
+    macro_rules! insert_all {
+        ($conn:expr, $sql:expr) => {
+            $conn
+                .transaction(|conn| {
+                    for (id, at, detail) in rows {
+                        diesel::sql_query($sql)
+                            .bind::<Text, _>(id)
+                            .bind::<Timestamp, _>(at)
+                            .bind::<Text, _>(detail)
+                            .execute(conn)?;
+                    }
+                    diesel::QueryResult::Ok(())
+                })
+                .unwrap()
+        };
+    }
     if let Some(path) = app.database_url.strip_prefix("sqlite://") {
         let mut conn = SqliteConnection::establish(path).unwrap();
         diesel::sql_query("PRAGMA busy_timeout = 5000")
             .execute(&mut conn)
             .unwrap();
-        conn.transaction(|conn| {
-            for (id, at, detail) in rows {
-                diesel::sql_query(
-                    "INSERT INTO audit_events (id, at, action, detail) VALUES (?, ?, 'login.failed', ?)",
-                )
-                .bind::<Text, _>(id)
-                .bind::<Timestamp, _>(at)
-                .bind::<Text, _>(detail)
-                .execute(conn)?;
-            }
-            diesel::QueryResult::Ok(())
-        })
-        .unwrap();
+        insert_all!(
+            conn,
+            "INSERT INTO audit_events (id, at, action, detail) VALUES (?, ?, 'login.failed', ?)"
+        );
     } else {
         let mut conn = PgConnection::establish(&app.database_url).unwrap();
-        conn.transaction(|conn| {
-            for (id, at, detail) in rows {
-                diesel::sql_query(
-                    "INSERT INTO audit_events (id, at, action, detail) VALUES ($1, $2, 'login.failed', $3)",
-                )
-                .bind::<Text, _>(id)
-                .bind::<Timestamp, _>(at)
-                .bind::<Text, _>(detail)
-                .execute(conn)?;
-            }
-            diesel::QueryResult::Ok(())
-        })
-        .unwrap();
+        insert_all!(
+            conn,
+            "INSERT INTO audit_events (id, at, action, detail) VALUES ($1, $2, 'login.failed', $3)"
+        );
     }
 }
 
