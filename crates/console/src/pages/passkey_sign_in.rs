@@ -2,18 +2,15 @@
 //! that names its account (the API's `POST /v1/auth/passkey/start` and `.../finish`). The
 //! passkey with its user verification is both factors, so the session needs no second step.
 
+use super::over_rate_limit;
+use super::second_step::{SignInAnswer, options_reply, signed_in};
+use crate::json::{self, Empty, JsonRequest, credential_json};
+use crate::render::ConsoleError;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use roster_app::{AppError, Roster};
 use roster_http::Client;
-use serde::Deserialize;
-
-use super::over_rate_limit;
-use super::second_step::options_reply;
-use super::sign_in::{destination, with_session};
-use crate::json::{self, Credential, Empty, JsonRequest, credential_json};
-use crate::render::ConsoleError;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.route("/login/passkey/start", web::post().to(start))
@@ -32,18 +29,12 @@ async fn start(
     options_reply(&roster.start_passwordless().await?)
 }
 
-#[derive(Debug, Deserialize)]
-struct PasskeyAnswer {
-    credential: Credential,
-    next: Option<String>,
-}
-
 /// `POST /console/login/passkey/finish`: the browser's answer; a session.
 async fn finish(
     req: HttpRequest,
     roster: Data<Roster>,
     Client(client): Client,
-    JsonRequest(answer): JsonRequest<PasskeyAnswer>,
+    JsonRequest(answer): JsonRequest<SignInAnswer>,
 ) -> Result<HttpResponse, ConsoleError> {
     if let Some(message) = over_rate_limit(&req) {
         return Ok(json::refusal(StatusCode::TOO_MANY_REQUESTS, &message, None));
@@ -52,11 +43,7 @@ async fn finish(
         .finish_passwordless(&credential_json(answer.credential), &client)
         .await
     {
-        Ok(success) => {
-            let location = destination(answer.next.as_deref());
-            let response = json::go_to(StatusCode::OK, location, None);
-            Ok(with_session(&req, response, &success))
-        }
+        Ok(success) => Ok(signed_in(&req, answer.next.as_deref(), &success)),
         // One answer for an unknown passkey, a disabled account and a response that does
         // not verify, as the API gives.
         Err(AppError::InvalidCredential(_)) => Ok(json::refusal(

@@ -12,7 +12,7 @@ use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use roster_app::model::AuthMethod;
-use roster_app::{AppError, Roster, SecondFactorPending};
+use roster_app::{AppError, LoginSuccess, Roster, SecondFactorPending};
 use roster_http::Client;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -280,10 +280,23 @@ async fn start_passkey(
     }
 }
 
+/// The browser's answer to a passkey sign-in (passwordless or a second step): the
+/// credential, and the console page the person was going to.
 #[derive(Debug, Deserialize)]
-struct PasskeyAnswer {
-    credential: Credential,
-    next: Option<String>,
+pub(super) struct SignInAnswer {
+    pub(super) credential: Credential,
+    pub(super) next: Option<String>,
+}
+
+/// A passkey sign-in that opened `success`'s session: the session cookie, and the script
+/// sent on to `next`.
+pub(super) fn signed_in(
+    req: &HttpRequest,
+    next: Option<&str>,
+    success: &LoginSuccess,
+) -> HttpResponse {
+    let response = json::go_to(StatusCode::OK, destination(next), None);
+    with_session(req, response, success)
 }
 
 /// `POST /console/login/second-step/passkey/finish`: the browser's answer; a session.
@@ -291,7 +304,7 @@ async fn finish_with_passkey(
     req: HttpRequest,
     roster: Data<Roster>,
     Client(client): Client,
-    JsonRequest(answer): JsonRequest<PasskeyAnswer>,
+    JsonRequest(answer): JsonRequest<SignInAnswer>,
 ) -> Result<HttpResponse, ConsoleError> {
     if let Some(message) = over_rate_limit(&req) {
         return Ok(json::refusal(StatusCode::TOO_MANY_REQUESTS, &message, None));
@@ -304,11 +317,7 @@ async fn finish_with_passkey(
         .finish_passkey_second_factor(&token, &response, &client)
         .await
     {
-        Ok(success) => {
-            let location = destination(answer.next.as_deref());
-            let response = json::go_to(StatusCode::OK, location, None);
-            Ok(with_session(&req, response, &success))
-        }
+        Ok(success) => Ok(signed_in(&req, answer.next.as_deref(), &success)),
         Err(AppError::InvalidMfaToken) => Ok(expired_json(&req)),
         Err(other) => passkey_refusal(&other).ok_or_else(|| other.into()),
     }
