@@ -287,6 +287,35 @@ impl Ports {
         self
     }
 
+    /// [`API_KEY`] has the shape of a key and digests to `digest` (exactly once, whether or
+    /// not the id is known: the same work either way), and its id finds `stored`.
+    pub(super) fn presented_api_key(
+        &mut self,
+        digest: &'static str,
+        stored: Option<StoredApiKey>,
+    ) -> &mut Self {
+        self.tokens
+            .expect_looks_like_session_token()
+            .return_const(false);
+        self.tokens
+            .expect_api_key_id()
+            .withf(|token: &str| token == API_KEY)
+            .return_const(Some(api_key_id()));
+        self.tokens
+            .expect_digest()
+            .withf(|token: &str| token == API_KEY)
+            .times(1)
+            .returning(move |_| TokenDigest::new(digest));
+        self.api_keys
+            .expect_find_api_key()
+            .with(eq(api_key_id()))
+            .times(1)
+            .returning(move |_| Ok(stored.clone()));
+        self.sessions.expect_find_by_digest().never();
+        self.clock.expect_now().return_const(now());
+        self
+    }
+
     /// A refused token: no activity is recorded and no grants are loaded.
     pub(super) fn forbid_session_use(&mut self) -> &mut Self {
         self.sessions.expect_touch().never();

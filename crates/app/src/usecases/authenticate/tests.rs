@@ -258,35 +258,6 @@ async fn authenticate_reports_an_unavailable_store() {
 // API keys
 // ---------------------------------------------------------------------------------------------
 
-impl Ports {
-    /// [`API_KEY`] has the shape of a key, digests to `digest`, and its id finds `stored`.
-    fn presented_api_key(
-        &mut self,
-        digest: &'static str,
-        stored: Option<StoredApiKey>,
-    ) -> &mut Self {
-        self.tokens
-            .expect_looks_like_session_token()
-            .return_const(false);
-        self.tokens
-            .expect_api_key_id()
-            .withf(|token: &str| token == API_KEY)
-            .return_const(Some(api_key_id()));
-        self.tokens
-            .expect_digest()
-            .withf(|token: &str| token == API_KEY)
-            .returning(move |_| TokenDigest::new(digest));
-        self.api_keys
-            .expect_find_api_key()
-            .with(eq(api_key_id()))
-            .times(1)
-            .returning(move |_| Ok(stored.clone()));
-        self.sessions.expect_find_by_digest().never();
-        self.clock.expect_now().return_const(now());
-        self
-    }
-}
-
 #[tokio::test]
 async fn authenticate_accepts_an_api_key_with_exactly_its_own_grants() {
     let grants = vec![grant(

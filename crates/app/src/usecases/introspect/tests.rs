@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
-use mockall::predicate::eq;
 use roster_domain::mfa::MfaPolicy;
 use roster_domain::{AccountStatus, Permission, PrincipalId};
 use secrecy::SecretString;
@@ -264,37 +263,6 @@ async fn a_token_of_no_known_shape_is_inactive_without_a_lookup() {
     assert_inactive(&result, "malformed");
 }
 
-impl Ports {
-    /// [`API_KEY`] has the shape of a key and digests to `digest` (exactly once, whether or
-    /// not the id is known: the same work either way), and its id finds `stored`.
-    fn introspected_api_key(
-        &mut self,
-        digest: &'static str,
-        stored: Option<StoredApiKey>,
-    ) -> &mut Self {
-        self.tokens
-            .expect_looks_like_session_token()
-            .return_const(false);
-        self.tokens
-            .expect_api_key_id()
-            .withf(|token: &str| token == API_KEY)
-            .return_const(Some(api_key_id()));
-        self.tokens
-            .expect_digest()
-            .withf(|token: &str| token == API_KEY)
-            .times(1)
-            .returning(move |_| TokenDigest::new(digest));
-        self.api_keys
-            .expect_find_api_key()
-            .with(eq(api_key_id()))
-            .times(1)
-            .returning(move |_| Ok(stored.clone()));
-        self.sessions.expect_find_by_digest().never();
-        self.clock.expect_now().return_const(now());
-        self
-    }
-}
-
 #[tokio::test]
 async fn a_usable_api_key_is_active_with_its_own_grants_and_expiry() {
     let grants = vec![grant(9, "acme", vec![allow("issuer-*")])];
@@ -307,7 +275,7 @@ async fn a_usable_api_key_is_active_with_its_own_grants_and_expiry() {
             ..stored_key(expires_at, None, None)
         };
         let mut ports = Ports::new();
-        ports.introspected_api_key(API_KEY_DIGEST, Some(stored));
+        ports.presented_api_key(API_KEY_DIGEST, Some(stored));
         forbid_writes(&mut ports);
         let roster = ports.build();
 
@@ -346,7 +314,7 @@ async fn unusable_api_keys_are_all_inactive() {
     ];
     for (why, digest, stored) in cases {
         let mut ports = Ports::new();
-        ports.introspected_api_key(digest, stored);
+        ports.presented_api_key(digest, stored);
         forbid_writes(&mut ports);
         let roster = ports.build();
 
