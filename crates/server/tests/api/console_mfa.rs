@@ -113,23 +113,6 @@ async fn send_code(browser: &mut Browser<'_>, page: &Page, code: &str) -> Page {
     browser.post("/console/login/second-step", &fields).await
 }
 
-/// The methods the account's current session was opened with, through the API.
-async fn auth_methods(app: &TestApp, token: &str) -> Value {
-    let sessions: Value = app
-        .get_as("/v1/account/me/sessions", token)
-        .await
-        .json()
-        .await
-        .unwrap();
-    sessions["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|session| session["current"] == true)
-        .unwrap()["auth_methods"]
-        .clone()
-}
-
 async fn the_second_step_takes_an_app_code_and_its_cookie_lives_five_minutes(db: Db) {
     let Some(app) = spawn_app(db).await else {
         return;
@@ -188,7 +171,7 @@ async fn the_second_step_takes_an_app_code_and_its_cookie_lives_five_minutes(db:
     assert_eq!(account.status, 200);
     assert!(account.body.contains(&ada.email));
     assert_eq!(
-        auth_methods(&app, &browser.session_token()).await,
+        app.session_auth_methods(&browser.session_token()).await,
         json!(["pwd", "otp"])
     );
 }
@@ -204,7 +187,7 @@ async fn the_second_step_takes_a_recovery_code_once(db: Db) {
     let done = send_code(&mut browser, &page, &recovery).await;
     assert_eq!(done.status, 303, "{}", done.body);
     assert_eq!(
-        auth_methods(&app, &browser.session_token()).await,
+        app.session_auth_methods(&browser.session_token()).await,
         json!(["pwd", "recovery"])
     );
 
@@ -926,7 +909,7 @@ async fn passkeys_are_added_and_sign_in_through_the_consoles_json_routes(db: Db)
     assert_eq!(finished.json()["location"], "/console/account/two-step");
     assert!(other.has_cookie("roster_session"));
     assert_eq!(
-        auth_methods(&app, &other.session_token()).await,
+        app.session_auth_methods(&other.session_token()).await,
         json!(["passkey"])
     );
     // The same answer again is refused (the ceremony is used up).
@@ -975,7 +958,7 @@ async fn passkeys_are_added_and_sign_in_through_the_consoles_json_routes(db: Db)
     assert!(third.has_cookie("roster_session"));
     assert!(!third.has_cookie("roster_mfa"));
     assert_eq!(
-        auth_methods(&app, &third.session_token()).await,
+        app.session_auth_methods(&third.session_token()).await,
         json!(["pwd", "passkey"])
     );
 }

@@ -458,6 +458,24 @@ impl TestApp {
         }
     }
 
+    /// How the session of `token` was opened and stepped up since (`auth_methods` of the
+    /// current session in `GET /v1/account/me/sessions`).
+    pub async fn session_auth_methods(&self, token: &str) -> Value {
+        let sessions: Value = self
+            .get_as("/v1/account/me/sessions", token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        sessions["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|session| session["current"] == true)
+            .unwrap()["auth_methods"]
+            .clone()
+    }
+
     /// How many session rows the database holds, dead or alive (read on our own connection).
     pub fn session_rows(&self) -> i64 {
         use diesel::sql_types::BigInt;

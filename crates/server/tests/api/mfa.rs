@@ -188,19 +188,7 @@ async fn totp_enrolment_makes_login_two_steps(db: Db) {
     assert!(session["token"].as_str().unwrap().starts_with("rst_"));
     assert_eq!(session["account"]["email"], member.email.as_str());
     let token = session["token"].as_str().unwrap();
-    let sessions: Value = app
-        .get_as("/v1/account/me/sessions", token)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let current = sessions["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["current"] == true)
-        .unwrap();
-    assert_eq!(current["auth_methods"], json!(["pwd", "otp"]));
+    assert_eq!(app.session_auth_methods(token).await, json!(["pwd", "otp"]));
     // The second step's token opened its session; it does not open another.
     assert_problem(
         second_step(&app, mfa_token, &code(&secret, 1)).await,
@@ -586,19 +574,7 @@ async fn dangerous_actions_need_a_recent_second_factor(db: Db) {
             .status(),
         201
     );
-    let sessions: Value = app
-        .get_as("/v1/account/me/sessions", &root)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let current = sessions["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["current"] == true)
-        .unwrap();
-    assert_eq!(current["auth_methods"], json!(["pwd", "otp"]));
+    assert_eq!(app.session_auth_methods(&root).await, json!(["pwd", "otp"]));
     // An account without a second factor is never asked to step up.
     app.grant_ok(&root, &victim.id, "granter", "*").await;
     let viewer_holder = app.new_account("holder").await;

@@ -101,22 +101,6 @@ async fn step_up_with(app: &TestApp, token: &str, authenticator: &mut SoftAuthen
     assert_eq!(response.status(), 204);
 }
 
-async fn current_methods(app: &TestApp, token: &str) -> Value {
-    let sessions: Value = app
-        .get_as("/v1/account/me/sessions", token)
-        .await
-        .json()
-        .await
-        .unwrap();
-    sessions["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["current"] == true)
-        .unwrap()["auth_methods"]
-        .clone()
-}
-
 async fn a_registered_passkey_finishes_the_login(db: Db) {
     let Some(app) = spawn(db).await else {
         return;
@@ -153,7 +137,7 @@ async fn a_registered_passkey_finishes_the_login(db: Db) {
         .unwrap()
         .to_owned();
     assert_eq!(
-        current_methods(&app, &token).await,
+        app.session_auth_methods(&token).await,
         json!(["pwd", "passkey"])
     );
     let status: Value = app
@@ -199,7 +183,7 @@ async fn a_discoverable_passkey_signs_in_alone(db: Db) {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["account"]["id"], ada.id.as_str());
     let token = body["token"].as_str().unwrap();
-    assert_eq!(current_methods(&app, token).await, json!(["passkey"]));
+    assert_eq!(app.session_auth_methods(token).await, json!(["passkey"]));
 
     // A disabled account's passkey opens nothing.
     let root = app.superadmin_token().await;
@@ -227,7 +211,7 @@ async fn a_passkey_refreshes_the_step_up(db: Db) {
     .await;
     step_up_with(&app, &root, &mut key).await;
     assert_eq!(
-        current_methods(&app, &root).await,
+        app.session_auth_methods(&root).await,
         json!(["pwd", "passkey"])
     );
     assert_eq!(
