@@ -1,12 +1,13 @@
 //! The database connection, in one module per job: [`url`] (which backend a URL names, and
 //! libpq's URL with its timeout and TLS defaults), [`pool`] (connections, the pool and
-//! [`Store`]), [`migrations`] (embedded migrations and readiness) and [`transactions`] (write
-//! transactions on either backend).
+//! [`Store`]), [`migrations`] (embedded migrations and readiness), [`transactions`] (write
+//! transactions on either backend) and [`watchdog`] (the deadline of PostgreSQL calls).
 
 mod migrations;
 mod pool;
 mod transactions;
 mod url;
+mod watchdog;
 
 use std::path::PathBuf;
 

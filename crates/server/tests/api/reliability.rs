@@ -1,22 +1,20 @@
 //! Faults and races: the database cut off and back (PostgreSQL, through a TCP proxy the test
 //! controls), and requests racing for the same write.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use roster_store::testing::fresh_postgres_database;
 use serde_json::{Value, json};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Mutex;
-use tokio::task::JoinHandle;
 
 use crate::helpers::{
     AppOptions, Db, PASSWORD, assert_problem, eventually, spawn_app, spawn_app_with, unique_email,
 };
 use crate::on_both_databases;
+
+#[path = "../support/db_proxy.rs"]
+mod db_proxy;
+use db_proxy::DbProxy;
 
 on_both_databases!(
     racing_grants_create_one,
@@ -42,59 +40,6 @@ async fn assert_503(response: reqwest::Response, code: &str) {
     assert_eq!(body["type"], format!("urn:roster:problem:{code}"), "{body}");
 }
 
-/// A TCP proxy in front of PostgreSQL that the test can cut (every open connection closed,
-/// new ones closed at once) and restore.
-struct Proxy {
-    addr: SocketAddr,
-    cut: Arc<AtomicBool>,
-    connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
-    _accept: JoinHandle<()>,
-}
-
-impl Proxy {
-    async fn start(target: SocketAddr) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let cut = Arc::new(AtomicBool::new(false));
-        let connections: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
-        let accept = {
-            let cut = Arc::clone(&cut);
-            let connections = Arc::clone(&connections);
-            tokio::spawn(async move {
-                while let Ok((mut client, _)) = listener.accept().await {
-                    if cut.load(Ordering::SeqCst) {
-                        drop(client);
-                        continue;
-                    }
-                    let relay = tokio::spawn(async move {
-                        if let Ok(mut server) = TcpStream::connect(target).await {
-                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                        }
-                    });
-                    connections.lock().await.push(relay);
-                }
-            })
-        };
-        Proxy {
-            addr,
-            cut,
-            connections,
-            _accept: accept,
-        }
-    }
-
-    async fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
-        for relay in self.connections.lock().await.drain(..) {
-            relay.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.cut.store(false, Ordering::SeqCst);
-    }
-}
-
 /// Sends a request and returns its status and how long the answer took.
 async fn timed(request: reqwest::RequestBuilder) -> (u16, Value, Duration) {
     let started = Instant::now();
@@ -109,15 +54,8 @@ async fn a_database_outage_is_503_and_heals_by_itself() {
     let Some(database) = fresh_postgres_database() else {
         return;
     };
-    let proxy = Proxy::start("127.0.0.1:5432".parse().unwrap()).await;
-    let proxied = database
-        .url()
-        .replace("127.0.0.1:5432", &proxy.addr.to_string());
-    assert_ne!(
-        proxied,
-        database.url(),
-        "the test database is not on 127.0.0.1:5432"
-    );
+    let proxy = DbProxy::start("127.0.0.1:5432".parse().unwrap());
+    let proxied = proxy.proxied(database.url());
     let options = AppOptions {
         env: vec![
             ("ROSTER__DATABASE__URL".into(), proxied),
@@ -130,7 +68,7 @@ async fn a_database_outage_is_503_and_heals_by_itself() {
     assert_eq!(app.register(&email, PASSWORD).await.status(), 201);
     let token = app.login_token(&email, PASSWORD).await;
 
-    proxy.cut().await;
+    proxy.cut();
     let limit = Duration::from_secs(5);
     let (status, _, took) = timed(app.client.get(app.url("/healthz"))).await;
     assert_eq!(status, 200, "liveness does not need the database");

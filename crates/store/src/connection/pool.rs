@@ -15,6 +15,7 @@ use roster_app::model::StoreError;
 
 use super::StartupError;
 use super::url::{Backend, libpq_url};
+use super::watchdog::{self, Armed, Socket};
 use crate::errors::pool_unavailable;
 use crate::grants_cache::GrantsCache;
 
@@ -52,6 +53,16 @@ impl DatabaseSettings {
     }
 }
 
+impl DatabaseSettings {
+    /// PostgreSQL: the longest a database call may take before its connection is closed
+    /// under it: the statement timeout, plus a second for the server's own cancellation to
+    /// arrive first when the server is merely slow.
+    fn call_deadline(&self) -> Option<Duration> {
+        matches!(self.backend, Backend::Postgres(_))
+            .then(|| self.statement_timeout + Duration::from_secs(1))
+    }
+}
+
 /// Opens connections with the per-connection settings each backend needs.
 #[derive(Debug)]
 pub(super) struct Manager {
@@ -59,6 +70,7 @@ pub(super) struct Manager {
     busy_timeout: Duration,
     connect_timeout: Duration,
     statement_timeout: Duration,
+    call_deadline: Option<Duration>,
 }
 
 /// A pooled connection and whether a statement on it failed as if the database were gone.
@@ -67,6 +79,15 @@ pub(super) struct Manager {
 pub(crate) struct PooledDb {
     pub(super) db: DbConnection,
     failed: bool,
+    /// PostgreSQL: the connection's socket, interrupted when a call passes its deadline.
+    socket: Option<Arc<Socket>>,
+}
+
+impl PooledDb {
+    /// Watches the call about to run on this connection, when it has a deadline.
+    fn arm(&self, deadline: Option<Duration>) -> Option<Armed> {
+        Some(watchdog::arm(self.socket.as_ref()?, deadline?))
+    }
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -74,7 +95,11 @@ impl r2d2::ManageConnection for Manager {
     type Error = ConnectionError;
 
     fn connect(&self) -> Result<PooledDb, ConnectionError> {
-        self.open().map(|db| PooledDb { db, failed: false })
+        self.open().map(|(db, socket)| PooledDb {
+            db,
+            failed: false,
+            socket,
+        })
     }
 
     fn is_valid(&self, conn: &mut PooledDb) -> Result<(), ConnectionError> {
@@ -93,7 +118,7 @@ impl r2d2::ManageConnection for Manager {
 }
 
 impl Manager {
-    fn open(&self) -> Result<DbConnection, ConnectionError> {
+    fn open(&self) -> Result<(DbConnection, Option<Arc<Socket>>), ConnectionError> {
         match &self.backend {
             Backend::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
@@ -105,16 +130,27 @@ impl Manager {
                     self.busy_timeout.as_millis()
                 ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
-                Ok(DbConnection::Sqlite(conn))
+                Ok((DbConnection::Sqlite(conn), None))
             }
             Backend::Postgres(url) => {
-                let mut conn = PgConnection::establish(&libpq_url(url, self.connect_timeout))?;
-                conn.batch_execute(&format!(
+                let deadline = self.call_deadline.unwrap_or(self.statement_timeout);
+                let url = libpq_url(url, self.connect_timeout, deadline);
+                let (mut conn, socket) = watchdog::open_watched(|| PgConnection::establish(&url))?;
+                let socket = socket.map(Arc::new);
+                let armed = socket
+                    .as_ref()
+                    .map(|socket| watchdog::arm(socket, deadline));
+                let set = conn.batch_execute(&format!(
                     "SET statement_timeout = {}",
                     self.statement_timeout.as_millis()
-                ))
-                .map_err(ConnectionError::CouldntSetupConfiguration)?;
-                Ok(DbConnection::Pg(conn))
+                ));
+                if armed.is_some_and(Armed::disarm) {
+                    return Err(ConnectionError::BadConnection(format!(
+                        "no answer from the database within {deadline:?}"
+                    )));
+                }
+                set.map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok((DbConnection::Pg(conn), socket))
             }
         }
     }
@@ -151,6 +187,11 @@ pub struct Store {
     pub(super) pool: r2d2::Pool<Manager>,
     pub(super) backend: &'static str,
     pub(crate) grants_cache: Arc<GrantsCache>,
+    /// PostgreSQL: the longest a call may run on its connection (see [`watchdog`]).
+    call_deadline: Option<Duration>,
+    /// PostgreSQL: the longest a caller waits for a call, connection wait included, even
+    /// when its connection's socket was not found: the backstop of the call deadline.
+    backstop: Option<Duration>,
 }
 
 impl std::fmt::Debug for Store {
@@ -172,11 +213,13 @@ impl Store {
             create_parent_folder(path)?;
         }
         let backend = settings.backend.name();
+        let call_deadline = settings.call_deadline();
         let manager = Manager {
             backend: settings.backend.clone(),
             busy_timeout: settings.busy_timeout,
             connect_timeout: settings.connect_timeout,
             statement_timeout: settings.statement_timeout,
+            call_deadline,
         };
         // Check one connection by hand: r2d2's own start-up check only reports a timeout.
         manager.open().map_err(|e| StartupError::Connect {
@@ -199,6 +242,9 @@ impl Store {
             pool,
             backend,
             grants_cache: Arc::new(GrantsCache::new()),
+            call_deadline,
+            backstop: call_deadline
+                .map(|deadline| settings.connect_timeout + deadline + Duration::from_secs(1)),
         })
     }
 
@@ -217,24 +263,43 @@ impl Store {
         self.backend
     }
 
-    /// Runs `work` with a pooled connection on the blocking pool.
+    /// Runs `work` with a pooled connection on the blocking pool. On PostgreSQL, a call
+    /// that outlives its deadline has its connection closed under it and is `Unavailable`.
     pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
+        let deadline = self.call_deadline;
+        let call = tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(|e| pool_unavailable(&e))?;
+            let armed = conn.arm(deadline);
             let result = work(&mut conn.db);
+            if armed.is_some_and(Armed::disarm) {
+                conn.failed = true;
+                return Err(no_answer_within(deadline));
+            }
             if matches!(result, Err(StoreError::Unavailable(_))) {
                 conn.failed = true;
             }
             result
-        })
-        .await
-        .map_err(|e| StoreError::Internal(format!("database task failed: {e}")))?
+        });
+        let finished = match self.backstop {
+            Some(backstop) => tokio::time::timeout(backstop, call)
+                .await
+                .map_err(|_| no_answer_within(Some(backstop)))?,
+            None => call.await,
+        };
+        finished.map_err(|e| StoreError::Internal(format!("database task failed: {e}")))?
     }
+}
+
+fn no_answer_within(deadline: Option<Duration>) -> StoreError {
+    StoreError::Unavailable(format!(
+        "no answer from the database within {:?}",
+        deadline.unwrap_or_default()
+    ))
 }
 
 fn create_parent_folder(path: &Path) -> Result<(), StartupError> {

@@ -1,0 +1,306 @@
+//! A deadline on every PostgreSQL call, enforced by shutting the connection's socket down.
+//!
+//! libpq waits in `poll()` until the server answers. When the network drops packets (a
+//! partition), libpq's `tcp_user_timeout` ends that wait (see [`super::url`]). But a middlebox
+//! that keeps accepting bytes without passing them on (a hung load balancer or pooler)
+//! acknowledges everything, so no TCP timer ever fires, and the call would hold its worker
+//! thread and its pool slot until the process ends. Shutting the socket down wakes libpq at
+//! once with an error; the connection is then dropped from the pool.
+//!
+//! diesel does not expose libpq's socket, so it is found once per connection, when the
+//! connection is opened: connections are opened one at a time, and the socket that appeared
+//! in the process meanwhile is libpq's. It is duplicated (`pidfd_getfd`) so that the handle
+//! stays valid exactly as long as the connection. When another socket appeared at the same
+//! moment (an HTTP client connecting), the two cannot be told apart and the caller opens the
+//! connection again. Linux only; elsewhere (and for the rare connection whose socket was not
+//! found) calls are bounded by libpq's TCP timeouts and by the backstop in `Store::run`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, LazyLock, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// A connection's socket, kept open for as long as the connection.
+#[derive(Debug)]
+pub(crate) struct Socket(#[cfg_attr(not(target_os = "linux"), allow(dead_code))] Descriptor);
+
+#[cfg(target_os = "linux")]
+type Descriptor = std::os::fd::OwnedFd;
+#[cfg(not(target_os = "linux"))]
+type Descriptor = ();
+
+impl Socket {
+    /// Ends the connection's traffic both ways: a call blocked on it returns with an error.
+    fn interrupt(&self) {
+        #[cfg(target_os = "linux")]
+        if let Err(error) = rustix::net::shutdown(&self.0, rustix::net::Shutdown::Both) {
+            tracing::warn!(%error, "could not interrupt a database connection");
+        }
+    }
+}
+
+/// How many times a connection is opened while its socket cannot be told apart.
+const OPEN_ATTEMPTS: u32 = 3;
+
+/// Runs `open` (which opens one connection) one at a time with every other caller, and
+/// returns the connection with its socket. When another socket appeared meanwhile, the
+/// connection is dropped and opened again, up to [`OPEN_ATTEMPTS`] times; the last one is
+/// returned without its socket.
+pub(crate) fn open_watched<C, E>(
+    mut open: impl FnMut() -> Result<C, E>,
+) -> Result<(C, Option<Socket>), E> {
+    static OPENING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = OPENING.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut attempt = 1;
+    loop {
+        let before = sockets::open_sockets();
+        let connection = open()?;
+        match sockets::the_new_socket(&before) {
+            Found::Socket(socket) => return Ok((connection, Some(Socket(socket)))),
+            Found::Several if attempt < OPEN_ATTEMPTS => attempt += 1,
+            Found::Several | Found::NotSupported => return Ok((connection, None)),
+        }
+    }
+}
+
+/// What [`sockets::the_new_socket`] found.
+enum Found {
+    Socket(Descriptor),
+    /// Not exactly one new socket: this one cannot be told apart.
+    Several,
+    /// Sockets cannot be found on this system.
+    NotSupported,
+}
+
+/// Watches `socket` until [`Armed::disarm`]; interrupts it if `deadline` passes first.
+pub(crate) fn arm(socket: &Arc<Socket>, deadline: Duration) -> Armed {
+    WATCHDOG.arm(Arc::clone(socket), Instant::now() + deadline)
+}
+
+/// A watched call. Disarm it when the call returns.
+#[must_use = "a call left armed is interrupted at its deadline"]
+pub(crate) struct Armed {
+    key: (Instant, u64),
+}
+
+impl Armed {
+    /// Stops watching. `true` when the deadline had passed and the socket was interrupted:
+    /// the call's result is then an artefact of the interruption, and the connection is dead.
+    pub(crate) fn disarm(self) -> bool {
+        WATCHDOG.disarm(self.key)
+    }
+}
+
+static WATCHDOG: LazyLock<Watchdog> = LazyLock::new(Watchdog::start);
+
+/// One thread for the whole process, sleeping until the earliest armed deadline.
+struct Watchdog {
+    state: Arc<(Mutex<Watched>, Condvar)>,
+}
+
+#[derive(Default)]
+struct Watched {
+    next_id: u64,
+    /// By deadline; the id makes keys of calls armed at the same instant distinct.
+    calls: BTreeMap<(Instant, u64), Arc<Socket>>,
+}
+
+impl Watchdog {
+    fn start() -> Watchdog {
+        let state: Arc<(Mutex<Watched>, Condvar)> = Arc::default();
+        let watched = Arc::clone(&state);
+        std::thread::Builder::new()
+            .name("roster-db-deadline".into())
+            .spawn(move || Self::watch(&watched))
+            .expect("the database deadline thread starts");
+        Watchdog { state }
+    }
+
+    fn arm(&self, socket: Arc<Socket>, due: Instant) -> Armed {
+        let (lock, wake) = &*self.state;
+        let mut watched = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        watched.next_id += 1;
+        let key = (due, watched.next_id);
+        watched.calls.insert(key, socket);
+        if watched
+            .calls
+            .first_key_value()
+            .is_some_and(|(first, _)| *first == key)
+        {
+            wake.notify_one();
+        }
+        Armed { key }
+    }
+
+    fn disarm(&self, key: (Instant, u64)) -> bool {
+        let (lock, _) = &*self.state;
+        let mut watched = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        watched.calls.remove(&key).is_none()
+    }
+
+    /// Interrupts each call whose deadline has passed, under the lock: a call disarmed
+    /// before is never interrupted, and one interrupted is told so by `disarm`.
+    fn watch(state: &(Mutex<Watched>, Condvar)) {
+        let (lock, wake) = state;
+        let mut watched = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            let now = Instant::now();
+            watched = match watched.calls.first_key_value().map(|((due, _), _)| *due) {
+                None => wake.wait(watched).unwrap_or_else(PoisonError::into_inner),
+                Some(due) if due <= now => {
+                    if let Some((_, socket)) = watched.calls.pop_first() {
+                        tracing::warn!(
+                            "a database call passed its deadline; its connection is closed"
+                        );
+                        socket.interrupt();
+                    }
+                    watched
+                }
+                Some(due) => {
+                    wake.wait_timeout(watched, due - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+    }
+}
+
+/// Finding libpq's socket among the process's descriptors.
+#[cfg(target_os = "linux")]
+mod sockets {
+    use std::collections::HashSet;
+    use std::os::fd::OwnedFd;
+    use std::sync::LazyLock;
+
+    use rustix::process::{PidfdFlags, PidfdGetfdFlags, getpid, pidfd_getfd, pidfd_open};
+
+    use super::Found;
+
+    /// This process, as a descriptor that `pidfd_getfd` can copy descriptors from.
+    static SELF: LazyLock<Option<OwnedFd>> =
+        LazyLock::new(|| pidfd_open(getpid(), PidfdFlags::empty()).ok());
+
+    /// The inode numbers of the sockets open in this process.
+    pub(super) fn open_sockets() -> HashSet<u64> {
+        descriptors().map(|(_, inode)| inode).collect()
+    }
+
+    /// A copy of the one socket opened since `before`.
+    pub(super) fn the_new_socket(before: &HashSet<u64>) -> Found {
+        let Some(this_process) = SELF.as_ref() else {
+            return Found::NotSupported;
+        };
+        let new: Vec<_> = descriptors()
+            .filter(|(_, inode)| !before.contains(inode))
+            .collect();
+        let [(fd, inode)] = new[..] else {
+            return Found::Several;
+        };
+        match pidfd_getfd(this_process, fd, PidfdGetfdFlags::empty()) {
+            // The descriptor number may have been closed and reused since it was listed.
+            Ok(copy) if rustix::fs::fstat(&copy).is_ok_and(|stat| stat.st_ino == inode) => {
+                Found::Socket(copy)
+            }
+            Ok(_) => Found::Several,
+            Err(_) => Found::NotSupported,
+        }
+    }
+
+    /// (descriptor, socket inode) of each socket open in this process.
+    fn descriptors() -> impl Iterator<Item = (i32, u64)> {
+        std::fs::read_dir("/proc/self/fd")
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| {
+                let entry = entry.ok()?;
+                let fd = entry.file_name().to_str()?.parse().ok()?;
+                let target = std::fs::read_link(entry.path()).ok()?;
+                let inode = target
+                    .to_str()?
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .parse()
+                    .ok()?;
+                Some((fd, inode))
+            })
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod sockets {
+    use std::collections::HashSet;
+
+    pub(super) fn open_sockets() -> HashSet<u64> {
+        HashSet::new()
+    }
+
+    pub(super) fn the_new_socket(_: &HashSet<u64>) -> super::Found {
+        super::Found::NotSupported
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::io::Read;
+    use std::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    /// The tests open sockets of their own: one at a time, or one's new socket would be
+    /// another's second.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+    /// A peer that accepts and then never writes: a read from it blocks until interrupted.
+    fn silent_peer() -> (TcpListener, std::net::SocketAddr) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        (listener, addr)
+    }
+
+    #[test]
+    fn a_call_past_its_deadline_is_interrupted_and_told_so() {
+        let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+        let (_listener, addr) = silent_peer();
+        let (mut stream, socket) = open_watched(|| TcpStream::connect(addr)).unwrap();
+        let socket = Arc::new(socket.expect("the one new socket is found"));
+        let started = Instant::now();
+        let armed = arm(&socket, Duration::from_millis(200));
+        let read = stream.read(&mut [0; 8]);
+        let waited = started.elapsed();
+        assert!(armed.disarm(), "the deadline passed");
+        assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+        assert!(waited >= Duration::from_millis(200), "{waited:?}");
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+    }
+
+    #[test]
+    fn a_call_disarmed_in_time_is_left_alone() {
+        let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+        let (listener, addr) = silent_peer();
+        let (mut stream, socket) = open_watched(|| TcpStream::connect(addr)).unwrap();
+        let socket = Arc::new(socket.expect("the one new socket is found"));
+        let armed = arm(&socket, Duration::from_millis(100));
+        assert!(!armed.disarm(), "disarmed before the deadline");
+        std::thread::sleep(Duration::from_millis(300));
+        let (mut accepted, _) = listener.accept().unwrap();
+        std::io::Write::write_all(&mut accepted, b"hello").unwrap();
+        let mut buffer = [0; 5];
+        stream.read_exact(&mut buffer).unwrap();
+        assert_eq!(&buffer, b"hello", "the connection still works");
+    }
+
+    #[test]
+    fn a_socket_is_not_guessed_when_two_appear() {
+        let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+        let (_listener, addr) = silent_peer();
+        let mut attempts = 0;
+        let (streams, socket) = open_watched(|| {
+            attempts += 1;
+            Ok::<_, std::io::Error>((TcpStream::connect(addr)?, TcpStream::connect(addr)?))
+        })
+        .unwrap();
+        assert!(socket.is_none(), "two new sockets: neither is chosen");
+        assert_eq!(attempts, OPEN_ATTEMPTS, "opened again each time");
+        drop(streams);
+    }
+}
