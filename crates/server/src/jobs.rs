@@ -1,5 +1,5 @@
-//! Background work that runs beside the HTTP server for the life of the process: deleting
-//! dead sessions, old login failures, finished mail and audit events past their retention, forgetting idle rate-limit clients,
+//! Background work that runs beside the HTTP server for the life of the process: the
+//! housekeeping that deletes what outlived its retention, forgetting idle rate-limit clients,
 //! delivering queued mail, and auditing every reload of the features file.
 //!
 //! Kept apart from the wiring so that each job's schedule and failure handling (log and retry
@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web::Data;
-use roster_app::Roster;
 use roster_app::ports::MailSignal;
+use roster_app::{AppError, Roster};
 use roster_flags::{FileFeatureManager, ReloadEvent};
 use roster_http::{ClientRateLimiter, Metrics};
 use tokio::sync::Notify;
@@ -44,7 +44,7 @@ pub(crate) struct MailJob {
 /// The periodic jobs, started together and stopped together.
 #[derive(Debug)]
 pub(crate) struct PeriodicJobs {
-    session_cleanup: JoinHandle<()>,
+    housekeeping: JoinHandle<()>,
     forget_idle_clients: JoinHandle<()>,
     mail_sender: JoinHandle<()>,
 }
@@ -57,7 +57,7 @@ impl PeriodicJobs {
         mail: MailJob,
     ) -> PeriodicJobs {
         PeriodicJobs {
-            session_cleanup: tokio::spawn(clean_up_sessions_periodically(roster.clone())),
+            housekeeping: tokio::spawn(keep_house_periodically(roster.clone())),
             forget_idle_clients: tokio::spawn(forget_idle_clients_periodically(rate_limiter)),
             mail_sender: tokio::spawn(deliver_mail(roster, mail)),
         }
@@ -65,7 +65,7 @@ impl PeriodicJobs {
 
     /// Stops every job (they hold no state worth finishing).
     pub(crate) fn stop(&self) {
-        self.session_cleanup.abort();
+        self.housekeeping.abort();
         self.forget_idle_clients.abort();
         self.mail_sender.abort();
     }
@@ -75,63 +75,54 @@ impl PeriodicJobs {
 /// trail is worked down over several ticks instead of holding the database in one.
 const AUDIT_BATCHES_PER_TICK: usize = 20;
 
-/// How often dead sessions are deleted.
-const SESSION_CLEANUP_INTERVAL: std::time::Duration = std::time::Duration::from_mins(5);
+/// How often the housekeeping runs.
+const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_mins(5);
 
-/// Deletes expired, revoked and idle sessions and day-old login failures in bounded
-/// batches, forever. Failures (the database being away) are logged and retried at the next
-/// tick.
-async fn clean_up_sessions_periodically(roster: Roster) {
-    let mut ticks = tokio::time::interval(SESSION_CLEANUP_INTERVAL);
+/// Deletes what has outlived its retention, in bounded batches, forever: dead sessions,
+/// day-old login failures, finished mail and dead email tokens, spent email counters, audit
+/// events past `audit.retention`, expired second steps and passkey ceremonies, dead API keys
+/// and closed invitations (docs/operations.md lists each retention). A chore that fails (the
+/// database being away) is logged and retried at the next tick; the others still run.
+async fn keep_house_periodically(roster: Roster) {
+    let mut ticks = tokio::time::interval(HOUSEKEEPING_INTERVAL);
     loop {
         ticks.tick().await;
-        match roster.clean_up_sessions().await {
-            Ok(0) => {}
-            Ok(deleted) => tracing::info!(deleted, "dead sessions deleted"),
-            Err(error) => {
-                tracing::warn!(%error, "session cleanup failed; retrying at the next tick");
-            }
-        }
-        match roster.forget_old_login_failures().await {
-            Ok(0) => {}
-            Ok(forgotten) => tracing::info!(forgotten, "old login failures forgotten"),
-            Err(error) => {
-                tracing::warn!(%error, "login failure cleanup failed; retrying at the next tick");
-            }
-        }
-        match roster.forget_finished_mail().await {
-            Ok(0) => {}
-            Ok(forgotten) => {
-                tracing::info!(forgotten, "finished mail and dead email tokens deleted");
-            }
-            Err(error) => {
-                tracing::warn!(%error, "mail cleanup failed; retrying at the next tick");
-            }
-        }
-        match roster.forget_old_email_counters().await {
-            Ok(0) => {}
-            Ok(forgotten) => tracing::info!(forgotten, "old email request counters forgotten"),
-            Err(error) => {
-                tracing::warn!(%error, "email counter cleanup failed; retrying at the next tick");
-            }
-        }
-        match roster.prune_audit_trail(AUDIT_BATCHES_PER_TICK).await {
-            Ok(_) => {}
-            Err(error) => {
-                tracing::warn!(%error, "audit retention failed; retrying at the next tick");
-            }
-        }
-        match roster.forget_expired_second_steps().await {
-            Ok(0) => {}
-            Ok(forgotten) => {
-                tracing::info!(
-                    forgotten,
-                    "expired sign-in second steps and passkey ceremonies deleted"
-                );
-            }
-            Err(error) => {
-                tracing::warn!(%error, "second-step cleanup failed; retrying at the next tick");
-            }
+        report("dead sessions", roster.clean_up_sessions().await);
+        report(
+            "old login failures",
+            roster.forget_old_login_failures().await,
+        );
+        report(
+            "finished mail and dead email tokens",
+            roster.forget_finished_mail().await,
+        );
+        report(
+            "old email request counters",
+            roster.forget_old_email_counters().await,
+        );
+        report(
+            "audit events past their retention",
+            roster.prune_audit_trail(AUDIT_BATCHES_PER_TICK).await,
+        );
+        report(
+            "expired sign-in second steps and passkey ceremonies",
+            roster.forget_expired_second_steps().await,
+        );
+        report("dead API keys", roster.forget_dead_api_keys().await);
+        report(
+            "closed invitations",
+            roster.forget_closed_invitations().await,
+        );
+    }
+}
+
+/// Logs what one housekeeping chore deleted, or why it failed.
+fn report(chore: &'static str, outcome: Result<usize, AppError>) {
+    match outcome {
+        Ok(0) => {}
+        Ok(deleted) => tracing::info!(deleted, chore, "housekeeping deleted rows"),
+        Err(error) => {
+            tracing::warn!(%error, chore, "housekeeping failed; retrying at the next tick");
         }
     }
 }

@@ -176,6 +176,46 @@ impl ApiKeyStore for Store {
         })
         .await
     }
+
+    async fn forget_dead_api_keys(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<usize, StoreError> {
+        use diesel::dsl::{exists, not};
+        use diesel::sql_types::Text;
+        let before = to_db_time(before);
+        self.run(move |conn| {
+            let children = diesel::alias!(api_keys as children);
+            // `created_by` of a key's children: `api_key:<id>` (see `PrincipalId`).
+            let as_creator = "api_key:".into_sql::<Text>().concat(api_keys::id);
+            let dead: Vec<String> = api_keys::table
+                .filter(
+                    api_keys::revoked_at
+                        .le(before)
+                        .or(api_keys::expires_at.le(before)),
+                )
+                .filter(not(exists(
+                    children.filter(
+                        children
+                            .field(api_keys::created_by)
+                            .eq(as_creator.nullable()),
+                    ),
+                )))
+                .select(api_keys::id)
+                .limit(limit)
+                .load(conn)
+                .map_err(translate)?;
+            if dead.is_empty() {
+                return Ok(0);
+            }
+            // Their grants go with them (ON DELETE CASCADE).
+            diesel::delete(api_keys::table.filter(api_keys::id.eq_any(&dead)))
+                .execute(conn)
+                .map_err(translate)
+        })
+        .await
+    }
 }
 
 /// Whether the principal `created_by` may still

@@ -422,6 +422,35 @@ impl InvitationStore for Store {
         })
         .await
     }
+
+    async fn forget_closed_invitations(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<usize, StoreError> {
+        let before = to_db_time(before);
+        self.run(move |conn| {
+            let closed: Vec<String> = invitations::table
+                .filter(
+                    invitations::accepted_at
+                        .le(before)
+                        .or(invitations::revoked_at.le(before))
+                        .or(invitations::expires_at.le(before)),
+                )
+                .select(invitations::id)
+                .limit(limit)
+                .load(conn)
+                .map_err(translate)?;
+            if closed.is_empty() {
+                return Ok(0);
+            }
+            // Their grants go with them (ON DELETE CASCADE).
+            diesel::delete(invitations::table.filter(invitations::id.eq_any(&closed)))
+                .execute(conn)
+                .map_err(translate)
+        })
+        .await
+    }
 }
 
 impl Store {

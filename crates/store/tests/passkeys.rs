@@ -1,6 +1,7 @@
 //! Passkeys and WebAuthn ceremonies on both backends: adding and removing a passkey keeps
 //! `accounts.has_second_factor` with its audit event in one transaction, a credential belongs
-//! to one account, a ceremony finishes at most once and never after it expired.
+//! to one account, a ceremony finishes at most once and never after it expired; expired
+//! ceremonies and second steps of sign-in are forgotten.
 
 // The shared helpers serve store.rs too; this file uses only some of them.
 #[allow(dead_code)]
@@ -11,10 +12,10 @@ use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use common::TestDb;
 use roster_app::model::{
     AuditAction, AuditEvent, AuditQuery, Ceremony, CeremonyPurpose, CeremonyState, Conflict,
-    CredentialId, Passkey, PasskeyCredential, PasskeyId, PasswordHash, SessionId, StoreError,
-    StoredPasskey,
+    CredentialId, MfaChallenge, Passkey, PasskeyCredential, PasskeyId, PasswordHash, SessionId,
+    StoreError, StoredPasskey, TokenDigest,
 };
-use roster_app::ports::{AccountRepository, AuditLog, PasskeyStore};
+use roster_app::ports::{AccountRepository, AuditLog, MfaStore, PasskeyStore};
 use roster_domain::{Account, AccountId, AccountStatus, Email};
 use roster_store::Store;
 use uuid::Uuid;
@@ -28,6 +29,7 @@ on_both_backends!(
     racing_takes_of_one_ceremony_get_it_once,
     an_expired_ceremony_is_not_taken,
     expired_ceremonies_are_forgotten_in_batches_and_live_ones_kept,
+    expired_second_steps_are_forgotten_in_batches_and_live_ones_kept,
 );
 
 fn now() -> DateTime<Utc> {
@@ -437,4 +439,37 @@ async fn expired_ceremonies_are_forgotten_in_batches_and_live_ones_kept(db: Test
         store.take_ceremony(&live.challenge, t0).await.unwrap(),
         Some(live)
     );
+}
+
+async fn expired_second_steps_are_forgotten_in_batches_and_live_ones_kept(db: TestDb) {
+    let store = db.store();
+    let account = stored_account(&store, "second-step@example.com").await;
+    let t0 = now();
+    let open = |n: u8, expires_at: DateTime<Utc>| {
+        let store = &store;
+        async move {
+            let challenge = MfaChallenge {
+                id: Uuid::now_v7(),
+                account_id: account.id,
+                expires_at,
+                failures: 0,
+            };
+            let digest = TokenDigest::new(format!("{n:064x}"));
+            store
+                .open_mfa_challenge(&challenge, &digest, expires_at - TimeDelta::minutes(5))
+                .await
+                .unwrap();
+            digest
+        }
+    };
+    for (n, minutes) in [(1, 1), (2, 2), (3, 3)] {
+        open(n, t0 - TimeDelta::minutes(minutes)).await;
+    }
+    let live = open(4, t0 + TimeDelta::minutes(1)).await;
+
+    assert_eq!(store.forget_expired_challenges(t0, 2).await.unwrap(), 2);
+    assert_eq!(store.forget_expired_challenges(t0, 10).await.unwrap(), 1);
+    assert_eq!(store.forget_expired_challenges(t0, 10).await.unwrap(), 0);
+    let found = store.find_mfa_challenge(&live, t0, 5).await.unwrap();
+    assert!(found.is_some(), "the live second step is kept");
 }

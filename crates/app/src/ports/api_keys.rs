@@ -73,4 +73,17 @@ pub trait ApiKeyStore: Send + Sync {
     /// # Errors
     /// `Unavailable` when the database cannot be reached.
     async fn touch_api_key(&self, id: ApiKeyId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Deletes keys revoked or expired at or before `before`, with their grants, at most
+    /// `limit`; how many went. A key that created a key still stored is kept: `created_by`
+    /// is the chain along which disabling an account or revoking a key reaches every key
+    /// made under it, and deleting a link would cut the keys below it off.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn forget_dead_api_keys(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<usize, StoreError>;
 }

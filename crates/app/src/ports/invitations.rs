@@ -103,4 +103,15 @@ pub trait InvitationStore: Send + Sync {
         grants: &[NewGrant],
         audit: &AuditEvent,
     ) -> Result<bool, StoreError>;
+
+    /// Deletes invitations accepted, revoked or expired at or before `before`, with their
+    /// grants, at most `limit`; how many went.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached.
+    async fn forget_closed_invitations(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<usize, StoreError>;
 }

@@ -181,7 +181,29 @@ impl Roster {
         tracing::info!(api_key_id = %id, revoked_by = %caller.principal.id, "api key revoked");
         Ok(key)
     }
+
+    /// Deletes keys revoked or expired more than [`DEAD_API_KEY_RETENTION`] ago, with their
+    /// grants, a bounded batch per call (the periodic housekeeping calls it). Their story
+    /// stays in the audit trail. A dead key that created a key still stored waits for it.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    pub async fn forget_dead_api_keys(&self) -> Result<usize, AppError> {
+        let before = self.ports.clock.now() - DEAD_API_KEY_RETENTION;
+        Ok(self
+            .ports
+            .api_keys
+            .forget_dead_api_keys(before, FORGET_BATCH)
+            .await?)
+    }
 }
+
+/// How long a revoked or expired key stays listed (and answers `GET`) before it is deleted:
+/// a quarter, to look into what it was and who held it.
+pub const DEAD_API_KEY_RETENTION: chrono::Duration = chrono::Duration::days(90);
+
+/// Keys deleted per housekeeping pass at most (the job runs every few minutes).
+const FORGET_BATCH: i64 = 1000;
 
 /// When a new key expires: as asked (`requested`, `None` for never), but never after the key
 /// that creates it. A key's children never outlive it, so an expiring key cannot mint a

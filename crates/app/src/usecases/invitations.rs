@@ -466,7 +466,28 @@ impl Roster {
             .seal(&message, Uuid::now_v7(), now)
             .map_err(|e| AppError::Internal(e.to_string()))
     }
+
+    /// Deletes invitations accepted, revoked or expired more than
+    /// [`CLOSED_INVITATION_RETENTION`] ago, with their grants, a bounded batch per call (the
+    /// periodic housekeeping calls it). Their story stays in the audit trail.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    pub async fn forget_closed_invitations(&self) -> Result<usize, AppError> {
+        let before = self.ports.clock.now() - CLOSED_INVITATION_RETENTION;
+        Ok(self
+            .ports
+            .invitations
+            .forget_closed_invitations(before, FORGET_BATCH)
+            .await?)
+    }
 }
+
+/// How long an accepted, revoked or expired invitation stays listed before it is deleted.
+pub const CLOSED_INVITATION_RETENTION: Duration = Duration::days(30);
+
+/// Invitations deleted per housekeeping pass at most (the job runs every few minutes).
+const FORGET_BATCH: i64 = 1000;
 
 /// Who invites, as the invitee should read it: the account's name, else its email; for an
 /// API key, its name.

@@ -16,6 +16,7 @@ on_both_databases!(
     unknown_keys_are_not_found,
     a_key_mints_no_key_that_outlives_it,
     disabling_an_account_revokes_the_keys_it_created,
+    dead_keys_are_deleted_ninety_days_after_they_died,
 );
 
 async fn create_key(app: &TestApp, admin: &str, body: &Value) -> Value {
@@ -397,4 +398,88 @@ async fn disabling_an_account_revokes_the_keys_it_created(db: Db) {
         .await;
     assert_eq!(response.status(), 200);
     assert_eq!(app.get_as("/v1/account/me", key_token).await.status(), 401);
+}
+
+/// The housekeeping (`Roster::forget_dead_api_keys`, which the server runs periodically)
+/// deletes a key, with its grants, once it has been revoked or expired for 90 days. A dead key
+/// that created a key still stored waits for it, so that the `created_by` chain stays whole;
+/// live keys stay. Time passes by moving the rows into the past.
+async fn dead_keys_are_deleted_ninety_days_after_they_died(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    key_admin_role(&app, &root).await;
+    let live = create_key(&app, &root, &json!({"name": "live"})).await;
+    let expiring = create_key(
+        &app,
+        &root,
+        &json!({"name": "expiring", "expires_in": "1h"}),
+    )
+    .await;
+    let parent = create_key(
+        &app,
+        &root,
+        &json!({"name": "parent", "grants": [{"role": "key-admin", "scope": "*"}]}),
+    )
+    .await;
+    let child = create_key(
+        &app,
+        parent["key"].as_str().unwrap(),
+        &json!({"name": "child"}),
+    )
+    .await;
+    let id = |key: &Value| key["id"].as_str().unwrap().to_owned();
+    let response = app
+        .delete_as(&format!("/v1/admin/api-keys/{}", id(&parent)), &root)
+        .await;
+    assert_eq!(
+        response.status(),
+        204,
+        "the parent, and with it the child, revoked"
+    );
+    let housekeeping = app.components(&[]).roster;
+    let age = |days: u64| {
+        let columns = ["created_at", "expires_at", "last_used_at", "revoked_at"];
+        app.age_rows("api_keys", &columns, Duration::from_secs(days * 24 * 3600));
+    };
+
+    age(89);
+    assert_eq!(housekeeping.forget_dead_api_keys().await.unwrap(), 0);
+    assert_eq!(app.count_rows("api_keys"), 4);
+
+    age(2);
+    assert_eq!(
+        housekeeping.forget_dead_api_keys().await.unwrap(),
+        2,
+        "the expired key and the child; the parent waits for its child"
+    );
+    let shown = |key: Value| {
+        let app = &app;
+        let root = &root;
+        async move {
+            app.get_as(&format!("/v1/admin/api-keys/{}", id(&key)), root)
+                .await
+                .status()
+        }
+    };
+    assert_eq!(shown(parent.clone()).await, 200);
+    assert_eq!(housekeeping.forget_dead_api_keys().await.unwrap(), 1);
+    assert_eq!(housekeeping.forget_dead_api_keys().await.unwrap(), 0);
+    for (key, status) in [
+        (parent, 404),
+        (child, 404),
+        (expiring, 404),
+        (live.clone(), 200),
+    ] {
+        let name = key["name"].clone();
+        assert_eq!(shown(key).await, status, "{name}");
+    }
+    assert_eq!(
+        app.count_rows("api_key_grants"),
+        0,
+        "grants went with their keys"
+    );
+    let live_key = live["key"].as_str().unwrap();
+    assert_eq!(app.get_as("/v1/account/me", live_key).await.status(), 200);
 }

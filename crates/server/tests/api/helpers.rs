@@ -427,8 +427,6 @@ impl TestApp {
     /// as if that much time had passed for those sessions. Deterministic where sleeping past a
     /// timeout is not.
     pub fn age_sessions(&self, by: Duration) {
-        use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
-        let seconds = by.as_secs();
         let columns = [
             "created_at",
             "last_seen_at",
@@ -436,23 +434,35 @@ impl TestApp {
             "revoked_at",
             "second_factor_at",
         ];
+        self.age_rows("sessions", &columns, by);
+    }
+
+    /// Moves the time `columns` of every row of `table` `by` into the past (NULLs stay NULL),
+    /// on a connection of our own.
+    pub fn age_rows(&self, table: &str, columns: &[&str], by: Duration) {
+        use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+        let seconds = by.as_secs();
         if let Some(path) = self.database_url.strip_prefix("sqlite://") {
             let shifted = columns
+                .iter()
                 .map(|c| format!("{c} = strftime('%Y-%m-%d %H:%M:%f', {c}, '-{seconds} seconds')"))
+                .collect::<Vec<_>>()
                 .join(", ");
             let mut conn = SqliteConnection::establish(path).unwrap();
             diesel::sql_query("PRAGMA busy_timeout = 5000")
                 .execute(&mut conn)
                 .unwrap();
-            diesel::sql_query(format!("UPDATE sessions SET {shifted}"))
+            diesel::sql_query(format!("UPDATE {table} SET {shifted}"))
                 .execute(&mut conn)
                 .unwrap();
         } else {
             let shifted = columns
+                .iter()
                 .map(|c| format!("{c} = {c} - interval '{seconds} seconds'"))
+                .collect::<Vec<_>>()
                 .join(", ");
             let mut conn = PgConnection::establish(&self.database_url).unwrap();
-            diesel::sql_query(format!("UPDATE sessions SET {shifted}"))
+            diesel::sql_query(format!("UPDATE {table} SET {shifted}"))
                 .execute(&mut conn)
                 .unwrap();
         }
@@ -478,6 +488,11 @@ impl TestApp {
 
     /// How many session rows the database holds, dead or alive (read on our own connection).
     pub fn session_rows(&self) -> i64 {
+        self.count_rows("sessions")
+    }
+
+    /// How many rows `table` holds (read on our own connection).
+    pub fn count_rows(&self, table: &str) -> i64 {
         use diesel::sql_types::BigInt;
         use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection};
         #[derive(QueryableByName)]
@@ -485,7 +500,7 @@ impl TestApp {
             #[diesel(sql_type = BigInt)]
             n: i64,
         }
-        let query = diesel::sql_query("SELECT COUNT(*) AS n FROM sessions");
+        let query = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"));
         let rows: Vec<Count> = match self.database_url.strip_prefix("sqlite://") {
             Some(path) => query.load(&mut SqliteConnection::establish(path).unwrap()),
             None => query.load(&mut PgConnection::establish(&self.database_url).unwrap()),

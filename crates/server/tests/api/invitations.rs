@@ -3,6 +3,8 @@
 //! error code; revoke, expiry (by moving the row's time, never by sleeping) and re-send; a
 //! delegate's limits; no token outside the email.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use crate::helpers::{
@@ -70,29 +72,13 @@ async fn accept(app: &TestApp, token: &str, password: &str) -> reqwest::Response
 
 /// Moves every invitation's times `days` into the past, on a connection of our own: to the
 /// service it is as if that much time had passed.
-fn age_invitations(app: &TestApp, days: u32) {
-    use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
-    let columns = ["created_at", "expires_at"];
-    if let Some(path) = app.database_url.strip_prefix("sqlite://") {
-        let shifted = columns
-            .map(|c| format!("{c} = strftime('%Y-%m-%d %H:%M:%f', {c}, '-{days} days')"))
-            .join(", ");
-        let mut conn = SqliteConnection::establish(path).unwrap();
-        diesel::sql_query("PRAGMA busy_timeout = 5000")
-            .execute(&mut conn)
-            .unwrap();
-        diesel::sql_query(format!("UPDATE invitations SET {shifted}"))
-            .execute(&mut conn)
-            .unwrap();
-    } else {
-        let shifted = columns
-            .map(|c| format!("{c} = {c} - interval '{days} days'"))
-            .join(", ");
-        let mut conn = PgConnection::establish(&app.database_url).unwrap();
-        diesel::sql_query(format!("UPDATE invitations SET {shifted}"))
-            .execute(&mut conn)
-            .unwrap();
-    }
+fn age_invitations(app: &TestApp, days: u64) {
+    let columns = ["created_at", "expires_at", "accepted_at", "revoked_at"];
+    app.age_rows(
+        "invitations",
+        &columns,
+        Duration::from_secs(days * 24 * 3600),
+    );
 }
 
 async fn listed(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
@@ -532,4 +518,68 @@ on_both_databases!(
     an_account_made_meanwhile_takes_the_email,
     an_expired_link_is_dead_until_the_invitation_is_sent_again,
     a_delegate_invites_only_with_grants_it_could_give,
+    closed_invitations_are_deleted_thirty_days_after_closing,
 );
+
+/// The housekeeping (`Roster::forget_closed_invitations`, which the server runs periodically)
+/// deletes an invitation, with its grants, once it has been accepted, revoked or expired for
+/// 30 days; an invitation closed more recently stays, and so does the account an accepted one
+/// made. Time passes by moving the rows into the past.
+async fn closed_invitations_are_deleted_thirty_days_after_closing(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    app.create_role(&root, "reader", &[("doc-read", "allow")])
+        .await;
+    let grants = json!([{"role": "reader", "scope": "acme"}]);
+    let mut ids = Vec::new();
+    for (name, expires_in) in [
+        ("accepted", "7d"),
+        ("revoked", "7d"),
+        ("expiring", "1d"),
+        ("pending", "30d"),
+    ] {
+        let email = format!("{name}-{}", unique_email("invitee"));
+        let body = json!({"email": email, "grants": grants, "expires_in": expires_in});
+        let response = invite(&app, &root, &body).await;
+        assert_eq!(response.status(), 201, "{name}");
+        let invitation: Value = response.json().await.unwrap();
+        ids.push((name, invitation["id"].as_str().unwrap().to_owned(), email));
+    }
+    let (_, _, accepted_email) = &ids[0];
+    let token = emailed_token(&app, accepted_email, 4).await;
+    assert_eq!(accept(&app, &token, INVITEE_PASSWORD).await.status(), 201);
+    let revoked = &ids[1].1;
+    let response = app
+        .delete_as(&format!("/v1/admin/invitations/{revoked}"), &root)
+        .await;
+    assert_eq!(response.status(), 204);
+    let housekeeping = app.components(&[]).roster;
+
+    age_invitations(&app, 29);
+    assert_eq!(housekeeping.forget_closed_invitations().await.unwrap(), 0);
+    assert_eq!(app.count_rows("invitations"), 4);
+
+    age_invitations(&app, 3);
+    assert_eq!(
+        housekeeping.forget_closed_invitations().await.unwrap(),
+        3,
+        "accepted, revoked and expired 30 days ago or more"
+    );
+    assert_eq!(housekeeping.forget_closed_invitations().await.unwrap(), 0);
+    for (name, id, _) in &ids {
+        let status = app
+            .get_as(&format!("/v1/admin/invitations/{id}"), &root)
+            .await
+            .status();
+        let expected = if *name == "pending" { 200 } else { 404 };
+        assert_eq!(status, expected, "{name}");
+    }
+    assert_eq!(
+        app.count_rows("invitation_grants"),
+        1,
+        "the grants went with their invitations"
+    );
+    app.login_token(accepted_email, INVITEE_PASSWORD).await;
+}
