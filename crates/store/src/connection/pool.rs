@@ -56,9 +56,11 @@ impl DatabaseSettings {
 impl DatabaseSettings {
     /// PostgreSQL: the longest a database call may take before its connection is closed
     /// under it: the statement timeout, plus a second for the server's own cancellation to
-    /// arrive first when the server is merely slow.
+    /// arrive first when the server is merely slow. None without a statement timeout (`0s`,
+    /// no limit), and on SQLite, which has no network to lose.
     fn call_deadline(&self) -> Option<Duration> {
-        matches!(self.backend, Backend::Postgres(_))
+        let limited = !self.statement_timeout.is_zero();
+        (limited && matches!(self.backend, Backend::Postgres(_)))
             .then(|| self.statement_timeout + Duration::from_secs(1))
     }
 }
@@ -133,21 +135,21 @@ impl Manager {
                 Ok((DbConnection::Sqlite(conn), None))
             }
             Backend::Postgres(url) => {
-                let deadline = self.call_deadline.unwrap_or(self.statement_timeout);
-                let url = libpq_url(url, self.connect_timeout, deadline);
+                let url = libpq_url(url, self.connect_timeout, self.call_deadline);
                 let (mut conn, socket) = watchdog::open_watched(|| PgConnection::establish(&url))?;
                 let socket = socket.map(Arc::new);
                 let armed = socket
                     .as_ref()
-                    .map(|socket| watchdog::arm(socket, deadline));
+                    .zip(self.call_deadline)
+                    .map(|(socket, deadline)| watchdog::arm(socket, deadline));
                 let set = conn.batch_execute(&format!(
                     "SET statement_timeout = {}",
                     self.statement_timeout.as_millis()
                 ));
                 if armed.is_some_and(Armed::disarm) {
-                    return Err(ConnectionError::BadConnection(format!(
-                        "no answer from the database within {deadline:?}"
-                    )));
+                    return Err(ConnectionError::BadConnection(
+                        "no answer from the database within the call deadline".into(),
+                    ));
                 }
                 set.map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok((DbConnection::Pg(conn), socket))
@@ -276,14 +278,16 @@ impl Store {
             let mut conn = pool.get().map_err(|e| pool_unavailable(&e))?;
             let armed = conn.arm(deadline);
             let result = work(&mut conn.db);
-            if armed.is_some_and(Armed::disarm) {
-                conn.failed = true;
-                return Err(no_answer_within(deadline));
-            }
-            if matches!(result, Err(StoreError::Unavailable(_))) {
+            let interrupted = armed.is_some_and(Armed::disarm);
+            if interrupted || matches!(result, Err(StoreError::Unavailable(_))) {
                 conn.failed = true;
             }
-            result
+            match result {
+                // The error is the interruption's. A result that came all the same stands:
+                // the database did answer (a write did commit); only the connection is dead.
+                Err(_) if interrupted => Err(no_answer_within(deadline)),
+                result => result,
+            }
         });
         let finished = match self.backstop {
             Some(backstop) => tokio::time::timeout(backstop, call)

@@ -58,9 +58,9 @@ impl Backend {
 /// The timeouts, each added unless the URL sets it:
 /// - `connect_timeout` (whole seconds, at least 2), so a server that accepts TCP but never
 ///   answers cannot hang start-up or a request;
-/// - `tcp_user_timeout` (`call_deadline` in milliseconds): when the network drops packets,
-///   the kernel gives up on a sent query after that long instead of retransmitting for many
-///   minutes;
+/// - `tcp_user_timeout` (`call_deadline` in milliseconds, when there is one): when the
+///   network drops packets, the kernel gives up on a sent query after that long instead of
+///   retransmitting for many minutes;
 /// - keepalive probes after 10 s idle, every 5 s, so an idle pooled connection across a
 ///   partition is found dead too.
 ///
@@ -72,19 +72,27 @@ impl Backend {
 /// `host=` or `hostaddr=` parameter (they override the URL's host), and none of
 /// `PGSSLMODE`, `PGHOSTADDR` in the environment. Several hosts (`host1,host2`) count as
 /// not loopback.
-pub(super) fn libpq_url(url: &str, connect_timeout: Duration, call_deadline: Duration) -> String {
+pub(super) fn libpq_url(
+    url: &str,
+    connect_timeout: Duration,
+    call_deadline: Option<Duration>,
+) -> String {
     let defaults = [
         (
             "connect_timeout",
-            connect_timeout.as_secs().max(2).to_string(),
+            Some(connect_timeout.as_secs().max(2).to_string()),
         ),
-        ("tcp_user_timeout", call_deadline.as_millis().to_string()),
-        ("keepalives_idle", "10".to_owned()),
-        ("keepalives_interval", "5".to_owned()),
-        ("keepalives_count", "3".to_owned()),
+        (
+            "tcp_user_timeout",
+            call_deadline.map(|deadline| deadline.as_millis().to_string()),
+        ),
+        ("keepalives_idle", Some("10".to_owned())),
+        ("keepalives_interval", Some("5".to_owned())),
+        ("keepalives_count", Some("3".to_owned())),
     ];
     let mut parameters: Vec<String> = defaults
         .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)))
         .filter(|(name, _)| !url.contains(&format!("{name}=")))
         .map(|(name, value)| format!("{name}={value}"))
         .collect();
@@ -232,8 +240,18 @@ mod tests {
                 expected.to_owned()
             };
             let expected = expected.replace("TCP", TCP);
-            let libpq = libpq_url(given, Duration::from_secs(5), Duration::from_secs(6));
+            let libpq = libpq_url(given, Duration::from_secs(5), Some(Duration::from_secs(6)));
             assert_eq!(libpq, expected, "{given}");
         }
+    }
+
+    #[test]
+    fn without_a_call_deadline_the_kernel_keeps_its_own_retransmission_timeout() {
+        let libpq = libpq_url("postgres://db.internal/db", Duration::from_secs(5), None);
+        assert_eq!(
+            libpq,
+            "postgres://db.internal/db?connect_timeout=5\
+             &keepalives_idle=10&keepalives_interval=5&keepalives_count=3"
+        );
     }
 }
