@@ -136,6 +136,14 @@ impl Metrics {
     /// Never in practice: metric names are constants, checked by the tests.
     pub fn new(probe: Option<Arc<dyn MetricsProbe>>) -> Metrics {
         let registry = Registry::new();
+        // The standard process metrics, read from /proc at each scrape: resident memory,
+        // open descriptors, threads and CPU, what an operator watches for leaks.
+        #[cfg(target_os = "linux")]
+        registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("unique metric");
         let latency = HistogramVec::new(
             HistogramOpts::new(
                 "roster_http_request_duration_seconds",
@@ -392,6 +400,20 @@ mod tests {
             "roster_mail_queue{state=\"retrying\"} 1",
         ] {
             assert!(text.contains(line), "{line} missing from:\n{text}");
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_process_is_measured_at_each_scrape() {
+        let text = Metrics::new(None).render(None);
+        for series in [
+            "process_resident_memory_bytes ",
+            "process_open_fds ",
+            "process_threads ",
+            "process_cpu_seconds_total ",
+        ] {
+            assert!(text.contains(series), "{series} missing from:\n{text}");
         }
     }
 
