@@ -32,6 +32,12 @@ bench *args:
     cargo bench -p roster-client --bench cached_decision
     bash scripts/bench.sh {{args}}
 
+# Ten minutes of mixed traffic per database against the release binary, sampling RSS, open
+# descriptors, the pool and p99 every 10 s; figures to target/soak, plot to docs/img/soak.png
+# (~21 min; e.g. `just soak --backends sqlite --minutes 3` for a quick look).
+soak *args:
+    bash scripts/soak.sh {{args}}
+
 # A short fuzz run of every parser target (nightly + cargo-fuzz: `cargo install cargo-fuzz`).
 fuzz seconds="20":
     bash scripts/fuzz.sh {{seconds}}

@@ -29,8 +29,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import argon2
-
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = ROOT / "target/release/roster"
 LOADGEN = ROOT / "target/release/roster-loadgen"
@@ -210,6 +208,8 @@ def median_ratio(numerators, denominators, num_key, den_key, scale=1.0):
 
 def cffi_verify(count):
     """argon2-cffi (the reference C code): CPU ms and minor faults per PasswordHasher.verify."""
+    import argon2  # only here: scripts/soak.py imports this module without argon2-cffi
+
     hasher = argon2.PasswordHasher(time_cost=ARGON2["iterations"], memory_cost=ARGON2["memory_kib"],
                                    parallelism=ARGON2["parallelism"])
     stored = hasher.hash(PASSWORD)
