@@ -8,7 +8,7 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::grants::{GrantForm, describe_grants, parse_grant_forms};
-use super::{Authenticated, Roster};
+use super::{Authenticated, HOUSEKEEPING_BATCH, Roster};
 use crate::error::{AppError, FieldError};
 use crate::lifetime::parse_lifetime;
 use crate::model::{ApiKey, ApiKeyPage, AuditAction, GrantRecord, Missing, NewGrant, StoreError};
@@ -193,7 +193,7 @@ impl Roster {
         Ok(self
             .ports
             .api_keys
-            .forget_dead_api_keys(before, FORGET_BATCH)
+            .forget_dead_api_keys(before, HOUSEKEEPING_BATCH)
             .await?)
     }
 }
@@ -201,9 +201,6 @@ impl Roster {
 /// How long a revoked or expired key stays listed (and answers `GET`) before it is deleted:
 /// a quarter, to look into what it was and who held it.
 pub const DEAD_API_KEY_RETENTION: chrono::Duration = chrono::Duration::days(90);
-
-/// Keys deleted per housekeeping pass at most (the job runs every few minutes).
-const FORGET_BATCH: i64 = 1000;
 
 /// When a new key expires: as asked (`requested`, `None` for never), but never after the key
 /// that creates it. A key's children never outlive it, so an expiring key cannot mint a

@@ -5,12 +5,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::HOUSEKEEPING_BATCH;
 use super::Roster;
 use crate::error::AppError;
 use crate::model::{AuditAction, AuditEvent};
-
-/// Events deleted per statement: small enough that a write lock is never held long.
-const PRUNE_BATCH: i64 = 1000;
 
 /// How long audit events are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,12 +58,12 @@ impl Roster {
             match self
                 .ports
                 .audit
-                .delete_audit_events_before(cutoff, PRUNE_BATCH)
+                .delete_audit_events_before(cutoff, HOUSEKEEPING_BATCH)
                 .await
             {
                 Ok(count) => {
                     deleted += count;
-                    if count < usize::try_from(PRUNE_BATCH).unwrap_or(usize::MAX) {
+                    if count < usize::try_from(HOUSEKEEPING_BATCH).unwrap_or(usize::MAX) {
                         break;
                     }
                 }

@@ -19,7 +19,7 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::grants::{GrantForm, describe_grants, parse_grant_forms};
-use super::{Authenticated, Roster};
+use super::{Authenticated, HOUSEKEEPING_BATCH, Roster};
 use crate::error::{AppError, FieldError};
 use crate::lifetime::parse_lifetime;
 use crate::model::{
@@ -478,16 +478,13 @@ impl Roster {
         Ok(self
             .ports
             .invitations
-            .forget_closed_invitations(before, FORGET_BATCH)
+            .forget_closed_invitations(before, HOUSEKEEPING_BATCH)
             .await?)
     }
 }
 
 /// How long an accepted, revoked or expired invitation stays listed before it is deleted.
 pub const CLOSED_INVITATION_RETENTION: Duration = Duration::days(30);
-
-/// Invitations deleted per housekeeping pass at most (the job runs every few minutes).
-const FORGET_BATCH: i64 = 1000;
 
 /// Who invites, as the invitee should read it: the account's name, else its email; for an
 /// API key, its name.

@@ -6,6 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tracing::instrument;
 use uuid::Uuid;
 
+use super::HOUSEKEEPING_BATCH;
 use super::Roster;
 use crate::error::AppError;
 use crate::model::{
@@ -22,8 +23,6 @@ pub(super) struct IssuedSession {
 
 /// Failures older than this, with no newer one, are forgotten: the count starts afresh.
 const FAILURE_MEMORY: chrono::Duration = chrono::Duration::days(1);
-/// Most failure records forgotten by one cleanup run.
-const FORGET_BATCH: i64 = 1000;
 
 /// What the right password leads to: a session, or, for an account with a second factor,
 /// the second step.
@@ -201,7 +200,7 @@ impl Roster {
         Ok(self
             .ports
             .login_throttle
-            .forget_stale(before, FORGET_BATCH)
+            .forget_stale(before, HOUSEKEEPING_BATCH)
             .await?)
     }
 

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use tracing::instrument;
 
+use super::HOUSEKEEPING_BATCH;
 use super::Roster;
 use crate::error::AppError;
 use crate::model::{
@@ -115,9 +116,6 @@ impl Default for MailSenderSettings {
 /// enough to look into a complaint ("the email never came") with `mail_outbox`'s row.
 pub const MAIL_RETENTION: Duration = Duration::days(7);
 
-/// Rows deleted per housekeeping pass (the job runs every few minutes).
-const FORGET_BATCH: i64 = 1000;
-
 impl Roster {
     /// Deletes messages finished and emailed tokens dead for longer than [`MAIL_RETENTION`],
     /// a bounded batch per call.
@@ -129,7 +127,7 @@ impl Roster {
         Ok(self
             .ports
             .outbox
-            .forget_finished(before, FORGET_BATCH)
+            .forget_finished(before, HOUSEKEEPING_BATCH)
             .await?)
     }
 

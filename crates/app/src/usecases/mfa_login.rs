@@ -9,6 +9,7 @@ use roster_domain::Account;
 use tracing::instrument;
 use uuid::Uuid;
 
+use super::HOUSEKEEPING_BATCH;
 use super::Roster;
 use super::login::{LoginSuccess, SecondFactorPending};
 use crate::error::AppError;
@@ -19,8 +20,6 @@ pub const MFA_CHALLENGE_TTL: Duration = Duration::minutes(5);
 /// Codes (or passkey answers) a second step's token may try; after as many wrong ones it
 /// dies and the login starts again from the password.
 pub const MFA_CHALLENGE_MAX_ATTEMPTS: u32 = 5;
-/// Most expired second steps forgotten by one cleanup run.
-const FORGET_BATCH: i64 = 1000;
 
 impl Roster {
     /// Opens the second step for `account`, whose password was just verified.
@@ -214,12 +213,12 @@ impl Roster {
         let steps = self
             .ports
             .mfa
-            .forget_expired_challenges(now, FORGET_BATCH)
+            .forget_expired_challenges(now, HOUSEKEEPING_BATCH)
             .await?;
         let ceremonies = self
             .ports
             .passkeys
-            .forget_expired_ceremonies(now, FORGET_BATCH)
+            .forget_expired_ceremonies(now, HOUSEKEEPING_BATCH)
             .await?;
         Ok(steps + ceremonies)
     }

@@ -43,6 +43,11 @@ use crate::ports::{
     WebAuthn,
 };
 
+/// Rows one housekeeping chore deletes per call at most (the server's job runs every 5
+/// minutes): bounded work, so that a backlog is worked down over several passes without a
+/// write lock held long.
+const HOUSEKEEPING_BATCH: i64 = 1000;
+
 pub use admin_accounts::AccountDetails;
 pub use api_keys::{ApiKeyDetails, CreatedApiKey};
 pub use audit::{AuditTrail, AuditTrailForm, PrincipalNames};

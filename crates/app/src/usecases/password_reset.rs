@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tracing::instrument;
 use uuid::Uuid;
 
+use super::HOUSEKEEPING_BATCH;
 use super::Roster;
 use super::register::account_inputs;
 use crate::error::{AppError, FieldError};
@@ -16,9 +17,6 @@ use crate::model::{
     AuditAction, AuditEvent, EmailRequest, EmailTokenPurpose, MailDelivery, MailMessage,
     NewEmailToken, SealedMail,
 };
-
-/// Stale counters forgotten per cleanup call.
-const COUNTER_FORGET_BATCH: i64 = 1000;
 
 /// Password reset, from settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,7 +115,7 @@ impl Roster {
         Ok(self
             .ports
             .email_tokens
-            .forget_stale_counters(before, COUNTER_FORGET_BATCH)
+            .forget_stale_counters(before, HOUSEKEEPING_BATCH)
             .await?)
     }
 

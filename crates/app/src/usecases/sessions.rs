@@ -5,13 +5,11 @@ use roster_domain::{Account, PlainPassword};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::instrument;
 
+use super::HOUSEKEEPING_BATCH;
 use super::register::account_inputs;
 use super::{Authenticated, Roster};
 use crate::error::{AppError, FieldError};
 use crate::model::{AuditAction, SessionId, SessionSummary};
-
-/// Most sessions deleted by one cleanup run: bounded work, the next run continues.
-const CLEANUP_BATCH: i64 = 1000;
 
 /// A session as listed to its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,7 +196,7 @@ impl Roster {
         Ok(self
             .ports
             .sessions
-            .delete_dead(now, now - self.sessions.idle_timeout, CLEANUP_BATCH)
+            .delete_dead(now, now - self.sessions.idle_timeout, HOUSEKEEPING_BATCH)
             .await?)
     }
 }
