@@ -51,9 +51,7 @@ impl DatabaseSettings {
             statement_timeout: Duration::from_secs(5),
         }
     }
-}
 
-impl DatabaseSettings {
     /// PostgreSQL: the longest a database call may take before its connection is closed
     /// under it: the statement timeout, plus a second for the server's own cancellation to
     /// arrive first when the server is merely slow. None without a statement timeout (`0s`,

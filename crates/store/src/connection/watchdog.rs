@@ -57,7 +57,18 @@ pub(crate) fn open_watched<C, E>(
         match sockets::the_new_socket(&before) {
             Found::Socket(socket) => return Ok((connection, Some(Socket(socket)))),
             Found::Several if attempt < OPEN_ATTEMPTS => attempt += 1,
-            Found::Several | Found::NotSupported => return Ok((connection, None)),
+            Found::Several => return Ok((connection, None)),
+            Found::NotSupported => {
+                static SAID: std::sync::Once = std::sync::Once::new();
+                SAID.call_once(|| {
+                    tracing::warn!(
+                        "database call deadlines fall back to TCP timeouts: this system does \
+                         not let the process copy its own sockets (pidfd_getfd: Linux 5.6 or \
+                         later, allowed by the seccomp profile)"
+                    );
+                });
+                return Ok((connection, None));
+            }
         }
     }
 }
