@@ -4,7 +4,7 @@
 For --minutes (10) per backend, windows of 10 s each run five closed-loop `roster-loadgen`
 clients at once: logins (1 connection), `GET /v1/account/me` (2), `POST /v1/authz/check` (1),
 self-registrations (1) and an administrator creating API keys (1). Halfway through each window,
-under load, it reads the server's resident memory (VmRSS) and open descriptors from /proc, the
+under load, it reads the server's resident memory (VmRSS), open descriptors and threads from /proc, the
 pool's connections from /metrics and the database's size; at the end, each client's p50/p99
 latency over the window.
 
@@ -89,6 +89,7 @@ def sample_process(server, started):
         "t": round(time.monotonic() - started, 1),
         "rss_mib": bench.proc_status_kib(server.pid, "VmRSS") / 1024,
         "fds": len(os.listdir(f"/proc/{server.pid}/fd")),
+        "threads": bench.proc_status_kib(server.pid, "Threads"),
         "pool_open": open_,
         "pool_in_use": open_ - idle,
         "database_mib": database_mib(server),
@@ -158,6 +159,9 @@ def verdict(result):
         ok &= held
         lines.append(f"{label}: second minute {a:.1f}, last minute {b:.1f} ({(b / a - 1) * 100:+.1f} %)"
                      f" {'ok' if held else 'GREW'}")
+    lines.append(f"threads (not a goal: the blocking pool grows and shrinks): second minute "
+                 f"{mean(second, 'threads'):.1f}, last minute {mean(last, 'threads'):.1f}, "
+                 f"at most {max(r['threads'] for r in rows)}")
     server_errors = {k: sum(n for r in rows for s, n in r[k]["statuses"].items() if s.startswith("5"))
                      for k in KINDS}
     transport = {k: sum(r[k]["errors"] for r in rows) for k in KINDS}
