@@ -71,6 +71,8 @@ pub(super) struct Manager {
     connect_timeout: Duration,
     statement_timeout: Duration,
     call_deadline: Option<Duration>,
+    /// Opens PostgreSQL connections with their sockets (see [`watchdog::Opener`]).
+    opener: watchdog::Opener,
 }
 
 /// A pooled connection and whether a statement on it failed as if the database were gone.
@@ -134,7 +136,7 @@ impl Manager {
             }
             Backend::Postgres(url) => {
                 let url = libpq_url(url, self.connect_timeout, self.call_deadline);
-                let (mut conn, socket) = watchdog::open_watched(|| PgConnection::establish(&url))?;
+                let (mut conn, socket) = self.opener.open(|| PgConnection::establish(&url))?;
                 let socket = socket.map(Arc::new);
                 let armed = socket
                     .as_ref()
@@ -220,6 +222,7 @@ impl Store {
             connect_timeout: settings.connect_timeout,
             statement_timeout: settings.statement_timeout,
             call_deadline,
+            opener: watchdog::Opener::default(),
         };
         // Check one connection by hand: r2d2's own start-up check only reports a timeout.
         manager.open().map_err(|e| StartupError::Connect {
