@@ -430,13 +430,12 @@ impl InvitationStore for Store {
     ) -> Result<usize, StoreError> {
         let before = to_db_time(before);
         self.run(move |conn| {
+            let closed_before = invitations::accepted_at
+                .le(before)
+                .or(invitations::revoked_at.le(before))
+                .or(invitations::expires_at.le(before));
             let closed: Vec<String> = invitations::table
-                .filter(
-                    invitations::accepted_at
-                        .le(before)
-                        .or(invitations::revoked_at.le(before))
-                        .or(invitations::expires_at.le(before)),
-                )
+                .filter(closed_before)
                 .select(invitations::id)
                 .limit(limit)
                 .load(conn)
@@ -444,10 +443,15 @@ impl InvitationStore for Store {
             if closed.is_empty() {
                 return Ok(0);
             }
-            // Their grants go with them (ON DELETE CASCADE).
-            diesel::delete(invitations::table.filter(invitations::id.eq_any(&closed)))
-                .execute(conn)
-                .map_err(translate)
+            // Checked again as it is deleted: an expired invitation sent again meanwhile is
+            // open. Their grants go with them (ON DELETE CASCADE).
+            diesel::delete(
+                invitations::table
+                    .filter(invitations::id.eq_any(&closed))
+                    .filter(closed_before),
+            )
+            .execute(conn)
+            .map_err(translate)
         })
         .await
     }
