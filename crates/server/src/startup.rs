@@ -337,6 +337,12 @@ impl Application {
     }
 
     /// The port of the `/metrics` listener (`server.metrics_bind`), when there is one.
+    /// A handle that stops the server from outside (tests stop theirs when done: the
+    /// server's worker threads would otherwise outlive the test, pool and all).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     pub fn metrics_port(&self) -> Option<u16> {
         self.metrics_port
     }

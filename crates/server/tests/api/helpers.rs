@@ -86,8 +86,17 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub features_file: PathBuf,
     pub database_url: String,
+    server: actix_web::dev::ServerHandle,
     _dir: TempDir,
     _postgres: Option<TestDatabase>,
+}
+
+impl Drop for TestApp {
+    /// Stops the server: its worker threads (and with them its connection pool, which would
+    /// keep trying to reach the dropped database) would otherwise outlive the test.
+    fn drop(&mut self) {
+        drop(self.server.stop(false));
+    }
 }
 
 /// A registered, logged-in account.
@@ -128,6 +137,7 @@ pub async fn spawn_app_with(db: Db, options: AppOptions) -> Option<TestApp> {
     let metrics_address = app
         .metrics_port()
         .map(|port| format!("http://127.0.0.1:{port}"));
+    let server = app.handle();
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
         address,
@@ -135,6 +145,7 @@ pub async fn spawn_app_with(db: Db, options: AppOptions) -> Option<TestApp> {
         client: reqwest::Client::new(),
         features_file,
         database_url,
+        server,
         _dir: dir,
         _postgres: postgres,
     })
