@@ -48,14 +48,21 @@ fn is_json(req: &HttpRequest) -> bool {
     else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    // Compared without lower-casing a copy: every JSON body passes here.
+    let starts = |prefix: &str| {
+        essence
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
+    let ends = |suffix: &str| {
+        essence
+            .len()
+            .checked_sub(suffix.len())
+            .and_then(|start| essence.get(start..))
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix))
+    };
+    essence.eq_ignore_ascii_case("application/json") || (starts("application/") && ends("+json"))
 }
 
 fn declared_length(req: &HttpRequest) -> Option<usize> {
@@ -419,6 +426,11 @@ impl FeatureGate for FeaturesEndpoint {
 
 /// Deserializes, tracking the path of the first offending field.
 fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Bodies are nearly always well formed: parse them as they are, and parse a refused one
+    // again with its path tracked, for the problem to name the field.
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -749,7 +761,10 @@ mod tests {
         assert!(is_json(&req("application/json")));
         assert!(is_json(&req("Application/JSON; charset=utf-8")));
         assert!(is_json(&req("application/merge-patch+json")));
+        assert!(is_json(&req("APPLICATION/Problem+JSON")));
         assert!(!is_json(&req("text/plain")));
+        assert!(!is_json(&req("application/jsonx")));
+        assert!(!is_json(&req("text/x+json")));
         assert!(!is_json(&TestRequest::default().to_http_request()));
     }
 }
