@@ -1,6 +1,7 @@
 //! `POST /v1/auth/introspect`: a service asks about a token presented to it.
 
 use actix_web::Responder;
+use actix_web::http::header::ContentType;
 use actix_web::web::Data;
 use roster_app::AppError;
 use roster_app::{Introspection, Roster};
@@ -53,5 +54,7 @@ pub async fn introspect(
     response.extensions_mut().insert(IntrospectionAnswer {
         active: matches!(introspection, Introspection::Active(_)),
     });
-    Ok(response.json(IntrospectionBody(&introspection)))
+    Ok(response
+        .content_type(ContentType::json())
+        .body(IntrospectionBody(&introspection).to_json()))
 }
