@@ -461,3 +461,37 @@ async fn a_key_without_the_right_or_expired_is_not_remembered() {
         assert_eq!(lookups.load(Ordering::SeqCst), expected_lookups, "{why}");
     }
 }
+
+#[tokio::test]
+async fn a_session_that_may_introspect_is_looked_up_every_time() {
+    let root = account("root@example.com", AccountStatus::Active, true);
+    let record = session(root, now());
+    let lookups = Arc::new(AtomicUsize::new(0));
+    let mut ports = Ports::new();
+    ports
+        .tokens
+        .expect_looks_like_session_token()
+        .return_const(true);
+    ports
+        .tokens
+        .expect_digest()
+        .returning(|_| TokenDigest::new(DIGEST));
+    let counted = Arc::clone(&lookups);
+    ports.sessions.expect_find_by_digest().returning(move |_| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        Ok(Some(record.clone()))
+    });
+    ports.clock_at(now());
+    let roster = ports.build();
+
+    for _ in 0..2 {
+        let caller = roster.authenticate_introspector(TOKEN, None).await;
+        assert!(caller.is_ok(), "{caller:?}");
+    }
+
+    assert_eq!(
+        lookups.load(Ordering::SeqCst),
+        2,
+        "only API keys are remembered"
+    );
+}
