@@ -92,7 +92,7 @@ pub async fn request_context<B: MessageBody + 'static>(
     hardening::set_security_headers(response.headers_mut());
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    if let Some(metrics) = metrics {
+    if let Some(metrics) = &metrics {
         let request = response.request();
         let route = request.match_pattern();
         let problem = response
@@ -107,16 +107,26 @@ pub async fn request_context<B: MessageBody + 'static>(
             problem,
             elapsed,
         );
-        if let Some(answer) = response
-            .response()
-            .extensions()
-            .get::<IntrospectionAnswer>()
-        {
-            metrics.observe_introspection(*answer);
-        }
+    }
+    let introspection = response
+        .response()
+        .extensions()
+        .get::<IntrospectionAnswer>()
+        .copied();
+    if let (Some(answer), Some(metrics)) = (introspection, &metrics) {
+        metrics.observe_introspection(answer);
     }
     let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-    span.in_scope(|| tracing::info!(status, latency_us, "request completed"));
+    if introspection.is_some() {
+        // An answered introspection (active or not) is logged at debug only. Services ask on
+        // every request they serve, so at info these lines would be most of the log, and
+        // they say nothing the metrics do not (the line names no caller and no token).
+        // Introspection is counted, not recorded per call; a refusal or an error gets its
+        // info line like any request's.
+        span.in_scope(|| tracing::debug!(status, latency_us, "request completed"));
+    } else {
+        span.in_scope(|| tracing::info!(status, latency_us, "request completed"));
+    }
     Ok(response)
 }
 

@@ -14,8 +14,8 @@ use roster_domain::{
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    AppOptions, Db, PASSWORD, TestApp, assert_problem, eventually, spawn_app, spawn_app_with,
-    unique_email,
+    AppOptions, Db, PASSWORD, TestApp, assert_problem, captured_logs, eventually, spawn_app,
+    spawn_app_with, unique_email,
 };
 use crate::on_both_databases;
 
@@ -608,6 +608,54 @@ async fn introspections_are_counted_in_metrics(db: Db) {
         assert!(text.contains(line), "missing `{line}` in:\n{text}");
     }
     assert!(!text.contains(&member.token) && !text.contains(&service));
+}
+
+/// The level of the `request completed` line logged for the request with id `request_id`.
+fn request_line_level(request_id: &str) -> Option<String> {
+    captured_logs().lines().find_map(|line| {
+        let line: Value = serde_json::from_str(line).ok()?;
+        (line["span"]["request_id"] == request_id
+            && line["fields"]["message"] == "request completed")
+            .then(|| line["level"].as_str().unwrap_or_default().to_owned())
+    })
+}
+
+/// Services introspect on every request they serve: an answered question (active or not) is
+/// counted in metrics and logged at debug only, while a refused one is logged at info like
+/// any request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answered_introspections_are_logged_at_debug_and_refusals_at_info() {
+    let Some(app) = spawn_app(Db::Sqlite).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    let service = service_key(&app, &root).await;
+    let member = app.new_account("member").await;
+    let marker = uuid::Uuid::now_v7().simple().to_string();
+    let cases = [
+        (&service, member.token.as_str(), 200, "active", "DEBUG"),
+        (&service, "rst_unknown", 200, "inactive", "DEBUG"),
+        (&member.token, root.as_str(), 403, "refused", "INFO"),
+    ];
+    for (caller, token, status, what, _) in cases {
+        let response = app
+            .client
+            .post(app.url("/v1/auth/introspect"))
+            .bearer_auth(caller)
+            .header("x-request-id", format!("{marker}-{what}"))
+            .json(&json!({ "token": token }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{what}");
+    }
+    for (_, _, _, what, level) in cases {
+        assert_eq!(
+            request_line_level(&format!("{marker}-{what}")).as_deref(),
+            Some(level),
+            "the line of the {what} question"
+        );
+    }
 }
 
 /// The principal a service rebuilds from an active answer, as `roster-domain` evaluates it.
