@@ -472,6 +472,7 @@ async fn a_session_that_may_introspect_is_looked_up_every_time() {
         .tokens
         .expect_looks_like_session_token()
         .return_const(true);
+    ports.tokens.expect_api_key_id().return_const(None);
     ports
         .tokens
         .expect_digest()
@@ -494,4 +495,5 @@ async fn a_session_that_may_introspect_is_looked_up_every_time() {
         2,
         "only API keys are remembered"
     );
+    assert_eq!(roster.introspectors.entries.len(), 0, "nothing kept");
 }
