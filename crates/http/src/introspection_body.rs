@@ -23,7 +23,10 @@ pub struct IntrospectionBody<'a>(pub &'a Introspection);
 impl IntrospectionBody<'_> {
     /// The JSON, written into a buffer sized for it up front: growing one from empty would
     /// copy the answer several times over.
-    pub fn to_json(&self) -> Vec<u8> {
+    ///
+    /// # Errors
+    /// Only if a value's `Display` fails, which none of the written values' does.
+    pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
         let capacity = match self.0 {
             Introspection::Inactive => 16,
             Introspection::Active(token) => {
@@ -32,8 +35,8 @@ impl IntrospectionBody<'_> {
             }
         };
         let mut json = Vec::with_capacity(capacity);
-        serde_json::to_writer(&mut json, self).expect("the answer is always serialisable");
-        json
+        serde_json::to_writer(&mut json, self)?;
+        Ok(json)
     }
 }
 
@@ -234,7 +237,7 @@ mod tests {
             }
         }
         for answer in &answers {
-            let direct = String::from_utf8(IntrospectionBody(answer).to_json()).unwrap();
+            let direct = String::from_utf8(IntrospectionBody(answer).to_json().unwrap()).unwrap();
             let documented = serde_json::to_string(&IntrospectionResponse::from(answer)).unwrap();
             assert_eq!(direct, documented);
         }

@@ -50,11 +50,12 @@ pub async fn introspect(
     ApiJson(body): ApiJson<IntrospectRequest>,
 ) -> Result<impl Responder, ApiError> {
     let introspection = roster.introspect(&caller, &body.token).await?;
+    let json = IntrospectionBody(&introspection)
+        .to_json()
+        .map_err(|error| AppError::Internal(format!("writing an introspection answer: {error}")))?;
     let mut response = no_store();
     response.extensions_mut().insert(IntrospectionAnswer {
         active: matches!(introspection, Introspection::Active(_)),
     });
-    Ok(response
-        .content_type(ContentType::json())
-        .body(IntrospectionBody(&introspection).to_json()))
+    Ok(response.content_type(ContentType::json()).body(json))
 }
