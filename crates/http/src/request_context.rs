@@ -119,10 +119,10 @@ pub async fn request_context<B: MessageBody + 'static>(
     let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     if introspection.is_some() {
         // An answered introspection (active or not) is logged at debug only. Services ask on
-        // every request they serve, so at info these lines would be most of the log, and
-        // they say nothing the metrics do not (the line names no caller and no token).
-        // Introspection is counted, not recorded per call; a refusal or an error gets its
-        // info line like any request's.
+        // every request they serve, so at info these lines would be most of the log; the
+        // answers are counted and timed in metrics instead (the line would add only the
+        // request id and its latency). A refusal or an error gets its info line like any
+        // request's.
         span.in_scope(|| tracing::debug!(status, latency_us, "request completed"));
     } else {
         span.in_scope(|| tracing::info!(status, latency_us, "request completed"));
