@@ -30,6 +30,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+LOG_LEVEL = None  # the server's `log.level` when --log-level is given, else its default (info)
 SERVER = ROOT / "target/release/roster"
 LOADGEN = ROOT / "target/release/roster-loadgen"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -96,6 +97,8 @@ class Server:
             ROSTER__BOOTSTRAP__SUPERADMIN_EMAIL=ROOT_EMAIL,
             ROSTER__BOOTSTRAP__SUPERADMIN_PASSWORD=ROOT_PASSWORD,
         )
+        if LOG_LEVEL:
+            env["ROSTER__LOG__LEVEL"] = LOG_LEVEL
         env.update(extra_env or {})
         env.pop("RUST_LOG", None)
         self.log = open(f"{workdir}/server.log", "wb")
@@ -699,9 +702,12 @@ def main():
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--bin-dir", type=Path, default=ROOT / "target/release",
                         help="where roster and roster-loadgen are (to bench a saved build)")
+    parser.add_argument("--log-level", help="the server's log.level, e.g. "
+                        "info,roster_http::request_context=debug (every request line logged)")
     args = parser.parse_args()
-    global SERVER, LOADGEN
+    global SERVER, LOADGEN, LOG_LEVEL
     SERVER, LOADGEN = args.bin_dir / "roster", args.bin_dir / "roster-loadgen"
+    LOG_LEVEL = args.log_level
     for binary in (SERVER, LOADGEN):
         if not binary.exists():
             raise SystemExit(f"{binary} is missing: run scripts/bench.sh (cargo build --release)")
