@@ -21,7 +21,8 @@ pub struct ProblemCode(pub &'static str);
 
 /// Whether an introspected token was active, left in the response's extensions by the
 /// introspection handler: both answers are 200, so status and problem code cannot tell them
-/// apart. Introspection is counted here rather than audited per call.
+/// apart. Introspection is counted here rather than audited per call, and the request line
+/// of a response carrying this is logged at debug ([`crate::request_context`]).
 #[derive(Debug, Clone, Copy)]
 pub struct IntrospectionAnswer {
     pub active: bool,
