@@ -1259,7 +1259,7 @@ pub struct CreateInvitationRequest {
     pub grants: Vec<GrantRequest>,
     /// How long the link works: default `7d`, at most 30 days.
     #[serde(default)]
-    #[schema(schema_with = crate::schema::optional_expires_in)]
+    #[schema(schema_with = crate::schema::optional_invitation_expires_in)]
     pub expires_in: Option<String>,
 }
 
@@ -1284,7 +1284,7 @@ impl From<CreateInvitationRequest> for InvitationForm {
 pub struct ResendInvitationRequest {
     /// How long the new link works, from now: default `7d`, at most 30 days.
     #[serde(default)]
-    #[schema(schema_with = crate::schema::optional_expires_in)]
+    #[schema(schema_with = crate::schema::optional_invitation_expires_in)]
     pub expires_in: Option<String>,
 }
 

@@ -352,6 +352,23 @@ pub(crate) fn expires_in() -> Object {
         .build()
 }
 
+/// An invitation link's lifetime: the forms of [`expires_in`], at most 30 days. The pattern
+/// states a subset that is always within that ceiling (up to 720 hours, 30 days, 4 weeks).
+pub(crate) fn invitation_expires_in() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(
+            "^([1-9][0-9]{0,2}[sm]|([1-9][0-9]?|[1-6][0-9]{2}|7[01][0-9]|720)h\
+             |([1-9]|[12][0-9]|30)d|[1-4]w)$",
+        ))
+        .description(Some(
+            "`<n>s|m|h|d|w` or an ISO 8601 duration of weeks, days, hours, minutes and seconds \
+             (`PT90M`, `P14D`); at most 30 days. Left out: 7 days.",
+        ))
+        .examples(["7d"])
+        .build()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Optional fields. The request DTOs read them as `Option` with `#[serde(default)]`, so `null`
 // is accepted as "left out"; the document says so (`schema_with` replaces utoipa's own
@@ -376,4 +393,9 @@ pub(crate) fn optional_role_name() -> Object {
 /// [`expires_in`], or `null` for a key that never expires.
 pub(crate) fn optional_expires_in() -> Object {
     string_or_null(expires_in())
+}
+
+/// [`invitation_expires_in`], or `null` for the default, 7 days.
+pub(crate) fn optional_invitation_expires_in() -> Object {
+    string_or_null(invitation_expires_in())
 }

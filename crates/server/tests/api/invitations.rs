@@ -251,6 +251,7 @@ async fn each_refusal_has_its_code(db: Db) {
     for (body, field) in [
         (json!({"email": "not an email"}), "email"),
         (json!({"email": email, "expires_in": "31d"}), "expires_in"),
+        (json!({"email": email, "expires_in": "721h"}), "expires_in"),
         (json!({"email": email, "expires_in": "soon"}), "expires_in"),
         (
             json!({"email": email, "grants": [{"role": "viewer", "scope": "Acme!"}]}),
@@ -510,6 +511,24 @@ async fn a_delegate_invites_only_with_grants_it_could_give(db: Db) {
         "role_in_use",
     )
     .await;
+}
+
+/// The longest lifetimes the OpenAPI document's `expires_in` pattern allows are within the
+/// 30 days an invitation may last, so data generated from the document is accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_longest_lifetimes_the_document_allows_are_accepted() {
+    let Some(app) = spawn_app(Db::Sqlite).await else {
+        return;
+    };
+    let root = app.superadmin_token().await;
+    for expires_in in ["720h", "30d", "4w", "999m"] {
+        let body = json!({"email": unique_email("ceiling"), "expires_in": expires_in});
+        assert_eq!(
+            invite(&app, &root, &body).await.status(),
+            201,
+            "{expires_in}"
+        );
+    }
 }
 
 on_both_databases!(
