@@ -426,6 +426,18 @@ impl FeatureGate for FeaturesEndpoint {
 
 /// Deserializes, tracking the path of the first offending field.
 fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Every request body is an object. serde's derived structs also take an array of their
+    // fields in order (`[]` for one whose fields all have defaults), which the contract does
+    // not allow; other values than objects and arrays are refused by serde itself.
+    let first = body
+        .iter()
+        .find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'));
+    if first == Some(&b'[') {
+        return Err(ApiError::InvalidBody {
+            field: None,
+            message: "the body must be a JSON object, not an array".to_owned(),
+        });
+    }
     // Bodies are nearly always well formed: parse them as they are, and parse a refused one
     // again with its path tracked, for the problem to name the field.
     if let Ok(value) = serde_json::from_slice(body) {
@@ -617,6 +629,14 @@ mod tests {
         nested: Option<Nested>,
     }
 
+    /// A body whose fields may all be left out, like resending an invitation.
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Defaults {
+        expires_in: Option<String>,
+    }
+
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
@@ -649,6 +669,12 @@ mod tests {
             Some("emial")
         );
         assert!(parse_body::<Body>(br#"{"email": "a"} trailing"#).is_err());
+        assert_eq!(
+            field_of(parse_body::<Body>(br#" ["a", null]"#).unwrap_err()),
+            None
+        );
+        assert_eq!(field_of(parse_body::<Defaults>(b"[]").unwrap_err()), None);
+        assert!(parse_body::<Defaults>(b"{}").is_ok());
         assert!(parse_body::<Body>(br#"{"email": "a"}"#).is_ok());
     }
 
