@@ -3,7 +3,9 @@
 #
 # Builds the release binary, starts it on a throw-away SQLite data dir with a bootstrap super
 # admin, creates through the API a role allowing `all` and an API key holding it on `*`, and
-# runs `st run --checks all` against /openapi.json with that key for SECONDS (default 120).
+# runs `st run --checks all` against /openapi.json with that key for SECONDS (default 120),
+# but for the two stateful checks schemathesis.toml explains (`--checks all` overrides the
+# file's `enabled = false`, so they are excluded here too).
 # Schemathesis is installed into target/schemathesis-venv on first use (PyPI, needs python3).
 #
 # The per-IP rate limit on login and registration is switched off for the run: with it on,
@@ -78,6 +80,7 @@ status=0
 "$venv/bin/st" run "$base/openapi.json" \
     --header "Authorization: Bearer $key" \
     --checks all \
+    --exclude-checks use_after_free,ensure_resource_availability \
     --max-time "$seconds" \
     --report junit --report-dir "target/fuzz-api" \
     "$@" || status=$?
